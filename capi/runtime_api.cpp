@@ -1,0 +1,164 @@
+// runtime_api.cpp - status names, versions, configs and runtimes.
+#include <mutex>
+#include <vector>
+
+#include "capi.hpp"
+
+using namespace airs;
+using namespace airs::capi;
+
+namespace {
+// Freed runtime handles, kept reachable (see airs_runtime in capi.hpp).
+std::mutex tombstones_mu;
+std::vector<airs_runtime*>* tombstones = nullptr;
+}  // namespace
+
+extern "C" {
+
+const char* airs_strerror(airs_status status) {
+  switch (status) {
+    case AIRS_OK: return "AIRS_OK";
+    case AIRS_EINVAL: return "AIRS_EINVAL";
+    case AIRS_ENOMEM: return "AIRS_ENOMEM";
+    case AIRS_ENOPROC: return "AIRS_ENOPROC";
+    case AIRS_EFULL: return "AIRS_EFULL";
+    case AIRS_ETIMEDOUT: return "AIRS_ETIMEDOUT";
+    case AIRS_EEXIST: return "AIRS_EEXIST";
+    case AIRS_ENOTFOUND: return "AIRS_ENOTFOUND";
+    case AIRS_ESTATE: return "AIRS_ESTATE";
+    case AIRS_ELIMIT: return "AIRS_ELIMIT";
+    case AIRS_EVERSION: return "AIRS_EVERSION";
+    case AIRS_EINTERNAL: return "AIRS_EINTERNAL";
+  }
+  return "AIRS_UNKNOWN";
+}
+
+const char* airs_last_error_message(void) {
+  return last_error_message();
+}
+
+uint32_t airs_version(void) {
+  return AIRS_VERSION_NUMBER;
+}
+
+const char* airs_version_string(void) {
+  return AIRS_VERSION_STRING;
+}
+
+airs_status airs_check_abi(uint32_t header_version) {
+  uint32_t major = header_version / 10000;
+  if (major != AIRS_VERSION_MAJOR || header_version > AIRS_VERSION_NUMBER)
+    return failf(AIRS_EVERSION,
+                 "airs_check_abi: built against airs %u.%u.%u, loaded %s",
+                 major, header_version / 100 % 100, header_version % 100,
+                 AIRS_VERSION_STRING);
+  return AIRS_OK;
+}
+
+airs_status airs_config_new(airs_config** out) {
+  if (!out) return fail(AIRS_EINVAL, "airs_config_new: out is NULL");
+  return guarded("airs_config_new", [&] {
+    *out = new airs_config();
+    return AIRS_OK;
+  });
+}
+
+airs_status airs_config_set(airs_config* cfg, airs_config_key key,
+                            int64_t value) {
+  if (!cfg) return fail(AIRS_EINVAL, "airs_config_set: config is NULL");
+  return cfg->set(key, value);
+}
+
+airs_status airs_config_get(const airs_config* cfg, airs_config_key key,
+                            int64_t* value) {
+  if (!cfg || !value)
+    return fail(AIRS_EINVAL, "airs_config_get: NULL argument");
+  return cfg->get(key, value);
+}
+
+void airs_config_free(airs_config* cfg) {
+  delete cfg;
+}
+
+airs_status airs_runtime_new(const airs_config* cfg, airs_runtime** out) {
+  if (!out) return fail(AIRS_EINVAL, "airs_runtime_new: out is NULL");
+  return guarded("airs_runtime_new", [&] {
+    Config c = cfg ? static_cast<const Config&>(*cfg) : Config();
+    airs_status st;
+    Runtime* rt = Runtime::create(c, &st);
+    if (!rt) return st;
+    airs_runtime* h = new airs_runtime();
+    h->impl.store(rt, std::memory_order_release);
+    rt->public_handle = h;
+    *out = h;
+    return AIRS_OK;
+  });
+}
+
+void airs_runtime_free(airs_runtime* h) {
+  Runtime* rt = nullptr;
+  if (!h || runtime_of(h, "airs_runtime_free", &rt) != AIRS_OK) return;
+  if (current_ctx() && current_ctx()->rt == rt) {
+    fail(AIRS_ESTATE, "airs_runtime_free: called inside a callback");
+    return;
+  }
+  if (rt->shutting_down()) {
+    fail(AIRS_ESTATE, "airs_runtime_free: already being freed");
+    return;
+  }
+  rt->shutdown();
+  h->impl.store(nullptr, std::memory_order_release);
+  delete rt;
+  std::lock_guard<std::mutex> lock(tombstones_mu);
+  if (!tombstones) tombstones = new std::vector<airs_runtime*>();
+  tombstones->push_back(h);
+}
+
+airs_status airs_runtime_poll(airs_runtime* h, uint32_t budget, uint32_t* ran) {
+  Runtime* rt = nullptr;
+  airs_status st = runtime_of(h, "airs_runtime_poll", &rt);
+  if (st != AIRS_OK) return st;
+  if (budget == 0) return fail(AIRS_EINVAL, "airs_runtime_poll: budget is 0");
+  if (current_ctx())
+    return fail(AIRS_ESTATE, "airs_runtime_poll: called inside a callback");
+  return rt->poll(budget, ran);
+}
+
+airs_status airs_runtime_next_timer_ms(airs_runtime* h, int64_t* ms) {
+  Runtime* rt = nullptr;
+  airs_status st = runtime_of(h, "airs_runtime_next_timer_ms", &rt);
+  if (st != AIRS_OK) return st;
+  if (!ms) return fail(AIRS_EINVAL, "airs_runtime_next_timer_ms: ms is NULL");
+  return guarded("airs_runtime_next_timer_ms", [&] {
+    *ms = rt->timers().next_due_ms();
+    return AIRS_OK;
+  });
+}
+
+airs_status airs_runtime_advance_time(airs_runtime* h, uint64_t ms) {
+  Runtime* rt = nullptr;
+  airs_status st = runtime_of(h, "airs_runtime_advance_time", &rt);
+  if (st != AIRS_OK) return st;
+  if (!rt->timers().advance(ms))
+    return fail(AIRS_ESTATE,
+                "airs_runtime_advance_time: the clock is not manual "
+                "(set AIRS_CFG_MANUAL_CLOCK)");
+  return AIRS_OK;
+}
+
+airs_status airs_spawn_opts_init(airs_runtime* h, airs_spawn_opts* opts) {
+  Runtime* rt = nullptr;
+  airs_status st = runtime_of(h, "airs_spawn_opts_init", &rt);
+  if (st != AIRS_OK) return st;
+  if (!opts) return fail(AIRS_EINVAL, "airs_spawn_opts_init: opts is NULL");
+  const Config& c = rt->config();
+  opts->version = AIRS_SPAWN_OPTS_VERSION;
+  opts->size = sizeof(airs_spawn_opts);
+  opts->flags = 0;
+  opts->mailbox_capacity = c.mailbox_capacity;
+  opts->mailbox_policy = static_cast<int32_t>(c.mailbox_policy);
+  opts->block_timeout_ms = c.block_timeout_ms;
+  return AIRS_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,62 @@
+// alloc.hpp - the runtime's own allocations. With mimalloc (the default)
+// they come from mimalloc's per-thread heaps through its API; the host's
+// malloc/new are never replaced, since a plugin host owns its allocator.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <utility>
+
+#ifdef AIRS_USE_MIMALLOC
+#include <mimalloc.h>
+#else
+#include <cstdlib>
+#endif
+
+namespace airs {
+
+inline void* mem_alloc(std::size_t size) noexcept {
+#ifdef AIRS_USE_MIMALLOC
+  return mi_malloc(size);
+#else
+  return std::malloc(size);
+#endif
+}
+
+// Zeroed memory aligned to `align` (a power of two, at most 4096).
+inline void* mem_alloc_zeroed_aligned(std::size_t size,
+                                      std::size_t align) noexcept {
+#ifdef AIRS_USE_MIMALLOC
+  return mi_zalloc_aligned(size, align);
+#else
+  void* p = std::aligned_alloc(align, (size + align - 1) / align * align);
+  if (p) __builtin_memset(p, 0, size);
+  return p;
+#endif
+}
+
+inline void mem_free(void* p) noexcept {
+#ifdef AIRS_USE_MIMALLOC
+  mi_free(p);
+#else
+  std::free(p);
+#endif
+}
+
+// new/delete for the runtime's own objects, through mem_alloc. Returns
+// nullptr when memory runs out (constructors here do not throw).
+template <class T, class... Args>
+T* make(Args&&... args) noexcept {
+  void* p = mem_alloc(sizeof(T));
+  if (!p) return nullptr;
+  return new (p) T(std::forward<Args>(args)...);
+}
+
+template <class T>
+void destroy(T* p) noexcept {
+  if (!p) return;
+  p->~T();
+  mem_free(p);
+}
+
+}  // namespace airs

@@ -1,0 +1,174 @@
+// delivery.cpp - putting envelopes into mailboxes: capacity policies, the
+// hand-off to the scheduler, and what happens to mail for a dead slot.
+#include <chrono>
+#include <thread>
+
+#include "error.hpp"
+#include "runtime.hpp"
+
+namespace airs {
+
+namespace {
+
+// Room for one more message in a bounded mailbox? Reserves it if so.
+bool reserve(Process* p) noexcept {
+  uint64_t in = p->enqueued.fetch_add(1, std::memory_order_seq_cst);
+  uint64_t out = p->dequeued.load(std::memory_order_seq_cst);
+  if (static_cast<int64_t>(in - out) < static_cast<int64_t>(p->capacity))
+    return true;
+  p->enqueued.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+}  // namespace
+
+airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
+  Process* p = table_.lookup(to);
+  if (!p || p->pid.load(std::memory_order_acquire) != to ||
+      p->exiting.load(std::memory_order_acquire))
+    return fail(AIRS_ENOPROC, "send: the receiver is not alive");
+  m->sender = from ? from->pid : 0;
+  Worker* w = from ? from->worker : current_worker();
+  if (w && w->rt != this) w = nullptr;
+  return deliver(p, to, m, false, from == nullptr, w, from != nullptr);
+}
+
+bool Runtime::post(uint64_t to, Msg* m) noexcept {
+  Process* p = live(to);
+  if (!p) {
+    msg_free(m);
+    return false;
+  }
+  Worker* w = current_worker();
+  if (w && w->rt != this) w = nullptr;
+  deliver(p, to, m, true, false, w, false);
+  return true;
+}
+
+airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
+                             bool bypass_capacity, bool may_block, Worker* w,
+                             bool as_next) noexcept {
+  m->to = to;
+  if (bypass_capacity || p->capacity == 0) {
+    p->enqueued.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    while (!reserve(p)) {
+      switch (p->policy) {
+        case AIRS_MAILBOX_DROP_NEWEST:
+          p->dropped.fetch_add(1, std::memory_order_relaxed);
+          dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
+          return AIRS_OK;
+        case AIRS_MAILBOX_BLOCK:
+          if (may_block && !current_ctx()) {
+            airs_status st = wait_for_room(p, to);
+            if (st == AIRS_OK) continue;
+            return st;
+          }
+          [[fallthrough]];
+        default:
+          p->dropped.fetch_add(1, std::memory_order_relaxed);
+          return failf(AIRS_EFULL, "send: the mailbox is full (%u messages)",
+                       p->capacity);
+      }
+    }
+  }
+  p->push(m);
+  schedule(p, w, as_next);
+  return AIRS_OK;
+}
+
+airs_status Runtime::wait_for_room(Process* p, uint64_t to) noexcept {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds(p->block_timeout_ms);
+  p->blocked_senders.fetch_add(1, std::memory_order_seq_cst);
+  airs_status st = AIRS_OK;
+  {
+    std::unique_lock<std::mutex> lock(block_mu_);
+    for (;;) {
+      if (p->pid.load(std::memory_order_acquire) != to ||
+          p->exiting.load(std::memory_order_acquire)) {
+        st = fail(AIRS_ENOPROC, "send: the receiver ended while we waited");
+        break;
+      }
+      uint64_t in = p->enqueued.load(std::memory_order_seq_cst);
+      uint64_t out = p->dequeued.load(std::memory_order_seq_cst);
+      if (static_cast<int64_t>(in - out) < static_cast<int64_t>(p->capacity))
+        break;
+      auto now = clock::now();
+      if (now >= deadline) {
+        p->dropped.fetch_add(1, std::memory_order_relaxed);
+        st = failf(AIRS_ETIMEDOUT, "send: the mailbox stayed full for %u ms",
+                   p->block_timeout_ms);
+        break;
+      }
+      // The consumer notifies when it takes a message; the short timeout
+      // only bounds the cost of a wake-up lost to a race.
+      auto slice = std::min<clock::duration>(deadline - now,
+                                             std::chrono::milliseconds(1));
+      block_cv_.wait_for(lock, slice);
+    }
+  }
+  p->blocked_senders.fetch_sub(1, std::memory_order_relaxed);
+  return st;
+}
+
+// Makes sure someone consumes what was just pushed to `p`.
+void Runtime::schedule(Process* p, Worker* w, bool as_next) noexcept {
+  uint32_t s = p->state.load(std::memory_order_seq_cst);
+  for (;;) {
+    if (s == kIdle) {
+      if (p->state.compare_exchange_weak(s, kScheduled,
+                                         std::memory_order_seq_cst)) {
+        sched_->submit(p, w, as_next);
+        return;
+      }
+    } else if (s == kFree) {
+      // The process ended after our pid check: drop the mail ourselves.
+      settle_free(p);
+      return;
+    } else {
+      return;  // scheduled, running or draining: the owner will see it
+    }
+  }
+}
+
+// [state kFree] Drains a free slot for as long as mail keeps arriving,
+// taking the consumer role with kDraining each time.
+void Runtime::settle_free(Process* p) noexcept {
+  while (p->mailbox_nonempty()) {
+    uint32_t s = kFree;
+    if (!p->state.compare_exchange_strong(s, kDraining,
+                                          std::memory_order_seq_cst))
+      return;  // someone else consumes now and will re-check
+    drain_dead(p);
+    p->state.store(kFree, std::memory_order_seq_cst);
+  }
+}
+
+// [consumer] Drops everything queued, as mail to a process that is gone.
+void Runtime::drain_dead(Process* p) noexcept {
+  while (Msg* m = p->pop()) drop_dead(p, m);
+}
+
+// Mail for a process that is gone: links and monitors are answered with
+// noproc, user messages become dead letters, other signals vanish.
+void Runtime::drop_dead(Process*, Msg* m) noexcept {
+  switch (m->signal) {
+    case Signal::kNone: dead_letter(m, AIRS_DEAD_LETTER_EXITED); return;
+    case Signal::kLink:
+      if (Msg* s = msg_new_signal(Signal::kLinkExit, m->to,
+                                  reason_static(AIRS_EXIT_NOPROC), 0))
+        post(m->sender, s);
+      break;
+    case Signal::kMonitor:
+      if (Msg* s =
+              msg_new_signal(Signal::kDown, m->to,
+                             reason_static(AIRS_EXIT_NOPROC), m->correlation))
+        post(m->sender, s);
+      break;
+    default: break;
+  }
+  msg_free(m);
+}
+
+}  // namespace airs

@@ -1,0 +1,158 @@
+#include "message.hpp"
+
+#include <cstring>
+#include <new>
+
+#include "alloc.hpp"
+
+namespace airs {
+
+namespace {
+
+Reason static_reasons[] = {
+    {{1}, true, AIRS_EXIT_NORMAL, 0, "normal"},
+    {{1}, true, AIRS_EXIT_SHUTDOWN, 0, "shutdown"},
+    {{1}, true, AIRS_EXIT_KILLED, 0, "killed"},
+    {{1}, true, AIRS_EXIT_ERROR, 0, "error"},
+    {{1}, true, AIRS_EXIT_NOPROC, 0, "noproc"},
+};
+
+Msg* msg_alloc(std::size_t extra) noexcept {
+  void* p = mem_alloc(sizeof(Msg) + extra);
+  if (!p) return nullptr;
+  Msg* m = static_cast<Msg*>(p);
+  m->next.store(nullptr, std::memory_order_relaxed);
+  m->type = 0;
+  m->sender = 0;
+  m->correlation = 0;
+  m->to = 0;
+  m->data = nullptr;
+  m->free_fn = nullptr;
+  m->size = 0;
+  m->kind = PayloadKind::kInline;
+  m->priority = AIRS_PRIORITY_NORMAL;
+  m->signal = Signal::kNone;
+  m->has_reason = 0;
+  return m;
+}
+
+}  // namespace
+
+Reason* reason_static(airs_exit_kind kind) noexcept {
+  return &static_reasons[kind <= AIRS_EXIT_NOPROC ? kind : AIRS_EXIT_ERROR];
+}
+
+Reason* reason_new(airs_exit_kind kind, int32_t code,
+                   const char* text) noexcept {
+  if (kind != AIRS_EXIT_ERROR && code == 0 && (!text || !*text))
+    return reason_static(kind);
+  std::size_t len = text ? std::strlen(text) : 0;
+  void* p = mem_alloc(sizeof(Reason) + len + 1);
+  if (!p) return nullptr;
+  char* chars = reinterpret_cast<char*>(static_cast<Reason*>(p) + 1);
+  if (len) std::memcpy(chars, text, len);
+  chars[len] = '\0';
+  return new (p) Reason{{1}, false, kind, code, chars};
+}
+
+void reason_retain(Reason* r) noexcept {
+  if (r && !r->is_static) r->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void reason_release(Reason* r) noexcept {
+  if (!r || r->is_static) return;
+  if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) mem_free(r);
+}
+
+Payload* payload_new_copy(const void* data, std::size_t size) noexcept {
+  void* p = mem_alloc(sizeof(Payload) + size);
+  if (!p) return nullptr;
+  Payload* pl =
+      new (p) Payload{{1}, static_cast<Payload*>(p) + 1, size, nullptr};
+  if (size) std::memcpy(pl->data, data, size);
+  return pl;
+}
+
+Payload* payload_new_wrap(void* ptr, std::size_t size,
+                          void (*free_fn)(void*)) noexcept {
+  void* p = mem_alloc(sizeof(Payload));
+  if (!p) return nullptr;
+  return new (p) Payload{{1}, ptr, size, free_fn};
+}
+
+void payload_retain(Payload* p) noexcept {
+  p->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void payload_release(Payload* p) noexcept {
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (p->free_fn) p->free_fn(p->data);
+  p->~Payload();
+  mem_free(p);
+}
+
+Msg* msg_new_copy(uint64_t type, const void* data, std::size_t size) noexcept {
+  Msg* m = msg_alloc(size);
+  if (!m) return nullptr;
+  m->type = type;
+  m->size = static_cast<uint32_t>(size);
+  if (size) {
+    void* inline_bytes = m + 1;
+    std::memcpy(inline_bytes, data, size);
+    m->data = inline_bytes;
+  }
+  return m;
+}
+
+Msg* msg_new_owned(uint64_t type, void* ptr, std::size_t size,
+                   void (*free_fn)(void*)) noexcept {
+  Msg* m = msg_alloc(0);
+  if (!m) return nullptr;
+  m->type = type;
+  m->kind = PayloadKind::kOwned;
+  m->data = ptr;
+  m->size = static_cast<uint32_t>(size);
+  m->free_fn = free_fn;
+  return m;
+}
+
+Msg* msg_new_shared(uint64_t type, Payload* payload) noexcept {
+  Msg* m = msg_alloc(0);
+  if (!m) return nullptr;
+  payload_retain(payload);
+  m->type = type;
+  m->kind = PayloadKind::kShared;
+  m->shared = payload;
+  m->data = payload->data;
+  m->size = static_cast<uint32_t>(payload->size);
+  return m;
+}
+
+Msg* msg_new_signal(Signal signal, uint64_t sender, Reason* reason,
+                    uint64_t correlation) noexcept {
+  Msg* m = msg_alloc(0);
+  if (!m) return nullptr;
+  m->signal = signal;
+  m->sender = sender;
+  m->correlation = correlation;
+  if (reason) {
+    reason_retain(reason);
+    m->reason = reason;
+    m->has_reason = 1;
+  }
+  return m;
+}
+
+void msg_free(Msg* m) noexcept {
+  if (!m) return;
+  if (m->has_reason) {
+    reason_release(m->reason);
+  } else if (m->kind == PayloadKind::kOwned) {
+    if (m->free_fn) m->free_fn(const_cast<void*>(m->data));
+  } else if (m->kind == PayloadKind::kShared) {
+    payload_release(m->shared);
+  }
+  mem_free(m);
+}
+
+}  // namespace airs

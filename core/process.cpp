@@ -1,0 +1,54 @@
+#include "process.hpp"
+
+#include "alloc.hpp"
+
+namespace airs {
+
+Process::Process() noexcept {
+  pid.store(0, std::memory_order_relaxed);
+  state.store(kFree, std::memory_order_relaxed);
+  blocked_senders.store(0, std::memory_order_relaxed);
+  mpsc_init(normal_tail, normal_head);
+  mpsc_init(high_tail, high_head);
+  enqueued.store(0, std::memory_order_relaxed);
+  dropped.store(0, std::memory_order_relaxed);
+  capacity = 0;
+  block_timeout_ms = 0;
+  exiting.store(1, std::memory_order_relaxed);
+  policy = AIRS_MAILBOX_FAIL;
+  dequeued.store(0, std::memory_order_relaxed);
+  state_ptr = nullptr;
+  extra = nullptr;
+  flags.store(0, std::memory_order_relaxed);
+  receive = nullptr;
+  terminate = nullptr;
+  health = nullptr;
+  user_data = nullptr;
+  user_data_free = nullptr;
+  owner = nullptr;
+  spawn_seq = 0;
+  generation = 0;
+  next_free.store(0, std::memory_order_relaxed);
+}
+
+ProcessExtra* Process::ensure_extra() noexcept {
+  if (!extra) extra = make<ProcessExtra>();
+  return extra;
+}
+
+void Process::free_extra() noexcept {
+  destroy(extra);
+  extra = nullptr;
+}
+
+void spec_retain(Spec* s) noexcept {
+  s->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void spec_release(Spec* s) noexcept {
+  if (!s || s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (s->user_data_free) s->user_data_free(s->user_data);
+  destroy(s);
+}
+
+}  // namespace airs

@@ -1,0 +1,181 @@
+// runtime.hpp - one runtime: the process table, the scheduler, the timer
+// service and the registry, and the operations that tie them together.
+//
+// The operations live in files of their own:
+//   runtime.cpp   creation, shutdown, host-driven polling, dead letters
+//   spawn.cpp     starting processes and ending them
+//   delivery.cpp  sending: capacity policies, scheduling, draining
+//   turn.cpp      one scheduled turn of a process: messages and signals
+//   links.cpp     links, monitors and exit signals
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "airs/airs.h"
+#include "config.hpp"
+#include "message.hpp"
+#include "process_table.hpp"
+#include "registry.hpp"
+#include "scheduler.hpp"
+#include "timer.hpp"
+
+namespace airs {
+
+class Runtime;
+
+}  // namespace airs
+
+// What a callback knows about where it runs (the public airs_ctx). Lives on
+// the stack of the turn; a thread-local pointer says which one is current.
+struct airs_ctx {
+  airs::Runtime* rt;
+  airs::Process* proc;
+  uint64_t pid;
+  airs::Worker* worker;                  // nullptr when not on a worker of rt
+  airs::Reason* exit_request = nullptr;  // set by airs_exit
+  bool in_init = false;
+  bool in_terminate = false;
+};
+
+namespace airs {
+using Ctx = ::airs_ctx;
+
+// The callback context current on this thread, or nullptr.
+Ctx* current_ctx() noexcept;
+
+// Makes `c` current for its lifetime (callbacks nest: a spawn inside a
+// callback runs the child's init).
+class CtxScope {
+ public:
+  explicit CtxScope(Ctx* c) noexcept;
+  ~CtxScope();
+  CtxScope(const CtxScope&) = delete;
+  CtxScope& operator=(const CtxScope&) = delete;
+
+ private:
+  Ctx* saved_;
+};
+
+struct SpawnArgs {
+  const airs_behaviour* behaviour;
+  void* user_data;
+  void (*user_data_free)(void*);
+  Spec* owner;  // optional: owns user_data instead of user_data_free
+  const airs_spawn_opts* opts;
+};
+
+class Runtime {
+ public:
+  // nullptr when threads could not be started (the message says why).
+  static Runtime* create(const Config& cfg, airs_status* status);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Stops every process and every thread (airs_runtime_free).
+  void shutdown();
+
+  const Config& config() const noexcept { return cfg_; }
+  bool shutting_down() const noexcept {
+    return shutting_down_.load(std::memory_order_acquire);
+  }
+
+  // --- processes (spawn.cpp) ---
+  airs_status spawn(const SpawnArgs& args, Ctx* parent, uint64_t* out);
+  // Blocks (or polls, host-driven) until `pid` is gone or time runs out.
+  airs_status wait(uint64_t pid, uint32_t timeout_ms);
+  // The record of a live pid, else nullptr.
+  Process* live(uint64_t pid) const noexcept;
+  airs_status stat(uint64_t pid, airs_process_stat key, uint64_t* out) const;
+
+  // --- sending (delivery.cpp) ---
+  // A user message; consumes `m` on AIRS_OK. `from` is the sending
+  // callback's context (or nullptr).
+  airs_status send(uint64_t to, Msg* m, Ctx* from);
+  // A system signal: bypasses capacity; consumes `m` whatever happens;
+  // false if `to` is not alive.
+  bool post(uint64_t to, Msg* m) noexcept;
+
+  // --- links and exit signals (links.cpp) ---
+  airs_status exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
+                          const char* text);
+  airs_status link(Ctx* c, uint64_t pid);
+  airs_status unlink(Ctx* c, uint64_t pid);
+  airs_status monitor(Ctx* c, uint64_t pid, uint64_t* ref);
+  airs_status demonitor(Ctx* c, uint64_t ref);
+
+  // --- one turn of a process (turn.cpp); called by the scheduler ---
+  void run(Process* p, Worker* w) noexcept;
+
+  // --- timers, polling and dead letters (runtime.cpp) ---
+  airs_status send_after(uint64_t to, uint64_t delay_ms, Msg* m, uint64_t* id);
+  airs_status cancel_timer(uint64_t id);
+  TimerService& timers() noexcept { return *timers_; }
+  airs_status poll(uint32_t budget, uint32_t* ran);
+  void set_dead_letter_hook(airs_dead_letter_fn fn, void* user_data);
+  // Hands `m` to the dead-letter hook (user messages only), then frees it.
+  void dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept;
+
+  Registry& registry() noexcept { return registry_; }
+
+  // The public handle of this runtime (set by the C API, opaque here).
+  void* public_handle = nullptr;
+
+ private:
+  explicit Runtime(const Config& cfg);
+
+  // spawn.cpp
+  void end(Process* p, Ctx& c, Reason* reason, bool call_terminate) noexcept;
+  // delivery.cpp
+  airs_status deliver(Process* p, uint64_t to, Msg* m, bool bypass_capacity,
+                      bool may_block, Worker* w, bool as_next) noexcept;
+  airs_status wait_for_room(Process* p, uint64_t to) noexcept;
+  void schedule(Process* p, Worker* w, bool as_next) noexcept;
+  void drain_dead(Process* p) noexcept;
+  void settle_free(Process* p) noexcept;
+  void drop_dead(Process* p, Msg* m) noexcept;
+  // turn.cpp
+  Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
+  Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
+  Reason* exit_signal_arrived(Process* p, Ctx& c, Msg* m) noexcept;
+  // runtime.cpp
+  uint32_t count_live() const noexcept;
+  void wait_for_exits(uint64_t timeout_ms) noexcept;
+
+  Config cfg_;
+  ProcessTable table_;
+  std::unique_ptr<Scheduler> sched_;
+  std::unique_ptr<TimerService> timers_;
+  Registry registry_;
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> polling_{false};
+  std::atomic<uint64_t> spawn_seq_{0};
+  std::atomic<uint64_t> next_ref_{1};
+  std::atomic<uint64_t> dead_letters_{0};
+
+  struct Hook {
+    airs_dead_letter_fn fn;
+    void* user_data;
+  };
+  std::atomic<Hook*> dead_letter_hook_{nullptr};
+  std::mutex hooks_mu_;
+  std::vector<std::unique_ptr<Hook>> hooks_;  // kept until the end
+
+  // airs_wait callers sleep here until some process ends.
+  std::atomic<uint32_t> exit_waiters_{0};
+  std::mutex exit_mu_;
+  std::condition_variable exit_cv_;
+
+  // BLOCK-policy senders wait here for room in some mailbox.
+  std::mutex block_mu_;
+  std::condition_variable block_cv_;
+
+  friend class Scheduler;
+};
+
+}  // namespace airs

@@ -1,0 +1,80 @@
+// scheduler.hpp - worker threads and run queues.
+//
+// A runnable process sits in exactly one place: a worker's `next` slot, its
+// local ring, or the shared queue. A process made runnable from inside a
+// callback goes to the caller's `next` slot, so two actors talking to each
+// other stay on one worker and never bounce a cache line between cores;
+// other workers are woken only when a local ring has a backlog or work
+// arrives from outside. Idle workers steal half of a busy ring, then park
+// on a futex until woken: an idle runtime uses no CPU.
+#pragma once
+
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "run_queue.hpp"
+
+namespace airs {
+
+class Runtime;
+struct Process;
+
+struct Worker {
+  Runtime* rt = nullptr;
+  uint32_t id = 0;
+  RunRing ring;
+  Process* next = nullptr;   // owner only
+  uint32_t next_streak = 0;  // turns in a row taken from `next`
+  uint32_t tick = 0;
+  uint32_t rng = 0;
+  std::atomic<uint32_t> wake{0};  // futex word for parking
+  std::thread thread;
+};
+
+class Scheduler {
+ public:
+  // `threads` workers; 0 = host-driven (one thread-less worker for poll).
+  Scheduler(Runtime& rt, uint32_t threads);
+  ~Scheduler();
+
+  bool start();  // false if a thread could not be started
+  void stop_and_join();
+
+  // Makes `p` runnable. From a worker of this runtime (w != nullptr), to
+  // its `next` slot (as_next) or its ring; else to the shared queue.
+  void submit(Process* p, Worker* w, bool as_next) noexcept;
+
+  // Host-driven mode: runs up to `budget` turns on the calling thread.
+  uint32_t poll(uint32_t budget) noexcept;
+
+  Worker* host_worker() noexcept { return host_; }
+  bool threaded() const noexcept { return !workers_.empty(); }
+
+ private:
+  Process* find_local(Worker* w) noexcept;
+  Process* find_remote(Worker* w) noexcept;
+  bool has_visible_work() noexcept;
+  void push_ring(Worker* w, Process* p) noexcept;
+  void wake_one() noexcept;
+  void park(Worker* w) noexcept;
+  void worker_main(Worker* w) noexcept;
+
+  Runtime& rt_;
+  std::vector<Worker*> workers_;
+  Worker* host_ = nullptr;
+  moodycamel::ConcurrentQueue<Process*> shared_;
+  std::atomic<bool> stopping_{false};
+  alignas(64) std::atomic<int> idle_count_{0};
+  std::mutex idle_mu_;
+  std::vector<Worker*> idle_;
+};
+
+// The worker running on this thread (nullptr on other threads).
+Worker* current_worker() noexcept;
+
+}  // namespace airs

@@ -1,0 +1,270 @@
+// spawn.cpp - starting a process in a free slot, and ending it.
+#include <chrono>
+#include <thread>
+
+#include "error.hpp"
+#include "runtime.hpp"
+
+namespace airs {
+
+namespace {
+
+void release_user_data(const SpawnArgs& a) noexcept {
+  if (a.owner)
+    spec_release(a.owner);
+  else if (a.user_data_free)
+    a.user_data_free(a.user_data);
+}
+
+airs_status check_args(const SpawnArgs& a, const Config& cfg, Ctx* parent) {
+  const airs_behaviour* b = a.behaviour;
+  if (!b) return fail(AIRS_EINVAL, "airs_spawn: behaviour is NULL");
+  if (b->version < 1 || b->size < sizeof(airs_behaviour))
+    return failf(AIRS_EINVAL,
+                 "airs_spawn: behaviour version %u / size %u is not "
+                 "supported (set AIRS_BEHAVIOUR_VERSION and sizeof)",
+                 b->version, b->size);
+  if (!b->receive) return fail(AIRS_EINVAL, "airs_spawn: receive is NULL");
+  const airs_spawn_opts* o = a.opts;
+  if (!o) return AIRS_OK;
+  if (o->version < 1 || o->size < sizeof(airs_spawn_opts))
+    return fail(AIRS_EINVAL,
+                "airs_spawn: opts version/size not supported (use "
+                "airs_spawn_opts_init)");
+  if (o->flags & ~(AIRS_SPAWN_LINK | AIRS_SPAWN_TRAP_EXIT))
+    return failf(AIRS_EINVAL, "airs_spawn: unknown flags 0x%x", o->flags);
+  if ((o->flags & AIRS_SPAWN_LINK) && !parent)
+    return fail(AIRS_EINVAL,
+                "airs_spawn: AIRS_SPAWN_LINK needs a calling process "
+                "(use airs_ctx_spawn)");
+  if (o->mailbox_policy < AIRS_MAILBOX_FAIL ||
+      o->mailbox_policy > AIRS_MAILBOX_BLOCK)
+    return failf(AIRS_EINVAL, "airs_spawn: unknown mailbox policy %d",
+                 o->mailbox_policy);
+  if (o->block_timeout_ms < 1 || o->block_timeout_ms > 3600000)
+    return fail(AIRS_EINVAL,
+                "airs_spawn: block_timeout_ms must be in 1..3600000");
+  (void)cfg;
+  return AIRS_OK;
+}
+
+void remove_pid(std::vector<uint64_t>& v, uint64_t pid) {
+  for (size_t i = 0; i < v.size(); i++)
+    if (v[i] == pid) {
+      v[i] = v.back();
+      v.pop_back();
+      return;
+    }
+}
+
+}  // namespace
+
+Process* Runtime::live(uint64_t pid) const noexcept {
+  Process* p = table_.lookup(pid);
+  if (!p || p->pid.load(std::memory_order_acquire) != pid ||
+      p->exiting.load(std::memory_order_acquire))
+    return nullptr;
+  return p;
+}
+
+airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
+  airs_status st = check_args(a, cfg_, parent);
+  if (st == AIRS_OK && shutting_down())
+    st = fail(AIRS_ESTATE, "airs_spawn: the runtime is shutting down");
+  if (st == AIRS_OK && parent && (parent->in_terminate || parent->in_init) &&
+      a.opts && (a.opts->flags & AIRS_SPAWN_LINK))
+    st = fail(AIRS_ESTATE,
+              "airs_spawn: cannot link from inside init or terminate");
+  uint32_t idx = 0;
+  if (st == AIRS_OK && !table_.acquire(&idx))
+    st = failf(AIRS_ELIMIT, "airs_spawn: %u processes are alive (the limit)",
+               cfg_.max_processes);
+  if (st != AIRS_OK) {
+    release_user_data(a);
+    return st;
+  }
+
+  Process* p = table_.slot(idx);
+  // Become the slot's only consumer; a late sender may be draining it.
+  for (;;) {
+    uint32_t s = kFree;
+    if (p->state.compare_exchange_weak(s, kScheduled,
+                                       std::memory_order_acq_rel))
+      break;
+    std::this_thread::yield();
+  }
+  drain_dead(p);  // whatever was sent to the slot's previous process
+
+  const airs_behaviour* b = a.behaviour;
+  const airs_spawn_opts* o = a.opts;
+  uint64_t pid = make_pid(idx, ++p->generation);
+  p->enqueued.store(0, std::memory_order_relaxed);
+  p->dequeued.store(0, std::memory_order_relaxed);
+  p->dropped.store(0, std::memory_order_relaxed);
+  p->capacity = o ? o->mailbox_capacity : cfg_.mailbox_capacity;
+  p->policy = static_cast<uint8_t>(o ? o->mailbox_policy : cfg_.mailbox_policy);
+  p->block_timeout_ms = o ? o->block_timeout_ms : cfg_.block_timeout_ms;
+  p->flags.store(
+      o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u,
+      std::memory_order_relaxed);
+  p->extra = nullptr;
+  p->receive = b->receive;
+  p->terminate = b->terminate;
+  p->health = b->health;
+  p->user_data = a.user_data;
+  p->user_data_free = a.user_data_free;
+  p->owner = a.owner;
+  p->state_ptr = a.user_data;
+  p->spawn_seq = spawn_seq_.fetch_add(1, std::memory_order_relaxed);
+  p->exiting.store(0, std::memory_order_relaxed);
+  p->pid.store(pid, std::memory_order_release);
+
+  bool linked = o && (o->flags & AIRS_SPAWN_LINK);
+  if (linked) {
+    ProcessExtra* mine = p->ensure_extra();
+    ProcessExtra* theirs = parent->proc->ensure_extra();
+    if (!mine || !theirs) {
+      Ctx c{this, p, pid, parent->worker};
+      end(p, c, reason_static(AIRS_EXIT_ERROR), false);
+      return fail(AIRS_ENOMEM, "airs_spawn: out of memory");
+    }
+    mine->links.push_back(parent->pid);
+    theirs->links.push_back(pid);
+  }
+
+  Worker* w = current_worker();
+  if (w && w->rt != this) w = nullptr;
+  Ctx c{this, p, pid, w};
+  if (b->init) {
+    c.in_init = true;
+    {
+      CtxScope scope(&c);
+      st = b->init(a.user_data, &c, &p->state_ptr);
+    }
+    c.in_init = false;
+    if (st == AIRS_OK && c.exit_request)
+      st = fail(AIRS_ESTATE, "airs_spawn: init called airs_exit");
+    if (st != AIRS_OK) {
+      // The spawn call reports the failure; the parent is not also sent
+      // an exit signal for it.
+      if (linked) {
+        remove_pid(p->extra->links, parent->pid);
+        remove_pid(parent->proc->extra->links, pid);
+      }
+      Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
+      airs_status saved = st;
+      end(p, c, r ? r : reason_static(AIRS_EXIT_ERROR), false);
+      reason_release(c.exit_request);
+      return saved;
+    }
+  }
+
+  p->state.store(kIdle, std::memory_order_seq_cst);
+  if (p->mailbox_nonempty()) {
+    uint32_t s = kIdle;
+    if (p->state.compare_exchange_strong(s, kScheduled))
+      sched_->submit(p, w, false);
+  }
+  *out = pid;
+  return AIRS_OK;
+}
+
+// Ends process `p` (whose turn this is) with `reason`, consuming one
+// reference to it: terminate, release the name, notify links and monitors,
+// drop what is left in the mailbox, and give the slot back.
+void Runtime::end(Process* p, Ctx& c, Reason* reason,
+                  bool call_terminate) noexcept {
+  uint64_t pid = c.pid;
+  p->exiting.store(1, std::memory_order_seq_cst);
+  if (call_terminate && p->terminate) {
+    c.in_terminate = true;
+    CtxScope scope(&c);
+    p->terminate(p->state_ptr, &c, reason);
+  }
+  reason_release(c.exit_request);
+  c.exit_request = nullptr;
+  registry_.release(pid, p);
+
+  if (ProcessExtra* x = p->extra) {
+    for (uint64_t other : x->links)
+      if (Msg* s = msg_new_signal(Signal::kLinkExit, pid, reason, 0))
+        post(other, s);
+    for (const MonitorEntry& m : x->monitored_by)
+      if (Msg* s = msg_new_signal(Signal::kDown, pid, reason, m.ref))
+        post(m.pid, s);
+    for (const MonitorEntry& m : x->monitoring)
+      if (Msg* s = msg_new_signal(Signal::kDemonitor, pid, nullptr, m.ref))
+        post(m.pid, s);
+    p->free_extra();
+  }
+  if (p->owner)
+    spec_release(p->owner);
+  else if (p->user_data_free)
+    p->user_data_free(p->user_data);
+  p->owner = nullptr;
+  p->user_data_free = nullptr;
+  p->state_ptr = nullptr;
+
+  drain_dead(p);
+  reason_release(reason);
+  p->state.store(kFree, std::memory_order_seq_cst);
+  settle_free(p);
+  table_.release(pid_slot(pid));
+  // Dekker with wait(): `exiting` is set above, then we read the count.
+  if (exit_waiters_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(exit_mu_);
+    exit_cv_.notify_all();
+  }
+}
+
+airs_status Runtime::wait(uint64_t pid, uint32_t timeout_ms) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+  if (!sched_->threaded()) {
+    while (live(pid)) {
+      if (clock::now() >= deadline)
+        return fail(AIRS_ETIMEDOUT, "airs_wait: the process is still alive");
+      uint32_t ran = 0;
+      airs_status st = poll(1024, &ran);
+      if (st != AIRS_OK) return st;
+      if (ran == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return AIRS_OK;
+  }
+  exit_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  airs_status st = AIRS_OK;
+  {
+    std::unique_lock<std::mutex> lock(exit_mu_);
+    while (live(pid)) {
+      if (exit_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          live(pid)) {
+        st = fail(AIRS_ETIMEDOUT, "airs_wait: the process is still alive");
+        break;
+      }
+    }
+  }
+  exit_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  return st;
+}
+
+airs_status Runtime::stat(uint64_t pid, airs_process_stat key,
+                          uint64_t* out) const {
+  Process* p = live(pid);
+  if (!p) return fail(AIRS_ENOPROC, "airs_process_stat_get: not alive");
+  switch (key) {
+    case AIRS_PSTAT_MAILBOX_DEPTH: *out = p->depth(); return AIRS_OK;
+    case AIRS_PSTAT_MAILBOX_CAPACITY: *out = p->capacity; return AIRS_OK;
+    case AIRS_PSTAT_MSGS_ENQUEUED:
+      *out = p->enqueued.load(std::memory_order_relaxed);
+      return AIRS_OK;
+    case AIRS_PSTAT_MSGS_HANDLED:
+      *out = p->dequeued.load(std::memory_order_relaxed);
+      return AIRS_OK;
+    case AIRS_PSTAT_MSGS_DROPPED:
+      *out = p->dropped.load(std::memory_order_relaxed);
+      return AIRS_OK;
+  }
+  return failf(AIRS_EINVAL, "airs_process_stat_get: unknown key %d", key);
+}
+
+}  // namespace airs

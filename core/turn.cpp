@@ -1,0 +1,154 @@
+// turn.cpp - one scheduled turn of a process: up to `budget` envelopes,
+// each either a user message for receive() or a system signal.
+#include "error.hpp"
+#include "runtime.hpp"
+
+namespace airs {
+
+namespace {
+
+thread_local Ctx* tls_ctx = nullptr;
+
+bool remove_link(ProcessExtra* x, uint64_t pid) {
+  if (!x) return false;
+  for (size_t i = 0; i < x->links.size(); i++)
+    if (x->links[i] == pid) {
+      x->links[i] = x->links.back();
+      x->links.pop_back();
+      return true;
+    }
+  return false;
+}
+
+bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref) {
+  for (size_t i = 0; i < v.size(); i++)
+    if (v[i].ref == ref) {
+      v[i] = v.back();
+      v.pop_back();
+      return true;
+    }
+  return false;
+}
+
+}  // namespace
+
+Ctx* current_ctx() noexcept {
+  return tls_ctx;
+}
+
+CtxScope::CtxScope(Ctx* c) noexcept : saved_(tls_ctx) {
+  tls_ctx = c;
+}
+CtxScope::~CtxScope() {
+  tls_ctx = saved_;
+}
+
+void Runtime::run(Process* p, Worker* w) noexcept {
+  Ctx c{this, p, p->pid.load(std::memory_order_acquire), w};
+  CtxScope scope(&c);
+  const uint32_t budget = cfg_.budget;
+  uint32_t n = 0;
+  while (n < budget) {
+    Msg* m = p->pop();
+    if (!m) break;
+    n++;
+    if (p->capacity) {
+      // Dekker with wait_for_room(): our dequeue, then their count.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (p->blocked_senders.load(std::memory_order_relaxed)) {
+        std::lock_guard<std::mutex> lock(block_mu_);
+        block_cv_.notify_all();
+      }
+    }
+    if (m->to != c.pid) {  // sent to an earlier process of this slot
+      drop_dead(p, m);
+      continue;
+    }
+    Reason* r = handle(p, c, m);
+    if (!r && c.exit_request) {
+      r = c.exit_request;
+      c.exit_request = nullptr;
+    }
+    if (r) {
+      end(p, c, r, true);
+      return;
+    }
+  }
+  if (n == budget) {  // more may be waiting: back of the line, still ours
+    sched_->submit(p, w, false);
+    return;
+  }
+  p->state.store(kIdle, std::memory_order_seq_cst);
+  if (p->mailbox_nonempty()) {
+    uint32_t s = kIdle;
+    if (p->state.compare_exchange_strong(s, kScheduled))
+      sched_->submit(p, w, false);
+  }
+}
+
+// Handles one envelope; returns the reason to end with, or nullptr.
+Reason* Runtime::handle(Process* p, Ctx& c, Msg* m) noexcept {
+  ProcessExtra* x = p->extra;
+  switch (m->signal) {
+    case Signal::kNone: return receive(p, c, m);
+    case Signal::kKill: msg_free(m); return reason_static(AIRS_EXIT_KILLED);
+    case Signal::kExit: return exit_signal_arrived(p, c, m);
+    case Signal::kLinkExit:
+      if (!remove_link(x, m->sender)) {  // unlinked since: not for us
+        msg_free(m);
+        return nullptr;
+      }
+      return exit_signal_arrived(p, c, m);
+    case Signal::kLink:
+      if ((x = p->ensure_extra())) {
+        bool known = false;
+        for (uint64_t l : x->links) known = known || l == m->sender;
+        if (!known) x->links.push_back(m->sender);
+      }
+      break;
+    case Signal::kUnlink: remove_link(x, m->sender); break;
+    case Signal::kMonitor:
+      if ((x = p->ensure_extra()))
+        x->monitored_by.push_back(MonitorEntry{m->correlation, m->sender});
+      break;
+    case Signal::kDemonitor:
+      if (x) remove_monitor(x->monitored_by, m->correlation);
+      break;
+    case Signal::kDown:
+      if (x && remove_monitor(x->monitoring, m->correlation)) {
+        m->type = AIRS_MSG_DOWN;
+        return receive(p, c, m);
+      }
+      break;  // demonitored since: dropped
+  }
+  msg_free(m);
+  return nullptr;
+}
+
+// An exit signal (exit/2 or from a link): a message if the process traps
+// exits, else ignored if normal (and not from itself), else the end.
+Reason* Runtime::exit_signal_arrived(Process* p, Ctx& c, Msg* m) noexcept {
+  if (p->flags.load(std::memory_order_relaxed) & kTrapExit) {
+    m->type = AIRS_MSG_EXIT;
+    return receive(p, c, m);
+  }
+  Reason* r = m->reason;
+  if (r->kind == AIRS_EXIT_NORMAL && m->sender != c.pid) {
+    msg_free(m);
+    return nullptr;
+  }
+  reason_retain(r);
+  msg_free(m);
+  return r;
+}
+
+// Calls receive() and frees the message.
+Reason* Runtime::receive(Process* p, Ctx& c, Msg* m) noexcept {
+  airs_status st = p->receive(p->state_ptr, &c, static_cast<airs_msg*>(m));
+  msg_free(m);
+  if (st == AIRS_OK || c.exit_request) return nullptr;
+  Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
+  return r ? r : reason_static(AIRS_EXIT_ERROR);
+}
+
+}  // namespace airs

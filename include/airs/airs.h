@@ -1,0 +1,555 @@
+/*
+ * airs.h - the public C API of airssys-rt, an embeddable actor runtime in
+ * the Erlang/OTP tradition.
+ *
+ * Everything here is plain C99 and compiles as C++ too. Handles are opaque,
+ * pids are integers, and every fallible call returns an airs_status. Read
+ * the conventions once, they hold for every function below:
+ *
+ *  - Status. AIRS_OK (0) is success. On failure, out-parameters are left
+ *    untouched, airs_last_error_message() says what went wrong on this
+ *    thread, and no callback of the failed call ever fires.
+ *  - Ownership. A call that takes an airs_msg* or airs_payload* "consumes"
+ *    it only when it returns AIRS_OK; on any error the caller still owns it.
+ *  - Threads. Each function is tagged:
+ *      [any thread]              callable from anywhere, callbacks included;
+ *      [inside a callback]       only from a callback of the same process
+ *                                (takes the airs_ctx* that callback got);
+ *      [not inside a callback]   never from an actor callback (it could
+ *                                block or deadlock); returns AIRS_ESTATE.
+ *  - Destructors (airs_*_free, airs_*_release) return void and accept NULL.
+ */
+#ifndef AIRS_AIRS_H
+#define AIRS_AIRS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "airs/export.h"
+#include "airs/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Status codes. Explicit values, only ever appended.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_status {
+  AIRS_OK = 0,
+  AIRS_EINVAL = 1,    /* an argument is NULL, out of range or malformed */
+  AIRS_ENOMEM = 2,    /* an allocation failed */
+  AIRS_ENOPROC = 3,   /* the pid is 0, stale, or its process has ended */
+  AIRS_EFULL = 4,     /* the mailbox is full (policy FAIL, or BLOCK inside a
+                         callback) */
+  AIRS_ETIMEDOUT = 5, /* a bounded wait ran out */
+  AIRS_EEXIST = 6,    /* the name is already registered */
+  AIRS_ENOTFOUND = 7, /* no such name, timer or monitor */
+  AIRS_ESTATE = 8,    /* the call is not allowed now: the runtime is shutting
+                         down or was freed, a ctx is used outside its
+                         callback, a blocking call is made inside one, or
+                         the runtime is in the wrong mode for it */
+  AIRS_ELIMIT = 9,    /* a configured limit (max processes) is reached */
+  AIRS_EVERSION = 10, /* ABI mismatch between a header and the library */
+  AIRS_EINTERNAL = 11 /* a bug in airs; the message says where */
+} airs_status;
+
+/* The name of a status ("AIRS_ENOPROC"), or "AIRS_UNKNOWN". Static string.
+ * [any thread] */
+AIRS_API const char* airs_strerror(airs_status status);
+
+/* Detail about the last failed call on this thread ("" if none). The string
+ * belongs to the thread and stays valid until its next failing airs call.
+ * [any thread] */
+AIRS_API const char* airs_last_error_message(void);
+
+/* ------------------------------------------------------------------------
+ * Version and plugin ABI guard.
+ * ---------------------------------------------------------------------- */
+
+/* AIRS_VERSION_NUMBER of the loaded library. [any thread] */
+AIRS_API uint32_t airs_version(void);
+
+/* AIRS_VERSION_STRING of the loaded library. Static string. [any thread] */
+AIRS_API const char* airs_version_string(void);
+
+/* Checks that a plugin built against header version `header_version` can
+ * use the loaded library: same major version, and a library at least as new
+ * as the header. AIRS_OK, or AIRS_EVERSION with the two versions in the
+ * message. Use AIRS_CHECK_ABI() below. [any thread] */
+AIRS_API airs_status airs_check_abi(uint32_t header_version);
+
+/* Convenience: the ABI check with the version this code was compiled with. */
+#define AIRS_CHECK_ABI() airs_check_abi(AIRS_VERSION_NUMBER)
+
+/* ------------------------------------------------------------------------
+ * Handles and basic types.
+ * ---------------------------------------------------------------------- */
+
+typedef struct airs_runtime airs_runtime; /* one runtime: processes+threads */
+typedef struct airs_config airs_config;   /* settings for airs_runtime_new */
+typedef struct airs_ctx airs_ctx;         /* a running process, in a callback */
+typedef struct airs_msg airs_msg;         /* one message (an envelope) */
+typedef struct airs_payload airs_payload; /* a shared refcounted payload */
+typedef struct airs_reason airs_reason;   /* why a process ended */
+
+/* A process id: slot index (low 32 bits) + generation (high 32 bits). 0 is
+ * "no process". A pid is never reused within its runtime: a call with a
+ * stale pid returns AIRS_ENOPROC. Pids of different runtimes are unrelated
+ * numbers; use a pid only with the runtime that made it. */
+typedef uint64_t airs_pid;
+
+#define AIRS_NO_PID ((airs_pid)0)
+
+/* ------------------------------------------------------------------------
+ * Configuration, set by key so that the struct never grows.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_config_key {
+  /* Worker threads. Default: the number of cores. 0 = host-driven mode: no
+   * threads; the host runs processes with airs_runtime_poll(). 0..1024. */
+  AIRS_CFG_WORKERS = 1,
+  /* Default mailbox capacity of new processes; 0 = unbounded (default). */
+  AIRS_CFG_MAILBOX_CAPACITY = 2,
+  /* Default policy for a full mailbox: an airs_mailbox_policy (FAIL). */
+  AIRS_CFG_MAILBOX_POLICY = 3,
+  /* How long a BLOCK-policy send may wait, in ms: 1..3600000 (1000). */
+  AIRS_CFG_BLOCK_TIMEOUT_MS = 4,
+  /* Most processes alive at once: 1..(1<<30). Default 1<<22 (4 Mi). */
+  AIRS_CFG_MAX_PROCESSES = 5,
+  /* How long airs_runtime_free waits for processes to stop before it kills
+   * them, in ms: 0..3600000 (default 5000). */
+  AIRS_CFG_SHUTDOWN_TIMEOUT_MS = 6,
+  /* Messages a process handles per turn before it yields: 1..1000000 (64). */
+  AIRS_CFG_BUDGET = 7,
+  /* 1: time only moves when the host calls airs_runtime_advance_time()
+   * (deterministic timers in tests). 0 (default): the monotonic clock. */
+  AIRS_CFG_MANUAL_CLOCK = 8
+} airs_config_key;
+
+/* Makes a config with every key at its default. The caller owns *out and
+ * frees it with airs_config_free. ENOMEM. [any thread] */
+AIRS_API airs_status airs_config_new(airs_config** out);
+
+/* Sets one key. EINVAL: NULL config, unknown key, or value out of range.
+ * [any thread, one thread per config at a time] */
+AIRS_API airs_status airs_config_set(airs_config* cfg, airs_config_key key,
+                                     int64_t value);
+
+/* Reads one key into *value. EINVAL: NULL argument or unknown key. */
+AIRS_API airs_status airs_config_get(const airs_config* cfg,
+                                     airs_config_key key, int64_t* value);
+
+/* Frees a config. NULL is fine. [any thread] */
+AIRS_API void airs_config_free(airs_config* cfg);
+
+/* ------------------------------------------------------------------------
+ * Runtime.
+ * ---------------------------------------------------------------------- */
+
+/* Creates a runtime from `cfg` (copied; NULL = defaults) and starts its
+ * worker threads. Several runtimes may live in one process. The caller owns
+ * *out and frees it with airs_runtime_free. ENOMEM; EINTERNAL if a thread
+ * cannot be started. [any thread] */
+AIRS_API airs_status airs_runtime_new(const airs_config* cfg,
+                                      airs_runtime** out);
+
+/* Stops the runtime: every live process is sent an exit signal `shutdown`
+ * (newest first), processes get the shutdown timeout to end (a process that
+ * traps exits gets an AIRS_MSG_EXIT and should airs_exit), the rest are
+ * killed; every terminate callback runs once, every thread is joined, all
+ * memory is freed, and every user_data_free runs. A callback that never
+ * returns cannot be interrupted: free then waits for it.
+ * After free, the handle is a tombstone: any call with it returns
+ * AIRS_ESTATE (a few bytes stay allocated per freed runtime for this).
+ * NULL is fine. Calling it inside a callback of the same runtime, or twice,
+ * does nothing but set the last error message.
+ * [not inside a callback of this runtime] */
+AIRS_API void airs_runtime_free(airs_runtime* rt);
+
+/* Host-driven mode (AIRS_CFG_WORKERS = 0): fires due timers, then runs up
+ * to `budget` process turns (each turn handles up to AIRS_CFG_BUDGET
+ * messages of one process) on the calling thread. *ran (may be NULL) gets
+ * the number of turns run; 0 means there was nothing to do.
+ * ESTATE: the runtime has worker threads, another thread is polling, or
+ * this is called inside a callback. EINVAL: NULL rt or budget 0.
+ * [not inside a callback; one polling thread at a time] */
+AIRS_API airs_status airs_runtime_poll(airs_runtime* rt, uint32_t budget,
+                                       uint32_t* ran);
+
+/* Milliseconds until the next timer is due: 0 if one is due now, -1 if no
+ * timer is pending. Lets a host sleep between polls. EINVAL: NULL argument.
+ * [any thread] */
+AIRS_API airs_status airs_runtime_next_timer_ms(airs_runtime* rt, int64_t* ms);
+
+/* With AIRS_CFG_MANUAL_CLOCK: moves the runtime's clock forward by `ms` and
+ * lets due timers fire (at once on a threaded runtime, at the next poll in
+ * host-driven mode). ESTATE: the clock is not manual. [any thread] */
+AIRS_API airs_status airs_runtime_advance_time(airs_runtime* rt, uint64_t ms);
+
+/* ------------------------------------------------------------------------
+ * Exit reasons.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_exit_kind {
+  AIRS_EXIT_NORMAL = 0,   /* finished its work */
+  AIRS_EXIT_SHUTDOWN = 1, /* asked to stop (airs_stop, supervisor, free) */
+  AIRS_EXIT_KILLED = 2,   /* airs_kill: cannot be trapped */
+  AIRS_EXIT_ERROR = 3,    /* failed: code + text */
+  AIRS_EXIT_NOPROC = 4    /* (in down/exit messages) the process was already
+                             gone when the link or monitor was made */
+} airs_exit_kind;
+
+/* Reads a reason. The reason is borrowed: valid during the callback (or
+ * message) that handed it out. NULL reasons read as NORMAL / 0 / "".
+ * [any thread] */
+AIRS_API airs_exit_kind airs_reason_kind(const airs_reason* reason);
+AIRS_API int32_t airs_reason_code(const airs_reason* reason);
+AIRS_API const char* airs_reason_text(const airs_reason* reason);
+
+/* ------------------------------------------------------------------------
+ * Actors: a behaviour (vtable of callbacks) + user_data.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_health {
+  AIRS_HEALTH_HEALTHY = 0,
+  AIRS_HEALTH_DEGRADED = 1,
+  AIRS_HEALTH_FAILED = 2
+} airs_health;
+
+#define AIRS_BEHAVIOUR_VERSION 1
+
+/* The callbacks of an actor. Copied at spawn: the struct may live on the
+ * stack. Every callback of one process runs on one thread at a time (a
+ * worker, or the host thread inside airs_runtime_poll), never concurrently
+ * with another callback of the same process. Callbacks may call any
+ * [any thread] or [inside a callback] function, and must not block. */
+typedef struct airs_behaviour {
+  uint32_t version; /* AIRS_BEHAVIOUR_VERSION */
+  uint32_t size;    /* sizeof(airs_behaviour) */
+  /* Optional. Makes the state of a new start in *state (NULL init: the
+   * state is user_data). Runs synchronously inside the spawn call, on the
+   * spawning thread. A non-OK return fails the spawn with that status;
+   * terminate is then not called. */
+  airs_status (*init)(void* user_data, airs_ctx* ctx, void** state);
+  /* Required. Handles one message. The message is borrowed: it is freed
+   * after receive returns (airs_msg_* accessors work until then). A non-OK
+   * return ends the process with an AIRS_EXIT_ERROR whose code is the
+   * status and whose text is the last error message of the thread. */
+  airs_status (*receive)(void* state, airs_ctx* ctx, const airs_msg* msg);
+  /* Optional. Runs exactly once when a process whose init succeeded ends,
+   * whatever the reason; frees the state. It may send messages. */
+  void (*terminate)(void* state, airs_ctx* ctx, const airs_reason* reason);
+  /* Optional. Polled by supervisors that enable health checks. */
+  airs_health (*health)(void* state, airs_ctx* ctx);
+} airs_behaviour;
+
+/* Spawn flags. */
+#define AIRS_SPAWN_LINK 0x1u      /* link to the caller (airs_ctx_spawn) */
+#define AIRS_SPAWN_TRAP_EXIT 0x2u /* start trapping exits */
+
+typedef enum airs_mailbox_policy {
+  AIRS_MAILBOX_FAIL = 0,        /* a send to a full mailbox: AIRS_EFULL */
+  AIRS_MAILBOX_DROP_NEWEST = 1, /* drop the new message: dead-letter hook,
+                                   the send still returns AIRS_OK */
+  AIRS_MAILBOX_BLOCK = 2        /* wait up to the block timeout for room,
+                                   then AIRS_ETIMEDOUT; inside a callback it
+                                   never waits and acts like FAIL */
+} airs_mailbox_policy;
+
+#define AIRS_SPAWN_OPTS_VERSION 1
+
+/* Options of one spawn. Fill with airs_spawn_opts_init, then change. */
+typedef struct airs_spawn_opts {
+  uint32_t version;          /* AIRS_SPAWN_OPTS_VERSION */
+  uint32_t size;             /* sizeof(airs_spawn_opts) */
+  uint32_t flags;            /* AIRS_SPAWN_* */
+  uint32_t mailbox_capacity; /* 0 = unbounded */
+  int32_t mailbox_policy;    /* an airs_mailbox_policy */
+  uint32_t block_timeout_ms; /* for AIRS_MAILBOX_BLOCK; 1..3600000 */
+} airs_spawn_opts;
+
+/* Fills *opts with the runtime's defaults (flags 0, the configured mailbox
+ * capacity, policy and block timeout). EINVAL: NULL argument. [any thread] */
+AIRS_API airs_status airs_spawn_opts_init(airs_runtime* rt,
+                                          airs_spawn_opts* opts);
+
+/* Starts a process: copies *behaviour, calls init(user_data) on this
+ * thread, and writes the new pid to *out. `user_data_free` (may be NULL)
+ * runs exactly once when the process is gone, or at once if the spawn
+ * fails, so user_data is always released. opts may be NULL (defaults).
+ * EINVAL: NULL rt/behaviour/receive/out, bad version or size, bad options,
+ * AIRS_SPAWN_LINK without a calling process. ELIMIT: max processes alive.
+ * ESTATE: the runtime is shutting down. Any status from init.
+ * [any thread] */
+AIRS_API airs_status airs_spawn(airs_runtime* rt,
+                                const airs_behaviour* behaviour,
+                                void* user_data,
+                                void (*user_data_free)(void* user_data),
+                                const airs_spawn_opts* opts, airs_pid* out);
+
+/* airs_spawn from inside a callback; AIRS_SPAWN_LINK links the new process
+ * to the caller before it can run. [inside a callback] */
+AIRS_API airs_status airs_ctx_spawn(airs_ctx* ctx,
+                                    const airs_behaviour* behaviour,
+                                    void* user_data,
+                                    void (*user_data_free)(void* user_data),
+                                    const airs_spawn_opts* opts, airs_pid* out);
+
+/* The pid of the process this callback runs for. [inside a callback] */
+AIRS_API airs_pid airs_self(const airs_ctx* ctx);
+
+/* The runtime of a callback's process (NULL for a NULL or stale ctx). */
+AIRS_API airs_runtime* airs_ctx_runtime(const airs_ctx* ctx);
+
+/* Ends the calling process with this reason once the current callback
+ * returns (the callback's own status is then ignored). Inside init, it
+ * fails the spawn with AIRS_ESTATE. EINVAL: bad kind; ESTATE: bad ctx.
+ * [inside a callback] */
+AIRS_API airs_status airs_exit(airs_ctx* ctx, airs_exit_kind kind, int32_t code,
+                               const char* text);
+
+/* Sends process `pid` an exit signal with this reason, as Erlang's exit/2:
+ * a process that traps exits gets an AIRS_MSG_EXIT message; otherwise a
+ * `normal` signal is ignored and any other reason ends it with that reason.
+ * AIRS_EXIT_KILLED cannot be trapped. The signal is ordered after the
+ * messages the caller sent before it, and bypasses mailbox capacity.
+ * ENOPROC: no such process. EINVAL: bad kind. [any thread] */
+AIRS_API airs_status airs_send_exit(airs_runtime* rt, airs_pid pid,
+                                    airs_exit_kind kind, int32_t code,
+                                    const char* text);
+
+/* airs_send_exit with AIRS_EXIT_SHUTDOWN: a polite, trappable stop. */
+AIRS_API airs_status airs_stop(airs_runtime* rt, airs_pid pid);
+
+/* Ends `pid` with reason killed; cannot be trapped, and jumps ahead of the
+ * messages waiting in its mailbox. [any thread] */
+AIRS_API airs_status airs_kill(airs_runtime* rt, airs_pid pid);
+
+/* Waits until `pid` is no longer alive (AIRS_OK at once if it is gone
+ * already), for at most `timeout_ms` ms: AIRS_ETIMEDOUT then. In
+ * host-driven mode the waiting thread polls the runtime meanwhile.
+ * ESTATE: inside a callback, or another thread polls.
+ * [not inside a callback] */
+AIRS_API airs_status airs_wait(airs_runtime* rt, airs_pid pid,
+                               uint32_t timeout_ms);
+
+/* true if `pid` names a live process of `rt`. [any thread] */
+AIRS_API bool airs_is_alive(airs_runtime* rt, airs_pid pid);
+
+typedef enum airs_process_stat {
+  AIRS_PSTAT_MAILBOX_DEPTH = 1,    /* messages waiting (incl. signals) */
+  AIRS_PSTAT_MAILBOX_CAPACITY = 2, /* 0 = unbounded */
+  AIRS_PSTAT_MSGS_ENQUEUED = 3,    /* accepted into the mailbox */
+  AIRS_PSTAT_MSGS_HANDLED = 4,     /* taken out of the mailbox */
+  AIRS_PSTAT_MSGS_DROPPED = 5      /* refused or dropped: mailbox full */
+} airs_process_stat;
+
+/* Reads one counter of a live process. ENOPROC: not alive. EINVAL: NULL
+ * argument or unknown key. [any thread] */
+AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
+                                           airs_process_stat key,
+                                           uint64_t* value);
+
+/* ------------------------------------------------------------------------
+ * Links and monitors.
+ * ---------------------------------------------------------------------- */
+
+/* Links the caller and `pid` both ways: when one ends with a reason other
+ * than normal, the other gets an exit signal with that reason (see
+ * airs_send_exit for what the signal does). Linking to a process that is
+ * gone delivers an exit signal with reason AIRS_EXIT_NOPROC to the caller.
+ * Linking twice is the same as once. ENOPROC: pid 0 or never existed.
+ * EINVAL: linking to self. [inside a callback] */
+AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
+
+/* Removes the link (if any). No exit signal caused by the link arrives
+ * after this returns. [inside a callback] */
+AIRS_API airs_status airs_unlink(airs_ctx* ctx, airs_pid pid);
+
+/* true: exit signals (except kill) become AIRS_MSG_EXIT messages.
+ * [inside a callback] */
+AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
+
+/* Watches `pid`: when it ends, the caller gets one AIRS_MSG_DOWN message
+ * whose sender is `pid`, whose correlation id is *ref and whose reason is
+ * the exit reason (AIRS_EXIT_NOPROC if it was already gone; then the
+ * message is sent at once). EINVAL: NULL ref, or pid is self.
+ * [inside a callback] */
+AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
+
+/* Stops the monitor `ref`; its down message will not be delivered after
+ * this returns. ENOTFOUND: no active monitor with that ref.
+ * [inside a callback] */
+AIRS_API airs_status airs_demonitor(airs_ctx* ctx, uint64_t ref);
+
+/* ------------------------------------------------------------------------
+ * Messages.
+ * ---------------------------------------------------------------------- */
+
+/* Type tags at or above this value are the runtime's own. */
+#define AIRS_MSG_SYSTEM_BASE 0xFFFFFFFF00000000ull
+/* An exit signal turned into a message (trap_exit): sender = the process
+ * that sent or caused it, reason = airs_msg_reason(). */
+#define AIRS_MSG_EXIT (AIRS_MSG_SYSTEM_BASE + 1)
+/* A monitor fired: sender = the watched pid, correlation = the ref. */
+#define AIRS_MSG_DOWN (AIRS_MSG_SYSTEM_BASE + 2)
+
+/* Largest payload a message may carry, in bytes. */
+#define AIRS_MSG_MAX_SIZE ((size_t)0xFFFFFFFFu)
+
+typedef enum airs_priority {
+  AIRS_PRIORITY_NORMAL = 0,
+  AIRS_PRIORITY_HIGH = 1 /* handled before any waiting normal message */
+} airs_priority;
+
+/* Makes a message with a copy of `size` bytes of `data` (data may be NULL
+ * when size is 0). The caller owns *out until a send consumes it.
+ * EINVAL: NULL out, NULL data with size > 0, size > AIRS_MSG_MAX_SIZE,
+ * a type in the system range. ENOMEM. [any thread] */
+AIRS_API airs_status airs_msg_new(uint64_t type, const void* data, size_t size,
+                                  airs_msg** out);
+
+/* Makes a message that takes ownership of `ptr` (zero copy): free_fn(ptr)
+ * runs exactly once when the message is freed, unless this call fails (the
+ * caller then still owns ptr). free_fn may be NULL (ptr not owned).
+ * EINVAL as airs_msg_new; NULL ptr with size > 0. [any thread] */
+AIRS_API airs_status airs_msg_new_owned(uint64_t type, void* ptr, size_t size,
+                                        void (*free_fn)(void* ptr),
+                                        airs_msg** out);
+
+/* Makes a message carrying a new reference to a shared payload (the
+ * caller keeps its own). EINVAL: NULL payload or out, system type.
+ * [any thread] */
+AIRS_API airs_status airs_msg_new_shared(uint64_t type, airs_payload* payload,
+                                         airs_msg** out);
+
+/* Sets the priority / correlation id of a message the caller owns.
+ * EINVAL: NULL msg, bad priority. [any thread] */
+AIRS_API airs_status airs_msg_set_priority(airs_msg* msg,
+                                           airs_priority priority);
+AIRS_API airs_status airs_msg_set_correlation(airs_msg* msg,
+                                              uint64_t correlation);
+
+/* Frees a message the caller owns (never one handed to receive).
+ * NULL is fine. [any thread] */
+AIRS_API void airs_msg_free(airs_msg* msg);
+
+/* Accessors; all [any thread] on a message the caller may read. A NULL
+ * message reads as type 0, no data, size 0, sender 0. */
+AIRS_API uint64_t airs_msg_type(const airs_msg* msg);
+AIRS_API airs_pid airs_msg_sender(const airs_msg* msg);
+AIRS_API uint64_t airs_msg_correlation(const airs_msg* msg);
+AIRS_API airs_priority airs_msg_priority(const airs_msg* msg);
+AIRS_API const void* airs_msg_data(const airs_msg* msg);
+AIRS_API size_t airs_msg_size(const airs_msg* msg);
+/* The exit reason of AIRS_MSG_EXIT / AIRS_MSG_DOWN messages, else NULL. */
+AIRS_API const airs_reason* airs_msg_reason(const airs_msg* msg);
+/* The shared payload of a message made by airs_msg_new_shared, else NULL.
+ * Borrowed: airs_payload_retain it to keep it past the message. */
+AIRS_API airs_payload* airs_msg_payload(const airs_msg* msg);
+
+/* Shared payloads: one immutable buffer, many messages, refcounted.
+ * airs_payload_new copies `size` bytes; airs_payload_wrap takes ownership
+ * of ptr (free_fn(ptr) when the last reference goes; not on failure).
+ * The caller owns one reference to *out. EINVAL, ENOMEM. [any thread] */
+AIRS_API airs_status airs_payload_new(const void* data, size_t size,
+                                      airs_payload** out);
+AIRS_API airs_status airs_payload_wrap(void* ptr, size_t size,
+                                       void (*free_fn)(void* ptr),
+                                       airs_payload** out);
+AIRS_API void airs_payload_retain(airs_payload* payload);
+AIRS_API void airs_payload_release(airs_payload* payload);
+AIRS_API const void* airs_payload_data(const airs_payload* payload);
+AIRS_API size_t airs_payload_size(const airs_payload* payload);
+
+/* ------------------------------------------------------------------------
+ * Sending. FIFO per sender->receiver pair and priority. The sender pid of
+ * the message is the calling process inside a callback, else 0.
+ * ---------------------------------------------------------------------- */
+
+/* Sends `msg` to `to`. Consumes msg only on AIRS_OK (and with policy
+ * DROP_NEWEST, where a dropped message goes to the dead-letter hook).
+ * ENOPROC: `to` is not alive. EFULL / ETIMEDOUT: see airs_mailbox_policy.
+ * EINVAL: NULL argument. ESTATE: runtime freed. [any thread] */
+AIRS_API airs_status airs_send_msg(airs_runtime* rt, airs_pid to,
+                                   airs_msg* msg);
+
+/* Copies `size` bytes of `data` into a new message and sends it; the
+ * errors of airs_msg_new and airs_send_msg. [any thread] */
+AIRS_API airs_status airs_send(airs_runtime* rt, airs_pid to, uint64_t type,
+                               const void* data, size_t size);
+
+/* The fast path of the two above from inside a callback: the target is
+ * scheduled on the caller's worker. [inside a callback] */
+AIRS_API airs_status airs_ctx_send_msg(airs_ctx* ctx, airs_pid to,
+                                       airs_msg* msg);
+AIRS_API airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
+                                   const void* data, size_t size);
+
+typedef enum airs_dead_letter_reason {
+  AIRS_DEAD_LETTER_MAILBOX_FULL = 1, /* dropped by policy DROP_NEWEST */
+  AIRS_DEAD_LETTER_EXITED = 2,       /* was still queued when its receiver
+                                        ended, or raced with its end */
+  AIRS_DEAD_LETTER_TIMER = 3         /* a timer fired for a process gone */
+} airs_dead_letter_reason;
+
+/* Called for each message dropped by the runtime, on the thread that drops
+ * it, before the message is freed. Must not block; may call [any thread]
+ * functions (not airs_runtime_free). */
+typedef void (*airs_dead_letter_fn)(void* user_data, airs_pid to,
+                                    const airs_msg* msg,
+                                    airs_dead_letter_reason reason);
+
+/* Installs (fn != NULL) or removes the dead-letter hook. user_data is not
+ * owned. A hook being replaced may still run on another thread shortly
+ * after this returns. [any thread] */
+AIRS_API airs_status airs_set_dead_letter_hook(airs_runtime* rt,
+                                               airs_dead_letter_fn fn,
+                                               void* user_data);
+
+/* ------------------------------------------------------------------------
+ * Timers.
+ * ---------------------------------------------------------------------- */
+
+/* Sends `msg` to `to` after `delay_ms` (0..2^40). Consumes msg on AIRS_OK
+ * and writes a timer id (never 0) to *timer_id (may be NULL). If `to` is
+ * gone when the timer fires, the message goes to the dead-letter hook.
+ * EINVAL: NULL rt or msg, delay too large. ESTATE: shutting down.
+ * [any thread] */
+AIRS_API airs_status airs_send_after(airs_runtime* rt, airs_pid to,
+                                     uint64_t delay_ms, airs_msg* msg,
+                                     uint64_t* timer_id);
+
+/* Cancels a pending timer and frees its message. ENOTFOUND: no such timer,
+ * or it has fired or been cancelled already. [any thread] */
+AIRS_API airs_status airs_cancel_timer(airs_runtime* rt, uint64_t timer_id);
+
+/* ------------------------------------------------------------------------
+ * Registry: unique names for processes.
+ * ---------------------------------------------------------------------- */
+
+/* Longest name, in bytes. */
+#define AIRS_NAME_MAX 255
+
+/* Gives `pid` the name `name` (copied, 1..AIRS_NAME_MAX bytes). The name is
+ * released when the process ends. A process has at most one name.
+ * EEXIST: the name is taken, or the process already has a name.
+ * ENOPROC: not alive. EINVAL: NULL/empty/too long name. [any thread] */
+AIRS_API airs_status airs_register(airs_runtime* rt, const char* name,
+                                   airs_pid pid);
+
+/* Releases a name. ENOTFOUND: not registered. [any thread] */
+AIRS_API airs_status airs_unregister(airs_runtime* rt, const char* name);
+
+/* Looks a name up. ENOTFOUND: not registered. [any thread] */
+AIRS_API airs_status airs_whereis(airs_runtime* rt, const char* name,
+                                  airs_pid* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRS_AIRS_H */
