@@ -135,7 +135,7 @@ void Runtime::schedule(Process* p, Worker* w, bool as_next) noexcept {
 // [state kFree] Drains a free slot for as long as mail keeps arriving,
 // taking the consumer role with kDraining each time.
 void Runtime::settle_free(Process* p) noexcept {
-  while (p->mailbox_nonempty()) {
+  while (p->mail_arrived()) {
     uint32_t s = kFree;
     if (!p->state.compare_exchange_strong(s, kDraining,
                                           std::memory_order_seq_cst))

@@ -74,10 +74,13 @@ inline Node* mpsc_pop(QueueTail& t, QueueHead& h) noexcept {
   }
 }
 
-// [consumer only] false only if no producer has started a push that the
-// consumer has not popped. seq_cst pairs with mpsc_push.
-inline bool mpsc_nonempty(const QueueTail& t, const QueueHead& h) noexcept {
-  return h.head != &h.stub || t.tail.load(std::memory_order_seq_cst) != &h.stub;
+// Has anything been pushed since the consumer last emptied the queue? Reads
+// only the producers' end, so a consumer may ask right after giving up its
+// role (when another thread may already be popping): an emptied queue has
+// its tail on the stub. seq_cst pairs with mpsc_push.
+inline bool mpsc_pushed_since_empty(const QueueTail& t,
+                                    const QueueHead& h) noexcept {
+  return t.tail.load(std::memory_order_seq_cst) != &h.stub;
 }
 
 }  // namespace airs

@@ -86,9 +86,11 @@ struct alignas(64) Process {
 
   Process() noexcept;
 
-  bool mailbox_nonempty() const noexcept {
-    return mpsc_nonempty(high_tail, high_head) ||
-           mpsc_nonempty(normal_tail, normal_head);
+  // After the consumer emptied the mailbox and gave up its role: has mail
+  // arrived since? (Never reads the consumer's end.)
+  bool mail_arrived() const noexcept {
+    return mpsc_pushed_since_empty(high_tail, high_head) ||
+           mpsc_pushed_since_empty(normal_tail, normal_head);
   }
   // [consumer] Next envelope: high priority first.
   Msg* pop() noexcept {

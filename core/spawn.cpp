@@ -160,7 +160,7 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
   }
 
   p->state.store(kIdle, std::memory_order_seq_cst);
-  if (p->mailbox_nonempty()) {
+  if (p->mail_arrived()) {
     uint32_t s = kIdle;
     if (p->state.compare_exchange_strong(s, kScheduled))
       sched_->submit(p, w, false);

@@ -79,7 +79,7 @@ void Runtime::run(Process* p, Worker* w) noexcept {
     return;
   }
   p->state.store(kIdle, std::memory_order_seq_cst);
-  if (p->mailbox_nonempty()) {
+  if (p->mail_arrived()) {
     uint32_t s = kIdle;
     if (p->state.compare_exchange_strong(s, kScheduled))
       sched_->submit(p, w, false);
