@@ -66,6 +66,8 @@ static airs_runtime* runtime_new(void) {
   airs_runtime* rt;
   CHECK(airs_config_new(&cfg));
   CHECK(airs_config_set(cfg, AIRS_CFG_WORKERS, workers));
+  if (getenv("AIRS_BUDGET"))
+    CHECK(airs_config_set(cfg, AIRS_CFG_BUDGET, atol(getenv("AIRS_BUDGET"))));
   CHECK(airs_runtime_new(cfg, &rt));
   airs_config_free(cfg);
   return rt;

@@ -27,20 +27,66 @@ airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
   if (!p || p->pid.load(std::memory_order_acquire) != to ||
       p->exiting.load(std::memory_order_acquire))
     return fail(AIRS_ENOPROC, "send: the receiver is not alive");
-  m->sender = from ? from->pid : 0;
+  m->sender = 0;
+  if (from) {
+    m->sender = from->pid;
+    from->sends++;
+  }
   Worker* w = from ? from->worker : current_worker();
   if (w && w->rt != this) w = nullptr;
+  if (from && w && p->capacity == 0 && m->priority == AIRS_PRIORITY_NORMAL) {
+    stage(w, p, to, m);
+    return AIRS_OK;
+  }
   return deliver(p, to, m, false, from == nullptr, w, from != nullptr);
 }
 
+// The first message of a turn to a target goes in at once (a request and
+// its reply then cost no staging); later ones to the same target wait in
+// the worker's outbox and go in as one chain.
+void Runtime::stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept {
+  m->to = to;
+  for (uint32_t i = 0; i < w->outbox_used; i++) {
+    OutboxEntry& e = w->outbox[i];
+    if (e.p != p || e.to != to) continue;
+    if (e.count == 0)
+      e.first = m;
+    else
+      e.last->next.store(m, std::memory_order_relaxed);
+    e.last = m;
+    if (++e.count >= Worker::kOutboxBatch) flush_entry(w, i);
+    return;
+  }
+  if (w->outbox_used == Worker::kOutboxSlots) flush_outbox(w);
+  w->outbox[w->outbox_used++] = OutboxEntry{p, to, nullptr, nullptr, 0};
+  p->enqueued.fetch_add(1, std::memory_order_relaxed);
+  p->push(m);
+  schedule(p, w, true);
+}
+
+void Runtime::flush_entry(Worker* w, uint32_t i) noexcept {
+  OutboxEntry e = w->outbox[i];
+  w->outbox[i] = w->outbox[--w->outbox_used];
+  if (e.count == 0) return;
+  e.p->enqueued.fetch_add(e.count, std::memory_order_relaxed);
+  mpsc_push_chain(e.p->normal_tail, e.first, e.last);
+  schedule(e.p, w, true);
+}
+
+void Runtime::flush_outbox(Worker* w) noexcept {
+  while (w->outbox_used > 0) flush_entry(w, 0);
+}
+
 bool Runtime::post(uint64_t to, Msg* m) noexcept {
+  Worker* w = current_worker();
+  if (w && w->rt != this) w = nullptr;
+  // A signal never overtakes the messages its sender staged before it.
+  if (w && w->outbox_used) flush_outbox(w);
   Process* p = live(to);
   if (!p) {
     msg_free(m);
     return false;
   }
-  Worker* w = current_worker();
-  if (w && w->rt != this) w = nullptr;
   deliver(p, to, m, true, false, w, false);
   return true;
 }

@@ -39,6 +39,14 @@ inline void mpsc_push(QueueTail& t, Node* n) noexcept {
   prev->next.store(n, std::memory_order_release);
 }
 
+// [any thread] Pushes a chain first..last that the caller linked through
+// `next` (last->next is cleared here): one exchange for the whole chain.
+inline void mpsc_push_chain(QueueTail& t, Node* first, Node* last) noexcept {
+  last->next.store(nullptr, std::memory_order_relaxed);
+  Node* prev = t.tail.exchange(last, std::memory_order_seq_cst);
+  prev->next.store(first, std::memory_order_release);
+}
+
 // [consumer only] The oldest node, or nullptr when the queue is empty. A
 // producer caught between its exchange and its link is waited out: that
 // window is two instructions long unless the producer is preempted.

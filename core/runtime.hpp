@@ -40,6 +40,7 @@ struct airs_ctx {
   airs::Reason* exit_request = nullptr;  // set by airs_exit
   bool in_init = false;
   bool in_terminate = false;
+  uint32_t sends = 0;  // messages sent during this turn (its cost)
 };
 
 namespace airs {
@@ -110,7 +111,8 @@ class Runtime {
   airs_status demonitor(Ctx* c, uint64_t ref);
 
   // --- one turn of a process (turn.cpp); called by the scheduler ---
-  void run(Process* p, Worker* w) noexcept;
+  // Returns the turn's cost: messages handled plus messages sent.
+  uint64_t run(Process* p, Worker* w) noexcept;
 
   // --- timers, polling and dead letters (runtime.cpp) ---
   airs_status send_after(uint64_t to, uint64_t delay_ms, Msg* m, uint64_t* id);
@@ -136,6 +138,14 @@ class Runtime {
                       bool may_block, Worker* w, bool as_next) noexcept;
   airs_status wait_for_room(Process* p, uint64_t to) noexcept;
   void schedule(Process* p, Worker* w, bool as_next) noexcept;
+  void stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept;
+  void flush_entry(Worker* w, uint32_t i) noexcept;
+
+ public:
+  // Pushes everything a callback on `w` staged (delivery.cpp).
+  void flush_outbox(Worker* w) noexcept;
+
+ private:
   void drain_dead(Process* p) noexcept;
   void settle_free(Process* p) noexcept;
   void drop_dead(Process* p, Msg* m) noexcept;

@@ -9,7 +9,9 @@ namespace airs {
 
 namespace {
 
-thread_local Worker* tls_worker = nullptr;
+// initial-exec: two pointers read on every send; no __tls_get_addr call.
+__attribute__((tls_model("initial-exec"))) thread_local Worker* tls_worker =
+    nullptr;
 
 // Turns a worker may take from its `next` slot in a row before it lets the
 // ring run: two actors ping-ponging must not starve the rest.
@@ -107,9 +109,14 @@ void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
   if (idle_count_.load(std::memory_order_relaxed) > 0) wake_one();
 }
 
-Process* Scheduler::find_local(Worker* w) noexcept {
+Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
   Process* p;
-  if (++w->tick % kSharedCheckInterval == 0 && shared_.try_dequeue(p)) return p;
+  *from_shared = false;
+  if (w->credit == 0 && ++w->tick % kSharedCheckInterval == 0 &&
+      shared_.try_dequeue(p)) {
+    *from_shared = true;
+    return p;
+  }
   if (w->next && w->next_streak < kMaxNextStreak) {
     p = w->next;
     w->next = nullptr;
@@ -123,7 +130,24 @@ Process* Scheduler::find_local(Worker* w) noexcept {
     w->next = nullptr;
     return p;
   }
-  return shared_.try_dequeue(p) ? p : nullptr;
+  if (w->credit > 0) {
+    // Repay local work by helping another worker's backlog first.
+    if ((p = find_remote(w))) return p;
+    w->credit = 0;
+  }
+  if (shared_.try_dequeue(p)) {
+    *from_shared = true;
+    return p;
+  }
+  return nullptr;
+}
+
+void Scheduler::run_one(Worker* w, Process* p, bool from_shared) noexcept {
+  uint64_t cost = rt_.run(p, w);
+  if (from_shared)
+    w->credit += cost;
+  else
+    w->credit -= cost < w->credit ? cost : w->credit;
 }
 
 Process* Scheduler::find_remote(Worker* w) noexcept {
@@ -185,11 +209,12 @@ void Scheduler::worker_main(Worker* w) noexcept {
   tls_worker = w;
   int idle_rounds = 0;
   while (!stopping_.load(std::memory_order_acquire)) {
-    Process* p = find_local(w);
+    bool from_shared;
+    Process* p = find_local(w, &from_shared);
     if (!p) p = find_remote(w);
     if (p) {
       idle_rounds = 0;
-      rt_.run(p, w);
+      run_one(w, p, from_shared);
       continue;
     }
     if (++idle_rounds < kSpinRounds) {
@@ -207,9 +232,10 @@ uint32_t Scheduler::poll(uint32_t budget) noexcept {
   tls_worker = host_;
   uint32_t ran = 0;
   while (ran < budget) {
-    Process* p = find_local(host_);
+    bool from_shared;
+    Process* p = find_local(host_, &from_shared);
     if (!p) break;
-    rt_.run(p, host_);
+    run_one(host_, p, from_shared);
     ran++;
   }
   tls_worker = saved;

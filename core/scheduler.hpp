@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "message.hpp"
 #include "run_queue.hpp"
 
 namespace airs {
@@ -24,7 +25,21 @@ namespace airs {
 class Runtime;
 struct Process;
 
+// Messages a callback on this worker sent to one unbounded mailbox, not yet
+// pushed: they go in with one exchange at the end of the turn (or when the
+// batch is full), so senders on two cores do not fight over the receiver's
+// cache line once per message.
+struct OutboxEntry {
+  Process* p;
+  uint64_t to;
+  Msg* first;
+  Msg* last;
+  uint32_t count;
+};
+
 struct Worker {
+  static constexpr uint32_t kOutboxSlots = 8;
+  static constexpr uint32_t kOutboxBatch = 64;
   Runtime* rt = nullptr;
   uint32_t id = 0;
   RunRing ring;
@@ -32,6 +47,12 @@ struct Worker {
   uint32_t next_streak = 0;  // turns in a row taken from `next`
   uint32_t tick = 0;
   uint32_t rng = 0;
+  // Work owed to local processes: the cost of the last turns taken from
+  // the shared queue. While it is owed, local (and stolen) work comes
+  // first, so a long job from outside cannot starve a local backlog.
+  uint64_t credit = 0;
+  uint32_t outbox_used = 0;
+  OutboxEntry outbox[kOutboxSlots];
   std::atomic<uint32_t> wake{0};  // futex word for parking
   std::thread thread;
 };
@@ -56,7 +77,8 @@ class Scheduler {
   bool threaded() const noexcept { return !workers_.empty(); }
 
  private:
-  Process* find_local(Worker* w) noexcept;
+  Process* find_local(Worker* w, bool* from_shared) noexcept;
+  void run_one(Worker* w, Process* p, bool from_shared) noexcept;
   Process* find_remote(Worker* w) noexcept;
   bool has_visible_work() noexcept;
   void push_ring(Worker* w, Process* p) noexcept;

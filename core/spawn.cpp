@@ -1,4 +1,5 @@
 // spawn.cpp - starting a process in a free slot, and ending it.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -207,10 +208,13 @@ void Runtime::end(Process* p, Ctx& c, Reason* reason,
 
   drain_dead(p);
   reason_release(reason);
+  // The slot goes back before the state says kFree: whoever sees the end
+  // complete (wait()) can spawn into it at once. A spawner that takes it
+  // meanwhile waits for kFree.
+  table_.release(pid_slot(pid));
   p->state.store(kFree, std::memory_order_seq_cst);
   settle_free(p);
-  table_.release(pid_slot(pid));
-  // Dekker with wait(): `exiting` is set above, then we read the count.
+  // Dekker with wait(): `state` is set above, then we read the count.
   if (exit_waiters_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(exit_mu_);
     exit_cv_.notify_all();
@@ -220,8 +224,17 @@ void Runtime::end(Process* p, Ctx& c, Reason* reason,
 airs_status Runtime::wait(uint64_t pid, uint32_t timeout_ms) {
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Ended: end() has finished (terminate, user_data_free, links, monitors,
+  // name), so the slot is free or holds a newer process. live() turns
+  // false earlier, as soon as the process starts to end.
+  auto ended = [this, pid] {
+    Process* p = table_.lookup(pid);
+    if (!p || p->pid.load(std::memory_order_seq_cst) != pid) return true;
+    uint32_t s = p->state.load(std::memory_order_seq_cst);
+    return s == kFree || s == kDraining;
+  };
   if (!sched_->threaded()) {
-    while (live(pid)) {
+    while (!ended()) {
       if (clock::now() >= deadline)
         return fail(AIRS_ETIMEDOUT, "airs_wait: the process is still alive");
       uint32_t ran = 0;
@@ -235,12 +248,16 @@ airs_status Runtime::wait(uint64_t pid, uint32_t timeout_ms) {
   airs_status st = AIRS_OK;
   {
     std::unique_lock<std::mutex> lock(exit_mu_);
-    while (live(pid)) {
-      if (exit_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
-          live(pid)) {
+    while (!ended()) {
+      auto now = clock::now();
+      if (now >= deadline) {
         st = fail(AIRS_ETIMEDOUT, "airs_wait: the process is still alive");
         break;
       }
+      // A slot being taken by a new spawn reads as "not ended" for a
+      // moment, with no notification to follow: re-check now and then.
+      exit_cv_.wait_until(
+          lock, std::min(deadline, now + std::chrono::milliseconds(5)));
     }
   }
   exit_waiters_.fetch_sub(1, std::memory_order_relaxed);

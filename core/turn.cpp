@@ -7,7 +7,8 @@ namespace airs {
 
 namespace {
 
-thread_local Ctx* tls_ctx = nullptr;
+// initial-exec: read on every C API call made from a callback.
+__attribute__((tls_model("initial-exec"))) thread_local Ctx* tls_ctx = nullptr;
 
 bool remove_link(ProcessExtra* x, uint64_t pid) {
   if (!x) return false;
@@ -43,7 +44,7 @@ CtxScope::~CtxScope() {
   tls_ctx = saved_;
 }
 
-void Runtime::run(Process* p, Worker* w) noexcept {
+uint64_t Runtime::run(Process* p, Worker* w) noexcept {
   Ctx c{this, p, p->pid.load(std::memory_order_acquire), w};
   CtxScope scope(&c);
   const uint32_t budget = cfg_.budget;
@@ -70,13 +71,16 @@ void Runtime::run(Process* p, Worker* w) noexcept {
       c.exit_request = nullptr;
     }
     if (r) {
+      if (w) flush_outbox(w);
       end(p, c, r, true);
-      return;
+      if (w) flush_outbox(w);
+      return n + c.sends;
     }
   }
+  if (w) flush_outbox(w);
   if (n == budget) {  // more may be waiting: back of the line, still ours
     sched_->submit(p, w, false);
-    return;
+    return n + c.sends;
   }
   p->state.store(kIdle, std::memory_order_seq_cst);
   if (p->mail_arrived()) {
@@ -84,6 +88,7 @@ void Runtime::run(Process* p, Worker* w) noexcept {
     if (p->state.compare_exchange_strong(s, kScheduled))
       sched_->submit(p, w, false);
   }
+  return n + c.sends;
 }
 
 // Handles one envelope; returns the reason to end with, or nullptr.

@@ -79,8 +79,8 @@ int main(void) {
   airs_config_free(cfg);
 
   static tally t;
-  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, NULL,
-                      NULL};
+  airs_behaviour b = {
+      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, NULL, NULL};
   airs_spawn_opts opts;
   airs_spawn_opts_init(rt, &opts);
   opts.mailbox_capacity = CAPACITY;
@@ -102,14 +102,14 @@ int main(void) {
   }
   airs_status st = airs_wait(rt, receiver, 60000);
 
-#define CHECK(cond)                                          \
-  do {                                                       \
-    if (cond) {                                              \
-      passed++;                                              \
-    } else {                                                 \
-      failed++;                                              \
+#define CHECK(cond)                                               \
+  do {                                                            \
+    if (cond) {                                                   \
+      passed++;                                                   \
+    } else {                                                      \
+      failed++;                                                   \
       fprintf(stderr, "FAILED: %s (line %d)\n", #cond, __LINE__); \
-    }                                                        \
+    }                                                             \
   } while (0)
 
   CHECK(st == AIRS_OK);
