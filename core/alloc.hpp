@@ -23,18 +23,6 @@ inline void* mem_alloc(std::size_t size) noexcept {
 #endif
 }
 
-// Zeroed memory aligned to `align` (a power of two, at most 4096).
-inline void* mem_alloc_zeroed_aligned(std::size_t size,
-                                      std::size_t align) noexcept {
-#ifdef AIRS_USE_MIMALLOC
-  return mi_zalloc_aligned(size, align);
-#else
-  void* p = std::aligned_alloc(align, (size + align - 1) / align * align);
-  if (p) __builtin_memset(p, 0, size);
-  return p;
-#endif
-}
-
 inline void mem_free(void* p) noexcept {
 #ifdef AIRS_USE_MIMALLOC
   mi_free(p);

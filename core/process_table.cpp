@@ -1,8 +1,8 @@
 #include "process_table.hpp"
 
-#include <new>
+#include <sys/mman.h>
 
-#include "alloc.hpp"
+#include <new>
 
 namespace airs {
 
@@ -19,7 +19,7 @@ ProcessTable::~ProcessTable() {
     Process* chunk = chunks_[i].load(std::memory_order_relaxed);
     if (!chunk) continue;
     for (uint32_t j = 0; j < kChunkSize; j++) chunk[j].~Process();
-    mem_free(chunk);
+    munmap(chunk, sizeof(Process) * kChunkSize);
   }
   delete[] chunks_;
 }
@@ -28,9 +28,12 @@ bool ProcessTable::ensure_chunk(uint32_t c) noexcept {
   if (chunks_[c].load(std::memory_order_acquire)) return true;
   std::lock_guard<std::mutex> lock(grow_mu_);
   if (chunks_[c].load(std::memory_order_relaxed)) return true;
-  void* mem =
-      mem_alloc_zeroed_aligned(sizeof(Process) * kChunkSize, alignof(Process));
-  if (!mem) return false;
+  // Chunks come straight from the OS: page-aligned, and no allocator
+  // rounding on a 768 KiB block (mimalloc's huge-block path costs a third
+  // more resident memory per process here).
+  void* mem = mmap(nullptr, sizeof(Process) * kChunkSize,
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return false;
   Process* chunk = static_cast<Process*>(mem);
   for (uint32_t j = 0; j < kChunkSize; j++) new (chunk + j) Process();
   chunks_[c].store(chunk, std::memory_order_release);
