@@ -82,8 +82,12 @@ airs_status airs_send_exit(airs_runtime* h, airs_pid pid, airs_exit_kind kind,
   Runtime* rt = nullptr;
   airs_status st = runtime_of(h, "airs_send_exit", &rt);
   if (st != AIRS_OK) return st;
-  return guarded("airs_send_exit",
-                 [&] { return rt->exit_signal(pid, kind, code, text); });
+  // `kind` may hold any int a C caller passed (exit_signal checks it); as
+  // an int, the lambda never loads an out-of-range enum through a reference.
+  int k = kind;
+  return guarded("airs_send_exit", [&] {
+    return rt->exit_signal(pid, static_cast<airs_exit_kind>(k), code, text);
+  });
 }
 
 airs_status airs_stop(airs_runtime* rt, airs_pid pid) {

@@ -28,6 +28,9 @@ airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
   Msg* m;
   if (kind == AIRS_EXIT_KILLED) {
     m = msg_new_signal(Signal::kKill, sender, nullptr, 0);
+    // Ahead of everything queued, high priority messages too (see run()).
+    if (Process* p = live(to))
+      p->kill_gen.store(pid_generation(to), std::memory_order_release);
   } else {
     Reason* r = reason_new(kind, code, text);
     if (!r) return fail(AIRS_ENOMEM, "airs_send_exit: out of memory");

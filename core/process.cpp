@@ -20,6 +20,7 @@ Process::Process() noexcept {
   state_ptr = nullptr;
   extra = nullptr;
   flags.store(0, std::memory_order_relaxed);
+  kill_gen.store(0, std::memory_order_relaxed);
   receive = nullptr;
   terminate = nullptr;
   health = nullptr;

@@ -72,6 +72,7 @@ struct alignas(64) Process {
   void* state_ptr;
   ProcessExtra* extra;
   std::atomic<uint32_t> flags;
+  std::atomic<uint32_t> kill_gen;  // generation with a kill pending
 
   // --- line 2: cold ---------------------------------------------------------
   alignas(64) airs_status (*receive)(void*, airs_ctx*, const airs_msg*);

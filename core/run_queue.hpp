@@ -64,6 +64,12 @@ class RunRing {
     }
   }
 
+  // Entries right now (a snapshot when others may steal).
+  uint32_t size() const noexcept {
+    return tail_.load(std::memory_order_acquire) -
+           head_.load(std::memory_order_acquire);
+  }
+
   bool empty() const noexcept {
     return head_.load(std::memory_order_acquire) ==
            tail_.load(std::memory_order_acquire);

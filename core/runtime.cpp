@@ -17,6 +17,7 @@ Runtime::Runtime(const Config& cfg) : cfg_(cfg), table_(cfg.max_processes) {
       cfg.manual_clock, [this](uint64_t to, Msg* m) {
         Process* p = live(to);
         if (!p) {
+          m->to = to;  // the hook's `to`
           dead_letter(m, AIRS_DEAD_LETTER_TIMER);
           return;
         }

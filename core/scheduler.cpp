@@ -86,6 +86,10 @@ void Scheduler::stop_and_join() {
 void Scheduler::push_ring(Worker* w, Process* p) noexcept {
   if (!w->ring.push(p)) {
     shared_.enqueue(p);
+  } else if (w->ring.size() < 2 && !w->next) {
+    // The only thing this worker has to do next: another worker would just
+    // steal it and move its cache lines across cores. Not a backlog.
+    return;
   }
   // Dekker with park(): the push above is visible before we read the idle
   // count, or the parking worker's re-check sees the push.

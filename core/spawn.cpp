@@ -154,8 +154,16 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
       }
       Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
       airs_status saved = st;
+      bool exited = c.exit_request != nullptr;
       end(p, c, r ? r : reason_static(AIRS_EXIT_ERROR), false);
       reason_release(c.exit_request);
+      // Say why the spawn failed, also when init returned a status without
+      // a message (and after user_data_free, which may fail calls itself).
+      if (exited)
+        fail(saved, "airs_spawn: init called airs_exit");
+      else
+        failf(saved, "airs_spawn: init failed with status %d",
+              static_cast<int>(saved));
       return saved;
     }
   }

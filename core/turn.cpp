@@ -65,7 +65,11 @@ uint64_t Runtime::run(Process* p, Worker* w) noexcept {
       drop_dead(p, m);
       continue;
     }
-    Reason* r = handle(p, c, m);
+    // A pending kill jumps ahead of every waiting message.
+    Reason* r =
+        p->kill_gen.load(std::memory_order_acquire) == pid_generation(c.pid)
+            ? (drop_dead(p, m), reason_static(AIRS_EXIT_KILLED))
+            : handle(p, c, m);
     if (!r && c.exit_request) {
       r = c.exit_request;
       c.exit_request = nullptr;

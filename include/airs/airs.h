@@ -357,12 +357,12 @@ AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
  * Links and monitors.
  * ---------------------------------------------------------------------- */
 
-/* Links the caller and `pid` both ways: when one ends with a reason other
- * than normal, the other gets an exit signal with that reason (see
- * airs_send_exit for what the signal does). Linking to a process that is
- * gone delivers an exit signal with reason AIRS_EXIT_NOPROC to the caller.
- * Linking twice is the same as once. ENOPROC: pid 0 or never existed.
- * EINVAL: linking to self. [inside a callback] */
+/* Links the caller and `pid` both ways: when one ends, the other gets an
+ * exit signal with its reason (see airs_send_exit for what the signal does:
+ * a `normal` one only reaches a process that traps exits). Linking to a
+ * process that is gone delivers an exit signal with reason AIRS_EXIT_NOPROC
+ * to the caller. Linking twice is the same as once. ENOPROC: pid 0 or never
+ * existed. EINVAL: linking to self. [inside a callback] */
 AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
 
 /* Removes the link (if any). No exit signal caused by the link arrives
@@ -376,8 +376,8 @@ AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
 /* Watches `pid`: when it ends, the caller gets one AIRS_MSG_DOWN message
  * whose sender is `pid`, whose correlation id is *ref and whose reason is
  * the exit reason (AIRS_EXIT_NOPROC if it was already gone; then the
- * message is sent at once). EINVAL: NULL ref, or pid is self.
- * [inside a callback] */
+ * message is sent at once). EINVAL: NULL ref, or pid is self. ENOPROC:
+ * pid 0 or never existed. [inside a callback] */
 AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
 
 /* Stops the monitor `ref`; its down message will not be delivered after
@@ -517,8 +517,8 @@ AIRS_API airs_status airs_set_dead_letter_hook(airs_runtime* rt,
 /* Sends `msg` to `to` after `delay_ms` (0..2^40). Consumes msg on AIRS_OK
  * and writes a timer id (never 0) to *timer_id (may be NULL). If `to` is
  * gone when the timer fires, the message goes to the dead-letter hook.
- * EINVAL: NULL rt or msg, delay too large. ESTATE: shutting down.
- * [any thread] */
+ * EINVAL: NULL rt or msg, delay too large. ENOPROC: `to` is not alive
+ * now. ESTATE: shutting down. [any thread] */
 AIRS_API airs_status airs_send_after(airs_runtime* rt, airs_pid to,
                                      uint64_t delay_ms, airs_msg* msg,
                                      uint64_t* timer_id);
