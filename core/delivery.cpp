@@ -24,8 +24,9 @@ bool reserve(Process* p) noexcept {
 
 airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
   Process* p = table_.lookup(to);
-  if (!p || p->pid.load(std::memory_order_acquire) != to ||
-      p->exiting.load(std::memory_order_acquire))
+  // `exiting` before `pid`, as in live().
+  if (!p || p->exiting.load(std::memory_order_acquire) ||
+      p->pid.load(std::memory_order_acquire) != to)
     return fail(AIRS_ENOPROC, "send: the receiver is not alive");
   m->sender = 0;
   if (from) {
@@ -114,7 +115,7 @@ airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
         default:
           p->dropped.fetch_add(1, std::memory_order_relaxed);
           return failf(AIRS_EFULL, "send: the mailbox is full (%u messages)",
-                       p->capacity);
+                       p->capacity.load());
       }
     }
   }
@@ -144,7 +145,7 @@ airs_status Runtime::wait_for_room(Process* p, uint64_t to) noexcept {
       if (now >= deadline) {
         p->dropped.fetch_add(1, std::memory_order_relaxed);
         st = failf(AIRS_ETIMEDOUT, "send: the mailbox stayed full for %u ms",
-                   p->block_timeout_ms);
+                   p->block_timeout_ms.load());
         break;
       }
       // The consumer notifies when it takes a message; the short timeout

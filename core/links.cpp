@@ -26,11 +26,15 @@ airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
   Ctx* c = current_ctx();
   uint64_t sender = c && c->rt == this ? c->pid : 0;
   Msg* m;
+  bool marked = false;  // the kill is marked on the live process
   if (kind == AIRS_EXIT_KILLED) {
     m = msg_new_signal(Signal::kKill, sender, nullptr, 0);
     // Ahead of everything queued, high priority messages too (see run()).
-    if (Process* p = live(to))
+    Process* p = m ? live(to) : nullptr;
+    if (p) {
       p->kill_gen.store(pid_generation(to), std::memory_order_release);
+      marked = true;
+    }
   } else {
     Reason* r = reason_new(kind, code, text);
     if (!r) return fail(AIRS_ENOMEM, "airs_send_exit: out of memory");
@@ -38,7 +42,10 @@ airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
     reason_release(r);
   }
   if (!m) return fail(AIRS_ENOMEM, "airs_send_exit: out of memory");
-  if (!post(to, m)) return fail(AIRS_ENOPROC, "airs_send_exit: not alive");
+  // A marked kill can end the process (at its next message) before the
+  // kill message is posted: it took effect, so it is no ENOPROC.
+  if (!post(to, m) && !marked)
+    return fail(AIRS_ENOPROC, "airs_send_exit: not alive");
   return AIRS_OK;
 }
 

@@ -60,10 +60,12 @@ struct alignas(64) Process {
   QueueTail high_tail;  // high-priority messages and kill
   std::atomic<uint64_t> enqueued;
   std::atomic<uint64_t> dropped;
-  uint32_t capacity;  // 0 = unbounded
-  uint32_t block_timeout_ms;
+  // Set by spawn, read by senders; atomic because a sender that checked
+  // the slot's previous pid may still read them while a spawn reuses it.
+  std::atomic<uint32_t> capacity;  // 0 = unbounded
+  std::atomic<uint32_t> block_timeout_ms;
   std::atomic<uint8_t> exiting;  // set once the process starts to end
-  uint8_t policy;
+  std::atomic<uint8_t> policy;
 
   // --- line 1: the owner's side of the mailbox -----------------------------
   alignas(64) QueueHead normal_head;

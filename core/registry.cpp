@@ -15,8 +15,8 @@ airs_status Registry::add(const std::string& name, uint64_t pid, Process* p) {
   // Dekker with release(): we set kHasName then read `exiting`; the exit
   // path sets `exiting` then reads kHasName. At least one sees the other.
   p->flags.fetch_or(kHasName, std::memory_order_seq_cst);
-  if (p->pid.load(std::memory_order_seq_cst) != pid ||
-      p->exiting.load(std::memory_order_seq_cst))
+  if (p->exiting.load(std::memory_order_seq_cst) ||
+      p->pid.load(std::memory_order_seq_cst) != pid)  // this order: live()
     return fail(AIRS_ENOPROC, "airs_register: the process is not alive");
   by_name_.emplace(name, pid);
   by_pid_.emplace(pid, name);

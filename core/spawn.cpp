@@ -62,8 +62,9 @@ void remove_pid(std::vector<uint64_t>& v, uint64_t pid) {
 
 Process* Runtime::live(uint64_t pid) const noexcept {
   Process* p = table_.lookup(pid);
-  if (!p || p->pid.load(std::memory_order_acquire) != pid ||
-      p->exiting.load(std::memory_order_acquire))
+  // `exiting` before `pid`: see the end of spawn().
+  if (!p || p->exiting.load(std::memory_order_acquire) ||
+      p->pid.load(std::memory_order_acquire) != pid)
     return nullptr;
   return p;
 }
@@ -77,9 +78,15 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
     st = fail(AIRS_ESTATE,
               "airs_spawn: cannot link from inside init or terminate");
   uint32_t idx = 0;
-  if (st == AIRS_OK && !table_.acquire(&idx))
-    st = failf(AIRS_ELIMIT, "airs_spawn: %u processes are alive (the limit)",
-               cfg_.max_processes);
+  if (st == AIRS_OK && !table_.acquire(&idx)) {
+    // No free slot: either every slot up to the limit is taken, or a new
+    // chunk of slots could not be mapped.
+    if (table_.high_water() >= cfg_.max_processes)
+      st = failf(AIRS_ELIMIT, "airs_spawn: %u processes are alive (the limit)",
+                 cfg_.max_processes);
+    else
+      st = fail(AIRS_ENOMEM, "airs_spawn: out of memory for process slots");
+  }
   if (st != AIRS_OK) {
     release_user_data(a);
     return st;
@@ -102,9 +109,14 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
   p->enqueued.store(0, std::memory_order_relaxed);
   p->dequeued.store(0, std::memory_order_relaxed);
   p->dropped.store(0, std::memory_order_relaxed);
-  p->capacity = o ? o->mailbox_capacity : cfg_.mailbox_capacity;
-  p->policy = static_cast<uint8_t>(o ? o->mailbox_policy : cfg_.mailbox_policy);
-  p->block_timeout_ms = o ? o->block_timeout_ms : cfg_.block_timeout_ms;
+  // Atomic: a sender that checked the previous pid may still read them.
+  p->capacity.store(o ? o->mailbox_capacity : cfg_.mailbox_capacity,
+                    std::memory_order_relaxed);
+  p->policy.store(
+      static_cast<uint8_t>(o ? o->mailbox_policy : cfg_.mailbox_policy),
+      std::memory_order_relaxed);
+  p->block_timeout_ms.store(o ? o->block_timeout_ms : cfg_.block_timeout_ms,
+                            std::memory_order_relaxed);
   p->flags.store(
       o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u,
       std::memory_order_relaxed);
@@ -117,8 +129,12 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
   p->owner = a.owner;
   p->state_ptr = a.user_data;
   p->spawn_seq = spawn_seq_.fetch_add(1, std::memory_order_relaxed);
-  p->exiting.store(0, std::memory_order_relaxed);
+  // The new pid first, then `exiting` cleared (release): a reader that
+  // sees exiting == 0 of this start sees the new pid too, so the previous
+  // pid of the slot never reads as alive again (readers load `exiting`
+  // first; see live()).
   p->pid.store(pid, std::memory_order_release);
+  p->exiting.store(0, std::memory_order_release);
 
   bool linked = o && (o->flags & AIRS_SPAWN_LINK);
   if (linked) {
