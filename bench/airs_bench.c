@@ -5,6 +5,8 @@
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
  *   spawn N | pingpong M | fanin P K | ring N M | idle [SECONDS]
  *
+ * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
+ *
  * Every counted message goes through a real mailbox and the scheduler.
  * Completion is observed with airs_wait() on an actor that ends when the
  * workload is done, so the main thread never spins.

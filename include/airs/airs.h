@@ -291,7 +291,8 @@ AIRS_API airs_status airs_spawn(airs_runtime* rt,
                                 const airs_spawn_opts* opts, airs_pid* out);
 
 /* airs_spawn from inside a callback; AIRS_SPAWN_LINK links the new process
- * to the caller before it can run. [inside a callback] */
+ * to the caller before it can run (ESTATE inside init or terminate).
+ * [inside a callback] */
 AIRS_API airs_status airs_ctx_spawn(airs_ctx* ctx,
                                     const airs_behaviour* behaviour,
                                     void* user_data,
@@ -362,7 +363,8 @@ AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
  * a `normal` one only reaches a process that traps exits). Linking to a
  * process that is gone delivers an exit signal with reason AIRS_EXIT_NOPROC
  * to the caller. Linking twice is the same as once. ENOPROC: pid 0 or never
- * existed. EINVAL: linking to self. [inside a callback] */
+ * existed. EINVAL: linking to self. ESTATE: inside init or terminate.
+ * [inside a callback] */
 AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
 
 /* Removes the link (if any). No exit signal caused by the link arrives
@@ -377,7 +379,8 @@ AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
  * whose sender is `pid`, whose correlation id is *ref and whose reason is
  * the exit reason (AIRS_EXIT_NOPROC if it was already gone; then the
  * message is sent at once). EINVAL: NULL ref, or pid is self. ENOPROC:
- * pid 0 or never existed. [inside a callback] */
+ * pid 0 or never existed. ESTATE: inside init or terminate.
+ * [inside a callback] */
 AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
 
 /* Stops the monitor `ref`; its down message will not be delivered after
