@@ -23,18 +23,14 @@ bool reserve(Process* p) noexcept {
 }  // namespace
 
 airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
-  Process* p = table_.lookup(to);
-  // `exiting` before `pid`, as in live().
-  if (!p || p->exiting.load(std::memory_order_acquire) ||
-      p->pid.load(std::memory_order_acquire) != to)
-    return fail(AIRS_ENOPROC, "send: the receiver is not alive");
+  Process* p = live(to);
+  if (!p) return fail(AIRS_ENOPROC, "send: the receiver is not alive");
   m->sender = 0;
   if (from) {
     m->sender = from->pid;
     from->sends++;
   }
-  Worker* w = from ? from->worker : current_worker();
-  if (w && w->rt != this) w = nullptr;
+  Worker* w = from ? from->worker : local_worker();
   if (from && w && p->capacity == 0 && m->priority == AIRS_PRIORITY_NORMAL) {
     stage(w, p, to, m);
     return AIRS_OK;
@@ -60,9 +56,7 @@ void Runtime::stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept {
   }
   if (w->outbox_used == Worker::kOutboxSlots) flush_outbox(w);
   w->outbox[w->outbox_used++] = OutboxEntry{p, to, nullptr, nullptr, 0};
-  p->enqueued.fetch_add(1, std::memory_order_relaxed);
-  p->push(m);
-  schedule(p, w, true);
+  deliver(p, to, m, false, false, w, true);  // unbounded: cannot fail
 }
 
 void Runtime::flush_entry(Worker* w, uint32_t i) noexcept {
@@ -79,8 +73,7 @@ void Runtime::flush_outbox(Worker* w) noexcept {
 }
 
 bool Runtime::post(uint64_t to, Msg* m) noexcept {
-  Worker* w = current_worker();
-  if (w && w->rt != this) w = nullptr;
+  Worker* w = local_worker();
   // A signal never overtakes the messages its sender staged before it.
   if (w && w->outbox_used) flush_outbox(w);
   Process* p = live(to);

@@ -55,8 +55,7 @@ airs_status Runtime::link(Ctx* c, uint64_t pid) {
     return fail(AIRS_ENOPROC, "airs_link: no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "airs_link: out of memory");
-  for (uint64_t l : x->links)
-    if (l == pid) return AIRS_OK;
+  if (x->linked_to(pid)) return AIRS_OK;
   Msg* m = msg_new_signal(Signal::kLink, c->pid, nullptr, 0);
   if (!m) return fail(AIRS_ENOMEM, "airs_link: out of memory");
   x->links.push_back(pid);
@@ -71,15 +70,9 @@ airs_status Runtime::link(Ctx* c, uint64_t pid) {
 
 airs_status Runtime::unlink(Ctx* c, uint64_t pid) {
   ProcessExtra* x = c->proc->extra;
-  if (!x) return AIRS_OK;
-  for (size_t i = 0; i < x->links.size(); i++) {
-    if (x->links[i] != pid) continue;
-    x->links[i] = x->links.back();
-    x->links.pop_back();
+  if (x && x->remove_link(pid))
     if (Msg* m = msg_new_signal(Signal::kUnlink, c->pid, nullptr, 0))
       post(pid, m);
-    break;
-  }
   return AIRS_OK;
 }
 
@@ -105,16 +98,11 @@ airs_status Runtime::monitor(Ctx* c, uint64_t pid, uint64_t* ref) {
 
 airs_status Runtime::demonitor(Ctx* c, uint64_t ref) {
   ProcessExtra* x = c->proc->extra;
-  if (x) {
-    for (size_t i = 0; i < x->monitoring.size(); i++) {
-      if (x->monitoring[i].ref != ref) continue;
-      uint64_t target = x->monitoring[i].pid;
-      x->monitoring[i] = x->monitoring.back();
-      x->monitoring.pop_back();
-      if (Msg* m = msg_new_signal(Signal::kDemonitor, c->pid, nullptr, ref))
-        post(target, m);
-      return AIRS_OK;
-    }
+  uint64_t target;
+  if (x && ProcessExtra::remove_monitor(x->monitoring, ref, &target)) {
+    if (Msg* m = msg_new_signal(Signal::kDemonitor, c->pid, nullptr, ref))
+      post(target, m);
+    return AIRS_OK;
   }
   return failf(AIRS_ENOTFOUND, "airs_demonitor: no active monitor %llu",
                static_cast<unsigned long long>(ref));

@@ -42,6 +42,34 @@ void Process::free_extra() noexcept {
   extra = nullptr;
 }
 
+bool ProcessExtra::linked_to(uint64_t pid) const noexcept {
+  for (uint64_t l : links)
+    if (l == pid) return true;
+  return false;
+}
+
+bool ProcessExtra::remove_link(uint64_t pid) noexcept {
+  for (size_t i = 0; i < links.size(); i++)
+    if (links[i] == pid) {
+      links[i] = links.back();
+      links.pop_back();
+      return true;
+    }
+  return false;
+}
+
+bool ProcessExtra::remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
+                                  uint64_t* pid) noexcept {
+  for (size_t i = 0; i < v.size(); i++)
+    if (v[i].ref == ref) {
+      if (pid) *pid = v[i].pid;
+      v[i] = v.back();
+      v.pop_back();
+      return true;
+    }
+  return false;
+}
+
 void spec_retain(Spec* s) noexcept {
   s->refs.fetch_add(1, std::memory_order_relaxed);
 }

@@ -44,6 +44,14 @@ struct ProcessExtra {
   std::vector<uint64_t> links;
   std::vector<MonitorEntry> monitoring;    // monitors this process holds
   std::vector<MonitorEntry> monitored_by;  // who watches this process
+
+  bool linked_to(uint64_t pid) const noexcept;
+  // false if `pid` was not linked.
+  bool remove_link(uint64_t pid) noexcept;
+  // Removes monitor `ref` from `v`, writing its other end to *pid (may be
+  // nullptr); false if there is no such monitor.
+  static bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
+                             uint64_t* pid = nullptr) noexcept;
 };
 
 enum ProcessFlags : uint32_t {

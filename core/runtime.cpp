@@ -21,8 +21,7 @@ Runtime::Runtime(const Config& cfg) : cfg_(cfg), table_(cfg.max_processes) {
           dead_letter(m, AIRS_DEAD_LETTER_TIMER);
           return;
         }
-        Worker* w = current_worker();
-        if (w && w->rt != this) w = nullptr;
+        Worker* w = local_worker();
         // A full mailbox never blocks the timer thread: the message drops.
         if (deliver(p, to, m, false, false, w, false) != AIRS_OK)
           dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);

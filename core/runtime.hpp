@@ -125,6 +125,12 @@ class Runtime {
 
   Registry& registry() noexcept { return registry_; }
 
+  // The worker of this runtime running on this thread, else nullptr.
+  Worker* local_worker() const noexcept {
+    Worker* w = current_worker();
+    return w && w->rt == this ? w : nullptr;
+  }
+
   // The public handle of this runtime (set by the C API, opaque here).
   void* public_handle = nullptr;
 

@@ -17,7 +17,7 @@ void release_user_data(const SpawnArgs& a) noexcept {
     a.user_data_free(a.user_data);
 }
 
-airs_status check_args(const SpawnArgs& a, const Config& cfg, Ctx* parent) {
+airs_status check_args(const SpawnArgs& a, Ctx* parent) {
   const airs_behaviour* b = a.behaviour;
   if (!b) return fail(AIRS_EINVAL, "airs_spawn: behaviour is NULL");
   if (b->version < 1 || b->size < sizeof(airs_behaviour))
@@ -45,17 +45,7 @@ airs_status check_args(const SpawnArgs& a, const Config& cfg, Ctx* parent) {
   if (o->block_timeout_ms < 1 || o->block_timeout_ms > 3600000)
     return fail(AIRS_EINVAL,
                 "airs_spawn: block_timeout_ms must be in 1..3600000");
-  (void)cfg;
   return AIRS_OK;
-}
-
-void remove_pid(std::vector<uint64_t>& v, uint64_t pid) {
-  for (size_t i = 0; i < v.size(); i++)
-    if (v[i] == pid) {
-      v[i] = v.back();
-      v.pop_back();
-      return;
-    }
 }
 
 }  // namespace
@@ -70,7 +60,7 @@ Process* Runtime::live(uint64_t pid) const noexcept {
 }
 
 airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
-  airs_status st = check_args(a, cfg_, parent);
+  airs_status st = check_args(a, parent);
   if (st == AIRS_OK && shutting_down())
     st = fail(AIRS_ESTATE, "airs_spawn: the runtime is shutting down");
   if (st == AIRS_OK && parent && (parent->in_terminate || parent->in_init) &&
@@ -149,8 +139,7 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
     theirs->links.push_back(pid);
   }
 
-  Worker* w = current_worker();
-  if (w && w->rt != this) w = nullptr;
+  Worker* w = local_worker();
   Ctx c{this, p, pid, w};
   if (b->init) {
     c.in_init = true;
@@ -165,8 +154,8 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
       // The spawn call reports the failure; the parent is not also sent
       // an exit signal for it.
       if (linked) {
-        remove_pid(p->extra->links, parent->pid);
-        remove_pid(parent->proc->extra->links, pid);
+        p->extra->remove_link(parent->pid);
+        parent->proc->extra->remove_link(pid);
       }
       Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
       airs_status saved = st;

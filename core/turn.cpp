@@ -10,27 +10,6 @@ namespace {
 // initial-exec: read on every C API call made from a callback.
 __attribute__((tls_model("initial-exec"))) thread_local Ctx* tls_ctx = nullptr;
 
-bool remove_link(ProcessExtra* x, uint64_t pid) {
-  if (!x) return false;
-  for (size_t i = 0; i < x->links.size(); i++)
-    if (x->links[i] == pid) {
-      x->links[i] = x->links.back();
-      x->links.pop_back();
-      return true;
-    }
-  return false;
-}
-
-bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref) {
-  for (size_t i = 0; i < v.size(); i++)
-    if (v[i].ref == ref) {
-      v[i] = v.back();
-      v.pop_back();
-      return true;
-    }
-  return false;
-}
-
 }  // namespace
 
 Ctx* current_ctx() noexcept {
@@ -75,7 +54,8 @@ uint64_t Runtime::run(Process* p, Worker* w) noexcept {
       c.exit_request = nullptr;
     }
     if (r) {
-      if (w) flush_outbox(w);
+      // What the process staged goes in before its exit signals: post()
+      // flushes the outbox first.
       end(p, c, r, true);
       if (w) flush_outbox(w);
       return n + c.sends;
@@ -103,28 +83,27 @@ Reason* Runtime::handle(Process* p, Ctx& c, Msg* m) noexcept {
     case Signal::kKill: msg_free(m); return reason_static(AIRS_EXIT_KILLED);
     case Signal::kExit: return exit_signal_arrived(p, c, m);
     case Signal::kLinkExit:
-      if (!remove_link(x, m->sender)) {  // unlinked since: not for us
+      if (!x || !x->remove_link(m->sender)) {  // unlinked since: not for us
         msg_free(m);
         return nullptr;
       }
       return exit_signal_arrived(p, c, m);
     case Signal::kLink:
-      if ((x = p->ensure_extra())) {
-        bool known = false;
-        for (uint64_t l : x->links) known = known || l == m->sender;
-        if (!known) x->links.push_back(m->sender);
-      }
+      if ((x = p->ensure_extra()) && !x->linked_to(m->sender))
+        x->links.push_back(m->sender);
       break;
-    case Signal::kUnlink: remove_link(x, m->sender); break;
+    case Signal::kUnlink:
+      if (x) x->remove_link(m->sender);
+      break;
     case Signal::kMonitor:
       if ((x = p->ensure_extra()))
         x->monitored_by.push_back(MonitorEntry{m->correlation, m->sender});
       break;
     case Signal::kDemonitor:
-      if (x) remove_monitor(x->monitored_by, m->correlation);
+      if (x) ProcessExtra::remove_monitor(x->monitored_by, m->correlation);
       break;
     case Signal::kDown:
-      if (x && remove_monitor(x->monitoring, m->correlation)) {
+      if (x && ProcessExtra::remove_monitor(x->monitoring, m->correlation)) {
         m->type = AIRS_MSG_DOWN;
         return receive(p, c, m);
       }
