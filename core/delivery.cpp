@@ -56,7 +56,11 @@ void Runtime::stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept {
   }
   if (w->outbox_used == Worker::kOutboxSlots) flush_outbox(w);
   w->outbox[w->outbox_used++] = OutboxEntry{p, to, nullptr, nullptr, 0};
-  deliver(p, to, m, false, false, w, true);  // unbounded: cannot fail
+  // deliver()'s unbounded path, written out: this is every request and
+  // reply, and the call through deliver() costs ~1.5 ns per hop.
+  p->enqueued.fetch_add(1, std::memory_order_relaxed);
+  p->push(m);
+  schedule(p, w, true);
 }
 
 void Runtime::flush_entry(Worker* w, uint32_t i) noexcept {
