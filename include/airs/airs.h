@@ -531,6 +531,66 @@ AIRS_API airs_status airs_send_after(airs_runtime* rt, airs_pid to,
 AIRS_API airs_status airs_cancel_timer(airs_runtime* rt, uint64_t timer_id);
 
 /* ------------------------------------------------------------------------
+ * Monitoring: the event hook.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_severity {
+  AIRS_SEVERITY_DEBUG = 0,
+  AIRS_SEVERITY_INFO = 1,
+  AIRS_SEVERITY_WARNING = 2,
+  AIRS_SEVERITY_ERROR = 3
+} airs_severity;
+
+/* What an event reports. Explicit values, only ever appended. In each:
+ * source = the deciding process (a supervisor), pid = the child. */
+typedef enum airs_event_kind {
+  AIRS_EVENT_CHILD_STARTED = 1,       /* a start succeeded (also restarts) */
+  AIRS_EVENT_CHILD_START_FAILED = 2,  /* value = the status of the start */
+  AIRS_EVENT_CHILD_EXITED = 3,        /* reason = its exit reason */
+  AIRS_EVENT_CHILD_RESTARTED = 4,     /* pid = new pid, other = old pid */
+  AIRS_EVENT_STRATEGY_APPLIED = 5,    /* pid ended; value = airs_strategy */
+  AIRS_EVENT_INTENSITY_REACHED = 6,   /* value = restarts within period */
+  AIRS_EVENT_SUPERVISOR_SHUTDOWN = 7, /* source stops its children and
+                                         exits; reason = why */
+  AIRS_EVENT_CHILD_STOPPING = 8,      /* the supervisor asks pid to stop;
+                                         value = airs_shutdown */
+  AIRS_EVENT_CHILD_KILLED = 9,        /* shutdown timeout passed: killed */
+  AIRS_EVENT_BACKOFF = 10,            /* value = delay before the restart */
+  AIRS_EVENT_HEALTH_DEGRADED = 11,    /* a health check said DEGRADED */
+  AIRS_EVENT_HEALTH_FAILED = 12       /* value = failures in a row */
+} airs_event_kind;
+
+#define AIRS_EVENT_VERSION 1
+
+/* One event, borrowed: valid only during the hook call. */
+typedef struct airs_event {
+  uint32_t version; /* AIRS_EVENT_VERSION */
+  uint32_t size;    /* sizeof(airs_event) */
+  int32_t kind;     /* an airs_event_kind */
+  int32_t severity; /* an airs_severity */
+  airs_pid source;  /* the process that decided (0 if none) */
+  airs_pid pid;     /* the process concerned (0 if none) */
+  airs_pid other;   /* a second pid, by kind (0 if none) */
+  int64_t value;    /* a number, by kind (0 if none) */
+  const char* id;   /* the child id ("" if none) */
+  const airs_reason* reason; /* an exit reason, or NULL */
+  const char* text; /* one line for a log */
+} airs_event;
+
+/* Called for each event, on the thread that decides (usually a worker
+ * running the supervisor), synchronously and in order for one source.
+ * Must not block and must not call airs_supervisor_* on the source (ESTATE);
+ * may call other [any thread] functions (not airs_runtime_free). */
+typedef void (*airs_event_fn)(void* user_data, const airs_event* event);
+
+/* Installs (fn != NULL) or removes the event hook. user_data is not owned.
+ * With no hook installed, no event is built: it costs nothing. A hook
+ * being replaced may still run on another thread shortly after this
+ * returns. EINVAL: NULL rt. [any thread] */
+AIRS_API airs_status airs_set_event_hook(airs_runtime* rt, airs_event_fn fn,
+                                         void* user_data);
+
+/* ------------------------------------------------------------------------
  * Registry: unique names for processes.
  * ---------------------------------------------------------------------- */
 
@@ -554,5 +614,7 @@ AIRS_API airs_status airs_whereis(airs_runtime* rt, const char* name,
 #ifdef __cplusplus
 }
 #endif
+
+#include "airs/supervisor.h" /* supervision trees */
 
 #endif /* AIRS_AIRS_H */
