@@ -49,6 +49,12 @@ airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
   return AIRS_OK;
 }
 
+bool Runtime::probe_health(uint64_t pid, uint64_t from,
+                           uint64_t round) noexcept {
+  Msg* m = msg_new_signal(Signal::kHealth, from, nullptr, round);
+  return m && post(pid, m);
+}
+
 airs_status Runtime::link(Ctx* c, uint64_t pid) {
   if (pid == c->pid) return fail(AIRS_EINVAL, "airs_link: cannot link to self");
   if (!ever_existed(table_, pid))

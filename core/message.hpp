@@ -70,6 +70,7 @@ enum class Signal : uint8_t {
   kMonitor,    // sender monitors the receiver; ref in `correlation`
   kDemonitor,  // sender drops monitor `correlation`
   kDown,       // a monitored process ended; ref in `correlation`
+  kHealth,     // a supervisor asks for health; round in `correlation`
 };
 
 enum class PayloadKind : uint8_t { kInline = 0, kOwned, kShared };
@@ -112,5 +113,10 @@ void msg_free(Msg* m) noexcept;
 inline bool is_system_type(uint64_t type) {
   return type >= AIRS_MSG_SYSTEM_BASE;
 }
+
+// The runtime's own message types past the public ones (AIRS_MSG_EXIT,
+// AIRS_MSG_DOWN). The answer to a kHealth signal: an int32 airs_health,
+// the round in `correlation`.
+constexpr uint64_t kMsgHealthReply = AIRS_MSG_SYSTEM_BASE + 0x100;
 
 }  // namespace airs

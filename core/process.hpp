@@ -56,7 +56,8 @@ struct ProcessExtra {
 
 enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
-  kHasName = 1u << 1,  // guarded by the registry's lock
+  kHasName = 1u << 1,    // guarded by the registry's lock
+  kSupervised = 1u << 2, // a supervisor's child: stopped by its supervisor
 };
 
 struct alignas(64) Process {

@@ -52,21 +52,25 @@ Runtime::~Runtime() {
   }
 }
 
-uint32_t Runtime::count_live() const noexcept {
+uint32_t Runtime::count_live(bool roots_only) const noexcept {
   uint32_t live_count = 0;
   uint32_t n = table_.high_water();
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t s = table_.slot(i)->state.load(std::memory_order_acquire);
-    if (s == kIdle || s == kScheduled) live_count++;
+    Process* p = table_.slot(i);
+    uint32_t s = p->state.load(std::memory_order_acquire);
+    if (s != kIdle && s != kScheduled) continue;
+    if (roots_only && (p->flags.load(std::memory_order_relaxed) & kSupervised))
+      continue;
+    live_count++;
   }
   return live_count;
 }
 
-void Runtime::wait_for_exits(uint64_t timeout_ms) noexcept {
+void Runtime::wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept {
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
   auto pause = std::chrono::microseconds(50);
-  while (count_live() > 0 && clock::now() < deadline) {
+  while (count_live(roots_only) > 0 && clock::now() < deadline) {
     if (!sched_->threaded()) {
       timers_->fire_due();
       if (sched_->poll(1024) > 0) continue;
@@ -77,29 +81,50 @@ void Runtime::wait_for_exits(uint64_t timeout_ms) noexcept {
   }
 }
 
-void Runtime::shutdown() {
-  shutting_down_.store(true, std::memory_order_seq_cst);
-  // Newest first: a process started later usually depends on earlier ones.
+// Sends shutdown to the live processes (only those no supervisor stops, if
+// `roots_only`), newest first: a process started later usually depends on
+// earlier ones. Returns how many were sent.
+size_t Runtime::stop_processes(bool roots_only) noexcept {
   std::vector<std::pair<uint64_t, uint64_t>> alive;  // (spawn_seq, pid)
   uint32_t n = table_.high_water();
   for (uint32_t i = 0; i < n; i++) {
     Process* p = table_.slot(i);
     uint64_t pid = p->pid.load(std::memory_order_acquire);
-    if (live(pid)) alive.emplace_back(p->spawn_seq, pid);
+    if (!live(pid)) continue;
+    if (roots_only && (p->flags.load(std::memory_order_relaxed) & kSupervised))
+      continue;
+    alive.emplace_back(p->spawn_seq, pid);
   }
   std::sort(alive.rbegin(), alive.rend());
   for (auto& a : alive) exit_signal(a.second, AIRS_EXIT_SHUTDOWN, 0, nullptr);
-  wait_for_exits(cfg_.shutdown_timeout_ms);
+  return alive.size();
+}
 
-  if (count_live() > 0) {
-    n = table_.high_water();
+void Runtime::shutdown() {
+  shutting_down_.store(true, std::memory_order_seq_cst);
+  using clock = std::chrono::steady_clock;
+  auto start = clock::now();
+  // Supervision trees top-down: a supervisor stops its own children, in
+  // reverse start order. Then whatever is left (a child that outlived its
+  // supervisor by trapping exits).
+  stop_processes(true);
+  wait_for_exits(cfg_.shutdown_timeout_ms, true);
+  auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   clock::now() - start)
+                   .count();
+  if (stop_processes(false) > 0 &&
+      static_cast<uint64_t>(spent) < cfg_.shutdown_timeout_ms)
+    wait_for_exits(cfg_.shutdown_timeout_ms - spent, false);
+
+  if (count_live(false) > 0) {
+    uint32_t n = table_.high_water();
     for (uint32_t i = 0; i < n; i++) {
       uint64_t pid = table_.slot(i)->pid.load(std::memory_order_acquire);
       if (live(pid)) exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr);
     }
     // A kill takes effect at the process's next turn; only a callback that
     // never returns can hold this up.
-    while (count_live() > 0) wait_for_exits(1000);
+    while (count_live(false) > 0) wait_for_exits(1000, false);
   }
   timers_->stop();
   sched_->stop_and_join();
@@ -151,8 +176,19 @@ void Runtime::set_dead_letter_hook(airs_dead_letter_fn fn, void* user_data) {
   dead_letter_hook_.store(h, std::memory_order_release);
 }
 
+void Runtime::set_event_hook(airs_event_fn fn, void* user_data) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  EventHook* h = nullptr;
+  if (fn) {
+    event_hooks_.push_back(std::make_unique<EventHook>(EventHook{fn, user_data}));
+    h = event_hooks_.back().get();
+  }
+  event_hook_.store(h, std::memory_order_release);
+}
+
 void Runtime::dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept {
-  if (m->signal == Signal::kNone) {
+  // The runtime's own messages (a supervisor's timers) are no one's mail.
+  if (m->signal == Signal::kNone && !is_system_type(m->type)) {
     dead_letters_.fetch_add(1, std::memory_order_relaxed);
     if (Hook* h = dead_letter_hook_.load(std::memory_order_acquire))
       h->fn(h->user_data, m->to, static_cast<airs_msg*>(m), reason);

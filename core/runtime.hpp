@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "airs/airs.h"
@@ -68,6 +69,39 @@ struct SpawnArgs {
   void (*user_data_free)(void*);
   Spec* owner;  // optional: owns user_data instead of user_data_free
   const airs_spawn_opts* opts;
+  // For supervisors: link the new process to this pid (by a link signal,
+  // so any thread may spawn), mark it supervised, and register `name`
+  // before its init runs.
+  uint64_t link_to = 0;
+  const char* name = nullptr;
+};
+
+class Supervisor;
+
+// While a HoldScope is alive on a thread, the processes that thread spawns
+// in its runtime are held: started, but not run until the outermost scope
+// ends. A supervisor starts its tree under one, so that if a start fails
+// the children already started can be ended synchronously, in order.
+class HoldScope {
+ public:
+  explicit HoldScope(Runtime& rt) noexcept;
+  bool holds(const Runtime* rt) const noexcept { return &rt_ == rt; }
+  HoldScope* outer() const noexcept { return outer_; }
+  ~HoldScope();  // the outermost one lets every held process run
+  HoldScope(const HoldScope&) = delete;
+  HoldScope& operator=(const HoldScope&) = delete;
+
+ private:
+  friend class Runtime;
+  Runtime& rt_;
+  HoldScope* outer_;
+  std::vector<Process*> held_;
+};
+
+// An installed event hook.
+struct EventHook {
+  airs_event_fn fn;
+  void* user_data;
 };
 
 class Runtime {
@@ -82,6 +116,7 @@ class Runtime {
   void shutdown();
 
   const Config& config() const noexcept { return cfg_; }
+  bool threaded() const noexcept { return sched_->threaded(); }
   bool shutting_down() const noexcept {
     return shutting_down_.load(std::memory_order_acquire);
   }
@@ -125,6 +160,26 @@ class Runtime {
 
   Registry& registry() noexcept { return registry_; }
 
+  // --- supervision (spawn.cpp, supervisor*.cpp) ---
+  // Ends a process held by this thread's HoldScope at once, on this
+  // thread (terminate runs with `reason`, consumed). false: not held here.
+  bool end_held(uint64_t pid, Reason* reason) noexcept;
+  // Asks `pid` for its health; the answer goes to `from` (kMsgHealthReply).
+  bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
+  void add_supervisor(uint64_t pid, std::shared_ptr<Supervisor> s);
+  void remove_supervisor(uint64_t pid);
+  std::shared_ptr<Supervisor> find_supervisor(uint64_t pid);
+  void count_restart() noexcept {
+    restarts_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // --- events (runtime.cpp) ---
+  void set_event_hook(airs_event_fn fn, void* user_data);
+  // The hook, or nullptr: callers build an event only when there is one.
+  EventHook* event_hook() const noexcept {
+    return event_hook_.load(std::memory_order_acquire);
+  }
+
   // The worker of this runtime running on this thread, else nullptr.
   Worker* local_worker() const noexcept {
     Worker* w = current_worker();
@@ -139,6 +194,9 @@ class Runtime {
 
   // spawn.cpp
   void end(Process* p, Ctx& c, Reason* reason, bool call_terminate) noexcept;
+  airs_status supervised_start(const SpawnArgs& a, Process* p, Ctx& c);
+  void unlink_supervisor(Process* p, uint64_t sup) noexcept;
+  void let_run(Process* p, Worker* w) noexcept;
   // delivery.cpp
   airs_status deliver(Process* p, uint64_t to, Msg* m, bool bypass_capacity,
                       bool may_block, Worker* w, bool as_next) noexcept;
@@ -159,9 +217,11 @@ class Runtime {
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
   Reason* exit_signal_arrived(Process* p, Ctx& c, Msg* m) noexcept;
+  void answer_health(Process* p, Ctx& c, Msg* m) noexcept;
   // runtime.cpp
-  uint32_t count_live() const noexcept;
-  void wait_for_exits(uint64_t timeout_ms) noexcept;
+  uint32_t count_live(bool roots_only) const noexcept;
+  void wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept;
+  size_t stop_processes(bool roots_only) noexcept;
 
   Config cfg_;
   ProcessTable table_;
@@ -173,6 +233,7 @@ class Runtime {
   std::atomic<uint64_t> spawn_seq_{0};
   std::atomic<uint64_t> next_ref_{1};
   std::atomic<uint64_t> dead_letters_{0};
+  std::atomic<uint64_t> restarts_{0};
 
   struct Hook {
     airs_dead_letter_fn fn;
@@ -181,6 +242,11 @@ class Runtime {
   std::atomic<Hook*> dead_letter_hook_{nullptr};
   std::mutex hooks_mu_;
   std::vector<std::unique_ptr<Hook>> hooks_;  // kept until the end
+  std::atomic<EventHook*> event_hook_{nullptr};
+  std::vector<std::unique_ptr<EventHook>> event_hooks_;  // likewise
+
+  std::mutex sups_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<Supervisor>> sups_;
 
   // airs_wait callers sleep here until some process ends.
   std::atomic<uint32_t> exit_waiters_{0};
@@ -192,6 +258,7 @@ class Runtime {
   std::condition_variable block_cv_;
 
   friend class Scheduler;
+  friend class HoldScope;
 };
 
 }  // namespace airs

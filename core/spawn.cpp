@@ -1,6 +1,7 @@
 // spawn.cpp - starting a process in a free slot, and ending it.
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "error.hpp"
@@ -9,6 +10,15 @@
 namespace airs {
 
 namespace {
+
+thread_local HoldScope* tls_hold_ = nullptr;
+
+// The innermost hold scope of `rt` on this thread, or nullptr.
+HoldScope* hold_scope_of(const Runtime* rt) noexcept {
+  HoldScope* h = tls_hold_;
+  while (h && !h->holds(rt)) h = h->outer();
+  return h;
+}
 
 void release_user_data(const SpawnArgs& a) noexcept {
   if (a.owner)
@@ -108,7 +118,8 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
   p->block_timeout_ms.store(o ? o->block_timeout_ms : cfg_.block_timeout_ms,
                             std::memory_order_relaxed);
   p->flags.store(
-      o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u,
+      (o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u) |
+          (a.link_to ? uint32_t{kSupervised} : 0u),
       std::memory_order_relaxed);
   p->extra = nullptr;
   p->receive = b->receive;
@@ -141,6 +152,17 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
 
   Worker* w = local_worker();
   Ctx c{this, p, pid, w};
+  if (a.link_to || a.name) {
+    st = supervised_start(a, p, c);
+    if (st != AIRS_OK) {
+      airs_status saved = st;
+      std::string why = last_error_message();
+      if (a.link_to) unlink_supervisor(p, a.link_to);
+      end(p, c, reason_static(AIRS_EXIT_ERROR), false);
+      fail(saved, why.c_str());
+      return saved;
+    }
+  }
   if (b->init) {
     c.in_init = true;
     {
@@ -157,6 +179,7 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
         p->extra->remove_link(parent->pid);
         parent->proc->extra->remove_link(pid);
       }
+      if (a.link_to) unlink_supervisor(p, a.link_to);
       Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
       airs_status saved = st;
       bool exited = c.exit_request != nullptr;
@@ -173,14 +196,80 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
     }
   }
 
+  *out = pid;
+  if (HoldScope* h = hold_scope_of(this)) {
+    h->held_.push_back(p);  // stays kScheduled: nobody runs it yet
+    return AIRS_OK;
+  }
+  let_run(p, w);
+  return AIRS_OK;
+}
+
+// The supervisor's part of a start: the link to the supervisor (made by a
+// signal, so that any thread can start a child) and the registered name.
+airs_status Runtime::supervised_start(const SpawnArgs& a, Process* p, Ctx& c) {
+  if (a.link_to) {
+    ProcessExtra* x = p->ensure_extra();
+    Msg* m = x ? msg_new_signal(Signal::kLink, c.pid, nullptr, 0) : nullptr;
+    if (!m) return fail(AIRS_ENOMEM, "airs_spawn: out of memory");
+    if (!post(a.link_to, m))
+      return fail(AIRS_ENOPROC, "the supervisor has ended");
+    x->links.push_back(a.link_to);
+  }
+  if (a.name) return registry_.add(a.name, c.pid, p);
+  return AIRS_OK;
+}
+
+// Undoes the link of a start that failed: the spawn call reports the
+// failure, the supervisor gets no exit signal for it.
+void Runtime::unlink_supervisor(Process* p, uint64_t sup) noexcept {
+  if (p->extra && p->extra->remove_link(sup))
+    if (Msg* m = msg_new_signal(Signal::kUnlink, p->pid.load(), nullptr, 0))
+      post(sup, m);
+}
+
+// A new process is ready: idle, or scheduled if mail came meanwhile.
+void Runtime::let_run(Process* p, Worker* w) noexcept {
   p->state.store(kIdle, std::memory_order_seq_cst);
   if (p->mail_arrived()) {
     uint32_t s = kIdle;
     if (p->state.compare_exchange_strong(s, kScheduled))
       sched_->submit(p, w, false);
   }
-  *out = pid;
-  return AIRS_OK;
+}
+
+HoldScope::HoldScope(Runtime& rt) noexcept : rt_(rt), outer_(tls_hold_) {
+  tls_hold_ = this;
+}
+
+HoldScope::~HoldScope() {
+  tls_hold_ = outer_;
+  // A nested scope of the same runtime hands its processes outward: they
+  // run when the whole tree has started.
+  HoldScope* o = outer_;
+  while (o && &o->rt_ != &rt_) o = o->outer_;
+  if (o) {
+    o->held_.insert(o->held_.end(), held_.begin(), held_.end());
+    return;
+  }
+  Worker* w = rt_.local_worker();
+  for (Process* p : held_) rt_.let_run(p, w);
+}
+
+bool Runtime::end_held(uint64_t pid, Reason* reason) noexcept {
+  for (HoldScope* h = tls_hold_; h; h = h->outer_) {
+    if (&h->rt_ != this) continue;
+    for (size_t i = 0; i < h->held_.size(); i++) {
+      Process* p = h->held_[i];
+      if (p->pid.load(std::memory_order_relaxed) != pid) continue;
+      h->held_.erase(h->held_.begin() + static_cast<std::ptrdiff_t>(i));
+      Ctx c{this, p, pid, local_worker()};
+      end(p, c, reason, true);
+      return true;
+    }
+  }
+  reason_release(reason);
+  return false;
 }
 
 // Ends process `p` (whose turn this is) with `reason`, consuming one

@@ -108,9 +108,22 @@ Reason* Runtime::handle(Process* p, Ctx& c, Msg* m) noexcept {
         return receive(p, c, m);
       }
       break;  // demonitored since: dropped
+    case Signal::kHealth: answer_health(p, c, m); break;
   }
   msg_free(m);
   return nullptr;
+}
+
+// A supervisor's health check: the answer goes back as a message (no
+// health callback: healthy).
+void Runtime::answer_health(Process* p, Ctx& c, Msg* m) noexcept {
+  int32_t h = AIRS_HEALTH_HEALTHY;
+  if (p->health) h = p->health(p->state_ptr, &c);
+  if (Msg* r = msg_new_copy(kMsgHealthReply, &h, sizeof h)) {
+    r->sender = c.pid;
+    r->correlation = m->correlation;
+    post(m->sender, r);
+  }
 }
 
 // An exit signal (exit/2 or from a link): a message if the process traps
