@@ -3,7 +3,8 @@
  * written against the public C API only. Prints one JSON line per run.
  *
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
- *   spawn N | pingpong M | fanin P K | ring N M | idle [SECONDS]
+ *   spawn N | pingpong M | fanin P K | ring N M | restart N |
+ *   idle [SECONDS]
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  *
@@ -275,6 +276,72 @@ static void run_ring(long n, long m) {
   free(nodes);
 }
 
+/* ---- restart N: a one_for_one supervisor restarts a child that crashes on
+ * request, N times; each cycle waits until the new child has started. */
+
+typedef struct restart_driver {
+  long cycles; /* crashes still to ask for */
+  airs_pid finish;
+} restart_driver;
+
+enum { MSG_STARTED = 1, MSG_CRASH = 2 };
+
+/* The child: tells the driver it started, crashes when asked. */
+static airs_status crasher_init(void* driver, airs_ctx* ctx, void** state) {
+  airs_pid self = airs_self(ctx);
+  *state = driver;
+  return airs_ctx_send(ctx, *(airs_pid*)driver, MSG_STARTED, &self,
+                       sizeof self);
+}
+
+static airs_status crasher_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)s;
+  (void)ctx;
+  (void)m;
+  return AIRS_EINTERNAL; /* a crash: the supervisor restarts the child */
+}
+
+static airs_status driver_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  restart_driver* d = s;
+  if (d->cycles-- == 0) return airs_ctx_send(ctx, d->finish, 1, NULL, 0);
+  return airs_ctx_send(ctx, (airs_pid)read_i64(m), MSG_CRASH, NULL, 0);
+}
+
+static void run_restart(long n) {
+  airs_runtime* rt = runtime_new();
+  restart_driver d = {n, spawn(rt, finish_receive, NULL, NULL)};
+  airs_pid driver = spawn(rt, driver_receive, NULL, &d);
+
+  airs_sup_flags flags;
+  CHECK(airs_sup_flags_init(&flags));
+  flags.strategy = AIRS_ONE_FOR_ONE;
+  flags.intensity = (uint32_t)n + 10; /* as the Erlang peer: never give up */
+  flags.period_ms = 1000;
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, crasher_init,
+                      crasher_receive, NULL, NULL};
+  airs_child_spec child;
+  CHECK(airs_child_spec_init(&child));
+  child.id = "worker";
+  child.behaviour = &b;
+  child.user_data = &driver;
+  child.shutdown = AIRS_SHUTDOWN_BRUTAL_KILL;
+  airs_sup_spec* spec;
+  CHECK(airs_sup_spec_new(&flags, &spec));
+  CHECK(airs_sup_spec_add_child(spec, &child));
+
+  airs_pid sup;
+  /* The first start is set-up, as for the peers: the clock starts after. */
+  CHECK(airs_supervisor_start(rt, spec, &sup));
+  double t0 = now_s();
+  wait_for(rt, d.finish);
+  double secs = now_s() - t0;
+  char params[32];
+  snprintf(params, sizeof params, "\"n\":%ld", n);
+  report("restart", params, (double)n, secs, NULL);
+  airs_sup_spec_free(spec);
+  airs_runtime_free(rt);
+}
+
 /* ---- idle [SECONDS]: CPU used by a runtime with nothing to do */
 
 static double cpu_s(void) {
@@ -310,7 +377,8 @@ int main(int argc, char** argv) {
   if (i >= argc) {
     fprintf(stderr,
             "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
-            "  spawn N | pingpong M | fanin P K | ring N M | idle [SECONDS]\n");
+            "  spawn N | pingpong M | fanin P K | ring N M | restart N |\n"
+            "  idle [SECONDS]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -322,6 +390,8 @@ int main(int argc, char** argv) {
     run_fanin(arg(argc, argv, i, 100), arg(argc, argv, i + 1, 100000));
   else if (strcmp(w, "ring") == 0)
     run_ring(arg(argc, argv, i, 1000), arg(argc, argv, i + 1, 1000000));
+  else if (strcmp(w, "restart") == 0)
+    run_restart(arg(argc, argv, i, 100000));
   else if (strcmp(w, "idle") == 0)
     run_idle(i < argc ? atof(argv[i]) : 2.0);
   else {
