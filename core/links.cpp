@@ -19,12 +19,12 @@ bool ever_existed(const ProcessTable& t, uint64_t pid) {
 }  // namespace
 
 airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
-                                 const char* text) {
+                                 const char* text, uint64_t from) {
   if (kind < AIRS_EXIT_NORMAL || kind > AIRS_EXIT_NOPROC)
     return failf(AIRS_EINVAL, "airs_send_exit: unknown exit kind %d", kind);
   if (!live(to)) return fail(AIRS_ENOPROC, "airs_send_exit: not alive");
   Ctx* c = current_ctx();
-  uint64_t sender = c && c->rt == this ? c->pid : 0;
+  uint64_t sender = from != kFromCaller ? from : c && c->rt == this ? c->pid : 0;
   Msg* m;
   bool marked = false;  // the kill is marked on the live process
   if (kind == AIRS_EXIT_KILLED) {

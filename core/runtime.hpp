@@ -138,8 +138,10 @@ class Runtime {
   bool post(uint64_t to, Msg* m) noexcept;
 
   // --- links and exit signals (links.cpp) ---
+  // `from`: the sender it carries; by default the calling process (or 0).
+  static constexpr uint64_t kFromCaller = ~uint64_t{0};
   airs_status exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
-                          const char* text);
+                          const char* text, uint64_t from = kFromCaller);
   airs_status link(Ctx* c, uint64_t pid);
   airs_status unlink(Ctx* c, uint64_t pid);
   airs_status monitor(Ctx* c, uint64_t pid, uint64_t* ref);

@@ -76,15 +76,7 @@ void Supervisor::health_failed(Child& ch) {
   ch.health_stop = true;
   ch.state = AIRS_CHILD_STOPPING;
   emit(AIRS_EVENT_CHILD_STOPPING, &ch, ch.pid, 0, ch.rec.shutdown, nullptr);
-  if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
-    rt_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr);
-    return;
-  }
-  rt_.exit_signal(ch.pid, AIRS_EXIT_ERROR, AIRS_ETIMEDOUT,
-                  "health check failed");
-  if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
-    if (Msg* m = timer_msg(kMsgSupKill, ch.pid))
-      ch.kill_timer = rt_.timers().add(self_, ch.rec.shutdown_ms, m);
+  send_stop(ch, AIRS_EXIT_ERROR, AIRS_ETIMEDOUT, "health check failed");
 }
 
 }  // namespace airs

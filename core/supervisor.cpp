@@ -247,7 +247,7 @@ void Supervisor::handle(Ctx&, const Msg* m) {
     case kMsgSupRetry:
       retry_pending_ = false;
       if (job_.kind != Job::kNone)
-        deferred_.push_back(Deferred{0, nullptr, false, true});
+        deferred_.push_back(Deferred{Deferred::kRetry, 0, nullptr, false});
       else
         retry();
       break;
@@ -273,7 +273,7 @@ void Supervisor::exit_arrived(uint64_t from, Reason* reason, bool from_link) {
       // The job comes first; this waits its turn, as in OTP, where the
       // supervisor is busy until the stop is done.
       reason_retain(reason);
-      deferred_.push_back(Deferred{from, reason, from_link, false});
+      deferred_.push_back(Deferred{Deferred::kExit, from, reason, from_link});
       return;
     }
   }
@@ -294,10 +294,17 @@ void Supervisor::process_deferred() {
   while (job_.kind == Job::kNone && !exit_with_ && !deferred_.empty()) {
     Deferred d = deferred_.front();
     deferred_.pop_front();
-    if (d.retry)
-      retry();
-    else
-      exit_arrived(d.from, d.reason, d.from_link);
+    switch (d.what) {
+      case Deferred::kExit: exit_arrived(d.from, d.reason, d.from_link); break;
+      case Deferred::kRetry: retry(); break;
+      case Deferred::kTerminate:
+        // That process may be gone (and restarted) by now: then nothing.
+        if (Child* ch = by_pid(d.from)) {
+          begin_job(Job::kTerminate, {ch});
+          advance();
+        }
+        break;
+    }
     reason_release(d.reason);
   }
 }
@@ -457,7 +464,7 @@ void Supervisor::killer_fired(uint64_t pid) {
   ch->kill_timer = 0;
   emit(AIRS_EVENT_CHILD_KILLED, ch, pid, 0, ch->rec.shutdown_ms, nullptr,
        AIRS_SEVERITY_WARNING);
-  rt_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr);
+  rt_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
 }
 
 Child* Supervisor::by_pid(uint64_t pid) noexcept {

@@ -127,6 +127,8 @@ class Supervisor {
   void begin_job(Job::Kind kind, std::vector<Child*> stops);
   void advance();
   void begin_stop(Child& ch);
+  void send_stop(Child& ch, airs_exit_kind kind, int32_t code,
+                 const char* text);
   void after_stops();
   void start_group();
   void finish_job();
@@ -164,13 +166,14 @@ class Supervisor {
   Reason* exit_with_ = nullptr;  // set when the supervisor is to exit
   bool retry_pending_ = false;
 
+  // What arrived while a job ran, handled in order once it is done.
   struct Deferred {
-    uint64_t from;
+    enum What : uint8_t { kExit, kRetry, kTerminate } what;
+    uint64_t from;  // kExit: the sender; kTerminate: the child's pid
     Reason* reason;
     bool from_link;
-    bool retry;
   };
-  std::deque<Deferred> deferred_;  // arrived while a job ran
+  std::deque<Deferred> deferred_;
 
   uint64_t health_round_ = 0;
   uint64_t health_timer_ = 0;

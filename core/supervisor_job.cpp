@@ -38,13 +38,20 @@ void Supervisor::begin_stop(Child& ch) {
   ch.state = AIRS_CHILD_STOPPING;
   job_.waiting++;
   emit(AIRS_EVENT_CHILD_STOPPING, &ch, ch.pid, 0, ch.rec.shutdown, nullptr);
+  send_stop(ch, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+}
+
+// Asks a child to end by its shutdown spec: killed at once (brutal_kill),
+// or sent this exit reason, then killed after shutdown_ms (timeout). The
+// supervisor is the sender, as in OTP. An ENOPROC here means the child is
+// ending anyway: its exit is on the way through the link.
+void Supervisor::send_stop(Child& ch, airs_exit_kind kind, int32_t code,
+                           const char* text) {
   if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
-    rt_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr);
+    rt_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
     return;
   }
-  // An ENOPROC here means the child is ending anyway: its exit is on the
-  // way through the link.
-  rt_.exit_signal(ch.pid, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+  rt_.exit_signal(ch.pid, kind, code, text, self_);
   if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
     if (Msg* m = msg_new_copy(kMsgSupKill, nullptr, 0)) {
       m->correlation = ch.pid;

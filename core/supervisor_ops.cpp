@@ -123,7 +123,10 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
     return failf(AIRS_ESTATE,
                  "%s: called from inside the supervisor's own work", fn);
   Locked lock(*this);
-  if (airs_status st = enter(lock, fn, true); st != AIRS_OK) return st;
+  if (ended_) return failf(AIRS_ENOPROC, "%s: the supervisor has ended", fn);
+  bool queue = job_.kind != Job::kNone && current_ctx();
+  if (!queue)
+    if (airs_status st = enter(lock, fn, true); st != AIRS_OK) return st;
   if (id && is_pool())
     return failf(AIRS_EINVAL,
                  "%s: a simple_one_for_one child is named by its pid (use "
@@ -136,6 +139,12 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
                       static_cast<unsigned long long>(pid));
   if (ch->state == AIRS_CHILD_RESTARTING) ch->state = AIRS_CHILD_STOPPED;
   if (!ch->pid) return AIRS_OK;  // not running: nothing to stop
+  if (queue) {
+    // A callback does not wait for the job in progress: the stop is queued
+    // behind it, as OTP's supervisor would queue the call.
+    deferred_.push_back(Deferred{Deferred::kTerminate, ch->pid, nullptr, false});
+    return AIRS_OK;
+  }
   begin_job(Job::kTerminate, {ch});
   uint64_t seq = job_.seq;
   advance();

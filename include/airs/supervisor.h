@@ -38,7 +38,9 @@ typedef enum airs_strategy {
    * started again in order. */
   AIRS_ONE_FOR_ALL = 1,
   /* The children started after the one that ended are stopped (reverse
-   * order), then it and they are started again in order. */
+   * order), then it and they are started again in order. In both group
+   * strategies, a child stopped by terminate_child stays stopped, and a
+   * temporary one is stopped and dropped. */
   AIRS_REST_FOR_ONE = 2,
   /* A dynamic pool of children made from one spec, the template: none
    * start with the supervisor; airs_supervisor_start_dynamic_child starts
@@ -184,8 +186,9 @@ AIRS_API airs_status airs_sup_spec_new(const airs_sup_flags* flags,
  * empty or too long, opts with AIRS_SPAWN_LINK or bad values, significant
  * with permanent, significant when auto_shutdown is NEVER, a second child
  * for simple_one_for_one, a spec that would contain itself.
- * EEXIST: the id is taken. ESTATE: the spec was already used to start a
- * supervisor (specs are frozen then). [one thread per spec at a time] */
+ * EEXIST: the id is taken. ESTATE: the spec is in use: it started a
+ * supervisor or is the child of another spec (specs are frozen then).
+ * [one thread per spec at a time] */
 AIRS_API airs_status airs_sup_spec_add_child(airs_sup_spec* spec,
                                              const airs_child_spec* child);
 
@@ -222,9 +225,10 @@ AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
  * Outside a callback, a call waits while the supervisor is in the middle
  * of a restart or stop, and terminate calls return once the child has
  * ended (in host-driven mode the waiting thread polls the runtime).
- * Inside a callback nothing waits: a call made while the supervisor is
- * busy returns ESTATE, and a terminate returns once the stop has begun
- * (the child is STOPPING until it ends).
+ * Inside a callback nothing waits: a terminate returns once the stop has
+ * begun (the child is STOPPING until it ends), or has been queued behind
+ * the restart or stop in progress; any other call made while the
+ * supervisor is busy returns ESTATE.
  *
  * Common errors: EINVAL: NULL rt or argument, `sup` is not a supervisor.
  * ENOPROC: `sup` is not alive.
