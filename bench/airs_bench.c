@@ -318,7 +318,7 @@ static void run_restart(long n) {
   flags.intensity = (uint32_t)n + 10; /* as the Erlang peer: never give up */
   flags.period_ms = 1000;
   airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, crasher_init,
-                      crasher_receive, NULL, NULL};
+                      crasher_receive,        NULL,     NULL};
   airs_child_spec child;
   CHECK(airs_child_spec_init(&child));
   child.id = "worker";

@@ -67,7 +67,8 @@ airs_status airs_sup_spec_add_child(airs_sup_spec* spec,
                                     const airs_child_spec* child) {
   const char* fn = "airs_sup_spec_add_child";
   airs_status st = guarded(fn, [&] {
-    if (!spec) return fail(AIRS_EINVAL, "airs_sup_spec_add_child: spec is NULL");
+    if (!spec)
+      return fail(AIRS_EINVAL, "airs_sup_spec_add_child: spec is NULL");
     if (!child)
       return fail(AIRS_EINVAL, "airs_sup_spec_add_child: child is NULL");
     if (spec->frozen.load(std::memory_order_acquire))
@@ -103,7 +104,9 @@ airs_status airs_sup_spec_add_child(airs_sup_spec* spec,
   return st;
 }
 
-void airs_sup_spec_free(airs_sup_spec* spec) { sup_spec_release(spec); }
+void airs_sup_spec_free(airs_sup_spec* spec) {
+  sup_spec_release(spec);
+}
 
 airs_status airs_supervisor_start(airs_runtime* h, const airs_sup_spec* spec,
                                   airs_pid* out) {
@@ -113,8 +116,8 @@ airs_status airs_supervisor_start(airs_runtime* h, const airs_sup_spec* spec,
   if (!spec || !out)
     return fail(AIRS_EINVAL, "airs_supervisor_start: spec or out is NULL");
   return guarded("airs_supervisor_start", [&] {
-    return Supervisor::start(*rt, const_cast<airs_sup_spec*>(spec), 0,
-                             nullptr, out);
+    return Supervisor::start(*rt, const_cast<airs_sup_spec*>(spec), 0, nullptr,
+                             out);
   });
 }
 
@@ -129,9 +132,8 @@ airs_status airs_supervisor_start_child(airs_runtime* h, airs_pid sup,
     st = fail(AIRS_EINVAL, "airs_supervisor_start_child: child is NULL");
   ChildRec rec;
   if (st == AIRS_OK)
-    st = guarded(fn, [&] {
-      return make_child_rec(child, s->flags(), false, &rec, fn);
-    });
+    st = guarded(
+        fn, [&] { return make_child_rec(child, s->flags(), false, &rec, fn); });
   if (st != AIRS_OK) {
     std::string why = last_error_message();
     free_user_data(child);
@@ -154,7 +156,8 @@ airs_status airs_supervisor_start_dynamic_child(airs_runtime* h, airs_pid sup,
     if (arg_free) arg_free(arg);
     return fail(st, why.c_str());
   }
-  return guarded(fn, [&] { return s->start_dynamic_child(arg, arg_free, out); });
+  return guarded(fn,
+                 [&] { return s->start_dynamic_child(arg, arg_free, out); });
 }
 
 airs_status airs_supervisor_terminate_child(airs_runtime* h, airs_pid sup,
@@ -164,7 +167,8 @@ airs_status airs_supervisor_terminate_child(airs_runtime* h, airs_pid sup,
   std::shared_ptr<Supervisor> s;
   airs_status st = supervisor_of(h, sup, fn, &rt, &s);
   if (st != AIRS_OK) return st;
-  if (!id) return fail(AIRS_EINVAL, "airs_supervisor_terminate_child: id is NULL");
+  if (!id)
+    return fail(AIRS_EINVAL, "airs_supervisor_terminate_child: id is NULL");
   return guarded(fn, [&] { return s->terminate_child(id, 0, fn); });
 }
 
@@ -185,7 +189,8 @@ airs_status airs_supervisor_restart_child(airs_runtime* h, airs_pid sup,
   std::shared_ptr<Supervisor> s;
   airs_status st = supervisor_of(h, sup, fn, &rt, &s);
   if (st != AIRS_OK) return st;
-  if (!id) return fail(AIRS_EINVAL, "airs_supervisor_restart_child: id is NULL");
+  if (!id)
+    return fail(AIRS_EINVAL, "airs_supervisor_restart_child: id is NULL");
   return guarded(fn, [&] { return s->restart_child(id, out); });
 }
 

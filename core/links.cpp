@@ -24,7 +24,9 @@ airs_status Runtime::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
     return failf(AIRS_EINVAL, "airs_send_exit: unknown exit kind %d", kind);
   if (!live(to)) return fail(AIRS_ENOPROC, "airs_send_exit: not alive");
   Ctx* c = current_ctx();
-  uint64_t sender = from != kFromCaller ? from : c && c->rt == this ? c->pid : 0;
+  uint64_t sender = from != kFromCaller  ? from
+                    : c && c->rt == this ? c->pid
+                                         : 0;
   Msg* m;
   bool marked = false;  // the kill is marked on the live process
   if (kind == AIRS_EXIT_KILLED) {
@@ -64,7 +66,7 @@ airs_status Runtime::link(Ctx* c, uint64_t pid) {
   if (x->linked_to(pid)) return AIRS_OK;
   Msg* m = msg_new_signal(Signal::kLink, c->pid, nullptr, 0);
   if (!m) return fail(AIRS_ENOMEM, "airs_link: out of memory");
-  x->links.push_back(pid);
+  x->add_link(pid);
   if (!post(pid, m)) {
     // Already gone: the caller gets the exit signal a dead link gives.
     if (Msg* s = msg_new_signal(Signal::kLinkExit, pid,

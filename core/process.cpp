@@ -43,19 +43,36 @@ void Process::free_extra() noexcept {
 }
 
 bool ProcessExtra::linked_to(uint64_t pid) const noexcept {
+  if (!link_at_.empty()) return link_at_.count(pid) != 0;
   for (uint64_t l : links)
     if (l == pid) return true;
   return false;
 }
 
+void ProcessExtra::add_link(uint64_t pid) {
+  links.push_back(pid);
+  if (!link_at_.empty()) {
+    link_at_[pid] = links.size() - 1;
+  } else if (links.size() > kIndexFrom) {
+    for (size_t i = 0; i < links.size(); i++) link_at_[links[i]] = i;
+  }
+}
+
 bool ProcessExtra::remove_link(uint64_t pid) noexcept {
-  for (size_t i = 0; i < links.size(); i++)
-    if (links[i] == pid) {
-      links[i] = links.back();
-      links.pop_back();
-      return true;
-    }
-  return false;
+  size_t i = 0;
+  if (!link_at_.empty()) {
+    auto it = link_at_.find(pid);
+    if (it == link_at_.end()) return false;
+    i = it->second;
+    link_at_.erase(it);
+  } else {
+    while (i < links.size() && links[i] != pid) i++;
+    if (i == links.size()) return false;
+  }
+  links[i] = links.back();
+  links.pop_back();
+  if (!link_at_.empty() && i < links.size()) link_at_[links[i]] = i;
+  return true;
 }
 
 bool ProcessExtra::remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,

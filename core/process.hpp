@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "airs/airs.h"
@@ -41,23 +42,30 @@ struct MonitorEntry {
 
 // Links and monitors, allocated on first use; touched only by the owner.
 struct ProcessExtra {
-  std::vector<uint64_t> links;
+  std::vector<uint64_t> links;  // read directly; change with the calls below
   std::vector<MonitorEntry> monitoring;    // monitors this process holds
   std::vector<MonitorEntry> monitored_by;  // who watches this process
 
   bool linked_to(uint64_t pid) const noexcept;
+  void add_link(uint64_t pid);  // may throw std::bad_alloc
   // false if `pid` was not linked.
   bool remove_link(uint64_t pid) noexcept;
   // Removes monitor `ref` from `v`, writing its other end to *pid (may be
   // nullptr); false if there is no such monitor.
   static bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
                              uint64_t* pid = nullptr) noexcept;
+
+ private:
+  // Where each pid is in `links`, kept once a process has many links (a
+  // supervisor of a large pool) so that finding one is not a scan.
+  static constexpr size_t kIndexFrom = 32;
+  std::unordered_map<uint64_t, size_t> link_at_;
 };
 
 enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
-  kHasName = 1u << 1,    // guarded by the registry's lock
-  kSupervised = 1u << 2, // a supervisor's child: stopped by its supervisor
+  kHasName = 1u << 1,     // guarded by the registry's lock
+  kSupervised = 1u << 2,  // a supervisor's child: stopped by its supervisor
 };
 
 struct alignas(64) Process {

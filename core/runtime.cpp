@@ -180,7 +180,8 @@ void Runtime::set_event_hook(airs_event_fn fn, void* user_data) {
   std::lock_guard<std::mutex> lock(hooks_mu_);
   EventHook* h = nullptr;
   if (fn) {
-    event_hooks_.push_back(std::make_unique<EventHook>(EventHook{fn, user_data}));
+    event_hooks_.push_back(
+        std::make_unique<EventHook>(EventHook{fn, user_data}));
     h = event_hooks_.back().get();
   }
   event_hook_.store(h, std::memory_order_release);

@@ -146,8 +146,8 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
       end(p, c, reason_static(AIRS_EXIT_ERROR), false);
       return fail(AIRS_ENOMEM, "airs_spawn: out of memory");
     }
-    mine->links.push_back(parent->pid);
-    theirs->links.push_back(pid);
+    mine->add_link(parent->pid);
+    theirs->add_link(pid);
   }
 
   Worker* w = local_worker();
@@ -214,7 +214,7 @@ airs_status Runtime::supervised_start(const SpawnArgs& a, Process* p, Ctx& c) {
     if (!m) return fail(AIRS_ENOMEM, "airs_spawn: out of memory");
     if (!post(a.link_to, m))
       return fail(AIRS_ENOPROC, "the supervisor has ended");
-    x->links.push_back(a.link_to);
+    x->add_link(a.link_to);
   }
   if (a.name) return registry_.add(a.name, c.pid, p);
   return AIRS_OK;

@@ -75,8 +75,9 @@ void Supervisor::health_failed(Child& ch) {
   ch.health_fails = 0;
   ch.health_stop = true;
   ch.state = AIRS_CHILD_STOPPING;
-  emit(AIRS_EVENT_CHILD_STOPPING, &ch, ch.pid, 0, ch.rec.shutdown, nullptr);
+  uint64_t pid = ch.pid;
   send_stop(ch, AIRS_EXIT_ERROR, AIRS_ETIMEDOUT, "health check failed");
+  emit(AIRS_EVENT_CHILD_STOPPING, &ch, pid, 0, ch.rec.shutdown, nullptr);
 }
 
 }  // namespace airs

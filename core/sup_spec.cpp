@@ -9,7 +9,9 @@
 
 namespace airs {
 
-ChildRec::ChildRec(ChildRec&& o) noexcept { *this = std::move(o); }
+ChildRec::ChildRec(ChildRec&& o) noexcept {
+  *this = std::move(o);
+}
 
 ChildRec& ChildRec::operator=(ChildRec&& o) noexcept {
   if (this == &o) return *this;
@@ -124,8 +126,7 @@ airs_status check_text(const char* s, const char* what, size_t max,
   size_t n = strnlen(s, max + 1);
   if (n == 0) return failf(AIRS_EINVAL, "%s: %s is empty", fn, what);
   if (n > max)
-    return failf(AIRS_EINVAL, "%s: %s is longer than %zu bytes", fn, what,
-                 max);
+    return failf(AIRS_EINVAL, "%s: %s is longer than %zu bytes", fn, what, max);
   return AIRS_OK;
 }
 
@@ -153,8 +154,7 @@ airs_status check_opts(const airs_spawn_opts* o, const char* fn) {
     return failf(AIRS_EINVAL, "%s: unknown mailbox policy %d", fn,
                  o->mailbox_policy);
   if (o->block_timeout_ms < 1 || o->block_timeout_ms > 3600000)
-    return failf(AIRS_EINVAL, "%s: block_timeout_ms must be in 1..3600000",
-                 fn);
+    return failf(AIRS_EINVAL, "%s: block_timeout_ms must be in 1..3600000", fn);
   return AIRS_OK;
 }
 
@@ -174,11 +174,12 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
       return st;
   }
   if (!c->behaviour == !c->supervisor)
-    return failf(AIRS_EINVAL,
-                 "%s: set exactly one of behaviour and supervisor", fn);
+    return failf(AIRS_EINVAL, "%s: set exactly one of behaviour and supervisor",
+                 fn);
   if (c->behaviour && (st = check_behaviour(c->behaviour, fn)) != AIRS_OK)
     return st;
-  if (c->restart < AIRS_RESTART_PERMANENT || c->restart > AIRS_RESTART_TEMPORARY)
+  if (c->restart < AIRS_RESTART_PERMANENT ||
+      c->restart > AIRS_RESTART_TEMPORARY)
     return failf(AIRS_EINVAL, "%s: unknown restart %d", fn, c->restart);
   if (c->shutdown < AIRS_SHUTDOWN_BRUTAL_KILL ||
       c->shutdown > AIRS_SHUTDOWN_INFINITY)
@@ -204,7 +205,8 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
                  "%s: significant children need auto_shutdown "
                  "ANY_SIGNIFICANT or ALL_SIGNIFICANT",
                  fn);
-  if (c->name && (st = check_text(c->name, "name", AIRS_NAME_MAX, fn)) != AIRS_OK)
+  if (c->name &&
+      (st = check_text(c->name, "name", AIRS_NAME_MAX, fn)) != AIRS_OK)
     return st;
   if (c->opts && (st = check_opts(c->opts, fn)) != AIRS_OK) return st;
 

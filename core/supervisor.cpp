@@ -41,8 +41,8 @@ struct SupProcess {
   static airs_status init(void* user_data, airs_ctx* c, void** state) {
     auto* s = static_cast<SupStart*>(user_data);
     try {
-      auto sup = std::make_shared<Supervisor>(*c->rt, s->spec, c->pid,
-                                              s->parent);
+      auto sup =
+          std::make_shared<Supervisor>(*c->rt, s->spec, c->pid, s->parent);
       c->rt->add_supervisor(c->pid, sup);
       airs_status st = sup->start_children();
       if (st != AIRS_OK) {
@@ -100,9 +100,8 @@ const airs_behaviour kSupBehaviour = {
 
 }  // namespace
 
-airs_status Supervisor::start(Runtime& rt, airs_sup_spec* spec,
-                              uint64_t parent, const char* name,
-                              uint64_t* out) {
+airs_status Supervisor::start(Runtime& rt, airs_sup_spec* spec, uint64_t parent,
+                              const char* name, uint64_t* out) {
   if (spec->flags.strategy == AIRS_SIMPLE_ONE_FOR_ONE &&
       spec->children.size() != 1)
     return fail(AIRS_EINVAL,
@@ -114,8 +113,8 @@ airs_status Supervisor::start(Runtime& rt, airs_sup_spec* spec,
   std::string why;
   sup_spec_retain(spec);
   *s = SupStart{spec, parent, &why};
-  airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, AIRS_SPAWN_TRAP_EXIT,
-                    0, AIRS_MAILBOX_FAIL, 1000};
+  airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, AIRS_SPAWN_TRAP_EXIT, 0,
+                    AIRS_MAILBOX_FAIL,       1000};
   SpawnArgs a{&kSupBehaviour, s, free_sup_start, nullptr, &o};
   a.link_to = parent;
   a.name = name;
@@ -228,7 +227,8 @@ void Supervisor::stop_held_children() noexcept {
   }
 }
 
-// --- messages -----------------------------------------------------------------
+// --- messages
+// -----------------------------------------------------------------
 
 void Supervisor::handle(Ctx&, const Msg* m) {
   switch (m->type) {
@@ -320,9 +320,9 @@ void Supervisor::child_exited(Child& ch, Reason* reason) {
   ch.pid = 0;
   ch.health_round = 0;
   bool asked = ch.job_stop || ch.in_job;
-  emit(AIRS_EVENT_CHILD_EXITED, &ch, pid, 0, 0, reason,
-       asked || ends_quietly(reason) ? AIRS_SEVERITY_INFO
-                                     : AIRS_SEVERITY_ERROR);
+  emit(
+      AIRS_EVENT_CHILD_EXITED, &ch, pid, 0, 0, reason,
+      asked || ends_quietly(reason) ? AIRS_SEVERITY_INFO : AIRS_SEVERITY_ERROR);
   if (asked) {
     // Stopped by the job (or ended by itself before the job got to it):
     // the job decides what follows.
@@ -360,8 +360,7 @@ void Supervisor::apply_policy(Child& ch, Reason* reason) {
     if (significant && flags_.auto_shutdown != AIRS_AUTO_SHUTDOWN_NEVER) {
       bool any_left = false;
       for (const Child& c : children_)
-        if (c.rec.significant && c.state != AIRS_CHILD_STOPPED)
-          any_left = true;
+        if (c.rec.significant && c.state != AIRS_CHILD_STOPPED) any_left = true;
       if (flags_.auto_shutdown == AIRS_AUTO_SHUTDOWN_ANY_SIGNIFICANT ||
           !any_left)
         begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
@@ -425,8 +424,8 @@ void Supervisor::retry() {
   rt_.count_restart();
   size_t n = add_restart();
   if (n > flags_.intensity) {
-    emit(AIRS_EVENT_INTENSITY_REACHED, starts[0], 0, 0,
-         static_cast<int64_t>(n), nullptr, AIRS_SEVERITY_ERROR);
+    emit(AIRS_EVENT_INTENSITY_REACHED, starts[0], 0, 0, static_cast<int64_t>(n),
+         nullptr, AIRS_SEVERITY_ERROR);
     for (Child* c : starts) c->state = AIRS_CHILD_STOPPED;
     begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
     return;
@@ -477,20 +476,27 @@ Child* Supervisor::by_id(const char* id) noexcept {
   return it == by_id_.end() ? nullptr : it->second;
 }
 
-// --- events -------------------------------------------------------------------
+// --- events
+// -------------------------------------------------------------------
 
 void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
                       uint64_t other, int64_t value, const Reason* r,
                       airs_severity sev) {
   EventHook* h = rt_.event_hook();
   if (!h) return;
-  static const char* const kWhat[] = {
-      "",           "child started", "child failed to start",
-      "child exited", "child restarted", "strategy applied",
-      "restart intensity reached", "supervisor shutting down",
-      "stopping child", "child killed after its shutdown timeout",
-      "backing off before restart", "child health degraded",
-      "child health check failed"};
+  static const char* const kWhat[] = {"",
+                                      "child started",
+                                      "child failed to start",
+                                      "child exited",
+                                      "child restarted",
+                                      "strategy applied",
+                                      "restart intensity reached",
+                                      "supervisor shutting down",
+                                      "stopping child",
+                                      "child killed after its shutdown timeout",
+                                      "backing off before restart",
+                                      "child health degraded",
+                                      "child health check failed"};
   const char* id = ch ? ch->rec.id.c_str() : "";
   char text[192];
   std::snprintf(text, sizeof text, "supervisor %llu: %s%s%s%s%s",
@@ -501,8 +507,17 @@ void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
     size_t n = std::strlen(text);
     std::snprintf(text + n, sizeof text - n, "%s", r->text);
   }
-  airs_event e{AIRS_EVENT_VERSION, sizeof e, kind,   sev, self_, pid,
-               other,              value,    id,     r,   text};
+  airs_event e{AIRS_EVENT_VERSION,
+               sizeof e,
+               kind,
+               sev,
+               self_,
+               pid,
+               other,
+               value,
+               id,
+               r,
+               text};
   h->fn(h->user_data, &e);
 }
 

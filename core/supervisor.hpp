@@ -34,7 +34,7 @@ namespace airs {
 
 // The supervisor's timers and retries come back to it as messages of
 // these types (past the runtime's own kMsgHealthReply).
-constexpr uint64_t kMsgSupKill = AIRS_MSG_SYSTEM_BASE + 0x101;  // corr: pid
+constexpr uint64_t kMsgSupKill = AIRS_MSG_SYSTEM_BASE + 0x101;     // corr: pid
 constexpr uint64_t kMsgSupBackoff = AIRS_MSG_SYSTEM_BASE + 0x102;  // job seq
 constexpr uint64_t kMsgSupRetry = AIRS_MSG_SYSTEM_BASE + 0x103;
 constexpr uint64_t kMsgSupHealthTick = AIRS_MSG_SYSTEM_BASE + 0x104;
@@ -119,8 +119,8 @@ class Supervisor {
   }
   Child* by_pid(uint64_t pid) noexcept;
   Child* by_id(const char* id) noexcept;
-  void emit(airs_event_kind kind, const Child* ch, uint64_t pid,
-            uint64_t other, int64_t value, const Reason* r,
+  void emit(airs_event_kind kind, const Child* ch, uint64_t pid, uint64_t other,
+            int64_t value, const Reason* r,
             airs_severity sev = AIRS_SEVERITY_INFO);
 
   // supervisor_job.cpp

@@ -25,7 +25,8 @@ void Supervisor::begin_job(Job::Kind kind, std::vector<Child*> stops) {
 
 // Begins the next stop(s); once every child of the job has ended, moves on.
 void Supervisor::advance() {
-  while (job_.next < job_.stops.size() && (job_.parallel || job_.waiting == 0)) {
+  while (job_.next < job_.stops.size() &&
+         (job_.parallel || job_.waiting == 0)) {
     Child* ch = job_.stops[job_.next++];
     if (ch->pid) begin_stop(*ch);
   }
@@ -37,8 +38,11 @@ void Supervisor::begin_stop(Child& ch) {
   ch.job_stop = true;
   ch.state = AIRS_CHILD_STOPPING;
   job_.waiting++;
-  emit(AIRS_EVENT_CHILD_STOPPING, &ch, ch.pid, 0, ch.rec.shutdown, nullptr);
+  uint64_t pid = ch.pid;
   send_stop(ch, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+  // After the kill timer is armed: whoever sees the event may move a
+  // manual clock past the timeout.
+  emit(AIRS_EVENT_CHILD_STOPPING, &ch, pid, 0, ch.rec.shutdown, nullptr);
 }
 
 // Asks a child to end by its shutdown spec: killed at once (brutal_kill),

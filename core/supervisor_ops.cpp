@@ -42,12 +42,12 @@ airs_status Supervisor::enter(Locked& lock, const char* fn, bool wait_idle) {
   return AIRS_OK;
 }
 
-#define AIRS_SUP_ENTER(fn, wait)                                           \
-  if (Locked::reentered(*this))                                            \
-    return fail(AIRS_ESTATE, fn                                            \
+#define AIRS_SUP_ENTER(fn, wait)                                             \
+  if (Locked::reentered(*this))                                              \
+    return fail(AIRS_ESTATE, fn                                              \
                 ": called from inside the supervisor's own work (a child's " \
-                "start, or the event hook)");                              \
-  Locked lock(*this);                                                      \
+                "start, or the event hook)");                                \
+  Locked lock(*this);                                                        \
   if (airs_status st_ = enter(lock, fn, wait); st_ != AIRS_OK) return st_
 
 airs_status Supervisor::start_child(ChildRec rec, uint64_t* out) {
@@ -142,14 +142,16 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
   if (queue) {
     // A callback does not wait for the job in progress: the stop is queued
     // behind it, as OTP's supervisor would queue the call.
-    deferred_.push_back(Deferred{Deferred::kTerminate, ch->pid, nullptr, false});
+    deferred_.push_back(
+        Deferred{Deferred::kTerminate, ch->pid, nullptr, false});
     return AIRS_OK;
   }
   begin_job(Job::kTerminate, {ch});
   uint64_t seq = job_.seq;
   advance();
   if (!current_ctx())
-    wait_until(lock, [&] { return job_.kind == Job::kNone || job_.seq != seq; });
+    wait_until(lock,
+               [&] { return job_.kind == Job::kNone || job_.seq != seq; });
   return AIRS_OK;
 }
 

@@ -90,7 +90,7 @@ Reason* Runtime::handle(Process* p, Ctx& c, Msg* m) noexcept {
       return exit_signal_arrived(p, c, m);
     case Signal::kLink:
       if ((x = p->ensure_extra()) && !x->linked_to(m->sender))
-        x->links.push_back(m->sender);
+        x->add_link(m->sender);
       break;
     case Signal::kUnlink:
       if (x) x->remove_link(m->sender);

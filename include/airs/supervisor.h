@@ -62,9 +62,9 @@ typedef enum airs_auto_shutdown {
 
 /* Fill with airs_sup_flags_init, then change what you need. */
 typedef struct airs_sup_flags {
-  uint32_t version;  /* AIRS_SUP_FLAGS_VERSION */
-  uint32_t size;     /* sizeof(airs_sup_flags) */
-  int32_t strategy;  /* an airs_strategy (ONE_FOR_ONE) */
+  uint32_t version; /* AIRS_SUP_FLAGS_VERSION */
+  uint32_t size;    /* sizeof(airs_sup_flags) */
+  int32_t strategy; /* an airs_strategy (ONE_FOR_ONE) */
   /* More than `intensity` restarts within `period_ms` ms: the supervisor
    * gives up (stops its children and exits with shutdown). A restart of a
    * group (one_for_all, rest_for_one) counts once. Default 1 in 5000 ms,
@@ -76,8 +76,8 @@ typedef struct airs_sup_flags {
    * children start again (the supervisor handles nothing else meanwhile,
    * as during a stop). 0 = restart at once (default). */
   uint32_t backoff_base_ms;
-  uint32_t backoff_max_ms;   /* >= backoff_base_ms when base > 0 */
-  int32_t auto_shutdown;     /* an airs_auto_shutdown (NEVER) */
+  uint32_t backoff_max_ms; /* >= backoff_base_ms when base > 0 */
+  int32_t auto_shutdown;   /* an airs_auto_shutdown (NEVER) */
   /* Health checks: every interval, each running child whose behaviour has
    * a health callback is asked for its health; `health_threshold` answers
    * in a row of AIRS_HEALTH_FAILED, or no answer within
@@ -239,8 +239,7 @@ AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
  * EEXIST: the id is taken. EINVAL: a bad spec (see add_child), or `sup`
  * is simple_one_for_one. Any status of the child's start (the spec is
  * then not kept). */
-AIRS_API airs_status airs_supervisor_start_child(airs_runtime* rt,
-                                                 airs_pid sup,
+AIRS_API airs_status airs_supervisor_start_child(airs_runtime* rt, airs_pid sup,
                                                  const airs_child_spec* child,
                                                  airs_pid* out);
 
@@ -248,9 +247,9 @@ AIRS_API airs_status airs_supervisor_start_child(airs_runtime* rt,
  * `arg` as its user_data (on every restart too). arg_free(arg) (may be
  * NULL) runs once when that child is gone for good, or at once if this
  * call fails. EINVAL: `sup` is not simple_one_for_one. */
-AIRS_API airs_status airs_supervisor_start_dynamic_child(
-    airs_runtime* rt, airs_pid sup, void* arg, void (*arg_free)(void* arg),
-    airs_pid* out);
+AIRS_API airs_status
+airs_supervisor_start_dynamic_child(airs_runtime* rt, airs_pid sup, void* arg,
+                                    void (*arg_free)(void* arg), airs_pid* out);
 
 /* Stops a running child by its shutdown spec. Its spec is kept (state
  * STOPPED), except temporary children and the children of a
@@ -271,15 +270,13 @@ AIRS_API airs_status airs_supervisor_terminate_child_pid(airs_runtime* rt,
  * pid. ENOTFOUND: no such id. ESTATE: the child is running, stopping or
  * restarting. EINVAL: simple_one_for_one. Any status of the start. */
 AIRS_API airs_status airs_supervisor_restart_child(airs_runtime* rt,
-                                                   airs_pid sup,
-                                                   const char* id,
+                                                   airs_pid sup, const char* id,
                                                    airs_pid* out);
 
 /* Removes the spec of a STOPPED child. ENOTFOUND: no such id. ESTATE: the
  * child is not stopped. EINVAL: simple_one_for_one. */
 AIRS_API airs_status airs_supervisor_delete_child(airs_runtime* rt,
-                                                  airs_pid sup,
-                                                  const char* id);
+                                                  airs_pid sup, const char* id);
 
 typedef enum airs_child_state {
   AIRS_CHILD_RUNNING = 0,    /* alive, pid set */
