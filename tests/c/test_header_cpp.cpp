@@ -11,6 +11,11 @@
 static_assert(std::is_same<airs_pid, uint64_t>::value, "pids are 64-bit");
 static_assert(std::is_trivial<airs_behaviour>::value, "a plain C struct");
 static_assert(std::is_trivial<airs_spawn_opts>::value, "a plain C struct");
+static_assert(std::is_trivial<airs_sup_flags>::value, "a plain C struct");
+static_assert(std::is_trivial<airs_child_spec>::value, "a plain C struct");
+static_assert(std::is_trivial<airs_child_info>::value, "a plain C struct");
+static_assert(std::is_trivial<airs_child_counts>::value, "a plain C struct");
+static_assert(std::is_trivial<airs_event>::value, "a plain C struct");
 static_assert(AIRS_OK == 0, "AIRS_OK is 0");
 static_assert(AIRS_MSG_EXIT > AIRS_MSG_SYSTEM_BASE, "system range");
 
