@@ -3,8 +3,8 @@
  * written against the public C API only. Prints one JSON line per run.
  *
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
- *   spawn N | pingpong M | fanin P K | ring N M | restart N |
- *   idle [SECONDS]
+ *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |
+ *   restart N | idle [SECONDS]
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  *
@@ -276,6 +276,80 @@ static void run_ring(long n, long m) {
   free(nodes);
 }
 
+/* ---- pubsub S M: S subscribers of one topic; one publisher actor
+ * publishes M messages (a fresh shared payload each) from inside its
+ * callback; timed until every subscriber has all M. */
+
+typedef struct subscriber {
+  int64_t count;
+  int64_t total;
+  airs_pid finish;
+} subscriber;
+
+typedef struct tally {
+  int64_t left; /* subscribers not done yet */
+} tally;
+
+typedef struct publisher {
+  int64_t m;
+} publisher;
+
+static airs_status subscriber_receive(void* s, airs_ctx* ctx,
+                                      const airs_msg* m) {
+  (void)m;
+  subscriber* sub = s;
+  if (++sub->count == sub->total)
+    return airs_ctx_send(ctx, sub->finish, 1, NULL, 0);
+  return AIRS_OK;
+}
+
+static airs_status tally_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)m;
+  tally* t = s;
+  if (--t->left == 0) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  return AIRS_OK;
+}
+
+static airs_status publisher_receive(void* s, airs_ctx* ctx,
+                                     const airs_msg* m) {
+  (void)m;
+  publisher* p = s;
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  for (int64_t j = 0; j < p->m; j++) {
+    airs_payload* payload;
+    airs_status st = airs_payload_new(&j, sizeof j, &payload);
+    if (st != AIRS_OK) return st;
+    st = airs_publish(rt, "bench", 1, payload, NULL);
+    airs_payload_release(payload);
+    if (st != AIRS_OK) return st;
+  }
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static void run_pubsub(long s, long m) {
+  airs_runtime* rt = runtime_new();
+  tally t = {s};
+  airs_pid finish = spawn(rt, tally_receive, NULL, &t);
+  subscriber* subs = calloc((size_t)s, sizeof *subs);
+  for (long i = 0; i < s; i++) {
+    subs[i].total = m;
+    subs[i].finish = finish;
+    CHECK(airs_subscribe(rt, "bench", spawn(rt, subscriber_receive, NULL,
+                                            &subs[i])));
+  }
+  publisher p = {m};
+  airs_pid pub = spawn(rt, publisher_receive, NULL, &p);
+  double t0 = now_s();
+  CHECK(airs_send(rt, pub, 1, NULL, 0));
+  wait_for(rt, finish);
+  double secs = now_s() - t0;
+  char params[64];
+  snprintf(params, sizeof params, "\"s\":%ld,\"m\":%ld", s, m);
+  report("pubsub", params, (double)s * (double)m, secs, NULL);
+  airs_runtime_free(rt);
+  free(subs);
+}
+
 /* ---- restart N: a one_for_one supervisor restarts a child that crashes on
  * request, N times; each cycle waits until the new child has started. */
 
@@ -377,8 +451,8 @@ int main(int argc, char** argv) {
   if (i >= argc) {
     fprintf(stderr,
             "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
-            "  spawn N | pingpong M | fanin P K | ring N M | restart N |\n"
-            "  idle [SECONDS]\n");
+            "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
+            "  restart N | idle [SECONDS]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -390,6 +464,8 @@ int main(int argc, char** argv) {
     run_fanin(arg(argc, argv, i, 100), arg(argc, argv, i + 1, 100000));
   else if (strcmp(w, "ring") == 0)
     run_ring(arg(argc, argv, i, 1000), arg(argc, argv, i + 1, 1000000));
+  else if (strcmp(w, "pubsub") == 0)
+    run_pubsub(arg(argc, argv, i, 100), arg(argc, argv, i + 1, 100000));
   else if (strcmp(w, "restart") == 0)
     run_restart(arg(argc, argv, i, 100000));
   else if (strcmp(w, "idle") == 0)

@@ -39,7 +39,12 @@ airs_status new_copy(uint64_t type, const void* data, size_t size,
 airs_status send_from(Runtime* rt, Ctx* from, airs_pid to, Msg* m,
                       const char* fn) {
   if (!m) return failf(AIRS_EINVAL, "%s: msg is NULL", fn);
-  return guarded(fn, [&] { return rt->send(to, m, from); });
+  return guarded(fn, [&] {
+    airs_status st = rt->send(to, m, from);
+    // The caller keeps m; the dead-letter hook borrows it first.
+    if (st == AIRS_ENOPROC) rt->dead_letter_noproc(to, m, from);
+    return st;
+  });
 }
 
 }  // namespace
@@ -127,7 +132,8 @@ const airs_reason* airs_msg_reason(const airs_msg* m) {
 }
 
 airs_payload* airs_msg_payload(const airs_msg* m) {
-  return m && !m->has_reason && m->kind == PayloadKind::kShared
+  return m && !m->has_reason && (m->kind == PayloadKind::kShared ||
+                                 m->kind == PayloadKind::kSharedInBlock)
              ? static_cast<airs_payload*>(m->shared)
              : nullptr;
 }

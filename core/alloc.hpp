@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -20,6 +21,22 @@ inline void* mem_alloc(std::size_t size) noexcept {
   return mi_malloc(size);
 #else
   return std::malloc(size);
+#endif
+}
+
+// `size` bytes aligned to `align` (a power of two dividing size); freed
+// with mem_free.
+inline void* mem_alloc_aligned(std::size_t size, std::size_t align) noexcept {
+#ifdef AIRS_USE_MIMALLOC
+  // mimalloc serves a page-sized request from blocks that are mostly page
+  // aligned already, through its fast path; mi_malloc_aligned would take
+  // twice the size for it.
+  void* p = mi_malloc(size);
+  if (!p || (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0) return p;
+  mi_free(p);
+  return mi_malloc_aligned(size, align);
+#else
+  return std::aligned_alloc(align, size);
 #endif
 }
 

@@ -23,6 +23,7 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0, 3600000},
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
+    {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
 };
 
 const KeyInfo* find_key(airs_config_key key) {
@@ -56,6 +57,7 @@ airs_status airs_config::set(airs_config_key key, int64_t value) {
     case AIRS_CFG_SHUTDOWN_TIMEOUT_MS: shutdown_timeout_ms = v; break;
     case AIRS_CFG_BUDGET: budget = v; break;
     case AIRS_CFG_MANUAL_CLOCK: manual_clock = v != 0; break;
+    case AIRS_CFG_EVENTS: events = v != 0; break;
   }
   return AIRS_OK;
 }
@@ -72,6 +74,7 @@ airs_status airs_config::get(airs_config_key key, int64_t* value) const {
       return AIRS_OK;
     case AIRS_CFG_BUDGET: *value = budget; return AIRS_OK;
     case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
+    case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
   }
   return airs::failf(AIRS_EINVAL, "airs_config_get: unknown key %d", key);
 }

@@ -15,6 +15,7 @@ struct airs_config {
   uint32_t shutdown_timeout_ms = 5000;
   uint32_t budget = 64;
   bool manual_clock = false;
+  bool events = true;  // false: event_hook() is always nullptr
 
   // Sets one key; fails with EINVAL (and a message) on a bad key or value.
   airs_status set(airs_config_key key, int64_t value);

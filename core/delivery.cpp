@@ -31,7 +31,10 @@ airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
     from->sends++;
   }
   Worker* w = from ? from->worker : local_worker();
+  // What the sender published before goes in before this message.
+  if (w && w->fanout_pending) broker_.flush(w);
   if (from && w && p->capacity == 0 && m->priority == AIRS_PRIORITY_NORMAL) {
+    if (!is_system_type(m->type)) count_one(w->sent);
     stage(w, p, to, m);
     return AIRS_OK;
   }
@@ -73,13 +76,14 @@ void Runtime::flush_entry(Worker* w, uint32_t i) noexcept {
 }
 
 void Runtime::flush_outbox(Worker* w) noexcept {
+  if (w->fanout_pending) broker_.flush(w);
   while (w->outbox_used > 0) flush_entry(w, 0);
 }
 
 bool Runtime::post(uint64_t to, Msg* m) noexcept {
   Worker* w = local_worker();
   // A signal never overtakes the messages its sender staged before it.
-  if (w && w->outbox_used) flush_outbox(w);
+  if (w && (w->outbox_used || w->fanout_pending)) flush_outbox(w);
   Process* p = live(to);
   if (!p) {
     msg_free(m);
@@ -100,6 +104,7 @@ airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
       switch (p->policy) {
         case AIRS_MAILBOX_DROP_NEWEST:
           p->dropped.fetch_add(1, std::memory_order_relaxed);
+          counters_.dropped.fetch_add(1, std::memory_order_relaxed);
           dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
           return AIRS_OK;
         case AIRS_MAILBOX_BLOCK:
@@ -111,14 +116,31 @@ airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
           [[fallthrough]];
         default:
           p->dropped.fetch_add(1, std::memory_order_relaxed);
+          counters_.dropped.fetch_add(1, std::memory_order_relaxed);
           return failf(AIRS_EFULL, "send: the mailbox is full (%u messages)",
                        p->capacity.load());
       }
     }
   }
+  if (m->signal == Signal::kNone && !is_system_type(m->type)) count_sent(w);
   p->push(m);
   schedule(p, w, as_next);
   return AIRS_OK;
+}
+
+bool Runtime::offer(Process* p, uint64_t to, Msg* m, Worker* w) noexcept {
+  m->to = to;
+  if (p->capacity == 0) {
+    p->enqueued.fetch_add(1, std::memory_order_relaxed);
+  } else if (!reserve(p)) {
+    p->dropped.fetch_add(1, std::memory_order_relaxed);
+    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  count_sent(w);
+  p->push(m);
+  schedule(p, w, false);
+  return true;
 }
 
 airs_status Runtime::wait_for_room(Process* p, uint64_t to) noexcept {
@@ -141,6 +163,7 @@ airs_status Runtime::wait_for_room(Process* p, uint64_t to) noexcept {
       auto now = clock::now();
       if (now >= deadline) {
         p->dropped.fetch_add(1, std::memory_order_relaxed);
+        counters_.dropped.fetch_add(1, std::memory_order_relaxed);
         st = failf(AIRS_ETIMEDOUT, "send: the mailbox stayed full for %u ms",
                    p->block_timeout_ms.load());
         break;

@@ -17,9 +17,7 @@ Reason static_reasons[] = {
     {{1}, true, AIRS_EXIT_NOPROC, 0, "noproc"},
 };
 
-Msg* msg_alloc(std::size_t extra) noexcept {
-  void* p = mem_alloc(sizeof(Msg) + extra);
-  if (!p) return nullptr;
+Msg* msg_init(void* p) noexcept {
   Msg* m = static_cast<Msg*>(p);
   m->next.store(nullptr, std::memory_order_relaxed);
   m->type = 0;
@@ -35,6 +33,20 @@ Msg* msg_alloc(std::size_t extra) noexcept {
   m->has_reason = 0;
   return m;
 }
+
+Msg* msg_alloc(std::size_t extra) noexcept {
+  void* p = mem_alloc(sizeof(Msg) + extra);
+  return p ? msg_init(p) : nullptr;
+}
+
+void shared_in(Msg* m, uint64_t type, Payload* payload) noexcept {
+  m->type = type;
+  m->kind = PayloadKind::kShared;
+  m->shared = payload;
+  m->data = payload->data;
+  m->size = static_cast<uint32_t>(payload->size);
+}
+
 
 }  // namespace
 
@@ -117,15 +129,34 @@ Msg* msg_new_owned(uint64_t type, void* ptr, std::size_t size,
 }
 
 Msg* msg_new_shared(uint64_t type, Payload* payload) noexcept {
+  Msg* m = msg_new_shared_adopt(type, payload);
+  if (m) payload_retain(payload);
+  return m;
+}
+
+Msg* msg_new_shared_adopt(uint64_t type, Payload* payload) noexcept {
   Msg* m = msg_alloc(0);
   if (!m) return nullptr;
-  payload_retain(payload);
-  m->type = type;
-  m->kind = PayloadKind::kShared;
-  m->shared = payload;
-  m->data = payload->data;
-  m->size = static_cast<uint32_t>(payload->size);
+  shared_in(m, type, payload);
   return m;
+}
+
+MsgBlock* msg_block_new() noexcept {
+  static_assert(sizeof(MsgBlock) == sizeof(Msg), "the header is one slot");
+  void* p = mem_alloc_aligned(kMsgBlockBytes, kMsgBlockBytes);
+  if (!p) return nullptr;
+  return new (p) MsgBlock{{0}, 0};
+}
+
+void msg_block_close(MsgBlock* b, uint32_t used) noexcept {
+  if (used == 0) {  // nothing handed out: no receiver will free it
+    b->~MsgBlock();
+    mem_free(b);
+    return;
+  }
+  // Relaxed: the push of the last envelope publishes it to the receiver,
+  // which only acts on it when it frees that envelope.
+  b->used.store(used, std::memory_order_relaxed);
 }
 
 Msg* msg_new_signal(Signal signal, uint64_t sender, Reason* reason,
@@ -151,6 +182,15 @@ void msg_free(Msg* m) noexcept {
     if (m->free_fn) m->free_fn(const_cast<void*>(m->data));
   } else if (m->kind == PayloadKind::kShared) {
     payload_release(m->shared);
+  } else if (m->kind == PayloadKind::kSharedInBlock) {
+    payload_release(m->shared);
+    MsgBlock* b = reinterpret_cast<MsgBlock*>(reinterpret_cast<uintptr_t>(m) &
+                                              ~(kMsgBlockBytes - 1));
+    if (++b->freed == b->used.load(std::memory_order_relaxed)) {
+      b->~MsgBlock();
+      mem_free(b);
+    }
+    return;
   }
   mem_free(m);
 }

@@ -73,7 +73,8 @@ enum class Signal : uint8_t {
   kHealth,     // a supervisor asks for health; round in `correlation`
 };
 
-enum class PayloadKind : uint8_t { kInline = 0, kOwned, kShared };
+// kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).
+enum class PayloadKind : uint8_t { kInline = 0, kOwned, kShared, kSharedInBlock };
 
 }  // namespace airs
 
@@ -105,6 +106,55 @@ Msg* msg_new_copy(uint64_t type, const void* data, std::size_t size) noexcept;
 Msg* msg_new_owned(uint64_t type, void* ptr, std::size_t size,
                    void (*free_fn)(void*)) noexcept;
 Msg* msg_new_shared(uint64_t type, Payload* payload) noexcept;  // new ref
+// As msg_new_shared, but takes over a reference the caller already holds
+// (a publish takes one reference per subscriber with a single add).
+Msg* msg_new_shared_adopt(uint64_t type, Payload* payload) noexcept;
+
+// Envelopes carved from one aligned block, for a fan-out that sends many
+// messages to one receiver in a row: they sit side by side, so the
+// receiver streams through them instead of taking a cache miss per
+// envelope, and the block goes back to the allocator once, with its last
+// envelope (msg_free finds the block by masking the envelope's address).
+//
+// Every envelope of a block goes to one mailbox, so they are freed one at
+// a time by whoever holds that mailbox's consumer role: `freed` needs no
+// atomic. The owner fills the slots in order and closes the block (says
+// how many it used) before it pushes the envelope in the last used slot,
+// and touches it no more; the receiver that frees that many frees the
+// block.
+struct alignas(64) MsgBlock {
+  std::atomic<uint32_t> used;  // 0 while open
+  uint32_t freed;              // the receiver's
+};
+constexpr std::size_t kMsgBlockBytes = 4096;
+constexpr uint32_t kMsgBlockSlots = kMsgBlockBytes / sizeof(Msg) - 1;
+
+MsgBlock* msg_block_new() noexcept;  // nullptr: no memory
+// Slot `i` (< kMsgBlockSlots) of `b`, as msg_new_shared_adopt with its
+// sender and receiver set. Inline: a fan-out writes one per subscriber
+// and message, each field once.
+inline Msg* msg_block_shared_adopt(MsgBlock* b, uint32_t i, uint64_t type,
+                                   Payload* payload, uint64_t sender,
+                                   uint64_t to) noexcept {
+  Msg* m = reinterpret_cast<Msg*>(b) + 1 + i;
+  m->next.store(nullptr, std::memory_order_relaxed);
+  m->type = type;
+  m->sender = sender;
+  m->correlation = 0;
+  m->to = to;
+  m->data = payload->data;
+  m->shared = payload;
+  m->size = static_cast<uint32_t>(payload->size);
+  m->kind = PayloadKind::kSharedInBlock;
+  m->priority = AIRS_PRIORITY_NORMAL;
+  m->signal = Signal::kNone;
+  m->has_reason = 0;
+  return m;
+}
+// The owner is done with `b` after using `used` slots (0: frees it); it
+// has not pushed the envelope in slot used - 1 yet.
+void msg_block_close(MsgBlock* b, uint32_t used) noexcept;
+
 // A signal envelope; takes a reference to `reason` if it is not null.
 Msg* msg_new_signal(Signal signal, uint64_t sender, Reason* reason,
                     uint64_t correlation) noexcept;

@@ -66,6 +66,8 @@ enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
   kHasName = 1u << 1,     // guarded by the registry's lock
   kSupervised = 1u << 2,  // a supervisor's child: stopped by its supervisor
+  kSubscribed = 1u << 3,  // may be in a topic (broker.hpp): end() forgets it
+  kInPool = 1u << 4,      // has joined a pool (pools.hpp): end() leaves them
 };
 
 struct alignas(64) Process {

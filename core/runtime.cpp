@@ -15,6 +15,12 @@ Runtime::Runtime(const Config& cfg) : cfg_(cfg), table_(cfg.max_processes) {
   sched_ = std::make_unique<Scheduler>(*this, cfg.workers);
   timers_ = std::make_unique<TimerService>(
       cfg.manual_clock, [this](uint64_t to, Msg* m) {
+        // A request's timeout that lost the race to its reply: nothing.
+        if (m->type == AIRS_MSG_TIMEOUT &&
+            !requests_.expire(m->correlation, to)) {
+          msg_free(m);
+          return;
+        }
         Process* p = live(to);
         if (!p) {
           m->to = to;  // the hook's `to`

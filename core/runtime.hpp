@@ -18,10 +18,13 @@
 #include <vector>
 
 #include "airs/airs.h"
+#include "broker.hpp"
 #include "config.hpp"
 #include "message.hpp"
+#include "pools.hpp"
 #include "process_table.hpp"
 #include "registry.hpp"
+#include "request.hpp"
 #include "scheduler.hpp"
 #include "timer.hpp"
 
@@ -159,8 +162,14 @@ class Runtime {
   void set_dead_letter_hook(airs_dead_letter_fn fn, void* user_data);
   // Hands `m` to the dead-letter hook (user messages only), then frees it.
   void dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept;
+  // A send to `to` failed with ENOPROC: the hook sees `m` (NOPROC) and it
+  // is counted; the caller keeps `m`, and its error message is kept.
+  void dead_letter_noproc(uint64_t to, Msg* m, Ctx* from) noexcept;
 
   Registry& registry() noexcept { return registry_; }
+  Pools& pools() noexcept { return pools_; }
+  Requests& requests() noexcept { return requests_; }
+  Broker& broker() noexcept { return broker_; }
 
   // --- supervision (spawn.cpp, supervisor*.cpp) ---
   // Ends a process held by this thread's HoldScope at once, on this
@@ -178,8 +187,23 @@ class Runtime {
   // --- events (runtime.cpp) ---
   void set_event_hook(airs_event_fn fn, void* user_data);
   // The hook, or nullptr: callers build an event only when there is one.
+  // Always nullptr when AIRS_CFG_EVENTS is 0.
   EventHook* event_hook() const noexcept {
-    return event_hook_.load(std::memory_order_acquire);
+    return cfg_.events ? event_hook_.load(std::memory_order_acquire) : nullptr;
+  }
+
+  // --- monitoring (monitoring.cpp) ---
+  void stats(airs_runtime_stats* out) const noexcept;
+  // Process lifecycle events (AIRS_EVENT_PROCESS_*), if there is a hook.
+  void process_event(airs_event_kind kind, uint64_t source, uint64_t pid,
+                     const Reason* reason) noexcept;
+  // A user message went into a mailbox (w: the sending thread's worker of
+  // this runtime, or nullptr). Per worker: no shared write per message.
+  void count_sent(Worker* w) noexcept {
+    if (w)
+      count_one(w->sent);
+    else
+      counters_.sent_elsewhere.fetch_add(1, std::memory_order_relaxed);
   }
 
   // The worker of this runtime running on this thread, else nullptr.
@@ -194,7 +218,8 @@ class Runtime {
  private:
   explicit Runtime(const Config& cfg);
 
-  // spawn.cpp
+  // spawn.cpp. call_terminate false: only for a spawn that failed (stats
+  // count it so).
   void end(Process* p, Ctx& c, Reason* reason, bool call_terminate) noexcept;
   airs_status supervised_start(const SpawnArgs& a, Process* p, Ctx& c);
   void unlink_supervisor(Process* p, uint64_t sup) noexcept;
@@ -203,6 +228,10 @@ class Runtime {
   airs_status deliver(Process* p, uint64_t to, Msg* m, bool bypass_capacity,
                       bool may_block, Worker* w, bool as_next) noexcept;
   airs_status wait_for_room(Process* p, uint64_t to) noexcept;
+  // A user message into `p` if it has room, never waiting nor calling a
+  // hook (a publish, under its topic's lock). false: the mailbox is full,
+  // counted as dropped; the caller keeps `m`.
+  bool offer(Process* p, uint64_t to, Msg* m, Worker* w) noexcept;
   void schedule(Process* p, Worker* w, bool as_next) noexcept;
   void stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept;
   void flush_entry(Worker* w, uint32_t i) noexcept;
@@ -230,12 +259,24 @@ class Runtime {
   std::unique_ptr<Scheduler> sched_;
   std::unique_ptr<TimerService> timers_;
   Registry registry_;
+  Pools pools_{*this};
+  Requests requests_{*this};
+  Broker broker_{*this};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> polling_{false};
   std::atomic<uint64_t> spawn_seq_{0};
   std::atomic<uint64_t> next_ref_{1};
   std::atomic<uint64_t> dead_letters_{0};
   std::atomic<uint64_t> restarts_{0};
+  // Counters of rare events (and of sends from threads that are not
+  // workers), on their own line: the hot fields above are not disturbed.
+  // Spawns are spawn_seq_ less the spawns that failed after taking it.
+  struct alignas(64) Counters {
+    std::atomic<uint64_t> spawns_failed{0};
+    std::atomic<uint64_t> exited_elsewhere{0};
+    std::atomic<uint64_t> dropped{0};
+    std::atomic<uint64_t> sent_elsewhere{0};
+  } counters_;
 
   struct Hook {
     airs_dead_letter_fn fn;
@@ -261,6 +302,7 @@ class Runtime {
 
   friend class Scheduler;
   friend class HoldScope;
+  friend class Broker;  // fans out with offer(), schedule(), the outbox
 };
 
 }  // namespace airs

@@ -231,6 +231,16 @@ void Scheduler::worker_main(Worker* w) noexcept {
   tls_worker = nullptr;
 }
 
+void Scheduler::add_counters(WorkerCounts* out) const noexcept {
+  auto add = [&](const Worker* w) {
+    out->sent += w->sent.load(std::memory_order_relaxed);
+    out->delivered += w->delivered.load(std::memory_order_relaxed);
+    out->exited += w->exited.load(std::memory_order_relaxed);
+  };
+  for (const Worker* w : workers_) add(w);
+  if (host_) add(host_);
+}
+
 uint32_t Scheduler::poll(uint32_t budget) noexcept {
   Worker* saved = tls_worker;
   tls_worker = host_;

@@ -52,9 +52,27 @@ struct Worker {
   // first, so a long job from outside cannot starve a local backlog.
   uint64_t credit = 0;
   uint32_t outbox_used = 0;
+  // Messages a publish on this worker staged in the broker and has not
+  // pushed yet (broker.hpp); flush_outbox pushes them too.
+  uint32_t fanout_pending = 0;
+  // Counters for airs_runtime_stats: written by this worker's thread only
+  // (a relaxed load and store, no locked instruction), read by the stats
+  // call. User messages this worker accepted into a mailbox / handed to
+  // receive, and processes that ended here. On the owner's line, with
+  // outbox_used.
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> exited{0};
   OutboxEntry outbox[kOutboxSlots];
   std::atomic<uint32_t> wake{0};  // futex word for parking
   std::thread thread;
+};
+
+// The sum of the workers' counters.
+struct WorkerCounts {
+  uint64_t sent = 0;
+  uint64_t delivered = 0;
+  uint64_t exited = 0;
 };
 
 class Scheduler {
@@ -74,6 +92,8 @@ class Scheduler {
   uint32_t poll(uint32_t budget) noexcept;
 
   Worker* host_worker() noexcept { return host_; }
+  // Adds the counters of every worker to *out (stats).
+  void add_counters(WorkerCounts* out) const noexcept;
   bool threaded() const noexcept { return !workers_.empty(); }
 
  private:
@@ -98,5 +118,10 @@ class Scheduler {
 
 // The worker running on this thread (nullptr on other threads).
 Worker* current_worker() noexcept;
+
+// +1 on a counter only its owner thread writes.
+inline void count_one(std::atomic<uint64_t>& c) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 }  // namespace airs

@@ -197,6 +197,11 @@ airs_status Runtime::spawn(const SpawnArgs& a, Ctx* parent, uint64_t* out) {
   }
 
   *out = pid;
+  if (event_hook()) {
+    Ctx* caller = parent ? parent : current_ctx();
+    process_event(AIRS_EVENT_PROCESS_SPAWNED,
+                  caller && caller->rt == this ? caller->pid : 0, pid, nullptr);
+  }
   if (HoldScope* h = hold_scope_of(this)) {
     h->held_.push_back(p);  // stays kScheduled: nobody runs it yet
     return AIRS_OK;
@@ -287,6 +292,18 @@ void Runtime::end(Process* p, Ctx& c, Reason* reason,
   reason_release(c.exit_request);
   c.exit_request = nullptr;
   registry_.release(pid, p);
+  pools_.release(pid, p);
+  broker_.forget(pid, p);  // leaves its topics if kSubscribed is set
+  // No terminate: the spawn failed, and counts neither as spawned (it
+  // took a spawn_seq_) nor as exited.
+  if (!call_terminate)
+    counters_.spawns_failed.fetch_add(1, std::memory_order_relaxed);
+  else if (c.worker)
+    count_one(c.worker->exited);
+  else
+    counters_.exited_elsewhere.fetch_add(1, std::memory_order_relaxed);
+  if (call_terminate && event_hook())
+    process_event(AIRS_EVENT_PROCESS_EXITED, 0, pid, reason);
 
   if (ProcessExtra* x = p->extra) {
     for (uint64_t other : x->links)

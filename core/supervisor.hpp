@@ -135,6 +135,7 @@ class Supervisor {
 
   // supervisor_ops.cpp
   airs_status enter(Locked& lock, const char* fn, bool wait_idle);
+  airs_status stopped_child(const char* id, const char* fn, Child** out);
   // Outside a callback: waits (polling a host-driven runtime) until
   // done() holds or the supervisor has ended.
   template <class Done>

@@ -155,31 +155,34 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
   return AIRS_OK;
 }
 
-airs_status Supervisor::restart_child(const char* id, uint64_t* out) {
-  const char* fn = "airs_supervisor_restart_child";
-  AIRS_SUP_ENTER("airs_supervisor_restart_child", true);
+// The STOPPED child `id`, for restart_child and delete_child.
+airs_status Supervisor::stopped_child(const char* id, const char* fn,
+                                      Child** out) {
   if (is_pool())
     return failf(AIRS_EINVAL, "%s: not for simple_one_for_one", fn);
   Child* ch = by_id(id);
   if (!ch) return failf(AIRS_ENOTFOUND, "%s: no child '%s'", fn, id);
   if (ch->state != AIRS_CHILD_STOPPED)
     return failf(AIRS_ESTATE, "%s: child '%s' is not stopped", fn, id);
-  airs_status st = start_one(*ch, false);
+  *out = ch;
+  return AIRS_OK;
+}
+
+airs_status Supervisor::restart_child(const char* id, uint64_t* out) {
+  AIRS_SUP_ENTER("airs_supervisor_restart_child", true);
+  Child* ch = nullptr;
+  airs_status st = stopped_child(id, "airs_supervisor_restart_child", &ch);
+  if (st == AIRS_OK) st = start_one(*ch, false);
   if (st == AIRS_OK && out) *out = ch->pid;
   return st;
 }
 
 airs_status Supervisor::delete_child(const char* id) {
-  const char* fn = "airs_supervisor_delete_child";
   AIRS_SUP_ENTER("airs_supervisor_delete_child", true);
-  if (is_pool())
-    return failf(AIRS_EINVAL, "%s: not for simple_one_for_one", fn);
-  Child* ch = by_id(id);
-  if (!ch) return failf(AIRS_ENOTFOUND, "%s: no child '%s'", fn, id);
-  if (ch->state != AIRS_CHILD_STOPPED)
-    return failf(AIRS_ESTATE, "%s: child '%s' is not stopped", fn, id);
-  drop(*ch);
-  return AIRS_OK;
+  Child* ch = nullptr;
+  airs_status st = stopped_child(id, "airs_supervisor_delete_child", &ch);
+  if (st == AIRS_OK) drop(*ch);
+  return st;
 }
 
 airs_status Supervisor::which_children(airs_child_info* out, size_t cap,

@@ -79,7 +79,9 @@ uint64_t Runtime::run(Process* p, Worker* w) noexcept {
 Reason* Runtime::handle(Process* p, Ctx& c, Msg* m) noexcept {
   ProcessExtra* x = p->extra;
   switch (m->signal) {
-    case Signal::kNone: return receive(p, c, m);
+    case Signal::kNone:
+      if (!is_system_type(m->type)) count_one(c.worker->delivered);
+      return receive(p, c, m);
     case Signal::kKill: msg_free(m); return reason_static(AIRS_EXIT_KILLED);
     case Signal::kExit: return exit_signal_arrived(p, c, m);
     case Signal::kLinkExit:

@@ -86,6 +86,10 @@ static void on_event(void* user_data, const airs_event* e) {
                                     "noproc"};
   char a[32], b[32];
   (void)user_data;
+  /* This demo shows the supervisor's decisions, not every spawn and exit. */
+  if (e->kind == AIRS_EVENT_PROCESS_SPAWNED ||
+      e->kind == AIRS_EVENT_PROCESS_EXITED)
+    return;
   pthread_mutex_lock(&log_lock);
   if (n_events < LOG_MAX) {
     logged* l = &events[n_events++];

@@ -78,6 +78,10 @@ static int n_events;
 
 static void on_event(void* user_data, const airs_event* e) {
   (void)user_data;
+  /* The supervisors' decisions only, not every spawn and exit. */
+  if (e->kind == AIRS_EVENT_PROCESS_SPAWNED ||
+      e->kind == AIRS_EVENT_PROCESS_EXITED)
+    return;
   pthread_mutex_lock(&log_lock);
   if (n_events < LOG_MAX) {
     logged* l = &events[n_events++];

@@ -126,7 +126,10 @@ typedef enum airs_config_key {
   AIRS_CFG_BUDGET = 7,
   /* 1: time only moves when the host calls airs_runtime_advance_time()
    * (deterministic timers in tests). 0 (default): the monotonic clock. */
-  AIRS_CFG_MANUAL_CLOCK = 8
+  AIRS_CFG_MANUAL_CLOCK = 8,
+  /* 1 (default): events go to the hook of airs_set_event_hook. 0: no event
+   * is ever built or delivered, hook or not. */
+  AIRS_CFG_EVENTS = 9
 } airs_config_key;
 
 /* Makes a config with every key at its default. The caller owns *out and
@@ -475,7 +478,8 @@ AIRS_API size_t airs_payload_size(const airs_payload* payload);
 
 /* Sends `msg` to `to`. Consumes msg only on AIRS_OK (and with policy
  * DROP_NEWEST, where a dropped message goes to the dead-letter hook).
- * ENOPROC: `to` is not alive. EFULL / ETIMEDOUT: see airs_mailbox_policy.
+ * ENOPROC: `to` is not alive (the dead-letter hook sees msg first, as
+ * AIRS_DEAD_LETTER_NOPROC). EFULL / ETIMEDOUT: see airs_mailbox_policy.
  * EINVAL: NULL argument. ESTATE: runtime freed. [any thread] */
 AIRS_API airs_status airs_send_msg(airs_runtime* rt, airs_pid to,
                                    airs_msg* msg);
@@ -496,12 +500,23 @@ typedef enum airs_dead_letter_reason {
   AIRS_DEAD_LETTER_MAILBOX_FULL = 1, /* dropped by policy DROP_NEWEST */
   AIRS_DEAD_LETTER_EXITED = 2,       /* was still queued when its receiver
                                         ended, or raced with its end */
-  AIRS_DEAD_LETTER_TIMER = 3         /* a timer fired for a process gone */
+  AIRS_DEAD_LETTER_TIMER = 3,        /* a timer fired for a process gone */
+  AIRS_DEAD_LETTER_NO_SUBSCRIBERS = 4, /* published to a topic nobody
+                                          subscribes to */
+  AIRS_DEAD_LETTER_NOPROC = 5,       /* sent to a pid that is not alive: the
+                                        send returns AIRS_ENOPROC and the
+                                        caller keeps the message; the hook
+                                        sees it first */
+  AIRS_DEAD_LETTER_LATE_REPLY = 6    /* a reply after its request timed out
+                                        (or its requester ended) */
 } airs_dead_letter_reason;
 
-/* Called for each message dropped by the runtime, on the thread that drops
- * it, before the message is freed. Must not block; may call [any thread]
- * functions (not airs_runtime_free). */
+/* Called for each message the runtime could not deliver, on the thread
+ * that found out, with the message borrowed for the call: a dropped one is
+ * freed after it; with AIRS_DEAD_LETTER_NOPROC, the send returns
+ * AIRS_ENOPROC after it and its caller still owns the message. Each one
+ * counts in airs_runtime_stats.dead_letters, hook or not. Must not block;
+ * may call [any thread] functions (not airs_runtime_free). */
 typedef void (*airs_dead_letter_fn)(void* user_data, airs_pid to,
                                     const airs_msg* msg,
                                     airs_dead_letter_reason reason);
@@ -557,7 +572,16 @@ typedef enum airs_event_kind {
   AIRS_EVENT_CHILD_KILLED = 9,        /* shutdown timeout passed: killed */
   AIRS_EVENT_BACKOFF = 10,            /* value = delay before the restart */
   AIRS_EVENT_HEALTH_DEGRADED = 11,    /* a health check said DEGRADED */
-  AIRS_EVENT_HEALTH_FAILED = 12       /* value = failures in a row */
+  AIRS_EVENT_HEALTH_FAILED = 12,      /* value = failures in a row */
+  AIRS_EVENT_PROCESS_SPAWNED = 13,    /* pid started; source = the spawning
+                                         process (0 if none) */
+  AIRS_EVENT_PROCESS_EXITED = 14,     /* pid ended; reason = why (WARNING
+                                         unless normal or shutdown) */
+  AIRS_EVENT_SUBSCRIBED = 15,         /* pid subscribed; text names the topic */
+  AIRS_EVENT_UNSUBSCRIBED = 16,       /* pid left the topic (value 1: because
+                                         it ended) */
+  AIRS_EVENT_REQUEST_TIMED_OUT = 17   /* source = the requester, pid = the
+                                         callee, value = the correlation id */
 } airs_event_kind;
 
 #define AIRS_EVENT_VERSION 1
@@ -582,6 +606,31 @@ typedef struct airs_event {
  * Must not block and must not call airs_supervisor_* on the source (ESTATE);
  * may call other [any thread] functions (not airs_runtime_free). */
 typedef void (*airs_event_fn)(void* user_data, const airs_event* event);
+
+/* Counters of a whole runtime, read with airs_runtime_stats_get. Each is
+ * exact once the runtime is idle; while it runs, a snapshot (the counters
+ * are read one by one, without stopping anything). */
+#define AIRS_RUNTIME_STATS_VERSION 1
+typedef struct airs_runtime_stats {
+  uint32_t version;             /* AIRS_RUNTIME_STATS_VERSION */
+  uint32_t size;                /* sizeof(airs_runtime_stats) */
+  uint64_t processes_alive;     /* spawned and not yet ended */
+  uint64_t processes_spawned;   /* successful spawns since the start */
+  uint64_t processes_exited;    /* processes that have ended */
+  uint64_t messages_sent;       /* user messages accepted into a mailbox */
+  uint64_t messages_delivered;  /* user messages handed to receive */
+  uint64_t messages_dropped;    /* refused or dropped: mailbox full */
+  uint64_t dead_letters;        /* messages given to the dead-letter path */
+  uint64_t restarts;            /* children restarted by supervisors */
+} airs_runtime_stats;
+
+/* Fills *out (the caller sets version and size first, as with every
+ * versioned struct; fields past `size` are not written). A process's
+ * mailbox depth: airs_process_stat_get(AIRS_PSTAT_MAILBOX_DEPTH).
+ * EINVAL: NULL argument, version 0 or size too small for version 1.
+ * [any thread] */
+AIRS_API airs_status airs_runtime_stats_get(airs_runtime* rt,
+                                            airs_runtime_stats* out);
 
 /* Installs (fn != NULL) or removes the event hook. user_data is not owned.
  * With no hook installed, no event is built: it costs nothing. A hook
@@ -611,10 +660,42 @@ AIRS_API airs_status airs_unregister(airs_runtime* rt, const char* name);
 AIRS_API airs_status airs_whereis(airs_runtime* rt, const char* name,
                                   airs_pid* out);
 
+/* ------------------------------------------------------------------------
+ * Pools: named groups of pids to spread work over. A pool exists while it
+ * has members; a member that ends is removed automatically.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_pick {
+  AIRS_PICK_ROUND_ROBIN = 0, /* the members in turn */
+  AIRS_PICK_RANDOM = 1       /* a uniformly random member */
+} airs_pick;
+
+/* Adds `pid` to pool `pool` (name copied, 1..AIRS_NAME_MAX bytes); joining
+ * twice is the same as once. A process may be in many pools.
+ * ENOPROC: not alive. EINVAL: NULL/empty/too long name. [any thread] */
+AIRS_API airs_status airs_pool_join(airs_runtime* rt, const char* pool,
+                                    airs_pid pid);
+
+/* Removes `pid` from the pool. ENOTFOUND: it is not a member. */
+AIRS_API airs_status airs_pool_leave(airs_runtime* rt, const char* pool,
+                                     airs_pid pid);
+
+/* One live member, picked as `how` says. ENOTFOUND: the pool is empty or
+ * does not exist. EINVAL: unknown pick, NULL argument. [any thread] */
+AIRS_API airs_status airs_pool_pick(airs_runtime* rt, const char* pool,
+                                    airs_pick how, airs_pid* out);
+
+/* Writes up to `capacity` members (in join order) to out and their number
+ * to *count. EINVAL: NULL count, NULL out with capacity > 0. */
+AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
+                                       airs_pid* out, size_t capacity,
+                                       size_t* count);
+
 #ifdef __cplusplus
 }
 #endif
 
 #include "airs/supervisor.h" /* supervision trees */
+#include "airs/broker.h"     /* topics, request/reply */
 
 #endif /* AIRS_AIRS_H */

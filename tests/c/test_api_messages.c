@@ -675,9 +675,11 @@ static void test_dead_letters_exited(void) {
   CHECK_EQ(d.type[1], 3);
   CHECK_EQ(d.reason[1], AIRS_DEAD_LETTER_EXITED);
   CHECK_EQ(c.n, 1);
-  /* A send after the end is refused, not a dead letter. */
+  /* A send after the end is refused; the hook sees it as NOPROC. */
   CHECK_ST(airs_send(rt, pid, 4, NULL, 0), AIRS_ENOPROC);
-  CHECK_EQ(d.n, 2);
+  CHECK_EQ(d.n, 3);
+  CHECK_EQ(d.type[2], 4);
+  CHECK_EQ(d.reason[2], AIRS_DEAD_LETTER_NOPROC);
   airs_runtime_free(rt);
 }
 

@@ -143,8 +143,9 @@ static void test_config(void) {
       {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 5000, 0, 3600000},
       {AIRS_CFG_BUDGET, 64, 1, 1000000},
       {AIRS_CFG_MANUAL_CLOCK, 0, 0, 1},
+      {AIRS_CFG_EVENTS, 1, 0, 1},
   };
-  static const int unknown[] = {0, 9, 100, -1};
+  static const int unknown[] = {0, 10, 100, -1};
   static char sentinel;
   airs_config* cfg = (airs_config*)(void*)&sentinel;
   size_t i;

@@ -286,6 +286,8 @@ typedef struct ev_log {
 
 static void ev_hook(void* user_data, const airs_event* e) {
   ev_log* log = (ev_log*)user_data;
+  /* Supervision events only (process and broker events: other tests). */
+  if (e->kind > AIRS_EVENT_HEALTH_FAILED) return;
   if (e->version != AIRS_EVENT_VERSION || e->size != sizeof *e ||
       e->severity < AIRS_SEVERITY_DEBUG || e->severity > AIRS_SEVERITY_ERROR ||
       e->id == NULL || e->text == NULL)

@@ -29,6 +29,7 @@ const KeyRange kRanges[] = {
     {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0, 3600000},
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
+    {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
 };
 
 int64_t get(const Config& c, airs_config_key key) {
@@ -55,6 +56,7 @@ TEST_CASE("defaults") {
   CHECK(c.shutdown_timeout_ms == 5000);
   CHECK(c.budget == 64);
   CHECK_FALSE(c.manual_clock);
+  CHECK(c.events);
 
   // The same through get().
   CHECK(get(c, AIRS_CFG_WORKERS) == c.workers);
@@ -65,6 +67,7 @@ TEST_CASE("defaults") {
   CHECK(get(c, AIRS_CFG_SHUTDOWN_TIMEOUT_MS) == 5000);
   CHECK(get(c, AIRS_CFG_BUDGET) == 64);
   CHECK(get(c, AIRS_CFG_MANUAL_CLOCK) == 0);
+  CHECK(get(c, AIRS_CFG_EVENTS) == 1);
 }
 
 TEST_CASE("every key accepts its range and rejects what is outside") {
@@ -115,6 +118,7 @@ TEST_CASE("set then get round-trips a middle value of every key") {
   CHECK(c.shutdown_timeout_ms == 1800000);
   CHECK(c.budget == 500000);
   CHECK_FALSE(c.manual_clock);
+  CHECK_FALSE(c.events);  // the middle of 0..1 is 0
   // Setting one key leaves the others alone.
   REQUIRE(c.set(AIRS_CFG_MANUAL_CLOCK, 1) == AIRS_OK);
   CHECK(c.manual_clock);
@@ -129,6 +133,22 @@ TEST_CASE("the largest mailbox capacity is not truncated") {
   CHECK(get(c, AIRS_CFG_MAILBOX_CAPACITY) == int64_t{UINT32_MAX});
 }
 
+TEST_CASE("AIRS_CFG_EVENTS switches events off and on again") {
+  Config c;
+  REQUIRE(c.set(AIRS_CFG_EVENTS, 0) == AIRS_OK);
+  CHECK_FALSE(c.events);
+  CHECK(get(c, AIRS_CFG_EVENTS) == 0);
+  CHECK(c.budget == 64);  // nothing else moved
+  CHECK_FALSE(c.manual_clock);
+  REQUIRE(c.set(AIRS_CFG_EVENTS, 1) == AIRS_OK);
+  CHECK(c.events);
+  CHECK(get(c, AIRS_CFG_EVENTS) == 1);
+  // Not a flag of any value: 2 is refused and changes nothing.
+  CHECK(c.set(AIRS_CFG_EVENTS, 2) == AIRS_EINVAL);
+  CHECK(last_error().find("AIRS_CFG_EVENTS") != std::string::npos);
+  CHECK(c.events);
+}
+
 TEST_CASE("workers 0 selects host-driven mode") {
   Config c;
   REQUIRE(c.set(AIRS_CFG_WORKERS, 0) == AIRS_OK);
@@ -138,7 +158,7 @@ TEST_CASE("workers 0 selects host-driven mode") {
 TEST_CASE("unknown keys are refused by set and get") {
   Config c;
   Config before;
-  for (int key : {0, 9, 100, -1}) {
+  for (int key : {0, 10, 100, -1}) {
     CAPTURE(key);
     auto k = static_cast<airs_config_key>(key);
     CHECK(c.set(k, 1) == AIRS_EINVAL);

@@ -619,9 +619,11 @@ TEST_CASE("mail still queued when a process ends becomes dead letters") {
   CHECK(letters[1].type == kGo);
   CHECK(letters[2].data == "late-3");
   CHECK(g_owned_frees == before + 1);
-  // After the end, sends fail instead: no dead letter.
+  // After the end, sends fail instead (the hook sees them as NOPROC).
   CHECK(send_str(rt, pid, kData, "after") == AIRS_ENOPROC);
-  CHECK(dl.size() == 3);
+  REQUIRE(dl.size() == 4);
+  CHECK(dl.get()[3].reason == AIRS_DEAD_LETTER_NOPROC);
+  CHECK(dl.get()[3].data == "after");
 }
 
 TEST_CASE("messages queued for a killed process are dead letters too") {

@@ -179,9 +179,11 @@ TEST_CASE("a failed init fails the spawn with init's status") {
   poll_all(rt);
   CHECK(a.received == 0);
   auto letters = dl.get();
-  REQUIRE(letters.size() == 1);
+  REQUIRE(letters.size() == 2);  // the mail of init, then the send above
   CHECK(letters[0].reason == AIRS_DEAD_LETTER_EXITED);
   CHECK(letters[0].to == would_be);
+  CHECK(letters[1].reason == AIRS_DEAD_LETTER_NOPROC);
+  CHECK(letters[1].to == would_be);
   rt.free();
   CHECK(a.terms == 0);
   CHECK(a.frees == 1);
