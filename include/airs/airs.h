@@ -676,7 +676,8 @@ typedef enum airs_pick {
 AIRS_API airs_status airs_pool_join(airs_runtime* rt, const char* pool,
                                     airs_pid pid);
 
-/* Removes `pid` from the pool. ENOTFOUND: it is not a member. */
+/* Removes `pid` from the pool. ENOTFOUND: it is not a member. EINVAL:
+ * NULL/empty/too long name. [any thread] */
 AIRS_API airs_status airs_pool_leave(airs_runtime* rt, const char* pool,
                                      airs_pid pid);
 
@@ -686,7 +687,8 @@ AIRS_API airs_status airs_pool_pick(airs_runtime* rt, const char* pool,
                                     airs_pick how, airs_pid* out);
 
 /* Writes up to `capacity` members (in join order) to out and their number
- * to *count. EINVAL: NULL count, NULL out with capacity > 0. */
+ * to *count; a pool that does not exist has 0. EINVAL: NULL count, NULL
+ * out with capacity > 0. [any thread] */
 AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
                                        airs_pid* out, size_t capacity,
                                        size_t* count);

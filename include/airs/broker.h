@@ -1,6 +1,6 @@
 /*
- * broker.h - topics (pub-sub), request/reply, pools and runtime statistics.
- * Included by <airs/airs.h>; read its conventions (status, ownership,
+ * broker.h - topics (pub-sub) and request/reply. Pools, runtime statistics
+ * and the dead-letter and event hooks are in airs.h. Included by <airs/airs.h>; read its conventions (status, ownership,
  * thread tags) first.
  */
 #ifndef AIRS_BROKER_H
@@ -44,8 +44,9 @@ AIRS_API airs_status airs_publish(airs_runtime* rt, const char* topic,
                                   uint64_t type, airs_payload* payload,
                                   size_t* delivered);
 
-/* Writes up to `capacity` subscriber pids to out and their number to
- * *count. EINVAL: NULL count, NULL out with capacity > 0. A topic nobody
+/* Writes up to `capacity` subscriber pids to out, in no particular order
+ * (it changes as subscribers come and go), and their number to *count.
+ * EINVAL: NULL count, NULL out with capacity > 0. A topic nobody
  * subscribes to has 0. [any thread] */
 AIRS_API airs_status airs_topic_subscribers(airs_runtime* rt,
                                             const char* topic, airs_pid* out,
