@@ -9,23 +9,11 @@ using namespace airs::capi;
 
 namespace {
 
-// A topic name is 1..AIRS_NAME_MAX bytes; *len gets its length.
-airs_status check_topic(const char* topic, const char* fn, size_t* len) {
-  if (!topic) return failf(AIRS_EINVAL, "%s: topic is NULL", fn);
-  size_t n = strnlen(topic, AIRS_NAME_MAX + 1);
-  if (n == 0) return failf(AIRS_EINVAL, "%s: topic is empty", fn);
-  if (n > AIRS_NAME_MAX)
-    return failf(AIRS_EINVAL, "%s: topic is longer than %d bytes", fn,
-                 AIRS_NAME_MAX);
-  *len = n;
-  return AIRS_OK;
-}
-
 // The runtime and the topic of a call, checked in this order.
 airs_status begin(airs_runtime* h, const char* topic, const char* fn,
                   Runtime** rt, size_t* len) {
   airs_status st = runtime_of(h, fn, rt);
-  if (st == AIRS_OK) st = check_topic(topic, fn, len);
+  if (st == AIRS_OK) st = check_name(topic, "topic", fn, len);
   return st;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstring>
 #include <new>
 
 #include "airs/airs.h"
@@ -44,6 +45,20 @@ inline airs_status ctx_of(airs_ctx* c, const char* fn, Ctx** out) noexcept {
 inline Ctx* caller_in(Runtime* rt) noexcept {
   Ctx* c = current_ctx();
   return c && c->rt == rt ? c : nullptr;
+}
+
+// A name (of a process, topic or pool) is 1..AIRS_NAME_MAX bytes. `what`
+// names the argument in the message; *len (if not NULL) gets the length.
+inline airs_status check_name(const char* name, const char* what,
+                              const char* fn, size_t* len = nullptr) noexcept {
+  if (!name) return failf(AIRS_EINVAL, "%s: %s is NULL", fn, what);
+  size_t n = strnlen(name, AIRS_NAME_MAX + 1);
+  if (n == 0) return failf(AIRS_EINVAL, "%s: %s is empty", fn, what);
+  if (n > AIRS_NAME_MAX)
+    return failf(AIRS_EINVAL, "%s: %s is longer than %d bytes", fn, what,
+                 AIRS_NAME_MAX);
+  if (len) *len = n;
+  return AIRS_OK;
 }
 
 // Runs `body`, turning any exception into a status.

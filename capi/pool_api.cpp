@@ -10,21 +10,11 @@ using namespace airs::capi;
 
 namespace {
 
-airs_status check_pool(const char* pool, const char* fn) {
-  if (!pool) return failf(AIRS_EINVAL, "%s: pool is NULL", fn);
-  size_t n = strnlen(pool, AIRS_NAME_MAX + 1);
-  if (n == 0) return failf(AIRS_EINVAL, "%s: pool name is empty", fn);
-  if (n > AIRS_NAME_MAX)
-    return failf(AIRS_EINVAL, "%s: pool name is longer than %d bytes", fn,
-                 AIRS_NAME_MAX);
-  return AIRS_OK;
-}
-
 // The runtime and a valid pool name, or the status that says which is bad.
 airs_status enter(airs_runtime* h, const char* pool, const char* fn,
                   Runtime** rt) {
   airs_status st = runtime_of(h, fn, rt);
-  if (st == AIRS_OK) st = check_pool(pool, fn);
+  if (st == AIRS_OK) st = check_name(pool, "pool name", fn);
   return st;
 }
 

@@ -7,26 +7,12 @@
 using namespace airs;
 using namespace airs::capi;
 
-namespace {
-
-airs_status check_name(const char* name, const char* fn) {
-  if (!name) return failf(AIRS_EINVAL, "%s: name is NULL", fn);
-  size_t n = strnlen(name, AIRS_NAME_MAX + 1);
-  if (n == 0) return failf(AIRS_EINVAL, "%s: name is empty", fn);
-  if (n > AIRS_NAME_MAX)
-    return failf(AIRS_EINVAL, "%s: name is longer than %d bytes", fn,
-                 AIRS_NAME_MAX);
-  return AIRS_OK;
-}
-
-}  // namespace
-
 extern "C" {
 
 airs_status airs_register(airs_runtime* h, const char* name, airs_pid pid) {
   Runtime* rt = nullptr;
   airs_status st = runtime_of(h, "airs_register", &rt);
-  if (st == AIRS_OK) st = check_name(name, "airs_register");
+  if (st == AIRS_OK) st = check_name(name, "name", "airs_register");
   if (st != AIRS_OK) return st;
   return guarded("airs_register", [&] {
     Process* p = rt->live(pid);
@@ -39,7 +25,7 @@ airs_status airs_register(airs_runtime* h, const char* name, airs_pid pid) {
 airs_status airs_unregister(airs_runtime* h, const char* name) {
   Runtime* rt = nullptr;
   airs_status st = runtime_of(h, "airs_unregister", &rt);
-  if (st == AIRS_OK) st = check_name(name, "airs_unregister");
+  if (st == AIRS_OK) st = check_name(name, "name", "airs_unregister");
   if (st != AIRS_OK) return st;
   return guarded("airs_unregister",
                  [&] { return rt->registry().remove(name); });
@@ -48,7 +34,7 @@ airs_status airs_unregister(airs_runtime* h, const char* name) {
 airs_status airs_whereis(airs_runtime* h, const char* name, airs_pid* out) {
   Runtime* rt = nullptr;
   airs_status st = runtime_of(h, "airs_whereis", &rt);
-  if (st == AIRS_OK) st = check_name(name, "airs_whereis");
+  if (st == AIRS_OK) st = check_name(name, "name", "airs_whereis");
   if (st != AIRS_OK) return st;
   if (!out) return fail(AIRS_EINVAL, "airs_whereis: out is NULL");
   return guarded("airs_whereis", [&] {

@@ -258,36 +258,24 @@ size_t Broker::fan_out_staged(Topic& t, Stage& s, Worker* w, uint64_t type,
   // One reference per envelope, taken at once and before any envelope can
   // be consumed (the caller's own keeps the count above zero meanwhile).
   payload->refs.fetch_add(n, std::memory_order_relaxed);
-  size_t reached = 0, lost = 0;
+  size_t reached = 0;
   Entry* entries = s.entries.data();
   for (size_t i = 0; i < n; i++) {
     Entry& e = entries[i];
-    if (!e.bounded) {
-      Msg* m = envelope(w, e, type, payload, sender);
-      if (!m) {
-        lost++;
-        continue;
-      }
-      // Safe under the topic lock: e's process is in the topic, so it has
-      // not ended and a push cannot run into its end (no hook runs).
-      stage(w, e, m);
-      reached++;
+    if (e.bounded) {
+      if (offer(e.p, e.to, w, type, payload, sender, full)) reached++;
       continue;
     }
-    Msg* m = msg_new_shared_adopt(type, payload);
-    if (!m) {
-      lost++;
+    Msg* m = envelope(w, e, type, payload, sender);
+    if (!m) {  // no memory: give its reference back
+      payload->refs.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
-    m->sender = sender;
-    if (rt_.offer(e.p, e.to, m, w)) {
-      reached++;
-    } else {
-      m->next.store(*full, std::memory_order_relaxed);
-      *full = m;
-    }
+    // Safe under the topic lock: e's process is in the topic, so it has
+    // not ended and a push cannot run into its end (no hook runs).
+    stage(w, e, m);
+    reached++;
   }
-  if (lost) payload->refs.fetch_sub(lost, std::memory_order_relaxed);
   return reached;
 }
 
@@ -296,23 +284,29 @@ size_t Broker::fan_out_direct(Topic& t, Worker* w, uint64_t type,
                               Msg** full) noexcept {
   size_t n = t.subs.size();
   payload->refs.fetch_add(n, std::memory_order_relaxed);  // as above
-  size_t reached = 0, lost = 0;
-  for (const Sub& sub : t.subs) {
-    Msg* m = msg_new_shared_adopt(type, payload);
-    if (!m) {
-      lost++;
-      continue;
-    }
-    m->sender = sender;
-    if (rt_.offer(sub.p, sub.pid, m, w)) {
-      reached++;
-    } else {
-      m->next.store(*full, std::memory_order_relaxed);
-      *full = m;
-    }
-  }
-  if (lost) payload->refs.fetch_sub(lost, std::memory_order_relaxed);
+  size_t reached = 0;
+  for (const Sub& sub : t.subs)
+    if (offer(sub.p, sub.pid, w, type, payload, sender, full)) reached++;
   return reached;
+}
+
+// One envelope, adopting one of the references the caller took, offered
+// to `p`'s mailbox at once. true: delivered. false: the mailbox was full
+// (the envelope is put on *full, a dead letter once the topic lock is
+// released), or there was no memory for it (its reference is given back;
+// the caller's own keeps the payload alive).
+bool Broker::offer(Process* p, uint64_t to, Worker* w, uint64_t type,
+                   Payload* payload, uint64_t sender, Msg** full) noexcept {
+  Msg* m = msg_new_shared_adopt(type, payload);
+  if (!m) {
+    payload->refs.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  m->sender = sender;
+  if (rt_.offer(p, to, m, w)) return true;
+  m->next.store(*full, std::memory_order_relaxed);
+  *full = m;
+  return false;
 }
 
 // The next envelope for `e`: from its block if it has one, or opens one

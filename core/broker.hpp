@@ -123,6 +123,8 @@ class Broker {
   size_t fan_out_direct(Topic& t, Worker* w, uint64_t type, Payload* payload,
                         uint64_t sender, Msg** full) noexcept;
   bool lay_out(Stage& s, const TopicRef& t) noexcept;
+  bool offer(Process* p, uint64_t to, Worker* w, uint64_t type,
+             Payload* payload, uint64_t sender, Msg** full) noexcept;
   Msg* envelope(Worker* w, Entry& e, uint64_t type, Payload* payload,
                 uint64_t sender) noexcept;
   void stage(Worker* w, Entry& e, Msg* m) noexcept;
