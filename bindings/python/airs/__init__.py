@@ -1,0 +1,65 @@
+"""airs: Python bindings of airssys-rt, an embeddable actor runtime with
+Erlang/OTP semantics, over its C API through ctypes (standard library
+only).
+
+    import airs
+
+    class Counter(airs.Actor):
+        def on_start(self):
+            self.count = 0
+
+        def receive(self, message):
+            if message == "get":
+                self.reply(self.count)
+            else:
+                self.count += message
+
+    with airs.Runtime() as rt:
+        pid = rt.spawn(Counter)
+        rt.send(pid, 5)
+        print(rt.call(pid, "get"))   # 5
+
+The library is found through ``AIRS_LIBRARY``, a build tree above the
+package, or an installed copy (see :mod:`airs._library`); its version is
+checked on import.
+"""
+from . import _ffi
+from .actor import Actor, Health
+from .codec import Codec, JsonCodec, PickleCodec
+from .errors import (ActorStartError, AirsError, AlreadyExistsError,
+                     InternalError, InvalidArgumentError, LimitError,
+                     MailboxFullError, NoProcessError, NotFoundError,
+                     OutOfMemoryError, StateError, TimeoutError,
+                     VersionError)
+from .events import Event, EventKind, ProcessStats, RuntimeStats, Severity
+from .message import (USER_TYPE_LIMIT, DeadLetter, DeadLetterReason, Down,
+                      ExitSignal, Priority, Reply, RequestTimeout)
+from .pid import Pid
+from .reasons import EXCEPTION_EXIT_CODE, ExitKind, ExitReason
+from .registry import Pick
+from .runtime import Runtime
+from ._spawning import MailboxPolicy
+from .supervisor import (AutoShutdown, ChildCounts, ChildInfo, ChildSpec,
+                         ChildState, ChildType, Restart, Shutdown, Strategy,
+                         Supervisor, SupervisorSpec)
+
+__version__ = ".".join(map(str, _ffi.PACKAGE_VERSION))
+#: The version string of the loaded libairs.
+library_version = _ffi.LIBRARY_VERSION
+#: The path libairs was loaded from.
+library_path = _ffi.LIBRARY_PATH
+
+__all__ = [
+    "Actor", "ActorStartError", "AirsError", "AlreadyExistsError",
+    "AutoShutdown", "ChildCounts", "ChildInfo", "ChildSpec", "ChildState",
+    "ChildType", "Codec", "DeadLetter", "DeadLetterReason", "Down",
+    "EXCEPTION_EXIT_CODE", "Event", "EventKind", "ExitKind", "ExitReason",
+    "ExitSignal", "Health", "InternalError", "InvalidArgumentError",
+    "JsonCodec", "LimitError", "MailboxFullError", "MailboxPolicy",
+    "NoProcessError", "NotFoundError", "OutOfMemoryError", "Pick",
+    "PickleCodec", "Pid", "Priority", "ProcessStats", "Reply",
+    "RequestTimeout", "Restart", "Runtime", "RuntimeStats", "Severity",
+    "Shutdown", "StateError", "Strategy", "Supervisor", "SupervisorSpec",
+    "TimeoutError", "USER_TYPE_LIMIT", "VersionError", "library_path",
+    "library_version",
+]

@@ -1,0 +1,106 @@
+"""Broker topics (pub-sub), as methods of :class:`airs.Runtime`.
+
+A topic is a name with a set of subscriber pids; it exists while it has
+subscribers, and a subscriber that ends is removed by itself. A publish
+delivers one message per subscriber through each one's mailbox, sharing a
+single payload: a Python object is passed by reference to every Python
+subscriber (the same object: treat it as immutable) and released when the
+last delivery is freed; bytes (or a codec's encoding) are shared, not
+copied. C subscribers of a topic published to with plain Python objects
+get a reserved type tag and no data: publish bytes or use a codec when C
+actors subscribe.
+"""
+import ctypes
+
+from . import _ffi
+from ._names import encode_name
+from ._refs import next_held_ref
+from .message import BYTES_TYPES, check_user_type
+from .registry import read_pids
+
+lib = _ffi.lib
+fast = _ffi.fast
+_PayloadP = _ffi.PayloadP
+_c_size_t = ctypes.c_size_t
+_byref = ctypes.byref
+_NAME_CACHE_MAX = 1024
+
+
+class BrokerMixin:
+    """Topic methods of :class:`airs.Runtime`; all any-thread, none
+    blocks."""
+
+    def subscribe(self, topic, pid):
+        """Subscribes `pid` to `topic` (twice is once). NoProcessError: not
+        alive. InvalidArgumentError: empty or too long name."""
+        lib.airs_subscribe(self._handle, encode_name(topic, "topic"), pid)
+
+    def unsubscribe(self, topic, pid):
+        """Removes the subscription. NotFoundError: not subscribed."""
+        lib.airs_unsubscribe(self._handle, encode_name(topic, "topic"), pid)
+
+    def subscribers(self, topic):
+        """The subscribers of `topic`, in no particular order."""
+        name = encode_name(topic, "topic")
+        return read_pids(lambda out, cap, count: lib.airs_topic_subscribers(
+            self._handle, name, out, cap, count))
+
+    def publish(self, topic, message, type=0, codec=None):
+        """Delivers `message` to every subscriber of `topic` and returns
+        how many were reached (0: nobody subscribes; the message then goes
+        to the dead-letter hook). Order is FIFO per publisher and
+        subscriber; inside an actor callback the sender is that actor.
+        Bytes carry the tag `type`; other values go by reference, or
+        through `codec` / the default codec when one is set. A subscriber
+        whose bounded mailbox is full is skipped (dead letter); publish
+        never blocks."""
+        core = self._core
+        name = core.names.get(topic)
+        if name is None:
+            name = self._encode_topic(topic)
+        payload = _PayloadP()
+        if type:
+            check_user_type(type)
+        if message.__class__ not in BYTES_TYPES:
+            codec = codec or core.default_codec
+            if codec is not None:
+                message = codec.encode(message)
+                type = type or codec.type_tag
+        if message.__class__ in BYTES_TYPES:
+            data = bytes(message)
+            status = fast.airs_payload_new(data, len(data), _byref(payload))
+            if status:
+                _ffi.raise_status(status)
+        else:
+            if type:
+                raise ValueError("a type tag goes with bytes or a codec, "
+                                 "not with a Python object sent by reference")
+            type = next_held_ref()
+            core.held[type] = message
+            # The payload's free function releases the reference when the
+            # last subscriber's message is freed.
+            status = fast.airs_payload_wrap(type, 0, core.held_free_address,
+                                            _byref(payload))
+            if status:
+                core.held.pop(type, None)
+                _ffi.raise_status(status)
+        delivered = _c_size_t()
+        # With the GIL held: publish never waits for another thread (and
+        # the runtime cannot hold a broker lock while it runs a hook,
+        # since hooks may publish), so no actor can be waiting on us.
+        status = fast.airs_publish(core.handle, name, type, payload,
+                                   _byref(delivered))
+        if status:
+            error = _ffi.error_for_status(status)
+            fast.airs_payload_release(payload)
+            raise error
+        fast.airs_payload_release(payload)
+        return delivered.value
+
+    def _encode_topic(self, topic):
+        names = self._core.names
+        if len(names) >= _NAME_CACHE_MAX:
+            names.clear()
+        name = encode_name(topic, "topic")
+        names[topic] = name
+        return name

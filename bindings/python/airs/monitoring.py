@@ -1,0 +1,54 @@
+"""Counters and hooks, as methods of :class:`airs.Runtime`."""
+import ctypes
+
+from . import _ffi
+from .events import ProcessStats, RuntimeStats
+
+lib = _ffi.lib
+
+_PROCESS_STATS = (1, 2, 3, 4, 5)  # airs_process_stat keys, in field order
+
+
+class MonitoringMixin:
+    """stats, process_stats and the event and dead-letter hooks of
+    :class:`airs.Runtime`."""
+
+    def stats(self):
+        """A :class:`airs.RuntimeStats` snapshot. [any thread]"""
+        raw = _ffi.RuntimeStatsStruct()
+        raw.version = _ffi.RUNTIME_STATS_VERSION
+        raw.size = ctypes.sizeof(raw)
+        lib.airs_runtime_stats_get(self._handle, ctypes.byref(raw))
+        return RuntimeStats(*(getattr(raw, name) for name, _ in
+                              _ffi.RuntimeStatsStruct._fields_[2:]))
+
+    def process_stats(self, pid):
+        """The :class:`airs.ProcessStats` of a live process.
+        NoProcessError: not alive. [any thread]"""
+        value = ctypes.c_uint64()
+        values = []
+        for key in _PROCESS_STATS:
+            lib.airs_process_stat_get(self._handle, pid, key,
+                                      ctypes.byref(value))
+            values.append(value.value)
+        return ProcessStats(*values)
+
+    def set_event_hook(self, hook):
+        """Installs `hook(event)` (an :class:`airs.Event` each), or removes
+        it with None (then no event is even built). The hook runs on the
+        thread that decides (see :mod:`airs.events`); exceptions are
+        logged and ignored. [any thread]"""
+        core = self._core
+        core.event_hook = hook
+        lib.airs_set_event_hook(self._handle,
+                                core.event_address if hook is not None else None,
+                                None)
+
+    def set_dead_letter_hook(self, hook):
+        """Installs `hook(dead_letter)` (an :class:`airs.DeadLetter` each)
+        for messages the runtime could not deliver, or removes it with
+        None. Runs on the thread that found out, must not block;
+        exceptions are logged and ignored. (The binding keeps its own C
+        hook installed for the runtime's whole life: it releases the
+        Python objects of undelivered messages.) [any thread]"""
+        self._core.dead_letter_hook = hook

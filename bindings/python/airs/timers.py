@@ -1,0 +1,42 @@
+"""Timers, as methods of :class:`airs.Runtime` (any thread, never block)."""
+import ctypes
+
+from . import _ffi, _outbound
+from ._ints import u64
+from .errors import NotFoundError
+
+lib = _ffi.lib
+
+
+class TimerMixin:
+    """send_after / cancel_timer of :class:`airs.Runtime`."""
+
+    def send_after(self, to, delay_ms, message, type=0, codec=None):
+        """Sends `message` to `to` (a Pid or a registered name) after
+        `delay_ms` (0..2**40) and returns the timer id. Encoded as
+        :meth:`airs.Runtime.send`; a Python object is released when the
+        timer's message is freed (delivered, cancelled, undeliverable, or
+        at close). NoProcessError: `to` is not alive now."""
+        core = self._core
+        to = _outbound.resolve(core, to)
+        tag, data, ref = _outbound.encode(core, to, message, type, codec,
+                                          ref_kind=_outbound.HELD)
+        msg = _outbound.new_msg(core, tag, data, ref)
+        timer = ctypes.c_uint64()
+        try:
+            lib.airs_send_after(self._handle, to, u64(delay_ms, "delay_ms"),
+                                msg,
+                                ctypes.byref(timer))
+        except BaseException:
+            _outbound.free_msg(core, msg, ref)
+            raise
+        return timer.value
+
+    def cancel_timer(self, timer_id):
+        """Cancels a pending timer and frees its message. True if it was
+        pending, False if it had fired or been cancelled already."""
+        try:
+            lib.airs_cancel_timer(self._handle, timer_id)
+        except NotFoundError:
+            return False
+        return True
