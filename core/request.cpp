@@ -63,8 +63,7 @@ bool Requests::expire(uint64_t correlation, uint64_t requester) noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pending_.find(correlation);
-    if (it == pending_.end() || it->second.requester != requester)
-      return false;
+    if (it == pending_.end() || it->second.requester != requester) return false;
     p = it->second;
     pending_.erase(it);
   }
@@ -117,11 +116,20 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
   using clock = std::chrono::steady_clock;
   Waiter w;
   uint64_t id = add(Pending{0, to, 0, &w});
+  uint64_t correlation = m->correlation;
   m->correlation = id;
   airs_status st = rt_.send(to, m, nullptr);
   if (st != AIRS_OK) {
+    // Not sent: the caller keeps `m` as it gave it.
+    m->correlation = correlation;
     Pending p;
     take(id, &p);
+    // ETIMEDOUT is kept for "sent, no reply in time" (msg consumed): a
+    // BLOCK mailbox that stayed full is EFULL here (msg kept).
+    if (st == AIRS_ETIMEDOUT)
+      return fail(AIRS_EFULL,
+                  "airs_call: the callee's mailbox stayed full (policy BLOCK, "
+                  "its block timeout passed)");
     return st;
   }
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);

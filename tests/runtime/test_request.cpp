@@ -97,8 +97,9 @@ TEST_CASE("an actor's request gets its reply with the correlation id") {
   CHECK(next == -1);
 }
 
-TEST_CASE("no reply in time: a timeout message, and the late reply is "
-          "dropped") {
+TEST_CASE(
+    "no reply in time: a timeout message, and the late reply is "
+    "dropped") {
   Runtime rt({{AIRS_CFG_WORKERS, 0}, {AIRS_CFG_MANUAL_CLOCK, 1}});
   DeadLetters dead;
   dead.install(rt);
@@ -189,8 +190,7 @@ TEST_CASE("a blocking call times out; its late reply is a dead letter") {
   airs_pid sp = spawn(rt, server.actor);
   airs_msg* reply = nullptr;
   auto t0 = std::chrono::steady_clock::now();
-  CHECK(airs_call(rt, sp, new_msg(kAsk, "slow"), 50, &reply) ==
-        AIRS_ETIMEDOUT);
+  CHECK(airs_call(rt, sp, new_msg(kAsk, "slow"), 50, &reply) == AIRS_ETIMEDOUT);
   auto waited = std::chrono::steady_clock::now() - t0;
   CHECK(waited >= std::chrono::milliseconds(50));
   CHECK(waited < std::chrono::milliseconds(2000));
@@ -202,8 +202,9 @@ TEST_CASE("a blocking call times out; its late reply is a dead letter") {
   CHECK(dead.get()[0].reason == AIRS_DEAD_LETTER_LATE_REPLY);
 }
 
-TEST_CASE("4 threads call one server 1000 times each: every reply is its "
-          "own") {
+TEST_CASE(
+    "4 threads call one server 1000 times each: every reply is its "
+    "own") {
   Runtime rt({{AIRS_CFG_WORKERS, 2}});
   Server server;
   airs_pid sp = spawn(rt, server.actor);
@@ -264,4 +265,36 @@ TEST_CASE("request/reply misuse") {
   CHECK(airs_reply(nullptr, m, m) == AIRS_EINVAL);
   CHECK(std::string(airs_last_error_message()).size() > 0);
   airs_msg_free(m);
+}
+
+TEST_CASE("a blocking call to a mailbox that stays full: EFULL, msg kept") {
+  // ETIMEDOUT from airs_call means "sent, no reply" (msg consumed); a
+  // BLOCK mailbox that stays full must not look the same.
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  std::atomic<bool> started{false}, release{false};
+  Actor busy;
+  busy.on_receive = [&](Actor&, airs_ctx*, const airs_msg* m) {
+    if (airs_msg_type(m) == kGo) {
+      started = true;
+      while (!release)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return AIRS_OK;
+  };
+  airs_spawn_opts o = opts_of(rt, 0, 1, AIRS_MAILBOX_BLOCK, 60);
+  airs_pid pid = spawn(rt, busy, &o);
+  REQUIRE(airs_send(rt, pid, kGo, nullptr, 0) == AIRS_OK);
+  REQUIRE(wait_until([&] { return started.load(); }));
+  REQUIRE(airs_send(rt, pid, kAsk, nullptr, 0) == AIRS_OK);  // fills it
+  airs_msg* q = new_msg(kAsk, "q");
+  airs_msg_set_correlation(q, 77);
+  airs_msg* reply = nullptr;
+  CHECK(airs_call(rt, pid, q, 5000, &reply) == AIRS_EFULL);
+  CHECK(std::string(airs_last_error_message()).find("stayed full") !=
+        std::string::npos);
+  CHECK(reply == nullptr);
+  CHECK(airs_msg_correlation(q) == 77);  // unchanged, still the caller's
+  CHECK(airs_msg_size(q) == 1);
+  airs_msg_free(q);
+  release = true;
 }

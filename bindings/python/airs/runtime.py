@@ -179,7 +179,8 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         the reply, which is returned: the object the actor passed to
         :meth:`airs.Actor.reply`, or bytes / a codec-decoded value from a C
         actor. TimeoutError: no reply within `timeout_ms` (a later one is
-        dropped). NoProcessError: `to` is not alive. StateError: inside an
+        dropped). NoProcessError: `to` is not alive. MailboxFullError: its
+        mailbox is full (with policy BLOCK: it stayed full). StateError: inside an
         actor callback (use :meth:`airs.Actor.request`). [not inside a
         callback]"""
         core = self._core
@@ -190,14 +191,10 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         try:
             lib.airs_call(self._handle, to, msg, u32(timeout_ms, "timeout_ms"),
                           ctypes.byref(reply))
-        except TimeoutError as e:
-            # AIRS_ETIMEDOUT comes both from a reply that did not come (the
-            # request was sent: C owns it, and its reference is released
-            # by the receiver or the dead-letter hook) and from a full
-            # BLOCK mailbox (not sent: ours to free). Only the latter's
-            # message speaks of the mailbox.
-            if "mailbox" in e.detail:
-                _outbound.free_msg(core, msg, ref)
+        except TimeoutError:
+            # The request was sent (C consumed it; its reference is
+            # released by the receiver or the dead-letter hook): nothing is
+            # ours to free. Every other failure means not sent.
             raise
         except BaseException:
             _outbound.free_msg(core, msg, ref)

@@ -3,6 +3,7 @@ actors, timeouts and late replies."""
 import queue
 import threading
 import unittest
+import weakref
 
 from support import RuntimeTest, TIMEOUT
 
@@ -67,6 +68,37 @@ class CallTest(RuntimeTest):
             self.rt.call(airs.Pid(99999), "x")
         # The unanswered request object was released by the receiver.
         self.assertEqual(self.rt._core.refs, {})
+
+    def test_call_to_a_mailbox_that_stays_full(self):
+        # Not sent: MailboxFullError, and the request object is released
+        # here at once (nothing in C holds it).
+        started, release = threading.Event(), threading.Event()
+
+        class Busy(airs.Actor):
+            def receive(self, message):
+                if message == "block":
+                    started.set()
+                    release.wait(TIMEOUT)
+
+        busy = self.rt.spawn(Busy, mailbox_capacity=1,
+                             mailbox_policy=airs.MailboxPolicy.BLOCK,
+                             block_timeout_ms=50)
+        self.rt.send(busy, "block")
+        self.assertTrue(started.wait(TIMEOUT))
+        self.rt.send(busy, "fills the mailbox")
+
+        class Question:
+            pass
+        question = Question()
+        gone = weakref.ref(question)
+        try:
+            with self.assertRaises(airs.MailboxFullError) as cm:
+                self.rt.call(busy, question, timeout_ms=5000)
+            self.assertIn("stayed full", cm.exception.detail)
+            del question, cm
+            self.assertIsNone(gone())
+        finally:
+            release.set()
 
     def test_calls_from_many_threads(self):
         server = self.rt.spawn(Server)
