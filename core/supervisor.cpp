@@ -201,8 +201,10 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
   ch.health_round = 0;
   by_pid_[pid] = &ch;
   emit(AIRS_EVENT_CHILD_STARTED, &ch, pid, 0, 0, nullptr);
-  if (restart && ch.last_pid)
+  if (restart && ch.last_pid) {
+    rt_.count_restart();
     emit(AIRS_EVENT_CHILD_RESTARTED, &ch, pid, ch.last_pid, 0, nullptr);
+  }
   return AIRS_OK;
 }
 
@@ -367,7 +369,6 @@ void Supervisor::apply_policy(Child& ch, Reason* reason) {
     }
     return;
   }
-  rt_.count_restart();
   size_t n = add_restart();
   if (n > flags_.intensity) {
     emit(AIRS_EVENT_INTENSITY_REACHED, &ch, ch.last_pid, 0,
@@ -421,7 +422,6 @@ void Supervisor::retry() {
   for (Child& c : children_)
     if (c.state == AIRS_CHILD_RESTARTING) starts.push_back(&c);
   if (starts.empty()) return;
-  rt_.count_restart();
   size_t n = add_restart();
   if (n > flags_.intensity) {
     emit(AIRS_EVENT_INTENSITY_REACHED, starts[0], 0, 0, static_cast<int64_t>(n),

@@ -621,7 +621,9 @@ typedef struct airs_runtime_stats {
   uint64_t messages_delivered;  /* user messages handed to receive */
   uint64_t messages_dropped;    /* refused or dropped: mailbox full */
   uint64_t dead_letters;        /* messages given to the dead-letter path */
-  uint64_t restarts;            /* children restarted by supervisors */
+  uint64_t restarts;            /* children restarted by supervisors: each
+                                   child of a group restart counts (the
+                                   intensity counts the group once) */
 } airs_runtime_stats;
 
 /* Fills *out (the caller sets version and size first, as with every

@@ -119,26 +119,37 @@ class Events {
   size_t all_ = 0;
 };
 
-// A one_for_one supervisor of one child `a` (an Actor) that ends as its
-// messages say; intensity 10 so that a few crashes restart it.
-airs_pid start_supervisor(airs_runtime* rt, Actor& child) {
+// A supervisor (one_for_one unless told) of the children `kids` (Actors
+// that end as their messages say), ids "a", "b", ...; intensity 10 so that
+// a few crashes restart them.
+airs_pid start_supervisor(airs_runtime* rt, std::vector<Actor*> kids,
+                          airs_strategy strategy = AIRS_ONE_FOR_ONE) {
   airs_sup_flags f;
   REQUIRE(airs_sup_flags_init(&f) == AIRS_OK);
-  f.strategy = AIRS_ONE_FOR_ONE;
+  f.strategy = strategy;
   f.intensity = 10;
   f.period_ms = 60000;
   airs_sup_spec* spec = nullptr;
   REQUIRE(airs_sup_spec_new(&f, &spec) == AIRS_OK);
-  airs_child_spec c;
-  REQUIRE(airs_child_spec_init(&c) == AIRS_OK);
-  c.id = "a";
-  c.behaviour = &kActor;
-  c.user_data = &child;
-  REQUIRE(airs_sup_spec_add_child(spec, &c) == AIRS_OK);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < kids.size(); i++)
+    ids.push_back(std::string(1, static_cast<char>('a' + i)));
+  for (size_t i = 0; i < kids.size(); i++) {
+    airs_child_spec c;
+    REQUIRE(airs_child_spec_init(&c) == AIRS_OK);
+    c.id = ids[i].c_str();
+    c.behaviour = &kActor;
+    c.user_data = kids[i];
+    REQUIRE(airs_sup_spec_add_child(spec, &c) == AIRS_OK);
+  }
   airs_pid sup = 0;
   REQUIRE(airs_supervisor_start(rt, spec, &sup) == AIRS_OK);
   airs_sup_spec_free(spec);
   return sup;
+}
+
+airs_pid start_supervisor(airs_runtime* rt, Actor& child) {
+  return start_supervisor(rt, std::vector<Actor*>{&child});
 }
 
 airs_status obey(Actor&, airs_ctx* ctx, const airs_msg* m) {
@@ -254,6 +265,29 @@ TEST_CASE("restarts and the processes of a supervision tree are counted") {
   REQUIRE(airs_stop(rt, sup) == AIRS_OK);
   poll_all(rt);
   CHECK_STATS(rt, 0, 5, 5, 3, 3, 0, 0, 3);
+}
+
+TEST_CASE("restarts count each child restarted, a group restart too") {
+  // rest_for_one: a crash of "a" restarts a, b and c: 3 restarts, though
+  // intensity counts it once.
+  Actor a, b, c;
+  for (Actor* k : {&a, &b, &c}) k->on_receive = obey;
+  Runtime rt(kHost);
+  airs_pid sup = start_supervisor(rt, {&a, &b, &c}, AIRS_REST_FOR_ONE);
+  poll_all(rt);
+  REQUIRE(airs_send(rt, a.self, kCrash, nullptr, 0) == AIRS_OK);
+  poll_all(rt);
+  CHECK(a.inits == 2);
+  CHECK(b.inits == 2);
+  CHECK(c.inits == 2);
+  CHECK(stats_of(rt).restarts == 3);
+  // A crash of the last restarts it alone.
+  REQUIRE(airs_send(rt, c.self, kCrash, nullptr, 0) == AIRS_OK);
+  poll_all(rt);
+  CHECK(c.inits == 3);
+  CHECK(stats_of(rt).restarts == 4);
+  REQUIRE(airs_stop(rt, sup) == AIRS_OK);
+  poll_all(rt);
 }
 
 TEST_CASE("lifecycle events: spawned with its spawner, exited with why") {
