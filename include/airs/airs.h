@@ -397,6 +397,11 @@ AIRS_API airs_status airs_demonitor(airs_ctx* ctx, uint64_t ref);
 
 /* Type tags at or above this value are the runtime's own. */
 #define AIRS_MSG_SYSTEM_BASE 0xFFFFFFFF00000000ull
+/* Tags from here up to AIRS_MSG_SYSTEM_BASE belong to language bindings
+ * (the Python binding tags the objects it passes by reference with them).
+ * The runtime treats them as user messages; applications use the tags
+ * below this one. */
+#define AIRS_MSG_BINDING_BASE 0xF000000000000000ull
 /* An exit signal turned into a message (trap_exit): sender = the process
  * that sent or caused it, reason = airs_msg_reason(). */
 #define AIRS_MSG_EXIT (AIRS_MSG_SYSTEM_BASE + 1)

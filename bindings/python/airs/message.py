@@ -14,8 +14,8 @@ An actor's ``receive(message)`` gets:
 
 Type tags. A message's 64-bit type tag is the application's, except two
 ranges: ``0xFFFFFFFF00000000`` and up belong to the C runtime (system
-messages), and ``0xF000000000000000`` up to there belong to this binding,
-which names Python objects in flight by a tag in that range (so the
+messages), and ``0xF000000000000000`` (``AIRS_MSG_BINDING_BASE``) up to
+there belong to language bindings: this one names Python objects in flight by a tag in that range (so the
 receiver learns what it got from the one ``airs_msg_type`` call it makes
 anyway). Applications must use tags below :data:`USER_TYPE_LIMIT`.
 """
@@ -28,11 +28,11 @@ from .pid import Pid
 from .reasons import ExitReason
 
 #: Application type tags must be below this.
-USER_TYPE_LIMIT = 0xF000000000000000
+USER_TYPE_LIMIT = _ffi.MSG_BINDING_BASE
 # Python objects sent point to point: the receiver takes the reference out
 # of the runtime's table; an undelivered one is released by the
 # dead-letter hook, or when the runtime is closed.
-REF_SEND_BASE = 0xF000000000000000
+REF_SEND_BASE = _ffi.MSG_BINDING_BASE
 # The same for replies (a table of their own, so that the per-message path
 # never has to tell a reply from a message).
 REF_REPLY_BASE = 0xF400000000000000
