@@ -270,9 +270,9 @@ TEST_CASE("request/reply misuse") {
 TEST_CASE("a blocking call to a mailbox that stays full: EFULL, msg kept") {
   // ETIMEDOUT from airs_call means "sent, no reply" (msg consumed); a
   // BLOCK mailbox that stays full must not look the same.
-  Runtime rt({{AIRS_CFG_WORKERS, 2}});
   std::atomic<bool> started{false}, release{false};
-  Actor busy;
+  Actor busy;  // outlives the runtime, which may still run it at the end
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
   busy.on_receive = [&](Actor&, airs_ctx*, const airs_msg* m) {
     if (airs_msg_type(m) == kGo) {
       started = true;
