@@ -76,6 +76,15 @@ airs_status airs_config_get(const airs_config* cfg, airs_config_key key,
   return cfg->get(key, value);
 }
 
+airs_status airs_config_set_thread_hook(airs_config* cfg, airs_thread_fn fn,
+                                        void* user_data) {
+  if (!cfg)
+    return fail(AIRS_EINVAL, "airs_config_set_thread_hook: config is NULL");
+  cfg->thread_hook = fn;
+  cfg->thread_hook_data = fn ? user_data : nullptr;
+  return AIRS_OK;
+}
+
 void airs_config_free(airs_config* cfg) {
   delete cfg;
 }

@@ -16,6 +16,9 @@ struct airs_config {
   uint32_t budget = 64;
   bool manual_clock = false;
   bool events = true;  // false: event_hook() is always nullptr
+  // Told of each thread the runtime starts and ends (see airs.h).
+  airs_thread_fn thread_hook = nullptr;
+  void* thread_hook_data = nullptr;
 
   // Sets one key; fails with EINVAL (and a message) on a bad key or value.
   airs_status set(airs_config_key key, int64_t value);
@@ -26,4 +29,13 @@ struct airs_config {
 
 namespace airs {
 using Config = ::airs_config;
+
+// The body of one of the runtime's threads, between the thread hook's
+// "started" and "ended" calls: the first and last things on that thread.
+template <class Body>
+void run_runtime_thread(const Config& cfg, Body&& body) {
+  if (cfg.thread_hook) cfg.thread_hook(cfg.thread_hook_data, 1);
+  body();
+  if (cfg.thread_hook) cfg.thread_hook(cfg.thread_hook_data, 0);
+}
 }  // namespace airs

@@ -13,31 +13,30 @@ namespace airs {
 
 Runtime::Runtime(const Config& cfg) : cfg_(cfg), table_(cfg.max_processes) {
   sched_ = std::make_unique<Scheduler>(*this, cfg.workers);
-  timers_ = std::make_unique<TimerService>(
-      cfg.manual_clock, [this](uint64_t to, Msg* m) {
-        // A request's timeout that lost the race to its reply: nothing.
-        if (m->type == AIRS_MSG_TIMEOUT &&
-            !requests_.expire(m->correlation, to)) {
-          msg_free(m);
-          return;
-        }
-        Process* p = live(to);
-        if (!p) {
-          m->to = to;  // the hook's `to`
-          dead_letter(m, AIRS_DEAD_LETTER_TIMER);
-          return;
-        }
-        Worker* w = local_worker();
-        // A full mailbox never blocks the timer thread: the message drops.
-        if (deliver(p, to, m, false, false, w, false) != AIRS_OK)
-          dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
-      });
+  timers_ = std::make_unique<TimerService>(cfg.manual_clock, [this](uint64_t to,
+                                                                    Msg* m) {
+    // A request's timeout that lost the race to its reply: nothing.
+    if (m->type == AIRS_MSG_TIMEOUT && !requests_.expire(m->correlation, to)) {
+      msg_free(m);
+      return;
+    }
+    Process* p = live(to);
+    if (!p) {
+      m->to = to;  // the hook's `to`
+      dead_letter(m, AIRS_DEAD_LETTER_TIMER);
+      return;
+    }
+    Worker* w = local_worker();
+    // A full mailbox never blocks the timer thread: the message drops.
+    if (deliver(p, to, m, false, false, w, false) != AIRS_OK)
+      dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
+  });
 }
 
 Runtime* Runtime::create(const Config& cfg, airs_status* status) {
   Runtime* rt = new Runtime(cfg);
   if (!rt->sched_->start() ||
-      (cfg.workers > 0 && !rt->timers_->start_thread())) {
+      (cfg.workers > 0 && !rt->timers_->start_thread(rt->cfg_))) {
     delete rt;
     *status = fail(AIRS_EINTERNAL, "airs_runtime_new: cannot start a thread");
     return nullptr;

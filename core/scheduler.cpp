@@ -59,7 +59,9 @@ Scheduler::~Scheduler() {
 bool Scheduler::start() {
   for (Worker* w : workers_) {
     try {
-      w->thread = std::thread([this, w] { worker_main(w); });
+      w->thread = std::thread([this, w] {
+        run_runtime_thread(rt_.config(), [&] { worker_main(w); });
+      });
     } catch (...) {
       stop_and_join();
       return false;

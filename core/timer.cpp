@@ -20,9 +20,11 @@ TimerService::~TimerService() {
   stop();
 }
 
-bool TimerService::start_thread() {
+bool TimerService::start_thread(const Config& cfg) {
   try {
-    thread_ = std::thread([this] { thread_main(); });
+    // cfg is the runtime's, which outlives this thread.
+    thread_ = std::thread(
+        [this, &cfg] { run_runtime_thread(cfg, [&] { thread_main(); }); });
   } catch (...) {
     return false;
   }

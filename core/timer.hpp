@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config.hpp"
+
 struct airs_msg;
 
 namespace airs {
@@ -27,8 +29,9 @@ class TimerService {
   TimerService(bool manual_clock, FireFn fire);
   ~TimerService();
 
-  bool start_thread();  // threaded runtimes only
-  void stop();          // joins the thread; pending messages are returned
+  // Threaded runtimes only; cfg (its thread hook) must outlive the thread.
+  bool start_thread(const Config& cfg);
+  void stop();  // joins the thread; pending messages are returned
   std::vector<Msg*> take_pending();
 
   uint64_t now_ms() const;

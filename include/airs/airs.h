@@ -148,6 +148,23 @@ AIRS_API airs_status airs_config_get(const airs_config* cfg,
 /* Frees a config. NULL is fine. [any thread] */
 AIRS_API void airs_config_free(airs_config* cfg);
 
+/* Told of each thread a runtime starts (its workers and its timer
+ * thread; a host-driven runtime has none): with started = 1 as the first
+ * thing on the new thread, before any callback runs there, and with
+ * started = 0 as the last thing on it, before airs_runtime_free (or a
+ * failing airs_runtime_new) returns. For hosts and language bindings that
+ * must know their threads (a JVM's AttachCurrentThread, a Python thread
+ * state). Runs on that thread; must not call airs_runtime_free, and
+ * should not block: the runtime waits for it. */
+typedef void (*airs_thread_fn)(void* user_data, int started);
+
+/* Sets the thread hook of the runtimes made from `cfg` (fn NULL: none).
+ * user_data is not owned; it must live as long as those runtimes.
+ * EINVAL: NULL cfg. [any thread, one thread per config at a time] */
+AIRS_API airs_status airs_config_set_thread_hook(airs_config* cfg,
+                                                 airs_thread_fn fn,
+                                                 void* user_data);
+
 /* ------------------------------------------------------------------------
  * Runtime.
  * ---------------------------------------------------------------------- */

@@ -620,6 +620,109 @@ static void test_tombstone(void) {
   CHECK_MESSAGE_SET();
 }
 
+/* ---- the thread hook ----------------------------------------------------- */
+
+#define HOOK_MAX 16
+
+typedef struct thread_log {
+  pthread_mutex_t mu;
+  int n;
+  pthread_t thread[HOOK_MAX];
+  int started[HOOK_MAX];
+} thread_log;
+
+static thread_log hook_log = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}};
+static int hook_callback_on_started_thread = -1;
+
+static void log_thread(void* user_data, int started) {
+  thread_log* log = (thread_log*)user_data;
+  pthread_mutex_lock(&log->mu);
+  if (log->n < HOOK_MAX) {
+    log->thread[log->n] = pthread_self();
+    log->started[log->n] = started;
+    log->n++;
+  }
+  pthread_mutex_unlock(&log->mu);
+}
+
+/* 1 if this thread has told the hook it started and not yet that it ended. */
+static int thread_is_started(thread_log* log) {
+  int state = 0, i;
+  pthread_mutex_lock(&log->mu);
+  for (i = 0; i < log->n; i++)
+    if (pthread_equal(log->thread[i], pthread_self())) state = log->started[i];
+  pthread_mutex_unlock(&log->mu);
+  return state;
+}
+
+static airs_status note_thread(recorder* r, airs_ctx* ctx,
+                               const airs_msg* msg) {
+  (void)r;
+  (void)msg;
+  hook_callback_on_started_thread = thread_is_started(&hook_log);
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static void test_thread_hook(void) {
+  airs_config* cfg = NULL;
+  airs_runtime* rt = NULL;
+  recorder r;
+  airs_pid pid;
+  int i, j;
+
+  CHECK_ST(airs_config_set_thread_hook(NULL, log_thread, &hook_log),
+           AIRS_EINVAL);
+
+  /* 2 workers and the timer thread: each tells the hook it started, runs
+   * callbacks only after that, and tells it it ended before free returns. */
+  CHECK_ST(airs_config_new(&cfg), AIRS_OK);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_WORKERS, 2), AIRS_OK);
+  CHECK_ST(airs_config_set_thread_hook(cfg, log_thread, &hook_log), AIRS_OK);
+  CHECK_ST(airs_runtime_new(cfg, &rt), AIRS_OK);
+  airs_config_free(cfg); /* the runtime copied it */
+  memset(&r, 0, sizeof r);
+  r.on_msg = note_thread;
+  pid = spawn_rec(rt, &r, NULL);
+  CHECK_ST(airs_send(rt, pid, 1, NULL, 0), AIRS_OK);
+  CHECK_ST(airs_wait(rt, pid, 5000), AIRS_OK);
+  CHECK_EQ(hook_callback_on_started_thread, 1);
+  airs_runtime_free(rt);
+  CHECK_EQ(hook_log.n, 6);
+  for (i = 0; i < hook_log.n; i++) {
+    int starts = 0, ends = 0, ended_after_start = 0;
+    for (j = 0; j < hook_log.n; j++) {
+      if (!pthread_equal(hook_log.thread[i], hook_log.thread[j])) continue;
+      if (hook_log.started[j])
+        starts++;
+      else {
+        ends++;
+        ended_after_start = starts == 1;
+      }
+    }
+    CHECK_EQ(starts, 1);
+    CHECK_EQ(ends, 1);
+    CHECK_EQ(ended_after_start, 1);
+    CHECK(!pthread_equal(hook_log.thread[i], pthread_self()));
+  }
+
+  /* Host-driven: no thread of its own, no call. A NULL fn clears it. */
+  hook_log.n = 0;
+  CHECK_ST(airs_config_new(&cfg), AIRS_OK);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_WORKERS, 0), AIRS_OK);
+  CHECK_ST(airs_config_set_thread_hook(cfg, log_thread, &hook_log), AIRS_OK);
+  CHECK_ST(airs_runtime_new(cfg, &rt), AIRS_OK);
+  spawn_rec(rt, &r, NULL);
+  poll_all(rt);
+  airs_runtime_free(rt);
+  CHECK_EQ(hook_log.n, 0);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_WORKERS, 2), AIRS_OK);
+  CHECK_ST(airs_config_set_thread_hook(cfg, NULL, &hook_log), AIRS_OK);
+  CHECK_ST(airs_runtime_new(cfg, &rt), AIRS_OK);
+  airs_runtime_free(rt);
+  CHECK_EQ(hook_log.n, 0);
+  airs_config_free(cfg);
+}
+
 int main(void) {
   test_strerror();
   test_last_error_message();
@@ -631,5 +734,6 @@ int main(void) {
   test_callback_misuse();
   test_shutdown();
   test_tombstone();
+  test_thread_hook();
   return CHECK_DONE();
 }

@@ -76,6 +76,9 @@ struct StringMaker<std::vector<uint64_t>> {
 };
 }  // namespace doctest
 
+// The config of a runtime with no thread hook (start_thread reads only it).
+const airs_config kNoHook;
+
 TEST_CASE("a manual clock starts at 0 and only advance() moves it") {
   Fired f;
   TimerService ts(true, f.fn());
@@ -271,7 +274,7 @@ TEST_CASE("the timer thread fires a 5 ms timer on the real clock" *
           doctest::timeout(10)) {
   Fired f;
   TimerService ts(false, f.fn());
-  REQUIRE(ts.start_thread());
+  REQUIRE(ts.start_thread(kNoHook));
   auto t0 = std::chrono::steady_clock::now();
   uint64_t id = ts.add(42, 5, tagged(7));
   CHECK(id != 0);
@@ -294,7 +297,7 @@ TEST_CASE("the timer thread: an earlier timer added later wakes it" *
           doctest::timeout(10)) {
   Fired f;
   TimerService ts(false, f.fn());
-  REQUIRE(ts.start_thread());
+  REQUIRE(ts.start_thread(kNoHook));
   ts.add(1, 60000, tagged(1));  // the thread now sleeps for a minute...
   ts.add(1, 2, tagged(2));      // ...unless this one wakes it
   uint64_t c = ts.add(1, 1, tagged(3));
@@ -313,7 +316,7 @@ TEST_CASE("the timer thread on a manual clock fires on advance()" *
           doctest::timeout(10)) {
   Fired f;
   TimerService ts(true, f.fn());
-  REQUIRE(ts.start_thread());
+  REQUIRE(ts.start_thread(kNoHook));
   ts.add(5, 10, tagged(1));
   ts.add(5, 20, tagged(2));
   CHECK_FALSE(f.wait_for(1, std::chrono::milliseconds(3)));  // time stands
@@ -331,7 +334,7 @@ TEST_CASE("the destructor joins a running timer thread") {
   Fired f;
   {
     TimerService ts(false, f.fn());
-    REQUIRE(ts.start_thread());
+    REQUIRE(ts.start_thread(kNoHook));
     free_all(ts.take_pending());
   }  // must not hang or crash
   CHECK(f.count() == 0);
