@@ -519,18 +519,18 @@ AIRS_API airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
                                    const void* data, size_t size);
 
 typedef enum airs_dead_letter_reason {
-  AIRS_DEAD_LETTER_MAILBOX_FULL = 1, /* dropped by policy DROP_NEWEST */
-  AIRS_DEAD_LETTER_EXITED = 2,       /* was still queued when its receiver
-                                        ended, or raced with its end */
-  AIRS_DEAD_LETTER_TIMER = 3,        /* a timer fired for a process gone */
+  AIRS_DEAD_LETTER_MAILBOX_FULL = 1,   /* dropped by policy DROP_NEWEST */
+  AIRS_DEAD_LETTER_EXITED = 2,         /* was still queued when its receiver
+                                          ended, or raced with its end */
+  AIRS_DEAD_LETTER_TIMER = 3,          /* a timer fired for a process gone */
   AIRS_DEAD_LETTER_NO_SUBSCRIBERS = 4, /* published to a topic nobody
                                           subscribes to */
-  AIRS_DEAD_LETTER_NOPROC = 5,       /* sent to a pid that is not alive: the
-                                        send returns AIRS_ENOPROC and the
-                                        caller keeps the message; the hook
-                                        sees it first */
-  AIRS_DEAD_LETTER_LATE_REPLY = 6    /* a reply after its request timed out
-                                        (or its requester ended) */
+  AIRS_DEAD_LETTER_NOPROC = 5,         /* sent to a pid that is not alive: the
+                                          send returns AIRS_ENOPROC and the
+                                          caller keeps the message; the hook
+                                          sees it first */
+  AIRS_DEAD_LETTER_LATE_REPLY = 6      /* a reply after its request timed out
+                                          (or its requester ended) */
 } airs_dead_letter_reason;
 
 /* Called for each message the runtime could not deliver, on the thread
@@ -610,17 +610,17 @@ typedef enum airs_event_kind {
 
 /* One event, borrowed: valid only during the hook call. */
 typedef struct airs_event {
-  uint32_t version; /* AIRS_EVENT_VERSION */
-  uint32_t size;    /* sizeof(airs_event) */
-  int32_t kind;     /* an airs_event_kind */
-  int32_t severity; /* an airs_severity */
-  airs_pid source;  /* the process that decided (0 if none) */
-  airs_pid pid;     /* the process concerned (0 if none) */
-  airs_pid other;   /* a second pid, by kind (0 if none) */
-  int64_t value;    /* a number, by kind (0 if none) */
-  const char* id;   /* the child id ("" if none) */
+  uint32_t version;          /* AIRS_EVENT_VERSION */
+  uint32_t size;             /* sizeof(airs_event) */
+  int32_t kind;              /* an airs_event_kind */
+  int32_t severity;          /* an airs_severity */
+  airs_pid source;           /* the process that decided (0 if none) */
+  airs_pid pid;              /* the process concerned (0 if none) */
+  airs_pid other;            /* a second pid, by kind (0 if none) */
+  int64_t value;             /* a number, by kind (0 if none) */
+  const char* id;            /* the child id ("" if none) */
   const airs_reason* reason; /* an exit reason, or NULL */
-  const char* text; /* one line for a log */
+  const char* text;          /* one line for a log */
 } airs_event;
 
 /* Called for each event, on the thread that decides (usually a worker
@@ -634,18 +634,18 @@ typedef void (*airs_event_fn)(void* user_data, const airs_event* event);
  * are read one by one, without stopping anything). */
 #define AIRS_RUNTIME_STATS_VERSION 1
 typedef struct airs_runtime_stats {
-  uint32_t version;             /* AIRS_RUNTIME_STATS_VERSION */
-  uint32_t size;                /* sizeof(airs_runtime_stats) */
-  uint64_t processes_alive;     /* spawned and not yet ended */
-  uint64_t processes_spawned;   /* successful spawns since the start */
-  uint64_t processes_exited;    /* processes that have ended */
-  uint64_t messages_sent;       /* user messages accepted into a mailbox */
-  uint64_t messages_delivered;  /* user messages handed to receive */
-  uint64_t messages_dropped;    /* refused or dropped: mailbox full */
-  uint64_t dead_letters;        /* messages given to the dead-letter path */
-  uint64_t restarts;            /* children restarted by supervisors: each
-                                   child of a group restart counts (the
-                                   intensity counts the group once) */
+  uint32_t version;            /* AIRS_RUNTIME_STATS_VERSION */
+  uint32_t size;               /* sizeof(airs_runtime_stats) */
+  uint64_t processes_alive;    /* spawned and not yet ended */
+  uint64_t processes_spawned;  /* successful spawns since the start */
+  uint64_t processes_exited;   /* processes that have ended */
+  uint64_t messages_sent;      /* user messages accepted into a mailbox */
+  uint64_t messages_delivered; /* user messages handed to receive */
+  uint64_t messages_dropped;   /* refused or dropped: mailbox full */
+  uint64_t dead_letters;       /* messages given to the dead-letter path */
+  uint64_t restarts;           /* children restarted by supervisors: each
+                                  child of a group restart counts (the
+                                  intensity counts the group once) */
 } airs_runtime_stats;
 
 /* Fills *out (the caller sets version and size first, as with every
@@ -721,7 +721,7 @@ AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
 }
 #endif
 
-#include "airs/supervisor.h" /* supervision trees */
 #include "airs/broker.h"     /* topics, request/reply */
+#include "airs/supervisor.h" /* supervision trees */
 
 #endif /* AIRS_AIRS_H */

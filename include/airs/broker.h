@@ -1,7 +1,7 @@
 /*
  * broker.h - topics (pub-sub) and request/reply. Pools, runtime statistics
- * and the dead-letter and event hooks are in airs.h. Included by <airs/airs.h>; read its conventions (status, ownership,
- * thread tags) first.
+ * and the dead-letter and event hooks are in airs.h. Included by <airs/airs.h>;
+ * read its conventions (status, ownership, thread tags) first.
  */
 #ifndef AIRS_BROKER_H
 #define AIRS_BROKER_H
@@ -48,9 +48,9 @@ AIRS_API airs_status airs_publish(airs_runtime* rt, const char* topic,
  * (it changes as subscribers come and go), and their number to *count.
  * EINVAL: NULL count, NULL out with capacity > 0. A topic nobody
  * subscribes to has 0. [any thread] */
-AIRS_API airs_status airs_topic_subscribers(airs_runtime* rt,
-                                            const char* topic, airs_pid* out,
-                                            size_t capacity, size_t* count);
+AIRS_API airs_status airs_topic_subscribers(airs_runtime* rt, const char* topic,
+                                            airs_pid* out, size_t capacity,
+                                            size_t* count);
 
 /* ------------------------------------------------------------------------
  * Request/reply. A request is a message with a fresh correlation id,

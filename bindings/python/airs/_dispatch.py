@@ -33,13 +33,11 @@ C.
 import ctypes
 import logging
 import sys
-import threading
 import traceback
 
 from . import _ffi
 from ._refs import next_handle
 from ._starts import record_start_failure
-from ._threads import ThreadStates
 from .events import event_from_c
 from .actor import Actor, Health
 from .errors import (EINTERNAL, EINVAL, ESTATE, OK, ActorStartError,
@@ -67,10 +65,9 @@ class RuntimeCore:
     """The Python side of one C runtime; see the module docstring.
     Internal: reached through :class:`airs.Runtime` and actors."""
 
-    def __init__(self, runtime, handle, threads):
+    def __init__(self, runtime, handle):
         self.runtime = runtime
         self.handle = handle
-        self.threads = threads
         self.refs = {}
         self.replies = {}
         self.held = {}
@@ -90,14 +87,13 @@ class RuntimeCore:
     def released(self):
         """[after airs_runtime_free returned] Drops everything C could
         still have referred to: objects in flight, start specs, actors, the
-        callbacks, the pinned thread states."""
+        callbacks."""
         self.refs.clear()
         self.replies.clear()
         self.held.clear()
         self.starts.clear()
         self.actors.clear()
         self.python_pids.clear()
-        self.threads.release()
         self.closed = True
         # C answers every call on the freed handle with ESTATE; an empty
         # vtable (never called) keeps those calls well-formed.
@@ -252,11 +248,7 @@ class RuntimeCore:
         take_ref = self.take_ref
         actors = self.actors
         starts = self.starts
-        threads = self.threads
-        seen = threads.seen
-        first_callback = threads.first_callback
         msg_type = fast.airs_msg_type
-        get_ident = threading.get_ident
         finalizing = sys.is_finalizing
         decode_received = self.decode_received
         crash = self.crash
@@ -268,8 +260,6 @@ class RuntimeCore:
             if finalizing():
                 return ESTATE
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 start = starts.get(user_data)
                 if start is None:
                     return EINVAL
@@ -284,8 +274,6 @@ class RuntimeCore:
             if finalizing():
                 return 0
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 actor = actors[state]
                 actor._ctx = ctx
                 # Left set after the callback: _current_msg() checks that
@@ -312,8 +300,6 @@ class RuntimeCore:
             if finalizing():
                 return
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 actor = actors.pop(state, None)
                 if actor is None:
                     return
@@ -335,8 +321,6 @@ class RuntimeCore:
             if finalizing():
                 return Health.HEALTHY
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 actor = actors.get(state)
                 if actor is None:
                     return Health.HEALTHY
@@ -353,8 +337,6 @@ class RuntimeCore:
             if finalizing():
                 return
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 starts.pop(user_data, None)
             except BaseException:
                 logger.exception("airs: user_data_free callback failed")
@@ -365,8 +347,6 @@ class RuntimeCore:
             if finalizing():
                 return
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 held_pop(ref, None)
             except BaseException:
                 logger.exception("airs: free callback failed")
@@ -378,8 +358,6 @@ class RuntimeCore:
             if finalizing():
                 return
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 kind = msg_type(msg)
                 if is_python_ref(kind):
                     value, kind = take_ref(kind), 0
@@ -402,8 +380,6 @@ class RuntimeCore:
             if finalizing():
                 return
             try:
-                if get_ident() not in seen:
-                    first_callback()
                 hook = core.event_hook
                 if hook is not None:
                     hook(event_from_c(event.contents))

@@ -206,6 +206,7 @@ HEALTH_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
 FREE_FN = CFUNCTYPE(None, c_void_p)
 DEAD_LETTER_FN = CFUNCTYPE(None, c_void_p, c_uint64, c_void_p, c_int)
 EVENT_FN = CFUNCTYPE(None, c_void_p, POINTER(EventStruct))
+THREAD_FN = CFUNCTYPE(None, c_void_p, c_int)
 
 # ---------------------------------------------------------------------------
 # The table: name -> (restype, argtypes). "status" marks an airs_status
@@ -233,6 +234,7 @@ SIGNATURES = {
     "airs_config_set": (STATUS, [ConfigP, c_int, c_int64]),
     "airs_config_get": (STATUS, [ConfigP, c_int, POINTER(c_int64)]),
     "airs_config_free": (None, [ConfigP]),
+    "airs_config_set_thread_hook": (STATUS, [ConfigP, c_void_p, c_void_p]),
     "airs_runtime_new": (STATUS, [ConfigP, POINTER(RuntimeP)]),
     "airs_runtime_free": (None, [RuntimeP]),
     "airs_runtime_poll": (STATUS, [RuntimeP, c_uint32, POINTER(c_uint32)]),

@@ -4,87 +4,56 @@ Why: a ctypes callback on a thread Python does not know calls
 ``PyGILState_Ensure``, which creates a thread state, and
 ``PyGILState_Release``, which destroys it again when the callback returns.
 On a worker that runs one callback per message that is most of the cost of
-a message (~8 us instead of ~0.5 us). So on the first callback a runtime
-thread makes, :meth:`ThreadStates.first_callback` takes one extra
-``PyGILState_Ensure`` that is never released: the thread keeps its thread
-state, and each later callback only takes and drops the GIL.
+a message (~8 us instead of ~0.5 us).
 
-Which threads: only the runtime's own workers and timer thread. They are
-the threads that appear while ``airs_runtime_new`` runs, which is called
-with the GIL held (so no Python thread can start one meanwhile); their
-native ids are listed from ``/proc/self/task`` before and after. Python's
-own threads already have a permanent thread state and are left alone;
-other foreign threads are left alone too (slower callbacks, nothing kept).
+So every runtime is made with a thread hook (``airs_config_set_thread_hook``),
+which C calls first thing on each thread it starts (its workers and timer
+thread) and last thing before the thread ends:
 
-Release: ``airs_runtime_free`` joins those threads. Afterwards
-:meth:`ThreadStates.release` clears and deletes the thread state of each
-pinned thread that is gone (checked in ``/proc``), with the GIL held,
-through the documented ``PyThreadState_Clear`` / ``PyThreadState_Delete``.
-Without ``/proc`` (not Linux) nothing is pinned and everything still works,
-only slower.
+- started: one extra ``PyGILState_Ensure`` that is not released, so the
+  thread keeps its thread state, and each later callback only takes and
+  drops the GIL;
+- ended: the matching ``PyGILState_Release``. When the hook's own callback
+  returns, the thread state is cleared and deleted on its own thread, as
+  the C API wants.
+
+Threads that are not the runtime's (a host's threads calling into airs)
+are left alone: their callbacks are slower, and nothing is kept.
 """
 import ctypes
-import os
-import threading
+import sys
 
-_TASK_DIR = "/proc/self/task"
+from . import _ffi
 
 _api = ctypes.pythonapi
 _api.PyGILState_Ensure.restype = ctypes.c_int
 _api.PyGILState_Ensure.argtypes = []
-_api.PyGILState_GetThisThreadState.restype = ctypes.c_void_p
-_api.PyGILState_GetThisThreadState.argtypes = []
-_api.PyThreadState_Clear.restype = None
-_api.PyThreadState_Clear.argtypes = [ctypes.c_void_p]
-_api.PyThreadState_Delete.restype = None
-_api.PyThreadState_Delete.argtypes = [ctypes.c_void_p]
+_api.PyGILState_Release.restype = None
+_api.PyGILState_Release.argtypes = [ctypes.c_int]
+
+# What PyGILState_Ensure returns when the thread already holds the GIL,
+# as it does inside a ctypes callback (Python's PyGILState_LOCKED).
+_GIL_ALREADY_HELD = 0
 
 
-def thread_ids():
-    """The native ids of this process's threads (empty without /proc)."""
-    try:
-        return {int(name) for name in os.listdir(_TASK_DIR)}
-    except (OSError, ValueError):
-        return set()
-
-
-class ThreadStates:
-    """The pinned thread states of one runtime's threads.
-
-    ``seen`` holds the ``threading.get_ident()`` of every thread that made a
-    callback; callbacks test it first (one set lookup) and call
-    :meth:`first_callback` for a new thread. Used with the GIL held.
+def _on_thread(user_data, started):
+    """The thread hook: pins (started) or unpins (ended) this thread's
+    thread state. Runs on that thread, inside a ctypes callback (GIL held).
     """
+    if sys.is_finalizing():
+        return
+    if started:
+        _api.PyGILState_Ensure()  # never released until "ended"
+    else:
+        _api.PyGILState_Release(_GIL_ALREADY_HELD)
 
-    def __init__(self):
-        self.seen = set()
-        self.runtime_threads = set()  # native ids
-        self._pinned = []             # (native id, PyThreadState*)
 
-    def note_runtime_threads(self, before, after):
-        """Records the threads that appeared between two thread_ids()
-        snapshots taken around airs_runtime_new."""
-        self.runtime_threads = after - before
+# One for every runtime; it lives as long as the module, that is as long
+# as any runtime C could call it from (they are closed before exit).
+THREAD_HOOK = _ffi.THREAD_FN(_on_thread)
+THREAD_HOOK_ADDRESS = ctypes.cast(THREAD_HOOK, ctypes.c_void_p)
 
-    def first_callback(self):
-        """[in a callback, GIL held] Pins the calling thread's thread state
-        if it is one of the runtime's threads."""
-        self.seen.add(threading.get_ident())
-        native = threading.get_native_id()
-        if native in self.runtime_threads:
-            _api.PyGILState_Ensure()  # never released: see the module doc
-            self._pinned.append(
-                (native, _api.PyGILState_GetThisThreadState()))
 
-    def release(self):
-        """[after airs_runtime_free returned, GIL held] Deletes the pinned
-        thread states of threads that have ended; a thread still alive
-        (which should not happen) keeps its state."""
-        alive = thread_ids()
-        pinned, self._pinned = self._pinned, []
-        for native, tstate in pinned:
-            if native in alive or not tstate:
-                continue
-            _api.PyThreadState_Clear(tstate)
-            _api.PyThreadState_Delete(tstate)
-        self.seen.clear()
+def install(config):
+    """Sets the thread hook on `config` (an airs_config*)."""
+    _ffi.lib.airs_config_set_thread_hook(config, THREAD_HOOK_ADDRESS, None)

@@ -6,7 +6,7 @@ import threading
 
 from . import _ffi, _outbound, _spawning, supervisor
 from ._dispatch import RuntimeCore
-from ._threads import ThreadStates, thread_ids
+from . import _threads
 from .broker import BrokerMixin
 from ._ints import I64_MAX, I64_MIN, check_int, u32, u64
 from .errors import OK, StateError, TimeoutError
@@ -80,20 +80,15 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
                     value = check_int(int(value), I64_MIN, I64_MAX,
                                       "a runtime setting")
                     lib.airs_config_set(config, key, value)
+            _threads.install(config)
             handle = _ffi.RuntimeP()
-            # With the GIL held (fast), so that the threads appearing
-            # meanwhile are the runtime's own (see airs._threads).
-            before = thread_ids()
-            status = fast.airs_runtime_new(config, ctypes.byref(handle))
-            after = thread_ids()
-            if status != OK:
-                _ffi.raise_status(status)
+            # GIL released: the new threads' first act is the thread hook,
+            # which takes it (and a failing start joins them).
+            lib.airs_runtime_new(config, ctypes.byref(handle))
         finally:
             lib.airs_config_free(config)
-        threads = ThreadStates()
-        threads.note_runtime_threads(before, after)
         self._handle = handle  # an airs_runtime* (typed pointer)
-        self._core = RuntimeCore(self, handle, threads)
+        self._core = RuntimeCore(self, handle)
         with _open_lock:
             _open_runtimes.append(self)
         # Always installed: it releases the Python objects of messages that

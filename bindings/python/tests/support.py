@@ -1,5 +1,6 @@
 """Helpers shared by the tests: a probe actor that hands what it receives
 to the test thread, and polling with a deadline (no fixed sleeps)."""
+import ctypes
 import logging
 import queue
 import time
@@ -28,6 +29,25 @@ def wait_until(predicate, timeout=TIMEOUT, interval=0.002):
         if value or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+_api = ctypes.pythonapi
+_api.PyInterpreterState_Get.restype = ctypes.c_void_p
+_api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+_api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+_api.PyThreadState_Next.restype = ctypes.c_void_p
+_api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+
+
+def count_thread_states():
+    """How many thread states the interpreter has (walked with the GIL
+    held: pythonapi keeps it)."""
+    n, state = 0, _api.PyInterpreterState_ThreadHead(
+        _api.PyInterpreterState_Get())
+    while state:
+        n += 1
+        state = _api.PyThreadState_Next(state)
+    return n
 
 
 class Probe(airs.Actor):

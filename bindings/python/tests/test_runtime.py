@@ -8,10 +8,10 @@ import threading
 import unittest
 from unittest import mock
 
-from support import Probe, RuntimeTest, TIMEOUT, wait_until
+from support import (Probe, RuntimeTest, TIMEOUT, count_thread_states,
+                     wait_until)
 
 import airs
-from airs import _threads
 
 
 class ConfigTest(unittest.TestCase):
@@ -157,22 +157,27 @@ class LifetimeTest(unittest.TestCase):
             b.send(pb, "b lives on")
             self.assertEqual(inbox_b.get(timeout=TIMEOUT)[0], "b lives on")
 
-    def test_thread_states_of_workers_are_released(self):
+    def test_thread_states_of_runtime_threads_live_as_long_as_them(self):
+        # The thread hook pins one thread state on each of the runtime's
+        # threads (2 workers and the timer thread) when it starts, and
+        # deletes it when it ends, before close() returns.
+        before = count_thread_states()
         inbox = queue.Queue()
         rt = airs.Runtime(2)
-        workers = set(rt._core.threads.runtime_threads)
-        self.assertGreaterEqual(len(workers), 2)  # 2 workers + timer
         pid = rt.spawn(Probe, (inbox,))
         for i in range(50):
             rt.send(pid, i)
         for _ in range(50):
             inbox.get(timeout=TIMEOUT)
-        pinned = list(rt._core.threads._pinned)
-        self.assertTrue(pinned, "a worker ran callbacks: it was pinned")
-        self.assertTrue({native for native, _ in pinned} <= workers)
+        self.assertTrue(wait_until(
+            lambda: count_thread_states() == before + 3))
         rt.close()
-        self.assertEqual(rt._core.threads._pinned, [])
-        self.assertFalse(workers & _threads.thread_ids())
+        self.assertEqual(count_thread_states(), before)
+        # A host-driven runtime has no threads: nothing is pinned.
+        with airs.Runtime(0) as host:
+            host.spawn(Probe, (inbox,))
+            host.run_until_idle()
+            self.assertEqual(count_thread_states(), before)
 
     def test_exit_without_close_runs_on_stop_and_exits_cleanly(self):
         # The atexit handler closes the runtime while actors are busy.
