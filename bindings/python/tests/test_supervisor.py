@@ -128,12 +128,16 @@ class SupervisorTest(RuntimeTest):
         self.rt.send(pids["perm"], "finish")  # permanent: restarted
         self.assertEqual(self.entry()[:2], ("stop", "perm"))
         self.assertEqual(self.starts(1)[0][0], "perm")
-        # on_stop runs before the exit signal reaches the supervisor: wait
-        # for it to have dropped the temporary child.
+        # on_stop runs before the exit signal reaches the supervisor, and
+        # the exits of two children may reach it in either order: wait for
+        # it to have dropped the temporary child and stopped the transient.
+        def children():
+            return [(i.id, i.state) for i in sup.which_children()]
         self.assertTrue(wait_until(lambda: [
-            info.id for info in sup.which_children()] == ["perm", "trans"]))
-        states = {i.id: i.state for i in sup.which_children()}
-        self.assertEqual(states["trans"], airs.ChildState.STOPPED)
+            id for id, _ in children()] == ["perm", "trans"]))
+        self.assertTrue(wait_until(
+            lambda: dict(children())["trans"] == airs.ChildState.STOPPED),
+            children())
 
     def test_intensity_exceeded_shuts_the_supervisor_down(self):
         sup = self.rt.start_supervisor(SupervisorSpec(
