@@ -32,16 +32,28 @@ bool Requests::take(uint64_t correlation, Pending* out) {
   return true;
 }
 
+airs_status Requests::send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
+                           uint64_t* id) {
+  *id = add(entry);
+  uint64_t correlation = m->correlation;
+  m->correlation = *id;
+  airs_status st = rt_.send(to, m, from);
+  if (st != AIRS_OK) {
+    // Not sent: the caller keeps `m` as it gave it, and nothing waits.
+    m->correlation = correlation;
+    Pending gone;
+    take(*id, &gone);
+  }
+  return st;
+}
+
 airs_status Requests::request(Ctx* c, uint64_t to, Msg* m, uint32_t timeout_ms,
                               uint64_t* correlation) {
   Msg* timeout = msg_new_copy(AIRS_MSG_TIMEOUT, nullptr, 0);
   if (!timeout) return fail(AIRS_ENOMEM, "airs_request: out of memory");
-  uint64_t id = add(Pending{c->pid, to, 0, nullptr});
-  m->correlation = id;
-  airs_status st = rt_.send(to, m, c);
+  uint64_t id = 0;
+  airs_status st = send(Pending{c->pid, to, 0, nullptr}, to, m, c, &id);
   if (st != AIRS_OK) {
-    Pending p;
-    take(id, &p);
     msg_free(timeout);
     return st;
   }
@@ -115,15 +127,9 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
                            Msg** reply) {
   using clock = std::chrono::steady_clock;
   Waiter w;
-  uint64_t id = add(Pending{0, to, 0, &w});
-  uint64_t correlation = m->correlation;
-  m->correlation = id;
-  airs_status st = rt_.send(to, m, nullptr);
+  uint64_t id = 0;
+  airs_status st = send(Pending{0, to, 0, &w}, to, m, nullptr, &id);
   if (st != AIRS_OK) {
-    // Not sent: the caller keeps `m` as it gave it.
-    m->correlation = correlation;
-    Pending p;
-    take(id, &p);
     // ETIMEDOUT is kept for "sent, no reply in time" (msg consumed): a
     // BLOCK mailbox that stayed full is EFULL here (msg kept).
     if (st == AIRS_ETIMEDOUT)

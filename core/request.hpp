@@ -40,11 +40,15 @@ class Requests {
   struct Pending {
     uint64_t requester;  // 0 for a blocking call
     uint64_t callee;
-    uint64_t timer;      // 0 until armed, and for a blocking call
-    Waiter* waiter;      // blocking call only
+    uint64_t timer;  // 0 until armed, and for a blocking call
+    Waiter* waiter;  // blocking call only
   };
 
   uint64_t add(const Pending& p);
+  // Registers `entry` (*id gets its correlation id), then sends `m` with
+  // that id. On failure the entry is gone and `m` is as it was.
+  airs_status send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
+                   uint64_t* id);
   bool take(uint64_t correlation, Pending* out);
 
   Runtime& rt_;

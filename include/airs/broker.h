@@ -63,12 +63,13 @@ AIRS_API airs_status airs_topic_subscribers(airs_runtime* rt, const char* topic,
 /* A request timed out: sender 0, correlation = the request's id. */
 #define AIRS_MSG_TIMEOUT (AIRS_MSG_SYSTEM_BASE + 3)
 
-/* From inside an actor: sends `msg` (consumed on AIRS_OK) to `to` as a
- * request and returns at once with its id in *correlation. Later the
- * caller receives either the reply (a message whose correlation is that
- * id) or, after `timeout_ms` (1..2^31-1), an AIRS_MSG_TIMEOUT message with
- * that id. ENOPROC: `to` is not alive (nothing is registered). EFULL etc.
- * as airs_send_msg. EINVAL: NULL argument, timeout 0. [inside a callback] */
+/* From inside an actor: sends `msg` (consumed on AIRS_OK; on failure the
+ * caller keeps it unchanged) to `to` as a request and returns at once with its
+ * id in *correlation. Later the caller receives either the reply (a message
+ * whose correlation is that id) or, after `timeout_ms` (1..2^31-1), an
+ * AIRS_MSG_TIMEOUT message with that id. ENOPROC: `to` is not alive (nothing is
+ * registered). EFULL etc. as airs_send_msg. EINVAL: NULL argument, timeout 0.
+ * [inside a callback] */
 AIRS_API airs_status airs_request(airs_ctx* ctx, airs_pid to, airs_msg* msg,
                                   uint32_t timeout_ms, uint64_t* correlation);
 

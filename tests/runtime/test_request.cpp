@@ -54,6 +54,7 @@ struct Client {
   uint32_t timeout_ms = 100;
   std::atomic<uint64_t> correlation{0};
   std::atomic<int> status{-1};
+  std::atomic<uint64_t> kept{0};  // the message's own id after a failure
 
   Client() {
     actor.name = "client";
@@ -61,8 +62,12 @@ struct Client {
       if (airs_msg_type(m) != kGo) return AIRS_OK;
       uint64_t c = 0;
       airs_msg* q = new_msg(kAsk, "hi");
+      airs_msg_set_correlation(q, 5);
       airs_status st = airs_request(ctx, to, q, timeout_ms, &c);
-      if (st != AIRS_OK) airs_msg_free(q);  // still ours on failure
+      if (st != AIRS_OK) {  // still ours on failure, as it was
+        kept = airs_msg_correlation(q);
+        airs_msg_free(q);
+      }
       correlation = c;
       status = st;
       return AIRS_OK;
@@ -146,14 +151,17 @@ TEST_CASE("a request to a dead pid fails at once; nothing is left pending") {
   poll_all(rt);
   CHECK(client.status == AIRS_ENOPROC);
   CHECK(client.correlation == 0);
+  CHECK(client.kept == 5);
   int64_t next = 0;
   REQUIRE(airs_runtime_next_timer_ms(rt, &next) == AIRS_OK);
   CHECK(next == -1);  // no timeout was armed
 
   airs_msg* m = new_msg(kAsk, "x");
+  airs_msg_set_correlation(m, 9);
   airs_msg* reply = nullptr;
   CHECK(airs_call(rt, sp, m, 100, &reply) == AIRS_ENOPROC);
   CHECK(reply == nullptr);
+  CHECK(airs_msg_correlation(m) == 9);
   airs_msg_free(m);  // a failed call leaves the message with the caller
 }
 
