@@ -47,12 +47,7 @@ airs_status Broker::subscribe(const std::string& name, uint64_t pid, Process* p,
                               uint64_t source) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Dekker with forget(): we set kSubscribed then read `exiting`; the
-    // exit path sets `exiting` then reads kSubscribed. At least one sees
-    // the other, so a subscription never outlives its process.
-    p->flags.fetch_or(kSubscribed, std::memory_order_seq_cst);
-    if (p->exiting.load(std::memory_order_seq_cst) ||
-        p->pid.load(std::memory_order_seq_cst) != pid)  // this order: live()
+    if (!mark_member_if_alive(p, kSubscribed, pid))  // see forget()
       return fail(AIRS_ENOPROC, "airs_subscribe: the process is not alive");
 
     TopicRef t;
@@ -119,7 +114,7 @@ airs_status Broker::unsubscribe(const std::string& name, uint64_t pid,
 }
 
 void Broker::forget(uint64_t pid, Process* p) noexcept {
-  // The caller has set `exiting` (seq_cst): see subscribe().
+  // The caller has set `exiting` (seq_cst): see mark_member_if_alive().
   if (!(p->flags.load(std::memory_order_seq_cst) & kSubscribed)) return;
   std::vector<TopicRef> left;  // released after the locks
   {
@@ -368,13 +363,8 @@ void Broker::push(Worker* w, Entry& e) noexcept {
   uint32_t n = e.count;
   e.count = 0;
   w->fanout_pending -= n;
-  e.p->enqueued.fetch_add(n, std::memory_order_relaxed);
-  // The stats count of messages sent: this worker's own field (as
-  // count_one, n at a time).
-  w->sent.store(w->sent.load(std::memory_order_relaxed) + n,
-                std::memory_order_relaxed);
-  mpsc_push_chain(e.p->normal_tail, e.first, e.last);
-  rt_.schedule(e.p, w, false);
+  count_add(w->sent, n);  // the stats count of messages sent
+  rt_.push_chain(e.p, e.first, e.last, n, w, false);
 }
 
 void Broker::flush(Worker* w) noexcept {

@@ -34,7 +34,7 @@ airs_status Runtime::send(uint64_t to, Msg* m, Ctx* from) {
   // What the sender published before goes in before this message.
   if (w && w->fanout_pending) broker_.flush(w);
   if (from && w && p->capacity == 0 && m->priority == AIRS_PRIORITY_NORMAL) {
-    if (!is_system_type(m->type)) count_one(w->sent);
+    if (!is_system_type(m->type)) count_sent(w);
     stage(w, p, to, m);
     return AIRS_OK;
   }
@@ -70,9 +70,14 @@ void Runtime::flush_entry(Worker* w, uint32_t i) noexcept {
   OutboxEntry e = w->outbox[i];
   w->outbox[i] = w->outbox[--w->outbox_used];
   if (e.count == 0) return;
-  e.p->enqueued.fetch_add(e.count, std::memory_order_relaxed);
-  mpsc_push_chain(e.p->normal_tail, e.first, e.last);
-  schedule(e.p, w, true);
+  push_chain(e.p, e.first, e.last, e.count, w, true);
+}
+
+void Runtime::push_chain(Process* p, Msg* first, Msg* last, uint32_t n,
+                         Worker* w, bool as_next) noexcept {
+  p->enqueued.fetch_add(n, std::memory_order_relaxed);
+  mpsc_push_chain(p->normal_tail, first, last);
+  schedule(p, w, as_next);
 }
 
 void Runtime::flush_outbox(Worker* w) noexcept {
@@ -103,8 +108,7 @@ airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
     while (!reserve(p)) {
       switch (p->policy) {
         case AIRS_MAILBOX_DROP_NEWEST:
-          p->dropped.fetch_add(1, std::memory_order_relaxed);
-          counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+          count_dropped(p);
           dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
           return AIRS_OK;
         case AIRS_MAILBOX_BLOCK:
@@ -115,8 +119,7 @@ airs_status Runtime::deliver(Process* p, uint64_t to, Msg* m,
           }
           [[fallthrough]];
         default:
-          p->dropped.fetch_add(1, std::memory_order_relaxed);
-          counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+          count_dropped(p);
           return failf(AIRS_EFULL, "send: the mailbox is full (%u messages)",
                        p->capacity.load());
       }
@@ -133,8 +136,7 @@ bool Runtime::offer(Process* p, uint64_t to, Msg* m, Worker* w) noexcept {
   if (p->capacity == 0) {
     p->enqueued.fetch_add(1, std::memory_order_relaxed);
   } else if (!reserve(p)) {
-    p->dropped.fetch_add(1, std::memory_order_relaxed);
-    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    count_dropped(p);
     return false;
   }
   count_sent(w);
@@ -162,8 +164,7 @@ airs_status Runtime::wait_for_room(Process* p, uint64_t to) noexcept {
         break;
       auto now = clock::now();
       if (now >= deadline) {
-        p->dropped.fetch_add(1, std::memory_order_relaxed);
-        counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+        count_dropped(p);
         st = failf(AIRS_ETIMEDOUT, "send: the mailbox stayed full for %u ms",
                    p->block_timeout_ms.load());
         break;

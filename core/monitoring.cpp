@@ -13,21 +13,6 @@
 
 namespace airs {
 
-namespace {
-
-const char* kind_name(airs_exit_kind k) noexcept {
-  switch (k) {
-    case AIRS_EXIT_NORMAL: return "normal";
-    case AIRS_EXIT_SHUTDOWN: return "shutdown";
-    case AIRS_EXIT_KILLED: return "killed";
-    case AIRS_EXIT_ERROR: return "error";
-    case AIRS_EXIT_NOPROC: return "noproc";
-  }
-  return "unknown";
-}
-
-}  // namespace
-
 void Runtime::stats(airs_runtime_stats* out) const noexcept {
   // Failures, then exits, then spawns: each one counted was a spawn
   // before, so a snapshot taken while the runtime runs never reads fewer
@@ -64,11 +49,12 @@ void Runtime::process_event(airs_event_kind kind, uint64_t source, uint64_t pid,
     if (k != AIRS_EXIT_NORMAL && k != AIRS_EXIT_SHUTDOWN)
       sev = AIRS_SEVERITY_WARNING;
     // The static reasons' text is their kind's name: not twice.
+    const char* name = reason_static(k)->text;
     const char* why = reason && reason->text ? reason->text : "";
-    if (std::strcmp(why, kind_name(k)) == 0) why = "";
+    if (std::strcmp(why, name) == 0) why = "";
     std::snprintf(text, sizeof text, "process %llu exited: %s%s%s",
-                  static_cast<unsigned long long>(pid), kind_name(k),
-                  *why ? ": " : "", why);
+                  static_cast<unsigned long long>(pid), name, *why ? ": " : "",
+                  why);
   }
   airs_event e{AIRS_EVENT_VERSION,
                sizeof e,

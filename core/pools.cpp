@@ -37,11 +37,7 @@ uint64_t Pools::next_random() noexcept {
 
 airs_status Pools::join(const std::string& name, uint64_t pid, Process* p) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Dekker with release(): we set kInPool then read `exiting`; the exit
-  // path sets `exiting` then reads kInPool. At least one sees the other.
-  p->flags.fetch_or(kInPool, std::memory_order_seq_cst);
-  if (p->exiting.load(std::memory_order_seq_cst) ||
-      p->pid.load(std::memory_order_seq_cst) != pid)  // this order: live()
+  if (!mark_member_if_alive(p, kInPool, pid))  // see release()
     return fail(AIRS_ENOPROC, "airs_pool_join: the process is not alive");
 
   auto it = by_name_.find(name);
@@ -92,7 +88,7 @@ airs_status Pools::leave(const std::string& name, uint64_t pid) {
 }
 
 void Pools::release(uint64_t pid, Process* p) noexcept {
-  // The caller has set `exiting` (seq_cst): see join().
+  // The caller has set `exiting` (seq_cst): see mark_member_if_alive().
   if (!(p->flags.load(std::memory_order_seq_cst) & kInPool)) return;
   std::lock_guard<std::mutex> lock(mu_);
   p->flags.fetch_and(~uint32_t{kInPool}, std::memory_order_relaxed);

@@ -140,6 +140,18 @@ struct alignas(64) Process {
 
 static_assert(sizeof(Process) <= 256, "an idle process fits in 256 bytes");
 
+// Joining something its end must undo (a topic: kSubscribed, a pool:
+// kInPool): sets `flag`, then says whether `p` is still alive as `pid`.
+// Dekker with end(), which sets `exiting` and then reads the flag: at
+// least one of the two sees the other, so no membership outlives its
+// process. Call it under the lock that end()'s undoing takes.
+inline bool mark_member_if_alive(Process* p, uint32_t flag,
+                                 uint64_t pid) noexcept {
+  p->flags.fetch_or(flag, std::memory_order_seq_cst);
+  return !p->exiting.load(std::memory_order_seq_cst) &&
+         p->pid.load(std::memory_order_seq_cst) == pid;  // this order: live()
+}
+
 inline uint32_t pid_slot(uint64_t pid) {
   return static_cast<uint32_t>(pid);
 }

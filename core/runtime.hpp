@@ -235,6 +235,15 @@ class Runtime {
   void schedule(Process* p, Worker* w, bool as_next) noexcept;
   void stage(Worker* w, Process* p, uint64_t to, Msg* m) noexcept;
   void flush_entry(Worker* w, uint32_t i) noexcept;
+  // Pushes n user messages first..last (linked, `to` set, counted as sent)
+  // into p's mailbox as one chain, and schedules p.
+  void push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
+                  bool as_next) noexcept;
+  // A message refused or dropped by p's full mailbox.
+  void count_dropped(Process* p) noexcept {
+    p->dropped.fetch_add(1, std::memory_order_relaxed);
+    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+  }
 
  public:
   // Pushes everything a callback on `w` staged (delivery.cpp).

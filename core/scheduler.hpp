@@ -119,9 +119,12 @@ class Scheduler {
 // The worker running on this thread (nullptr on other threads).
 Worker* current_worker() noexcept;
 
-// +1 on a counter only its owner thread writes.
+// +n on a counter only its owner thread writes.
+inline void count_add(std::atomic<uint64_t>& c, uint64_t n) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 inline void count_one(std::atomic<uint64_t>& c) noexcept {
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  count_add(c, 1);
 }
 
 }  // namespace airs
