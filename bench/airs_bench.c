@@ -334,8 +334,8 @@ static void run_pubsub(long s, long m) {
   for (long i = 0; i < s; i++) {
     subs[i].total = m;
     subs[i].finish = finish;
-    CHECK(airs_subscribe(rt, "bench", spawn(rt, subscriber_receive, NULL,
-                                            &subs[i])));
+    CHECK(airs_subscribe(rt, "bench",
+                         spawn(rt, subscriber_receive, NULL, &subs[i])));
   }
   publisher p = {m};
   airs_pid pub = spawn(rt, publisher_receive, NULL, &p);

@@ -132,8 +132,9 @@ const airs_reason* airs_msg_reason(const airs_msg* m) {
 }
 
 airs_payload* airs_msg_payload(const airs_msg* m) {
-  return m && !m->has_reason && (m->kind == PayloadKind::kShared ||
-                                 m->kind == PayloadKind::kSharedInBlock)
+  return m && !m->has_reason &&
+                 (m->kind == PayloadKind::kShared ||
+                  m->kind == PayloadKind::kSharedInBlock)
              ? static_cast<airs_payload*>(m->shared)
              : nullptr;
 }

@@ -38,7 +38,8 @@ airs_status airs_call(airs_runtime* h, airs_pid to, airs_msg* msg,
                 "airs_call: blocks, so not inside a callback (use "
                 "airs_request)");
   Msg* r = nullptr;
-  st = guarded(fn, [&] { return rt->requests().call(to, msg, timeout_ms, &r); });
+  st =
+      guarded(fn, [&] { return rt->requests().call(to, msg, timeout_ms, &r); });
   if (st == AIRS_OK) *reply = r;
   return st;
 }

@@ -47,7 +47,6 @@ void shared_in(Msg* m, uint64_t type, Payload* payload) noexcept {
   m->size = static_cast<uint32_t>(payload->size);
 }
 
-
 }  // namespace
 
 Reason* reason_static(airs_exit_kind kind) noexcept {

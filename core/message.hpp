@@ -74,7 +74,12 @@ enum class Signal : uint8_t {
 };
 
 // kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).
-enum class PayloadKind : uint8_t { kInline = 0, kOwned, kShared, kSharedInBlock };
+enum class PayloadKind : uint8_t {
+  kInline = 0,
+  kOwned,
+  kShared,
+  kSharedInBlock
+};
 
 }  // namespace airs
 
