@@ -38,6 +38,19 @@ static inline airs_runtime* make_runtime(int workers, int manual) {
   return make_runtime_ex(workers, manual, 0, AIRS_MAILBOX_FAIL, 5000);
 }
 
+/* Host-driven; processes left at the end get `shutdown_ms` to stop. */
+static inline airs_runtime* make_host_runtime(int64_t shutdown_ms) {
+  return make_runtime_ex(0, 0, 0, AIRS_MAILBOX_FAIL, shutdown_ms);
+}
+
+/* A name of AIRS_NAME_MAX + 1 bytes, one too long (static storage). */
+static inline const char* too_long_name(void) {
+  static char name[AIRS_NAME_MAX + 2];
+  memset(name, 'n', AIRS_NAME_MAX + 1);
+  name[AIRS_NAME_MAX + 1] = '\0';
+  return name;
+}
+
 /* Host-driven mode: polls until nothing is left to run; returns the turns
  * run, or -1 if polling failed or never settled. */
 static inline long poll_all(airs_runtime* rt) {

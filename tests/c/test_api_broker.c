@@ -14,18 +14,6 @@
 
 enum { NEWS = 7 };
 
-static airs_runtime* host_runtime(void) {
-  return make_runtime_ex(0, 0, 0, AIRS_MAILBOX_FAIL, 20);
-}
-
-/* A name of AIRS_NAME_MAX + 1 bytes. */
-static const char* too_long_name(void) {
-  static char name[AIRS_NAME_MAX + 2];
-  memset(name, 't', AIRS_NAME_MAX + 1);
-  name[AIRS_NAME_MAX + 1] = '\0';
-  return name;
-}
-
 /* A name of exactly AIRS_NAME_MAX bytes. */
 static const char* longest_name(void) {
   static char name[AIRS_NAME_MAX + 1];
@@ -41,8 +29,8 @@ static size_t count_of(airs_runtime* rt, const char* topic) {
 }
 
 static void test_subscribe_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* freed = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
+  airs_runtime* freed = make_host_runtime(20);
   recorder a, gone;
   airs_pid pa, pgone;
   CHECK(rt != NULL && freed != NULL);
@@ -94,8 +82,8 @@ static void test_subscribe_errors(void) {
 }
 
 static void test_subscribers_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* freed = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
+  airs_runtime* freed = make_host_runtime(20);
   recorder a;
   airs_pid pa, list[4] = {11, 12, 13, 14};
   size_t count = 4242;
@@ -133,8 +121,8 @@ static void test_subscribers_errors(void) {
 }
 
 static void test_publish_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* freed = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
+  airs_runtime* freed = make_host_runtime(20);
   recorder a;
   airs_pid pa;
   counter frees = {0};
@@ -180,7 +168,7 @@ static void test_publish_errors(void) {
 
 /* The header's promise in one run: three subscribers, one payload. */
 static void test_publish_works(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
   recorder r[3];
   airs_pid pids[3];
   counter frees = {0};

@@ -12,18 +12,6 @@
 #include "check.h"
 #include "helpers.h"
 
-static airs_runtime* host_runtime(void) {
-  return make_runtime_ex(0, 0, 0, AIRS_MAILBOX_FAIL, 20);
-}
-
-/* A name of AIRS_NAME_MAX + 1 bytes. */
-static const char* too_long_name(void) {
-  static char name[AIRS_NAME_MAX + 2];
-  memset(name, 'n', AIRS_NAME_MAX + 1);
-  name[AIRS_NAME_MAX + 1] = '\0';
-  return name;
-}
-
 /* ---- runtime statistics ------------------------------------------------- */
 
 static airs_runtime_stats fresh_stats(void) {
@@ -41,8 +29,8 @@ static int untouched(const airs_runtime_stats* s,
 }
 
 static void test_stats_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* freed = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
+  airs_runtime* freed = make_host_runtime(20);
   airs_runtime_stats s, before;
   CHECK(rt != NULL && freed != NULL);
   if (!rt || !freed) return;
@@ -73,7 +61,7 @@ static void test_stats_errors(void) {
 }
 
 static void test_stats_counts(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
   recorder a, b;
   airs_pid pa, pb;
   airs_runtime_stats s;
@@ -175,7 +163,7 @@ static void test_events_key(void) {
   airs_runtime_free(rt);
 
   /* The default: the same life makes events. */
-  rt = host_runtime();
+  rt = make_host_runtime(20);
   if (!rt) return;
   memset(&r, 0, sizeof r);
   CHECK_ST(airs_set_event_hook(rt, count_event, NULL), AIRS_OK);
@@ -190,8 +178,8 @@ static void test_events_key(void) {
  */
 
 static void test_pool_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* freed = host_runtime();
+  airs_runtime* rt = make_host_runtime(20);
+  airs_runtime* freed = make_host_runtime(20);
   recorder a, b;
   airs_pid pa, pb, out = 4242, list[4] = {4242, 4242, 4242, 4242};
   size_t count = 4242;

@@ -10,11 +10,6 @@
 #include "check.h"
 #include "helpers.h"
 
-/* Host-driven; trapping processes left at the end get 10 ms to stop. */
-static airs_runtime* host_runtime(void) {
-  return make_runtime_ex(0, 0, 0, AIRS_MAILBOX_FAIL, 10);
-}
-
 /* ---- commands: a recorder whose messages tell it what to do ------------- */
 
 enum {
@@ -212,7 +207,7 @@ static void terminate_spawns(void* state, airs_ctx* ctx,
   } while (0)
 
 static void test_spawn_failures(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_runtime* one = NULL;
   airs_config* cfg = NULL;
   airs_behaviour good = rec_behaviour(), b;
@@ -351,7 +346,7 @@ static airs_status init_checks_ctx(void* user_data, airs_ctx* ctx,
 }
 
 static void test_spawn(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_behaviour b = rec_behaviour();
   recorder r, plain, child;
   op_result res;
@@ -425,7 +420,7 @@ static void test_spawn(void) {
 /* ---- a ctx outside its callback ---------------------------------------- */
 
 static void test_ctx_misuse(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_behaviour b = rec_behaviour();
   recorder r, ud;
   airs_pid pid, out = 4242;
@@ -486,7 +481,7 @@ static void test_ctx_misuse(void) {
 /* ---- exit reasons ------------------------------------------------------- */
 
 static void test_exit_reasons(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   recorder r;
   op_result res;
   airs_pid pid;
@@ -543,7 +538,7 @@ static void test_exit_reasons(void) {
 /* ---- exit signals ------------------------------------------------------- */
 
 static void test_exit_signals(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   recorder r, t, s;
   op_result res, tres, sres;
   airs_pid pid, trap, sender, stale;
@@ -673,7 +668,7 @@ static void slow_terminate(void* state, airs_ctx* ctx,
 }
 
 static void test_wait(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_runtime* threaded = make_runtime(2, 0);
   recorder r;
   op_result res;
@@ -754,7 +749,7 @@ static void test_wait(void) {
 /* ---- process counters --------------------------------------------------- */
 
 static void test_process_stats(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   recorder r;
   airs_pid pid;
   airs_spawn_opts o;
@@ -826,7 +821,7 @@ static void test_process_stats(void) {
 /* ---- links -------------------------------------------------------------- */
 
 static void test_links(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   recorder p, q, child, a, bb;
   op_result pres, qres, ares, bres;
   airs_pid ppid, qpid, apid, bpid, cpid, stale, never;
@@ -928,7 +923,7 @@ static void test_links(void) {
 /* ---- monitors ----------------------------------------------------------- */
 
 static void test_monitors(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   recorder a, bb;
   op_result ares, bres;
   airs_pid apid, bpid, stale;

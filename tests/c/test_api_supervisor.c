@@ -13,11 +13,6 @@
 #include "check.h"
 #include "helpers.h"
 
-/* Host-driven; processes left at the end get 10 ms to stop. */
-static airs_runtime* host_runtime(void) {
-  return make_runtime_ex(0, 0, 0, AIRS_MAILBOX_FAIL, 10);
-}
-
 /* The status a failing init returns: none of the supervisor calls has a
  * meaning of its own for it, so it can only come from the init. */
 #define INIT_FAILURE AIRS_EFULL
@@ -469,7 +464,7 @@ static void test_spec_new(void) {
 }
 
 static void test_add_child(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_sup_spec *s, *sig, *pool, *nested;
   airs_sup_flags f;
   airs_child_spec good, c;
@@ -749,8 +744,8 @@ static void terminate_starts(void* state, airs_ctx* ctx,
 }
 
 static void test_start(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* gone = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
+  airs_runtime* gone = make_host_runtime(10);
   airs_sup_spec *s, *empty, *failing, *pool;
   airs_child_spec c;
   airs_child_counts cc;
@@ -905,8 +900,8 @@ static void test_start(void) {
 /* ---- the errors every operation shares ----------------------------------- */
 
 static void test_common_errors(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* gone = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
+  airs_runtime* gone = make_host_runtime(10);
   airs_sup_spec *s, *pool;
   airs_child_spec c;
   recorder a, ta, arg, plain;
@@ -994,7 +989,7 @@ static airs_status cb_msg(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
 }
 
 static void test_start_child(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_sup_spec *s, *nested;
   airs_child_spec c, good;
   airs_child_counts cc;
@@ -1131,7 +1126,7 @@ static void test_start_child(void) {
 /* ---- dynamic pools ------------------------------------------------------- */
 
 static void test_dynamic(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_sup_spec *pool, *failing, *s;
   airs_child_spec c;
   airs_child_counts cc;
@@ -1251,7 +1246,7 @@ static void test_dynamic(void) {
 /* ---- terminate, restart and delete by id --------------------------------- */
 
 static void test_terminate_restart_delete(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_sup_spec* s;
   airs_child_spec c;
   recorder a, b, cr, d, t, f, plain;
@@ -1391,7 +1386,7 @@ static void test_terminate_restart_delete(void) {
 /* ---- which_children and count_children ----------------------------------- */
 
 static void test_which_count(void) {
-  airs_runtime* rt = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
   airs_sup_spec *s, *nested;
   airs_child_spec c;
   airs_child_info row[3];
@@ -1483,8 +1478,8 @@ static void test_which_count(void) {
 /* ---- the event hook ------------------------------------------------------ */
 
 static void test_event_hook(void) {
-  airs_runtime* rt = host_runtime();
-  airs_runtime* gone = host_runtime();
+  airs_runtime* rt = make_host_runtime(10);
+  airs_runtime* gone = make_host_runtime(10);
   airs_sup_spec* s;
   airs_child_spec c;
   recorder a, b;
