@@ -28,7 +28,6 @@ lib = _ffi.lib
 fast = _ffi.fast
 
 
-
 def resolve(core, to):
     """A pid for `to`: a Pid/int as is, a registered name looked up
     (NoProcessError if nobody has it)."""
