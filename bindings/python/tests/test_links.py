@@ -44,11 +44,23 @@ class LinkTest(RuntimeTest):
     def get(self):
         return self.out.get(timeout=TIMEOUT)
 
+    def settled(self, watcher, target):
+        """Waits until `target` has handled the signals `watcher` sent it
+        (a link, unlink or monitor): signals and messages between two
+        processes keep their order, so a message sent after them arrives
+        after them. Without this, an exit sent by the test could reach
+        `target` first, and the watcher would see noproc instead."""
+        self.rt.send(watcher, ("send", target, "settled"))
+        self.assertIsNone(self.get())
+        message, sender, _ = self.inbox.get(timeout=TIMEOUT)
+        self.assertEqual((message, sender), ("settled", watcher))
+
     def test_abnormal_exit_takes_a_linked_process_down(self):
         watcher = self.rt.spawn(Watcher, (self.out,))
         victim = self.probe()
         self.rt.send(watcher, ("link", victim))
         self.assertIsNone(self.get())
+        self.settled(watcher, victim)
         self.rt.send_exit(victim, airs.ExitKind.ERROR, 3, "bad")
         self.assertEqual(self.get(), ("stopped", airs.ExitReason(
             airs.ExitKind.ERROR, 3, "bad")))
@@ -58,6 +70,7 @@ class LinkTest(RuntimeTest):
         victim = self.probe()
         self.rt.send(watcher, ("link", victim))
         self.get()
+        self.settled(watcher, victim)
         self.rt.kill(victim)
         signal = self.get()
         self.assertEqual(signal, airs.ExitSignal(victim, airs.ExitReason(
@@ -72,6 +85,7 @@ class LinkTest(RuntimeTest):
         self.rt.send(watcher, ("unlink", second))
         for _ in range(3):
             self.assertIsNone(self.get())
+        self.settled(watcher, second)
         self.rt.send_exit(first, airs.ExitKind.NORMAL)  # ignored: alive
         self.rt.kill(second)  # unlinked: no effect on the watcher
         self.rt.wait(second, 1000)
@@ -104,6 +118,7 @@ class MonitorTest(LinkTest):
         self.rt.send(watcher, ("monitor", target))
         ref = self.get()
         self.assertIsInstance(ref, int)
+        self.settled(watcher, target)
         self.rt.send(target, b"\x01", type=1)
         self.rt.send_exit(target, airs.ExitKind.ERROR, 9, "gone")
         self.assertEqual(self.get(), airs.Down(
