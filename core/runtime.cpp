@@ -88,8 +88,11 @@ void Runtime::wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept {
 
 // Sends shutdown to the live processes (only those no supervisor stops, if
 // `roots_only`), newest first: a process started later usually depends on
-// earlier ones. Returns how many were sent.
-size_t Runtime::stop_processes(bool roots_only) noexcept {
+// earlier ones. Skips the pids in `told` (sorted), and adds the ones it
+// signals: a process is told once, so a trapping one sees one
+// AIRS_MSG_EXIT and not a second one that races the kill.
+void Runtime::stop_processes(bool roots_only,
+                             std::vector<uint64_t>& told) noexcept {
   std::vector<std::pair<uint64_t, uint64_t>> alive;  // (spawn_seq, pid)
   uint32_t n = table_.high_water();
   for (uint32_t i = 0; i < n; i++) {
@@ -98,11 +101,15 @@ size_t Runtime::stop_processes(bool roots_only) noexcept {
     if (!live(pid)) continue;
     if (roots_only && (p->flags.load(std::memory_order_relaxed) & kSupervised))
       continue;
+    if (std::binary_search(told.begin(), told.end(), pid)) continue;
     alive.emplace_back(p->spawn_seq, pid);
   }
   std::sort(alive.rbegin(), alive.rend());
-  for (auto& a : alive) exit_signal(a.second, AIRS_EXIT_SHUTDOWN, 0, nullptr);
-  return alive.size();
+  for (auto& a : alive) {
+    exit_signal(a.second, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+    told.push_back(a.second);
+  }
+  std::sort(told.begin(), told.end());
 }
 
 void Runtime::shutdown() {
@@ -110,16 +117,18 @@ void Runtime::shutdown() {
   using clock = std::chrono::steady_clock;
   auto start = clock::now();
   // Supervision trees top-down: a supervisor stops its own children, in
-  // reverse start order. Then whatever is left (a child that outlived its
-  // supervisor by trapping exits).
-  stop_processes(true);
+  // reverse start order. Then, in the time left, whatever is left (a child
+  // that outlived its supervisor by trapping exits).
+  std::vector<uint64_t> told;
+  stop_processes(true, told);
   wait_for_exits(cfg_.shutdown_timeout_ms, true);
   auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
                    clock::now() - start)
                    .count();
-  if (stop_processes(false) > 0 &&
-      static_cast<uint64_t>(spent) < cfg_.shutdown_timeout_ms)
+  if (static_cast<uint64_t>(spent) < cfg_.shutdown_timeout_ms) {
+    stop_processes(false, told);
     wait_for_exits(cfg_.shutdown_timeout_ms - spent, false);
+  }
 
   if (count_live(false) > 0) {
     uint32_t n = table_.high_water();

@@ -261,7 +261,7 @@ class Runtime {
   // runtime.cpp
   uint32_t count_live(bool roots_only) const noexcept;
   void wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept;
-  size_t stop_processes(bool roots_only) noexcept;
+  void stop_processes(bool roots_only, std::vector<uint64_t>& told) noexcept;
 
   Config cfg_;
   ProcessTable table_;

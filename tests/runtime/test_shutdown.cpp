@@ -105,16 +105,32 @@ TEST_CASE("a trapping process gets AIRS_MSG_EXIT shutdown and may exit") {
 }
 
 TEST_CASE("a process that ignores the shutdown is killed after the timeout") {
+  // Many stubborn processes: each is told once, so each sees exactly one
+  // AIRS_MSG_EXIT. Two busy ones keep the workers awake, so that a second
+  // shutdown sent before the kills would be handled by some of them.
+  constexpr int kStubborn = 64;
   for (int workers : {0, 2}) {
     CAPTURE(workers);
-    Actor stubborn, polite;
-    trap_and_obey(stubborn, false);
+    Actor stubborn[kStubborn], polite, busy[2];
+    for (Actor& a : stubborn) trap_and_obey(a, false);
+    for (Actor& a : busy) {
+      a.on_init = [](Actor&, airs_ctx* ctx) {
+        return airs_trap_exit(ctx, true);
+      };
+      a.on_receive = [](Actor&, airs_ctx* ctx, const airs_msg*) {
+        return airs_send(airs_ctx_runtime(ctx), airs_self(ctx), kPing, nullptr,
+                         0);
+      };
+    }
     double took = 0;
     {
       Runtime rt(
           {{AIRS_CFG_WORKERS, workers}, {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 50}});
       spawn(rt, polite);
-      spawn(rt, stubborn);
+      for (Actor& a : stubborn) spawn(rt, a);
+      if (workers > 0)
+        for (Actor& a : busy)
+          REQUIRE(airs_send(rt, spawn(rt, a), kPing, nullptr, 0) == AIRS_OK);
       auto t0 = std::chrono::steady_clock::now();
       rt.free();
       took = elapsed_ms(t0);
@@ -122,9 +138,11 @@ TEST_CASE("a process that ignores the shutdown is killed after the timeout") {
     MESSAGE("free took " << took << " ms with a 50 ms shutdown timeout");
     CHECK(took >= 45);
     CHECK(took < 1000);
-    CHECK(stubborn.types() == std::vector<uint64_t>{AIRS_MSG_EXIT});
-    CHECK(stubborn.terms == 1);
-    CHECK(stubborn.reason().kind == AIRS_EXIT_KILLED);
+    for (Actor& a : stubborn) {
+      CHECK(a.types() == std::vector<uint64_t>{AIRS_MSG_EXIT});
+      CHECK(a.terms == 1);
+      CHECK(a.reason().kind == AIRS_EXIT_KILLED);
+    }
     CHECK(polite.terms == 1);
     CHECK(polite.reason().kind == AIRS_EXIT_SHUTDOWN);
   }
