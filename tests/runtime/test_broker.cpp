@@ -632,11 +632,19 @@ airs_status publish_item(airs_runtime* rt, uint32_t publisher, uint32_t seq) {
 }
 
 // An actor that publishes its own stream, kBurst at a time per message.
+// `next` is atomic: the test thread reads it to see the actor finish.
 struct ActorPublisher {
-  uint32_t id;
-  uint32_t next = 0;
-  uint32_t total;
+  uint32_t id = 0;
+  uint32_t total = 0;
+  std::atomic<uint32_t> next{0};
 };
+
+std::unique_ptr<ActorPublisher> new_publisher(uint32_t id, uint32_t total) {
+  auto ap = std::make_unique<ActorPublisher>();
+  ap->id = id;
+  ap->total = total;
+  return ap;
+}
 constexpr uint32_t kBurst = 100;
 
 airs_status actor_publish(void* state, airs_ctx* ctx, const airs_msg*) {
@@ -726,8 +734,7 @@ TEST_CASE("churn: subscribers die mid-publish under 8 publishing threads") {
       });
     std::vector<std::unique_ptr<ActorPublisher>> aps;
     for (int a = 0; a < kActorPublishers; a++) {
-      aps.push_back(std::make_unique<ActorPublisher>(
-          ActorPublisher{static_cast<uint32_t>(100 + a), 0, kPerActor}));
+      aps.push_back(new_publisher(static_cast<uint32_t>(100 + a), kPerActor));
       airs_pid pid = 0;
       REQUIRE(airs_spawn(rt, &kActorPublisher, aps.back().get(), nullptr,
                          nullptr, &pid) == AIRS_OK);
@@ -791,8 +798,7 @@ TEST_CASE("publishers inside actors on several workers, subscribers too") {
     }
     std::vector<std::unique_ptr<ActorPublisher>> aps;
     for (int a = 0; a < kPublishers; a++) {
-      aps.push_back(std::make_unique<ActorPublisher>(
-          ActorPublisher{static_cast<uint32_t>(a), 0, kEach}));
+      aps.push_back(new_publisher(static_cast<uint32_t>(a), kEach));
       airs_pid pid = 0;
       REQUIRE(airs_spawn(rt, &kActorPublisher, aps.back().get(), nullptr,
                          nullptr, &pid) == AIRS_OK);
