@@ -176,18 +176,27 @@ struct Fairness {
   std::atomic<uint64_t> flood_handled{0};
   std::atomic<uint64_t> handled_when_done{~0ull};
   std::atomic<bool> done{false};
+  // Threaded runs: the pinger pauses the flood when it is done, until the
+  // test has sent the kill, so that the flood cannot end first on a busy
+  // machine (the kill is to jump ahead of what is left of it).
+  bool pause_when_done = false;
+  std::atomic<bool> paused{false};
   airs_pid flooded = 0, echo = 0;
   int trips = 0;
 };
 
+// Yields while `flag` reads `value`, for 4 seconds at most.
+void hold_while(const std::atomic<bool>& flag, bool value) {
+  auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (flag == value && std::chrono::steady_clock::now() < limit)
+    std::this_thread::yield();
+}
+
 airs_status flood_receive(void* state, airs_ctx*, const airs_msg*) {
   Fairness* f = static_cast<Fairness*>(state);
-  if (f->flood_handled.fetch_add(1) == 0) {
-    // Hold the first turn until the whole flood is queued (threaded runs).
-    auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(4);
-    while (!f->gate && std::chrono::steady_clock::now() < limit)
-      std::this_thread::yield();
-  }
+  // The first turn waits until the whole flood is queued (threaded runs).
+  if (f->flood_handled.fetch_add(1) == 0) hold_while(f->gate, false);
+  hold_while(f->paused, true);
   return AIRS_OK;
 }
 
@@ -199,6 +208,7 @@ airs_status pinger_receive(void* state, airs_ctx* ctx, const airs_msg* m) {
   Fairness* f = static_cast<Fairness*>(state);
   if (airs_msg_type(m) == kPong && ++f->trips == 10) {
     f->handled_when_done = f->flood_handled.load();
+    if (f->pause_when_done) f->paused = true;
     f->done = true;
     return AIRS_OK;
   }
@@ -229,6 +239,7 @@ constexpr uint64_t kFloodSize = 1000000;
 void run_fairness(int workers) {
   Fairness f;
   f.gate = workers == 0;  // host-driven: nothing runs until we poll
+  f.pause_when_done = workers > 0;
   Runtime rt({{AIRS_CFG_WORKERS, workers}});
   airs_pid pinger = 0;
   REQUIRE(airs_spawn(rt, &kFlood, &f, nullptr, nullptr, &f.flooded) == AIRS_OK);
@@ -254,6 +265,7 @@ void run_fairness(int workers) {
   CHECK(at_done < kFloodSize / 10);
   // Kill jumps ahead of the flood; the rest is dropped.
   REQUIRE(airs_kill(rt, f.flooded) == AIRS_OK);
+  f.paused = false;
   REQUIRE(airs_wait(rt, f.flooded, 4000) == AIRS_OK);
   CHECK(f.flood_handled < kFloodSize);
 }
