@@ -8,8 +8,8 @@
 #include <new>
 
 #include "airs/airs.h"
-#include "error.hpp"
-#include "runtime.hpp"
+#include "base/error.hpp"
+#include "kernel/runtime.hpp"
 
 // A runtime handle outlives its runtime as a tombstone, so that a call
 // with a freed handle is a clear AIRS_ESTATE instead of a use after free.

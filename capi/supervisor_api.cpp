@@ -3,8 +3,8 @@
 #include <new>
 
 #include "capi.hpp"
-#include "sup_spec.hpp"
-#include "supervisor.hpp"
+#include "supervision/sup_spec.hpp"
+#include "supervision/supervisor.hpp"
 
 using namespace airs;
 using namespace airs::capi;

@@ -1,0 +1,80 @@
+#include "base/config.hpp"
+
+#include <thread>
+
+#include "base/error.hpp"
+
+namespace {
+
+struct KeyInfo {
+  airs_config_key key;
+  const char* name;
+  int64_t min;
+  int64_t max;
+};
+
+constexpr KeyInfo kKeys[] = {
+    {AIRS_CFG_WORKERS, "AIRS_CFG_WORKERS", 0, 1024},
+    {AIRS_CFG_MAILBOX_CAPACITY, "AIRS_CFG_MAILBOX_CAPACITY", 0, UINT32_MAX},
+    {AIRS_CFG_MAILBOX_POLICY, "AIRS_CFG_MAILBOX_POLICY", AIRS_MAILBOX_FAIL,
+     AIRS_MAILBOX_BLOCK},
+    {AIRS_CFG_BLOCK_TIMEOUT_MS, "AIRS_CFG_BLOCK_TIMEOUT_MS", 1, 3600000},
+    {AIRS_CFG_MAX_PROCESSES, "AIRS_CFG_MAX_PROCESSES", 1, 1 << 30},
+    {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0, 3600000},
+    {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
+    {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
+    {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
+};
+
+const KeyInfo* find_key(airs_config_key key) {
+  for (const KeyInfo& k : kKeys)
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+}  // namespace
+
+airs_config::airs_config() {
+  unsigned n = std::thread::hardware_concurrency();
+  workers = n ? n : 1;
+}
+
+airs_status airs_config::set(airs_config_key key, int64_t value) {
+  const KeyInfo* k = find_key(key);
+  if (!k)
+    return airs::failf(AIRS_EINVAL, "airs_config_set: unknown key %d", key);
+  if (value < k->min || value > k->max)
+    return airs::failf(AIRS_EINVAL, "airs_config_set: %s must be in %lld..%lld",
+                       k->name, static_cast<long long>(k->min),
+                       static_cast<long long>(k->max));
+  uint32_t v = static_cast<uint32_t>(value);
+  switch (key) {
+    case AIRS_CFG_WORKERS: workers = v; break;
+    case AIRS_CFG_MAILBOX_CAPACITY: mailbox_capacity = v; break;
+    case AIRS_CFG_MAILBOX_POLICY: mailbox_policy = v; break;
+    case AIRS_CFG_BLOCK_TIMEOUT_MS: block_timeout_ms = v; break;
+    case AIRS_CFG_MAX_PROCESSES: max_processes = v; break;
+    case AIRS_CFG_SHUTDOWN_TIMEOUT_MS: shutdown_timeout_ms = v; break;
+    case AIRS_CFG_BUDGET: budget = v; break;
+    case AIRS_CFG_MANUAL_CLOCK: manual_clock = v != 0; break;
+    case AIRS_CFG_EVENTS: events = v != 0; break;
+  }
+  return AIRS_OK;
+}
+
+airs_status airs_config::get(airs_config_key key, int64_t* value) const {
+  switch (key) {
+    case AIRS_CFG_WORKERS: *value = workers; return AIRS_OK;
+    case AIRS_CFG_MAILBOX_CAPACITY: *value = mailbox_capacity; return AIRS_OK;
+    case AIRS_CFG_MAILBOX_POLICY: *value = mailbox_policy; return AIRS_OK;
+    case AIRS_CFG_BLOCK_TIMEOUT_MS: *value = block_timeout_ms; return AIRS_OK;
+    case AIRS_CFG_MAX_PROCESSES: *value = max_processes; return AIRS_OK;
+    case AIRS_CFG_SHUTDOWN_TIMEOUT_MS:
+      *value = shutdown_timeout_ms;
+      return AIRS_OK;
+    case AIRS_CFG_BUDGET: *value = budget; return AIRS_OK;
+    case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
+    case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
+  }
+  return airs::failf(AIRS_EINVAL, "airs_config_get: unknown key %d", key);
+}

@@ -1,0 +1,165 @@
+// process.hpp - the process record. One record per slot of the process
+// table; the slot outlives its processes and is reused under a new
+// generation, so a pid can always be checked against it without any risk
+// of touching freed memory.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "airs/airs.h"
+#include "mail/mailbox.hpp"
+
+namespace airs {
+
+// Who may consume a slot's mailbox. Exactly one party at a time: that is
+// what makes the queue single-consumer.
+enum ProcState : uint32_t {
+  kFree = 0,       // no process; nobody consumes
+  kIdle = 1,       // alive, nothing scheduled; a sender schedules it
+  kScheduled = 2,  // in a run queue or running (or being spawned)
+  kDraining = 3,   // free slot being drained by a late sender
+};
+
+// Shared owner of a start's user_data: a supervisor keeps one per child
+// spec and every start of that child refers to it.
+struct Spec {
+  std::atomic<uint32_t> refs;
+  airs_behaviour behaviour;
+  void* user_data;
+  void (*user_data_free)(void*);
+};
+
+void spec_retain(Spec* s) noexcept;
+void spec_release(Spec* s) noexcept;  // runs user_data_free on the last ref
+
+struct MonitorEntry {
+  uint64_t ref;
+  uint64_t pid;
+};
+
+// Links and monitors, allocated on first use; touched only by the owner.
+struct ProcessExtra {
+  std::vector<uint64_t> links;  // read directly; change with the calls below
+  std::vector<MonitorEntry> monitoring;    // monitors this process holds
+  std::vector<MonitorEntry> monitored_by;  // who watches this process
+
+  bool linked_to(uint64_t pid) const noexcept;
+  void add_link(uint64_t pid);  // may throw std::bad_alloc
+  // false if `pid` was not linked.
+  bool remove_link(uint64_t pid) noexcept;
+  // Removes monitor `ref` from `v`, writing its other end to *pid (may be
+  // nullptr); false if there is no such monitor.
+  static bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
+                             uint64_t* pid = nullptr) noexcept;
+
+ private:
+  // Where each pid is in `links`, kept once a process has many links (a
+  // supervisor of a large pool) so that finding one is not a scan.
+  static constexpr size_t kIndexFrom = 32;
+  std::unordered_map<uint64_t, size_t> link_at_;
+};
+
+enum ProcessFlags : uint32_t {
+  kTrapExit = 1u << 0,
+  kHasName = 1u << 1,     // guarded by the registry's lock
+  kSupervised = 1u << 2,  // a supervisor's child: stopped by its supervisor
+  kSubscribed = 1u << 3,  // may be in a topic (broker.hpp): end() forgets it
+  kInPool = 1u << 4,      // has joined a pool (pools.hpp): end() leaves them
+};
+
+struct alignas(64) Process {
+  // --- line 0: what senders read and write --------------------------------
+  std::atomic<uint64_t> pid;  // current (or last) pid of the slot
+  std::atomic<uint32_t> state;
+  std::atomic<uint32_t> blocked_senders;
+  QueueTail normal_tail;
+  QueueTail high_tail;  // high-priority messages and kill
+  std::atomic<uint64_t> enqueued;
+  std::atomic<uint64_t> dropped;
+  // Set by spawn, read by senders; atomic because a sender that checked
+  // the slot's previous pid may still read them while a spawn reuses it.
+  std::atomic<uint32_t> capacity;  // 0 = unbounded
+  std::atomic<uint32_t> block_timeout_ms;
+  std::atomic<uint8_t> exiting;  // set once the process starts to end
+  std::atomic<uint8_t> policy;
+
+  // --- line 1: the owner's side of the mailbox -----------------------------
+  alignas(64) QueueHead normal_head;
+  QueueHead high_head;
+  std::atomic<uint64_t> dequeued;  // written by the consumer only
+  void* state_ptr;
+  ProcessExtra* extra;
+  std::atomic<uint32_t> flags;
+  std::atomic<uint32_t> kill_gen;  // generation with a kill pending
+
+  // --- line 2: cold ---------------------------------------------------------
+  alignas(64) airs_status (*receive)(void*, airs_ctx*, const airs_msg*);
+  void (*terminate)(void*, airs_ctx*, const airs_reason*);
+  airs_health (*health)(void*, airs_ctx*);
+  void* user_data;
+  void (*user_data_free)(void*);
+  Spec* owner;  // when set, owns user_data instead of user_data_free
+  uint64_t spawn_seq;
+  uint32_t generation;
+  std::atomic<uint32_t> next_free;  // free-list link (slot index + 1)
+
+  Process() noexcept;
+
+  // After the consumer emptied the mailbox and gave up its role: has mail
+  // arrived since? (Never reads the consumer's end.)
+  bool mail_arrived() const noexcept {
+    return mpsc_pushed_since_empty(high_tail, high_head) ||
+           mpsc_pushed_since_empty(normal_tail, normal_head);
+  }
+  // [consumer] Next envelope: high priority first.
+  Msg* pop() noexcept {
+    Node* n = mpsc_pop(high_tail, high_head);
+    if (!n) n = mpsc_pop(normal_tail, normal_head);
+    if (n)
+      dequeued.store(dequeued.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_relaxed);
+    return static_cast<Msg*>(n);
+  }
+  void push(Msg* m) noexcept {
+    mpsc_push(m->priority == AIRS_PRIORITY_HIGH || m->signal == Signal::kKill
+                  ? high_tail
+                  : normal_tail,
+              m);
+  }
+  uint64_t depth() const noexcept {
+    uint64_t in = enqueued.load(std::memory_order_relaxed);
+    uint64_t out = dequeued.load(std::memory_order_relaxed);
+    return in > out ? in - out : 0;
+  }
+  ProcessExtra* ensure_extra() noexcept;
+  void free_extra() noexcept;
+};
+
+static_assert(sizeof(Process) <= 256, "an idle process fits in 256 bytes");
+
+// Joining something its end must undo (a topic: kSubscribed, a pool:
+// kInPool): sets `flag`, then says whether `p` is still alive as `pid`.
+// Dekker with end(), which sets `exiting` and then reads the flag: at
+// least one of the two sees the other, so no membership outlives its
+// process. Call it under the lock that end()'s undoing takes.
+inline bool mark_member_if_alive(Process* p, uint32_t flag,
+                                 uint64_t pid) noexcept {
+  p->flags.fetch_or(flag, std::memory_order_seq_cst);
+  return !p->exiting.load(std::memory_order_seq_cst) &&
+         p->pid.load(std::memory_order_seq_cst) == pid;  // this order: live()
+}
+
+inline uint32_t pid_slot(uint64_t pid) {
+  return static_cast<uint32_t>(pid);
+}
+inline uint32_t pid_generation(uint64_t pid) {
+  return static_cast<uint32_t>(pid >> 32);
+}
+inline uint64_t make_pid(uint32_t slot, uint32_t generation) {
+  return (static_cast<uint64_t>(generation) << 32) | slot;
+}
+
+}  // namespace airs

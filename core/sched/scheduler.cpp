@@ -1,0 +1,261 @@
+#include "sched/scheduler.hpp"
+
+#include <algorithm>
+
+#include "base/alloc.hpp"
+#include "kernel/runtime.hpp"
+
+namespace airs {
+
+namespace {
+
+// initial-exec: two pointers read on every send; no __tls_get_addr call.
+__attribute__((tls_model("initial-exec"))) thread_local Worker* tls_worker =
+    nullptr;
+
+// Turns a worker may take from its `next` slot in a row before it lets the
+// ring run: two actors ping-ponging must not starve the rest.
+constexpr uint32_t kMaxNextStreak = 64;
+// Every this many turns a worker looks at the shared queue first, so work
+// from outside is never starved by local work.
+constexpr uint32_t kSharedCheckInterval = 61;
+// Rounds of looking for work before a worker parks.
+constexpr int kSpinRounds = 64;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
+
+Worker* current_worker() noexcept {
+  return tls_worker;
+}
+
+Scheduler::Scheduler(Runtime& rt, uint32_t threads) : rt_(rt) {
+  for (uint32_t i = 0; i < threads; i++) {
+    Worker* w = new Worker();
+    w->rt = &rt;
+    w->id = i;
+    w->rng = 0x9E3779B9u * (i + 1);
+    workers_.push_back(w);
+  }
+  if (threads == 0) {
+    host_ = new Worker();
+    host_->rt = &rt;
+  }
+}
+
+Scheduler::~Scheduler() {
+  stop_and_join();
+  for (Worker* w : workers_) delete w;
+  delete host_;
+}
+
+bool Scheduler::start() {
+  for (Worker* w : workers_) {
+    try {
+      w->thread = std::thread([this, w] {
+        run_runtime_thread(rt_.config(), [&] { worker_main(w); });
+      });
+    } catch (...) {
+      stop_and_join();
+      return false;
+    }
+  }
+  return true;
+}
+
+void Scheduler::stop_and_join() {
+  stopping_.store(true, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    for (Worker* w : idle_) {
+      w->wake.store(1, std::memory_order_release);
+      w->wake.notify_one();
+    }
+    idle_.clear();
+    idle_count_.store(0, std::memory_order_seq_cst);
+  }
+  for (Worker* w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+void Scheduler::push_ring(Worker* w, Process* p) noexcept {
+  if (!w->ring.push(p)) {
+    shared_.enqueue(p);
+  } else if (w->ring.size() < 2 && !w->next) {
+    // The only thing this worker has to do next: another worker would just
+    // steal it and move its cache lines across cores. Not a backlog.
+    return;
+  }
+  // Dekker with park(): the push above is visible before we read the idle
+  // count, or the parking worker's re-check sees the push.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_count_.load(std::memory_order_relaxed) > 0) wake_one();
+}
+
+void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
+  if (w && w->rt == &rt_) {
+    if (as_next) {
+      Process* old = w->next;
+      w->next = p;
+      if (!old) return;
+      p = old;
+    }
+    push_ring(w, p);
+    return;
+  }
+  shared_.enqueue(p);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (idle_count_.load(std::memory_order_relaxed) > 0) wake_one();
+}
+
+Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
+  Process* p;
+  *from_shared = false;
+  if (w->credit == 0 && ++w->tick % kSharedCheckInterval == 0 &&
+      shared_.try_dequeue(p)) {
+    *from_shared = true;
+    return p;
+  }
+  if (w->next && w->next_streak < kMaxNextStreak) {
+    p = w->next;
+    w->next = nullptr;
+    w->next_streak++;
+    return p;
+  }
+  w->next_streak = 0;
+  if ((p = w->ring.pop())) return p;
+  if (w->next) {
+    p = w->next;
+    w->next = nullptr;
+    return p;
+  }
+  if (w->credit > 0) {
+    // Repay local work by helping another worker's backlog first.
+    if ((p = find_remote(w))) return p;
+    w->credit = 0;
+  }
+  if (shared_.try_dequeue(p)) {
+    *from_shared = true;
+    return p;
+  }
+  return nullptr;
+}
+
+void Scheduler::run_one(Worker* w, Process* p, bool from_shared) noexcept {
+  uint64_t cost = rt_.run(p, w);
+  if (from_shared)
+    w->credit += cost;
+  else
+    w->credit -= cost < w->credit ? cost : w->credit;
+}
+
+Process* Scheduler::find_remote(Worker* w) noexcept {
+  size_t n = workers_.size();
+  if (n < 2) return nullptr;
+  w->rng = w->rng * 1664525u + 1013904223u;
+  size_t start = w->rng % n;
+  for (size_t i = 0; i < n; i++) {
+    Worker* victim = workers_[(start + i) % n];
+    if (victim == w) continue;
+    if (Process* p = victim->ring.steal_into(w->ring)) return p;
+  }
+  return nullptr;
+}
+
+bool Scheduler::has_visible_work() noexcept {
+  if (shared_.size_approx() > 0) return true;
+  for (Worker* w : workers_)
+    if (!w->ring.empty()) return true;
+  return false;
+}
+
+void Scheduler::wake_one() noexcept {
+  Worker* w = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    if (idle_.empty()) return;
+    w = idle_.back();
+    idle_.pop_back();
+    idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  w->wake.store(1, std::memory_order_release);
+  w->wake.notify_one();
+}
+
+void Scheduler::park(Worker* w) noexcept {
+  w->wake.store(0, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    idle_.push_back(w);
+    idle_count_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (has_visible_work()) {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    auto it = std::find(idle_.begin(), idle_.end(), w);
+    if (it != idle_.end()) {
+      idle_.erase(it);
+      idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+      return;
+    }
+    // Someone already popped us to wake us: fall through and take it.
+  }
+  while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0);
+}
+
+void Scheduler::worker_main(Worker* w) noexcept {
+  tls_worker = w;
+  int idle_rounds = 0;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    bool from_shared;
+    Process* p = find_local(w, &from_shared);
+    if (!p) p = find_remote(w);
+    if (p) {
+      idle_rounds = 0;
+      run_one(w, p, from_shared);
+      continue;
+    }
+    if (++idle_rounds < kSpinRounds) {
+      for (int i = 0; i < 32; i++) cpu_relax();
+      continue;
+    }
+    idle_rounds = 0;
+    park(w);
+  }
+  tls_worker = nullptr;
+}
+
+void Scheduler::add_counters(WorkerCounts* out) const noexcept {
+  auto add = [&](const Worker* w) {
+    out->sent += w->sent.load(std::memory_order_relaxed);
+    out->delivered += w->delivered.load(std::memory_order_relaxed);
+    out->exited += w->exited.load(std::memory_order_relaxed);
+  };
+  for (const Worker* w : workers_) add(w);
+  if (host_) add(host_);
+}
+
+uint32_t Scheduler::poll(uint32_t budget) noexcept {
+  Worker* saved = tls_worker;
+  tls_worker = host_;
+  uint32_t ran = 0;
+  while (ran < budget) {
+    bool from_shared;
+    Process* p = find_local(host_, &from_shared);
+    if (!p) break;
+    run_one(host_, p, from_shared);
+    ran++;
+  }
+  tls_worker = saved;
+  return ran;
+}
+
+}  // namespace airs

@@ -1,0 +1,546 @@
+// supervisor.cpp - a supervisor process: starting its tree, the process
+// callbacks, and what it does when a child ends (restart policy,
+// intensity, strategy).
+#include "supervision/supervisor.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "base/alloc.hpp"
+#include "base/error.hpp"
+
+namespace airs {
+
+namespace {
+
+// The user_data of a supervisor process: what its init starts from.
+struct SupStart {
+  airs_sup_spec* spec;  // one reference
+  uint64_t parent;
+  std::string* why;  // the failing child's message, for the caller
+};
+
+void free_sup_start(void* p) {
+  auto* s = static_cast<SupStart*>(p);
+  sup_spec_release(s->spec);
+  destroy(s);
+}
+
+bool ends_quietly(const Reason* r) {
+  return r->kind == AIRS_EXIT_NORMAL || r->kind == AIRS_EXIT_SHUTDOWN;
+}
+
+}  // namespace
+
+// The supervisor's behaviour. Its state is the Supervisor object, owned by
+// the runtime's table of supervisors until terminate.
+struct SupProcess {
+  static airs_status init(void* user_data, airs_ctx* c, void** state) {
+    auto* s = static_cast<SupStart*>(user_data);
+    try {
+      auto sup =
+          std::make_shared<Supervisor>(*c->rt, s->spec, c->pid, s->parent);
+      c->rt->add_supervisor(c->pid, sup);
+      airs_status st = sup->start_children();
+      if (st != AIRS_OK) {
+        *s->why = last_error_message();
+        c->rt->remove_supervisor(c->pid);
+        return st;
+      }
+      *state = sup.get();
+      return AIRS_OK;
+    } catch (const std::bad_alloc&) {
+      c->rt->remove_supervisor(c->pid);
+      return fail(AIRS_ENOMEM, "airs_supervisor_start: out of memory");
+    }
+  }
+
+  static airs_status receive(void* state, airs_ctx* c, const airs_msg* m) {
+    auto* sup = static_cast<Supervisor*>(state);
+    Reason* exit = nullptr;
+    try {
+      Supervisor::Locked lock(*sup);
+      sup->handle(*c, m);
+      sup->process_deferred();
+      exit = std::exchange(sup->exit_with_, nullptr);
+    } catch (const std::bad_alloc&) {
+      // A supervisor that cannot keep its books cannot supervise: it stops
+      // (its children follow it through their links).
+      return fail(AIRS_ENOMEM, "supervisor: out of memory");
+    }
+    sup->changed_.notify_all();
+    if (exit) {
+      reason_release(c->exit_request);
+      c->exit_request = exit;
+    }
+    return AIRS_OK;
+  }
+
+  static void terminate(void* state, airs_ctx* c, const airs_reason*) {
+    auto* sup = static_cast<Supervisor*>(state);
+    std::shared_ptr<Supervisor> keep = c->rt->find_supervisor(c->pid);
+    {
+      Supervisor::Locked lock(*sup);
+      sup->stop_held_children();
+      sup->ended_ = true;
+    }
+    sup->changed_.notify_all();
+    c->rt->remove_supervisor(c->pid);
+  }
+};
+
+namespace {
+
+const airs_behaviour kSupBehaviour = {
+    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), SupProcess::init,
+    SupProcess::receive,    SupProcess::terminate,  nullptr};
+
+}  // namespace
+
+airs_status Supervisor::start(Runtime& rt, airs_sup_spec* spec, uint64_t parent,
+                              const char* name, uint64_t* out) {
+  if (spec->flags.strategy == AIRS_SIMPLE_ONE_FOR_ONE &&
+      spec->children.size() != 1)
+    return fail(AIRS_EINVAL,
+                "airs_supervisor_start: a simple_one_for_one spec needs its "
+                "template (exactly one child spec)");
+  spec->frozen.store(true, std::memory_order_release);
+  auto* s = make<SupStart>();
+  if (!s) return fail(AIRS_ENOMEM, "airs_supervisor_start: out of memory");
+  std::string why;
+  sup_spec_retain(spec);
+  *s = SupStart{spec, parent, &why};
+  airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, AIRS_SPAWN_TRAP_EXIT, 0,
+                    AIRS_MAILBOX_FAIL,       1000};
+  SpawnArgs a{&kSupBehaviour, s, free_sup_start, nullptr, &o};
+  a.link_to = parent;
+  a.name = name;
+  HoldScope hold(rt);
+  airs_status st = rt.spawn(a, nullptr, out);
+  if (st != AIRS_OK && !why.empty()) fail(st, why.c_str());
+  return st;
+}
+
+Supervisor::Supervisor(Runtime& rt, airs_sup_spec* spec, uint64_t self,
+                       uint64_t parent)
+    : rt_(rt), spec_(spec), flags_(spec->flags), self_(self), parent_(parent) {
+  sup_spec_retain(spec);
+}
+
+Supervisor::~Supervisor() {
+  for (Deferred& d : deferred_) reason_release(d.reason);
+  reason_release(job_.reason);
+  reason_release(exit_with_);
+  for (Child& ch : children_)
+    if (ch.kill_timer)
+      if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
+  for (uint64_t t : {job_.backoff_timer, health_timer_, health_timeout_timer_})
+    if (t)
+      if (Msg* m = rt_.timers().cancel(t)) msg_free(m);
+  children_.clear();
+  sup_spec_release(spec_);
+}
+
+// --- starting ---------------------------------------------------------------
+
+airs_status Supervisor::start_children() {
+  Locked lock(*this);
+  if (!is_pool()) {
+    for (const ChildRec& r : spec_->children) {
+      Child& ch = children_.emplace_back();
+      ch.self = std::prev(children_.end());
+      ch.rec = r.clone();
+      by_id_[ch.rec.id] = &ch;
+      airs_status st = start_one(ch, false);
+      if (st != AIRS_OK) {
+        std::string why = last_error_message();
+        stop_held_children();
+        return failf(st, "child '%s' failed to start: %s", ch.rec.id.c_str(),
+                     why.c_str());
+      }
+    }
+  }
+  if (flags_.health_interval_ms > 0)
+    if (Msg* m = msg_new_copy(kMsgSupHealthTick, nullptr, 0))
+      health_timer_ = rt_.timers().add(self_, flags_.health_interval_ms, m);
+  return AIRS_OK;
+}
+
+// One start of a child. Under a hold: when this start is part of a bigger
+// one (the tree of a supervisor being started), its processes run only
+// once the whole tree has started.
+airs_status Supervisor::start_one(Child& ch, bool restart) {
+  uint64_t pid = 0;
+  airs_status st;
+  const char* name = ch.rec.name.empty() ? nullptr : ch.rec.name.c_str();
+  {
+    HoldScope hold(rt_);
+    if (ch.rec.sup) {
+      st = Supervisor::start(rt_, ch.rec.sup, self_, name, &pid);
+    } else {
+      spec_retain(ch.rec.start);  // the new process's reference
+      SpawnArgs a{&ch.rec.start->behaviour, ch.rec.start->user_data, nullptr,
+                  ch.rec.start, ch.rec.has_opts ? &ch.rec.opts : nullptr};
+      a.link_to = self_;
+      a.name = name;
+      st = rt_.spawn(a, nullptr, &pid);
+    }
+  }
+  if (st != AIRS_OK) {
+    std::string why = last_error_message();
+    emit(AIRS_EVENT_CHILD_START_FAILED, &ch, 0, 0, st, nullptr,
+         AIRS_SEVERITY_ERROR);
+    return fail(st, why.c_str());
+  }
+  ch.pid = pid;
+  ch.state = AIRS_CHILD_RUNNING;
+  ch.health_fails = 0;
+  ch.health_round = 0;
+  by_pid_[pid] = &ch;
+  emit(AIRS_EVENT_CHILD_STARTED, &ch, pid, 0, 0, nullptr);
+  if (restart && ch.last_pid) {
+    rt_.count_restart();
+    emit(AIRS_EVENT_CHILD_RESTARTED, &ch, pid, ch.last_pid, 0, nullptr);
+  }
+  return AIRS_OK;
+}
+
+// A start failed, or a supervisor being started is ended by its own
+// failing parent: its children have not run yet (they are held), so they
+// are ended here and now, in reverse start order. Children that are not
+// held are left to their links.
+void Supervisor::stop_held_children() noexcept {
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
+    Child& ch = *it;
+    if (!ch.pid) continue;
+    uint64_t pid = ch.pid;
+    Reason* r = reason_static(ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL
+                                  ? AIRS_EXIT_KILLED
+                                  : AIRS_EXIT_SHUTDOWN);
+    if (!rt_.end_held(pid, r)) continue;
+    by_pid_.erase(pid);
+    ch.pid = 0;
+    ch.state = AIRS_CHILD_STOPPED;
+    emit(AIRS_EVENT_CHILD_STOPPING, &ch, pid, 0, ch.rec.shutdown, nullptr);
+    emit(AIRS_EVENT_CHILD_EXITED, &ch, pid, 0, 0, r);
+  }
+}
+
+// --- messages
+// -----------------------------------------------------------------
+
+void Supervisor::handle(Ctx&, const Msg* m) {
+  switch (m->type) {
+    case AIRS_MSG_EXIT:
+      exit_arrived(m->sender, m->reason, m->signal == Signal::kLinkExit);
+      break;
+    case kMsgSupKill: killer_fired(m->correlation); break;
+    case kMsgSupBackoff:
+      if (job_.kind == Job::kRestart && job_.seq == m->correlation &&
+          job_.backoff_timer) {
+        job_.backoff_timer = 0;
+        job_.backoff_done = true;
+        after_stops();
+      }
+      break;
+    case kMsgSupRetry:
+      retry_pending_ = false;
+      if (job_.kind != Job::kNone)
+        deferred_.push_back(Deferred{Deferred::kRetry, 0, nullptr, false});
+      else
+        retry();
+      break;
+    case kMsgHealthReply: {
+      int32_t h = AIRS_HEALTH_HEALTHY;
+      if (m->size == sizeof h) std::memcpy(&h, m->data, sizeof h);
+      health_answer(m->sender, m->correlation, h);
+      break;
+    }
+    case kMsgSupHealthTick: health_tick(); break;
+    case kMsgSupHealthTimeout: health_timeout(m->correlation); break;
+    default: break;  // not for a supervisor: ignored, as OTP does
+  }
+}
+
+// An exit signal turned message. From a link: a child ended (or the
+// parent supervisor did). Sent with airs_send_exit/airs_stop by anyone: an
+// order to shut down with that reason, unless it is `normal`.
+void Supervisor::exit_arrived(uint64_t from, Reason* reason, bool from_link) {
+  if (job_.kind != Job::kNone) {
+    Child* ch = from_link ? by_pid(from) : nullptr;
+    if (!ch || !(ch->job_stop || ch->in_job)) {
+      // The job comes first; this waits its turn, as in OTP, where the
+      // supervisor is busy until the stop is done.
+      reason_retain(reason);
+      deferred_.push_back(Deferred{Deferred::kExit, from, reason, from_link});
+      return;
+    }
+  }
+  if (!from_link) {
+    if (reason->kind != AIRS_EXIT_NORMAL) begin_shutdown(reason);
+    return;
+  }
+  if (Child* ch = by_pid(from)) {
+    child_exited(*ch, reason);
+    return;
+  }
+  if (from == parent_ && reason->kind != AIRS_EXIT_NORMAL)
+    begin_shutdown(reason);
+  // Another linked process ended: not ours to act on (OTP logs it).
+}
+
+void Supervisor::process_deferred() {
+  while (job_.kind == Job::kNone && !exit_with_ && !deferred_.empty()) {
+    Deferred d = deferred_.front();
+    deferred_.pop_front();
+    switch (d.what) {
+      case Deferred::kExit: exit_arrived(d.from, d.reason, d.from_link); break;
+      case Deferred::kRetry: retry(); break;
+      case Deferred::kTerminate:
+        // That process may be gone (and restarted) by now: then nothing.
+        if (Child* ch = by_pid(d.from)) {
+          begin_job(Job::kTerminate, {ch});
+          advance();
+        }
+        break;
+    }
+    reason_release(d.reason);
+  }
+}
+
+void Supervisor::child_exited(Child& ch, Reason* reason) {
+  uint64_t pid = ch.pid;
+  if (ch.kill_timer) {
+    if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
+    ch.kill_timer = 0;
+  }
+  by_pid_.erase(pid);
+  ch.last_pid = pid;
+  ch.pid = 0;
+  ch.health_round = 0;
+  bool asked = ch.job_stop || ch.in_job;
+  emit(
+      AIRS_EVENT_CHILD_EXITED, &ch, pid, 0, 0, reason,
+      asked || ends_quietly(reason) ? AIRS_SEVERITY_INFO : AIRS_SEVERITY_ERROR);
+  if (asked) {
+    // Stopped by the job (or ended by itself before the job got to it):
+    // the job decides what follows.
+    bool temporary = ch.rec.restart == AIRS_RESTART_TEMPORARY;
+    ch.state = job_.kind == Job::kRestart && !temporary ? AIRS_CHILD_RESTARTING
+                                                        : AIRS_CHILD_STOPPED;
+    if (temporary) ch.drop = true;
+    if (ch.job_stop) {
+      ch.job_stop = false;
+      job_.waiting--;
+      advance();
+    }
+    return;
+  }
+  ch.health_stop = false;
+  apply_policy(ch, reason);
+}
+
+// The child ended by itself (or failed its health checks): restart it by
+// its policy and the strategy, or give up.
+void Supervisor::apply_policy(Child& ch, Reason* reason) {
+  bool restart = false;
+  switch (ch.rec.restart) {
+    case AIRS_RESTART_PERMANENT: restart = true; break;
+    case AIRS_RESTART_TRANSIENT: restart = !ends_quietly(reason); break;
+    case AIRS_RESTART_TEMPORARY: restart = false; break;
+  }
+  if (rt_.shutting_down()) restart = false;
+  if (!restart) {
+    bool significant = ch.rec.significant;
+    if (ch.rec.restart == AIRS_RESTART_TEMPORARY || is_pool())
+      drop(ch);
+    else
+      ch.state = AIRS_CHILD_STOPPED;
+    if (significant && flags_.auto_shutdown != AIRS_AUTO_SHUTDOWN_NEVER) {
+      bool any_left = false;
+      for (const Child& c : children_)
+        if (c.rec.significant && c.state != AIRS_CHILD_STOPPED) any_left = true;
+      if (flags_.auto_shutdown == AIRS_AUTO_SHUTDOWN_ANY_SIGNIFICANT ||
+          !any_left)
+        begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
+    }
+    return;
+  }
+  size_t n = add_restart();
+  if (n > flags_.intensity) {
+    emit(AIRS_EVENT_INTENSITY_REACHED, &ch, ch.last_pid, 0,
+         static_cast<int64_t>(n), nullptr, AIRS_SEVERITY_ERROR);
+    ch.state = AIRS_CHILD_STOPPED;
+    begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
+    return;
+  }
+  begin_restart(ch);
+}
+
+// Records a restart now; returns how many fall within the period (OTP:
+// those at or after now - period).
+size_t Supervisor::add_restart() {
+  uint64_t now = rt_.timers().now_ms();
+  restarts_.push_back(now);
+  uint64_t oldest = now >= flags_.period_ms ? now - flags_.period_ms : 0;
+  while (restarts_.front() < oldest) restarts_.pop_front();
+  return restarts_.size();
+}
+
+void Supervisor::begin_restart(Child& ch) {
+  emit(AIRS_EVENT_STRATEGY_APPLIED, &ch, ch.last_pid, 0, flags_.strategy,
+       nullptr, AIRS_SEVERITY_WARNING);
+  ch.state = AIRS_CHILD_RESTARTING;
+  std::vector<Child*> group;  // the others that go down with it
+  if (flags_.strategy == AIRS_REST_FOR_ONE) {
+    for (auto it = std::next(ch.self); it != children_.end(); ++it)
+      group.push_back(&*it);
+  } else if (flags_.strategy == AIRS_ONE_FOR_ALL) {
+    for (Child& c : children_)
+      if (&c != &ch) group.push_back(&c);
+  }
+  // A child stopped by terminate_child stays stopped.
+  std::vector<Child*> stops;
+  for (auto it = group.rbegin(); it != group.rend(); ++it)
+    if ((*it)->state != AIRS_CHILD_STOPPED) stops.push_back(*it);
+  begin_job(Job::kRestart, std::move(stops));
+  for (Child& c : children_) {
+    bool in_group = &c == &ch || c.in_job;
+    if (in_group && c.rec.restart != AIRS_RESTART_TEMPORARY)
+      job_.starts.push_back(&c);
+  }
+  advance();
+}
+
+// A start failed during a restart: OTP tries again, and every try counts
+// toward the intensity, so a child that cannot start ends in escalation.
+void Supervisor::retry() {
+  std::vector<Child*> starts;
+  for (Child& c : children_)
+    if (c.state == AIRS_CHILD_RESTARTING) starts.push_back(&c);
+  if (starts.empty()) return;
+  size_t n = add_restart();
+  if (n > flags_.intensity) {
+    emit(AIRS_EVENT_INTENSITY_REACHED, starts[0], 0, 0, static_cast<int64_t>(n),
+         nullptr, AIRS_SEVERITY_ERROR);
+    for (Child* c : starts) c->state = AIRS_CHILD_STOPPED;
+    begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
+    return;
+  }
+  begin_job(Job::kRestart, {});
+  job_.starts = std::move(starts);
+  advance();
+}
+
+void Supervisor::begin_shutdown(Reason* reason) {
+  emit(AIRS_EVENT_SUPERVISOR_SHUTDOWN, nullptr, 0, 0, 0, reason,
+       reason->kind == AIRS_EXIT_SHUTDOWN ? AIRS_SEVERITY_WARNING
+                                          : AIRS_SEVERITY_ERROR);
+  std::vector<Child*> stops;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it)
+    stops.push_back(&*it);
+  begin_job(Job::kShutdown, std::move(stops));
+  reason_retain(reason);
+  job_.reason = reason;
+  job_.parallel = is_pool();
+  advance();
+}
+
+void Supervisor::drop(Child& ch) {
+  if (ch.pid) by_pid_.erase(ch.pid);
+  if (!ch.rec.id.empty()) by_id_.erase(ch.rec.id);
+  if (ch.kill_timer)
+    if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
+  children_.erase(ch.self);
+}
+
+void Supervisor::killer_fired(uint64_t pid) {
+  Child* ch = by_pid(pid);
+  if (!ch || ch->state != AIRS_CHILD_STOPPING) return;
+  ch->kill_timer = 0;
+  emit(AIRS_EVENT_CHILD_KILLED, ch, pid, 0, ch->rec.shutdown_ms, nullptr,
+       AIRS_SEVERITY_WARNING);
+  rt_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+}
+
+Child* Supervisor::by_pid(uint64_t pid) noexcept {
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? nullptr : it->second;
+}
+
+Child* Supervisor::by_id(const char* id) noexcept {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+// --- events
+// -------------------------------------------------------------------
+
+void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
+                      uint64_t other, int64_t value, const Reason* r,
+                      airs_severity sev) {
+  EventHook* h = rt_.event_hook();
+  if (!h) return;
+  static const char* const kWhat[] = {"",
+                                      "child started",
+                                      "child failed to start",
+                                      "child exited",
+                                      "child restarted",
+                                      "strategy applied",
+                                      "restart intensity reached",
+                                      "supervisor shutting down",
+                                      "stopping child",
+                                      "child killed after its shutdown timeout",
+                                      "backing off before restart",
+                                      "child health degraded",
+                                      "child health check failed"};
+  const char* id = ch ? ch->rec.id.c_str() : "";
+  char text[192];
+  std::snprintf(text, sizeof text, "supervisor %llu: %s%s%s%s%s",
+                static_cast<unsigned long long>(self_), kWhat[kind],
+                *id ? " '" : "", id, *id ? "'" : "",
+                r && r->text && *r->text ? ": " : "");
+  if (r && r->text && *r->text) {
+    size_t n = std::strlen(text);
+    std::snprintf(text + n, sizeof text - n, "%s", r->text);
+  }
+  airs_event e{AIRS_EVENT_VERSION,
+               sizeof e,
+               kind,
+               sev,
+               self_,
+               pid,
+               other,
+               value,
+               id,
+               r,
+               text};
+  h->fn(h->user_data, &e);
+}
+
+// --- the runtime's table of supervisors ------------------------------------
+
+void Runtime::add_supervisor(uint64_t pid, std::shared_ptr<Supervisor> s) {
+  std::lock_guard<std::mutex> lock(sups_mu_);
+  sups_[pid] = std::move(s);
+}
+
+void Runtime::remove_supervisor(uint64_t pid) {
+  std::shared_ptr<Supervisor> last;  // destroyed outside the lock
+  std::lock_guard<std::mutex> lock(sups_mu_);
+  auto it = sups_.find(pid);
+  if (it == sups_.end()) return;
+  last = std::move(it->second);
+  sups_.erase(it);
+}
+
+std::shared_ptr<Supervisor> Runtime::find_supervisor(uint64_t pid) {
+  std::lock_guard<std::mutex> lock(sups_mu_);
+  auto it = sups_.find(pid);
+  return it == sups_.end() ? nullptr : it->second;
+}
+
+}  // namespace airs

@@ -1,0 +1,225 @@
+// supervisor.hpp - OTP's supervisor as a process of the runtime.
+//
+// The supervisor's state lives in this object, shared between the
+// supervisor process (which handles its children's exits and its timers in
+// its turns) and the threads that call its operations (start_child,
+// which_children, ...). A mutex guards it; everything that takes time, a
+// stop that waits for a child to end, is a Job that the supervisor's turns
+// carry forward, one exit or timer at a time, so no callback ever blocks.
+//
+//   supervisor.cpp      starting, the process callbacks, exits, strategies
+//   supervisor_job.cpp  stopping children one by one, then what follows
+//   supervisor_ops.cpp  the operations called from other threads
+//   sup_health.cpp      health checks
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "airs/airs.h"
+#include "kernel/runtime.hpp"
+#include "supervision/sup_spec.hpp"
+
+namespace airs {
+
+// The supervisor's timers and retries come back to it as messages of
+// these types (past the runtime's own kMsgHealthReply).
+constexpr uint64_t kMsgSupKill = AIRS_MSG_SYSTEM_BASE + 0x101;     // corr: pid
+constexpr uint64_t kMsgSupBackoff = AIRS_MSG_SYSTEM_BASE + 0x102;  // job seq
+constexpr uint64_t kMsgSupRetry = AIRS_MSG_SYSTEM_BASE + 0x103;
+constexpr uint64_t kMsgSupHealthTick = AIRS_MSG_SYSTEM_BASE + 0x104;
+constexpr uint64_t kMsgSupHealthTimeout = AIRS_MSG_SYSTEM_BASE + 0x105;
+
+struct Child {
+  ChildRec rec;
+  uint64_t pid = 0;       // while RUNNING or STOPPING
+  uint64_t last_pid = 0;  // the pid before a restart
+  airs_child_state state = AIRS_CHILD_STOPPED;
+  uint64_t kill_timer = 0;   // pending kill after the shutdown timeout
+  bool job_stop = false;     // being stopped by the current job
+  bool in_job = false;       // in the current job's stop list
+  bool health_stop = false;  // being stopped for failing health checks
+  bool drop = false;         // to be removed when the job ends
+  uint32_t health_fails = 0;
+  uint64_t health_round = 0;  // round of an unanswered check, 0 = none
+  std::list<Child>::iterator self;
+};
+
+// A stop of some children, one after another in the given order (or all
+// at once for a pool), and what to do once they have all ended.
+struct Job {
+  enum Kind : uint8_t { kNone, kRestart, kShutdown, kTerminate };
+  Kind kind = kNone;
+  std::vector<Child*> stops;
+  size_t next = 0;     // the next entry of `stops` to stop
+  size_t waiting = 0;  // stops begun, exits not yet seen
+  bool parallel = false;
+  std::vector<Child*> starts;  // kRestart: to start, in start order
+  Reason* reason = nullptr;    // kShutdown: what the supervisor exits with
+  uint64_t seq = 0;            // tells this job's timers from older ones
+  uint64_t backoff_timer = 0;
+  bool backoff_done = false;
+};
+
+class Supervisor {
+ public:
+  // Spawns a supervisor from `spec` (frozen by this), linked to `parent`
+  // (a supervisor, or 0) and registered as `name` (may be nullptr), and
+  // starts its children. On failure nothing of the tree is left.
+  static airs_status start(Runtime& rt, airs_sup_spec* spec, uint64_t parent,
+                           const char* name, uint64_t* out);
+
+  // --- operations (supervisor_ops.cpp); `fn` names the C function ---
+  airs_status start_child(ChildRec rec, uint64_t* out);
+  airs_status start_dynamic_child(void* arg, void (*arg_free)(void*),
+                                  uint64_t* out);
+  airs_status terminate_child(const char* id, uint64_t pid, const char* fn);
+  airs_status restart_child(const char* id, uint64_t* out);
+  airs_status delete_child(const char* id);
+  airs_status which_children(airs_child_info* out, size_t cap, size_t* count);
+  airs_status count_children(airs_child_counts* out);
+  const airs_sup_flags& flags() const noexcept { return flags_; }
+
+  Supervisor(Runtime& rt, airs_sup_spec* spec, uint64_t self, uint64_t parent);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+ private:
+  friend struct SupProcess;  // the process callbacks (supervisor.cpp)
+  class Locked;              // the lock, refusing re-entry from its owner
+
+  // supervisor.cpp
+  airs_status start_children();  // inside init
+  void stop_held_children() noexcept;
+  airs_status start_one(Child& ch, bool restart);
+  void handle(Ctx& c, const Msg* m);
+  void exit_arrived(uint64_t from, Reason* reason, bool from_link);
+  void child_exited(Child& ch, Reason* reason);
+  void apply_policy(Child& ch, Reason* reason);
+  void retry();
+  size_t add_restart();
+  void begin_restart(Child& ch);
+  void begin_shutdown(Reason* reason);
+  void drop(Child& ch);
+  void killer_fired(uint64_t pid);
+  void process_deferred();
+  bool is_pool() const noexcept {
+    return flags_.strategy == AIRS_SIMPLE_ONE_FOR_ONE;
+  }
+  Child* by_pid(uint64_t pid) noexcept;
+  Child* by_id(const char* id) noexcept;
+  void emit(airs_event_kind kind, const Child* ch, uint64_t pid, uint64_t other,
+            int64_t value, const Reason* r,
+            airs_severity sev = AIRS_SEVERITY_INFO);
+
+  // supervisor_job.cpp
+  void begin_job(Job::Kind kind, std::vector<Child*> stops);
+  void advance();
+  void begin_stop(Child& ch);
+  void send_stop(Child& ch, airs_exit_kind kind, int32_t code,
+                 const char* text);
+  void after_stops();
+  void start_group();
+  void finish_job();
+
+  // supervisor_ops.cpp
+  airs_status enter(Locked& lock, const char* fn, bool wait_idle);
+  airs_status stopped_child(const char* id, const char* fn, Child** out);
+  // Outside a callback: waits (polling a host-driven runtime) until
+  // done() holds or the supervisor has ended.
+  template <class Done>
+  void wait_until(Locked& lock, Done&& done);
+
+  // sup_health.cpp
+  void health_tick();
+  void health_answer(uint64_t pid, uint64_t round, int32_t health);
+  void health_timeout(uint64_t round);
+  void health_failed(Child& ch);
+
+  Runtime& rt_;
+  airs_sup_spec* spec_;  // one reference
+  airs_sup_flags flags_;
+  const uint64_t self_;
+  const uint64_t parent_;  // the supervisor above, or 0
+
+  std::mutex mu_;
+  std::condition_variable changed_;  // a job ended, a child changed
+  std::atomic<std::thread::id> owner_{};
+  bool ended_ = false;
+
+  std::list<Child> children_;  // in start order
+  std::unordered_map<uint64_t, Child*> by_pid_;
+  std::unordered_map<std::string, Child*> by_id_;
+  std::deque<uint64_t> restarts_;  // times (ms) of recent restarts
+  Job job_;
+  uint64_t job_seq_ = 0;
+  Reason* exit_with_ = nullptr;  // set when the supervisor is to exit
+  bool retry_pending_ = false;
+
+  // What arrived while a job ran, handled in order once it is done.
+  struct Deferred {
+    enum What : uint8_t { kExit, kRetry, kTerminate } what;
+    uint64_t from;  // kExit: the sender; kTerminate: the child's pid
+    Reason* reason;
+    bool from_link;
+  };
+  std::deque<Deferred> deferred_;
+
+  uint64_t health_round_ = 0;
+  uint64_t health_timer_ = 0;
+  uint64_t health_timeout_timer_ = 0;
+};
+
+// The supervisor's lock. Records its owner thread, so that a call from
+// inside the supervisor's own work (a child's init during a start, the
+// event hook) is refused instead of deadlocking.
+class Supervisor::Locked {
+ public:
+  explicit Locked(Supervisor& s) : s_(s), lk_(s.mu_) { claim(); }
+  ~Locked() {
+    if (lk_.owns_lock()) s_.owner_.store(std::thread::id());
+  }
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+
+  // Whether this thread holds the lock of `s` already.
+  static bool reentered(const Supervisor& s) noexcept {
+    return s.owner_.load(std::memory_order_relaxed) ==
+           std::this_thread::get_id();
+  }
+  // Runs f() without the lock.
+  template <class F>
+  void unlocked(F&& f) {
+    s_.owner_.store(std::thread::id());
+    lk_.unlock();
+    f();
+    lk_.lock();
+    claim();
+  }
+  // Waits for a change (or `ms`), without the lock meanwhile.
+  void wait_change(uint32_t ms) {
+    s_.owner_.store(std::thread::id());
+    s_.changed_.wait_for(lk_, std::chrono::milliseconds(ms));
+    claim();
+  }
+
+ private:
+  void claim() {
+    s_.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  }
+  Supervisor& s_;
+  std::unique_lock<std::mutex> lk_;
+};
+
+}  // namespace airs

@@ -1,0 +1,132 @@
+// supervisor_job.cpp - stopping children one after another (OTP stops them
+// in sequence, each by its shutdown spec), then what the job was for: a
+// group restart, the supervisor's exit, or the end of a terminate_child.
+// The supervisor never waits: each child's exit (or its kill timer)
+// arrives as a message and moves the job on.
+#include <algorithm>
+#include <utility>
+
+#include "base/error.hpp"
+#include "supervision/supervisor.hpp"
+
+namespace airs {
+
+void Supervisor::begin_job(Job::Kind kind, std::vector<Child*> stops) {
+  job_.kind = kind;
+  job_.stops = std::move(stops);
+  job_.next = 0;
+  job_.waiting = 0;
+  job_.parallel = false;
+  job_.starts.clear();
+  job_.seq = ++job_seq_;
+  job_.backoff_done = false;
+  for (Child* c : job_.stops) c->in_job = true;
+}
+
+// Begins the next stop(s); once every child of the job has ended, moves on.
+void Supervisor::advance() {
+  while (job_.next < job_.stops.size() &&
+         (job_.parallel || job_.waiting == 0)) {
+    Child* ch = job_.stops[job_.next++];
+    if (ch->pid) begin_stop(*ch);
+  }
+  if (job_.waiting > 0 || job_.next < job_.stops.size()) return;
+  after_stops();
+}
+
+void Supervisor::begin_stop(Child& ch) {
+  ch.job_stop = true;
+  ch.state = AIRS_CHILD_STOPPING;
+  job_.waiting++;
+  uint64_t pid = ch.pid;
+  send_stop(ch, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+  // After the kill timer is armed: whoever sees the event may move a
+  // manual clock past the timeout.
+  emit(AIRS_EVENT_CHILD_STOPPING, &ch, pid, 0, ch.rec.shutdown, nullptr);
+}
+
+// Asks a child to end by its shutdown spec: killed at once (brutal_kill),
+// or sent this exit reason, then killed after shutdown_ms (timeout). The
+// supervisor is the sender, as in OTP. An ENOPROC here means the child is
+// ending anyway: its exit is on the way through the link.
+void Supervisor::send_stop(Child& ch, airs_exit_kind kind, int32_t code,
+                           const char* text) {
+  if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
+    rt_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+    return;
+  }
+  rt_.exit_signal(ch.pid, kind, code, text, self_);
+  if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
+    if (Msg* m = msg_new_copy(kMsgSupKill, nullptr, 0)) {
+      m->correlation = ch.pid;
+      ch.kill_timer = rt_.timers().add(self_, ch.rec.shutdown_ms, m);
+    }
+}
+
+void Supervisor::after_stops() {
+  for (Child* c : job_.stops) c->in_job = false;
+  switch (job_.kind) {
+    case Job::kRestart:
+      if (flags_.backoff_base_ms > 0 && !job_.backoff_done) {
+        // The k-th restart within the period waits base * 2^(k-1).
+        size_t k = std::max<size_t>(restarts_.size(), 1);
+        uint64_t delay = uint64_t{flags_.backoff_base_ms}
+                         << std::min<size_t>(k - 1, 32);
+        delay = std::min<uint64_t>(delay, flags_.backoff_max_ms);
+        Child* first = job_.starts.empty() ? nullptr : job_.starts[0];
+        emit(AIRS_EVENT_BACKOFF, first, 0, 0, static_cast<int64_t>(delay),
+             nullptr);
+        if (Msg* m = msg_new_copy(kMsgSupBackoff, nullptr, 0)) {
+          m->correlation = job_.seq;
+          job_.backoff_timer = rt_.timers().add(self_, delay, m);
+          return;
+        }
+      }
+      start_group();
+      return;
+    case Job::kShutdown:
+      exit_with_ = std::exchange(job_.reason, nullptr);
+      finish_job();
+      return;
+    case Job::kTerminate:
+      for (Child* c : job_.stops)
+        if (c->rec.restart == AIRS_RESTART_TEMPORARY || is_pool())
+          c->drop = true;
+      finish_job();
+      return;
+    case Job::kNone: return;
+  }
+}
+
+// Starts the group again in start order. A start that fails leaves it and
+// the rest RESTARTING, and the supervisor tries again (retry()).
+void Supervisor::start_group() {
+  bool failed = false;
+  for (Child* ch : job_.starts) {
+    if (ch->drop || ch->state != AIRS_CHILD_RESTARTING) continue;
+    if (!failed && start_one(*ch, true) != AIRS_OK) failed = true;
+  }
+  finish_job();
+  if (failed && !retry_pending_)
+    if (Msg* m = msg_new_copy(kMsgSupRetry, nullptr, 0))
+      retry_pending_ = rt_.post(self_, m);
+}
+
+void Supervisor::finish_job() {
+  // A child may be listed twice (stopped, then started): drop it once.
+  std::vector<Child*> gone;
+  for (auto* list : {&job_.stops, &job_.starts})
+    for (Child* c : *list)
+      if (c->drop) {
+        c->drop = false;
+        gone.push_back(c);
+      }
+  job_.kind = Job::kNone;
+  job_.stops.clear();
+  job_.starts.clear();
+  job_.next = job_.waiting = 0;
+  job_.backoff_timer = 0;
+  for (Child* c : gone) drop(*c);
+}
+
+}  // namespace airs

@@ -1,0 +1,279 @@
+// Unit tests of process_table.hpp (slots, chunks, the free list) and of the
+// pid encoding helpers of process.hpp.
+#include <doctest/doctest.h>
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "process/process.hpp"
+#include "process/process_table.hpp"
+
+using namespace airs;
+
+TEST_CASE("pid encoding: slot in the low half, generation in the high half") {
+  CHECK(make_pid(0, 0) == 0);  // the "no process" pid
+  CHECK(make_pid(7, 3) == ((uint64_t{3} << 32) | 7));
+  CHECK(pid_slot(make_pid(7, 3)) == 7);
+  CHECK(pid_generation(make_pid(7, 3)) == 3);
+  uint64_t big = make_pid(UINT32_MAX, UINT32_MAX);
+  CHECK(big == UINT64_MAX);
+  CHECK(pid_slot(big) == UINT32_MAX);
+  CHECK(pid_generation(big) == UINT32_MAX);
+  CHECK(pid_slot(make_pid(123456, 1)) == 123456);
+  CHECK(pid_generation(make_pid(123456, 1)) == 1);
+  CHECK(make_pid(1, 1) != make_pid(1, 2));
+  CHECK(make_pid(1, 2) != make_pid(2, 1));
+}
+
+TEST_CASE("acquire hands out distinct slots up to max_processes") {
+  ProcessTable t(10);
+  CHECK(t.high_water() == 0);
+  std::set<uint32_t> got;
+  for (int i = 0; i < 10; i++) {
+    uint32_t idx = 12345;
+    REQUIRE(t.acquire(&idx));
+    CHECK(idx < 10);
+    got.insert(idx);
+  }
+  CHECK(got.size() == 10);
+  CHECK(t.high_water() == 10);
+
+  uint32_t idx = 777;
+  CHECK_FALSE(t.acquire(&idx));  // the limit
+  CHECK(idx == 777);             // untouched on failure
+  CHECK_FALSE(t.acquire(&idx));
+  CHECK(t.high_water() == 10);
+}
+
+TEST_CASE("released slots are handed out again (last released first)") {
+  ProcessTable t(4);
+  uint32_t a, b, c, d;
+  REQUIRE(t.acquire(&a));
+  REQUIRE(t.acquire(&b));
+  REQUIRE(t.acquire(&c));
+  REQUIRE(t.acquire(&d));
+  uint32_t x;
+  CHECK_FALSE(t.acquire(&x));
+
+  t.release(b);
+  REQUIRE(t.acquire(&x));
+  CHECK(x == b);
+  CHECK_FALSE(t.acquire(&x));
+
+  t.release(a);
+  t.release(d);
+  uint32_t y, z;
+  REQUIRE(t.acquire(&y));
+  REQUIRE(t.acquire(&z));
+  CHECK(y == d);
+  CHECK(z == a);
+  CHECK_FALSE(t.acquire(&x));
+  CHECK(t.high_water() == 4);  // recycling does not grow the table
+}
+
+TEST_CASE("a table of one process") {
+  ProcessTable t(1);
+  uint32_t idx;
+  REQUIRE(t.acquire(&idx));
+  CHECK(idx == 0);
+  CHECK_FALSE(t.acquire(&idx));
+  for (int i = 0; i < 100; i++) {
+    t.release(0);
+    REQUIRE(t.acquire(&idx));
+    CHECK(idx == 0);
+  }
+}
+
+TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
+  ProcessTable t(3 * ProcessTable::kChunkSize);
+  CHECK(ProcessTable::kChunkSize == 4096);
+  // Nothing is allocated before the first acquire.
+  CHECK(t.slot(0) == nullptr);
+  CHECK(t.lookup(make_pid(0, 1)) == nullptr);
+
+  uint32_t idx;
+  REQUIRE(t.acquire(&idx));
+  CHECK(idx == 0);
+  Process* p0 = t.slot(0);
+  REQUIRE(p0 != nullptr);
+  CHECK(reinterpret_cast<uintptr_t>(p0) % 64 == 0);
+  CHECK(p0->pid.load() == 0);
+  CHECK(p0->state.load() == kFree);
+  CHECK(p0->generation == 0);
+  CHECK(p0->exiting.load() == 1);  // a free slot is not alive
+  CHECK_FALSE(p0->mail_arrived());
+
+  // A slot of the same chunk not handed out yet exists and is free.
+  Process* p5 = t.slot(5);
+  REQUIRE(p5 != nullptr);
+  CHECK(p5 == p0 + 5);
+  CHECK(p5->pid.load() == 0);
+
+  // Slots of chunks never used, and slots beyond the table, are absent.
+  CHECK(t.slot(ProcessTable::kChunkSize) == nullptr);
+  CHECK(t.slot(2 * ProcessTable::kChunkSize + 7) == nullptr);
+  CHECK(t.slot(3 * ProcessTable::kChunkSize) == nullptr);
+  CHECK(t.slot(UINT32_MAX) == nullptr);
+  CHECK(t.lookup(make_pid(ProcessTable::kChunkSize, 1)) == nullptr);
+  CHECK(t.lookup(make_pid(UINT32_MAX, 1)) == nullptr);
+
+  // lookup: pid 0 is no process; otherwise the record of its slot.
+  CHECK(t.lookup(0) == nullptr);
+  CHECK(t.lookup(make_pid(0, 1)) == p0);
+  CHECK(t.lookup(make_pid(5, 99)) == p5);
+}
+
+TEST_CASE("the table grows chunk by chunk past 4096 slots") {
+  const uint32_t kMax = ProcessTable::kChunkSize + 100;
+  ProcessTable t(kMax);
+  uint32_t idx;
+  REQUIRE(t.acquire(&idx));
+  Process* first = t.slot(0);
+  REQUIRE(first != nullptr);
+  first->spawn_seq = 4242;  // a mark that must survive growth
+
+  for (uint32_t i = 1; i < ProcessTable::kChunkSize; i++) {
+    REQUIRE(t.acquire(&idx));
+    REQUIRE(idx == i);
+  }
+  CHECK(t.slot(ProcessTable::kChunkSize) == nullptr);  // not yet
+  REQUIRE(t.acquire(&idx));
+  CHECK(idx == ProcessTable::kChunkSize);
+  Process* second = t.slot(ProcessTable::kChunkSize);
+  REQUIRE(second != nullptr);
+  CHECK(second->pid.load() == 0);
+  CHECK(second->state.load() == kFree);
+  CHECK(t.slot(ProcessTable::kChunkSize + 99) == second + 99);
+  CHECK(t.slot(2 * ProcessTable::kChunkSize) == nullptr);  // no 3rd chunk
+
+  // Records never move.
+  CHECK(t.slot(0) == first);
+  CHECK(first->spawn_seq == 4242);
+  CHECK(t.slot(ProcessTable::kChunkSize - 1) == first + 4095);
+
+  for (uint32_t i = ProcessTable::kChunkSize + 1; i < kMax; i++)
+    REQUIRE(t.acquire(&idx));
+  CHECK_FALSE(t.acquire(&idx));
+  CHECK(t.high_water() == kMax);
+}
+
+TEST_CASE("a slot whose generation is exhausted is retired") {
+  ProcessTable t(2);
+  uint32_t a, b;
+  REQUIRE(t.acquire(&a));
+  REQUIRE(t.acquire(&b));
+  t.slot(a)->generation = UINT32_MAX;  // every pid of this slot is used up
+  t.release(a);
+  uint32_t x;
+  CHECK_FALSE(t.acquire(&x));  // not handed out again
+
+  t.release(b);  // an ordinary slot still recycles
+  REQUIRE(t.acquire(&x));
+  CHECK(x == b);
+  t.slot(b)->generation = UINT32_MAX - 1;  // one generation left: kept
+  t.release(b);
+  REQUIRE(t.acquire(&x));
+  CHECK(x == b);
+  CHECK_FALSE(t.acquire(&x));
+}
+
+TEST_CASE("a retired slot makes acquire move on to a fresh one") {
+  ProcessTable t(3);
+  uint32_t a;
+  REQUIRE(t.acquire(&a));
+  t.slot(a)->generation = UINT32_MAX;
+  t.release(a);
+  uint32_t x;
+  REQUIRE(t.acquire(&x));
+  CHECK(x != a);
+  REQUIRE(t.acquire(&x));
+  CHECK(x != a);
+  CHECK_FALSE(t.acquire(&x));
+}
+
+TEST_CASE("4 threads acquiring and releasing never share a slot" *
+          doctest::timeout(30)) {
+  constexpr uint32_t kMax = 64;
+  constexpr int kThreads = 4;
+  constexpr int kIters = 100000;
+  ProcessTable t(kMax);
+  std::unique_ptr<std::atomic<int>[]> owner(new std::atomic<int>[kMax]);
+  for (uint32_t i = 0; i < kMax; i++) owner[i].store(-1);
+  std::atomic<uint64_t> double_owned{0}, bad_index{0}, wrong_release{0},
+      acquired{0}, refused{0};
+  std::atomic<bool> go{false};
+
+  std::vector<std::thread> threads;
+  for (int th = 0; th < kThreads; th++)
+    threads.emplace_back([&, th] {
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      std::vector<uint32_t> held;
+      uint32_t rng = 0x9E3779B9u * (th + 1);
+      for (int i = 0; i < kIters; i++) {
+        rng = rng * 1664525u + 1013904223u;
+        // Hold up to 24 slots: 4 x 24 > 64, so the limit is hit too.
+        bool take = held.empty() || (held.size() < 24 && (rng >> 16) % 2);
+        if (take) {
+          uint32_t idx;
+          if (!t.acquire(&idx)) {
+            refused.fetch_add(1);
+            continue;
+          }
+          acquired.fetch_add(1);
+          if (idx >= kMax) {
+            bad_index.fetch_add(1);
+            continue;
+          }
+          int expected = -1;
+          if (!owner[idx].compare_exchange_strong(expected, th))
+            double_owned.fetch_add(1);
+          // The record is ours: touch it as an owner would.
+          Process* p = t.slot(idx);
+          p->spawn_seq = static_cast<uint64_t>(th) << 32 | i;
+          held.push_back(idx);
+        } else {
+          size_t k = (rng >> 8) % held.size();
+          uint32_t idx = held[k];
+          held[k] = held.back();
+          held.pop_back();
+          Process* p = t.slot(idx);
+          if (p->spawn_seq >> 32 != static_cast<uint64_t>(th))
+            wrong_release.fetch_add(1);  // someone wrote our record
+          int expected = th;
+          if (!owner[idx].compare_exchange_strong(expected, -1))
+            double_owned.fetch_add(1);
+          t.release(idx);
+        }
+      }
+      for (uint32_t idx : held) {
+        int expected = th;
+        if (!owner[idx].compare_exchange_strong(expected, -1))
+          double_owned.fetch_add(1);
+        t.release(idx);
+      }
+    });
+  go.store(true, std::memory_order_release);
+  for (auto& th : threads) th.join();
+
+  CHECK(double_owned.load() == 0);
+  CHECK(bad_index.load() == 0);
+  CHECK(wrong_release.load() == 0);
+  CHECK(acquired.load() > 0);
+  CHECK(t.high_water() <= kMax);
+  MESSAGE("acquired " << acquired.load() << ", refused at the limit "
+                      << refused.load());
+
+  // Every slot is back: exactly kMax can be taken again, all distinct.
+  std::set<uint32_t> all;
+  uint32_t idx;
+  for (uint32_t i = 0; i < kMax; i++) {
+    REQUIRE(t.acquire(&idx));
+    all.insert(idx);
+  }
+  CHECK(all.size() == kMax);
+  CHECK_FALSE(t.acquire(&idx));
+}
