@@ -1,0 +1,387 @@
+/*
+ * abi_dump.c - prints the constants and struct layouts of <airs/airs.h>
+ * (with supervisor.h and broker.h) as one JSON object, for test_abi.py to
+ * check the Python package against:
+ *
+ *   {"constants": {family: {C name: value, ...}, ...},
+ *    "structs": {C type: {"size": sizeof,
+ *                         "fields": {C field: {"offset": offsetof,
+ *                                              "size": sizeof,
+ *                                              "signed": bool}, ...}}}}
+ *
+ * A family is one enum type (named as in C, with every member, in header
+ * order) or one group of #defines (spawn_flags, limits, ...). "signed" is
+ * given for integer fields only. Fields are in declaration order.
+ *
+ * test_abi.py also reads the headers' text to check that this program
+ * names every enum member, object-like #define, struct and field there:
+ * add new ones here when the headers grow.
+ */
+#include <airs/airs.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* JSON output: an object per nesting level; has_member_[d] says whether
+ * the object open at depth d already has a member (then a comma first). */
+static int depth_;
+static int has_member_[8];
+
+static void key_(const char* key) {
+  printf("%s\n%*s\"%s\": ", has_member_[depth_] ? "," : "", 2 * depth_, "",
+         key);
+  has_member_[depth_] = 1;
+}
+
+static void open_(const char* key) {
+  if (key != NULL) key_(key);
+  printf("{");
+  has_member_[++depth_] = 0;
+}
+
+static void close_(void) {
+  depth_--;
+  printf("\n%*s}", 2 * depth_, "");
+}
+
+static void int_(const char* key, long long value) {
+  key_(key);
+  printf("%lld", value);
+}
+
+static void uint_(const char* key, unsigned long long value) {
+  key_(key);
+  printf("%llu", value);
+}
+
+static void string_(const char* key, const char* value) {
+  key_(key);
+  putchar('"');
+  for (; *value != '\0'; value++) {
+    if (*value == '"' || *value == '\\') putchar('\\');
+    putchar(*value);
+  }
+  putchar('"');
+}
+
+static void field_(const char* name, size_t offset, size_t size,
+                   int is_signed) {
+  open_(name);
+  uint_("offset", offset);
+  uint_("size", size);
+  if (is_signed >= 0) {
+    key_("signed");
+    printf(is_signed ? "true" : "false");
+  }
+  close_();
+}
+
+/* Enum members are ints; the #defines here are all unsigned. */
+#define ENUM(name) int_(#name, (long long)(name))
+#define DEFINE(name) uint_(#name, (unsigned long long)(name))
+
+#define STRUCT(type)           \
+  open_(#type);                \
+  uint_("size", sizeof(type)); \
+  open_("fields")
+#define END_STRUCT() \
+  close_();          \
+  close_()
+#define FIELD_SIZE(type, field) sizeof(((type*)0)->field)
+/* A pointer or array field. */
+#define FIELD(type, field) \
+  field_(#field, offsetof(type, field), FIELD_SIZE(type, field), -1)
+/* An integer field; signed if its type keeps -1 below 0 (0 - 1 wraps to
+ * its largest value in an unsigned type of int's width or more). */
+#define INT_FIELD(type, field)                                   \
+  field_(#field, offsetof(type, field), FIELD_SIZE(type, field), \
+         ((type){0}.field - 1) > 0 ? 0 : 1)
+
+static void constants(void) {
+  open_("constants");
+
+  open_("airs_status");
+  ENUM(AIRS_OK);
+  ENUM(AIRS_EINVAL);
+  ENUM(AIRS_ENOMEM);
+  ENUM(AIRS_ENOPROC);
+  ENUM(AIRS_EFULL);
+  ENUM(AIRS_ETIMEDOUT);
+  ENUM(AIRS_EEXIST);
+  ENUM(AIRS_ENOTFOUND);
+  ENUM(AIRS_ESTATE);
+  ENUM(AIRS_ELIMIT);
+  ENUM(AIRS_EVERSION);
+  ENUM(AIRS_EINTERNAL);
+  close_();
+
+  open_("airs_config_key");
+  ENUM(AIRS_CFG_WORKERS);
+  ENUM(AIRS_CFG_MAILBOX_CAPACITY);
+  ENUM(AIRS_CFG_MAILBOX_POLICY);
+  ENUM(AIRS_CFG_BLOCK_TIMEOUT_MS);
+  ENUM(AIRS_CFG_MAX_PROCESSES);
+  ENUM(AIRS_CFG_SHUTDOWN_TIMEOUT_MS);
+  ENUM(AIRS_CFG_BUDGET);
+  ENUM(AIRS_CFG_MANUAL_CLOCK);
+  ENUM(AIRS_CFG_EVENTS);
+  close_();
+
+  open_("airs_exit_kind");
+  ENUM(AIRS_EXIT_NORMAL);
+  ENUM(AIRS_EXIT_SHUTDOWN);
+  ENUM(AIRS_EXIT_KILLED);
+  ENUM(AIRS_EXIT_ERROR);
+  ENUM(AIRS_EXIT_NOPROC);
+  close_();
+
+  open_("airs_health");
+  ENUM(AIRS_HEALTH_HEALTHY);
+  ENUM(AIRS_HEALTH_DEGRADED);
+  ENUM(AIRS_HEALTH_FAILED);
+  close_();
+
+  open_("airs_mailbox_policy");
+  ENUM(AIRS_MAILBOX_FAIL);
+  ENUM(AIRS_MAILBOX_DROP_NEWEST);
+  ENUM(AIRS_MAILBOX_BLOCK);
+  close_();
+
+  open_("airs_process_stat");
+  ENUM(AIRS_PSTAT_MAILBOX_DEPTH);
+  ENUM(AIRS_PSTAT_MAILBOX_CAPACITY);
+  ENUM(AIRS_PSTAT_MSGS_ENQUEUED);
+  ENUM(AIRS_PSTAT_MSGS_HANDLED);
+  ENUM(AIRS_PSTAT_MSGS_DROPPED);
+  close_();
+
+  open_("airs_priority");
+  ENUM(AIRS_PRIORITY_NORMAL);
+  ENUM(AIRS_PRIORITY_HIGH);
+  close_();
+
+  open_("airs_dead_letter_reason");
+  ENUM(AIRS_DEAD_LETTER_MAILBOX_FULL);
+  ENUM(AIRS_DEAD_LETTER_EXITED);
+  ENUM(AIRS_DEAD_LETTER_TIMER);
+  ENUM(AIRS_DEAD_LETTER_NO_SUBSCRIBERS);
+  ENUM(AIRS_DEAD_LETTER_NOPROC);
+  ENUM(AIRS_DEAD_LETTER_LATE_REPLY);
+  close_();
+
+  open_("airs_severity");
+  ENUM(AIRS_SEVERITY_DEBUG);
+  ENUM(AIRS_SEVERITY_INFO);
+  ENUM(AIRS_SEVERITY_WARNING);
+  ENUM(AIRS_SEVERITY_ERROR);
+  close_();
+
+  open_("airs_event_kind");
+  ENUM(AIRS_EVENT_CHILD_STARTED);
+  ENUM(AIRS_EVENT_CHILD_START_FAILED);
+  ENUM(AIRS_EVENT_CHILD_EXITED);
+  ENUM(AIRS_EVENT_CHILD_RESTARTED);
+  ENUM(AIRS_EVENT_STRATEGY_APPLIED);
+  ENUM(AIRS_EVENT_INTENSITY_REACHED);
+  ENUM(AIRS_EVENT_SUPERVISOR_SHUTDOWN);
+  ENUM(AIRS_EVENT_CHILD_STOPPING);
+  ENUM(AIRS_EVENT_CHILD_KILLED);
+  ENUM(AIRS_EVENT_BACKOFF);
+  ENUM(AIRS_EVENT_HEALTH_DEGRADED);
+  ENUM(AIRS_EVENT_HEALTH_FAILED);
+  ENUM(AIRS_EVENT_PROCESS_SPAWNED);
+  ENUM(AIRS_EVENT_PROCESS_EXITED);
+  ENUM(AIRS_EVENT_SUBSCRIBED);
+  ENUM(AIRS_EVENT_UNSUBSCRIBED);
+  ENUM(AIRS_EVENT_REQUEST_TIMED_OUT);
+  close_();
+
+  open_("airs_pick");
+  ENUM(AIRS_PICK_ROUND_ROBIN);
+  ENUM(AIRS_PICK_RANDOM);
+  close_();
+
+  open_("airs_strategy");
+  ENUM(AIRS_ONE_FOR_ONE);
+  ENUM(AIRS_ONE_FOR_ALL);
+  ENUM(AIRS_REST_FOR_ONE);
+  ENUM(AIRS_SIMPLE_ONE_FOR_ONE);
+  close_();
+
+  open_("airs_auto_shutdown");
+  ENUM(AIRS_AUTO_SHUTDOWN_NEVER);
+  ENUM(AIRS_AUTO_SHUTDOWN_ANY_SIGNIFICANT);
+  ENUM(AIRS_AUTO_SHUTDOWN_ALL_SIGNIFICANT);
+  close_();
+
+  open_("airs_restart");
+  ENUM(AIRS_RESTART_PERMANENT);
+  ENUM(AIRS_RESTART_TRANSIENT);
+  ENUM(AIRS_RESTART_TEMPORARY);
+  close_();
+
+  open_("airs_shutdown");
+  ENUM(AIRS_SHUTDOWN_BRUTAL_KILL);
+  ENUM(AIRS_SHUTDOWN_TIMEOUT);
+  ENUM(AIRS_SHUTDOWN_INFINITY);
+  close_();
+
+  open_("airs_child_type");
+  ENUM(AIRS_CHILD_WORKER);
+  ENUM(AIRS_CHILD_SUPERVISOR);
+  close_();
+
+  open_("airs_child_state");
+  ENUM(AIRS_CHILD_RUNNING);
+  ENUM(AIRS_CHILD_RESTARTING);
+  ENUM(AIRS_CHILD_STOPPED);
+  ENUM(AIRS_CHILD_STOPPING);
+  close_();
+
+  open_("version");
+  DEFINE(AIRS_VERSION_MAJOR);
+  DEFINE(AIRS_VERSION_MINOR);
+  DEFINE(AIRS_VERSION_PATCH);
+  DEFINE(AIRS_VERSION_NUMBER);
+  string_("AIRS_VERSION_STRING", AIRS_VERSION_STRING);
+  close_();
+
+  open_("limits");
+  DEFINE(AIRS_NO_PID);
+  DEFINE(AIRS_NAME_MAX);
+  DEFINE(AIRS_CHILD_ID_MAX);
+  DEFINE(AIRS_MSG_MAX_SIZE);
+  close_();
+
+  open_("msg_types");
+  DEFINE(AIRS_MSG_SYSTEM_BASE);
+  DEFINE(AIRS_MSG_BINDING_BASE);
+  DEFINE(AIRS_MSG_EXIT);
+  DEFINE(AIRS_MSG_DOWN);
+  DEFINE(AIRS_MSG_TIMEOUT);
+  close_();
+
+  open_("struct_versions");
+  DEFINE(AIRS_BEHAVIOUR_VERSION);
+  DEFINE(AIRS_SPAWN_OPTS_VERSION);
+  DEFINE(AIRS_EVENT_VERSION);
+  DEFINE(AIRS_RUNTIME_STATS_VERSION);
+  DEFINE(AIRS_SUP_FLAGS_VERSION);
+  DEFINE(AIRS_CHILD_SPEC_VERSION);
+  close_();
+
+  open_("spawn_flags");
+  DEFINE(AIRS_SPAWN_LINK);
+  DEFINE(AIRS_SPAWN_TRAP_EXIT);
+  close_();
+
+  open_("child_flags");
+  DEFINE(AIRS_CHILD_SIGNIFICANT);
+  close_();
+
+  close_();
+}
+
+static void structs(void) {
+  open_("structs");
+
+  STRUCT(airs_behaviour);
+  INT_FIELD(airs_behaviour, version);
+  INT_FIELD(airs_behaviour, size);
+  FIELD(airs_behaviour, init);
+  FIELD(airs_behaviour, receive);
+  FIELD(airs_behaviour, terminate);
+  FIELD(airs_behaviour, health);
+  END_STRUCT();
+
+  STRUCT(airs_spawn_opts);
+  INT_FIELD(airs_spawn_opts, version);
+  INT_FIELD(airs_spawn_opts, size);
+  INT_FIELD(airs_spawn_opts, flags);
+  INT_FIELD(airs_spawn_opts, mailbox_capacity);
+  INT_FIELD(airs_spawn_opts, mailbox_policy);
+  INT_FIELD(airs_spawn_opts, block_timeout_ms);
+  END_STRUCT();
+
+  STRUCT(airs_event);
+  INT_FIELD(airs_event, version);
+  INT_FIELD(airs_event, size);
+  INT_FIELD(airs_event, kind);
+  INT_FIELD(airs_event, severity);
+  INT_FIELD(airs_event, source);
+  INT_FIELD(airs_event, pid);
+  INT_FIELD(airs_event, other);
+  INT_FIELD(airs_event, value);
+  FIELD(airs_event, id);
+  FIELD(airs_event, reason);
+  FIELD(airs_event, text);
+  END_STRUCT();
+
+  STRUCT(airs_runtime_stats);
+  INT_FIELD(airs_runtime_stats, version);
+  INT_FIELD(airs_runtime_stats, size);
+  INT_FIELD(airs_runtime_stats, processes_alive);
+  INT_FIELD(airs_runtime_stats, processes_spawned);
+  INT_FIELD(airs_runtime_stats, processes_exited);
+  INT_FIELD(airs_runtime_stats, messages_sent);
+  INT_FIELD(airs_runtime_stats, messages_delivered);
+  INT_FIELD(airs_runtime_stats, messages_dropped);
+  INT_FIELD(airs_runtime_stats, dead_letters);
+  INT_FIELD(airs_runtime_stats, restarts);
+  END_STRUCT();
+
+  STRUCT(airs_sup_flags);
+  INT_FIELD(airs_sup_flags, version);
+  INT_FIELD(airs_sup_flags, size);
+  INT_FIELD(airs_sup_flags, strategy);
+  INT_FIELD(airs_sup_flags, intensity);
+  INT_FIELD(airs_sup_flags, period_ms);
+  INT_FIELD(airs_sup_flags, backoff_base_ms);
+  INT_FIELD(airs_sup_flags, backoff_max_ms);
+  INT_FIELD(airs_sup_flags, auto_shutdown);
+  INT_FIELD(airs_sup_flags, health_interval_ms);
+  INT_FIELD(airs_sup_flags, health_timeout_ms);
+  INT_FIELD(airs_sup_flags, health_threshold);
+  END_STRUCT();
+
+  STRUCT(airs_child_spec);
+  INT_FIELD(airs_child_spec, version);
+  INT_FIELD(airs_child_spec, size);
+  FIELD(airs_child_spec, id);
+  FIELD(airs_child_spec, behaviour);
+  FIELD(airs_child_spec, user_data);
+  FIELD(airs_child_spec, user_data_free);
+  FIELD(airs_child_spec, supervisor);
+  INT_FIELD(airs_child_spec, restart);
+  INT_FIELD(airs_child_spec, shutdown);
+  INT_FIELD(airs_child_spec, shutdown_ms);
+  INT_FIELD(airs_child_spec, type);
+  INT_FIELD(airs_child_spec, flags);
+  FIELD(airs_child_spec, name);
+  FIELD(airs_child_spec, opts);
+  END_STRUCT();
+
+  STRUCT(airs_child_info);
+  FIELD(airs_child_info, id);
+  INT_FIELD(airs_child_info, pid);
+  INT_FIELD(airs_child_info, type);
+  INT_FIELD(airs_child_info, state);
+  END_STRUCT();
+
+  STRUCT(airs_child_counts);
+  INT_FIELD(airs_child_counts, specs);
+  INT_FIELD(airs_child_counts, active);
+  INT_FIELD(airs_child_counts, supervisors);
+  INT_FIELD(airs_child_counts, workers);
+  END_STRUCT();
+
+  close_();
+}
+
+int main(void) {
+  open_(NULL);
+  constants();
+  structs();
+  close_();
+  putchar('\n');
+  return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
