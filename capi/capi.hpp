@@ -1,15 +1,20 @@
 // capi.hpp - what every file of the C facade shares: turning handles into
-// core objects with a clear status for bad ones, and the guard that keeps
-// exceptions from crossing the ABI.
+// core objects with a clear status for bad ones, and api(), the one place
+// that puts the C function's name in front of an error message.
+//
+// The facade checks its arguments (NULL pointers, handles, and values the
+// core's limits.hpp judges), calls the core, and returns its status. It
+// does no core work. The core never throws, so nothing needs catching
+// here.
 #pragma once
 
 #include <atomic>
 #include <cstring>
-#include <new>
 
 #include "airs/airs.h"
 #include "base/error.hpp"
-#include "kernel/runtime.hpp"
+#include "base/limits.hpp"
+#include "runtime/runtime.hpp"
 
 // A runtime handle outlives its runtime as a tombstone, so that a call
 // with a freed handle is a clear AIRS_ESTATE instead of a use after free.
@@ -21,56 +26,55 @@ struct airs_runtime {
 
 namespace airs::capi {
 
-inline airs_status runtime_of(airs_runtime* h, const char* fn,
-                              Runtime** out) noexcept {
-  if (!h) return failf(AIRS_EINVAL, "%s: runtime is NULL", fn);
+// Runs `body` (which returns an airs_status) and, if it fails, puts "fn: "
+// in front of the thread's error message. Every extern "C" function that
+// returns a status goes through it once.
+template <class Body>
+airs_status api(const char* fn, Body&& body) noexcept {
+  airs_status st = body();
+  if (st != AIRS_OK) error_prefix(fn);
+  return st;
+}
+
+inline airs_status runtime_of(airs_runtime* h, Runtime** out) noexcept {
+  if (!h) return fail(AIRS_EINVAL, "runtime is NULL");
   if (h->magic != airs_runtime::kMagic)
-    return failf(AIRS_EINVAL, "%s: not a runtime handle", fn);
+    return fail(AIRS_EINVAL, "not a runtime handle");
   Runtime* rt = h->impl.load(std::memory_order_acquire);
-  if (!rt) return failf(AIRS_ESTATE, "%s: the runtime was freed", fn);
+  if (!rt) return fail(AIRS_ESTATE, "the runtime was freed");
   *out = rt;
   return AIRS_OK;
 }
 
+// The int a C caller passed as an enum, read without loading it as the
+// C++ enum (an out-of-range value would be undefined there); the core's
+// checks then judge it.
+template <class Enum>
+int as_int(const Enum& e) noexcept {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are ints");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 // A ctx is valid only on its thread, during its callback.
-inline airs_status ctx_of(airs_ctx* c, const char* fn, Ctx** out) noexcept {
-  if (!c) return failf(AIRS_EINVAL, "%s: ctx is NULL", fn);
+inline airs_status ctx_of(airs_ctx* c, Ctx** out) noexcept {
+  if (!c) return fail(AIRS_EINVAL, "ctx is NULL");
   if (static_cast<Ctx*>(c) != current_ctx())
-    return failf(AIRS_ESTATE, "%s: ctx used outside its callback", fn);
+    return fail(AIRS_ESTATE, "ctx used outside its callback");
   *out = c;
   return AIRS_OK;
 }
 
+// The runtime a callback's context belongs to.
+inline Runtime* runtime_of(Ctx* c) noexcept {
+  return static_cast<airs_runtime*>(c->kernel->public_handle)
+      ->impl.load(std::memory_order_acquire);
+}
+
 // The context of the callback running on this thread if it belongs to `rt`.
 inline Ctx* caller_in(Runtime* rt) noexcept {
-  Ctx* c = current_ctx();
-  return c && c->rt == rt ? c : nullptr;
-}
-
-// A name (of a process, topic or pool) is 1..AIRS_NAME_MAX bytes. `what`
-// names the argument in the message; *len (if not NULL) gets the length.
-inline airs_status check_name(const char* name, const char* what,
-                              const char* fn, size_t* len = nullptr) noexcept {
-  if (!name) return failf(AIRS_EINVAL, "%s: %s is NULL", fn, what);
-  size_t n = strnlen(name, AIRS_NAME_MAX + 1);
-  if (n == 0) return failf(AIRS_EINVAL, "%s: %s is empty", fn, what);
-  if (n > AIRS_NAME_MAX)
-    return failf(AIRS_EINVAL, "%s: %s is longer than %d bytes", fn, what,
-                 AIRS_NAME_MAX);
-  if (len) *len = n;
-  return AIRS_OK;
-}
-
-// Runs `body`, turning any exception into a status.
-template <class F>
-airs_status guarded(const char* fn, F&& body) noexcept {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return failf(AIRS_ENOMEM, "%s: out of memory", fn);
-  } catch (...) {
-    return failf(AIRS_EINTERNAL, "%s: unexpected exception", fn);
-  }
+  return current_ctx_in(&rt->kernel());
 }
 
 }  // namespace airs::capi

@@ -1,5 +1,6 @@
 // runtime_api.cpp - status names, versions, configs and runtimes.
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "capi.hpp"
@@ -46,43 +47,52 @@ const char* airs_version_string(void) {
 }
 
 airs_status airs_check_abi(uint32_t header_version) {
-  uint32_t major = header_version / 10000;
-  if (major != AIRS_VERSION_MAJOR || header_version > AIRS_VERSION_NUMBER)
-    return failf(AIRS_EVERSION,
-                 "airs_check_abi: built against airs %u.%u.%u, loaded %s",
-                 major, header_version / 100 % 100, header_version % 100,
-                 AIRS_VERSION_STRING);
-  return AIRS_OK;
+  return api("airs_check_abi", [&] {
+    uint32_t major = header_version / 10000;
+    if (major != AIRS_VERSION_MAJOR || header_version > AIRS_VERSION_NUMBER)
+      return failf(AIRS_EVERSION, "built against airs %u.%u.%u, loaded %s",
+                   major, header_version / 100 % 100, header_version % 100,
+                   AIRS_VERSION_STRING);
+    return AIRS_OK;
+  });
 }
 
 airs_status airs_config_new(airs_config** out) {
-  if (!out) return fail(AIRS_EINVAL, "airs_config_new: out is NULL");
-  return guarded("airs_config_new", [&] {
-    *out = new airs_config();
+  return api("airs_config_new", [&] {
+    if (!out) return fail(AIRS_EINVAL, "out is NULL");
+    airs_config* c = new (std::nothrow) airs_config();
+    if (!c) return fail(AIRS_ENOMEM, "out of memory");
+    *out = c;
     return AIRS_OK;
   });
 }
 
 airs_status airs_config_set(airs_config* cfg, airs_config_key key,
                             int64_t value) {
-  if (!cfg) return fail(AIRS_EINVAL, "airs_config_set: config is NULL");
-  return cfg->set(key, value);
+  int k = as_int(key);
+  return api("airs_config_set", [&] {
+    if (!cfg) return fail(AIRS_EINVAL, "config is NULL");
+    return cfg->set(k, value);
+  });
 }
 
 airs_status airs_config_get(const airs_config* cfg, airs_config_key key,
                             int64_t* value) {
-  if (!cfg || !value)
-    return fail(AIRS_EINVAL, "airs_config_get: NULL argument");
-  return cfg->get(key, value);
+  int k = as_int(key);
+  return api("airs_config_get", [&] {
+    if (!cfg || !value) return fail(AIRS_EINVAL, "NULL argument");
+    return cfg->get(k, value);
+  });
 }
 
 airs_status airs_config_set_thread_hook(airs_config* cfg, airs_thread_fn fn,
                                         void* user_data) {
-  if (!cfg)
-    return fail(AIRS_EINVAL, "airs_config_set_thread_hook: config is NULL");
-  cfg->thread_hook = fn;
-  cfg->thread_hook_data = fn ? user_data : nullptr;
-  return AIRS_OK;
+  return api("airs_config_set_thread_hook", [&] {
+    if (!cfg) return fail(AIRS_EINVAL, "config is NULL");
+    cfg->thread_hook = fn;
+    cfg->thread_hook_data = fn ? user_data : nullptr;
+    return AIRS_OK;
+  });
 }
 
 void airs_config_free(airs_config* cfg) {
@@ -90,84 +100,93 @@ void airs_config_free(airs_config* cfg) {
 }
 
 airs_status airs_runtime_new(const airs_config* cfg, airs_runtime** out) {
-  if (!out) return fail(AIRS_EINVAL, "airs_runtime_new: out is NULL");
-  return guarded("airs_runtime_new", [&] {
-    Config c = cfg ? static_cast<const Config&>(*cfg) : Config();
-    airs_status st;
-    Runtime* rt = Runtime::create(c, &st);
-    if (!rt) return st;
-    airs_runtime* h = new airs_runtime();
+  return api("airs_runtime_new", [&] {
+    if (!out) return fail(AIRS_EINVAL, "out is NULL");
+    airs_runtime* h = new (std::nothrow) airs_runtime();
+    if (!h) return fail(AIRS_ENOMEM, "out of memory");
+    airs_status st = AIRS_OK;
+    Runtime* rt = Runtime::create(cfg ? *cfg : Config(), &st);
+    if (!rt) {
+      delete h;
+      return st;
+    }
     h->impl.store(rt, std::memory_order_release);
-    rt->public_handle = h;
+    rt->kernel().public_handle = h;
     *out = h;
     return AIRS_OK;
   });
 }
 
 void airs_runtime_free(airs_runtime* h) {
-  Runtime* rt = nullptr;
-  if (!h || runtime_of(h, "airs_runtime_free", &rt) != AIRS_OK) return;
-  if (current_ctx() && current_ctx()->rt == rt) {
-    fail(AIRS_ESTATE, "airs_runtime_free: called inside a callback");
-    return;
-  }
-  if (rt->shutting_down()) {
-    fail(AIRS_ESTATE, "airs_runtime_free: already being freed");
-    return;
-  }
-  rt->shutdown();
-  h->impl.store(nullptr, std::memory_order_release);
-  delete rt;
-  std::lock_guard<std::mutex> lock(tombstones_mu);
-  if (!tombstones) tombstones = new std::vector<airs_runtime*>();
-  tombstones->push_back(h);
+  if (!h) return;
+  airs_status st = api("airs_runtime_free", [&] {
+    Runtime* rt = nullptr;
+    airs_status s = runtime_of(h, &rt);
+    if (s != AIRS_OK) return s;
+    if (caller_in(rt)) return fail(AIRS_ESTATE, "called inside a callback");
+    // One caller frees it; a second one (or a concurrent one) is told.
+    if (rt->kernel().shutting_down.exchange(true))
+      return fail(AIRS_ESTATE, "already being freed");
+    rt->shutdown();
+    h->impl.store(nullptr, std::memory_order_release);
+    delete rt;
+    std::lock_guard<std::mutex> lock(tombstones_mu);
+    if (!tombstones) tombstones = new std::vector<airs_runtime*>();
+    tombstones->push_back(h);
+    return AIRS_OK;
+  });
+  (void)st;  // void call: the message says what went wrong
 }
 
 airs_status airs_runtime_poll(airs_runtime* h, uint32_t budget, uint32_t* ran) {
-  Runtime* rt = nullptr;
-  airs_status st = runtime_of(h, "airs_runtime_poll", &rt);
-  if (st != AIRS_OK) return st;
-  if (budget == 0) return fail(AIRS_EINVAL, "airs_runtime_poll: budget is 0");
-  if (current_ctx())
-    return fail(AIRS_ESTATE, "airs_runtime_poll: called inside a callback");
-  return rt->poll(budget, ran);
+  return api("airs_runtime_poll", [&] {
+    Runtime* rt = nullptr;
+    airs_status st = runtime_of(h, &rt);
+    if (st != AIRS_OK) return st;
+    if (budget == 0) return fail(AIRS_EINVAL, "budget is 0");
+    if (current_ctx()) return fail(AIRS_ESTATE, "called inside a callback");
+    return rt->kernel().poll(budget, ran);
+  });
 }
 
 airs_status airs_runtime_next_timer_ms(airs_runtime* h, int64_t* ms) {
-  Runtime* rt = nullptr;
-  airs_status st = runtime_of(h, "airs_runtime_next_timer_ms", &rt);
-  if (st != AIRS_OK) return st;
-  if (!ms) return fail(AIRS_EINVAL, "airs_runtime_next_timer_ms: ms is NULL");
-  return guarded("airs_runtime_next_timer_ms", [&] {
-    *ms = rt->timers().next_due_ms();
+  return api("airs_runtime_next_timer_ms", [&] {
+    Runtime* rt = nullptr;
+    airs_status st = runtime_of(h, &rt);
+    if (st != AIRS_OK) return st;
+    if (!ms) return fail(AIRS_EINVAL, "ms is NULL");
+    *ms = rt->kernel().timers.next_due_ms();
     return AIRS_OK;
   });
 }
 
 airs_status airs_runtime_advance_time(airs_runtime* h, uint64_t ms) {
-  Runtime* rt = nullptr;
-  airs_status st = runtime_of(h, "airs_runtime_advance_time", &rt);
-  if (st != AIRS_OK) return st;
-  if (!rt->timers().advance(ms))
-    return fail(AIRS_ESTATE,
-                "airs_runtime_advance_time: the clock is not manual "
-                "(set AIRS_CFG_MANUAL_CLOCK)");
-  return AIRS_OK;
+  return api("airs_runtime_advance_time", [&] {
+    Runtime* rt = nullptr;
+    airs_status st = runtime_of(h, &rt);
+    if (st != AIRS_OK) return st;
+    if (!rt->kernel().timers.advance(ms))
+      return fail(AIRS_ESTATE,
+                  "the clock is not manual (set AIRS_CFG_MANUAL_CLOCK)");
+    return AIRS_OK;
+  });
 }
 
 airs_status airs_spawn_opts_init(airs_runtime* h, airs_spawn_opts* opts) {
-  Runtime* rt = nullptr;
-  airs_status st = runtime_of(h, "airs_spawn_opts_init", &rt);
-  if (st != AIRS_OK) return st;
-  if (!opts) return fail(AIRS_EINVAL, "airs_spawn_opts_init: opts is NULL");
-  const Config& c = rt->config();
-  opts->version = AIRS_SPAWN_OPTS_VERSION;
-  opts->size = sizeof(airs_spawn_opts);
-  opts->flags = 0;
-  opts->mailbox_capacity = c.mailbox_capacity;
-  opts->mailbox_policy = static_cast<int32_t>(c.mailbox_policy);
-  opts->block_timeout_ms = c.block_timeout_ms;
-  return AIRS_OK;
+  return api("airs_spawn_opts_init", [&] {
+    Runtime* rt = nullptr;
+    airs_status st = runtime_of(h, &rt);
+    if (st != AIRS_OK) return st;
+    if (!opts) return fail(AIRS_EINVAL, "opts is NULL");
+    const Config& c = rt->kernel().cfg;
+    opts->version = AIRS_SPAWN_OPTS_VERSION;
+    opts->size = sizeof(airs_spawn_opts);
+    opts->flags = 0;
+    opts->mailbox_capacity = c.mailbox_capacity;
+    opts->mailbox_policy = static_cast<int32_t>(c.mailbox_policy);
+    opts->block_timeout_ms = c.block_timeout_ms;
+    return AIRS_OK;
+  });
 }
 
 }  // extern "C"

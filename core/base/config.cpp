@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "base/limits.hpp"
 
 namespace {
 
@@ -18,15 +19,17 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_MAILBOX_CAPACITY, "AIRS_CFG_MAILBOX_CAPACITY", 0, UINT32_MAX},
     {AIRS_CFG_MAILBOX_POLICY, "AIRS_CFG_MAILBOX_POLICY", AIRS_MAILBOX_FAIL,
      AIRS_MAILBOX_BLOCK},
-    {AIRS_CFG_BLOCK_TIMEOUT_MS, "AIRS_CFG_BLOCK_TIMEOUT_MS", 1, 3600000},
+    {AIRS_CFG_BLOCK_TIMEOUT_MS, "AIRS_CFG_BLOCK_TIMEOUT_MS", 1,
+     airs::kMaxWaitMs},
     {AIRS_CFG_MAX_PROCESSES, "AIRS_CFG_MAX_PROCESSES", 1, 1 << 30},
-    {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0, 3600000},
+    {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0,
+     airs::kMaxWaitMs},
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
     {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
 };
 
-const KeyInfo* find_key(airs_config_key key) {
+const KeyInfo* find_key(int key) {
   for (const KeyInfo& k : kKeys)
     if (k.key == key) return &k;
   return nullptr;
@@ -39,13 +42,12 @@ airs_config::airs_config() {
   workers = n ? n : 1;
 }
 
-airs_status airs_config::set(airs_config_key key, int64_t value) {
+airs_status airs_config::set(int key, int64_t value) noexcept {
   const KeyInfo* k = find_key(key);
-  if (!k)
-    return airs::failf(AIRS_EINVAL, "airs_config_set: unknown key %d", key);
+  if (!k) return airs::failf(AIRS_EINVAL, "unknown key %d", key);
   if (value < k->min || value > k->max)
-    return airs::failf(AIRS_EINVAL, "airs_config_set: %s must be in %lld..%lld",
-                       k->name, static_cast<long long>(k->min),
+    return airs::failf(AIRS_EINVAL, "%s must be in %lld..%lld", k->name,
+                       static_cast<long long>(k->min),
                        static_cast<long long>(k->max));
   uint32_t v = static_cast<uint32_t>(value);
   switch (key) {
@@ -62,7 +64,7 @@ airs_status airs_config::set(airs_config_key key, int64_t value) {
   return AIRS_OK;
 }
 
-airs_status airs_config::get(airs_config_key key, int64_t* value) const {
+airs_status airs_config::get(int key, int64_t* value) const noexcept {
   switch (key) {
     case AIRS_CFG_WORKERS: *value = workers; return AIRS_OK;
     case AIRS_CFG_MAILBOX_CAPACITY: *value = mailbox_capacity; return AIRS_OK;
@@ -76,5 +78,5 @@ airs_status airs_config::get(airs_config_key key, int64_t* value) const {
     case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
     case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
   }
-  return airs::failf(AIRS_EINVAL, "airs_config_get: unknown key %d", key);
+  return airs::failf(AIRS_EINVAL, "unknown key %d", key);
 }

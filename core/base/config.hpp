@@ -20,9 +20,10 @@ struct airs_config {
   airs_thread_fn thread_hook = nullptr;
   void* thread_hook_data = nullptr;
 
-  // Sets one key; fails with EINVAL (and a message) on a bad key or value.
-  airs_status set(airs_config_key key, int64_t value);
-  airs_status get(airs_config_key key, int64_t* value) const;
+  // Sets one key (an airs_config_key, as a C caller passed it); fails
+  // with EINVAL (and a message) on a bad key or value.
+  airs_status set(int key, int64_t value) noexcept;
+  airs_status get(int key, int64_t* value) const noexcept;
 
   airs_config();
 };

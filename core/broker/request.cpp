@@ -2,10 +2,10 @@
 #include "broker/request.hpp"
 
 #include <chrono>
+#include <new>
 #include <thread>
 
 #include "base/error.hpp"
-#include "kernel/runtime.hpp"
 
 namespace airs {
 
@@ -16,14 +16,18 @@ Requests::~Requests() {
   pending_.clear();
 }
 
-uint64_t Requests::add(const Pending& p) {
+bool Requests::add(const Pending& p, uint64_t* id) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  uint64_t id = next_++;
-  pending_.emplace(id, p);
-  return id;
+  try {
+    pending_.emplace(next_, p);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  *id = next_++;
+  return true;
 }
 
-bool Requests::take(uint64_t correlation, Pending* out) {
+bool Requests::take(uint64_t correlation, Pending* out) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = pending_.find(correlation);
   if (it == pending_.end()) return false;
@@ -33,11 +37,11 @@ bool Requests::take(uint64_t correlation, Pending* out) {
 }
 
 airs_status Requests::send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
-                           uint64_t* id) {
-  *id = add(entry);
+                           uint64_t* id) noexcept {
+  if (!add(entry, id)) return fail(AIRS_ENOMEM, "out of memory");
   uint64_t correlation = m->correlation;
   m->correlation = *id;
-  airs_status st = rt_.send(to, m, from);
+  airs_status st = seam_.send(to, m, from);
   if (st != AIRS_OK) {
     // Not sent: the caller keeps `m` as it gave it, and nothing waits.
     m->correlation = correlation;
@@ -48,9 +52,11 @@ airs_status Requests::send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
 }
 
 airs_status Requests::request(Ctx* c, uint64_t to, Msg* m, uint32_t timeout_ms,
-                              uint64_t* correlation) {
+                              uint64_t* correlation) noexcept {
+  if (seam_.shutting_down())
+    return fail(AIRS_ESTATE, "the runtime is shutting down");
   Msg* timeout = msg_new_copy(AIRS_MSG_TIMEOUT, nullptr, 0);
-  if (!timeout) return fail(AIRS_ENOMEM, "airs_request: out of memory");
+  if (!timeout) return fail(AIRS_ENOMEM, "out of memory");
   uint64_t id = 0;
   airs_status st = send(Pending{c->pid, to, 0, nullptr}, to, m, c, &id);
   if (st != AIRS_OK) {
@@ -58,7 +64,19 @@ airs_status Requests::request(Ctx* c, uint64_t to, Msg* m, uint32_t timeout_ms,
     return st;
   }
   timeout->correlation = id;
-  uint64_t timer = rt_.timers().add(c->pid, timeout_ms, timeout);
+  uint64_t timer =
+      seam_.timer_add(c->pid, timeout_ms, timeout, {&Requests::expire, this});
+  if (!timer) {
+    // Sent, but no memory for the timer: rather than wait for ever, the
+    // request times out at once (a reply that comes is a late one).
+    Pending gone;
+    if (take(id, &gone))
+      seam_.signal(c->pid, timeout);  // frees it if c has ended
+    else
+      msg_free(timeout);
+    *correlation = id;
+    return AIRS_OK;
+  }
   {
     // A reply may have come (and the entry gone) already: then the timer
     // is cancelled here, or fires and finds nothing.
@@ -70,29 +88,25 @@ airs_status Requests::request(Ctx* c, uint64_t to, Msg* m, uint32_t timeout_ms,
   return AIRS_OK;
 }
 
-bool Requests::expire(uint64_t correlation, uint64_t requester) noexcept {
+bool Requests::expire(void* self, uint64_t requester, Msg* timeout) noexcept {
+  auto* r = static_cast<Requests*>(self);
+  uint64_t correlation = timeout->correlation;
   Pending p;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = pending_.find(correlation);
-    if (it == pending_.end() || it->second.requester != requester) return false;
+    std::lock_guard<std::mutex> lock(r->mu_);
+    auto it = r->pending_.find(correlation);
+    if (it == r->pending_.end() || it->second.requester != requester)
+      return false;  // a reply won
     p = it->second;
-    pending_.erase(it);
+    r->pending_.erase(it);
   }
-  if (EventHook* h = rt_.event_hook()) {
-    airs_event e{AIRS_EVENT_VERSION,
-                 sizeof e,
-                 AIRS_EVENT_REQUEST_TIMED_OUT,
-                 AIRS_SEVERITY_WARNING,
-                 p.requester,
-                 p.callee,
-                 0,
-                 static_cast<int64_t>(correlation),
-                 "",
-                 nullptr,
-                 "request timed out"};
-    h->fn(h->user_data, &e);
-  }
+  if (r->seam_.wants_events())
+    r->seam_.emit({.kind = AIRS_EVENT_REQUEST_TIMED_OUT,
+                   .severity = AIRS_SEVERITY_WARNING,
+                   .source = p.requester,
+                   .pid = p.callee,
+                   .value = static_cast<int64_t>(correlation)},
+                  "request timed out");
   return true;
 }
 
@@ -102,7 +116,7 @@ void Requests::reply(Ctx* c, uint64_t correlation, Msg* m) noexcept {
   Pending p;
   if (!take(correlation, &p)) {  // timed out, or never a request
     m->to = 0;
-    rt_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
+    seam_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
     return;
   }
   if (p.waiter) {
@@ -111,20 +125,19 @@ void Requests::reply(Ctx* c, uint64_t correlation, Msg* m) noexcept {
     p.waiter->cv.notify_all();
     return;
   }
-  if (p.timer)
-    if (Msg* t = rt_.timers().cancel(p.timer)) msg_free(t);
-  if (!rt_.live(p.requester)) {
+  seam_.timer_cancel(p.timer);
+  if (!seam_.live(p.requester)) {
     m->to = p.requester;
-    rt_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
+    seam_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
     return;
   }
   // Past the mailbox's capacity, as a signal: the requester asked for it,
   // and no timeout is left to tell it if the reply were refused.
-  rt_.post(p.requester, m);
+  seam_.signal(p.requester, m);
 }
 
 airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
-                           Msg** reply) {
+                           Msg** reply) noexcept {
   using clock = std::chrono::steady_clock;
   Waiter w;
   uint64_t id = 0;
@@ -134,8 +147,8 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
     // BLOCK mailbox that stayed full is EFULL here (msg kept).
     if (st == AIRS_ETIMEDOUT)
       return fail(AIRS_EFULL,
-                  "airs_call: the callee's mailbox stayed full (policy BLOCK, "
-                  "its block timeout passed)");
+                  "the callee's mailbox stayed full (policy BLOCK, its block "
+                  "timeout passed)");
     return st;
   }
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -146,19 +159,19 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
       // this, a reply finds nothing and is a late one.
       if (pending_.erase(id)) {
         lock.unlock();
-        return fail(AIRS_ETIMEDOUT, "airs_call: no reply in time");
+        return fail(AIRS_ETIMEDOUT, "no reply in time");
       }
       // A reply took the entry and is being handed over.
       w.cv.wait(lock, [&] { return w.reply != nullptr; });
       break;
     }
-    if (rt_.threaded()) {
+    if (seam_.threaded()) {
       w.cv.wait_until(lock, deadline);
     } else {
       // Host-driven: the callee runs only if this thread polls.
       lock.unlock();
       uint32_t ran = 0;
-      if (rt_.poll(256, &ran) != AIRS_OK || ran == 0)
+      if (seam_.poll(256, &ran) != AIRS_OK || ran == 0)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
       lock.lock();
     }

@@ -1,6 +1,8 @@
 // request.hpp - request/reply: the table of pending requests. A request is
 // registered here before it is sent; its reply and its timeout race for
 // the entry, and whichever takes it out first is the only one delivered.
+//
+// Locks: mu_ is a leaf; hooks (events, dead letters) run after unlocking.
 #pragma once
 
 #include <condition_variable>
@@ -9,28 +11,33 @@
 #include <unordered_map>
 
 #include "airs/airs.h"
+#include "kernel/seam.hpp"
 #include "mail/message.hpp"
 
 namespace airs {
 
-class Runtime;
-using Ctx = ::airs_ctx;
-
 class Requests {
  public:
-  explicit Requests(Runtime& rt) : rt_(rt) {}
+  explicit Requests(Seam& seam) noexcept : seam_(seam) {}
   ~Requests();
+  Requests(const Requests&) = delete;
+  Requests& operator=(const Requests&) = delete;
 
-  // From inside an actor: registers, sends, arms the timeout.
+  // From inside an actor: registers, sends, arms the timeout (the reply,
+  // or AIRS_MSG_TIMEOUT, comes back as a message with the correlation
+  // id). On failure `m` is the caller's, as it gave it. ESTATE: shutting
+  // down. ENOMEM, or the send's status. [inside a callback]
   airs_status request(Ctx* c, uint64_t to, Msg* m, uint32_t timeout_ms,
-                      uint64_t* correlation);
-  // From a non-actor thread: registers, sends, waits for the reply.
-  airs_status call(uint64_t to, Msg* m, uint32_t timeout_ms, Msg** reply);
-  // Answers request `correlation`; consumes `reply` whatever happens.
+                      uint64_t* correlation) noexcept;
+  // From a plain thread: registers, sends, waits for the reply (polling a
+  // host-driven runtime). ETIMEDOUT: sent, no reply in time (m consumed).
+  // EFULL: a BLOCK mailbox stayed full (m kept). [not inside a callback]
+  airs_status call(uint64_t to, Msg* m, uint32_t timeout_ms,
+                   Msg** reply) noexcept;
+  // Answers request `correlation`; consumes `reply` whatever happens (a
+  // reply nobody waits for is a LATE_REPLY dead letter). [inside a
+  // callback]
   void reply(Ctx* c, uint64_t correlation, Msg* reply) noexcept;
-  // The timer of `correlation` fired: true if the timeout message is to be
-  // delivered (the request was still pending), false if a reply won.
-  bool expire(uint64_t correlation, uint64_t requester) noexcept;
 
  private:
   struct Waiter {  // a blocking call's rendezvous
@@ -44,14 +51,17 @@ class Requests {
     Waiter* waiter;  // blocking call only
   };
 
-  uint64_t add(const Pending& p);
+  // The timer of a request fired: deliver its AIRS_MSG_TIMEOUT only if
+  // the request was still pending (a TimerService filter).
+  static bool expire(void* self, uint64_t to, Msg* timeout) noexcept;
+  bool add(const Pending& p, uint64_t* id) noexcept;
   // Registers `entry` (*id gets its correlation id), then sends `m` with
   // that id. On failure the entry is gone and `m` is as it was.
   airs_status send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
-                   uint64_t* id);
-  bool take(uint64_t correlation, Pending* out);
+                   uint64_t* id) noexcept;
+  bool take(uint64_t correlation, Pending* out) noexcept;
 
-  Runtime& rt_;
+  Seam& seam_;
   std::mutex mu_;
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_ = 1;

@@ -17,6 +17,8 @@ Reason static_reasons[] = {
     {{1}, true, AIRS_EXIT_NOPROC, 0, "noproc"},
 };
 
+Reason no_memory = {{1}, true, AIRS_EXIT_ERROR, AIRS_ENOMEM, "out of memory"};
+
 Msg* msg_init(void* p) noexcept {
   Msg* m = static_cast<Msg*>(p);
   m->next.store(nullptr, std::memory_order_relaxed);
@@ -51,6 +53,10 @@ void shared_in(Msg* m, uint64_t type, Payload* payload) noexcept {
 
 Reason* reason_static(airs_exit_kind kind) noexcept {
   return &static_reasons[kind <= AIRS_EXIT_NOPROC ? kind : AIRS_EXIT_ERROR];
+}
+
+Reason* reason_no_memory() noexcept {
+  return &no_memory;
 }
 
 Reason* reason_new(airs_exit_kind kind, int32_t code,

@@ -31,6 +31,9 @@ using Reason = ::airs_reason;
 Reason* reason_new(airs_exit_kind kind, int32_t code,
                    const char* text) noexcept;  // nullptr: no memory
 Reason* reason_static(airs_exit_kind kind) noexcept;
+// An error reason for what the runtime could not do for want of memory
+// (code AIRS_ENOMEM); static, so it never needs memory itself.
+Reason* reason_no_memory() noexcept;
 void reason_retain(Reason* r) noexcept;
 void reason_release(Reason* r) noexcept;
 
@@ -105,6 +108,12 @@ namespace airs {
 using Msg = ::airs_msg;
 
 static_assert(sizeof(Msg) == 64, "the envelope is one cache line");
+
+// The envelope after `m` in a chain its owner linked (relaxed: the owner's
+// own links, or ones published to it by the queue).
+inline Msg* next_of(const Msg* m) noexcept {
+  return static_cast<Msg*>(m->next.load(std::memory_order_relaxed));
+}
 
 // Envelopes. All return nullptr when memory runs out.
 Msg* msg_new_copy(uint64_t type, const void* data, std::size_t size) noexcept;

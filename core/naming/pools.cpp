@@ -1,10 +1,10 @@
 #include "naming/pools.hpp"
 
 #include <chrono>
+#include <cstring>
+#include <new>
 
 #include "base/error.hpp"
-#include "process/process.hpp"
-#include "kernel/runtime.hpp"
 
 namespace airs {
 
@@ -16,7 +16,9 @@ constexpr int kRandomProbes = 32;
 
 }  // namespace
 
-Pools::Pools(Runtime& rt) : rt_(rt) {
+Pools::Pools(Seam& seam) noexcept
+    : seam_(seam),
+      member_bit_(seam.add_exit_observer({&Pools::process_ended, this})) {
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   rng_ = static_cast<uint64_t>(now) ^ reinterpret_cast<uintptr_t>(this);
   if (rng_ == 0) rng_ = 0x9E3779B97F4A7C15ull;  // xorshift never leaves 0
@@ -25,7 +27,7 @@ Pools::Pools(Runtime& rt) : rt_(rt) {
 // A member between the start of its end (`exiting`) and release() is in
 // the pool but no longer alive: a pick passes over it.
 bool Pools::alive(uint64_t pid) const noexcept {
-  return rt_.live(pid) != nullptr;
+  return seam_.live(pid) != nullptr;
 }
 
 uint64_t Pools::next_random() noexcept {
@@ -35,45 +37,52 @@ uint64_t Pools::next_random() noexcept {
   return rng_;
 }
 
-airs_status Pools::join(const std::string& name, uint64_t pid, Process* p) {
+airs_status Pools::join(const char* name, uint64_t pid) noexcept {
+  Process* p = seam_.live(pid);
+  if (!p) return fail(AIRS_ENOPROC, "the process is not alive");
   std::lock_guard<std::mutex> lock(mu_);
-  if (!mark_member_if_alive(p, kInPool, pid))  // see release()
-    return fail(AIRS_ENOPROC, "airs_pool_join: the process is not alive");
-
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) {
-    auto made = std::make_unique<Pool>();
-    made->name = name;
-    it = by_name_.emplace(name, std::move(made)).first;
-  }
-  Pool* pool = it->second.get();
-  if (pool->at.count(pid)) return AIRS_OK;
+  if (!seam_.join_if_alive(p, member_bit_, pid))  // see process_ended()
+    return fail(AIRS_ENOPROC, "the process is not alive");
+  Pool* pool = nullptr;
   std::vector<Pool*>* mine = nullptr;
+  auto it = by_name_.end();
   try {
-    // Everything that can fail first; below this nothing throws.
+    // Everything that can fail first; below this nothing allocates.
+    it = by_name_.find(name);
+    if (it == by_name_.end()) {
+      auto made = std::make_unique<Pool>();
+      made->name = name;
+      it = by_name_.emplace(made->name, std::move(made)).first;
+    }
+    pool = it->second.get();
+    if (pool->at.count(pid)) return AIRS_OK;
     mine = &by_pid_[pid];
     mine->reserve(mine->size() + 1);
     pool->slots.reserve(pool->slots.size() + 1);
     pool->at.emplace(pid, pool->slots.size());
-  } catch (...) {
+  } catch (const std::bad_alloc&) {
     if (mine && mine->empty()) by_pid_.erase(pid);
-    if (pool->at.empty()) by_name_.erase(it);
-    throw;  // the C API turns it into ENOMEM
+    if (pool && pool->at.empty()) by_name_.erase(it);
+    return fail(AIRS_ENOMEM, "out of memory");
   }
   pool->slots.push_back(pid);
   mine->push_back(pool);
   return AIRS_OK;
 }
 
-airs_status Pools::leave(const std::string& name, uint64_t pid) {
+airs_status Pools::leave(const char* name, uint64_t pid) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_name_.find(name);
+  auto it = by_name_.end();
+  try {
+    it = by_name_.find(name);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
   auto mine = by_pid_.find(pid);
   if (it == by_name_.end() || !it->second->at.count(pid) ||
       mine == by_pid_.end())
-    return failf(AIRS_ENOTFOUND,
-                 "airs_pool_leave: pid %llu is not a member of pool '%s'",
-                 static_cast<unsigned long long>(pid), name.c_str());
+    return failf(AIRS_ENOTFOUND, "pid %llu is not a member of pool '%s'",
+                 static_cast<unsigned long long>(pid), name);
   Pool* pool = it->second.get();
   std::vector<Pool*>& pools = mine->second;
   for (size_t i = 0; i < pools.size(); i++) {
@@ -87,15 +96,13 @@ airs_status Pools::leave(const std::string& name, uint64_t pid) {
   return AIRS_OK;
 }
 
-void Pools::release(uint64_t pid, Process* p) noexcept {
-  // The caller has set `exiting` (seq_cst): see mark_member_if_alive().
-  if (!(p->flags.load(std::memory_order_seq_cst) & kInPool)) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  p->flags.fetch_and(~uint32_t{kInPool}, std::memory_order_relaxed);
-  auto mine = by_pid_.find(pid);
-  if (mine == by_pid_.end()) return;
-  for (Pool* pool : mine->second) remove(pool, pid);
-  by_pid_.erase(mine);
+void Pools::process_ended(void* self, uint64_t pid, Process*) noexcept {
+  auto* pools = static_cast<Pools*>(self);
+  std::lock_guard<std::mutex> lock(pools->mu_);
+  auto mine = pools->by_pid_.find(pid);
+  if (mine == pools->by_pid_.end()) return;
+  for (Pool* pool : mine->second) pools->remove(pool, pid);
+  pools->by_pid_.erase(mine);
 }
 
 void Pools::remove(Pool* pool, uint64_t pid) noexcept {
@@ -128,9 +135,16 @@ void Pools::compact(Pool& pool) noexcept {
   pool.cursor = cursor;
 }
 
-airs_status Pools::pick(const std::string& name, airs_pick how, uint64_t* out) {
+airs_status Pools::pick(const char* name, int how, uint64_t* out) noexcept {
+  if (how != AIRS_PICK_ROUND_ROBIN && how != AIRS_PICK_RANDOM)
+    return failf(AIRS_EINVAL, "unknown pick %d", how);
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_name_.find(name);
+  auto it = by_name_.end();
+  try {
+    it = by_name_.find(name);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
   if (it != by_name_.end()) {
     Pool& pool = *it->second;
     size_t n = pool.slots.size();
@@ -154,29 +168,42 @@ airs_status Pools::pick(const std::string& name, airs_pick how, uint64_t* out) {
           return AIRS_OK;
         }
       }
-      // Mostly members that are ending: choose among the live ones.
-      std::vector<uint64_t> live;
+      // Mostly members that are ending: choose among the live ones, the
+      // k-th live one for a random k (two passes, no allocation).
+      size_t live = 0;
       for (uint64_t pid : pool.slots)
-        if (pid && alive(pid)) live.push_back(pid);
-      if (!live.empty()) {
-        *out = live[next_random() % live.size()];
-        return AIRS_OK;
+        if (pid && alive(pid)) live++;
+      if (live) {
+        size_t k = next_random() % live;
+        for (uint64_t pid : pool.slots)
+          if (pid && alive(pid) && k-- == 0) {
+            *out = pid;
+            return AIRS_OK;
+          }
       }
     }
   }
-  return failf(AIRS_ENOTFOUND, "airs_pool_pick: pool '%s' has no live member",
-               name.c_str());
+  return failf(AIRS_ENOTFOUND, "pool '%s' has no live member", name);
 }
 
-std::vector<uint64_t> Pools::members(const std::string& name) const {
-  std::vector<uint64_t> out;
+airs_status Pools::members(const char* name, uint64_t* out, size_t capacity,
+                           size_t* count) const noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_name_.find(name);
-  if (it == by_name_.end()) return out;
-  out.reserve(it->second->at.size());
-  for (uint64_t pid : it->second->slots)
-    if (pid && alive(pid)) out.push_back(pid);
-  return out;
+  auto it = by_name_.end();
+  try {
+    it = by_name_.find(name);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  size_t n = 0;
+  if (it != by_name_.end())
+    for (uint64_t pid : it->second->slots)
+      if (pid && alive(pid)) {
+        if (n < capacity) out[n] = pid;
+        n++;
+      }
+  *count = n;
+  return AIRS_OK;
 }
 
 }  // namespace airs

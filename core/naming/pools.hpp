@@ -1,7 +1,9 @@
 // pools.hpp - named pools of pids with round-robin and random pick. A pool
 // exists while it has members; a member that ends leaves every pool it is
-// in (end() calls release(), met under one lock with join() as the
-// registry does, so a pool never keeps a pid that has ended).
+// in (the pools are an exit observer, met under one lock with join() as
+// the registry does, so a pool never keeps a pid that has ended).
+//
+// Locks: mu_ is a leaf; nothing here calls user code. [any thread]
 #pragma once
 
 #include <cstdint>
@@ -12,26 +14,27 @@
 #include <vector>
 
 #include "airs/airs.h"
+#include "kernel/seam.hpp"
 
 namespace airs {
 
-class Runtime;
-struct Process;
-
 class Pools {
  public:
-  explicit Pools(Runtime& rt);
+  explicit Pools(Seam& seam) noexcept;
+  Pools(const Pools&) = delete;
+  Pools& operator=(const Pools&) = delete;
 
-  // `p` is the record `pid` names; the caller has checked the pid once,
-  // this re-checks it under the lock. Joining twice is joining once.
-  airs_status join(const std::string& name, uint64_t pid, Process* p);
-  airs_status leave(const std::string& name, uint64_t pid);
-  // A live member; ENOTFOUND if there is none. `how` is a valid airs_pick.
-  airs_status pick(const std::string& name, airs_pick how, uint64_t* out);
-  // The live members in join order (none if the pool does not exist).
-  std::vector<uint64_t> members(const std::string& name) const;
-  // An ending process (its `exiting` set) leaves every pool.
-  void release(uint64_t pid, Process* p) noexcept;
+  // Joining twice is joining once. ENOPROC: not alive. ENOMEM.
+  airs_status join(const char* name, uint64_t pid) noexcept;
+  // ENOTFOUND: not a member.
+  airs_status leave(const char* name, uint64_t pid) noexcept;
+  // A live member; ENOTFOUND if there is none. EINVAL: unknown `how` (an
+  // airs_pick).
+  airs_status pick(const char* name, int how, uint64_t* out) noexcept;
+  // Writes up to `capacity` live members in join order to out, and how
+  // many there are to *count (0 if the pool does not exist).
+  airs_status members(const char* name, uint64_t* out, size_t capacity,
+                      size_t* count) const noexcept;
 
  private:
   // Members in join order. A member that leaves becomes a hole (0), so
@@ -45,13 +48,15 @@ class Pools {
     size_t cursor = 0;  // round robin: the index to try next (mod size)
   };
 
+  static void process_ended(void* self, uint64_t pid, Process* p) noexcept;
   // Take a member out (mu_ held); erases the pool when it is empty.
   void remove(Pool* pool, uint64_t pid) noexcept;
   static void compact(Pool& pool) noexcept;
   bool alive(uint64_t pid) const noexcept;
   uint64_t next_random() noexcept;  // mu_ held
 
-  Runtime& rt_;
+  Seam& seam_;
+  uint32_t member_bit_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<Pool>> by_name_;
   std::unordered_map<uint64_t, std::vector<Pool*>> by_pid_;

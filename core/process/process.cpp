@@ -1,5 +1,7 @@
 #include "process/process.hpp"
 
+#include <new>
+
 #include "base/alloc.hpp"
 
 namespace airs {
@@ -42,46 +44,90 @@ void Process::free_extra() noexcept {
   extra = nullptr;
 }
 
-bool ProcessExtra::linked_to(uint64_t pid) const noexcept {
-  if (!link_at_.empty()) return link_at_.count(pid) != 0;
-  for (uint64_t l : links)
-    if (l == pid) return true;
-  return false;
+ProcessExtra::~ProcessExtra() {
+  for (Msg* m : links) msg_free(m);
+  for (Msg* m : watchers) msg_free(m);
 }
 
-void ProcessExtra::add_link(uint64_t pid) {
-  links.push_back(pid);
-  if (!link_at_.empty()) {
-    link_at_[pid] = links.size() - 1;
-  } else if (links.size() > kIndexFrom) {
-    for (size_t i = 0; i < links.size(); i++) link_at_[links[i]] = i;
-  }
-}
-
-bool ProcessExtra::remove_link(uint64_t pid) noexcept {
-  size_t i = 0;
+size_t ProcessExtra::find_link(uint64_t pid) const noexcept {
   if (!link_at_.empty()) {
     auto it = link_at_.find(pid);
-    if (it == link_at_.end()) return false;
-    i = it->second;
-    link_at_.erase(it);
-  } else {
-    while (i < links.size() && links[i] != pid) i++;
-    if (i == links.size()) return false;
+    return it == link_at_.end() ? links.size() : it->second;
   }
-  links[i] = links.back();
-  links.pop_back();
-  if (!link_at_.empty() && i < links.size()) link_at_[links[i]] = i;
+  size_t i = 0;
+  while (i < links.size() && links[i]->to != pid) i++;
+  return i;
+}
+
+bool ProcessExtra::linked_to(uint64_t pid) const noexcept {
+  return find_link(pid) != links.size();
+}
+
+bool ProcessExtra::add_link(Msg* record) noexcept {
+  try {
+    links.push_back(record);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  try {
+    if (!link_at_.empty()) {
+      link_at_[record->to] = links.size() - 1;
+    } else if (links.size() > kIndexFrom) {
+      for (size_t i = 0; i < links.size(); i++) link_at_[links[i]->to] = i;
+    }
+  } catch (const std::bad_alloc&) {
+    link_at_.clear();  // no index: links are found by a scan
+  }
   return true;
 }
 
-bool ProcessExtra::remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
-                                  uint64_t* pid) noexcept {
-  for (size_t i = 0; i < v.size(); i++)
-    if (v[i].ref == ref) {
-      if (pid) *pid = v[i].pid;
-      v[i] = v.back();
-      v.pop_back();
+Msg* ProcessExtra::take_link(uint64_t pid) noexcept {
+  size_t i = find_link(pid);
+  if (i == links.size()) return nullptr;
+  Msg* record = links[i];
+  if (!link_at_.empty()) link_at_.erase(pid);
+  links[i] = links.back();
+  links.pop_back();
+  // An existing key: no allocation.
+  if (!link_at_.empty() && i < links.size()) link_at_[links[i]->to] = i;
+  return record;
+}
+
+bool ProcessExtra::add_watcher(Msg* record) noexcept {
+  try {
+    watchers.push_back(record);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return true;
+}
+
+Msg* ProcessExtra::take_watcher(uint64_t ref) noexcept {
+  for (size_t i = 0; i < watchers.size(); i++)
+    if (watchers[i]->correlation == ref) {
+      Msg* record = watchers[i];
+      watchers[i] = watchers.back();
+      watchers.pop_back();
+      return record;
+    }
+  return nullptr;
+}
+
+bool ProcessExtra::add_monitor(MonitorEntry e) noexcept {
+  try {
+    monitoring.push_back(e);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return true;
+}
+
+bool ProcessExtra::remove_monitor(uint64_t ref, uint64_t* pid) noexcept {
+  for (size_t i = 0; i < monitoring.size(); i++)
+    if (monitoring[i].ref == ref) {
+      if (pid) *pid = monitoring[i].pid;
+      monitoring[i] = monitoring.back();
+      monitoring.pop_back();
       return true;
     }
   return false;

@@ -11,6 +11,7 @@
 
 #include "airs/airs.h"
 #include "mail/mailbox.hpp"
+#include "mail/message.hpp"
 
 namespace airs {
 
@@ -41,33 +42,52 @@ struct MonitorEntry {
 };
 
 // Links and monitors, allocated on first use; touched only by the owner.
+//
+// A link, and a monitor someone holds on this process, is kept as the
+// envelope that will tell the other end when this process ends (its exit
+// signal, or its down), made when the link or monitor was: so the end of
+// a process allocates nothing to tell its links and monitors. A record's
+// `to` is the other end's pid; a watcher's `correlation` its monitor ref.
 struct ProcessExtra {
-  std::vector<uint64_t> links;  // read directly; change with the calls below
-  std::vector<MonitorEntry> monitoring;    // monitors this process holds
-  std::vector<MonitorEntry> monitored_by;  // who watches this process
+  ProcessExtra() = default;
+  ~ProcessExtra();  // frees the records left
+  ProcessExtra(const ProcessExtra&) = delete;
+  ProcessExtra& operator=(const ProcessExtra&) = delete;
+
+  std::vector<Msg*> links;     // read directly; change with the calls below
+  std::vector<Msg*> watchers;  // monitors on this process
+  std::vector<MonitorEntry> monitoring;  // monitors this process holds
 
   bool linked_to(uint64_t pid) const noexcept;
-  void add_link(uint64_t pid);  // may throw std::bad_alloc
-  // false if `pid` was not linked.
-  bool remove_link(uint64_t pid) noexcept;
-  // Removes monitor `ref` from `v`, writing its other end to *pid (may be
-  // nullptr); false if there is no such monitor.
-  static bool remove_monitor(std::vector<MonitorEntry>& v, uint64_t ref,
-                             uint64_t* pid = nullptr) noexcept;
+  // Keeps `record` (its `to` set); false: no memory (nothing changed).
+  bool add_link(Msg* record) noexcept;
+  // The record of the link to `pid`, now the caller's, or nullptr.
+  Msg* take_link(uint64_t pid) noexcept;
+  bool add_watcher(Msg* record) noexcept;  // false: no memory
+  Msg* take_watcher(uint64_t ref) noexcept;
+  // Adds a monitor this process holds; false: no memory (nothing changed).
+  bool add_monitor(MonitorEntry e) noexcept;
+  // Removes monitor `ref`, writing its other end to *pid (may be nullptr);
+  // false if there is no such monitor.
+  bool remove_monitor(uint64_t ref, uint64_t* pid = nullptr) noexcept;
 
  private:
   // Where each pid is in `links`, kept once a process has many links (a
-  // supervisor of a large pool) so that finding one is not a scan.
+  // supervisor of a large pool) so that finding one is not a scan. Best
+  // effort: without memory for it, links are found by a scan.
   static constexpr size_t kIndexFrom = 32;
   std::unordered_map<uint64_t, size_t> link_at_;
+  size_t find_link(uint64_t pid) const noexcept;  // links.size(): none
 };
 
 enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
-  kHasName = 1u << 1,     // guarded by the registry's lock
-  kSupervised = 1u << 2,  // a supervisor's child: stopped by its supervisor
-  kSubscribed = 1u << 3,  // may be in a topic (broker.hpp): end() forgets it
-  kInPool = 1u << 4,      // has joined a pool (pools.hpp): end() leaves them
+  kSupervised = 1u << 1,  // a supervisor's child: stopped by its supervisor
+  // Bits 8..15: memberships in services that the end of the process must
+  // undo (a name, a topic, a pool). Each exit observer gets one
+  // (kernel/processes.hpp); see mark_member_if_alive().
+  kFirstMemberBit = 1u << 8,
+  kLastMemberBit = 1u << 15,
 };
 
 struct alignas(64) Process {
@@ -140,8 +160,8 @@ struct alignas(64) Process {
 
 static_assert(sizeof(Process) <= 256, "an idle process fits in 256 bytes");
 
-// Joining something its end must undo (a topic: kSubscribed, a pool:
-// kInPool): sets `flag`, then says whether `p` is still alive as `pid`.
+// Joining something its end must undo (a name, a topic, a pool: a member
+// bit): sets `flag`, then says whether `p` is still alive as `pid`.
 // Dekker with end(), which sets `exiting` and then reads the flag: at
 // least one of the two sees the other, so no membership outlives its
 // process. Call it under the lock that end()'s undoing takes.

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "base/alloc.hpp"
-#include "kernel/runtime.hpp"
 
 namespace airs {
 
@@ -36,32 +35,36 @@ Worker* current_worker() noexcept {
   return tls_worker;
 }
 
-Scheduler::Scheduler(Runtime& rt, uint32_t threads) : rt_(rt) {
-  for (uint32_t i = 0; i < threads; i++) {
-    Worker* w = new Worker();
-    w->rt = &rt;
+Scheduler::Scheduler(const Config& cfg, RunFn run, void* run_ctx)
+    : cfg_(cfg), run_(run), run_ctx_(run_ctx) {
+  for (uint32_t i = 0; i < cfg.workers; i++) {
+    auto w = std::make_unique<Worker>();
+    w->owner = this;
     w->id = i;
     w->rng = 0x9E3779B9u * (i + 1);
-    workers_.push_back(w);
+    workers_.push_back(std::move(w));
   }
-  if (threads == 0) {
-    host_ = new Worker();
-    host_->rt = &rt;
+  if (cfg.workers == 0) {
+    host_ = std::make_unique<Worker>();
+    host_->owner = this;
   }
+}
+
+Worker* Scheduler::local_worker() const noexcept {
+  Worker* w = tls_worker;
+  return w && w->owner == this ? w : nullptr;
 }
 
 Scheduler::~Scheduler() {
   stop_and_join();
-  for (Worker* w : workers_) delete w;
-  delete host_;
 }
 
 bool Scheduler::start() {
-  for (Worker* w : workers_) {
+  for (auto& owned : workers_) {
+    Worker* w = owned.get();
     try {
-      w->thread = std::thread([this, w] {
-        run_runtime_thread(rt_.config(), [&] { worker_main(w); });
-      });
+      w->thread = std::thread(
+          [this, w] { run_runtime_thread(cfg_, [&] { worker_main(w); }); });
     } catch (...) {
       stop_and_join();
       return false;
@@ -81,7 +84,7 @@ void Scheduler::stop_and_join() {
     idle_.clear();
     idle_count_.store(0, std::memory_order_seq_cst);
   }
-  for (Worker* w : workers_)
+  for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
 }
 
@@ -100,7 +103,7 @@ void Scheduler::push_ring(Worker* w, Process* p) noexcept {
 }
 
 void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
-  if (w && w->rt == &rt_) {
+  if (w && w->owner == this) {
     if (as_next) {
       Process* old = w->next;
       w->next = p;
@@ -149,7 +152,7 @@ Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
 }
 
 void Scheduler::run_one(Worker* w, Process* p, bool from_shared) noexcept {
-  uint64_t cost = rt_.run(p, w);
+  uint64_t cost = run_(run_ctx_, p, w);
   if (from_shared)
     w->credit += cost;
   else
@@ -162,7 +165,7 @@ Process* Scheduler::find_remote(Worker* w) noexcept {
   w->rng = w->rng * 1664525u + 1013904223u;
   size_t start = w->rng % n;
   for (size_t i = 0; i < n; i++) {
-    Worker* victim = workers_[(start + i) % n];
+    Worker* victim = workers_[(start + i) % n].get();
     if (victim == w) continue;
     if (Process* p = victim->ring.steal_into(w->ring)) return p;
   }
@@ -171,7 +174,7 @@ Process* Scheduler::find_remote(Worker* w) noexcept {
 
 bool Scheduler::has_visible_work() noexcept {
   if (shared_.size_approx() > 0) return true;
-  for (Worker* w : workers_)
+  for (auto& w : workers_)
     if (!w->ring.empty()) return true;
   return false;
 }
@@ -239,19 +242,19 @@ void Scheduler::add_counters(WorkerCounts* out) const noexcept {
     out->delivered += w->delivered.load(std::memory_order_relaxed);
     out->exited += w->exited.load(std::memory_order_relaxed);
   };
-  for (const Worker* w : workers_) add(w);
-  if (host_) add(host_);
+  for (auto& w : workers_) add(w.get());
+  if (host_) add(host_.get());
 }
 
 uint32_t Scheduler::poll(uint32_t budget) noexcept {
   Worker* saved = tls_worker;
-  tls_worker = host_;
+  tls_worker = host_.get();
   uint32_t ran = 0;
   while (ran < budget) {
     bool from_shared;
-    Process* p = find_local(host_, &from_shared);
+    Process* p = find_local(host_.get(), &from_shared);
     if (!p) break;
-    run_one(host_, p, from_shared);
+    run_one(host_.get(), p, from_shared);
     ran++;
   }
   tls_worker = saved;

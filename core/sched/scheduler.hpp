@@ -1,4 +1,5 @@
-// scheduler.hpp - worker threads and run queues.
+// scheduler.hpp - worker threads and run queues. The scheduler knows
+// processes only as things to run: a turn is the kernel's (RunFn).
 //
 // A runnable process sits in exactly one place: a worker's `next` slot, its
 // local ring, or the shared queue. A process made runnable from inside a
@@ -13,35 +14,28 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/config.hpp"
 #include "mail/message.hpp"
 #include "sched/run_queue.hpp"
 
 namespace airs {
 
-class Runtime;
+class Scheduler;
 struct Process;
+struct Worker;
 
-// Messages a callback on this worker sent to one unbounded mailbox, not yet
-// pushed: they go in with one exchange at the end of the turn (or when the
-// batch is full), so senders on two cores do not fight over the receiver's
-// cache line once per message.
-struct OutboxEntry {
-  Process* p;
-  uint64_t to;
-  Msg* first;
-  Msg* last;
-  uint32_t count;
-};
+// Runs one turn of `p` on worker `w`; returns its cost (messages handled
+// plus messages sent), which fairness accounts for. [the worker's thread]
+using RunFn = uint64_t (*)(void* ctx, Process* p, Worker* w) noexcept;
 
 struct Worker {
-  static constexpr uint32_t kOutboxSlots = 8;
-  static constexpr uint32_t kOutboxBatch = 64;
-  Runtime* rt = nullptr;
-  uint32_t id = 0;
+  const Scheduler* owner = nullptr;
+  uint32_t id = 0;  // 0..workers-1 (the host-driven worker is 0)
   RunRing ring;
   Process* next = nullptr;   // owner only
   uint32_t next_streak = 0;  // turns in a row taken from `next`
@@ -51,24 +45,18 @@ struct Worker {
   // the shared queue. While it is owed, local (and stolen) work comes
   // first, so a long job from outside cannot starve a local backlog.
   uint64_t credit = 0;
-  uint32_t outbox_used = 0;
-  // Messages a publish on this worker staged in the broker and has not
-  // pushed yet (broker.hpp); flush_outbox pushes them too.
-  uint32_t fanout_pending = 0;
   // Counters for airs_runtime_stats: written by this worker's thread only
   // (a relaxed load and store, no locked instruction), read by the stats
   // call. User messages this worker accepted into a mailbox / handed to
-  // receive, and processes that ended here. On the owner's line, with
-  // outbox_used.
+  // receive, and processes that ended here.
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> exited{0};
-  OutboxEntry outbox[kOutboxSlots];
   std::atomic<uint32_t> wake{0};  // futex word for parking
   std::thread thread;
 };
 
-// The sum of the workers' counters.
+// The totals of the workers' own counters.
 struct WorkerCounts {
   uint64_t sent = 0;
   uint64_t delivered = 0;
@@ -78,7 +66,8 @@ struct WorkerCounts {
 class Scheduler {
  public:
   // `threads` workers; 0 = host-driven (one thread-less worker for poll).
-  Scheduler(Runtime& rt, uint32_t threads);
+  // `cfg` (its thread hook) must outlive the scheduler.
+  Scheduler(const Config& cfg, RunFn run, void* run_ctx);
   ~Scheduler();
 
   bool start();  // false if a thread could not be started
@@ -91,7 +80,13 @@ class Scheduler {
   // Host-driven mode: runs up to `budget` turns on the calling thread.
   uint32_t poll(uint32_t budget) noexcept;
 
-  Worker* host_worker() noexcept { return host_; }
+  Worker* host_worker() noexcept { return host_.get(); }
+  // The worker of this scheduler running on this thread, else nullptr.
+  Worker* local_worker() const noexcept;
+  // Workers (1 when host-driven): their ids are 0..count-1.
+  uint32_t worker_count() const noexcept {
+    return workers_.empty() ? 1 : static_cast<uint32_t>(workers_.size());
+  }
   // Adds the counters of every worker to *out (stats).
   void add_counters(WorkerCounts* out) const noexcept;
   bool threaded() const noexcept { return !workers_.empty(); }
@@ -106,9 +101,11 @@ class Scheduler {
   void park(Worker* w) noexcept;
   void worker_main(Worker* w) noexcept;
 
-  Runtime& rt_;
-  std::vector<Worker*> workers_;
-  Worker* host_ = nullptr;
+  const Config& cfg_;
+  const RunFn run_;
+  void* const run_ctx_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Worker> host_;
   moodycamel::ConcurrentQueue<Process*> shared_;
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<int> idle_count_{0};

@@ -1,11 +1,14 @@
 #include "sched/timer.hpp"
 
 #include <chrono>
+#include <new>
+
+#include "mail/message.hpp"
 
 namespace airs {
 
 namespace {
-uint64_t monotonic_ms() {
+uint64_t monotonic_ms() noexcept {
   using namespace std::chrono;
   return static_cast<uint64_t>(
       duration_cast<milliseconds>(steady_clock::now().time_since_epoch())
@@ -13,14 +16,16 @@ uint64_t monotonic_ms() {
 }
 }  // namespace
 
-TimerService::TimerService(bool manual_clock, FireFn fire)
-    : manual_(manual_clock), fire_(std::move(fire)) {}
+TimerService::TimerService(bool manual_clock, FireFn fire,
+                           void* fire_ctx) noexcept
+    : manual_(manual_clock), fire_(fire), fire_ctx_(fire_ctx) {}
 
 TimerService::~TimerService() {
   stop();
+  free_pending();
 }
 
-bool TimerService::start_thread(const Config& cfg) {
+bool TimerService::start_thread(const Config& cfg) noexcept {
   try {
     // cfg is the runtime's, which outlives this thread.
     thread_ = std::thread(
@@ -31,7 +36,7 @@ bool TimerService::start_thread(const Config& cfg) {
   return true;
 }
 
-void TimerService::stop() {
+void TimerService::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
@@ -40,40 +45,51 @@ void TimerService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::vector<Msg*> TimerService::take_pending() {
+size_t TimerService::free_pending() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Msg*> out;
-  for (auto& kv : pending_) out.push_back(kv.second.msg);
+  size_t n = pending_.size();
+  for (auto& kv : pending_) msg_free(kv.second.msg);
   pending_.clear();
   heap_ = {};
-  return out;
+  return n;
 }
 
-uint64_t TimerService::now_locked() const {
+uint64_t TimerService::now_locked() const noexcept {
   return manual_ ? manual_now_ : monotonic_ms();
 }
 
-uint64_t TimerService::now_ms() const {
+uint64_t TimerService::now_ms() const noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   return now_locked();
 }
 
-uint64_t TimerService::add(uint64_t to, uint64_t delay_ms, Msg* msg) {
+uint64_t TimerService::add(uint64_t to, uint64_t delay_ms, Msg* msg,
+                           Filter filter) noexcept {
   uint64_t id;
   bool earliest;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    id = next_id_++;
+    id = next_id_;
     uint64_t deadline = now_locked() + delay_ms;
-    pending_.emplace(id, Pending{to, msg});
-    earliest = heap_.empty() || deadline < heap_.top().deadline;
-    heap_.push(Entry{deadline, id});
+    try {
+      pending_.emplace(id, Pending{to, msg, filter});
+    } catch (const std::bad_alloc&) {
+      return 0;
+    }
+    try {
+      heap_.push(Entry{deadline, id});
+    } catch (const std::bad_alloc&) {
+      pending_.erase(id);
+      return 0;
+    }
+    next_id_++;
+    earliest = heap_.top().id == id;
   }
   if (earliest) cv_.notify_all();
   return id;
 }
 
-Msg* TimerService::cancel(uint64_t id) {
+Msg* TimerService::cancel(uint64_t id) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = pending_.find(id);
   if (it == pending_.end()) return nullptr;
@@ -82,24 +98,40 @@ Msg* TimerService::cancel(uint64_t id) {
   return m;  // its heap entry is skipped when it comes up
 }
 
-uint32_t TimerService::fire_due() {
+void TimerService::cancel_and_free(uint64_t id) noexcept {
+  if (id)
+    if (Msg* m = cancel(id)) msg_free(m);
+}
+
+uint32_t TimerService::fire_due() noexcept {
   std::vector<Pending> due;
   {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t now = now_locked();
     while (!heap_.empty() && heap_.top().deadline <= now) {
       auto it = pending_.find(heap_.top().id);
-      heap_.pop();
-      if (it == pending_.end()) continue;  // cancelled
-      due.push_back(it->second);
-      pending_.erase(it);
+      if (it != pending_.end()) {
+        try {
+          due.push_back(it->second);
+        } catch (const std::bad_alloc&) {
+          break;  // no memory for the batch: the rest fire next time
+        }
+        pending_.erase(it);
+      }
+      heap_.pop();  // fired or cancelled
     }
   }
-  for (Pending& p : due) fire_(p.to, p.msg);
+  for (Pending& p : due) {
+    if (p.filter.fn && !p.filter.fn(p.filter.ctx, p.to, p.msg)) {
+      msg_free(p.msg);
+      continue;
+    }
+    fire_(fire_ctx_, p.to, p.msg);
+  }
   return static_cast<uint32_t>(due.size());
 }
 
-int64_t TimerService::next_due_ms() {
+int64_t TimerService::next_due_ms() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   while (!heap_.empty() && !pending_.count(heap_.top().id)) heap_.pop();
   if (heap_.empty()) return -1;
@@ -108,7 +140,7 @@ int64_t TimerService::next_due_ms() {
   return d <= now ? 0 : static_cast<int64_t>(d - now);
 }
 
-bool TimerService::advance(uint64_t ms) {
+bool TimerService::advance(uint64_t ms) noexcept {
   if (!manual_) return false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -118,7 +150,7 @@ bool TimerService::advance(uint64_t ms) {
   return true;
 }
 
-void TimerService::thread_main() {
+void TimerService::thread_main() noexcept {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     while (!heap_.empty() && !pending_.count(heap_.top().id)) heap_.pop();

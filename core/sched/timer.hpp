@@ -1,12 +1,16 @@
 // timer.hpp - one timer service per runtime: a min-heap of deadlines with a
 // map of pending timers for O(1) cancel. On a threaded runtime a thread of
-// its own fires timers; in host-driven mode airs_runtime_poll() does. The
-// clock is the monotonic clock, or a manual one for deterministic tests.
+// its own fires timers; in host-driven mode the poll does. The clock is the
+// monotonic clock, or a manual one for deterministic tests.
+//
+// A timer carries a message for a pid. When it fires, its filter (if any)
+// decides first whether the message still matters (a request's timeout
+// that lost the race to its reply does not), then the fire function
+// delivers it. Both run outside the lock, on the firing thread.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -21,29 +25,44 @@ namespace airs {
 
 using Msg = ::airs_msg;
 
+// Decides, when a timer fires, whether its message still matters: false
+// drops it (the timer service frees it). [the firing thread]
+struct TimerFilter {
+  bool (*fn)(void* ctx, uint64_t to, Msg* msg) noexcept = nullptr;
+  void* ctx = nullptr;
+};
+
 class TimerService {
  public:
-  // Called outside the lock for each due timer: (target pid, message).
-  using FireFn = std::function<void(uint64_t to, Msg* msg)>;
+  // Delivers a due timer's message (consumes it). [the firing thread]
+  using FireFn = void (*)(void* ctx, uint64_t to, Msg* msg) noexcept;
+  using Filter = TimerFilter;
 
-  TimerService(bool manual_clock, FireFn fire);
+  TimerService(bool manual_clock, FireFn fire, void* fire_ctx) noexcept;
   ~TimerService();
 
   // Threaded runtimes only; cfg (its thread hook) must outlive the thread.
-  bool start_thread(const Config& cfg);
-  void stop();  // joins the thread; pending messages are returned
-  std::vector<Msg*> take_pending();
+  // false: the thread could not be started.
+  bool start_thread(const Config& cfg) noexcept;
+  void stop() noexcept;  // joins the thread
+  // Frees the messages of every pending timer (after stop()); returns
+  // how many there were.
+  size_t free_pending() noexcept;
 
-  uint64_t now_ms() const;
-  // Schedules `msg` for `to` in `delay_ms`; returns the timer id (never 0).
-  uint64_t add(uint64_t to, uint64_t delay_ms, Msg* msg);
+  uint64_t now_ms() const noexcept;
+  // Schedules `msg` for `to` in `delay_ms`; returns the timer id (never 0),
+  // or 0 when there is no memory (msg stays the caller's). [any thread]
+  uint64_t add(uint64_t to, uint64_t delay_ms, Msg* msg,
+               Filter filter = {}) noexcept;
   // The message of a pending timer (now the caller's), or nullptr.
-  Msg* cancel(uint64_t id);
+  Msg* cancel(uint64_t id) noexcept;
+  // Cancels timer `id` (0: none) and frees its message, if it is pending.
+  void cancel_and_free(uint64_t id) noexcept;
   // Fires every due timer on the calling thread; returns how many fired.
-  uint32_t fire_due();
+  uint32_t fire_due() noexcept;
   // ms until the next deadline: 0 = due now, -1 = none pending.
-  int64_t next_due_ms();
-  bool advance(uint64_t ms);  // false if the clock is not manual
+  int64_t next_due_ms() noexcept;
+  bool advance(uint64_t ms) noexcept;  // false if the clock is not manual
 
  private:
   struct Entry {
@@ -56,13 +75,15 @@ class TimerService {
   struct Pending {
     uint64_t to;
     Msg* msg;
+    Filter filter;
   };
 
-  uint64_t now_locked() const;
-  void thread_main();
+  uint64_t now_locked() const noexcept;
+  void thread_main() noexcept;
 
   const bool manual_;
-  FireFn fire_;
+  const FireFn fire_;
+  void* const fire_ctx_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;

@@ -10,16 +10,6 @@
 
 namespace airs {
 
-namespace {
-
-Msg* timer_msg(uint64_t type, uint64_t correlation) {
-  Msg* m = msg_new_copy(type, nullptr, 0);
-  if (m) m->correlation = correlation;
-  return m;
-}
-
-}  // namespace
-
 void Supervisor::health_tick() {
   health_timer_ = 0;
   // During a restart or stop the children are in flux: skip this round.
@@ -30,18 +20,16 @@ void Supervisor::health_tick() {
       if (ch.state != AIRS_CHILD_RUNNING || ch.health_round || ch.rec.sup ||
           !ch.rec.start->behaviour.health)
         continue;
-      if (rt_.probe_health(ch.pid, self_, round)) {
+      if (seam_.probe_health(ch.pid, self_, round)) {
         ch.health_round = round;
         asked = true;
       }
     }
     if (asked)
-      if (Msg* m = timer_msg(kMsgSupHealthTimeout, round))
-        health_timeout_timer_ =
-            rt_.timers().add(self_, flags_.health_timeout_ms, m);
+      health_timeout_timer_ =
+          self_timer(flags_.health_timeout_ms, kMsgSupHealthTimeout, round);
   }
-  if (Msg* m = timer_msg(kMsgSupHealthTick, 0))
-    health_timer_ = rt_.timers().add(self_, flags_.health_interval_ms, m);
+  health_timer_ = self_timer(flags_.health_interval_ms, kMsgSupHealthTick, 0);
 }
 
 void Supervisor::health_answer(uint64_t pid, uint64_t round, int32_t health) {

@@ -2,10 +2,12 @@
 #include "supervision/sup_spec.hpp"
 
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "base/alloc.hpp"
 #include "base/error.hpp"
+#include "base/limits.hpp"
 
 namespace airs {
 
@@ -75,148 +77,21 @@ void sup_spec_release(airs_sup_spec* s) noexcept {
   if (s && s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
 }
 
-airs_status check_sup_flags(const airs_sup_flags* f, airs_sup_flags* out,
-                            const char* fn) {
-  airs_sup_flags d{};
-  d.version = AIRS_SUP_FLAGS_VERSION;
-  d.size = sizeof d;
-  d.strategy = AIRS_ONE_FOR_ONE;
-  d.intensity = 1;
-  d.period_ms = 5000;
-  d.auto_shutdown = AIRS_AUTO_SHUTDOWN_NEVER;
-  d.health_timeout_ms = 1000;
-  d.health_threshold = 3;
-  if (!f) {
-    *out = d;
-    return AIRS_OK;
-  }
-  if (f->version < 1 || f->size < sizeof(airs_sup_flags))
-    return failf(AIRS_EINVAL,
-                 "%s: flags version/size not supported (use "
-                 "airs_sup_flags_init)",
-                 fn);
-  if (f->strategy < AIRS_ONE_FOR_ONE || f->strategy > AIRS_SIMPLE_ONE_FOR_ONE)
-    return failf(AIRS_EINVAL, "%s: unknown strategy %d", fn, f->strategy);
-  if (f->intensity > 1000000000u)
-    return failf(AIRS_EINVAL, "%s: intensity must be at most 10^9", fn);
-  if (f->period_ms < 1 || f->period_ms > 0x7FFFFFFFu)
-    return failf(AIRS_EINVAL, "%s: period_ms must be in 1..2^31-1", fn);
-  if (f->backoff_base_ms > 0 && f->backoff_max_ms < f->backoff_base_ms)
-    return failf(AIRS_EINVAL, "%s: backoff_max_ms is below backoff_base_ms",
-                 fn);
-  if (f->auto_shutdown < AIRS_AUTO_SHUTDOWN_NEVER ||
-      f->auto_shutdown > AIRS_AUTO_SHUTDOWN_ALL_SIGNIFICANT)
-    return failf(AIRS_EINVAL, "%s: unknown auto_shutdown %d", fn,
-                 f->auto_shutdown);
-  if (f->health_interval_ms > 0 &&
-      (f->health_timeout_ms < 1 || f->health_threshold < 1))
-    return failf(AIRS_EINVAL,
-                 "%s: health checks need a timeout and a threshold of at "
-                 "least 1",
-                 fn);
-  *out = *f;
-  out->size = sizeof(airs_sup_flags);
-  return AIRS_OK;
-}
-
-namespace {
-
-airs_status check_text(const char* s, const char* what, size_t max,
-                       const char* fn) {
-  size_t n = strnlen(s, max + 1);
-  if (n == 0) return failf(AIRS_EINVAL, "%s: %s is empty", fn, what);
-  if (n > max)
-    return failf(AIRS_EINVAL, "%s: %s is longer than %zu bytes", fn, what, max);
-  return AIRS_OK;
-}
-
-airs_status check_behaviour(const airs_behaviour* b, const char* fn) {
-  if (b->version < 1 || b->size < sizeof(airs_behaviour))
-    return failf(AIRS_EINVAL,
-                 "%s: behaviour version %u / size %u is not supported", fn,
-                 b->version, b->size);
-  if (!b->receive) return failf(AIRS_EINVAL, "%s: receive is NULL", fn);
-  return AIRS_OK;
-}
-
-airs_status check_opts(const airs_spawn_opts* o, const char* fn) {
-  if (o->version < 1 || o->size < sizeof(airs_spawn_opts))
-    return failf(AIRS_EINVAL, "%s: opts version/size not supported", fn);
-  if (o->flags & AIRS_SPAWN_LINK)
-    return failf(AIRS_EINVAL,
-                 "%s: opts must not have AIRS_SPAWN_LINK (the supervisor "
-                 "links its children)",
-                 fn);
-  if (o->flags & ~AIRS_SPAWN_TRAP_EXIT)
-    return failf(AIRS_EINVAL, "%s: unknown spawn flags 0x%x", fn, o->flags);
-  if (o->mailbox_policy < AIRS_MAILBOX_FAIL ||
-      o->mailbox_policy > AIRS_MAILBOX_BLOCK)
-    return failf(AIRS_EINVAL, "%s: unknown mailbox policy %d", fn,
-                 o->mailbox_policy);
-  if (o->block_timeout_ms < 1 || o->block_timeout_ms > 3600000)
-    return failf(AIRS_EINVAL, "%s: block_timeout_ms must be in 1..3600000", fn);
-  return AIRS_OK;
-}
-
-}  // namespace
-
 airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
-                           bool is_template, ChildRec* out, const char* fn) {
-  if (c->version < 1 || c->size < sizeof(airs_child_spec))
-    return failf(AIRS_EINVAL,
-                 "%s: child spec version/size not supported (use "
-                 "airs_child_spec_init)",
-                 fn);
-  airs_status st;
-  if (!is_template) {
-    if (!c->id) return failf(AIRS_EINVAL, "%s: child id is NULL", fn);
-    if ((st = check_text(c->id, "child id", AIRS_CHILD_ID_MAX, fn)) != AIRS_OK)
-      return st;
-  }
-  if (!c->behaviour == !c->supervisor)
-    return failf(AIRS_EINVAL, "%s: set exactly one of behaviour and supervisor",
-                 fn);
-  if (c->behaviour && (st = check_behaviour(c->behaviour, fn)) != AIRS_OK)
+                           bool is_template, ChildRec* out) noexcept {
+  if (airs_status st = check_child_spec(c, f, is_template); st != AIRS_OK)
     return st;
-  if (c->restart < AIRS_RESTART_PERMANENT ||
-      c->restart > AIRS_RESTART_TEMPORARY)
-    return failf(AIRS_EINVAL, "%s: unknown restart %d", fn, c->restart);
-  if (c->shutdown < AIRS_SHUTDOWN_BRUTAL_KILL ||
-      c->shutdown > AIRS_SHUTDOWN_INFINITY)
-    return failf(AIRS_EINVAL, "%s: unknown shutdown %d", fn, c->shutdown);
-  if (c->shutdown == AIRS_SHUTDOWN_TIMEOUT &&
-      (c->shutdown_ms < 1 || c->shutdown_ms > 3600000))
-    return failf(AIRS_EINVAL, "%s: shutdown_ms must be in 1..3600000", fn);
-  if (c->type != AIRS_CHILD_WORKER && c->type != AIRS_CHILD_SUPERVISOR)
-    return failf(AIRS_EINVAL, "%s: unknown child type %d", fn, c->type);
-  if (c->supervisor && c->type != AIRS_CHILD_SUPERVISOR)
-    return failf(AIRS_EINVAL,
-                 "%s: a child with .supervisor must have type "
-                 "AIRS_CHILD_SUPERVISOR",
-                 fn);
-  if (c->flags & ~AIRS_CHILD_SIGNIFICANT)
-    return failf(AIRS_EINVAL, "%s: unknown child flags 0x%x", fn, c->flags);
-  bool significant = c->flags & AIRS_CHILD_SIGNIFICANT;
-  if (significant && c->restart == AIRS_RESTART_PERMANENT)
-    return failf(AIRS_EINVAL,
-                 "%s: a significant child must be transient or temporary", fn);
-  if (significant && f.auto_shutdown == AIRS_AUTO_SHUTDOWN_NEVER)
-    return failf(AIRS_EINVAL,
-                 "%s: significant children need auto_shutdown "
-                 "ANY_SIGNIFICANT or ALL_SIGNIFICANT",
-                 fn);
-  if (c->name &&
-      (st = check_text(c->name, "name", AIRS_NAME_MAX, fn)) != AIRS_OK)
-    return st;
-  if (c->opts && (st = check_opts(c->opts, fn)) != AIRS_OK) return st;
-
   ChildRec r;
-  if (!is_template) r.id = c->id;
-  if (c->name) r.name = c->name;
+  try {
+    if (!is_template) r.id = c->id;
+    if (c->name) r.name = c->name;
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
   // Also for a nested supervisor, whose start ignores it: user_data is
   // then only freed with the spec.
   r.start = make<Spec>();
-  if (!r.start) return failf(AIRS_ENOMEM, "%s: out of memory", fn);
+  if (!r.start) return fail(AIRS_ENOMEM, "out of memory");
   r.start->refs.store(1, std::memory_order_relaxed);
   r.start->behaviour = c->behaviour ? *c->behaviour : airs_behaviour{};
   r.start->behaviour.size = sizeof(airs_behaviour);
@@ -231,7 +106,7 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
   r.shutdown = static_cast<airs_shutdown>(c->shutdown);
   r.shutdown_ms = c->shutdown_ms;
   r.type = static_cast<airs_child_type>(c->type);
-  r.significant = significant;
+  r.significant = c->flags & AIRS_CHILD_SIGNIFICANT;
   if (c->opts) {
     r.has_opts = true;
     r.opts = *c->opts;
@@ -239,6 +114,43 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
   }
   *out = std::move(r);
   return AIRS_OK;
+}
+
+airs_status sup_spec_add_child(airs_sup_spec* spec,
+                               const airs_child_spec* child) noexcept {
+  if (!spec) return fail(AIRS_EINVAL, "spec is NULL");
+  if (!child) return fail(AIRS_EINVAL, "child is NULL");
+  if (spec->frozen.load(std::memory_order_acquire))
+    return fail(AIRS_ESTATE,
+                "the spec is in use (it started a supervisor or is the child "
+                "of another spec)");
+  if (child->version >= 1 && child->size >= sizeof(airs_child_spec) &&
+      child->supervisor == spec)
+    return fail(AIRS_EINVAL, "a spec cannot contain itself");
+  bool pool = spec->flags.strategy == AIRS_SIMPLE_ONE_FOR_ONE;
+  if (pool && !spec->children.empty())
+    return fail(AIRS_EINVAL,
+                "a simple_one_for_one spec has exactly one child spec (the "
+                "template)");
+  ChildRec rec;
+  airs_status st = make_child_rec(child, spec->flags, pool, &rec);
+  if (st != AIRS_OK) return st;
+  for (const ChildRec& c : spec->children)
+    if (c.id == rec.id) {
+      st = failf(AIRS_EEXIST, "a child '%s' exists already", rec.id.c_str());
+      break;
+    }
+  if (st == AIRS_OK) {
+    try {
+      spec->children.push_back(std::move(rec));
+      return AIRS_OK;
+    } catch (const std::bad_alloc&) {
+      st = fail(AIRS_ENOMEM, "out of memory");
+    }
+  }
+  // The caller frees user_data on failure: the record must not.
+  if (rec.start) rec.start->user_data_free = nullptr;
+  return st;
 }
 
 }  // namespace airs

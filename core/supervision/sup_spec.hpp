@@ -61,15 +61,16 @@ namespace airs {
 void sup_spec_retain(airs_sup_spec* s) noexcept;
 void sup_spec_release(airs_sup_spec* s) noexcept;
 
-// Checks flags (nullptr: defaults) and fills *out. fn names the caller in
-// error messages.
-airs_status check_sup_flags(const airs_sup_flags* f, airs_sup_flags* out,
-                            const char* fn);
-
-// Checks a public child spec against the supervisor flags `f` and makes
-// the record. Does not take user_data: the caller frees it on failure.
-// `is_template`: the single spec of a simple_one_for_one pool (no id).
+// Checks a public child spec against the supervisor flags `f` (see
+// check_child_spec) and makes the record. Does not take user_data: the
+// caller frees it on failure. `is_template`: the single spec of a
+// simple_one_for_one pool (no id).
 airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
-                           bool is_template, ChildRec* out, const char* fn);
+                           bool is_template, ChildRec* out) noexcept;
+
+// airs_sup_spec_add_child: checks `child` against `spec` and appends it.
+// On failure user_data stays the caller's to free.
+airs_status sup_spec_add_child(airs_sup_spec* spec,
+                               const airs_child_spec* child) noexcept;
 
 }  // namespace airs

@@ -11,6 +11,7 @@
 
 #include "base/alloc.hpp"
 #include "base/error.hpp"
+#include "supervision/supervision.hpp"
 
 namespace airs {
 
@@ -18,6 +19,7 @@ namespace {
 
 // The user_data of a supervisor process: what its init starts from.
 struct SupStart {
+  Supervision* svc;
   airs_sup_spec* spec;  // one reference
   uint64_t parent;
   std::string* why;  // the failing child's message, for the caller
@@ -40,21 +42,21 @@ bool ends_quietly(const Reason* r) {
 struct SupProcess {
   static airs_status init(void* user_data, airs_ctx* c, void** state) {
     auto* s = static_cast<SupStart*>(user_data);
+    Supervision& svc = *s->svc;
     try {
-      auto sup =
-          std::make_shared<Supervisor>(*c->rt, s->spec, c->pid, s->parent);
-      c->rt->add_supervisor(c->pid, sup);
+      auto sup = std::make_shared<Supervisor>(svc, s->spec, c->pid, s->parent);
+      if (!svc.add(c->pid, sup)) return fail(AIRS_ENOMEM, "out of memory");
       airs_status st = sup->start_children();
       if (st != AIRS_OK) {
         *s->why = last_error_message();
-        c->rt->remove_supervisor(c->pid);
+        svc.remove(c->pid);
         return st;
       }
       *state = sup.get();
       return AIRS_OK;
     } catch (const std::bad_alloc&) {
-      c->rt->remove_supervisor(c->pid);
-      return fail(AIRS_ENOMEM, "airs_supervisor_start: out of memory");
+      svc.remove(c->pid);
+      return fail(AIRS_ENOMEM, "out of memory");
     }
   }
 
@@ -69,7 +71,7 @@ struct SupProcess {
     } catch (const std::bad_alloc&) {
       // A supervisor that cannot keep its books cannot supervise: it stops
       // (its children follow it through their links).
-      return fail(AIRS_ENOMEM, "supervisor: out of memory");
+      return fail(AIRS_ENOMEM, "the supervisor ran out of memory");
     }
     sup->changed_.notify_all();
     if (exit) {
@@ -81,14 +83,14 @@ struct SupProcess {
 
   static void terminate(void* state, airs_ctx* c, const airs_reason*) {
     auto* sup = static_cast<Supervisor*>(state);
-    std::shared_ptr<Supervisor> keep = c->rt->find_supervisor(c->pid);
+    std::shared_ptr<Supervisor> keep = sup->svc_.lookup(c->pid);
     {
       Supervisor::Locked lock(*sup);
       sup->stop_held_children();
       sup->ended_ = true;
     }
     sup->changed_.notify_all();
-    c->rt->remove_supervisor(c->pid);
+    sup->svc_.remove(c->pid);
   }
 };
 
@@ -100,33 +102,39 @@ const airs_behaviour kSupBehaviour = {
 
 }  // namespace
 
-airs_status Supervisor::start(Runtime& rt, airs_sup_spec* spec, uint64_t parent,
-                              const char* name, uint64_t* out) {
+airs_status Supervisor::start(Supervision& svc, airs_sup_spec* spec,
+                              uint64_t parent, const char* name,
+                              uint64_t* out) {
   if (spec->flags.strategy == AIRS_SIMPLE_ONE_FOR_ONE &&
       spec->children.size() != 1)
     return fail(AIRS_EINVAL,
-                "airs_supervisor_start: a simple_one_for_one spec needs its "
-                "template (exactly one child spec)");
+                "a simple_one_for_one spec needs its template (exactly one "
+                "child spec)");
   spec->frozen.store(true, std::memory_order_release);
   auto* s = make<SupStart>();
-  if (!s) return fail(AIRS_ENOMEM, "airs_supervisor_start: out of memory");
+  if (!s) return fail(AIRS_ENOMEM, "out of memory");
   std::string why;
   sup_spec_retain(spec);
-  *s = SupStart{spec, parent, &why};
+  *s = SupStart{&svc, spec, parent, &why};
   airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, AIRS_SPAWN_TRAP_EXIT, 0,
                     AIRS_MAILBOX_FAIL,       1000};
   SpawnArgs a{&kSupBehaviour, s, free_sup_start, nullptr, &o};
   a.link_to = parent;
   a.name = name;
-  HoldScope hold(rt);
-  airs_status st = rt.spawn(a, nullptr, out);
+  HoldScope hold = svc.seam().hold();
+  airs_status st = svc.seam().spawn(a, out);
   if (st != AIRS_OK && !why.empty()) fail(st, why.c_str());
   return st;
 }
 
-Supervisor::Supervisor(Runtime& rt, airs_sup_spec* spec, uint64_t self,
+Supervisor::Supervisor(Supervision& svc, airs_sup_spec* spec, uint64_t self,
                        uint64_t parent)
-    : rt_(rt), spec_(spec), flags_(spec->flags), self_(self), parent_(parent) {
+    : svc_(svc),
+      seam_(svc.seam()),
+      spec_(spec),
+      flags_(spec->flags),
+      self_(self),
+      parent_(parent) {
   sup_spec_retain(spec);
 }
 
@@ -134,12 +142,9 @@ Supervisor::~Supervisor() {
   for (Deferred& d : deferred_) reason_release(d.reason);
   reason_release(job_.reason);
   reason_release(exit_with_);
-  for (Child& ch : children_)
-    if (ch.kill_timer)
-      if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
+  for (Child& ch : children_) seam_.timer_cancel(ch.kill_timer);
   for (uint64_t t : {job_.backoff_timer, health_timer_, health_timeout_timer_})
-    if (t)
-      if (Msg* m = rt_.timers().cancel(t)) msg_free(m);
+    seam_.timer_cancel(t);
   children_.clear();
   sup_spec_release(spec_);
 }
@@ -164,8 +169,7 @@ airs_status Supervisor::start_children() {
     }
   }
   if (flags_.health_interval_ms > 0)
-    if (Msg* m = msg_new_copy(kMsgSupHealthTick, nullptr, 0))
-      health_timer_ = rt_.timers().add(self_, flags_.health_interval_ms, m);
+    health_timer_ = self_timer(flags_.health_interval_ms, kMsgSupHealthTick, 0);
   return AIRS_OK;
 }
 
@@ -177,16 +181,16 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
   airs_status st;
   const char* name = ch.rec.name.empty() ? nullptr : ch.rec.name.c_str();
   {
-    HoldScope hold(rt_);
+    HoldScope hold = seam_.hold();
     if (ch.rec.sup) {
-      st = Supervisor::start(rt_, ch.rec.sup, self_, name, &pid);
+      st = Supervisor::start(svc_, ch.rec.sup, self_, name, &pid);
     } else {
       spec_retain(ch.rec.start);  // the new process's reference
       SpawnArgs a{&ch.rec.start->behaviour, ch.rec.start->user_data, nullptr,
                   ch.rec.start, ch.rec.has_opts ? &ch.rec.opts : nullptr};
       a.link_to = self_;
       a.name = name;
-      st = rt_.spawn(a, nullptr, &pid);
+      st = seam_.spawn(a, &pid);
     }
   }
   if (st != AIRS_OK) {
@@ -202,7 +206,7 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
   by_pid_[pid] = &ch;
   emit(AIRS_EVENT_CHILD_STARTED, &ch, pid, 0, 0, nullptr);
   if (restart && ch.last_pid) {
-    rt_.count_restart();
+    seam_.count_restart();
     emit(AIRS_EVENT_CHILD_RESTARTED, &ch, pid, ch.last_pid, 0, nullptr);
   }
   return AIRS_OK;
@@ -220,7 +224,7 @@ void Supervisor::stop_held_children() noexcept {
     Reason* r = reason_static(ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL
                                   ? AIRS_EXIT_KILLED
                                   : AIRS_EXIT_SHUTDOWN);
-    if (!rt_.end_held(pid, r)) continue;
+    if (!seam_.end_held(pid, r)) continue;
     by_pid_.erase(pid);
     ch.pid = 0;
     ch.state = AIRS_CHILD_STOPPED;
@@ -313,10 +317,8 @@ void Supervisor::process_deferred() {
 
 void Supervisor::child_exited(Child& ch, Reason* reason) {
   uint64_t pid = ch.pid;
-  if (ch.kill_timer) {
-    if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
-    ch.kill_timer = 0;
-  }
+  seam_.timer_cancel(ch.kill_timer);
+  ch.kill_timer = 0;
   by_pid_.erase(pid);
   ch.last_pid = pid;
   ch.pid = 0;
@@ -352,7 +354,7 @@ void Supervisor::apply_policy(Child& ch, Reason* reason) {
     case AIRS_RESTART_TRANSIENT: restart = !ends_quietly(reason); break;
     case AIRS_RESTART_TEMPORARY: restart = false; break;
   }
-  if (rt_.shutting_down()) restart = false;
+  if (seam_.shutting_down()) restart = false;
   if (!restart) {
     bool significant = ch.rec.significant;
     if (ch.rec.restart == AIRS_RESTART_TEMPORARY || is_pool())
@@ -383,7 +385,7 @@ void Supervisor::apply_policy(Child& ch, Reason* reason) {
 // Records a restart now; returns how many fall within the period (OTP:
 // those at or after now - period).
 size_t Supervisor::add_restart() {
-  uint64_t now = rt_.timers().now_ms();
+  uint64_t now = seam_.now_ms();
   restarts_.push_back(now);
   uint64_t oldest = now >= flags_.period_ms ? now - flags_.period_ms : 0;
   while (restarts_.front() < oldest) restarts_.pop_front();
@@ -452,8 +454,7 @@ void Supervisor::begin_shutdown(Reason* reason) {
 void Supervisor::drop(Child& ch) {
   if (ch.pid) by_pid_.erase(ch.pid);
   if (!ch.rec.id.empty()) by_id_.erase(ch.rec.id);
-  if (ch.kill_timer)
-    if (Msg* m = rt_.timers().cancel(ch.kill_timer)) msg_free(m);
+  seam_.timer_cancel(ch.kill_timer);
   children_.erase(ch.self);
 }
 
@@ -463,7 +464,7 @@ void Supervisor::killer_fired(uint64_t pid) {
   ch->kill_timer = 0;
   emit(AIRS_EVENT_CHILD_KILLED, ch, pid, 0, ch->rec.shutdown_ms, nullptr,
        AIRS_SEVERITY_WARNING);
-  rt_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+  seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
 }
 
 Child* Supervisor::by_pid(uint64_t pid) noexcept {
@@ -482,8 +483,7 @@ Child* Supervisor::by_id(const char* id) noexcept {
 void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
                       uint64_t other, int64_t value, const Reason* r,
                       airs_severity sev) {
-  EventHook* h = rt_.event_hook();
-  if (!h) return;
+  if (!seam_.wants_events()) return;
   static const char* const kWhat[] = {"",
                                       "child started",
                                       "child failed to start",
@@ -498,49 +498,76 @@ void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
                                       "child health degraded",
                                       "child health check failed"};
   const char* id = ch ? ch->rec.id.c_str() : "";
-  char text[192];
-  std::snprintf(text, sizeof text, "supervisor %llu: %s%s%s%s%s",
-                static_cast<unsigned long long>(self_), kWhat[kind],
-                *id ? " '" : "", id, *id ? "'" : "",
-                r && r->text && *r->text ? ": " : "");
-  if (r && r->text && *r->text) {
-    size_t n = std::strlen(text);
-    std::snprintf(text + n, sizeof text - n, "%s", r->text);
+  const char* why = r && r->text ? r->text : "";
+  seam_.emit({.kind = kind,
+              .severity = sev,
+              .source = self_,
+              .pid = pid,
+              .other = other,
+              .value = value,
+              .id = id,
+              .reason = r},
+             "supervisor %llu: %s%s%s%s%s%s",
+             static_cast<unsigned long long>(self_), kWhat[kind],
+             *id ? " '" : "", id, *id ? "'" : "", *why ? ": " : "", why);
+}
+
+// A message of `type` (correlation `corr`) to this supervisor in `ms`;
+// the timer's id, or 0 if there was no memory for it.
+uint64_t Supervisor::self_timer(uint64_t ms, uint64_t type,
+                                uint64_t corr) noexcept {
+  Msg* m = msg_new_copy(type, nullptr, 0);
+  if (!m) return 0;
+  m->correlation = corr;
+  uint64_t id = seam_.timer_add(self_, ms, m);
+  if (!id) msg_free(m);
+  return id;
+}
+
+// --- the table of supervisors -----------------------------------------------
+
+airs_status Supervision::start(airs_sup_spec* spec, uint64_t* out) noexcept {
+  try {
+    return Supervisor::start(*this, spec, 0, nullptr, out);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
   }
-  airs_event e{AIRS_EVENT_VERSION,
-               sizeof e,
-               kind,
-               sev,
-               self_,
-               pid,
-               other,
-               value,
-               id,
-               r,
-               text};
-  h->fn(h->user_data, &e);
 }
 
-// --- the runtime's table of supervisors ------------------------------------
-
-void Runtime::add_supervisor(uint64_t pid, std::shared_ptr<Supervisor> s) {
-  std::lock_guard<std::mutex> lock(sups_mu_);
-  sups_[pid] = std::move(s);
+bool Supervision::add(uint64_t pid, std::shared_ptr<Supervisor> s) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    by_pid_[pid] = std::move(s);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return true;
 }
 
-void Runtime::remove_supervisor(uint64_t pid) {
+void Supervision::remove(uint64_t pid) noexcept {
   std::shared_ptr<Supervisor> last;  // destroyed outside the lock
-  std::lock_guard<std::mutex> lock(sups_mu_);
-  auto it = sups_.find(pid);
-  if (it == sups_.end()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return;
   last = std::move(it->second);
-  sups_.erase(it);
+  by_pid_.erase(it);
 }
 
-std::shared_ptr<Supervisor> Runtime::find_supervisor(uint64_t pid) {
-  std::lock_guard<std::mutex> lock(sups_mu_);
-  auto it = sups_.find(pid);
-  return it == sups_.end() ? nullptr : it->second;
+std::shared_ptr<Supervisor> Supervision::lookup(uint64_t pid) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_pid_.find(pid);
+  return it == by_pid_.end() ? nullptr : it->second;
+}
+
+airs_status Supervision::find(uint64_t pid,
+                              std::shared_ptr<Supervisor>* out) noexcept {
+  *out = lookup(pid);
+  if (*out) return AIRS_OK;
+  if (seam_.live(pid))
+    return failf(AIRS_EINVAL, "process %llu is not a supervisor",
+                 static_cast<unsigned long long>(pid));
+  return failf(AIRS_ENOPROC, "supervisor %llu is not alive",
+               static_cast<unsigned long long>(pid));
 }
 
 }  // namespace airs

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "airs/airs.h"
-#include "kernel/runtime.hpp"
+#include "kernel/seam.hpp"
 #include "supervision/sup_spec.hpp"
 
 namespace airs {
@@ -71,26 +71,29 @@ struct Job {
   bool backoff_done = false;
 };
 
+class Supervision;
+
 class Supervisor {
  public:
   // Spawns a supervisor from `spec` (frozen by this), linked to `parent`
   // (a supervisor, or 0) and registered as `name` (may be nullptr), and
   // starts its children. On failure nothing of the tree is left.
-  static airs_status start(Runtime& rt, airs_sup_spec* spec, uint64_t parent,
-                           const char* name, uint64_t* out);
+  static airs_status start(Supervision& svc, airs_sup_spec* spec,
+                           uint64_t parent, const char* name, uint64_t* out);
 
-  // --- operations (supervisor_ops.cpp); `fn` names the C function ---
+  // --- operations (supervisor_ops.cpp) ---
   airs_status start_child(ChildRec rec, uint64_t* out);
   airs_status start_dynamic_child(void* arg, void (*arg_free)(void*),
                                   uint64_t* out);
-  airs_status terminate_child(const char* id, uint64_t pid, const char* fn);
+  airs_status terminate_child(const char* id, uint64_t pid);
   airs_status restart_child(const char* id, uint64_t* out);
   airs_status delete_child(const char* id);
   airs_status which_children(airs_child_info* out, size_t cap, size_t* count);
   airs_status count_children(airs_child_counts* out);
   const airs_sup_flags& flags() const noexcept { return flags_; }
 
-  Supervisor(Runtime& rt, airs_sup_spec* spec, uint64_t self, uint64_t parent);
+  Supervisor(Supervision& svc, airs_sup_spec* spec, uint64_t self,
+             uint64_t parent);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -122,6 +125,7 @@ class Supervisor {
   void emit(airs_event_kind kind, const Child* ch, uint64_t pid, uint64_t other,
             int64_t value, const Reason* r,
             airs_severity sev = AIRS_SEVERITY_INFO);
+  uint64_t self_timer(uint64_t ms, uint64_t type, uint64_t corr) noexcept;
 
   // supervisor_job.cpp
   void begin_job(Job::Kind kind, std::vector<Child*> stops);
@@ -134,8 +138,8 @@ class Supervisor {
   void finish_job();
 
   // supervisor_ops.cpp
-  airs_status enter(Locked& lock, const char* fn, bool wait_idle);
-  airs_status stopped_child(const char* id, const char* fn, Child** out);
+  airs_status enter(Locked& lock, bool wait_idle);
+  airs_status stopped_child(const char* id, Child** out);
   // Outside a callback: waits (polling a host-driven runtime) until
   // done() holds or the supervisor has ended.
   template <class Done>
@@ -147,7 +151,8 @@ class Supervisor {
   void health_timeout(uint64_t round);
   void health_failed(Child& ch);
 
-  Runtime& rt_;
+  Supervision& svc_;
+  Seam& seam_;
   airs_sup_spec* spec_;  // one reference
   airs_sup_flags flags_;
   const uint64_t self_;

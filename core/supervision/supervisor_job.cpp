@@ -52,15 +52,12 @@ void Supervisor::begin_stop(Child& ch) {
 void Supervisor::send_stop(Child& ch, airs_exit_kind kind, int32_t code,
                            const char* text) {
   if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
-    rt_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+    seam_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
     return;
   }
-  rt_.exit_signal(ch.pid, kind, code, text, self_);
+  seam_.exit_signal(ch.pid, kind, code, text, self_);
   if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
-    if (Msg* m = msg_new_copy(kMsgSupKill, nullptr, 0)) {
-      m->correlation = ch.pid;
-      ch.kill_timer = rt_.timers().add(self_, ch.rec.shutdown_ms, m);
-    }
+    ch.kill_timer = self_timer(ch.rec.shutdown_ms, kMsgSupKill, ch.pid);
 }
 
 void Supervisor::after_stops() {
@@ -76,11 +73,8 @@ void Supervisor::after_stops() {
         Child* first = job_.starts.empty() ? nullptr : job_.starts[0];
         emit(AIRS_EVENT_BACKOFF, first, 0, 0, static_cast<int64_t>(delay),
              nullptr);
-        if (Msg* m = msg_new_copy(kMsgSupBackoff, nullptr, 0)) {
-          m->correlation = job_.seq;
-          job_.backoff_timer = rt_.timers().add(self_, delay, m);
-          return;
-        }
+        job_.backoff_timer = self_timer(delay, kMsgSupBackoff, job_.seq);
+        if (job_.backoff_timer) return;
       }
       start_group();
       return;
@@ -109,7 +103,7 @@ void Supervisor::start_group() {
   finish_job();
   if (failed && !retry_pending_)
     if (Msg* m = msg_new_copy(kMsgSupRetry, nullptr, 0))
-      retry_pending_ = rt_.post(self_, m);
+      retry_pending_ = seam_.signal(self_, m);
 }
 
 void Supervisor::finish_job() {

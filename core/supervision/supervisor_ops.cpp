@@ -14,7 +14,7 @@ namespace airs {
 template <class Done>
 void Supervisor::wait_until(Locked& lock, Done&& done) {
   while (!ended_ && !done()) {
-    if (rt_.threaded()) {
+    if (seam_.threaded()) {
       // A wake-up can be missed only by an exit that ends the supervisor
       // without its lock; the short wait covers it.
       lock.wait_change(5);
@@ -23,43 +23,40 @@ void Supervisor::wait_until(Locked& lock, Done&& done) {
     // Host-driven: the supervisor only moves if someone polls.
     lock.unlocked([this] {
       uint32_t ran = 0;
-      if (rt_.poll(256, &ran) != AIRS_OK || ran == 0)
+      if (seam_.poll(256, &ran) != AIRS_OK || ran == 0)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
     });
   }
 }
 
-airs_status Supervisor::enter(Locked& lock, const char* fn, bool wait_idle) {
-  if (ended_) return failf(AIRS_ENOPROC, "%s: the supervisor has ended", fn);
+airs_status Supervisor::enter(Locked& lock, bool wait_idle) {
+  if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
   if (!wait_idle || job_.kind == Job::kNone) return AIRS_OK;
   if (current_ctx())
-    return failf(AIRS_ESTATE,
-                 "%s: the supervisor is in the middle of a restart or stop "
-                 "(callbacks do not wait: try again later)",
-                 fn);
+    return fail(AIRS_ESTATE,
+                "the supervisor is in the middle of a restart or stop "
+                "(callbacks do not wait: try again later)");
   wait_until(lock, [this] { return job_.kind == Job::kNone; });
-  if (ended_) return failf(AIRS_ENOPROC, "%s: the supervisor has ended", fn);
+  if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
   return AIRS_OK;
 }
 
-#define AIRS_SUP_ENTER(fn, wait)                                             \
-  if (Locked::reentered(*this))                                              \
-    return fail(AIRS_ESTATE, fn                                              \
-                ": called from inside the supervisor's own work (a child's " \
-                "start, or the event hook)");                                \
-  Locked lock(*this);                                                        \
-  if (airs_status st_ = enter(lock, fn, wait); st_ != AIRS_OK) return st_
+#define AIRS_SUP_ENTER(wait)                                               \
+  if (Locked::reentered(*this))                                            \
+    return fail(AIRS_ESTATE,                                               \
+                "called from inside the supervisor's own work (a child's " \
+                "start, or the event hook)");                              \
+  Locked lock(*this);                                                      \
+  if (airs_status st_ = enter(lock, wait); st_ != AIRS_OK) return st_
 
 airs_status Supervisor::start_child(ChildRec rec, uint64_t* out) {
-  const char* fn = "airs_supervisor_start_child";
-  AIRS_SUP_ENTER("airs_supervisor_start_child", true);
+  AIRS_SUP_ENTER(true);
   if (is_pool())
     return fail(AIRS_EINVAL,
-                "airs_supervisor_start_child: the supervisor is "
-                "simple_one_for_one (use airs_supervisor_start_dynamic_child)");
+                "the supervisor is simple_one_for_one: its children start "
+                "from its template, with an argument");
   if (by_id_.count(rec.id))
-    return failf(AIRS_EEXIST, "%s: a child '%s' exists already", fn,
-                 rec.id.c_str());
+    return failf(AIRS_EEXIST, "a child '%s' exists already", rec.id.c_str());
   Child& ch = children_.emplace_back();
   ch.self = std::prev(children_.end());
   ch.rec = std::move(rec);
@@ -81,28 +78,22 @@ airs_status Supervisor::start_dynamic_child(void* arg, void (*arg_free)(void*),
   };
   if (!is_pool()) {
     release_arg();
-    return fail(AIRS_EINVAL,
-                "airs_supervisor_start_dynamic_child: the supervisor is not "
-                "simple_one_for_one");
+    return fail(AIRS_EINVAL, "the supervisor is not simple_one_for_one");
   }
   if (Locked::reentered(*this)) {
     release_arg();
-    return fail(AIRS_ESTATE,
-                "airs_supervisor_start_dynamic_child: called from inside the "
-                "supervisor's own work");
+    return fail(AIRS_ESTATE, "called from inside the supervisor's own work");
   }
   Locked lock(*this);
-  if (airs_status st = enter(lock, "airs_supervisor_start_dynamic_child", true);
-      st != AIRS_OK) {
-    std::string why = last_error_message();
+  if (airs_status st = enter(lock, true); st != AIRS_OK) {
+    ErrorKeep keep;
     release_arg();
-    return fail(st, why.c_str());
+    return st;
   }
   ChildRec rec = spec_->children[0].with_arg(arg, arg_free);
   if (!rec.start) {
     release_arg();
-    return fail(AIRS_ENOMEM,
-                "airs_supervisor_start_dynamic_child: out of memory");
+    return fail(AIRS_ENOMEM, "out of memory");
   }
   Child& ch = children_.emplace_back();
   ch.self = std::prev(children_.end());
@@ -117,25 +108,21 @@ airs_status Supervisor::start_dynamic_child(void* arg, void (*arg_free)(void*),
   return AIRS_OK;
 }
 
-airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
-                                        const char* fn) {
+airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
   if (Locked::reentered(*this))
-    return failf(AIRS_ESTATE,
-                 "%s: called from inside the supervisor's own work", fn);
+    return fail(AIRS_ESTATE, "called from inside the supervisor's own work");
   Locked lock(*this);
-  if (ended_) return failf(AIRS_ENOPROC, "%s: the supervisor has ended", fn);
+  if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
   bool queue = job_.kind != Job::kNone && current_ctx();
   if (!queue)
-    if (airs_status st = enter(lock, fn, true); st != AIRS_OK) return st;
+    if (airs_status st = enter(lock, true); st != AIRS_OK) return st;
   if (id && is_pool())
-    return failf(AIRS_EINVAL,
-                 "%s: a simple_one_for_one child is named by its pid (use "
-                 "airs_supervisor_terminate_child_pid)",
-                 fn);
+    return fail(AIRS_EINVAL,
+                "a simple_one_for_one child has no id: name it by its pid");
   Child* ch = id ? by_id(id) : by_pid(pid);
   if (!ch)
-    return id ? failf(AIRS_ENOTFOUND, "%s: no child '%s'", fn, id)
-              : failf(AIRS_ENOTFOUND, "%s: %llu is not a running child", fn,
+    return id ? failf(AIRS_ENOTFOUND, "no child '%s'", id)
+              : failf(AIRS_ENOTFOUND, "%llu is not a running child",
                       static_cast<unsigned long long>(pid));
   if (ch->state == AIRS_CHILD_RESTARTING) ch->state = AIRS_CHILD_STOPPED;
   if (!ch->pid) return AIRS_OK;  // not running: nothing to stop
@@ -156,38 +143,36 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid,
 }
 
 // The STOPPED child `id`, for restart_child and delete_child.
-airs_status Supervisor::stopped_child(const char* id, const char* fn,
-                                      Child** out) {
-  if (is_pool())
-    return failf(AIRS_EINVAL, "%s: not for simple_one_for_one", fn);
+airs_status Supervisor::stopped_child(const char* id, Child** out) {
+  if (is_pool()) return fail(AIRS_EINVAL, "not for simple_one_for_one");
   Child* ch = by_id(id);
-  if (!ch) return failf(AIRS_ENOTFOUND, "%s: no child '%s'", fn, id);
+  if (!ch) return failf(AIRS_ENOTFOUND, "no child '%s'", id);
   if (ch->state != AIRS_CHILD_STOPPED)
-    return failf(AIRS_ESTATE, "%s: child '%s' is not stopped", fn, id);
+    return failf(AIRS_ESTATE, "child '%s' is not stopped", id);
   *out = ch;
   return AIRS_OK;
 }
 
 airs_status Supervisor::restart_child(const char* id, uint64_t* out) {
-  AIRS_SUP_ENTER("airs_supervisor_restart_child", true);
+  AIRS_SUP_ENTER(true);
   Child* ch = nullptr;
-  airs_status st = stopped_child(id, "airs_supervisor_restart_child", &ch);
+  airs_status st = stopped_child(id, &ch);
   if (st == AIRS_OK) st = start_one(*ch, false);
   if (st == AIRS_OK && out) *out = ch->pid;
   return st;
 }
 
 airs_status Supervisor::delete_child(const char* id) {
-  AIRS_SUP_ENTER("airs_supervisor_delete_child", true);
+  AIRS_SUP_ENTER(true);
   Child* ch = nullptr;
-  airs_status st = stopped_child(id, "airs_supervisor_delete_child", &ch);
+  airs_status st = stopped_child(id, &ch);
   if (st == AIRS_OK) drop(*ch);
   return st;
 }
 
 airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
                                        size_t* count) {
-  AIRS_SUP_ENTER("airs_supervisor_which_children", false);
+  AIRS_SUP_ENTER(false);
   size_t i = 0;
   for (const Child& ch : children_) {
     if (i < cap) {
@@ -205,7 +190,7 @@ airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
 }
 
 airs_status Supervisor::count_children(airs_child_counts* out) {
-  AIRS_SUP_ENTER("airs_supervisor_count_children", false);
+  AIRS_SUP_ENTER(false);
   airs_child_counts n{};
   for (const Child& ch : children_) {
     n.specs++;

@@ -1,5 +1,5 @@
 // Unit tests of the scheduler through a Runtime: mostly host-driven mode
-// (workers = 0), where Runtime::poll runs turns on the calling thread.
+// (workers = 0), where Kernel::poll runs turns on the calling thread.
 #include <doctest/doctest.h>
 #include <atomic>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mail/message.hpp"
-#include "kernel/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 using namespace airs;
 
@@ -32,7 +32,7 @@ airs_status count_receive(void* state, airs_ctx* ctx, const airs_msg* msg) {
   if (c->self_sends_left > 0) {
     c->self_sends_left--;
     Msg* m = msg_new_copy(1, nullptr, 0);
-    if (m && ctx->rt->send(ctx->pid, m, ctx) != AIRS_OK) msg_free(m);
+    if (m && ctx->kernel->mail.send(ctx->pid, m, ctx) != AIRS_OK) msg_free(m);
   }
   c->inside.fetch_sub(1);
   return AIRS_OK;
@@ -68,7 +68,7 @@ RuntimePtr make_runtime(uint32_t workers, uint32_t budget) {
 uint64_t spawn_counter(Runtime& rt, Counter* c) {
   SpawnArgs a{&kCounting, c, nullptr, nullptr, nullptr};
   uint64_t pid = 0;
-  REQUIRE(rt.spawn(a, nullptr, &pid) == AIRS_OK);
+  REQUIRE(rt.kernel().processes.spawn(a, nullptr, &pid) == AIRS_OK);
   REQUIRE(pid != 0);
   return pid;
 }
@@ -77,13 +77,13 @@ void send_n(Runtime& rt, uint64_t pid, int n) {
   for (int i = 0; i < n; i++) {
     Msg* m = msg_new_copy(static_cast<uint64_t>(i), nullptr, 0);
     REQUIRE(m != nullptr);
-    REQUIRE(rt.send(pid, m, nullptr) == AIRS_OK);
+    REQUIRE(rt.kernel().mail.send(pid, m, nullptr) == AIRS_OK);
   }
 }
 
 uint32_t poll(Runtime& rt, uint32_t budget) {
   uint32_t ran = 12345;
-  REQUIRE(rt.poll(budget, &ran) == AIRS_OK);
+  REQUIRE(rt.kernel().poll(budget, &ran) == AIRS_OK);
   return ran;
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("poll's own budget bounds the turns it runs") {
   CHECK(poll(*rt, 2) == 0);
   for (auto& c : counters) CHECK(c->received == 1);
   uint32_t ran = 0;
-  CHECK(rt->poll(0, &ran) == AIRS_OK);  // budget 0 runs nothing
+  CHECK(rt->kernel().poll(0, &ran) == AIRS_OK);  // budget 0 runs nothing
   CHECK(ran == 0);
 }
 
@@ -240,7 +240,7 @@ TEST_CASE("a process that keeps itself busy does not starve another") {
 TEST_CASE("poll is refused on a runtime with worker threads") {
   auto rt = make_runtime(1, 4);
   uint32_t ran = 777;
-  CHECK(rt->poll(1, &ran) == AIRS_ESTATE);
+  CHECK(rt->kernel().poll(1, &ran) == AIRS_ESTATE);
   CHECK(ran == 777);
 }
 
@@ -263,7 +263,7 @@ TEST_CASE("worker threads: every message once, never two turns at once" *
       for (int i = 0; i < kMsgs; i++)
         for (uint64_t pid : pids) {
           Msg* m = msg_new_copy(1, nullptr, 0);
-          if (!m || rt->send(pid, m, nullptr) != AIRS_OK) {
+          if (!m || rt->kernel().mail.send(pid, m, nullptr) != AIRS_OK) {
             send_errors.fetch_add(1);
             msg_free(m);
           }

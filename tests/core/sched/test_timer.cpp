@@ -22,15 +22,15 @@ struct Fired {
   std::condition_variable cv;
   std::vector<std::pair<uint64_t, uint64_t>> log;
 
-  TimerService::FireFn fn() {
-    return [this](uint64_t to, Msg* m) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        log.emplace_back(to, m->type);
-      }
-      msg_free(m);
-      cv.notify_all();
-    };
+  // The service's FireFn, with this recorder as its context.
+  static void fire(void* self, uint64_t to, Msg* m) noexcept {
+    auto* f = static_cast<Fired*>(self);
+    {
+      std::lock_guard<std::mutex> lock(f->mu);
+      f->log.emplace_back(to, m->type);
+    }
+    msg_free(m);
+    f->cv.notify_all();
   }
   std::vector<uint64_t> types() {
     std::lock_guard<std::mutex> lock(mu);
@@ -55,10 +55,6 @@ Msg* tagged(uint64_t type) {
   return m;
 }
 
-void free_all(std::vector<Msg*> v) {
-  for (Msg* m : v) msg_free(m);
-}
-
 using Types = std::vector<uint64_t>;
 
 }  // namespace
@@ -81,7 +77,7 @@ const airs_config kNoHook;
 
 TEST_CASE("a manual clock starts at 0 and only advance() moves it") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   CHECK(ts.now_ms() == 0);
   CHECK(ts.advance(7));
   CHECK(ts.now_ms() == 7);
@@ -93,7 +89,7 @@ TEST_CASE("a manual clock starts at 0 and only advance() moves it") {
 
 TEST_CASE("advance() is refused on the real clock") {
   Fired f;
-  TimerService ts(false, f.fn());
+  TimerService ts(false, &Fired::fire, &f);
   uint64_t before = ts.now_ms();
   CHECK_FALSE(ts.advance(1000000));
   CHECK(ts.now_ms() < before + 1000000);
@@ -102,7 +98,7 @@ TEST_CASE("advance() is refused on the real clock") {
 
 TEST_CASE("timer ids are never 0 and increase") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   uint64_t prev = 0;
   for (int i = 0; i < 5; i++) {
     uint64_t id = ts.add(1, 10, tagged(i));
@@ -110,12 +106,12 @@ TEST_CASE("timer ids are never 0 and increase") {
     CHECK(id > prev);
     prev = id;
   }
-  free_all(ts.take_pending());
+  CHECK(ts.free_pending() == 5);
 }
 
 TEST_CASE("fire_due fires in deadline order, then in id order") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   ts.add(100, 30, tagged(1));
   ts.add(101, 10, tagged(2));
   ts.add(102, 20, tagged(3));
@@ -144,7 +140,7 @@ TEST_CASE("fire_due fires in deadline order, then in id order") {
 
 TEST_CASE("a deadline is relative to the clock when the timer is added") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   ts.advance(1000);
   ts.add(1, 50, tagged(1));  // due at 1050
   ts.advance(49);
@@ -159,7 +155,7 @@ TEST_CASE("a deadline is relative to the clock when the timer is added") {
 
 TEST_CASE("a 0 ms timer is due at once") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   ts.add(9, 0, tagged(77));
   CHECK(ts.next_due_ms() == 0);
   CHECK(ts.fire_due() == 1);
@@ -169,7 +165,7 @@ TEST_CASE("a 0 ms timer is due at once") {
 
 TEST_CASE("next_due_ms: -1 with nothing pending, 0 when due, else the rest") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   CHECK(ts.next_due_ms() == -1);
   ts.add(1, 15, tagged(1));
   CHECK(ts.next_due_ms() == 15);
@@ -187,7 +183,7 @@ TEST_CASE("next_due_ms: -1 with nothing pending, 0 when due, else the rest") {
 
 TEST_CASE("cancel hands the message back and the timer never fires") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   uint64_t a = ts.add(1, 10, tagged(1));
   uint64_t b = ts.add(2, 10, tagged(2));
   uint64_t c = ts.add(3, 20, tagged(3));
@@ -213,12 +209,12 @@ TEST_CASE("cancel hands the message back and the timer never fires") {
   ts.advance(1000);
   CHECK(ts.fire_due() == 0);
   CHECK(f.types() == Types{1});
-  CHECK(ts.take_pending().empty());
+  CHECK(ts.free_pending() == 0);
 }
 
 TEST_CASE("a cancelled earliest timer does not hide the next one") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   uint64_t early = ts.add(1, 5, tagged(1));
   ts.add(1, 12, tagged(2));
   msg_free(ts.cancel(early));
@@ -230,9 +226,9 @@ TEST_CASE("a cancelled earliest timer does not hide the next one") {
   CHECK(f.types() == Types{2});
 }
 
-TEST_CASE("take_pending returns what is left and empties the service") {
+TEST_CASE("free_pending frees what is left and empties the service") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   ts.add(1, 10, tagged(1));
   uint64_t b = ts.add(1, 20, tagged(2));
   ts.add(1, 30, tagged(3));
@@ -241,19 +237,13 @@ TEST_CASE("take_pending returns what is left and empties the service") {
   ts.advance(10);
   CHECK(ts.fire_due() == 1);
 
-  std::vector<Msg*> left = ts.take_pending();
-  REQUIRE(left.size() == 2);
-  Types types;
-  for (Msg* m : left) types.push_back(m->type);
-  std::sort(types.begin(), types.end());
-  CHECK(types == Types{3, 4});
-  free_all(std::move(left));
+  CHECK(ts.free_pending() == 2);  // 3 and 4
 
   CHECK(ts.next_due_ms() == -1);
   ts.advance(1000);
   CHECK(ts.fire_due() == 0);
   CHECK(f.types() == Types{1});
-  CHECK(ts.take_pending().empty());
+  CHECK(ts.free_pending() == 0);
   // The service stays usable.
   ts.add(1, 1, tagged(5));
   ts.advance(1);
@@ -263,7 +253,7 @@ TEST_CASE("take_pending returns what is left and empties the service") {
 
 TEST_CASE("stop() without a thread is harmless and repeatable") {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   ts.stop();
   ts.stop();
   ts.add(1, 0, tagged(1));
@@ -273,7 +263,7 @@ TEST_CASE("stop() without a thread is harmless and repeatable") {
 TEST_CASE("the timer thread fires a 5 ms timer on the real clock" *
           doctest::timeout(10)) {
   Fired f;
-  TimerService ts(false, f.fn());
+  TimerService ts(false, &Fired::fire, &f);
   REQUIRE(ts.start_thread(kNoHook));
   auto t0 = std::chrono::steady_clock::now();
   uint64_t id = ts.add(42, 5, tagged(7));
@@ -290,13 +280,13 @@ TEST_CASE("the timer thread fires a 5 ms timer on the real clock" *
   CHECK(ts.next_due_ms() == -1);
   CHECK(ts.cancel(id) == nullptr);
   ts.stop();
-  CHECK(ts.take_pending().empty());
+  CHECK(ts.free_pending() == 0);
 }
 
 TEST_CASE("the timer thread: an earlier timer added later wakes it" *
           doctest::timeout(10)) {
   Fired f;
-  TimerService ts(false, f.fn());
+  TimerService ts(false, &Fired::fire, &f);
   REQUIRE(ts.start_thread(kNoHook));
   ts.add(1, 60000, tagged(1));  // the thread now sleeps for a minute...
   ts.add(1, 2, tagged(2));      // ...unless this one wakes it
@@ -307,15 +297,13 @@ TEST_CASE("the timer thread: an earlier timer added later wakes it" *
   CHECK(got.front() != 1);
   CHECK(std::find(got.begin(), got.end(), 1) == got.end());
   ts.stop();
-  std::vector<Msg*> left = ts.take_pending();
-  CHECK(left.size() == 1);
-  free_all(std::move(left));
+  CHECK(ts.free_pending() == 1);
 }
 
 TEST_CASE("the timer thread on a manual clock fires on advance()" *
           doctest::timeout(10)) {
   Fired f;
-  TimerService ts(true, f.fn());
+  TimerService ts(true, &Fired::fire, &f);
   REQUIRE(ts.start_thread(kNoHook));
   ts.add(5, 10, tagged(1));
   ts.add(5, 20, tagged(2));
@@ -327,15 +315,41 @@ TEST_CASE("the timer thread on a manual clock fires on advance()" *
   REQUIRE(f.wait_for(2, std::chrono::milliseconds(2000)));
   CHECK(f.types() == Types{1, 2});
   ts.stop();
-  CHECK(ts.take_pending().empty());
+  CHECK(ts.free_pending() == 0);
 }
 
 TEST_CASE("the destructor joins a running timer thread") {
   Fired f;
   {
-    TimerService ts(false, f.fn());
+    TimerService ts(false, &Fired::fire, &f);
     REQUIRE(ts.start_thread(kNoHook));
-    free_all(ts.take_pending());
+    ts.free_pending();
   }  // must not hang or crash
   CHECK(f.count() == 0);
+}
+
+namespace {
+
+// A filter that lets through only even message types.
+struct EvenOnly {
+  int asked = 0;
+  static bool pass(void* self, uint64_t, Msg* m) noexcept {
+    static_cast<EvenOnly*>(self)->asked++;
+    return m->type % 2 == 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a timer's filter decides at fire time; a dropped message is freed") {
+  Fired f;
+  EvenOnly even;
+  TimerService ts(true, &Fired::fire, &f);
+  for (uint64_t t = 1; t <= 4; t++)
+    CHECK(ts.add(9, 5, tagged(t), {&EvenOnly::pass, &even}) != 0);
+  ts.add(9, 5, tagged(5));  // no filter: always fires
+  ts.advance(5);
+  CHECK(ts.fire_due() == 5);  // due: all five (two of them dropped)
+  CHECK(even.asked == 4);
+  CHECK(f.types() == Types{2, 4, 5});
 }

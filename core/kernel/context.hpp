@@ -1,0 +1,53 @@
+// context.hpp - the context of a callback (the public airs_ctx): which
+// kernel, process and worker it runs on, and what the callback asked for
+// (an exit). It lives on the stack of the turn, or of the spawn that runs
+// init; a thread-local pointer says which one is current.
+#pragma once
+
+#include <cstdint>
+
+#include "mail/message.hpp"
+
+namespace airs {
+struct Kernel;
+struct Process;
+struct Worker;
+}  // namespace airs
+
+struct airs_ctx {
+  airs::Kernel* kernel;
+  airs::Process* proc;
+  uint64_t pid;
+  airs::Worker* worker;                  // nullptr when not on a worker of it
+  airs::Reason* exit_request = nullptr;  // set by airs_exit
+  bool in_init = false;
+  bool in_terminate = false;
+  uint32_t sends = 0;  // messages sent during this turn (its cost)
+};
+
+namespace airs {
+using Ctx = ::airs_ctx;
+
+// The callback context current on this thread, or nullptr. [any thread]
+Ctx* current_ctx() noexcept;
+
+// The current context if it belongs to kernel `k`, else nullptr.
+inline Ctx* current_ctx_in(const Kernel* k) noexcept {
+  Ctx* c = current_ctx();
+  return c && c->kernel == k ? c : nullptr;
+}
+
+// Makes `c` current for its lifetime (callbacks nest: a spawn inside a
+// callback runs the child's init).
+class CtxScope {
+ public:
+  explicit CtxScope(Ctx* c) noexcept;
+  ~CtxScope();
+  CtxScope(const CtxScope&) = delete;
+  CtxScope& operator=(const CtxScope&) = delete;
+
+ private:
+  Ctx* saved_;
+};
+
+}  // namespace airs

@@ -1,0 +1,168 @@
+// end.cpp - the end of a process: terminate, the exit observers, links and
+// monitors, what is left in the mailbox, and the slot back; and waiting
+// for an end.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "base/error.hpp"
+#include "kernel/kernel.hpp"
+
+namespace airs {
+
+uint32_t Processes::add_exit_observer(ExitObserver o) noexcept {
+  if (nobservers_ == kMaxObservers) return 0;
+  uint32_t bit = kFirstMemberBit << nobservers_;
+  if (bit > kLastMemberBit) return 0;
+  observers_[nobservers_++] = o;
+  return bit;
+}
+
+void Processes::tell_exit_observers(uint64_t pid, Process* p) noexcept {
+  // Dekker with mark_member_if_alive(): `exiting` is set (seq_cst), then
+  // the member bits are read.
+  uint32_t flags = p->flags.load(std::memory_order_seq_cst);
+  for (int i = 0; i < nobservers_; i++)
+    if (flags & (kFirstMemberBit << i))
+      observers_[i].fn(observers_[i].self, pid, p);
+}
+
+// In phases: the process stops being alive (`exiting`), its terminate
+// runs, the services it joined forget it, its links and monitors hear of
+// it, its user_data goes, what is left in its mailbox is answered, and its
+// slot goes back to the table.
+void Processes::end(Process* p, Ctx& c, Reason* reason,
+                    bool call_terminate) noexcept {
+  uint64_t pid = c.pid;
+  p->exiting.store(1, std::memory_order_seq_cst);
+  if (call_terminate && p->terminate) {
+    c.in_terminate = true;
+    CtxScope scope(&c);
+    p->terminate(p->state_ptr, &c, reason);
+  }
+  reason_release(c.exit_request);
+  c.exit_request = nullptr;
+
+  tell_exit_observers(pid, p);
+  count_end(c, call_terminate);
+  if (call_terminate && k_.observer.wants_events()) {
+    airs_exit_kind kind = reason->kind;
+    // The static reasons' text is their kind's name: not twice.
+    const char* name = reason_static(kind)->text;
+    const char* why = reason->text && std::strcmp(reason->text, name) != 0
+                          ? reason->text
+                          : "";
+    bool quiet = kind == AIRS_EXIT_NORMAL || kind == AIRS_EXIT_SHUTDOWN;
+    k_.observer.emit(
+        {.kind = AIRS_EVENT_PROCESS_EXITED,
+         .severity = quiet ? AIRS_SEVERITY_DEBUG : AIRS_SEVERITY_WARNING,
+         .pid = pid,
+         .reason = reason},
+        "process %llu exited: %s%s%s", static_cast<unsigned long long>(pid),
+        name, *why ? ": " : "", why);
+  }
+
+  k_.signals.spread(p, pid, reason);
+  if (p->owner)
+    spec_release(p->owner);
+  else if (p->user_data_free)
+    p->user_data_free(p->user_data);
+  p->owner = nullptr;
+  p->user_data_free = nullptr;
+  p->state_ptr = nullptr;
+
+  k_.mail.drain_dead(p);
+  reason_release(reason);
+  // The slot goes back before the state says kFree: whoever sees the end
+  // complete (wait()) can spawn into it at once. A spawner that takes it
+  // meanwhile waits for kFree.
+  k_.table.release(pid_slot(pid));
+  p->state.store(kFree, std::memory_order_seq_cst);
+  k_.mail.settle_free(p);
+  notify_waiters();
+}
+
+// No terminate: the spawn failed, and counts neither as spawned (it took
+// a spawn number) nor as exited.
+void Processes::count_end(Ctx& c, bool call_terminate) noexcept {
+  if (!call_terminate)
+    k_.observer.count_spawn_failed();
+  else if (c.worker)
+    count_one(c.worker->exited);
+  else
+    k_.observer.count_exit_elsewhere();
+}
+
+void Processes::notify_waiters() noexcept {
+  // Dekker with wait(): `state` is set, then we read the count.
+  if (exit_waiters_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(exit_mu_);
+    exit_cv_.notify_all();
+  }
+}
+
+airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Ended: end() has finished (terminate, user_data_free, links, monitors,
+  // name), so the slot is free or holds a newer process. live() turns
+  // false earlier, as soon as the process starts to end.
+  auto ended = [this, pid] {
+    Process* p = k_.table.lookup(pid);
+    if (!p || p->pid.load(std::memory_order_seq_cst) != pid) return true;
+    uint32_t s = p->state.load(std::memory_order_seq_cst);
+    return s == kFree || s == kDraining;
+  };
+  if (!k_.threaded()) {
+    while (!ended()) {
+      if (clock::now() >= deadline)
+        return fail(AIRS_ETIMEDOUT, "the process is still alive");
+      uint32_t ran = 0;
+      airs_status st = k_.poll(1024, &ran);
+      if (st != AIRS_OK) return st;
+      if (ran == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    return AIRS_OK;
+  }
+  exit_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  airs_status st = AIRS_OK;
+  {
+    std::unique_lock<std::mutex> lock(exit_mu_);
+    while (!ended()) {
+      auto now = clock::now();
+      if (now >= deadline) {
+        st = fail(AIRS_ETIMEDOUT, "the process is still alive");
+        break;
+      }
+      // A slot being taken by a new spawn reads as "not ended" for a
+      // moment, with no notification to follow: re-check now and then.
+      exit_cv_.wait_until(
+          lock, std::min(deadline, now + std::chrono::milliseconds(5)));
+    }
+  }
+  exit_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  return st;
+}
+
+airs_status Processes::stat(uint64_t pid, int key,
+                            uint64_t* out) const noexcept {
+  Process* p = live(pid);
+  if (!p) return fail(AIRS_ENOPROC, "not alive");
+  switch (key) {
+    case AIRS_PSTAT_MAILBOX_DEPTH: *out = p->depth(); return AIRS_OK;
+    case AIRS_PSTAT_MAILBOX_CAPACITY: *out = p->capacity; return AIRS_OK;
+    case AIRS_PSTAT_MSGS_ENQUEUED:
+      *out = p->enqueued.load(std::memory_order_relaxed);
+      return AIRS_OK;
+    case AIRS_PSTAT_MSGS_HANDLED:
+      *out = p->dequeued.load(std::memory_order_relaxed);
+      return AIRS_OK;
+    case AIRS_PSTAT_MSGS_DROPPED:
+      *out = p->dropped.load(std::memory_order_relaxed);
+      return AIRS_OK;
+  }
+  return failf(AIRS_EINVAL, "unknown key %d", key);
+}
+
+}  // namespace airs

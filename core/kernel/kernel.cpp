@@ -1,0 +1,61 @@
+// kernel.cpp - putting the parts together, starting the threads, and the
+// host-driven poll.
+#include "kernel/kernel.hpp"
+
+#include "base/error.hpp"
+
+namespace airs {
+
+namespace {
+
+void fire_timer(void* kernel, uint64_t to, Msg* m) noexcept {
+  static_cast<Kernel*>(kernel)->mail.timer_fired(to, m);
+}
+
+}  // namespace
+
+Kernel::Kernel(const Config& config)
+    : cfg(config),
+      table(cfg.max_processes),
+      observer(cfg.events),
+      turns(*this),
+      sched(cfg, &Turns::run, &turns),
+      timers(cfg.manual_clock, &fire_timer, this),
+      mail(*this),
+      signals(*this),
+      processes(*this) {}
+
+Kernel::~Kernel() {
+  timers.stop();
+  sched.stop_and_join();
+  timers.free_pending();
+  // Every thread is gone: whatever is still queued anywhere is garbage.
+  uint32_t n = table.high_water();
+  for (uint32_t i = 0; i < n; i++) {
+    Process* p = table.slot(i);
+    while (Msg* m = p->pop()) msg_free(m);
+  }
+}
+
+airs_status Kernel::start() noexcept {
+  if (!sched.start() || (cfg.workers > 0 && !timers.start_thread(cfg)))
+    return fail(AIRS_EINTERNAL, "cannot start a thread");
+  return AIRS_OK;
+}
+
+airs_status Kernel::poll(uint32_t budget, uint32_t* ran) noexcept {
+  if (threaded())
+    return fail(AIRS_ESTATE,
+                "the runtime has worker threads (set AIRS_CFG_WORKERS to 0 "
+                "for host-driven mode)");
+  bool expected = false;
+  if (!polling.compare_exchange_strong(expected, true))
+    return fail(AIRS_ESTATE, "another thread is polling");
+  timers.fire_due();
+  uint32_t n = sched.poll(budget);
+  polling.store(false, std::memory_order_release);
+  if (ran) *ran = n;
+  return AIRS_OK;
+}
+
+}  // namespace airs

@@ -1,0 +1,65 @@
+// kernel.hpp - the engine of one runtime, its parts owned together:
+//
+//   table       process slots (process/)
+//   observer    hooks, counters, dead letters, events   observer.hpp
+//   sched       workers and run queues (sched/)
+//   timers      the timer service (sched/)
+//   mail        every way into a mailbox                mail.hpp
+//   signals     links, monitors, exit signals           signals.hpp
+//   processes   spawn, end, wait, exit observers        processes.hpp
+//   turns       one scheduled turn of a process         turn.hpp
+//
+// Each part reaches the others through the kernel. Only the kernel's own
+// parts and the runtime (runtime/) include this header: services use the
+// seam (seam.hpp).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "base/config.hpp"
+#include "kernel/mail.hpp"
+#include "kernel/observer.hpp"
+#include "kernel/processes.hpp"
+#include "kernel/seam.hpp"
+#include "kernel/signals.hpp"
+#include "kernel/turn.hpp"
+#include "process/process_table.hpp"
+#include "sched/scheduler.hpp"
+#include "sched/timer.hpp"
+
+namespace airs {
+
+struct Kernel {
+  explicit Kernel(const Config& config);
+  ~Kernel();  // stops the threads and frees what is left (see shutdown)
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Starts the worker and timer threads. [the creating thread]
+  airs_status start() noexcept;
+  // Host-driven mode: fires due timers, then runs up to `budget` turns on
+  // the calling thread. ESTATE: the kernel has worker threads, or another
+  // thread is polling. [not inside a callback]
+  airs_status poll(uint32_t budget, uint32_t* ran) noexcept;
+  bool threaded() const noexcept { return sched.threaded(); }
+  bool stopping() const noexcept {
+    return shutting_down.load(std::memory_order_acquire);
+  }
+
+  const Config cfg;
+  ProcessTable table;
+  Observer observer;
+  Turns turns;
+  Scheduler sched;
+  TimerService timers;
+  Mail mail;
+  Signals signals;
+  Processes processes;
+  NameService* names = nullptr;  // set by the runtime
+  std::atomic<bool> shutting_down{false};
+  std::atomic<bool> polling{false};
+  void* public_handle = nullptr;  // the C facade's handle (opaque here)
+};
+
+}  // namespace airs

@@ -1,0 +1,168 @@
+// mail.hpp - the mail path: every way a message gets into a mailbox.
+//
+//   send()         a user message, from a callback or any thread
+//   signal()       a system signal (exit, link, monitor, down, reply, ...)
+//   timer_fired()  the message of a due timer
+//   fan_out()      one publish to a list of subscribers (fanout.cpp)
+//
+// All of them end in one of two pushes: deliver() for one envelope (with
+// the mailbox's capacity and policy, as its Admit says) and push_chain()
+// for what an outbox staged. Whoever pushes to an idle process makes it
+// runnable. Mail for a process that has ended (or ends while it is being
+// sent) is answered or dead-lettered by drain_dead(); mail for a pid whose
+// slot was reused since is dropped by the receiving turn.
+//
+// Order: messages from one sender to one receiver arrive in the order they
+// were sent, signals included; make_way() is the one place that keeps it.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "airs/airs.h"
+#include "kernel/context.hpp"
+#include "kernel/outbox.hpp"
+#include "mail/message.hpp"
+
+namespace airs {
+
+struct Kernel;
+struct Process;
+struct Worker;
+
+// How a message is admitted into a mailbox.
+enum class Admit : uint8_t {
+  kUser,        // capacity and policy apply; BLOCK may wait (plain threads)
+  kUserNoWait,  // capacity applies; a full mailbox refuses at once, with
+                // no wait and no hook: the caller decides what follows
+  kSignal,      // a system signal: past any capacity, never refused
+};
+
+// Where a message comes from, and where its receiver goes if this makes
+// it runnable.
+struct Route {
+  Admit admit = Admit::kUser;
+  Worker* worker = nullptr;  // the calling thread's worker of this kernel
+  bool run_next = false;     // to that worker's next slot (callback sends)
+};
+
+// One subscriber of a fan-out: a live process while the list's owner
+// holds the lock that guards the list.
+struct Subscriber {
+  uint64_t pid;
+  Process* p;
+  bool bounded;  // has a mailbox capacity: offered each message at once
+};
+
+// A list of subscribers. `stamp` changes whenever the list does, and is
+// never reused for another list (an outbox laid out for a stamp trusts
+// its process pointers).
+struct FanOut {
+  uint64_t stamp;
+  const Subscriber* subs;
+  size_t n;
+};
+
+class Mail {
+ public:
+  explicit Mail(Kernel& k);
+  ~Mail();  // frees whatever is still staged (every thread is gone)
+  Mail(const Mail&) = delete;
+  Mail& operator=(const Mail&) = delete;
+
+  // A user message to `to`; consumes `m` on AIRS_OK. `from`: the sending
+  // callback's context in this kernel, or nullptr. ENOPROC (a dead pid:
+  // the dead-letter hook sees `m` first), EFULL, ETIMEDOUT (BLOCK), with
+  // `m` still the caller's. [any thread]
+  airs_status send(uint64_t to, Msg* m, Ctx* from) noexcept;
+
+  // A system signal from the calling thread; consumes `m` on true.
+  // false: `to` is not alive, and `m` is still the caller's (to free, or
+  // to turn into the answer a dead process gives). [any thread]
+  bool signal(uint64_t to, Msg* m) noexcept;
+  // signal(), freeing `m` if `to` is not alive.
+  bool signal_or_drop(uint64_t to, Msg* m) noexcept;
+
+  // Sends `m` to `to` in `delay_ms` (the timer service fires it through
+  // timer_fired); *id (may be nullptr) gets the timer's id. Consumes `m`
+  // on AIRS_OK. ESTATE: shutting down. ENOPROC: `to` is not alive now.
+  // ENOMEM. [any thread]
+  airs_status send_after(uint64_t to, uint64_t delay_ms, Msg* m,
+                         uint64_t* id) noexcept;
+
+  // The message of a due timer, for `to`; consumed. A receiver that is
+  // gone or full makes it a dead letter. [the firing thread]
+  void timer_fired(uint64_t to, Msg* m) noexcept;
+
+  // Pushes everything callbacks on `w` have staged. [w's thread]
+  void flush(Worker* w) noexcept;
+
+  // --- fan-out (fanout.cpp) ---
+  // Whether worker `w` (may be nullptr) can stage a fan-out to list
+  // `stamp` now. false: mail it staged before (sends, or a fan-out to
+  // another list) must be pushed first, and pushing may call the
+  // dead-letter hook: release the list's lock, flush(w), and ask again.
+  // [w's thread, list lock held]
+  bool fan_out_ready(Worker* w, uint64_t stamp) noexcept;
+  // Delivers one message per subscriber of `list`, sharing `payload` (the
+  // caller's reference stays the caller's). Never waits and never calls a
+  // hook: envelopes a full mailbox refused are chained on *refused
+  // (through next) for the caller to dead-letter after unlocking. Returns
+  // the subscribers reached. [w's thread, list lock held]
+  size_t fan_out(Worker* w, const FanOut& list, uint64_t type, Payload* payload,
+                 uint64_t sender, Msg** refused) noexcept;
+
+  // --- for the turn and the end of a process ---
+  // The consumer of `p` took a message: wake BLOCK senders waiting for
+  // room. [p's consumer]
+  void room_made(Process* p) noexcept;
+  // Answers or dead-letters everything queued for `p`, which has ended.
+  // [p's consumer]
+  void drain_dead(Process* p) noexcept;
+  // Mail for a pid that is gone (or an earlier process of a reused
+  // slot): a user message is a dead letter (EXITED), a signal is
+  // answered as a dead process would (Signals::undeliverable). Consumes
+  // `m`. [the consumer that took it]
+  void undeliverable(Msg* m) noexcept;
+  // `p`'s slot is free: drains mail that arrives after its end.
+  void settle_free(Process* p) noexcept;
+  // `p` was handed its consumer role back at the end of a turn or a
+  // spawn: it idles, or runs again if mail came meanwhile.
+  void idle_or_run(Process* p, Worker* w) noexcept;
+
+ private:
+  enum class Next : uint8_t { kDirect, kAny };
+  Outbox& outbox(Worker* w) noexcept;
+  void make_way(Outbox& ob, Worker* w, Next next) noexcept;
+  airs_status deliver(Process* p, uint64_t to, Msg* m, const Route& r) noexcept;
+  bool reserve(Process* p) noexcept;
+  airs_status wait_for_room(Process* p, uint64_t to) noexcept;
+  void stage(Outbox& ob, Worker* w, Process* p, uint64_t to, Msg* m) noexcept;
+  void push_lane(Worker* w, Lane& lane, uint32_t& pending,
+                 bool run_next) noexcept;
+  void push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
+                  bool run_next) noexcept;
+  void schedule(Process* p, Worker* w, bool run_next) noexcept;
+  void count_sent(Worker* w) noexcept;
+  // fanout.cpp
+  bool lay_out(Outbox& ob, const FanOut& list) noexcept;
+  bool offer(Process* p, uint64_t to, Worker* w, Msg* m) noexcept;
+  Msg* fan_out_envelope(Outbox& ob, Lane& lane, uint64_t type, Payload* payload,
+                        uint64_t sender) noexcept;
+  void fan_out_stage(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept;
+  void open_block(Outbox& ob, Lane& lane) noexcept;
+  void close_block(Outbox& ob, Lane& lane) noexcept;
+  void flush_fan_out(Outbox& ob, Worker* w) noexcept;
+
+  Kernel& k_;
+  std::unique_ptr<Outbox[]> outboxes_;  // one per worker, by Worker::id
+  size_t noutboxes_;
+  // BLOCK-policy senders wait here for room in some mailbox.
+  std::mutex block_mu_;
+  std::condition_variable block_cv_;
+};
+
+}  // namespace airs

@@ -1,0 +1,116 @@
+// seam.cpp - the seam's entries: each hands the call to the kernel's part
+// that owns it (seam.hpp says what each may be called with).
+#include "kernel/seam.hpp"
+
+#include "base/error.hpp"
+#include "kernel/kernel.hpp"
+
+namespace airs {
+
+Process* Seam::live(uint64_t pid) const noexcept {
+  return k_.processes.live(pid);
+}
+
+airs_status Seam::spawn(const SpawnArgs& a, uint64_t* out) noexcept {
+  return k_.processes.spawn(a, nullptr, out);
+}
+
+bool Seam::end_held(uint64_t pid, Reason* reason) noexcept {
+  return k_.processes.end_held(pid, reason);
+}
+
+uint32_t Seam::add_exit_observer(ExitObserver o) noexcept {
+  return k_.processes.add_exit_observer(o);
+}
+
+bool Seam::join_if_alive(Process* p, uint32_t bit, uint64_t pid) noexcept {
+  return mark_member_if_alive(p, bit, pid);
+}
+
+airs_status Seam::register_name(const char* name, uint64_t pid,
+                                Process* p) noexcept {
+  if (!k_.names) return fail(AIRS_EINVAL, "no naming service");
+  return k_.names->add_name(name, pid, p);
+}
+
+airs_status Seam::send(uint64_t to, Msg* m, Ctx* from) noexcept {
+  return k_.mail.send(to, m, from);
+}
+
+bool Seam::signal(uint64_t to, Msg* m) noexcept {
+  return k_.mail.signal_or_drop(to, m);
+}
+
+bool Seam::fan_out_ready(Worker* w, uint64_t stamp) noexcept {
+  return k_.mail.fan_out_ready(w, stamp);
+}
+
+size_t Seam::fan_out(Worker* w, const FanOut& list, uint64_t type,
+                     Payload* payload, uint64_t sender,
+                     Msg** refused) noexcept {
+  return k_.mail.fan_out(w, list, type, payload, sender, refused);
+}
+
+void Seam::flush(Worker* w) noexcept {
+  k_.mail.flush(w);
+}
+
+airs_status Seam::exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
+                              const char* text, uint64_t from) noexcept {
+  return k_.signals.exit_signal(to, kind, code, text, from);
+}
+
+bool Seam::probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept {
+  return k_.signals.probe_health(pid, from, round);
+}
+
+uint64_t Seam::timer_add(uint64_t to, uint64_t delay_ms, Msg* m,
+                         TimerService::Filter filter) noexcept {
+  return k_.timers.add(to, delay_ms, m, filter);
+}
+
+void Seam::timer_cancel(uint64_t id) noexcept {
+  k_.timers.cancel_and_free(id);
+}
+
+uint64_t Seam::now_ms() const noexcept {
+  return k_.timers.now_ms();
+}
+
+bool Seam::wants_events() const noexcept {
+  return k_.observer.wants_events();
+}
+
+const Observer& Seam::observer() const noexcept {
+  return k_.observer;
+}
+
+void Seam::dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept {
+  k_.observer.dead_letter(m, reason);
+}
+
+void Seam::count_restart() noexcept {
+  k_.observer.count_restart();
+}
+
+Ctx* Seam::current_ctx() const noexcept {
+  return current_ctx_in(&k_);
+}
+
+Worker* Seam::local_worker() const noexcept {
+  return k_.sched.local_worker();
+}
+
+bool Seam::threaded() const noexcept {
+  return k_.threaded();
+}
+
+airs_status Seam::poll(uint32_t budget, uint32_t* ran) noexcept {
+  return k_.poll(budget, ran);
+}
+
+bool Seam::shutting_down() const noexcept {
+  return k_.stopping();
+}
+
+}  // namespace airs

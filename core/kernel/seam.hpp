@@ -1,0 +1,172 @@
+// seam.hpp - what a service may call: the one way from a service (naming,
+// broker, supervision; later system actors and transports) into the
+// kernel. A service includes this header and no other of kernel/, and
+// gets its Seam from the runtime that owns it.
+//
+// Each entry states:
+//   threads  which threads may call it
+//   locks    whether the caller may hold a lock of its own across it
+//   blocks   whether it can wait
+//
+// The rule for user code. Hooks, init, terminate, health and
+// user_data_free are user code, and user code may call any [any thread]
+// function, so it must never run while a lock is held that such a call
+// can need. Entries marked "calls user code" below may run it; a service
+// calls them only with none of its locks held. Entries marked "lock ok"
+// never run user code and never wait, so a service may call them under its
+// own lock (they take only the kernel's leaf locks).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "airs/airs.h"
+#include "kernel/context.hpp"
+#include "kernel/mail.hpp"
+#include "kernel/observer.hpp"
+#include "kernel/processes.hpp"
+#include "mail/message.hpp"
+#include "process/process.hpp"
+#include "sched/timer.hpp"
+
+namespace airs {
+
+struct Kernel;
+struct Worker;
+
+// Registers names for spawns that ask for one (SpawnArgs::name): the
+// naming service, installed by the runtime.
+class NameService {
+ public:
+  // Gives live process `p` (as `pid`) the name. threads: any. lock ok:
+  // takes the service's leaf lock, calls no user code.
+  virtual airs_status add_name(const char* name, uint64_t pid,
+                               Process* p) noexcept = 0;
+
+ protected:
+  ~NameService() = default;
+};
+
+class Seam {
+ public:
+  explicit Seam(Kernel& k) noexcept : k_(k) {}
+  Seam(const Seam&) = delete;
+  Seam& operator=(const Seam&) = delete;
+
+  // --- processes ----------------------------------------------------------
+
+  // The record of a live pid, else nullptr. threads: any. lock ok.
+  Process* live(uint64_t pid) const noexcept;
+
+  // Starts a process (see SpawnArgs: a supervisor's child is linked to
+  // it, marked supervised, and named before its init). Runs the new
+  // process's init on this thread. threads: any. calls user code (init,
+  // and user_data_free on failure). blocks: no (init should not).
+  airs_status spawn(const SpawnArgs& a, uint64_t* out) noexcept;
+
+  // Ends a process this thread holds (HoldScope) at once, on this thread,
+  // with `reason` (consumed). false: not held here. threads: the holding
+  // thread. calls user code (terminate, user_data_free, hooks).
+  bool end_held(uint64_t pid, Reason* reason) noexcept;
+
+  // Holds what this thread spawns until the returned scope (and every
+  // scope outside it) ends: `HoldScope hold = seam.hold();`. threads: any.
+  HoldScope hold() noexcept { return HoldScope(k_); }
+
+  // Registers a service that must forget a process when it ends; returns
+  // the member bit it marks its members with (0: none left). threads: the
+  // runtime's creator, before any spawn.
+  uint32_t add_exit_observer(ExitObserver o) noexcept;
+
+  // Marks `p` a member (bit), then says whether it is still alive as
+  // `pid`: when true, the exit observer will be told of its end; when
+  // false, the caller must not keep it. Call under the lock the observer
+  // takes (a Dekker pair with the end of the process). threads: any.
+  // lock ok.
+  bool join_if_alive(Process* p, uint32_t bit, uint64_t pid) noexcept;
+
+  // Registers `name` for live process `p` (the naming service). threads:
+  // any. lock ok (the naming service's lock is a leaf).
+  airs_status register_name(const char* name, uint64_t pid,
+                            Process* p) noexcept;
+
+  // --- mail ---------------------------------------------------------------
+
+  // A user message (see Mail::send). threads: any. calls user code (the
+  // dead-letter hook). blocks: a BLOCK mailbox, from a plain thread.
+  airs_status send(uint64_t to, Msg* m, Ctx* from) noexcept;
+
+  // A system signal: consumes `m`; false: `to` is not alive. threads: any.
+  // calls user code (the dead-letter hook: mail staged for processes that
+  // ended). blocks: no.
+  bool signal(uint64_t to, Msg* m) noexcept;
+
+  // The fan-out of a publish (Mail::fan_out_ready, Mail::fan_out).
+  // threads: w's, or any with w nullptr. lock ok: made for the caller's
+  // list lock; never waits, never calls user code. flush() calls user
+  // code (dead letters) and is called without the lock.
+  bool fan_out_ready(Worker* w, uint64_t stamp) noexcept;
+  size_t fan_out(Worker* w, const FanOut& list, uint64_t type, Payload* payload,
+                 uint64_t sender, Msg** refused) noexcept;
+  void flush(Worker* w) noexcept;
+
+  // --- signals --------------------------------------------------------------
+
+  // exit/2 (see Signals::exit_signal). threads: any. calls user code (the
+  // dead-letter hook, as signal()). blocks: no.
+  airs_status exit_signal(uint64_t to, airs_exit_kind kind, int32_t code,
+                          const char* text, uint64_t from) noexcept;
+  // Asks `pid` for its health (see Signals::probe_health). As signal().
+  bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
+
+  // --- timers ---------------------------------------------------------------
+
+  // Sends `m` to `to` in `delay_ms`; returns the timer id, 0 when there
+  // is no memory (m stays the caller's). threads: any. lock ok.
+  uint64_t timer_add(uint64_t to, uint64_t delay_ms, Msg* m,
+                     TimerService::Filter filter = {}) noexcept;
+  // Cancels a timer (0: none) and frees its message if it was pending.
+  // threads: any. lock ok.
+  void timer_cancel(uint64_t id) noexcept;
+  // The timer service's clock, in ms. threads: any. lock ok.
+  uint64_t now_ms() const noexcept;
+
+  // --- the observer --------------------------------------------------------
+
+  // Whether an event would go anywhere (build one only then). threads:
+  // any. lock ok.
+  bool wants_events() const noexcept;
+  // The one event builder (Observer::emit). threads: any. calls user code.
+  template <class... Args>
+  void emit(const Event& e, const char* format, Args... args) const noexcept {
+    observer().emit(e, format, args...);
+  }
+  // A message nobody receives: counted, shown to the dead-letter hook,
+  // freed. threads: any. calls user code.
+  void dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept;
+  // One child restarted (airs_runtime_stats.restarts). threads: any. lock
+  // ok.
+  void count_restart() noexcept;
+
+  // --- threads and the runtime's state -------------------------------------
+
+  // The callback context of this kernel on this thread, or nullptr.
+  // threads: any. lock ok.
+  Ctx* current_ctx() const noexcept;
+  // This kernel's worker running this thread, or nullptr. lock ok.
+  Worker* local_worker() const noexcept;
+  // Whether the kernel has worker threads (else the host polls). lock ok.
+  bool threaded() const noexcept;
+  // Host-driven mode: runs due timers and up to `budget` turns on this
+  // thread (see Kernel::poll). threads: not inside a callback. calls user
+  // code (every callback). A waiting operation polls this way.
+  airs_status poll(uint32_t budget, uint32_t* ran) noexcept;
+  // Whether the runtime is shutting down. threads: any. lock ok.
+  bool shutting_down() const noexcept;
+
+ private:
+  const Observer& observer() const noexcept;
+  Kernel& k_;
+};
+
+}  // namespace airs

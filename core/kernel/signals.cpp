@@ -1,0 +1,329 @@
+// signals.cpp - links, monitors and exit signals: made, received, spread
+// at the end of a process, and answered for pids that are gone.
+#include "kernel/signals.hpp"
+
+#include "base/error.hpp"
+#include "base/limits.hpp"
+#include "kernel/kernel.hpp"
+
+namespace airs {
+
+namespace {
+
+// A link or monitor record: the envelope that will tell `other` of this
+// process's end (see ProcessExtra).
+Msg* new_record(Signal kind, uint64_t other, uint64_t ref) noexcept {
+  Msg* m = msg_new_signal(kind, 0, nullptr, ref);
+  if (m) m->to = other;
+  return m;
+}
+
+// Turns `m` (a record or a request) into the signal `kind` from `from`
+// with `reason`, and sends it to `to`.
+void send_as(Mail& mail, Msg* m, Signal kind, uint64_t from, uint64_t to,
+             Reason* reason) noexcept {
+  m->signal = kind;
+  m->sender = from;
+  if (m->has_reason) reason_release(m->reason);
+  reason_retain(reason);
+  m->reason = reason;
+  m->has_reason = 1;
+  mail.signal_or_drop(to, m);
+}
+
+}  // namespace
+
+bool Signals::ever_existed(uint64_t pid) const noexcept {
+  Process* p = k_.table.lookup(pid);
+  return p && pid_generation(pid) != 0 &&
+         pid_generation(pid) <=
+             pid_generation(p->pid.load(std::memory_order_acquire));
+}
+
+// --- made by a process -----------------------------------------------------
+
+airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
+  if (c->in_init || c->in_terminate)
+    return fail(AIRS_ESTATE, "not inside init or terminate");
+  if (pid == c->pid) return fail(AIRS_EINVAL, "cannot link to self");
+  if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
+  ProcessExtra* x = c->proc->ensure_extra();
+  if (!x) return fail(AIRS_ENOMEM, "out of memory");
+  if (x->linked_to(pid)) return AIRS_OK;
+  Msg* request = msg_new_signal(Signal::kLink, c->pid, nullptr, 0);
+  Msg* record = request ? new_record(Signal::kLinkExit, pid, 0) : nullptr;
+  if (!record || !x->add_link(record)) {
+    msg_free(request);
+    msg_free(record);
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  if (!k_.mail.signal(pid, request))  // already gone: the exit signal a
+    refuse(request, pid, reason_static(AIRS_EXIT_NOPROC));  // dead link gives
+  return AIRS_OK;
+}
+
+airs_status Signals::unlink(Ctx* c, uint64_t pid) noexcept {
+  ProcessExtra* x = c->proc->extra;
+  if (!x || !x->linked_to(pid)) return AIRS_OK;
+  Msg* m = msg_new_signal(Signal::kUnlink, c->pid, nullptr, 0);
+  if (!m) return fail(AIRS_ENOMEM, "out of memory");
+  msg_free(x->take_link(pid));
+  k_.mail.signal_or_drop(pid, m);
+  return AIRS_OK;
+}
+
+airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
+  if (c->in_init || c->in_terminate)
+    return fail(AIRS_ESTATE, "not inside init or terminate");
+  if (pid == c->pid) return fail(AIRS_EINVAL, "cannot monitor self");
+  if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
+  ProcessExtra* x = c->proc->ensure_extra();
+  if (!x) return fail(AIRS_ENOMEM, "out of memory");
+  uint64_t r = next_ref_.fetch_add(1, std::memory_order_relaxed);
+  // The request becomes the target's record of the monitor: its DOWN.
+  Msg* request = msg_new_signal(Signal::kMonitor, c->pid, nullptr, r);
+  if (!request || !x->add_monitor(MonitorEntry{r, pid})) {
+    msg_free(request);
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  if (!k_.mail.signal(pid, request))
+    refuse(request, pid, reason_static(AIRS_EXIT_NOPROC));
+  *ref = r;
+  return AIRS_OK;
+}
+
+airs_status Signals::demonitor(Ctx* c, uint64_t ref) noexcept {
+  ProcessExtra* x = c->proc->extra;
+  uint64_t target = 0;
+  if (!x || !x->remove_monitor(ref, &target))
+    return failf(AIRS_ENOTFOUND, "no active monitor %llu",
+                 static_cast<unsigned long long>(ref));
+  // Best effort: without it, the target keeps a record whose DOWN will be
+  // dropped here (no longer monitored).
+  if (Msg* m = msg_new_signal(Signal::kDemonitor, c->pid, nullptr, ref))
+    k_.mail.signal_or_drop(target, m);
+  return AIRS_OK;
+}
+
+airs_status Signals::trap_exit(Ctx* c, bool on) noexcept {
+  if (on)
+    c->proc->flags.fetch_or(kTrapExit, std::memory_order_relaxed);
+  else
+    c->proc->flags.fetch_and(~kTrapExit, std::memory_order_relaxed);
+  return AIRS_OK;
+}
+
+airs_status Signals::exit_self(Ctx* c, int kind, int32_t code,
+                               const char* text) noexcept {
+  if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
+  if (c->in_terminate) return AIRS_OK;  // already ending
+  Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
+  if (!r) return fail(AIRS_ENOMEM, "out of memory");
+  reason_release(c->exit_request);
+  c->exit_request = r;
+  return AIRS_OK;
+}
+
+// --- sent by anyone --------------------------------------------------------
+
+airs_status Signals::exit_signal(uint64_t to, int kind, int32_t code,
+                                 const char* text, uint64_t from) noexcept {
+  if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
+  if (!k_.processes.live(to)) return fail(AIRS_ENOPROC, "not alive");
+  Ctx* c = current_ctx_in(&k_);
+  uint64_t sender = from != kFromCaller ? from : c ? c->pid : 0;
+  Msg* m;
+  bool marked = false;  // the kill is marked on the live process
+  if (kind == AIRS_EXIT_KILLED) {
+    m = msg_new_signal(Signal::kKill, sender, nullptr, 0);
+    // Ahead of everything queued, high priority messages too (see the
+    // turn): marked on the process as well as sent.
+    Process* p = m ? k_.processes.live(to) : nullptr;
+    if (p) {
+      p->kill_gen.store(pid_generation(to), std::memory_order_release);
+      marked = true;
+    }
+  } else {
+    Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
+    if (!r) return fail(AIRS_ENOMEM, "out of memory");
+    m = msg_new_signal(Signal::kExit, sender, r, 0);
+    reason_release(r);
+  }
+  if (!m) return fail(AIRS_ENOMEM, "out of memory");
+  // A marked kill can end the process (at its next message) before the
+  // kill message is sent: it took effect, so it is no ENOPROC.
+  if (!k_.mail.signal_or_drop(to, m) && !marked)
+    return fail(AIRS_ENOPROC, "not alive");
+  return AIRS_OK;
+}
+
+bool Signals::probe_health(uint64_t pid, uint64_t from,
+                           uint64_t round) noexcept {
+  Msg* m = msg_new_signal(Signal::kHealth, from, nullptr, round);
+  return m && k_.mail.signal_or_drop(pid, m);
+}
+
+// --- links made at spawn ---------------------------------------------------
+
+bool Signals::link_child(Ctx* parent, Process* p, uint64_t pid) noexcept {
+  ProcessExtra* mine = p->ensure_extra();
+  ProcessExtra* theirs = parent->proc->ensure_extra();
+  Msg* to_parent = new_record(Signal::kLinkExit, parent->pid, 0);
+  Msg* to_child = new_record(Signal::kLinkExit, pid, 0);
+  if (mine && theirs && to_parent && to_child && mine->add_link(to_parent)) {
+    if (theirs->add_link(to_child)) return true;
+    mine->take_link(parent->pid);
+  }
+  msg_free(to_parent);
+  msg_free(to_child);
+  return false;
+}
+
+void Signals::unlink_child(Ctx* parent, Process* p, uint64_t pid) noexcept {
+  if (p->extra) msg_free(p->extra->take_link(parent->pid));
+  if (parent->proc->extra) msg_free(parent->proc->extra->take_link(pid));
+}
+
+airs_status Signals::link_to(Process* p, uint64_t pid, uint64_t to) noexcept {
+  ProcessExtra* x = p->ensure_extra();
+  Msg* request = x ? msg_new_signal(Signal::kLink, pid, nullptr, 0) : nullptr;
+  Msg* record = request ? new_record(Signal::kLinkExit, to, 0) : nullptr;
+  if (!record || !x->add_link(record)) {
+    msg_free(request);
+    msg_free(record);
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  if (!k_.mail.signal(to, request)) {
+    msg_free(request);
+    msg_free(x->take_link(to));
+    return fail(AIRS_ENOPROC, "the supervisor has ended");
+  }
+  return AIRS_OK;
+}
+
+void Signals::unlink_from(Process* p, uint64_t pid, uint64_t to) noexcept {
+  Msg* record = p->extra ? p->extra->take_link(to) : nullptr;
+  if (!record) return;
+  msg_free(record);
+  // Best effort: without it, `to` keeps a link to a pid that never ran,
+  // whose exit signal it never gets.
+  if (Msg* m = msg_new_signal(Signal::kUnlink, pid, nullptr, 0))
+    k_.mail.signal_or_drop(to, m);
+}
+
+// --- received ---------------------------------------------------------------
+
+Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
+  ProcessExtra* x = p->extra;
+  switch (m->signal) {
+    case Signal::kNone: break;  // not a signal: the turn's
+    case Signal::kKill:
+      msg_free(m);
+      return Arrival{reason_static(AIRS_EXIT_KILLED), false};
+    case Signal::kExit: return exit_arrived(p, c, m);
+    case Signal::kLinkExit: {
+      Msg* record = x ? x->take_link(m->sender) : nullptr;
+      if (!record) {  // unlinked since: not for us
+        msg_free(m);
+        return {};
+      }
+      msg_free(record);
+      return exit_arrived(p, c, m);
+    }
+    case Signal::kLink:
+      if ((x = p->ensure_extra()) && x->linked_to(m->sender)) break;
+      // The request becomes our record of the link: the exit signal its
+      // maker gets when we end.
+      m->to = m->sender;
+      if (!x || !x->add_link(m)) refuse(m, c.pid, reason_no_memory());
+      return {};
+    case Signal::kUnlink:
+      if (x) msg_free(x->take_link(m->sender));
+      break;
+    case Signal::kMonitor:
+      m->to = m->sender;  // likewise: it becomes the watcher's DOWN
+      if (!(x = p->ensure_extra()) || !x->add_watcher(m))
+        refuse(m, c.pid, reason_no_memory());
+      return {};
+    case Signal::kDemonitor:
+      if (x) msg_free(x->take_watcher(m->correlation));
+      break;
+    case Signal::kDown:
+      if (x && x->remove_monitor(m->correlation)) {
+        m->type = AIRS_MSG_DOWN;
+        return Arrival{nullptr, true};
+      }
+      break;  // demonitored since: dropped
+    case Signal::kHealth: answer_health(p, c, m); break;
+  }
+  msg_free(m);
+  return {};
+}
+
+// An exit signal (exit/2 or from a link): a message if the process traps
+// exits, else ignored if normal (and not from itself), else the end.
+Arrival Signals::exit_arrived(Process* p, Ctx& c, Msg* m) noexcept {
+  if (p->flags.load(std::memory_order_relaxed) & kTrapExit) {
+    m->type = AIRS_MSG_EXIT;
+    return Arrival{nullptr, true};
+  }
+  Reason* r = m->reason;
+  if (r->kind == AIRS_EXIT_NORMAL && m->sender != c.pid) {
+    msg_free(m);
+    return {};
+  }
+  reason_retain(r);
+  msg_free(m);
+  return Arrival{r, false};
+}
+
+// A supervisor's health check: the answer goes back as a message (no
+// health callback: healthy).
+void Signals::answer_health(Process* p, Ctx& c, Msg* m) noexcept {
+  int32_t h = AIRS_HEALTH_HEALTHY;
+  if (p->health) h = p->health(p->state_ptr, &c);
+  if (Msg* r = msg_new_copy(kMsgHealthReply, &h, sizeof h)) {
+    r->sender = c.pid;
+    r->correlation = m->correlation;
+    k_.mail.signal_or_drop(m->sender, r);
+  }
+}
+
+// --- spread at the end ----------------------------------------------------
+
+void Signals::spread(Process* p, uint64_t pid, Reason* reason) noexcept {
+  ProcessExtra* x = p->extra;
+  if (!x) return;
+  for (Msg* record : x->links)
+    send_as(k_.mail, record, Signal::kLinkExit, pid, record->to, reason);
+  x->links.clear();
+  for (Msg* record : x->watchers)
+    send_as(k_.mail, record, Signal::kDown, pid, record->to, reason);
+  x->watchers.clear();
+  // Best effort: a target that is not told keeps a record whose DOWN goes
+  // to a pid that has ended, and is dropped there.
+  for (const MonitorEntry& e : x->monitoring)
+    if (Msg* m = msg_new_signal(Signal::kDemonitor, pid, nullptr, e.ref))
+      k_.mail.signal_or_drop(e.pid, m);
+  p->free_extra();
+}
+
+// --- for a pid that is gone -------------------------------------------------
+
+void Signals::refuse(Msg* request, uint64_t target, Reason* why) noexcept {
+  uint64_t maker = request->sender;
+  if (request->signal == Signal::kLink)
+    send_as(k_.mail, request, Signal::kLinkExit, target, maker, why);
+  else  // kMonitor: its ref stays in correlation
+    send_as(k_.mail, request, Signal::kDown, target, maker, why);
+}
+
+void Signals::undeliverable(Msg* m) noexcept {
+  if (m->signal == Signal::kLink || m->signal == Signal::kMonitor) {
+    refuse(m, m->to, reason_static(AIRS_EXIT_NOPROC));
+    return;
+  }
+  msg_free(m);
+}
+
+}  // namespace airs

@@ -1,0 +1,111 @@
+// signals.hpp - links, monitors and exit signals, in one place: making and
+// breaking them, receiving them, spreading exit and down when a process
+// ends, and answering the ones sent to a pid that is gone.
+//
+// Every change to another process's link or monitor set travels as a
+// signal through its mailbox (Mail::signal), so only a process ever
+// touches its own sets (its ProcessExtra), and no lock is needed. A signal
+// is an envelope with Signal != kNone; it bypasses mailbox capacity.
+//
+// Semantics are Erlang's: an abnormal exit spreads along links and kills
+// the linked processes that do not trap exits (those get AIRS_MSG_EXIT);
+// `normal` is ignored unless trapped (or sent by the process to itself);
+// a kill cannot be trapped; a monitor gives exactly one AIRS_MSG_DOWN; a
+// link or monitor to a pid that is gone answers at once with `noproc`.
+//
+// Out of memory: an envelope that cannot be made is an ENOMEM for the
+// caller; a receiver that cannot record a link or monitor answers its
+// maker as if it had ended with an error (ENOMEM), so no link is ever
+// half made without the maker hearing of it.
+//
+// Remote pids (distribution) will hook in here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "airs/airs.h"
+#include "kernel/context.hpp"
+#include "mail/message.hpp"
+
+namespace airs {
+
+struct Kernel;
+struct Process;
+
+// What a turn does with a signal it took from the mailbox.
+struct Arrival {
+  Reason* end = nullptr;  // end the process with this (one reference)
+  bool deliver = false;   // hand the envelope to receive() (EXIT or DOWN)
+};
+
+class Signals {
+ public:
+  explicit Signals(Kernel& k) : k_(k) {}
+  Signals(const Signals&) = delete;
+  Signals& operator=(const Signals&) = delete;
+
+  // --- made by a process [inside a callback of c, not init or terminate,
+  // except unlink, demonitor and trap_exit] ---
+  airs_status link(Ctx* c, uint64_t pid) noexcept;
+  airs_status unlink(Ctx* c, uint64_t pid) noexcept;
+  airs_status monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept;
+  // ENOTFOUND: no such active monitor.
+  airs_status demonitor(Ctx* c, uint64_t ref) noexcept;
+  airs_status trap_exit(Ctx* c, bool on) noexcept;
+  // airs_exit: the process ends with this reason once its callback
+  // returns (nothing inside terminate, where it is ending already).
+  airs_status exit_self(Ctx* c, int kind, int32_t code,
+                        const char* text) noexcept;
+
+  // --- sent by anyone [any thread] ---
+  // The caller of exit_signal() is the sender unless `from` says.
+  static constexpr uint64_t kFromCaller = ~uint64_t{0};
+  // exit/2: `kind` KILLED is the untrappable kill, which jumps ahead of
+  // everything queued. ENOPROC: `to` is not alive. EINVAL: bad kind.
+  airs_status exit_signal(uint64_t to, int kind, int32_t code, const char* text,
+                          uint64_t from = kFromCaller) noexcept;
+  // Asks `pid` for its health; the answer goes to `from` as a message
+  // (kMsgHealthReply, the round in its correlation). false: not sent.
+  bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
+
+  // --- links made at spawn [the spawning thread, before the new process
+  // runs] ---
+  // AIRS_SPAWN_LINK: links the new process `p` (pid) and its parent both
+  // ways at once. false: no memory (nothing changed).
+  bool link_child(Ctx* parent, Process* p, uint64_t pid) noexcept;
+  // Undoes link_child for a start that failed.
+  void unlink_child(Ctx* parent, Process* p, uint64_t pid) noexcept;
+  // A supervisor's child: links `p` to `to` by a signal (so that any
+  // thread may start a child). ENOPROC: `to` has ended; ENOMEM.
+  airs_status link_to(Process* p, uint64_t pid, uint64_t to) noexcept;
+  // Undoes link_to for a start that failed: `to` gets no exit signal.
+  void unlink_from(Process* p, uint64_t pid, uint64_t to) noexcept;
+
+  // --- received [the receiving process's turn] ---
+  Arrival arrived(Process* p, Ctx& c, Msg* m) noexcept;
+
+  // --- spread [the ending process's end] ---
+  // Tells its links (exit) and monitors (down), and drops the monitors it
+  // held; frees its sets.
+  void spread(Process* p, uint64_t pid, Reason* reason) noexcept;
+
+  // --- for a pid that is gone [whoever drains its slot] ---
+  // A link or monitor is answered with noproc; other signals vanish.
+  // Frees `m`.
+  void undeliverable(Msg* m) noexcept;
+
+ private:
+  Arrival exit_arrived(Process* p, Ctx& c, Msg* m) noexcept;
+  void answer_health(Process* p, Ctx& c, Msg* m) noexcept;
+  // Answers a link or monitor request for `target` that cannot be made,
+  // as a dead process would, with `why`: the request itself becomes the
+  // exit signal or the down, so refusing needs no memory.
+  void refuse(Msg* request, uint64_t target, Reason* why) noexcept;
+  bool ever_existed(uint64_t pid) const noexcept;
+
+  Kernel& k_;
+  std::atomic<uint64_t> next_ref_{1};  // monitor refs
+};
+
+}  // namespace airs

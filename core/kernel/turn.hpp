@@ -1,0 +1,36 @@
+// turn.hpp - one scheduled turn of a process: up to the budget's worth of
+// envelopes, each a user message for receive() or a system signal for
+// Signals::arrived(), then the outbox pushed and the process idle again
+// (or back in line if more is waiting).
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/context.hpp"
+#include "mail/message.hpp"
+
+namespace airs {
+
+struct Kernel;
+struct Process;
+struct Worker;
+
+class Turns {
+ public:
+  explicit Turns(Kernel& k) : k_(k) {}
+  Turns(const Turns&) = delete;
+  Turns& operator=(const Turns&) = delete;
+
+  // The scheduler's RunFn: one turn of `p` on `w`; returns its cost
+  // (messages handled plus messages sent). [w's thread, p's consumer]
+  static uint64_t run(void* self, Process* p, Worker* w) noexcept;
+
+ private:
+  uint64_t turn(Process* p, Worker* w) noexcept;
+  Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
+  Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
+
+  Kernel& k_;
+};
+
+}  // namespace airs

@@ -1,0 +1,63 @@
+// runtime.hpp - one runtime: the composition root. It owns the kernel (the
+// engine: kernel/kernel.hpp) and the services, wires them together (the
+// seam they use, the naming service spawn registers names with, the exit
+// observers), hands them out, and stops them in order.
+//
+//   runtime.cpp   creating and freeing
+//   shutdown.cpp  stopping every process: trees top-down, then the rest
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "airs/airs.h"
+#include "base/config.hpp"
+#include "broker/broker.hpp"
+#include "broker/request.hpp"
+#include "kernel/kernel.hpp"
+#include "kernel/seam.hpp"
+#include "naming/pools.hpp"
+#include "naming/registry.hpp"
+#include "supervision/supervision.hpp"
+
+namespace airs {
+
+class Runtime {
+ public:
+  // A started runtime, or nullptr with *status set (ENOMEM, or EINTERNAL
+  // when a thread could not be started). [any thread]
+  static Runtime* create(const Config& cfg, airs_status* status) noexcept;
+  // Frees everything; call shutdown() first. [not inside a callback]
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Stops every process and every thread (airs_runtime_free): see
+  // shutdown.cpp. [not inside a callback; once]
+  void shutdown() noexcept;
+
+  Kernel& kernel() noexcept { return kernel_; }
+  Registry& registry() noexcept { return registry_; }
+  Pools& pools() noexcept { return pools_; }
+  Broker& broker() noexcept { return broker_; }
+  Requests& requests() noexcept { return requests_; }
+  Supervision& supervision() noexcept { return supervision_; }
+
+ private:
+  explicit Runtime(const Config& cfg);  // throws std::bad_alloc
+  // shutdown.cpp
+  uint32_t count_live(bool roots_only) const noexcept;
+  void wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept;
+  void stop_processes(bool roots_only, std::vector<uint64_t>& told) noexcept;
+
+  // In construction order; the services are destroyed before the kernel.
+  Kernel kernel_;
+  Seam seam_;
+  Registry registry_;
+  Pools pools_;
+  Broker broker_;
+  Requests requests_;
+  Supervision supervision_;
+};
+
+}  // namespace airs

@@ -1,0 +1,47 @@
+// supervision.hpp - the supervisors of one runtime, by pid: the service
+// the C API starts and reaches them through.
+//
+// Locks: mu_ guards the table only (a leaf); a Supervisor found here is
+// kept alive by the shared_ptr the caller holds. [any thread]
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "airs/airs.h"
+#include "kernel/seam.hpp"
+#include "supervision/sup_spec.hpp"
+
+namespace airs {
+
+class Supervisor;
+
+class Supervision {
+ public:
+  explicit Supervision(Seam& seam) noexcept : seam_(seam) {}
+  Supervision(const Supervision&) = delete;
+  Supervision& operator=(const Supervision&) = delete;
+
+  // Starts a supervision tree from `spec` on this thread (see
+  // airs_supervisor_start). [any thread]
+  airs_status start(airs_sup_spec* spec, uint64_t* out) noexcept;
+  // The supervisor `pid` names: EINVAL if `pid` is alive but not a
+  // supervisor, ENOPROC if it is not alive.
+  airs_status find(uint64_t pid, std::shared_ptr<Supervisor>* out) noexcept;
+
+  Seam& seam() noexcept { return seam_; }
+  // The table, for the supervisor processes themselves (their init adds,
+  // their terminate removes). false: no memory.
+  bool add(uint64_t pid, std::shared_ptr<Supervisor> s) noexcept;
+  void remove(uint64_t pid) noexcept;
+  std::shared_ptr<Supervisor> lookup(uint64_t pid) noexcept;
+
+ private:
+  Seam& seam_;
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<Supervisor>> by_pid_;
+};
+
+}  // namespace airs
