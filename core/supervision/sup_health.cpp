@@ -20,7 +20,10 @@ void Supervisor::health_tick() {
       if (ch.state != AIRS_CHILD_RUNNING || ch.health_round || ch.rec.sup ||
           !ch.rec.start->behaviour.health)
         continue;
-      if (seam_.probe_health(ch.pid, self_, round)) {
+      bool sent = false;
+      uint64_t pid = ch.pid;
+      outside([&] { sent = seam_.probe_health(pid, self_, round); });
+      if (sent) {
         ch.health_round = round;
         asked = true;
       }

@@ -43,37 +43,42 @@ struct SupProcess {
   static airs_status init(void* user_data, airs_ctx* c, void** state) {
     auto* s = static_cast<SupStart*>(user_data);
     Supervision& svc = *s->svc;
+    std::shared_ptr<Supervisor> sup;
     try {
-      auto sup = std::make_shared<Supervisor>(svc, s->spec, c->pid, s->parent);
-      if (!svc.add(c->pid, sup)) return fail(AIRS_ENOMEM, "out of memory");
-      airs_status st = sup->start_children();
-      if (st != AIRS_OK) {
-        *s->why = last_error_message();
-        svc.remove(c->pid);
-        return st;
-      }
-      *state = sup.get();
-      return AIRS_OK;
+      sup = std::make_shared<Supervisor>(svc, s->spec, c->pid, s->parent);
     } catch (const std::bad_alloc&) {
-      svc.remove(c->pid);
       return fail(AIRS_ENOMEM, "out of memory");
     }
+    if (!svc.add(c->pid, sup)) return fail(AIRS_ENOMEM, "out of memory");
+    airs_status st;
+    {
+      Supervisor::Work work(*sup, Supervisor::Work::kTurn);
+      st = sup->start_children();
+    }
+    if (st != AIRS_OK) {
+      *s->why = last_error_message();
+      svc.remove(c->pid);  // the last reference: freed here, unlocked
+      return st;
+    }
+    *state = sup.get();
+    return AIRS_OK;
   }
 
   static airs_status receive(void* state, airs_ctx* c, const airs_msg* m) {
     auto* sup = static_cast<Supervisor*>(state);
     Reason* exit = nullptr;
-    try {
-      Supervisor::Locked lock(*sup);
-      sup->handle(*c, m);
-      sup->process_deferred();
+    {
+      Supervisor::Work work(*sup, Supervisor::Work::kTurn);
+      try {
+        sup->handle(*c, m);
+        sup->process_deferred();
+      } catch (const std::bad_alloc&) {
+        // A supervisor that cannot keep its books cannot supervise: it
+        // stops (its children follow it through their links).
+        return fail(AIRS_ENOMEM, "the supervisor ran out of memory");
+      }
       exit = std::exchange(sup->exit_with_, nullptr);
-    } catch (const std::bad_alloc&) {
-      // A supervisor that cannot keep its books cannot supervise: it stops
-      // (its children follow it through their links).
-      return fail(AIRS_ENOMEM, "the supervisor ran out of memory");
     }
-    sup->changed_.notify_all();
     if (exit) {
       reason_release(c->exit_request);
       c->exit_request = exit;
@@ -85,11 +90,10 @@ struct SupProcess {
     auto* sup = static_cast<Supervisor*>(state);
     std::shared_ptr<Supervisor> keep = sup->svc_.lookup(c->pid);
     {
-      Supervisor::Locked lock(*sup);
+      Supervisor::Work work(*sup, Supervisor::Work::kTurn);
       sup->stop_held_children();
       sup->ended_ = true;
     }
-    sup->changed_.notify_all();
     sup->svc_.remove(c->pid);
   }
 };
@@ -145,14 +149,17 @@ Supervisor::~Supervisor() {
   for (Child& ch : children_) seam_.timer_cancel(ch.kill_timer);
   for (uint64_t t : {job_.backoff_timer, health_timer_, health_timeout_timer_})
     seam_.timer_cancel(t);
+  for (KeptEvent& k : kept_events_) reason_release(k.reason);
+  // Nothing holds this supervisor now: user_data_free may run here.
   children_.clear();
+  graveyard_.clear();
   sup_spec_release(spec_);
 }
 
 // --- starting ---------------------------------------------------------------
 
+// [the role] Inside init: the tree starts on the spawning thread.
 airs_status Supervisor::start_children() {
-  Locked lock(*this);
   if (!is_pool()) {
     for (const ChildRec& r : spec_->children) {
       Child& ch = children_.emplace_back();
@@ -180,7 +187,7 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
   uint64_t pid = 0;
   airs_status st;
   const char* name = ch.rec.name.empty() ? nullptr : ch.rec.name.c_str();
-  {
+  outside([&] {  // the child's init is user code
     HoldScope hold = seam_.hold();
     if (ch.rec.sup) {
       st = Supervisor::start(svc_, ch.rec.sup, self_, name, &pid);
@@ -192,12 +199,11 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
       a.name = name;
       st = seam_.spawn(a, &pid);
     }
-  }
+  });
   if (st != AIRS_OK) {
-    std::string why = last_error_message();
     emit(AIRS_EVENT_CHILD_START_FAILED, &ch, 0, 0, st, nullptr,
          AIRS_SEVERITY_ERROR);
-    return fail(st, why.c_str());
+    return st;
   }
   ch.pid = pid;
   ch.state = AIRS_CHILD_RUNNING;
@@ -224,7 +230,9 @@ void Supervisor::stop_held_children() noexcept {
     Reason* r = reason_static(ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL
                                   ? AIRS_EXIT_KILLED
                                   : AIRS_EXIT_SHUTDOWN);
-    if (!seam_.end_held(pid, r)) continue;
+    bool held = false;
+    outside([&] { held = seam_.end_held(pid, r); });  // terminate: user code
+    if (!held) continue;
     by_pid_.erase(pid);
     ch.pid = 0;
     ch.state = AIRS_CHILD_STOPPED;
@@ -455,6 +463,7 @@ void Supervisor::drop(Child& ch) {
   if (ch.pid) by_pid_.erase(ch.pid);
   if (!ch.rec.id.empty()) by_id_.erase(ch.rec.id);
   seam_.timer_cancel(ch.kill_timer);
+  bury(std::move(ch.rec));  // its user_data_free is user code: later
   children_.erase(ch.self);
 }
 
@@ -464,7 +473,7 @@ void Supervisor::killer_fired(uint64_t pid) {
   ch->kill_timer = 0;
   emit(AIRS_EVENT_CHILD_KILLED, ch, pid, 0, ch->rec.shutdown_ms, nullptr,
        AIRS_SEVERITY_WARNING);
-  seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+  outside([&] { seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_); });
 }
 
 Child* Supervisor::by_pid(uint64_t pid) noexcept {
@@ -479,38 +488,6 @@ Child* Supervisor::by_id(const char* id) noexcept {
 
 // --- events
 // -------------------------------------------------------------------
-
-void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
-                      uint64_t other, int64_t value, const Reason* r,
-                      airs_severity sev) {
-  if (!seam_.wants_events()) return;
-  static const char* const kWhat[] = {"",
-                                      "child started",
-                                      "child failed to start",
-                                      "child exited",
-                                      "child restarted",
-                                      "strategy applied",
-                                      "restart intensity reached",
-                                      "supervisor shutting down",
-                                      "stopping child",
-                                      "child killed after its shutdown timeout",
-                                      "backing off before restart",
-                                      "child health degraded",
-                                      "child health check failed"};
-  const char* id = ch ? ch->rec.id.c_str() : "";
-  const char* why = r && r->text ? r->text : "";
-  seam_.emit({.kind = kind,
-              .severity = sev,
-              .source = self_,
-              .pid = pid,
-              .other = other,
-              .value = value,
-              .id = id,
-              .reason = r},
-             "supervisor %llu: %s%s%s%s%s%s",
-             static_cast<unsigned long long>(self_), kWhat[kind],
-             *id ? " '" : "", id, *id ? "'" : "", *why ? ": " : "", why);
-}
 
 // A message of `type` (correlation `corr`) to this supervisor in `ms`;
 // the timer's id, or 0 if there was no memory for it.

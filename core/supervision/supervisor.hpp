@@ -3,14 +3,34 @@
 // The supervisor's state lives in this object, shared between the
 // supervisor process (which handles its children's exits and its timers in
 // its turns) and the threads that call its operations (start_child,
-// which_children, ...). A mutex guards it; everything that takes time, a
-// stop that waits for a child to end, is a Job that the supervisor's turns
-// carry forward, one exit or timer at a time, so no callback ever blocks.
+// which_children, ...). Everything that takes time, a stop that waits for
+// a child to end, is a Job that the supervisor's turns carry forward, one
+// exit or timer at a time, so no callback ever blocks.
 //
-//   supervisor.cpp      starting, the process callbacks, exits, strategies
-//   supervisor_job.cpp  stopping children one by one, then what follows
-//   supervisor_ops.cpp  the operations called from other threads
-//   sup_health.cpp      health checks
+// Who may touch the state. `mu_` guards every field; it is held only in
+// short sections that run no user code. The work of the supervisor (its
+// turn, or an operation called from some thread) is done by one party at
+// a time, the holder of the role (Work, below), which lets go of `mu_`
+// around every call that may run user code: a child's init (a start), a
+// held child's terminate, and any signal (sending one may run the
+// dead-letter hook). Events and dropped child specs (whose user_data_free
+// is user code) are kept to the end of the work and handed out then,
+// without `mu_`. So no user code runs under a lock, and read-only calls
+// (which_children, count_children) need only `mu_`: two supervisors whose
+// children's inits or event hooks ask each other never deadlock.
+//
+// Waiting for the role. The turn, and an operation whose thread holds no
+// role, wait for it; a thread that holds a role (its user code runs
+// inside some supervisor's work: a child's init, an event hook) never
+// waits for another: it gets ESTATE, as does any call on the supervisor
+// whose work it is inside. A waiter holds no role, and a role's holder
+// waits for nothing, so waits never form a cycle.
+//
+//   supervisor.cpp       starting, the process callbacks, exits, strategies
+//   supervisor_job.cpp   stopping children one by one, then what follows
+//   supervisor_ops.cpp   the operations called from other threads
+//   supervisor_work.cpp  the role, and what waits for its end
+//   sup_health.cpp       health checks
 #pragma once
 
 #include <atomic>
@@ -100,7 +120,7 @@ class Supervisor {
 
  private:
   friend struct SupProcess;  // the process callbacks (supervisor.cpp)
-  class Locked;              // the lock, refusing re-entry from its owner
+  class Work;                // the role (supervisor_work.cpp)
 
   // supervisor.cpp
   airs_status start_children();  // inside init
@@ -138,12 +158,21 @@ class Supervisor {
   void finish_job();
 
   // supervisor_ops.cpp
-  airs_status enter(Locked& lock, bool wait_idle);
+  // An operation's entry: the role (waiting for a job in progress when
+  // `wait_idle` and the caller may wait), or why not.
+  airs_status enter(Work& work, bool wait_idle);
   airs_status stopped_child(const char* id, Child** out);
-  // Outside a callback: waits (polling a host-driven runtime) until
-  // done() holds or the supervisor has ended.
-  template <class Done>
-  void wait_until(Locked& lock, Done&& done);
+  airs_status readable() const noexcept;
+
+  // supervisor_work.cpp
+  // Runs f() without `mu_` (the role stays held). [the role's holder]
+  template <class F>
+  void outside(F&& f);
+  // Keeps `ch`'s record to be freed once the role is let go.
+  void bury(ChildRec&& rec) noexcept;
+  // Emits kept events, in order. [the role's holder, without mu_]
+  struct KeptEvent;
+  void emit_kept(std::deque<KeptEvent>& events) noexcept;
 
   // sup_health.cpp
   void health_tick();
@@ -158,10 +187,21 @@ class Supervisor {
   const uint64_t self_;
   const uint64_t parent_;  // the supervisor above, or 0
 
+  // --- see the top of this file ---
   std::mutex mu_;
-  std::condition_variable changed_;  // a job ended, a child changed
-  std::atomic<std::thread::id> owner_{};
+  std::condition_variable changed_;  // the role let go, a job ended
+  bool busy_ = false;                // the role is held
+  std::thread::id busy_owner_;
+  std::unique_lock<std::mutex>* held_ = nullptr;  // the holder's lock
   bool ended_ = false;
+  // An event kept until the end of the work (the hook is user code).
+  struct KeptEvent {
+    Event e;
+    std::string id;
+    Reason* reason;  // one reference, or nullptr
+  };
+  std::deque<KeptEvent> kept_events_;
+  std::vector<ChildRec> graveyard_;  // freed at the end of the work
 
   std::list<Child> children_;  // in start order
   std::unordered_map<uint64_t, Child*> by_pid_;
@@ -186,45 +226,68 @@ class Supervisor {
   uint64_t health_timeout_timer_ = 0;
 };
 
-// The supervisor's lock. Records its owner thread, so that a call from
-// inside the supervisor's own work (a child's init during a start, the
-// event hook) is refused instead of deadlocking.
-class Supervisor::Locked {
+// The role: one party does the supervisor's work at a time, holding `mu_`
+// except where it runs user code (outside()). Let go in its destructor,
+// which then frees the buried records and emits the kept events.
+class Supervisor::Work {
  public:
-  explicit Locked(Supervisor& s) : s_(s), lk_(s.mu_) { claim(); }
-  ~Locked() {
-    if (lk_.owns_lock()) s_.owner_.store(std::thread::id());
-  }
-  Locked(const Locked&) = delete;
-  Locked& operator=(const Locked&) = delete;
+  enum Mode : uint8_t {
+    kTurn,       // the supervisor's own turn (and init, terminate): waits
+    kOperation,  // an operation: ESTATE when it must not wait (above)
+  };
+  // ok() says whether the role was taken; if not, the status is set.
+  Work(Supervisor& s, Mode mode) noexcept;
+  ~Work();
+  Work(const Work&) = delete;
+  Work& operator=(const Work&) = delete;
 
-  // Whether this thread holds the lock of `s` already.
-  static bool reentered(const Supervisor& s) noexcept {
-    return s.owner_.load(std::memory_order_relaxed) ==
-           std::this_thread::get_id();
-  }
-  // Runs f() without the lock.
-  template <class F>
-  void unlocked(F&& f) {
-    s_.owner_.store(std::thread::id());
-    lk_.unlock();
-    f();
-    lk_.lock();
-    claim();
-  }
-  // Waits for a change (or `ms`), without the lock meanwhile.
-  void wait_change(uint32_t ms) {
-    s_.owner_.store(std::thread::id());
-    s_.changed_.wait_for(lk_, std::chrono::milliseconds(ms));
-    claim();
-  }
+  bool ok() const noexcept { return taken_; }
+  airs_status status() const noexcept { return status_; }
+  // Lets the role go while `done()` is false, waiting for the supervisor
+  // to move (polling a host-driven runtime), then takes it back; stops
+  // early if the supervisor ends. Only for a caller that may wait.
+  template <class Done>
+  void wait_until(Done&& done);
+  // Whether this thread may wait (outside callbacks, and holding no role
+  // but this one).
+  bool may_wait() const noexcept;
 
  private:
-  void claim() {
-    s_.owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  }
+  bool take(Mode mode) noexcept;
+  void let_go() noexcept;
+
   Supervisor& s_;
   std::unique_lock<std::mutex> lk_;
+  bool taken_ = false;
+  airs_status status_ = AIRS_OK;
 };
+
+template <class Done>
+void Supervisor::Work::wait_until(Done&& done) {
+  while (!s_.ended_ && !done()) {
+    let_go();
+    if (s_.seam_.threaded()) {
+      // A wake-up can be missed only by an exit that ends the supervisor
+      // without its lock; the short wait covers it.
+      s_.changed_.wait_for(lk_, std::chrono::milliseconds(5));
+    } else {
+      // Host-driven: the supervisor only moves if someone polls.
+      lk_.unlock();
+      uint32_t ran = 0;
+      if (s_.seam_.poll(256, &ran) != AIRS_OK || ran == 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      lk_.lock();
+    }
+    take(kTurn);  // this thread holds no role: it may wait
+  }
+}
+
+template <class F>
+void Supervisor::outside(F&& f) {
+  std::unique_lock<std::mutex>* lk = held_;
+  lk->unlock();
+  f();
+  lk->lock();
+}
 
 }  // namespace airs

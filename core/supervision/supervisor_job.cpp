@@ -51,11 +51,14 @@ void Supervisor::begin_stop(Child& ch) {
 // ending anyway: its exit is on the way through the link.
 void Supervisor::send_stop(Child& ch, airs_exit_kind kind, int32_t code,
                            const char* text) {
+  uint64_t pid = ch.pid;
+  // A signal may run the dead-letter hook (user code): outside the lock.
   if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
-    seam_.exit_signal(ch.pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+    outside(
+        [&] { seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_); });
     return;
   }
-  seam_.exit_signal(ch.pid, kind, code, text, self_);
+  outside([&] { seam_.exit_signal(pid, kind, code, text, self_); });
   if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
     ch.kill_timer = self_timer(ch.rec.shutdown_ms, kMsgSupKill, ch.pid);
 }
@@ -103,7 +106,7 @@ void Supervisor::start_group() {
   finish_job();
   if (failed && !retry_pending_)
     if (Msg* m = msg_new_copy(kMsgSupRetry, nullptr, 0))
-      retry_pending_ = seam_.signal(self_, m);
+      outside([&] { retry_pending_ = seam_.signal(self_, m); });
 }
 
 void Supervisor::finish_job() {

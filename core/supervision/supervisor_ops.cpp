@@ -1,8 +1,10 @@
 // supervisor_ops.cpp - the operations on a running supervisor, called from
-// any thread. They run on the caller's thread under the supervisor's lock;
-// what takes time (a stop) becomes a job that the supervisor carries on,
-// and only a caller outside any callback waits for it.
+// any thread. They run on the caller's thread with the supervisor's role
+// (supervisor.hpp); what takes time (a stop) becomes a job that the
+// supervisor carries on, and only a caller that may wait waits for it.
+// The read-only ones need only the state's lock.
 #include <cstring>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -11,111 +13,111 @@
 
 namespace airs {
 
-template <class Done>
-void Supervisor::wait_until(Locked& lock, Done&& done) {
-  while (!ended_ && !done()) {
-    if (seam_.threaded()) {
-      // A wake-up can be missed only by an exit that ends the supervisor
-      // without its lock; the short wait covers it.
-      lock.wait_change(5);
-      continue;
-    }
-    // Host-driven: the supervisor only moves if someone polls.
-    lock.unlocked([this] {
-      uint32_t ran = 0;
-      if (seam_.poll(256, &ran) != AIRS_OK || ran == 0)
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
-    });
-  }
+namespace {
+
+airs_status no_memory() {
+  return fail(AIRS_ENOMEM, "out of memory");
 }
 
-airs_status Supervisor::enter(Locked& lock, bool wait_idle) {
+}  // namespace
+
+airs_status Supervisor::enter(Work& work, bool wait_idle) {
+  if (!work.ok()) return work.status();
   if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
   if (!wait_idle || job_.kind == Job::kNone) return AIRS_OK;
-  if (current_ctx())
+  if (!work.may_wait())
     return fail(AIRS_ESTATE,
                 "the supervisor is in the middle of a restart or stop "
                 "(callbacks do not wait: try again later)");
-  wait_until(lock, [this] { return job_.kind == Job::kNone; });
+  work.wait_until([this] { return job_.kind == Job::kNone; });
   if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
   return AIRS_OK;
 }
 
-#define AIRS_SUP_ENTER(wait)                                               \
-  if (Locked::reentered(*this))                                            \
-    return fail(AIRS_ESTATE,                                               \
-                "called from inside the supervisor's own work (a child's " \
-                "start, or the event hook)");                              \
-  Locked lock(*this);                                                      \
-  if (airs_status st_ = enter(lock, wait); st_ != AIRS_OK) return st_
-
 airs_status Supervisor::start_child(ChildRec rec, uint64_t* out) {
-  AIRS_SUP_ENTER(true);
+  // `rec` is destroyed after the role is let go: a record that is not
+  // kept frees its user_data with nothing held.
+  Work work(*this, Work::kOperation);
+  if (airs_status st = enter(work, true); st != AIRS_OK) return st;
   if (is_pool())
     return fail(AIRS_EINVAL,
                 "the supervisor is simple_one_for_one: its children start "
                 "from its template, with an argument");
   if (by_id_.count(rec.id))
     return failf(AIRS_EEXIST, "a child '%s' exists already", rec.id.c_str());
-  Child& ch = children_.emplace_back();
-  ch.self = std::prev(children_.end());
-  ch.rec = std::move(rec);
-  by_id_[ch.rec.id] = &ch;
-  airs_status st = start_one(ch, false);
-  if (st != AIRS_OK) {
-    std::string why = last_error_message();
-    drop(ch);  // frees its user_data, which may set the error
-    return fail(st, why.c_str());
+  Child* ch = nullptr;
+  try {
+    ch = &children_.emplace_back();
+    ch->self = std::prev(children_.end());
+    by_id_[rec.id] = ch;
+  } catch (const std::bad_alloc&) {
+    if (ch) children_.pop_back();
+    return no_memory();
   }
-  if (out) *out = ch.pid;
+  ch->rec = std::move(rec);
+  airs_status st = start_one(*ch, false);
+  if (st != AIRS_OK) {
+    drop(*ch);  // its user_data is freed once the role is let go
+    return st;
+  }
+  if (out) *out = ch->pid;
   return AIRS_OK;
 }
 
 airs_status Supervisor::start_dynamic_child(void* arg, void (*arg_free)(void*),
                                             uint64_t* out) {
+  // A start that fails frees `arg`, after the role is let go.
+  ChildRec rec;
   auto release_arg = [&] {
+    ErrorKeep keep;
     if (arg_free) arg_free(arg);
   };
   if (!is_pool()) {
-    release_arg();
-    return fail(AIRS_EINVAL, "the supervisor is not simple_one_for_one");
-  }
-  if (Locked::reentered(*this)) {
-    release_arg();
-    return fail(AIRS_ESTATE, "called from inside the supervisor's own work");
-  }
-  Locked lock(*this);
-  if (airs_status st = enter(lock, true); st != AIRS_OK) {
-    ErrorKeep keep;
+    airs_status st =
+        fail(AIRS_EINVAL, "the supervisor is not simple_one_for_one");
     release_arg();
     return st;
   }
-  ChildRec rec = spec_->children[0].with_arg(arg, arg_free);
-  if (!rec.start) {
-    release_arg();
-    return fail(AIRS_ENOMEM, "out of memory");
+  airs_status st;
+  {
+    Work work(*this, Work::kOperation);
+    st = enter(work, true);
+    if (st == AIRS_OK) {
+      try {
+        rec = spec_->children[0].with_arg(arg, arg_free);
+      } catch (const std::bad_alloc&) {
+        rec.start = nullptr;
+      }
+      if (!rec.start) st = no_memory();
+    }
+    if (st == AIRS_OK) {
+      arg_free = nullptr;  // the record owns arg from here
+      Child* ch = nullptr;
+      try {
+        ch = &children_.emplace_back();
+        ch->self = std::prev(children_.end());
+        ch->rec = std::move(rec);
+        st = start_one(*ch, false);
+        if (st != AIRS_OK)
+          drop(*ch);  // arg freed once the role is let go
+        else if (out)
+          *out = ch->pid;
+      } catch (const std::bad_alloc&) {
+        st = no_memory();  // `rec` still owns arg: freed with it below
+      }
+    }
   }
-  Child& ch = children_.emplace_back();
-  ch.self = std::prev(children_.end());
-  ch.rec = std::move(rec);
-  airs_status st = start_one(ch, false);
-  if (st != AIRS_OK) {
-    std::string why = last_error_message();
-    drop(ch);  // runs arg_free
-    return fail(st, why.c_str());
-  }
-  if (out) *out = ch.pid;
-  return AIRS_OK;
+  if (st != AIRS_OK) release_arg();  // (nothing when the record owns it)
+  return st;
 }
 
 airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
-  if (Locked::reentered(*this))
-    return fail(AIRS_ESTATE, "called from inside the supervisor's own work");
-  Locked lock(*this);
+  Work work(*this, Work::kOperation);
+  if (!work.ok()) return work.status();
   if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
-  bool queue = job_.kind != Job::kNone && current_ctx();
+  bool queue = job_.kind != Job::kNone && !work.may_wait();
   if (!queue)
-    if (airs_status st = enter(lock, true); st != AIRS_OK) return st;
+    if (airs_status st = enter(work, true); st != AIRS_OK) return st;
   if (id && is_pool())
     return fail(AIRS_EINVAL,
                 "a simple_one_for_one child has no id: name it by its pid");
@@ -126,19 +128,22 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
                       static_cast<unsigned long long>(pid));
   if (ch->state == AIRS_CHILD_RESTARTING) ch->state = AIRS_CHILD_STOPPED;
   if (!ch->pid) return AIRS_OK;  // not running: nothing to stop
-  if (queue) {
-    // A callback does not wait for the job in progress: the stop is queued
-    // behind it, as OTP's supervisor would queue the call.
-    deferred_.push_back(
-        Deferred{Deferred::kTerminate, ch->pid, nullptr, false});
-    return AIRS_OK;
+  try {
+    if (queue) {
+      // A callback does not wait for the job in progress: the stop is
+      // queued behind it, as OTP's supervisor would queue the call.
+      deferred_.push_back(
+          Deferred{Deferred::kTerminate, ch->pid, nullptr, false});
+      return AIRS_OK;
+    }
+    begin_job(Job::kTerminate, {ch});
+  } catch (const std::bad_alloc&) {
+    return no_memory();
   }
-  begin_job(Job::kTerminate, {ch});
   uint64_t seq = job_.seq;
   advance();
-  if (!current_ctx())
-    wait_until(lock,
-               [&] { return job_.kind == Job::kNone || job_.seq != seq; });
+  if (work.may_wait())
+    work.wait_until([&] { return job_.kind == Job::kNone || job_.seq != seq; });
   return AIRS_OK;
 }
 
@@ -154,7 +159,8 @@ airs_status Supervisor::stopped_child(const char* id, Child** out) {
 }
 
 airs_status Supervisor::restart_child(const char* id, uint64_t* out) {
-  AIRS_SUP_ENTER(true);
+  Work work(*this, Work::kOperation);
+  if (airs_status st = enter(work, true); st != AIRS_OK) return st;
   Child* ch = nullptr;
   airs_status st = stopped_child(id, &ch);
   if (st == AIRS_OK) st = start_one(*ch, false);
@@ -163,16 +169,29 @@ airs_status Supervisor::restart_child(const char* id, uint64_t* out) {
 }
 
 airs_status Supervisor::delete_child(const char* id) {
-  AIRS_SUP_ENTER(true);
+  Work work(*this, Work::kOperation);
+  if (airs_status st = enter(work, true); st != AIRS_OK) return st;
   Child* ch = nullptr;
   airs_status st = stopped_child(id, &ch);
   if (st == AIRS_OK) drop(*ch);
   return st;
 }
 
+// A read needs no role, but the role's own thread (a child's init during
+// a start) would see the state half way through: it is refused. [mu_]
+airs_status Supervisor::readable() const noexcept {
+  if (ended_) return fail(AIRS_ENOPROC, "the supervisor has ended");
+  if (busy_ && busy_owner_ == std::this_thread::get_id())
+    return fail(AIRS_ESTATE,
+                "called from inside the supervisor's own work (a child's "
+                "start or stop)");
+  return AIRS_OK;
+}
+
 airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
                                        size_t* count) {
-  AIRS_SUP_ENTER(false);
+  std::lock_guard<std::mutex> lock(mu_);  // read only: no role needed
+  if (airs_status st = readable(); st != AIRS_OK) return st;
   size_t i = 0;
   for (const Child& ch : children_) {
     if (i < cap) {
@@ -190,7 +209,8 @@ airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
 }
 
 airs_status Supervisor::count_children(airs_child_counts* out) {
-  AIRS_SUP_ENTER(false);
+  std::lock_guard<std::mutex> lock(mu_);  // read only: no role needed
+  if (airs_status st = readable(); st != AIRS_OK) return st;
   airs_child_counts n{};
   for (const Child& ch : children_) {
     n.specs++;

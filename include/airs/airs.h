@@ -624,9 +624,11 @@ typedef struct airs_event {
 } airs_event;
 
 /* Called for each event, on the thread that decides (usually a worker
- * running the supervisor), synchronously and in order for one source.
- * Must not block and must not call airs_supervisor_* on the source (ESTATE);
- * may call other [any thread] functions (not airs_runtime_free). */
+ * running the supervisor), in order for one source, before the decision's
+ * work is over (a supervisor hands out its events at the end of each
+ * turn or operation, with no lock held). Must not block. Calls on the
+ * source supervisor get ESTATE; other [any thread] functions are fine
+ * (not airs_runtime_free). */
 typedef void (*airs_event_fn)(void* user_data, const airs_event* event);
 
 /* Counters of a whole runtime, read with airs_runtime_stats_get. Each is

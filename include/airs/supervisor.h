@@ -230,6 +230,14 @@ AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
  * the restart or stop in progress; any other call made while the
  * supervisor is busy returns ESTATE.
  *
+ * No supervisor holds a lock while it runs user code (a child's init or
+ * terminate, user_data_free, the event hook), so callbacks may call any
+ * supervisor. A callback that runs inside one supervisor's work (a
+ * child's init, the event hook) never waits for another supervisor's
+ * work: a change to one that is busy gets ESTATE; which_children and
+ * count_children never wait for anything. So supervisors that call each
+ * other from their children's inits or their event hooks never deadlock.
+ *
  * Common errors: EINVAL: NULL rt or argument, `sup` is not a supervisor.
  * ENOPROC: `sup` is not alive.
  * ---------------------------------------------------------------------- */
