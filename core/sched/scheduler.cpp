@@ -48,6 +48,7 @@ Scheduler::Scheduler(const Config& cfg, RunFn run, void* run_ctx)
     host_ = std::make_unique<Worker>();
     host_->owner = this;
   }
+  idle_.reserve(workers_.size());  // park() then never allocates
 }
 
 Worker* Scheduler::local_worker() const noexcept {

@@ -56,7 +56,10 @@ struct SupProcess {
       st = sup->start_children();
     }
     if (st != AIRS_OK) {
-      *s->why = last_error_message();
+      try {
+        *s->why = last_error_message();  // for the caller of the start
+      } catch (const std::bad_alloc&) {
+      }
       svc.remove(c->pid);  // the last reference: freed here, unlocked
       return st;
     }
@@ -162,16 +165,27 @@ Supervisor::~Supervisor() {
 airs_status Supervisor::start_children() {
   if (!is_pool()) {
     for (const ChildRec& r : spec_->children) {
-      Child& ch = children_.emplace_back();
-      ch.self = std::prev(children_.end());
-      ch.rec = r.clone();
-      by_id_[ch.rec.id] = &ch;
-      airs_status st = start_one(ch, false);
-      if (st != AIRS_OK) {
-        std::string why = last_error_message();
+      Child* ch = nullptr;
+      try {
+        ch = &children_.emplace_back();
+        ch->self = std::prev(children_.end());
+        ch->rec = r.clone();
+        by_id_[ch->rec.id] = ch;
+      } catch (const std::bad_alloc&) {
+        if (ch) {
+          by_id_.erase(ch->rec.id);
+          children_.pop_back();
+        }
         stop_held_children();
-        return failf(st, "child '%s' failed to start: %s", ch.rec.id.c_str(),
-                     why.c_str());
+        return fail(AIRS_ENOMEM, "out of memory");
+      }
+      airs_status st = start_one(*ch, false);
+      if (st != AIRS_OK) {
+        char why[400];
+        std::snprintf(why, sizeof why, "%s", last_error_message());
+        stop_held_children();
+        return failf(st, "child '%s' failed to start: %s", ch->rec.id.c_str(),
+                     why);
       }
     }
   }
@@ -205,11 +219,23 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
          AIRS_SEVERITY_ERROR);
     return st;
   }
+  try {
+    by_pid_[pid] = &ch;
+  } catch (const std::bad_alloc&) {
+    // Started, but it could not be kept track of: it must not live on
+    // unsupervised. Ended at once if held (not run yet), else killed.
+    outside([&] {
+      if (!seam_.end_held(pid, reason_static(AIRS_EXIT_KILLED)))
+        seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+    });
+    emit(AIRS_EVENT_CHILD_START_FAILED, &ch, 0, 0, AIRS_ENOMEM, nullptr,
+         AIRS_SEVERITY_ERROR);
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
   ch.pid = pid;
   ch.state = AIRS_CHILD_RUNNING;
   ch.health_fails = 0;
   ch.health_round = 0;
-  by_pid_[pid] = &ch;
   emit(AIRS_EVENT_CHILD_STARTED, &ch, pid, 0, 0, nullptr);
   if (restart && ch.last_pid) {
     seam_.count_restart();

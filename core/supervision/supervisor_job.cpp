@@ -110,20 +110,19 @@ void Supervisor::start_group() {
 }
 
 void Supervisor::finish_job() {
-  // A child may be listed twice (stopped, then started): drop it once.
-  std::vector<Child*> gone;
-  for (auto* list : {&job_.stops, &job_.starts})
-    for (Child* c : *list)
-      if (c->drop) {
-        c->drop = false;
-        gone.push_back(c);
-      }
   job_.kind = Job::kNone;
   job_.stops.clear();
   job_.starts.clear();
   job_.next = job_.waiting = 0;
   job_.backoff_timer = 0;
-  for (Child* c : gone) drop(*c);
+  // The children the job marked (only its own are): each dropped once.
+  for (auto it = children_.begin(); it != children_.end();) {
+    Child& c = *it++;
+    if (c.drop) {
+      c.drop = false;
+      drop(c);
+    }
+  }
 }
 
 }  // namespace airs
