@@ -74,11 +74,11 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
 
   k_.mail.drain_dead(p);
   reason_release(reason);
-  // The slot goes back before the state says kFree: whoever sees the end
+  // The slot goes back before `life` says kFree: whoever sees the end
   // complete (wait()) can spawn into it at once. A spawner that takes it
-  // meanwhile waits for kFree.
+  // meanwhile waits for the mailbox's role, which goes last.
   k_.table.release(pid_slot(pid));
-  p->state.store(kFree, std::memory_order_seq_cst);
+  p->life.store(kFree, std::memory_order_seq_cst);
   k_.mail.settle_free(p);
   notify_waiters();
 }
@@ -95,7 +95,7 @@ void Processes::count_end(Ctx& c, bool call_terminate) noexcept {
 }
 
 void Processes::notify_waiters() noexcept {
-  // Dekker with wait(): `state` is set, then we read the count.
+  // Dekker with wait(): `life` is set, then we read the count.
   if (exit_waiters_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(exit_mu_);
     exit_cv_.notify_all();
@@ -111,8 +111,7 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
   auto ended = [this, pid] {
     Process* p = k_.table.lookup(pid);
     if (!p || p->pid.load(std::memory_order_seq_cst) != pid) return true;
-    uint32_t s = p->state.load(std::memory_order_seq_cst);
-    return s == kFree || s == kDraining;
+    return p->life.load(std::memory_order_seq_cst) == kFree;
   };
   if (!k_.threaded()) {
     while (!ended()) {

@@ -33,7 +33,11 @@ Kernel::~Kernel() {
   uint32_t n = table.high_water();
   for (uint32_t i = 0; i < n; i++) {
     Process* p = table.slot(i);
-    while (Msg* m = p->pop()) msg_free(m);
+    while (Msg* m = p->take()) {
+      p->detach(m);
+      msg_free(m);
+    }
+    p->drop_held();
   }
 }
 

@@ -153,8 +153,7 @@ void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
   // deliver()'s unbounded path, written out: this is every request and
   // reply, and the call through deliver() costs ~1.5 ns per hop.
   p->enqueued.fetch_add(1, std::memory_order_relaxed);
-  p->push(m);
-  schedule(p, w, true);
+  if (p->push(m)) start(p, w, true);
 }
 
 void Mail::push_lane(Worker* w, Lane& lane, uint32_t& pending,
@@ -214,8 +213,7 @@ airs_status Mail::deliver(Process* p, uint64_t to, Msg* m,
   }
   if (m->signal == Signal::kNone && !is_system_type(m->type))
     count_sent(r.worker);
-  p->push(m);
-  schedule(p, r.worker, r.run_next);
+  if (p->push(m)) start(p, r.worker, r.run_next);
   return AIRS_OK;
 }
 
@@ -266,56 +264,38 @@ void Mail::room_made(Process* p) noexcept {
 void Mail::push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
                       bool run_next) noexcept {
   p->enqueued.fetch_add(n, std::memory_order_relaxed);
-  mpsc_push_chain(p->normal_tail, first, last);
-  schedule(p, w, run_next);
+  if (p->push_chain(first, last)) start(p, w, run_next);
 }
 
 // --- scheduling ------------------------------------------------------------
 
-// Makes sure someone consumes what was just pushed to `p`.
-void Mail::schedule(Process* p, Worker* w, bool run_next) noexcept {
-  uint32_t s = p->state.load(std::memory_order_seq_cst);
-  for (;;) {
-    if (s == kIdle) {
-      if (p->state.compare_exchange_weak(s, kScheduled,
-                                         std::memory_order_seq_cst)) {
-        k_.sched.submit(p, w, run_next);
-        return;
-      }
-    } else if (s == kFree) {
-      // The process ended after our pid check: drop the mail ourselves.
-      settle_free(p);
-      return;
-    } else {
-      return;  // scheduled, running or draining: the owner will see it
-    }
+// A push found `p`'s mailbox idle, so the caller holds its consumer role:
+// the process runs, or, if its slot has no live process (it ended after
+// the sender's pid check), the caller drops the mail itself.
+void Mail::start(Process* p, Worker* w, bool run_next) noexcept {
+  if (!p->exiting.load(std::memory_order_acquire)) {
+    k_.sched.submit(p, w, run_next);
+    return;
   }
+  settle_free(p);
 }
 
 void Mail::idle_or_run(Process* p, Worker* w) noexcept {
-  p->state.store(kIdle, std::memory_order_seq_cst);
-  if (p->mail_arrived()) {
-    uint32_t s = kIdle;
-    if (p->state.compare_exchange_strong(s, kScheduled))
-      k_.sched.submit(p, w, false);
-  }
+  if (!p->mark_idle()) k_.sched.submit(p, w, false);
 }
 
-// [state kFree] Drains a free slot for as long as mail keeps arriving,
-// taking the consumer role with kDraining each time.
+// [the role, no live process in the slot] Drains it until it is idle.
 void Mail::settle_free(Process* p) noexcept {
-  while (p->mail_arrived()) {
-    uint32_t s = kFree;
-    if (!p->state.compare_exchange_strong(s, kDraining,
-                                          std::memory_order_seq_cst))
-      return;  // someone else consumes now and will re-check
-    drain_dead(p);
-    p->state.store(kFree, std::memory_order_seq_cst);
-  }
+  do drain_dead(p);
+  while (!p->mark_idle());
 }
 
 void Mail::drain_dead(Process* p) noexcept {
-  while (Msg* m = p->pop()) undeliverable(m);
+  while (Msg* m = p->take()) {
+    p->detach(m);
+    undeliverable(m);
+  }
+  p->drop_held();
 }
 
 void Mail::undeliverable(Msg* m) noexcept {

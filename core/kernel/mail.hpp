@@ -120,17 +120,18 @@ class Mail {
   // room. [p's consumer]
   void room_made(Process* p) noexcept;
   // Answers or dead-letters everything queued for `p`, which has ended.
-  // [p's consumer]
+  // [p's role]
   void drain_dead(Process* p) noexcept;
   // Mail for a pid that is gone (or an earlier process of a reused
   // slot): a user message is a dead letter (EXITED), a signal is
   // answered as a dead process would (Signals::undeliverable). Consumes
   // `m`. [the consumer that took it]
   void undeliverable(Msg* m) noexcept;
-  // `p`'s slot is free: drains mail that arrives after its end.
+  // [p's role] `p`'s slot has no live process (its end is done): drains
+  // it until it is idle; mail that comes later is drained by its pusher.
   void settle_free(Process* p) noexcept;
-  // `p` was handed its consumer role back at the end of a turn or a
-  // spawn: it idles, or runs again if mail came meanwhile.
+  // [p's role] At the end of a turn or a spawn: `p` idles, or runs again
+  // if mail came meanwhile.
   void idle_or_run(Process* p, Worker* w) noexcept;
 
  private:
@@ -145,7 +146,7 @@ class Mail {
                  bool run_next) noexcept;
   void push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
                   bool run_next) noexcept;
-  void schedule(Process* p, Worker* w, bool run_next) noexcept;
+  void start(Process* p, Worker* w, bool run_next) noexcept;
   void count_sent(Worker* w) noexcept;
   // fanout.cpp
   bool lay_out(Outbox& ob, const FanOut& list) noexcept;

@@ -70,15 +70,10 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   }
 
   Process* p = k_.table.slot(idx);
-  // Become the slot's only consumer; a late sender may be draining it.
-  for (;;) {
-    uint32_t s = kFree;
-    if (p->state.compare_exchange_weak(s, kScheduled,
-                                       std::memory_order_acq_rel))
-      break;
-    std::this_thread::yield();
-  }
-  k_.mail.drain_dead(p);  // whatever was sent to the slot's previous process
+  // Take the mailbox's consumer role: an idle mailbox is an empty one. A
+  // late sender may hold it, draining mail sent to the previous process.
+  while (!p->claim()) std::this_thread::yield();
+  p->life.store(kLive, std::memory_order_relaxed);
 
   const airs_behaviour* b = a.behaviour;
   const airs_spawn_opts* o = a.opts;
@@ -122,7 +117,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   *out = pid;
   announce(parent, pid);
   HoldScope* h = HoldScope::of(&k_);
-  if (!h || !h->hold(p))  // held: stays kScheduled, nobody runs it yet
+  if (!h || !h->hold(p))  // held: keeps the role, nobody runs it yet
     k_.mail.idle_or_run(p, k_.sched.local_worker());
   return AIRS_OK;
 }

@@ -35,17 +35,18 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   const uint32_t budget = k_.cfg.budget;
   uint32_t n = 0;
   while (n < budget) {
-    Msg* m = p->pop();
+    Msg* m = p->take();
     if (!m) break;
     n++;
     if (p->capacity) k_.mail.room_made(p);
+    Reason* r = nullptr;
     if (m->to != c.pid) {  // sent to an earlier process of this slot
+      p->detach(m);
       k_.mail.undeliverable(m);
-      continue;
-    }
-    // A pending kill jumps ahead of every waiting message.
-    Reason* r;
-    if (p->kill_gen.load(std::memory_order_acquire) == pid_generation(c.pid)) {
+    } else if (p->kill_gen.load(std::memory_order_acquire) ==
+               pid_generation(c.pid)) {
+      // A pending kill jumps ahead of every waiting message.
+      p->detach(m);
       k_.mail.undeliverable(m);
       r = reason_static(AIRS_EXIT_KILLED);
     } else {
@@ -72,21 +73,27 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   return n + c.sends;
 }
 
-// Handles one envelope; returns the reason to end with, or nullptr.
+// Handles one envelope; returns the reason to end with, or nullptr. A
+// user message is released back to the mailbox after receive; a signal is
+// detached first, since signals keep or send on their envelopes.
 Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
   if (m->signal == Signal::kNone) {
     if (!is_system_type(m->type)) count_one(c.worker->delivered);
-    return receive(p, c, m);
+    Reason* r = receive(p, c, m);
+    p->release(m);
+    return r;
   }
+  p->detach(m);
   Arrival a = k_.signals.arrived(p, c, m);
-  if (a.deliver) return receive(p, c, m);
-  return a.end;
+  if (!a.deliver) return a.end;
+  Reason* r = receive(p, c, m);  // a trapped exit, or a down
+  msg_free(m);
+  return r;
 }
 
-// Calls receive() and frees the message.
+// Calls receive(); the caller disposes of the message.
 Reason* Turns::receive(Process* p, Ctx& c, Msg* m) noexcept {
   airs_status st = p->receive(p->state_ptr, &c, m);
-  msg_free(m);
   if (st == AIRS_OK || c.exit_request) return nullptr;
   Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
   return r ? r : reason_static(AIRS_EXIT_ERROR);

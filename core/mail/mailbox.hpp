@@ -1,14 +1,31 @@
-// mailbox.hpp - the intrusive lock-free MPSC queue behind every mailbox
-// (Dmitry Vyukov's design). Producers swap the tail and link the old one;
-// the single consumer walks from the head. Envelopes are the nodes, so a
-// push allocates nothing.
+// mailbox.hpp - the intrusive lock-free MPSC queue behind every mailbox,
+// with the consumer's role folded into its tail (after Dmitry Vyukov's
+// queue and libponyrt's messageq).
 //
-// The two ends live in different structs so that a process record can put
+// Producers swap the tail and link the old tail to the new node: one
+// exchange per push, the only atomic read-modify-write a send makes. The
+// tail's low bit says the queue is idle: empty, and nobody holds its
+// consumer role. The push that swaps out an idle tail has made the queue
+// busy and holds the role from then on: its caller must see that the
+// queue is consumed (it schedules the process). The consumer hands the
+// role back with one compare-exchange, which fails if anything was
+// pushed since the queue emptied (mark_idle).
+//
+// The consumer's end. `head` is the oldest node not taken, or the stub. A
+// node is taken without any atomic read-modify-write: when it has a
+// successor, the head moves past it and it is the consumer's; the last
+// node (the tail) cannot be unlinked that way, so it is handed out but
+// stays linked, as `held`, until the next take passes it or mark_idle
+// lets it go (both return it through `*gone`, for the consumer to free).
+// A consumer that keeps a held node (or sends it on) detaches it first.
+//
+// The ends live in different structs so that a process record can put
 // the producer end on the senders' cache line and the consumer end on the
-// owner's.
+// owner's. Nodes are the message envelopes: a push allocates nothing.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <thread>
 
 #include "mail/message.hpp"
@@ -16,79 +33,150 @@
 namespace airs {
 
 struct QueueTail {
-  std::atomic<Node*> tail;
+  std::atomic<uintptr_t> tail;  // Node* | kIdle
 };
 
+// The consumer's end: the head node, with the low bit set when it is held
+// (taken, but still the tail), and the stub.
 struct QueueHead {
-  Node* head;
+  uintptr_t head;  // Node* | kHeld
   Node stub;
 };
 
-inline void mpsc_init(QueueTail& t, QueueHead& h) noexcept {
+constexpr uintptr_t kIdle = 1;  // in a tail
+constexpr uintptr_t kHeld = 1;  // in a head
+
+inline uintptr_t word_of(const Node* n) noexcept {
+  return reinterpret_cast<uintptr_t>(n);
+}
+inline Node* node_of(uintptr_t w) noexcept {
+  return reinterpret_cast<Node*>(w & ~uintptr_t{1});
+}
+
+// An empty queue: idle when `idle`, else with its role held by the caller.
+inline void mpsc_init(QueueTail& t, QueueHead& h, bool idle) noexcept {
   h.stub.next.store(nullptr, std::memory_order_relaxed);
-  h.head = &h.stub;
-  t.tail.store(&h.stub, std::memory_order_relaxed);
+  h.head = word_of(&h.stub);
+  t.tail.store(word_of(&h.stub) | (idle ? kIdle : 0),
+               std::memory_order_relaxed);
 }
 
-// [any thread] Safe to race with other producers and the consumer.
-inline void mpsc_push(QueueTail& t, Node* n) noexcept {
-  n->next.store(nullptr, std::memory_order_relaxed);
-  // seq_cst: a producer's push must be ordered before its later load of
-  // the process state (the wake-up protocol in scheduling.cpp).
-  Node* prev = t.tail.exchange(n, std::memory_order_seq_cst);
-  prev->next.store(n, std::memory_order_release);
-}
-
-// [any thread] Pushes a chain first..last that the caller linked through
-// `next` (last->next is cleared here): one exchange for the whole chain.
-inline void mpsc_push_chain(QueueTail& t, Node* first, Node* last) noexcept {
+// [any thread] Pushes the chain first..last that the caller linked through
+// `next` (last->next is cleared here). true: the queue was idle, and the
+// caller now holds its consumer role.
+inline bool mpsc_push_chain(QueueTail& t, Node* first, Node* last) noexcept {
   last->next.store(nullptr, std::memory_order_relaxed);
-  Node* prev = t.tail.exchange(last, std::memory_order_seq_cst);
-  prev->next.store(first, std::memory_order_release);
+  // seq_cst: a push is ordered before the pusher's later look at the
+  // other queue of its process (mark_idle's Dekker pair).
+  uintptr_t prev = t.tail.exchange(word_of(last), std::memory_order_seq_cst);
+  node_of(prev)->next.store(first, std::memory_order_release);
+  return prev & kIdle;
 }
 
-// [consumer only] The oldest node, or nullptr when the queue is empty. A
-// producer caught between its exchange and its link is waited out: that
-// window is two instructions long unless the producer is preempted.
-inline Node* mpsc_pop(QueueTail& t, QueueHead& h) noexcept {
-  for (;;) {
-    Node* head = h.head;
-    Node* next = head->next.load(std::memory_order_acquire);
-    if (head == &h.stub) {
-      if (!next) {
-        if (t.tail.load(std::memory_order_acquire) == &h.stub) return nullptr;
-        std::this_thread::yield();
-        continue;
-      }
-      h.head = next;
-      head = next;
-      next = next->next.load(std::memory_order_acquire);
-    }
-    if (next) {
-      h.head = next;
-      return head;
-    }
-    if (t.tail.load(std::memory_order_acquire) != head) {
-      std::this_thread::yield();
-      continue;
-    }
-    mpsc_push(t, &h.stub);
-    next = head->next.load(std::memory_order_acquire);
-    if (next) {
-      h.head = next;
-      return head;
-    }
+inline bool mpsc_push(QueueTail& t, Node* n) noexcept {
+  return mpsc_push_chain(t, n, n);
+}
+
+// [any thread] Takes the consumer role of an idle queue. false: it is
+// busy (someone holds the role).
+inline bool mpsc_claim(QueueTail& t, QueueHead& h) noexcept {
+  uintptr_t idle = word_of(&h.stub) | kIdle;
+  return t.tail.compare_exchange_strong(idle, word_of(&h.stub),
+                                        std::memory_order_seq_cst);
+}
+
+// The node after `n` once a producer between its exchange and its link
+// has linked it (that window is two instructions long unless it is
+// preempted), or nullptr if `n` is the tail.
+inline Node* mpsc_next(const QueueTail& t, Node* n) noexcept {
+  Node* next = n->next.load(std::memory_order_acquire);
+  while (!next) {
+    if (node_of(t.tail.load(std::memory_order_acquire)) == n) return nullptr;
     std::this_thread::yield();
+    next = n->next.load(std::memory_order_acquire);
   }
+  return next;
 }
 
-// Has anything been pushed since the consumer last emptied the queue? Reads
-// only the producers' end, so a consumer may ask right after giving up its
-// role (when another thread may already be popping): an emptied queue has
-// its tail on the stub. seq_cst pairs with mpsc_push.
-inline bool mpsc_pushed_since_empty(const QueueTail& t,
-                                    const QueueHead& h) noexcept {
-  return t.tail.load(std::memory_order_seq_cst) != &h.stub;
+// [consumer] The next node, or nullptr when there is none now. A node the
+// queue lets go of (the held one, passed) comes back in *gone (else
+// nullptr).
+inline Node* mpsc_take(QueueTail& t, QueueHead& h, Node** gone) noexcept {
+  *gone = nullptr;
+  Node* n = node_of(h.head);
+  if (h.head & kHeld) {  // pass the held node once its successor shows
+    Node* next = mpsc_next(t, n);
+    if (!next) return nullptr;  // still the last: nothing new
+    *gone = n;
+    h.head = word_of(n = next);
+  }
+  if (n == &h.stub) {
+    Node* next = mpsc_next(t, n);
+    if (!next) return nullptr;  // empty
+    h.head = word_of(n = next);
+  }
+  Node* next = mpsc_next(t, n);
+  // The last node is handed out but stays linked, held.
+  h.head = next ? word_of(next) : word_of(n) | kHeld;
+  return n;
+}
+
+// [consumer] Makes `n`, the node taken last, the consumer's own even if it
+// is held: the stub takes its place in the queue.
+inline void mpsc_detach(QueueTail& t, QueueHead& h, Node* n) noexcept {
+  if (h.head != (word_of(n) | kHeld)) return;  // not linked: ours already
+  Node* next = n->next.load(std::memory_order_acquire);
+  if (!next) {
+    h.stub.next.store(nullptr, std::memory_order_relaxed);
+    h.head = word_of(&h.stub);
+    uintptr_t expect = word_of(n);
+    if (t.tail.compare_exchange_strong(expect, word_of(&h.stub),
+                                       std::memory_order_seq_cst))
+      return;
+    // A producer swapped in after n: wait for its link.
+    while (!(next = n->next.load(std::memory_order_acquire)))
+      std::this_thread::yield();
+  }
+  h.head = word_of(next);
+}
+
+// The node a queue with nothing left to take ends in: the stub or the held
+// node; nullptr when a node is waiting to be taken.
+inline Node* mpsc_last(const QueueHead& h) noexcept {
+  Node* n = node_of(h.head);
+  return (h.head & kHeld) || n == &h.stub ? n : nullptr;
+}
+
+// [consumer] Whether a node is waiting to be taken. Reads the producers'
+// end (seq_cst: mark_idle's Dekker pair).
+inline bool mpsc_has_more(const QueueTail& t, const QueueHead& h) noexcept {
+  const Node* last = mpsc_last(h);
+  return !last || last->next.load(std::memory_order_acquire) ||
+         node_of(t.tail.load(std::memory_order_seq_cst)) != last;
+}
+
+// [consumer] Gives the role back if the queue is empty: true, and the held
+// node (if any) comes back in *gone. false: something was pushed since it
+// emptied (or is not taken yet); the caller still holds the role.
+inline bool mpsc_mark_idle(QueueTail& t, QueueHead& h, Node** gone) noexcept {
+  *gone = nullptr;
+  Node* last = mpsc_last(h);
+  if (!last || last->next.load(std::memory_order_acquire)) return false;
+  // The stub becomes the queue before the role can pass to a producer:
+  // from the compare-exchange on, someone else may consume. (When the
+  // stub is the queue already, its `next` is left alone: a producer that
+  // has just swapped it out of the tail may be linking it.)
+  uintptr_t head = h.head;
+  if (last != &h.stub) h.stub.next.store(nullptr, std::memory_order_relaxed);
+  h.head = word_of(&h.stub);
+  uintptr_t expect = word_of(last);
+  if (t.tail.compare_exchange_strong(expect, word_of(&h.stub) | kIdle,
+                                     std::memory_order_seq_cst)) {
+    if (last != &h.stub) *gone = last;
+    return true;
+  }
+  h.head = head;  // pushed meanwhile: nothing changed
+  return false;
 }
 
 }  // namespace airs

@@ -179,16 +179,22 @@ Msg* msg_new_signal(Signal signal, uint64_t sender, Reason* reason,
   return m;
 }
 
-void msg_free(Msg* m) noexcept {
-  if (!m) return;
+void msg_release(Msg* m) noexcept {
   if (m->has_reason) {
     reason_release(m->reason);
+    m->has_reason = 0;
   } else if (m->kind == PayloadKind::kOwned) {
     if (m->free_fn) m->free_fn(const_cast<void*>(m->data));
-  } else if (m->kind == PayloadKind::kShared) {
+    m->free_fn = nullptr;
+  } else if (m->kind == PayloadKind::kShared ||
+             m->kind == PayloadKind::kSharedInBlock) {
     payload_release(m->shared);
-  } else if (m->kind == PayloadKind::kSharedInBlock) {
-    payload_release(m->shared);
+    m->shared = nullptr;
+  }
+}
+
+void msg_free_envelope(Msg* m) noexcept {
+  if (m->kind == PayloadKind::kSharedInBlock) {
     MsgBlock* b = reinterpret_cast<MsgBlock*>(reinterpret_cast<uintptr_t>(m) &
                                               ~(kMsgBlockBytes - 1));
     if (++b->freed == b->used.load(std::memory_order_relaxed)) {
@@ -198,6 +204,12 @@ void msg_free(Msg* m) noexcept {
     return;
   }
   mem_free(m);
+}
+
+void msg_free(Msg* m) noexcept {
+  if (!m) return;
+  msg_release(m);
+  msg_free_envelope(m);
 }
 
 }  // namespace airs

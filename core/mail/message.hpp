@@ -172,7 +172,12 @@ void msg_block_close(MsgBlock* b, uint32_t used) noexcept;
 // A signal envelope; takes a reference to `reason` if it is not null.
 Msg* msg_new_signal(Signal signal, uint64_t sender, Reason* reason,
                     uint64_t correlation) noexcept;
-void msg_free(Msg* m) noexcept;
+void msg_free(Msg* m) noexcept;  // msg_release, then msg_free_envelope
+// Drops what the envelope holds (its reason, owned pointer or shared
+// payload); the envelope stays valid, holding nothing.
+void msg_release(Msg* m) noexcept;
+// Frees the envelope's memory (after msg_release).
+void msg_free_envelope(Msg* m) noexcept;
 
 inline bool is_system_type(uint64_t type) {
   return type >= AIRS_MSG_SYSTEM_BASE;

@@ -8,10 +8,10 @@ namespace airs {
 
 Process::Process() noexcept {
   pid.store(0, std::memory_order_relaxed);
-  state.store(kFree, std::memory_order_relaxed);
+  life.store(kFree, std::memory_order_relaxed);
   blocked_senders.store(0, std::memory_order_relaxed);
-  mpsc_init(normal_tail, normal_head);
-  mpsc_init(high_tail, high_head);
+  mpsc_init(normal_tail, normal_head, true);
+  mpsc_init(high_tail, high_head, false);
   enqueued.store(0, std::memory_order_relaxed);
   dropped.store(0, std::memory_order_relaxed);
   capacity = 0;
@@ -32,6 +32,58 @@ Process::Process() noexcept {
   spawn_seq = 0;
   generation = 0;
   next_free.store(0, std::memory_order_relaxed);
+}
+
+Msg* Process::take() noexcept {
+  Node* gone = nullptr;
+  Node* n = mpsc_take(high_tail, high_head, &gone);
+  if (gone) msg_free_envelope(static_cast<Msg*>(gone));
+  if (!n) {
+    n = mpsc_take(normal_tail, normal_head, &gone);
+    if (gone) msg_free_envelope(static_cast<Msg*>(gone));
+    if (!n) return nullptr;
+  }
+  dequeued.store(dequeued.load(std::memory_order_relaxed) + 1,
+                 std::memory_order_relaxed);
+  return static_cast<Msg*>(n);
+}
+
+void Process::release(Msg* m) noexcept {
+  msg_release(m);
+  uintptr_t held = word_of(m) | kHeld;
+  if (normal_head.head != held && high_head.head != held)
+    msg_free_envelope(m);  // else: freed when the mailbox lets go of it
+}
+
+void Process::detach(Msg* m) noexcept {
+  mpsc_detach(normal_tail, normal_head, m);
+  mpsc_detach(high_tail, high_head, m);
+}
+
+void Process::drop_held() noexcept {
+  for (QueueHead* h : {&normal_head, &high_head})
+    if (h->head & kHeld) {
+      Msg* m = static_cast<Msg*>(node_of(h->head));
+      detach(m);
+      msg_free_envelope(m);
+    }
+}
+
+bool Process::mark_idle() noexcept {
+  // High-priority mail waiting (or a producer linking it): not idle.
+  Node* high_last = mpsc_last(high_head);
+  if (!high_last || high_last->next.load(std::memory_order_acquire))
+    return false;
+  Node* gone = nullptr;
+  if (!mpsc_mark_idle(normal_tail, normal_head, &gone)) return false;
+  if (gone) msg_free_envelope(static_cast<Msg*>(gone));
+  // The role is given up. A high-priority push since we looked claims it
+  // (Dekker: it pushes, then claims); if it came before our mark, we see
+  // it in the tail (no dereference: the role may be someone else's now).
+  if (node_of(high_tail.tail.load(std::memory_order_seq_cst)) != high_last &&
+      claim())
+    return false;
+  return true;
 }
 
 ProcessExtra* Process::ensure_extra() noexcept {

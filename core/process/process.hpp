@@ -15,13 +15,11 @@
 
 namespace airs {
 
-// Who may consume a slot's mailbox. Exactly one party at a time: that is
-// what makes the queue single-consumer.
-enum ProcState : uint32_t {
-  kFree = 0,       // no process; nobody consumes
-  kIdle = 1,       // alive, nothing scheduled; a sender schedules it
-  kScheduled = 2,  // in a run queue or running (or being spawned)
-  kDraining = 3,   // free slot being drained by a late sender
+// Whether a slot holds a process. Who may consume its mailbox is not
+// kept here: that is the mailbox's consumer role (mail/mailbox.hpp).
+enum ProcLife : uint8_t {
+  kFree = 0,  // no process (the last one's end is complete)
+  kLive = 1,  // being spawned, alive, or ending
 };
 
 // Shared owner of a start's user_data: a supervisor keeps one per child
@@ -93,18 +91,18 @@ enum ProcessFlags : uint32_t {
 struct alignas(64) Process {
   // --- line 0: what senders read and write --------------------------------
   std::atomic<uint64_t> pid;  // current (or last) pid of the slot
-  std::atomic<uint32_t> state;
-  std::atomic<uint32_t> blocked_senders;
-  QueueTail normal_tail;
-  QueueTail high_tail;  // high-priority messages and kill
+  QueueTail normal_tail;      // the consumer role lives here (kIdle)
+  QueueTail high_tail;        // high-priority messages and kill
   std::atomic<uint64_t> enqueued;
   std::atomic<uint64_t> dropped;
+  std::atomic<uint32_t> blocked_senders;
   // Set by spawn, read by senders; atomic because a sender that checked
   // the slot's previous pid may still read them while a spawn reuses it.
   std::atomic<uint32_t> capacity;  // 0 = unbounded
   std::atomic<uint32_t> block_timeout_ms;
   std::atomic<uint8_t> exiting;  // set once the process starts to end
   std::atomic<uint8_t> policy;
+  std::atomic<uint8_t> life;  // ProcLife
 
   // --- line 1: the owner's side of the mailbox -----------------------------
   alignas(64) QueueHead normal_head;
@@ -128,27 +126,42 @@ struct alignas(64) Process {
 
   Process() noexcept;
 
-  // After the consumer emptied the mailbox and gave up its role: has mail
-  // arrived since? (Never reads the consumer's end.)
-  bool mail_arrived() const noexcept {
-    return mpsc_pushed_since_empty(high_tail, high_head) ||
-           mpsc_pushed_since_empty(normal_tail, normal_head);
+  // --- the mailbox, for senders [any thread] ---
+  // Pushes `m`; true: the mailbox was idle, and the caller now holds the
+  // consumer role (it must see that the process runs, or drain a slot
+  // whose process is gone).
+  bool push(Msg* m) noexcept {
+    if (m->priority == AIRS_PRIORITY_NORMAL && m->signal != Signal::kKill)
+      return mpsc_push(normal_tail, m);
+    mpsc_push(high_tail, m);
+    // The role lives in the normal queue: take it if the mailbox is idle
+    // (Dekker with mark_idle(): we push, then look; it marks, then looks).
+    return claim();
   }
-  // [consumer] Next envelope: high priority first.
-  Msg* pop() noexcept {
-    Node* n = mpsc_pop(high_tail, high_head);
-    if (!n) n = mpsc_pop(normal_tail, normal_head);
-    if (n)
-      dequeued.store(dequeued.load(std::memory_order_relaxed) + 1,
-                     std::memory_order_relaxed);
-    return static_cast<Msg*>(n);
+  // Pushes a chain of normal-priority messages; as push().
+  bool push_chain(Msg* first, Msg* last) noexcept {
+    return mpsc_push_chain(normal_tail, first, last);
   }
-  void push(Msg* m) noexcept {
-    mpsc_push(m->priority == AIRS_PRIORITY_HIGH || m->signal == Signal::kKill
-                  ? high_tail
-                  : normal_tail,
-              m);
-  }
+  // Takes the consumer role of an idle mailbox (a spawn; a high-priority
+  // push). false: someone holds it.
+  bool claim() noexcept { return mpsc_claim(normal_tail, normal_head); }
+
+  // --- the mailbox, for its consumer [the role's holder] ---
+  // The next envelope, high priority first, or nullptr. The consumer then
+  // release()s it, or detach()es it to keep it or send it on.
+  Msg* take() noexcept;
+  // Done with taken `m`: what it holds goes now, its envelope now or when
+  // the mailbox lets go of it (the last one taken stays linked).
+  void release(Msg* m) noexcept;
+  // Taken `m` becomes the consumer's own (to keep, send on, or free).
+  void detach(Msg* m) noexcept;
+  // Frees the envelopes of released messages the mailbox still holds (the
+  // process has ended: nothing would pass them).
+  void drop_held() noexcept;
+  // Gives the role back if both queues are empty. false: mail is waiting,
+  // and the role is still the caller's.
+  bool mark_idle() noexcept;
+
   uint64_t depth() const noexcept {
     uint64_t in = enqueued.load(std::memory_order_relaxed);
     uint64_t out = dequeued.load(std::memory_order_relaxed);

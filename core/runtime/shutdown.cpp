@@ -17,8 +17,7 @@ uint32_t Runtime::count_live(bool roots_only) const noexcept {
   uint32_t n = table.high_water();
   for (uint32_t i = 0; i < n; i++) {
     Process* p = table.slot(i);
-    uint32_t s = p->state.load(std::memory_order_acquire);
-    if (s != kIdle && s != kScheduled) continue;
+    if (p->life.load(std::memory_order_acquire) != kLive) continue;
     if (roots_only && (p->flags.load(std::memory_order_relaxed) & kSupervised))
       continue;
     live_count++;

@@ -102,10 +102,10 @@ TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   REQUIRE(p0 != nullptr);
   CHECK(reinterpret_cast<uintptr_t>(p0) % 64 == 0);
   CHECK(p0->pid.load() == 0);
-  CHECK(p0->state.load() == kFree);
+  CHECK(p0->life.load() == kFree);
   CHECK(p0->generation == 0);
   CHECK(p0->exiting.load() == 1);  // a free slot is not alive
-  CHECK_FALSE(p0->mail_arrived());
+  CHECK((p0->normal_tail.tail.load() & kIdle) != 0);  // idle, empty
 
   // A slot of the same chunk not handed out yet exists and is free.
   Process* p5 = t.slot(5);
@@ -146,7 +146,7 @@ TEST_CASE("the table grows chunk by chunk past 4096 slots") {
   Process* second = t.slot(ProcessTable::kChunkSize);
   REQUIRE(second != nullptr);
   CHECK(second->pid.load() == 0);
-  CHECK(second->state.load() == kFree);
+  CHECK(second->life.load() == kFree);
   CHECK(t.slot(ProcessTable::kChunkSize + 99) == second + 99);
   CHECK(t.slot(2 * ProcessTable::kChunkSize) == nullptr);  // no 3rd chunk
 
