@@ -109,14 +109,15 @@ void payload_release(Payload* p) noexcept {
 }
 
 Msg* msg_new_copy(uint64_t type, const void* data, std::size_t size) noexcept {
-  Msg* m = msg_alloc(size);
+  bool small = size <= sizeof(Msg::small);
+  Msg* m = msg_alloc(small ? 0 : size);
   if (!m) return nullptr;
   m->type = type;
   m->size = static_cast<uint32_t>(size);
   if (size) {
-    void* inline_bytes = m + 1;
-    std::memcpy(inline_bytes, data, size);
-    m->data = inline_bytes;
+    void* bytes = small ? static_cast<void*>(m->small) : m + 1;
+    std::memcpy(bytes, data, size);
+    m->data = bytes;
   }
   return m;
 }

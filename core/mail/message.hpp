@@ -1,8 +1,9 @@
 // message.hpp - the message envelope, shared payloads and exit reasons.
 //
 // A message is one allocation: a 64-byte envelope that is also the node of
-// the intrusive mailbox queue, followed by the copied payload bytes. The
-// public airs_msg is this struct.
+// the intrusive mailbox queue, followed by the copied payload bytes (or,
+// up to 8 of them, inside the envelope: a counter or a pid costs one cache
+// line). The public airs_msg is this struct.
 #pragma once
 
 #include <atomic>
@@ -96,6 +97,7 @@ struct airs_msg : airs::Node {
     void (*free_fn)(void*);  // kOwned
     airs::Payload* shared;   // kShared
     airs::Reason* reason;    // signals with a reason, and EXIT/DOWN messages
+    unsigned char small[8];  // kInline, up to 8 bytes: in the envelope
   };
   uint32_t size;
   airs::PayloadKind kind;
