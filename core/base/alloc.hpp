@@ -3,6 +3,7 @@
 // malloc/new are never replaced, since a plugin host owns its allocator.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -16,7 +17,20 @@
 
 namespace airs {
 
+// Fault injection, for the tests of what running out of memory does:
+// while alloc_faults is above 0, each allocation counts it down, and the
+// one that brings it to 0 fails. (The tests count the std containers'
+// allocations the same way, in their own operator new.) Costs one relaxed
+// load per allocation when unused.
+extern std::atomic<int64_t> alloc_faults;
+
+inline bool alloc_fault() noexcept {
+  return alloc_faults.load(std::memory_order_relaxed) > 0 &&
+         alloc_faults.fetch_sub(1, std::memory_order_relaxed) == 1;
+}
+
 inline void* mem_alloc(std::size_t size) noexcept {
+  if (alloc_fault()) return nullptr;
 #ifdef AIRS_USE_MIMALLOC
   return mi_malloc(size);
 #else
@@ -27,6 +41,7 @@ inline void* mem_alloc(std::size_t size) noexcept {
 // `size` bytes aligned to `align` (a power of two dividing size); freed
 // with mem_free.
 inline void* mem_alloc_aligned(std::size_t size, std::size_t align) noexcept {
+  if (alloc_fault()) return nullptr;
 #ifdef AIRS_USE_MIMALLOC
   // mimalloc serves a page-sized request from blocks that are mostly page
   // aligned already, through its fast path; mi_malloc_aligned would take

@@ -281,7 +281,22 @@ void Mail::start(Process* p, Worker* w, bool run_next) noexcept {
 }
 
 void Mail::idle_or_run(Process* p, Worker* w) noexcept {
-  if (!p->mark_idle()) k_.sched.submit(p, w, false);
+  if (!p->mark_idle()) {
+    k_.sched.submit(p, w, false);
+    return;
+  }
+  // A kill marked without a message while we ran: seen here, or by the
+  // killer's claim (Dekker: it marks, then claims; we let go, then look).
+  if (killed(p) && p->claim()) start(p, w, false);
+}
+
+bool Mail::killed(const Process* p) noexcept {
+  return p->kill_gen.load(std::memory_order_seq_cst) ==
+         pid_generation(p->pid.load(std::memory_order_acquire));
+}
+
+void Mail::wake(Process* p) noexcept {
+  if (p->claim()) start(p, k_.sched.local_worker(), false);
 }
 
 // [the role, no live process in the slot] Drains it until it is idle.

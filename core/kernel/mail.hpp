@@ -131,8 +131,11 @@ class Mail {
   // it until it is idle; mail that comes later is drained by its pusher.
   void settle_free(Process* p) noexcept;
   // [p's role] At the end of a turn or a spawn: `p` idles, or runs again
-  // if mail came meanwhile.
+  // if mail came meanwhile (or a kill was marked on it).
   void idle_or_run(Process* p, Worker* w) noexcept;
+  // Sees that `p` gets a turn (a kill marked on it without a message):
+  // takes its role if it is idle, and runs it. [any thread]
+  void wake(Process* p) noexcept;
 
  private:
   enum class Next : uint8_t { kDirect, kAny };
@@ -147,6 +150,7 @@ class Mail {
   void push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
                   bool run_next) noexcept;
   void start(Process* p, Worker* w, bool run_next) noexcept;
+  static bool killed(const Process* p) noexcept;
   void count_sent(Worker* w) noexcept;
   // fanout.cpp
   bool lay_out(Outbox& ob, const FanOut& list) noexcept;

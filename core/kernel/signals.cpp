@@ -129,31 +129,34 @@ airs_status Signals::exit_self(Ctx* c, int kind, int32_t code,
 airs_status Signals::exit_signal(uint64_t to, int kind, int32_t code,
                                  const char* text, uint64_t from) noexcept {
   if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
+  if (kind == AIRS_EXIT_KILLED) return kill(to);
   if (!k_.processes.live(to)) return fail(AIRS_ENOPROC, "not alive");
   Ctx* c = current_ctx_in(&k_);
   uint64_t sender = from != kFromCaller ? from : c ? c->pid : 0;
-  Msg* m;
-  bool marked = false;  // the kill is marked on the live process
-  if (kind == AIRS_EXIT_KILLED) {
-    m = msg_new_signal(Signal::kKill, sender, nullptr, 0);
-    // Ahead of everything queued, high priority messages too (see the
-    // turn): marked on the process as well as sent.
-    Process* p = m ? k_.processes.live(to) : nullptr;
-    if (p) {
-      p->kill_gen.store(pid_generation(to), std::memory_order_release);
-      marked = true;
-    }
-  } else {
-    Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
-    if (!r) return fail(AIRS_ENOMEM, "out of memory");
-    m = msg_new_signal(Signal::kExit, sender, r, 0);
-    reason_release(r);
-  }
+  Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
+  if (!r) return fail(AIRS_ENOMEM, "out of memory");
+  Msg* m = msg_new_signal(Signal::kExit, sender, r, 0);
+  reason_release(r);
   if (!m) return fail(AIRS_ENOMEM, "out of memory");
-  // A marked kill can end the process (at its next message) before the
-  // kill message is sent: it took effect, so it is no ENOPROC.
-  if (!k_.mail.signal_or_drop(to, m) && !marked)
-    return fail(AIRS_ENOPROC, "not alive");
+  if (!k_.mail.signal_or_drop(to, m)) return fail(AIRS_ENOPROC, "not alive");
+  return AIRS_OK;
+}
+
+// A kill is a mark on the process (the generation it is for), which the
+// turn looks at before each message and at its start: it jumps ahead of
+// everything queued, high priority too, and needs no memory. The kill
+// signal only wakes the process; without memory for it, the mark wakes
+// it (Mail::wake).
+airs_status Signals::kill(uint64_t to) noexcept {
+  Process* p = k_.processes.live(to);
+  if (!p) return fail(AIRS_ENOPROC, "not alive");
+  p->kill_gen.store(pid_generation(to), std::memory_order_seq_cst);
+  Ctx* c = current_ctx_in(&k_);
+  Msg* m = msg_new_signal(Signal::kKill, c ? c->pid : 0, nullptr, 0);
+  if (m)
+    k_.mail.signal_or_drop(to, m);  // gone meanwhile: the kill took effect
+  else
+    k_.mail.wake(p);
   return AIRS_OK;
 }
 

@@ -103,6 +103,7 @@ class Signals {
   // exit signal or the down, so refusing needs no memory.
   void refuse(Msg* request, uint64_t target, Reason* why) noexcept;
   bool ever_existed(uint64_t pid) const noexcept;
+  airs_status kill(uint64_t to) noexcept;
 
   Kernel& k_;
   std::atomic<uint64_t> next_ref_{1};  // monitor refs

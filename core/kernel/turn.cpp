@@ -34,6 +34,13 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   CtxScope scope(&c);
   const uint32_t budget = k_.cfg.budget;
   uint32_t n = 0;
+  // A kill marked with no message to carry it (no memory) ends the turn's
+  // process before anything else.
+  if (p->kill_gen.load(std::memory_order_acquire) == pid_generation(c.pid)) {
+    k_.processes.end(p, c, reason_static(AIRS_EXIT_KILLED), true);
+    if (w) k_.mail.flush(w);
+    return 1;
+  }
   while (n < budget) {
     Msg* m = p->take();
     if (!m) break;

@@ -4,6 +4,8 @@
 
 #include <new>
 
+#include "base/alloc.hpp"
+
 namespace airs {
 
 ProcessTable::ProcessTable(uint32_t max_processes)
@@ -31,6 +33,7 @@ bool ProcessTable::ensure_chunk(uint32_t c) noexcept {
   // Chunks come straight from the OS: page-aligned, and no allocator
   // rounding on a 768 KiB block (mimalloc's huge-block path costs a third
   // more resident memory per process here).
+  if (alloc_fault()) return false;
   void* mem = mmap(nullptr, sizeof(Process) * kChunkSize,
                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) return false;
