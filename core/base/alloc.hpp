@@ -23,10 +23,11 @@ namespace airs {
 // allocations the same way, in their own operator new.) Costs one relaxed
 // load per allocation when unused.
 extern std::atomic<int64_t> alloc_faults;
+bool alloc_fault_fires() noexcept;  // out of line: a place for a debugger
 
 inline bool alloc_fault() noexcept {
   return alloc_faults.load(std::memory_order_relaxed) > 0 &&
-         alloc_faults.fetch_sub(1, std::memory_order_relaxed) == 1;
+         alloc_fault_fires();
 }
 
 inline void* mem_alloc(std::size_t size) noexcept {

@@ -238,8 +238,11 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       // The request becomes our record of the link: the exit signal its
       // maker gets when we end.
       m->to = m->sender;
-      if (!x || !x->add_link(m)) refuse(m, c.pid, reason_no_memory());
-      return {};
+      if (x && x->add_link(m)) return {};
+      // No memory to keep it: a link must not be half made (our maker
+      // would never hear of our end), so both ends go, as out of memory.
+      refuse(m, c.pid, reason_no_memory());
+      return Arrival{reason_no_memory(), false};
     case Signal::kUnlink:
       if (x) msg_free(x->take_link(m->sender));
       break;

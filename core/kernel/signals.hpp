@@ -14,9 +14,12 @@
 // link or monitor to a pid that is gone answers at once with `noproc`.
 //
 // Out of memory: an envelope that cannot be made is an ENOMEM for the
-// caller; a receiver that cannot record a link or monitor answers its
-// maker as if it had ended with an error (ENOMEM), so no link is ever
-// half made without the maker hearing of it.
+// caller. A receiver that cannot record a monitor answers with a DOWN
+// (an error, ENOMEM) at once: the monitor is over, cleanly. A receiver
+// that cannot record a link answers with an exit signal of that reason
+// and ends with it too: a link is never half made, with one end that
+// would never hear of the other's end. Telling the other end of an end
+// needs no memory (see ProcessExtra), and neither does a kill.
 //
 // Remote pids (distribution) will hook in here.
 #pragma once

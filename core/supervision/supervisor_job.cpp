@@ -53,14 +53,26 @@ void Supervisor::send_stop(Child& ch, airs_exit_kind kind, int32_t code,
                            const char* text) {
   uint64_t pid = ch.pid;
   // A signal may run the dead-letter hook (user code): outside the lock.
-  if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
+  // A kill needs no memory; the polite way does, and a stop must happen:
+  // without memory to ask, or to arm the kill timer, the child is killed.
+  auto kill = [&] {
     outside(
         [&] { seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_); });
+  };
+  if (ch.rec.shutdown == AIRS_SHUTDOWN_BRUTAL_KILL) {
+    kill();
     return;
   }
-  outside([&] { seam_.exit_signal(pid, kind, code, text, self_); });
-  if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer)
+  airs_status st = AIRS_OK;
+  outside([&] { st = seam_.exit_signal(pid, kind, code, text, self_); });
+  if (st == AIRS_ENOMEM) {
+    kill();
+    return;
+  }
+  if (ch.rec.shutdown == AIRS_SHUTDOWN_TIMEOUT && !ch.kill_timer) {
     ch.kill_timer = self_timer(ch.rec.shutdown_ms, kMsgSupKill, ch.pid);
+    if (!ch.kill_timer) kill();
+  }
 }
 
 void Supervisor::after_stops() {
@@ -104,9 +116,13 @@ void Supervisor::start_group() {
     if (!failed && start_one(*ch, true) != AIRS_OK) failed = true;
   }
   finish_job();
-  if (failed && !retry_pending_)
-    if (Msg* m = msg_new_copy(kMsgSupRetry, nullptr, 0))
-      outside([&] { retry_pending_ = seam_.signal(self_, m); });
+  if (!failed || retry_pending_) return;
+  // OTP tries again; so does this, by a message to itself. Without memory
+  // for it, the supervisor cannot carry on: it ends, and its parent
+  // decides (its children follow it through their links).
+  if (Msg* m = msg_new_copy(kMsgSupRetry, nullptr, 0))
+    outside([&] { retry_pending_ = seam_.signal(self_, m); });
+  if (!retry_pending_ && !exit_with_) exit_with_ = reason_no_memory();
 }
 
 void Supervisor::finish_job() {

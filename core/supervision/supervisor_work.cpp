@@ -63,16 +63,14 @@ Supervisor::Work::~Work() {
   if (!taken_) return;
   // What was kept is handed out by the role's holder, in order, without
   // the lock (user_data_free and the event hook are user code), before
-  // the role is let go: whoever waited for the role sees it done. The
+  // the role is let go: whoever waited for the role sees it done. Only the
+  // role's holder touches the two lists, so they are used in place. The
   // operation's own error message is kept for its caller.
   ErrorKeep keep;
-  std::vector<ChildRec> buried;
-  buried.swap(s_.graveyard_);
-  std::deque<KeptEvent> events;
-  events.swap(s_.kept_events_);
   lk_.unlock();
-  buried.clear();
-  s_.emit_kept(events);
+  s_.graveyard_.clear();
+  s_.emit_kept(s_.kept_events_);
+  s_.kept_events_.clear();
   lk_.lock();
   let_go();
 }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "airs/airs.h"
 #include "base/alloc.hpp"
@@ -109,6 +110,8 @@ struct Seen {
   // whether the call succeeded.
   bool check(airs_status st, int line, airs_status allowed = AIRS_OK) {
     if (st == AIRS_OK) return true;
+    if (std::getenv("OOM_TRACE"))
+      std::fprintf(stderr, "  line %d: %s\n", line, airs_strerror(st));
     if (st == AIRS_ENOMEM || st == allowed) return false;
     if (bad < kMax) {
       lines[bad] = line;
@@ -155,7 +158,7 @@ int every_allocation(Scenario scenario) {
     g_seen = &seen;
     g = Frees{};
     if (std::getenv("OOM_TRACE"))
-      std::fprintf(stderr, "run %lld\n", (long long)k);
+      std::fprintf(stderr, "run %lld\n", static_cast<long long>(k));
     airs::alloc_faults.store(k);
     scenario();
     bool failed_one = airs::alloc_faults.load() <= 0;
@@ -164,8 +167,9 @@ int every_allocation(Scenario scenario) {
     runs++;
     INFO("the allocation that failed: #" << k);
     for (int i = 0; i < seen.bad && i < Seen::kMax; i++) {
-      INFO("line " << seen.lines[i] << ": " << airs_strerror(seen.statuses[i])
-                   << " " << seen.messages[i]);
+      INFO("line " << seen.lines[i] << ": "
+                   << std::string(airs_strerror(seen.statuses[i])) << " "
+                   << std::string(seen.messages[i]));
       CHECK(false);
     }
     CHECK(g.user_data_made == g.user_data_freed);
@@ -312,13 +316,231 @@ TEST_CASE("out of memory at each allocation: processes, links, monitors") {
   CHECK(runs > 20);
 }
 
-TEST_CASE("(count the allocations of a run)" *
-          doctest::skip(!std::getenv("OOM_TRACE"))) {
-  Seen seen;
-  g_seen = &seen;
-  airs::alloc_faults.store(1000000000);
-  scenario_processes();
-  MESSAGE("allocations: " << 1000000000 - airs::alloc_faults.load());
-  airs::alloc_faults.store(0);
-  g_seen = nullptr;
+// ---- 2. names, pools, topics, request/reply ------------------------------
+
+namespace {
+
+constexpr uint64_t kAsk = 10;
+constexpr uint64_t kAnswer = 11;
+constexpr uint64_t kPublish = 12;  // publish to "news" from inside
+
+airs_status service_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  switch (airs_msg_type(m)) {
+    case kAsk: {  // answer a request
+      airs_msg* reply = nullptr;
+      if (SEEN(airs_msg_new(kAnswer, "yes", 3, &reply)) &&
+          !SEEN_OR(airs_reply(ctx, m, reply), AIRS_EINVAL))
+        airs_msg_free(reply);
+      return AIRS_OK;
+    }
+    case kPublish:
+      for (int i = 0; i < 3; i++)
+        if (airs_payload* p = new_payload()) {
+          size_t n = 0;
+          SEEN(airs_publish(rt, "news", kHello, p, &n));
+          airs_payload_release(p);
+        }
+      return AIRS_OK;
+    case kWork: {  // ask the service whose pid came with the message
+      airs_pid svc = 0;
+      std::memcpy(&svc, airs_msg_data(m), sizeof svc);
+      airs_msg* q = nullptr;
+      uint64_t corr = 0;
+      if (SEEN(airs_msg_new(kAsk, "?", 1, &q)) &&
+          !SEEN(airs_request(ctx, svc, q, 50, &corr)))
+        airs_msg_free(q);
+      return AIRS_OK;
+    }
+  }
+  return AIRS_OK;
+}
+
+const airs_behaviour kService = {AIRS_BEHAVIOUR_VERSION,
+                                 sizeof(airs_behaviour),
+                                 nullptr,
+                                 service_receive,
+                                 nullptr,
+                                 nullptr};
+
+void scenario_services() {
+  airs_runtime* rt = host_runtime();
+  if (!rt) return;
+  airs_pid svc = 0, asker = 0, subs[3] = {0, 0, 0};
+  bool has_svc = SEEN(spawn_counted(rt, nullptr, &kService, nullptr, &svc));
+  bool has_asker = SEEN(spawn_counted(rt, nullptr, &kService, nullptr, &asker));
+  for (airs_pid& s : subs)
+    if (SEEN(spawn_counted(rt, nullptr, &kService, nullptr, &s))) {
+      SEEN(airs_subscribe(rt, "news", s));
+      SEEN(airs_pool_join(rt, "workers", s));
+    }
+  if (has_svc) {
+    SEEN(airs_register(rt, "svc", svc));
+    airs_pid found = 0;
+    SEEN_OR(airs_whereis(rt, "svc", &found), AIRS_ENOTFOUND);
+  }
+  airs_pid picked = 0;
+  SEEN_OR(airs_pool_pick(rt, "workers", AIRS_PICK_ROUND_ROBIN, &picked),
+          AIRS_ENOTFOUND);
+  if (airs_payload* p = new_payload()) {  // from outside
+    size_t n = 0;
+    SEEN(airs_publish(rt, "news", kHello, p, &n));
+    airs_payload_release(p);
+  }
+  if (has_asker && has_svc) {
+    SEEN(airs_send(rt, asker, kWork, &svc, sizeof svc));
+    SEEN(airs_send(rt, subs[0] ? subs[0] : asker, kPublish, nullptr, 0));
+  }
+  poll_all(rt);
+  SEEN(airs_runtime_advance_time(rt, 100));  // request timeouts fire
+  poll_all(rt);
+  if (subs[1]) {
+    SEEN_OR(airs_unsubscribe(rt, "news", subs[1]), AIRS_ENOTFOUND);
+    SEEN_OR(airs_pool_leave(rt, "workers", subs[1]), AIRS_ENOTFOUND);
+    SEEN(airs_kill(rt, subs[1]));  // leaves what it joined as it ends
+  }
+  if (has_svc) SEEN_OR(airs_unregister(rt, "svc"), AIRS_ENOTFOUND);
+  poll_all(rt);
+  airs_runtime_free(rt);
+}
+
+// ---- 3. supervision ------------------------------------------------------
+
+airs_status child_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  if (airs_msg_type(m) == kCrash)
+    return airs_exit(ctx, AIRS_EXIT_ERROR, 1, "crash");
+  return AIRS_OK;
+}
+
+const airs_behaviour kChild = {AIRS_BEHAVIOUR_VERSION,
+                               sizeof(airs_behaviour),
+                               nullptr,
+                               child_receive,
+                               nullptr,
+                               nullptr};
+
+// A child spec for kChild whose user_data is counted.
+bool add_child(airs_sup_spec* spec, const char* id, airs_restart restart) {
+  airs_child_spec c;
+  if (!SEEN(airs_child_spec_init(&c))) return false;
+  c.id = id;
+  c.behaviour = &kChild;
+  c.user_data = &g;
+  c.user_data_free = free_user_data;
+  c.restart = restart;
+  c.shutdown_ms = 50;
+  g.user_data_made++;
+  return SEEN(airs_sup_spec_add_child(spec, &c));
+}
+
+airs_pid running_child(airs_runtime* rt, airs_pid sup, const char* id) {
+  airs_child_info rows[4];
+  size_t n = 0;
+  if (airs_supervisor_which_children(rt, sup, rows, 4, &n) != AIRS_OK) return 0;
+  for (size_t i = 0; i < n && i < 4; i++)
+    if (std::strcmp(rows[i].id, id) == 0 && rows[i].state == AIRS_CHILD_RUNNING)
+      return rows[i].pid;
+  return 0;
+}
+
+bool alive(airs_runtime* rt, airs_pid pid) {
+  return airs_is_alive(rt, pid);
+}
+
+void scenario_supervision() {
+  airs_runtime* rt = host_runtime();
+  if (!rt) return;
+  airs_sup_flags f;
+  SEEN(airs_sup_flags_init(&f));
+  f.strategy = AIRS_REST_FOR_ONE;
+  f.intensity = 100;
+  airs_sup_spec* inner = nullptr;
+  airs_sup_spec* outer = nullptr;
+  if (SEEN(airs_sup_spec_new(nullptr, &inner)))
+    add_child(inner, "i1", AIRS_RESTART_PERMANENT);
+  if (SEEN(airs_sup_spec_new(&f, &outer))) {
+    add_child(outer, "a", AIRS_RESTART_PERMANENT);
+    if (inner) {
+      airs_child_spec c;
+      SEEN(airs_child_spec_init(&c));
+      c.id = "inner";
+      c.supervisor = inner;
+      c.type = AIRS_CHILD_SUPERVISOR;
+      c.shutdown = AIRS_SHUTDOWN_INFINITY;
+      SEEN(airs_sup_spec_add_child(outer, &c));
+    }
+    add_child(outer, "b", AIRS_RESTART_TRANSIENT);
+  }
+  airs_pid sup = 0;
+  bool up = outer && SEEN(airs_supervisor_start(rt, outer, &sup));
+  airs_sup_spec_free(inner);
+  airs_sup_spec_free(outer);
+  if (up) {
+    // A crash: a and everything after it restart.
+    if (airs_pid a = running_child(rt, sup, "a"))
+      SEEN_OR(airs_send(rt, a, kCrash, nullptr, 0), AIRS_ENOPROC);
+    poll_all(rt);
+    // Operations from the host.
+    airs_child_spec c;
+    SEEN(airs_child_spec_init(&c));
+    c.id = "c";
+    c.behaviour = &kChild;
+    c.user_data = &g;
+    c.user_data_free = free_user_data;
+    g.user_data_made++;
+    airs_pid cp = 0;
+    airs_status st = airs_supervisor_start_child(rt, sup, &c, &cp);
+    SEEN_OR(st, AIRS_ENOPROC);  // the supervisor may have given up
+    // What these find depends on where memory ran out before them: a
+    // child that was never added (ENOTFOUND), one that could not be
+    // stopped (ESTATE), a supervisor that gave up (ENOPROC).
+    for (airs_status st : {airs_supervisor_terminate_child(rt, sup, "b"),
+                           airs_supervisor_restart_child(rt, sup, "b", nullptr),
+                           airs_supervisor_terminate_child(rt, sup, "c"),
+                           airs_supervisor_delete_child(rt, sup, "c")})
+      if (st != AIRS_ENOTFOUND && st != AIRS_ESTATE) SEEN_OR(st, AIRS_ENOPROC);
+    airs_child_counts counts;
+    SEEN_OR(airs_supervisor_count_children(rt, sup, &counts), AIRS_ENOPROC);
+    poll_all(rt);
+  }
+  // A pool of dynamic children.
+  airs_sup_flags pf;
+  SEEN(airs_sup_flags_init(&pf));
+  pf.strategy = AIRS_SIMPLE_ONE_FOR_ONE;
+  pf.intensity = 100;
+  airs_sup_spec* pool = nullptr;
+  airs_pid psup = 0;
+  if (SEEN(airs_sup_spec_new(&pf, &pool))) {
+    airs_child_spec t;
+    SEEN(airs_child_spec_init(&t));
+    t.behaviour = &kChild;
+    if (SEEN(airs_sup_spec_add_child(pool, &t)) &&
+        SEEN(airs_supervisor_start(rt, pool, &psup)))
+      for (int i = 0; i < 3; i++) {
+        g.user_data_made++;
+        airs_pid d = 0;
+        if (SEEN_OR(airs_supervisor_start_dynamic_child(rt, psup, &g,
+                                                        free_user_data, &d),
+                    AIRS_ENOPROC) &&
+            i == 1)
+          SEEN_OR(airs_send(rt, d, kCrash, nullptr, 0), AIRS_ENOPROC);
+      }
+    airs_sup_spec_free(pool);
+  }
+  poll_all(rt);
+  airs_runtime_free(rt);  // stops both trees
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: names, pools, topics, requests") {
+  int runs = every_allocation(scenario_services);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 20);
+}
+
+TEST_CASE("out of memory at each allocation: supervision trees") {
+  int runs = every_allocation(scenario_supervision);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 20);
 }
