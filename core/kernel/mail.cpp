@@ -167,6 +167,10 @@ void Mail::push_lane(Worker* w, Lane& lane, uint32_t& pending,
 
 void Mail::flush(Worker* w) noexcept {
   Outbox& ob = outbox(w);
+  if (!ob.direct_pending && !ob.fanout_pending) {
+    ob.direct_used = 0;  // the lanes of the turn's first messages
+    return;
+  }
   if (ob.fanout_pending) flush_fan_out(ob, w);
   while (ob.direct_used > 0) {
     Lane lane = ob.direct[0];

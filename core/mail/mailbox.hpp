@@ -85,38 +85,26 @@ inline bool mpsc_claim(QueueTail& t, QueueHead& h) noexcept {
                                         std::memory_order_seq_cst);
 }
 
-// The node after `n` once a producer between its exchange and its link
-// has linked it (that window is two instructions long unless it is
-// preempted), or nullptr if `n` is the tail.
-inline Node* mpsc_next(const QueueTail& t, Node* n) noexcept {
-  Node* next = n->next.load(std::memory_order_acquire);
-  while (!next) {
-    if (node_of(t.tail.load(std::memory_order_acquire)) == n) return nullptr;
-    std::this_thread::yield();
-    next = n->next.load(std::memory_order_acquire);
-  }
-  return next;
-}
-
 // [consumer] The next node, or nullptr when there is none now. A node the
 // queue lets go of (the held one, passed) comes back in *gone (else
-// nullptr).
-inline Node* mpsc_take(QueueTail& t, QueueHead& h, Node** gone) noexcept {
+// nullptr). Never waits and reads only the consumer's end: a node whose
+// successor is not linked yet is handed out held, as the last one is (a
+// producer between its exchange and its link is seen at a later take).
+inline Node* mpsc_take(QueueHead& h, Node** gone) noexcept {
   *gone = nullptr;
   Node* n = node_of(h.head);
   if (h.head & kHeld) {  // pass the held node once its successor shows
-    Node* next = mpsc_next(t, n);
-    if (!next) return nullptr;  // still the last: nothing new
+    Node* next = n->next.load(std::memory_order_acquire);
+    if (!next) return nullptr;
     *gone = n;
-    h.head = word_of(n = next);
+    n = next;
+  } else if (n == &h.stub) {
+    Node* next = h.stub.next.load(std::memory_order_acquire);
+    if (!next) return nullptr;
+    n = next;
   }
-  if (n == &h.stub) {
-    Node* next = mpsc_next(t, n);
-    if (!next) return nullptr;  // empty
-    h.head = word_of(n = next);
-  }
-  Node* next = mpsc_next(t, n);
-  // The last node is handed out but stays linked, held.
+  Node* next = n->next.load(std::memory_order_acquire);
+  // The last node (as far as can be seen) is handed out but stays linked.
   h.head = next ? word_of(next) : word_of(n) | kHeld;
   return n;
 }

@@ -36,10 +36,17 @@ Process::Process() noexcept {
 
 Msg* Process::take() noexcept {
   Node* gone = nullptr;
-  Node* n = mpsc_take(high_tail, high_head, &gone);
-  if (gone) msg_free_envelope(static_cast<Msg*>(gone));
+  Node* n = nullptr;
+  // The high queue is nearly always the bare stub: then it is skipped
+  // without a look at its tail (a high message being linked just now is
+  // seen at the next take, or by mark_idle).
+  if (high_head.head != word_of(&high_head.stub) ||
+      high_head.stub.next.load(std::memory_order_acquire)) {
+    n = mpsc_take(high_head, &gone);
+    if (gone) msg_free_envelope(static_cast<Msg*>(gone));
+  }
   if (!n) {
-    n = mpsc_take(normal_tail, normal_head, &gone);
+    n = mpsc_take(normal_head, &gone);
     if (gone) msg_free_envelope(static_cast<Msg*>(gone));
     if (!n) return nullptr;
   }

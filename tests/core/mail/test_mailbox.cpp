@@ -32,7 +32,7 @@ struct Queue {
   // take(), asserting what the queue let go of when `gone_expected`.
   TestNode* take(Node** gone = nullptr) {
     Node* g = nullptr;
-    Node* n = mpsc_take(tail, head, &g);
+    Node* n = mpsc_take(head, &g);
     if (gone) *gone = g;
     return static_cast<TestNode*>(n);
   }
