@@ -15,6 +15,12 @@
 // calls them only with none of its locks held. Entries marked "lock ok"
 // never run user code and never wait, so a service may call them under its
 // own lock (they take only the kernel's leaf locks).
+//
+// A service whose work must not interleave across user code (a
+// supervisor starting a child runs the child's init) serializes it by
+// other means than a lock held across that code, and must keep waits
+// from forming a cycle: supervision/supervisor.hpp's role, which a thread
+// inside some service's work never waits for, is the pattern.
 #pragma once
 
 #include <cstddef>
