@@ -151,9 +151,7 @@ airs_status Processes::stat(uint64_t pid, int key,
   switch (key) {
     case AIRS_PSTAT_MAILBOX_DEPTH: *out = p->depth(); return AIRS_OK;
     case AIRS_PSTAT_MAILBOX_CAPACITY: *out = p->capacity; return AIRS_OK;
-    case AIRS_PSTAT_MSGS_ENQUEUED:
-      *out = p->enqueued.load(std::memory_order_relaxed);
-      return AIRS_OK;
+    case AIRS_PSTAT_MSGS_ENQUEUED: *out = p->accepted(); return AIRS_OK;
     case AIRS_PSTAT_MSGS_HANDLED:
       *out = p->dequeued.load(std::memory_order_relaxed);
       return AIRS_OK;

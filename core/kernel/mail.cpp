@@ -39,6 +39,17 @@ Outbox& Mail::outbox(Worker* w) noexcept {
   return outboxes_[w->id];
 }
 
+// Counts `n` messages into `p`'s mailbox (unbounded: bounded ones count
+// in reserve()): in the sending worker's own counter when it has one.
+void Mail::count_in(Process* p, Worker* w, uint32_t n) noexcept {
+  if (w && w->id < 2 && p->capacity.load(std::memory_order_relaxed) == 0) {
+    std::atomic<uint32_t>& c = p->sent_by[w->id];
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  } else {
+    p->enqueued.fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
 void Mail::count_sent(Worker* w) noexcept {
   if (w)
     count_one(w->sent);
@@ -152,7 +163,7 @@ void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
       Lane{p, to, nullptr, nullptr, 0, nullptr, 0, false};
   // deliver()'s unbounded path, written out: this is every request and
   // reply, and the call through deliver() costs ~1.5 ns per hop.
-  p->enqueued.fetch_add(1, std::memory_order_relaxed);
+  count_in(p, w, 1);
   if (p->push(m)) start(p, w, true);
 }
 
@@ -194,7 +205,9 @@ bool Mail::reserve(Process* p) noexcept {
 airs_status Mail::deliver(Process* p, uint64_t to, Msg* m,
                           const Route& r) noexcept {
   m->to = to;
-  if (r.admit == Admit::kSignal || p->capacity == 0) {
+  if (p->capacity == 0) {
+    count_in(p, r.worker, 1);
+  } else if (r.admit == Admit::kSignal) {
     p->enqueued.fetch_add(1, std::memory_order_relaxed);
   } else {
     while (!reserve(p)) {
@@ -267,7 +280,7 @@ void Mail::room_made(Process* p) noexcept {
 
 void Mail::push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,
                       bool run_next) noexcept {
-  p->enqueued.fetch_add(n, std::memory_order_relaxed);
+  count_in(p, w, n);
   if (p->push_chain(first, last)) start(p, w, run_next);
 }
 

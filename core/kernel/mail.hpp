@@ -152,6 +152,7 @@ class Mail {
   void start(Process* p, Worker* w, bool run_next) noexcept;
   static bool killed(const Process* p) noexcept;
   void count_sent(Worker* w) noexcept;
+  void count_in(Process* p, Worker* w, uint32_t n) noexcept;
   // fanout.cpp
   bool lay_out(Outbox& ob, const FanOut& list) noexcept;
   bool offer(Process* p, uint64_t to, Worker* w, Msg* m) noexcept;

@@ -80,6 +80,8 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   const Config& cfg = k_.cfg;
   uint64_t pid = make_pid(idx, ++p->generation);
   p->enqueued.store(0, std::memory_order_relaxed);
+  p->sent_by[0].store(0, std::memory_order_relaxed);
+  p->sent_by[1].store(0, std::memory_order_relaxed);
   p->dequeued.store(0, std::memory_order_relaxed);
   p->dropped.store(0, std::memory_order_relaxed);
   // Atomic: a sender that checked the previous pid may still read them.

@@ -13,6 +13,8 @@ Process::Process() noexcept {
   mpsc_init(normal_tail, normal_head, true);
   mpsc_init(high_tail, high_head, false);
   enqueued.store(0, std::memory_order_relaxed);
+  sent_by[0].store(0, std::memory_order_relaxed);
+  sent_by[1].store(0, std::memory_order_relaxed);
   dropped.store(0, std::memory_order_relaxed);
   capacity = 0;
   block_timeout_ms = 0;

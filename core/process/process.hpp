@@ -93,7 +93,13 @@ struct alignas(64) Process {
   std::atomic<uint64_t> pid;  // current (or last) pid of the slot
   QueueTail normal_tail;      // the consumer role lives here (kIdle)
   QueueTail high_tail;        // high-priority messages and kill
+  // Messages in: a bounded mailbox's (its capacity is checked against
+  // it), and those of senders that are not worker 0 or 1. Workers 0 and 1
+  // count what they send to an unbounded mailbox in sent_by[id], which
+  // only that worker writes: no locked instruction per message on the
+  // runtimes of one or two workers. (32 bits: what depth() needs.)
   std::atomic<uint64_t> enqueued;
+  std::atomic<uint32_t> sent_by[2];
   std::atomic<uint64_t> dropped;
   std::atomic<uint32_t> blocked_senders;
   // Set by spawn, read by senders; atomic because a sender that checked
@@ -162,10 +168,20 @@ struct alignas(64) Process {
   // and the role is still the caller's.
   bool mark_idle() noexcept;
 
+  // Messages waiting, signals included: exact while nothing is sent or
+  // taken; a snapshot meanwhile (never negative).
   uint64_t depth() const noexcept {
-    uint64_t in = enqueued.load(std::memory_order_relaxed);
-    uint64_t out = dequeued.load(std::memory_order_relaxed);
-    return in > out ? in - out : 0;
+    uint32_t in =
+        static_cast<uint32_t>(enqueued.load(std::memory_order_relaxed)) +
+        sent_by[0].load(std::memory_order_relaxed) +
+        sent_by[1].load(std::memory_order_relaxed);
+    uint32_t d =
+        in - static_cast<uint32_t>(dequeued.load(std::memory_order_relaxed));
+    return d > 0x80000000u ? 0 : d;  // a take counted before its send
+  }
+  // Messages accepted into the mailbox since the spawn.
+  uint64_t accepted() const noexcept {
+    return dequeued.load(std::memory_order_relaxed) + depth();
   }
   ProcessExtra* ensure_extra() noexcept;
   void free_extra() noexcept;

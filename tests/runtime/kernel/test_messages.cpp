@@ -590,6 +590,53 @@ TEST_CASE("per-process counters") {
         AIRS_ENOPROC);
 }
 
+TEST_CASE("per-process counters are exact with senders on every thread kind") {
+  // Workers 0 and 1 count what they send in counters of their own, other
+  // threads in a shared one: all add up once the sends are done.
+  constexpr int kActors = 8, kThreads = 2, kEach = 3000;
+  constexpr uint64_t kTotal = uint64_t{kActors + kThreads} * kEach + 1;
+  std::atomic<bool> release{false};
+  Actor sink;
+  sink.on_receive = [&](Actor&, airs_ctx*, const airs_msg* m) {
+    if (airs_msg_type(m) == kGo)
+      while (!release) std::this_thread::yield();  // hold the rest back
+    return AIRS_OK;
+  };
+  std::vector<Actor> senders(kActors);
+  std::atomic<int> sent{0};
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  airs_pid sink_pid = spawn(rt, sink);
+  REQUIRE(airs_send(rt, sink_pid, kGo, nullptr, 0) == AIRS_OK);
+  REQUIRE(wait_until([&] { return sink.messages().size() == 1; }));
+  for (Actor& a : senders) {
+    a.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
+      for (int i = 0; i < kEach; i++)
+        REQUIRE(airs_ctx_send(ctx, sink_pid, kData, nullptr, 0) == AIRS_OK);
+      sent++;
+      return AIRS_OK;
+    };
+    REQUIRE(airs_send(rt, spawn(rt, a), kGo, nullptr, 0) == AIRS_OK);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; t++)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; i++)
+        REQUIRE(airs_send(rt, sink_pid, kData, nullptr, 0) == AIRS_OK);
+      sent++;
+    });
+  for (auto& t : threads) t.join();
+  REQUIRE(wait_until([&] { return sent == kActors + kThreads; }));
+  // Every send is done; the sink still holds the first message.
+  CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED) == kTotal);
+  CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_HANDLED) == 1);
+  CHECK(stat(rt, sink_pid, AIRS_PSTAT_MAILBOX_DEPTH) == kTotal - 1);
+  release = true;
+  REQUIRE(wait_until(
+      [&] { return stat(rt, sink_pid, AIRS_PSTAT_MSGS_HANDLED) == kTotal; }));
+  CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED) == kTotal);
+  CHECK(stat(rt, sink_pid, AIRS_PSTAT_MAILBOX_DEPTH) == 0);
+}
+
 TEST_CASE("mail still queued when a process ends becomes dead letters") {
   DeadLetters dl;
   Actor a;
