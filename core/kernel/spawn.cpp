@@ -13,7 +13,10 @@ namespace airs {
 
 namespace {
 
-thread_local HoldScope* tls_hold = nullptr;
+// initial-exec: read on every spawn (a pointer: small enough for the
+// static TLS a dlopen'ed library may use).
+__attribute__((tls_model("initial-exec"))) thread_local HoldScope* tls_hold =
+    nullptr;
 
 void release_user_data(const SpawnArgs& a) noexcept {
   if (a.owner)

@@ -191,6 +191,7 @@ class Supervisor {
   std::mutex mu_;
   std::condition_variable changed_;  // the role let go, a job ended
   bool busy_ = false;                // the role is held
+  int waiters_ = 0;                  // threads waiting on changed_
   std::thread::id busy_owner_;
   std::unique_lock<std::mutex>* held_ = nullptr;  // the holder's lock
   bool ended_ = false;
@@ -269,7 +270,9 @@ void Supervisor::Work::wait_until(Done&& done) {
     if (s_.seam_.threaded()) {
       // A wake-up can be missed only by an exit that ends the supervisor
       // without its lock; the short wait covers it.
+      s_.waiters_++;
       s_.changed_.wait_for(lk_, std::chrono::milliseconds(5));
+      s_.waiters_--;
     } else {
       // Host-driven: the supervisor only moves if someone polls.
       lk_.unlock();

@@ -14,7 +14,7 @@ namespace {
 
 // Roles of any supervisor this thread holds: a thread that holds one runs
 // inside some supervisor's work, and must not wait for another's.
-thread_local int tls_roles = 0;
+__attribute__((tls_model("initial-exec"))) thread_local int tls_roles = 0;
 
 }  // namespace
 
@@ -42,7 +42,9 @@ bool Supervisor::Work::take(Mode mode) noexcept {
                      "again later)");
       return false;
     }
+    s_.waiters_++;
     s_.changed_.wait(lk_);
+    s_.waiters_--;
   }
   s_.busy_ = true;
   s_.busy_owner_ = std::this_thread::get_id();
@@ -56,11 +58,15 @@ void Supervisor::Work::let_go() noexcept {
   s_.busy_owner_ = std::thread::id();
   s_.held_ = nullptr;
   tls_roles--;
-  s_.changed_.notify_all();
+  if (s_.waiters_) s_.changed_.notify_all();
 }
 
 Supervisor::Work::~Work() {
   if (!taken_) return;
+  if (s_.graveyard_.empty() && s_.kept_events_.empty()) {
+    let_go();
+    return;
+  }
   // What was kept is handed out by the role's holder, in order, without
   // the lock (user_data_free and the event hook are user code), before
   // the role is let go: whoever waited for the role sees it done. Only the
