@@ -4,6 +4,7 @@
 #include <new>
 
 #include "base/alloc.hpp"
+#include "mail/envelope_pool.hpp"
 
 namespace airs {
 
@@ -36,9 +37,16 @@ Msg* msg_init(void* p) noexcept {
   return m;
 }
 
+// An envelope with `extra` bytes after it (a copied payload too big for
+// `small`) comes from the allocator; a plain one from the envelope pool.
 Msg* msg_alloc(std::size_t extra) noexcept {
-  void* p = mem_alloc(sizeof(Msg) + extra);
+  void* p = extra ? mem_alloc(sizeof(Msg) + extra) : envelope_alloc();
   return p ? msg_init(p) : nullptr;
+}
+
+// Written once, when the envelope is made (msg_new_copy).
+static bool has_tail(const Msg* m) noexcept {
+  return m->kind == PayloadKind::kInline && m->size > sizeof(m->small);
 }
 
 void shared_in(Msg* m, uint64_t type, Payload* payload) noexcept {
@@ -204,7 +212,10 @@ void msg_free_envelope(Msg* m) noexcept {
     }
     return;
   }
-  mem_free(m);
+  if (has_tail(m))
+    mem_free(m);
+  else
+    envelope_free(m);
 }
 
 void msg_free(Msg* m) noexcept {
