@@ -110,8 +110,8 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
   // false earlier, as soon as the process starts to end.
   auto ended = [this, pid] {
     Process* p = k_.table.lookup(pid);
-    if (!p || p->pid.load(std::memory_order_seq_cst) != pid) return true;
-    return p->life.load(std::memory_order_seq_cst) == kFree;
+    if (!p || p->life.load(std::memory_order_seq_cst) == kFree) return true;
+    return p->pid.load(std::memory_order_seq_cst) != pid;  // after `life`
   };
   if (!k_.threaded()) {
     while (!ended()) {
@@ -134,10 +134,10 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
         st = fail(AIRS_ETIMEDOUT, "the process is still alive");
         break;
       }
-      // A slot being taken by a new spawn reads as "not ended" for a
-      // moment, with no notification to follow: re-check now and then.
-      exit_cv_.wait_until(
-          lock, std::min(deadline, now + std::chrono::milliseconds(5)));
+      // No polling (a waiting host thread stays asleep): every end
+      // notifies, and a spawn into the slot marks it live only after its
+      // new pid is in, so the old pid never reads as alive again.
+      exit_cv_.wait_until(lock, deadline);
     }
   }
   exit_waiters_.fetch_sub(1, std::memory_order_relaxed);

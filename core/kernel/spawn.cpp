@@ -76,7 +76,6 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   // Take the mailbox's consumer role: an idle mailbox is an empty one. A
   // late sender may hold it, draining mail sent to the previous process.
   while (!p->claim()) std::this_thread::yield();
-  p->life.store(kLive, std::memory_order_relaxed);
 
   const airs_behaviour* b = a.behaviour;
   const airs_spawn_opts* o = a.opts;
@@ -114,6 +113,9 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   // first; see live()).
   p->pid.store(pid, std::memory_order_release);
   p->exiting.store(0, std::memory_order_release);
+  // kLive after the new pid: wait() reads `life` first, so whoever waits
+  // for the slot's previous pid sees it free, or sees the new pid.
+  p->life.store(kLive, std::memory_order_release);
 
   bool linked = o && (o->flags & AIRS_SPAWN_LINK);
   st = start(a, parent, p, pid, linked);

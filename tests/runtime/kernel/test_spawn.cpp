@@ -1,7 +1,10 @@
 // test_spawn.cpp - starting and ending processes through the C API: the
 // order of the callbacks, exactly-once terminate and user_data_free, failed
 // and refused spawns, stale pids, the process limit and pid freshness.
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "../rt_helpers.hpp"
 
@@ -152,6 +155,40 @@ TEST_CASE("airs_wait returns only once terminate and user_data_free ran") {
   CHECK(a.terms == 1);
   CHECK(a.frees == 1);
   CHECK(a.reason().kind == AIRS_EXIT_KILLED);
+}
+
+TEST_CASE(
+    "airs_wait sees its process end when a spawn takes the slot at once") {
+  // The end frees the slot and wakes the waiter; a spawner spinning for
+  // the slot can take it before the waiter looks, so the waiter finds the
+  // slot alive under the old pid for a moment. The spawn must wake it
+  // again once the new pid is in, or it sleeps until its timeout.
+  Actor a, b;
+  die_on_kDie(a, AIRS_EXIT_NORMAL);
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  for (int i = 0; i < 200; i++) {
+    CAPTURE(i);
+    airs_pid pid = spawn(rt, a);
+    std::atomic<bool> waiting{false};
+    airs_status st = AIRS_EINVAL;
+    std::chrono::steady_clock::duration took{};
+    std::thread waiter([&] {
+      waiting = true;
+      auto t0 = std::chrono::steady_clock::now();
+      st = airs_wait(rt, pid, 5000);
+      took = std::chrono::steady_clock::now() - t0;
+    });
+    while (!waiting) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    REQUIRE(airs_send(rt, pid, kDie, nullptr, 0) == AIRS_OK);
+    while (airs_is_alive(rt, pid)) std::this_thread::yield();
+    airs_pid next = spawn(rt, b);  // most likely the same slot
+    waiter.join();
+    CHECK(st == AIRS_OK);
+    CHECK(took < std::chrono::milliseconds(1000));
+    REQUIRE(airs_kill(rt, next) == AIRS_OK);
+    REQUIRE(airs_wait(rt, next, 5000) == AIRS_OK);
+  }
 }
 
 TEST_CASE("a failed init fails the spawn with init's status") {
