@@ -14,8 +14,9 @@ namespace airs {
 
 class ProcessTable {
  public:
-  static constexpr uint32_t kChunkBits = 12;
+  static constexpr uint32_t kChunkBits = 15;
   static constexpr uint32_t kChunkSize = 1u << kChunkBits;
+  static constexpr std::size_t kChunkBytes = sizeof(Process) * kChunkSize;
 
   explicit ProcessTable(uint32_t max_processes);
   ~ProcessTable();

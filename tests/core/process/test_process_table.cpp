@@ -90,7 +90,7 @@ TEST_CASE("a table of one process") {
 
 TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   ProcessTable t(3 * ProcessTable::kChunkSize);
-  CHECK(ProcessTable::kChunkSize == 4096);
+  CHECK(ProcessTable::kChunkSize == 32768);
   // Nothing is allocated before the first acquire.
   CHECK(t.slot(0) == nullptr);
   CHECK(t.lookup(make_pid(0, 1)) == nullptr);
@@ -107,11 +107,21 @@ TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   CHECK(p0->exiting.load() == 1);  // a free slot is not alive
   CHECK((p0->normal_tail.tail.load() & kIdle) != 0);  // idle, empty
 
-  // A slot of the same chunk not handed out yet exists and is free.
+  // A slot of the same chunk not handed out yet exists and reads as an
+  // empty slot (its record is made when it is first handed out).
   Process* p5 = t.slot(5);
   REQUIRE(p5 != nullptr);
   CHECK(p5 == p0 + 5);
   CHECK(p5->pid.load() == 0);
+  CHECK(p5->life.load() == kFree);
+  REQUIRE(t.acquire(&idx));
+  REQUIRE(t.acquire(&idx));
+  REQUIRE(t.acquire(&idx));
+  REQUIRE(t.acquire(&idx));
+  REQUIRE(t.acquire(&idx));
+  CHECK(idx == 5);
+  CHECK(p5->exiting.load() == 1);  // made now: a free slot is not alive
+  CHECK((p5->normal_tail.tail.load() & kIdle) != 0);
 
   // Slots of chunks never used, and slots beyond the table, are absent.
   CHECK(t.slot(ProcessTable::kChunkSize) == nullptr);
@@ -127,7 +137,7 @@ TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   CHECK(t.lookup(make_pid(5, 99)) == p5);
 }
 
-TEST_CASE("the table grows chunk by chunk past 4096 slots") {
+TEST_CASE("the table grows chunk by chunk past 32768 slots") {
   const uint32_t kMax = ProcessTable::kChunkSize + 100;
   ProcessTable t(kMax);
   uint32_t idx;
@@ -153,7 +163,8 @@ TEST_CASE("the table grows chunk by chunk past 4096 slots") {
   // Records never move.
   CHECK(t.slot(0) == first);
   CHECK(first->spawn_seq == 4242);
-  CHECK(t.slot(ProcessTable::kChunkSize - 1) == first + 4095);
+  CHECK(t.slot(ProcessTable::kChunkSize - 1) ==
+        first + ProcessTable::kChunkSize - 1);
 
   for (uint32_t i = ProcessTable::kChunkSize + 1; i < kMax; i++)
     REQUIRE(t.acquire(&idx));
