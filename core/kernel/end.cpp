@@ -72,7 +72,7 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   p->user_data_free = nullptr;
   p->state_ptr = nullptr;
 
-  k_.mail.drain_dead(p);
+  k_.mail.drain_dead(p, reason);  // it came while p was alive
   reason_release(reason);
   // The slot goes back before `life` says kFree: whoever sees the end
   // complete (wait()) can spawn into it at once. A spawner that takes it

@@ -322,19 +322,19 @@ void Mail::settle_free(Process* p) noexcept {
   while (!p->mark_idle());
 }
 
-void Mail::drain_dead(Process* p) noexcept {
+void Mail::drain_dead(Process* p, Reason* ended_with) noexcept {
   while (Msg* m = p->take()) {
     p->detach(m);
-    undeliverable(m);
+    undeliverable(m, ended_with);
   }
   p->drop_held();
 }
 
-void Mail::undeliverable(Msg* m) noexcept {
+void Mail::undeliverable(Msg* m, Reason* ended_with) noexcept {
   if (m->signal == Signal::kNone)
     k_.observer.dead_letter(m, AIRS_DEAD_LETTER_EXITED);
   else
-    k_.signals.undeliverable(m);
+    k_.signals.undeliverable(m, ended_with);
 }
 
 }  // namespace airs

@@ -119,14 +119,17 @@ class Mail {
   // The consumer of `p` took a message: wake BLOCK senders waiting for
   // room. [p's consumer]
   void room_made(Process* p) noexcept;
-  // Answers or dead-letters everything queued for `p`, which has ended.
-  // [p's role]
-  void drain_dead(Process* p) noexcept;
+  // Answers or dead-letters everything queued for `p`, which has ended:
+  // with `ended_with` its reason, when the mail came while it was alive
+  // (see undeliverable). [p's role]
+  void drain_dead(Process* p, Reason* ended_with = nullptr) noexcept;
   // Mail for a pid that is gone (or an earlier process of a reused
   // slot): a user message is a dead letter (EXITED), a signal is
-  // answered as a dead process would (Signals::undeliverable). Consumes
-  // `m`. [the consumer that took it]
-  void undeliverable(Msg* m) noexcept;
+  // answered as a dead process would (Signals::undeliverable), with
+  // `ended_with` when the mail came before the receiver's end (a link or
+  // monitor queued before a kill gets `killed`, not `noproc`), else
+  // noproc. Consumes `m`. [the consumer that took it]
+  void undeliverable(Msg* m, Reason* ended_with = nullptr) noexcept;
   // [p's role] `p`'s slot has no live process (its end is done): drains
   // it until it is idle; mail that comes later is drained by its pusher.
   void settle_free(Process* p) noexcept;

@@ -43,9 +43,8 @@ bool Signals::ever_existed(uint64_t pid) const noexcept {
 // --- made by a process -----------------------------------------------------
 
 airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
-  if (c->in_init || c->in_terminate)
-    return fail(AIRS_ESTATE, "not inside init or terminate");
-  if (pid == c->pid) return fail(AIRS_EINVAL, "cannot link to self");
+  if (c->in_terminate) return fail(AIRS_ESTATE, "not inside terminate");
+  if (pid == c->pid) return AIRS_OK;  // Erlang: link(self()) does nothing
   if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
@@ -73,13 +72,19 @@ airs_status Signals::unlink(Ctx* c, uint64_t pid) noexcept {
 }
 
 airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
-  if (c->in_init || c->in_terminate)
-    return fail(AIRS_ESTATE, "not inside init or terminate");
-  if (pid == c->pid) return fail(AIRS_EINVAL, "cannot monitor self");
+  if (c->in_terminate) return fail(AIRS_ESTATE, "not inside terminate");
   if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
   uint64_t r = next_ref_.fetch_add(1, std::memory_order_relaxed);
+  if (pid == c->pid) {
+    // Erlang: a monitor of oneself is made, and can be demonitored, but
+    // its DOWN never comes (there is nobody left to get it).
+    if (!x->add_monitor(MonitorEntry{r, pid}))
+      return fail(AIRS_ENOMEM, "out of memory");
+    *ref = r;
+    return AIRS_OK;
+  }
   // The request becomes the target's record of the monitor: its DOWN.
   Msg* request = msg_new_signal(Signal::kMonitor, c->pid, nullptr, r);
   if (!request || !x->add_monitor(MonitorEntry{r, pid})) {
@@ -95,9 +100,10 @@ airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
 airs_status Signals::demonitor(Ctx* c, uint64_t ref) noexcept {
   ProcessExtra* x = c->proc->extra;
   uint64_t target = 0;
-  if (!x || !x->remove_monitor(ref, &target))
-    return failf(AIRS_ENOTFOUND, "no active monitor %llu",
-                 static_cast<unsigned long long>(ref));
+  // Erlang: demonitor of a ref that is not (or no longer) a monitor is
+  // fine, its DOWN may have come already.
+  if (!x || !x->remove_monitor(ref, &target)) return AIRS_OK;
+  if (target == c->pid) return AIRS_OK;  // a monitor of oneself
   // Best effort: without it, the target keeps a record whose DOWN will be
   // dropped here (no longer monitored).
   if (Msg* m = msg_new_signal(Signal::kDemonitor, c->pid, nullptr, ref))
@@ -308,9 +314,11 @@ void Signals::spread(Process* p, uint64_t pid, Reason* reason) noexcept {
   x->watchers.clear();
   // Best effort: a target that is not told keeps a record whose DOWN goes
   // to a pid that has ended, and is dropped there.
-  for (const MonitorEntry& e : x->monitoring)
+  for (const MonitorEntry& e : x->monitoring) {
+    if (e.pid == pid) continue;  // a monitor of itself
     if (Msg* m = msg_new_signal(Signal::kDemonitor, pid, nullptr, e.ref))
       k_.mail.signal_or_drop(e.pid, m);
+  }
   p->free_extra();
 }
 
@@ -324,9 +332,9 @@ void Signals::refuse(Msg* request, uint64_t target, Reason* why) noexcept {
     send_as(k_.mail, request, Signal::kDown, target, maker, why);
 }
 
-void Signals::undeliverable(Msg* m) noexcept {
+void Signals::undeliverable(Msg* m, Reason* ended_with) noexcept {
   if (m->signal == Signal::kLink || m->signal == Signal::kMonitor) {
-    refuse(m, m->to, reason_static(AIRS_EXIT_NOPROC));
+    refuse(m, m->to, ended_with ? ended_with : reason_static(AIRS_EXIT_NOPROC));
     return;
   }
   msg_free(m);

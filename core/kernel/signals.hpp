@@ -48,12 +48,12 @@ class Signals {
   Signals(const Signals&) = delete;
   Signals& operator=(const Signals&) = delete;
 
-  // --- made by a process [inside a callback of c, not init or terminate,
-  // except unlink, demonitor and trap_exit] ---
+  // --- made by a process [inside a callback of c, not terminate, except
+  // unlink, demonitor and trap_exit] ---
   airs_status link(Ctx* c, uint64_t pid) noexcept;
   airs_status unlink(Ctx* c, uint64_t pid) noexcept;
   airs_status monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept;
-  // ENOTFOUND: no such active monitor.
+  // A ref that is no active monitor: AIRS_OK (Erlang's demonitor).
   airs_status demonitor(Ctx* c, uint64_t ref) noexcept;
   airs_status trap_exit(Ctx* c, bool on) noexcept;
   // airs_exit: the process ends with this reason once its callback
@@ -94,9 +94,12 @@ class Signals {
   void spread(Process* p, uint64_t pid, Reason* reason) noexcept;
 
   // --- for a pid that is gone [whoever drains its slot] ---
-  // A link or monitor is answered with noproc; other signals vanish.
-  // Frees `m`.
-  void undeliverable(Msg* m) noexcept;
+  // A link or monitor is answered with the reason its target ended with,
+  // when the request reached the target before its end (`ended_with`: as
+  // in Erlang, where signals from one sender to one receiver keep their
+  // order, so a link made before a kill hears `killed`), else with
+  // noproc. Other signals vanish. Frees `m`.
+  void undeliverable(Msg* m, Reason* ended_with = nullptr) noexcept;
 
  private:
   Arrival exit_arrived(Process* p, Ctx& c, Msg* m) noexcept;

@@ -35,8 +35,8 @@ airs_status check_args(const SpawnArgs& a, Ctx* parent) noexcept {
     return fail(AIRS_EINVAL,
                 "AIRS_SPAWN_LINK needs a calling process (spawn from inside "
                 "a callback, with its ctx)");
-  if (parent->in_init || parent->in_terminate)
-    return fail(AIRS_ESTATE, "cannot link from inside init or terminate");
+  if (parent->in_terminate)
+    return fail(AIRS_ESTATE, "cannot link from inside terminate");
   return AIRS_OK;
 }
 

@@ -52,10 +52,11 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
       k_.mail.undeliverable(m);
     } else if (p->kill_gen.load(std::memory_order_acquire) ==
                pid_generation(c.pid)) {
-      // A pending kill jumps ahead of every waiting message.
-      p->detach(m);
-      k_.mail.undeliverable(m);
+      // A pending kill jumps ahead of every waiting message (a link or
+      // monitor request among them is answered with `killed`).
       r = reason_static(AIRS_EXIT_KILLED);
+      p->detach(m);
+      k_.mail.undeliverable(m, r);
     } else {
       r = handle(p, c, m);
     }

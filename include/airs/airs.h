@@ -311,7 +311,8 @@ AIRS_API airs_status airs_spawn(airs_runtime* rt,
                                 const airs_spawn_opts* opts, airs_pid* out);
 
 /* airs_spawn from inside a callback; AIRS_SPAWN_LINK links the new process
- * to the caller before it can run (ESTATE inside init or terminate).
+ * to the caller before it can run (init included, as in Erlang; ESTATE
+ * inside terminate).
  * [inside a callback] */
 AIRS_API airs_status airs_ctx_spawn(airs_ctx* ctx,
                                     const airs_behaviour* behaviour,
@@ -382,9 +383,10 @@ AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
  * exit signal with its reason (see airs_send_exit for what the signal does:
  * a `normal` one only reaches a process that traps exits). Linking to a
  * process that is gone delivers an exit signal with reason AIRS_EXIT_NOPROC
- * to the caller. Linking twice is the same as once. ENOPROC: pid 0 or never
- * existed. EINVAL: linking to self. ESTATE: inside init or terminate.
- * [inside a callback] */
+ * to the caller. Linking twice is the same as once; linking to self does
+ * nothing (both as in Erlang). Allowed in init: if init then fails, the
+ * linked process gets the exit signal of that failure. ENOPROC: pid 0 or
+ * never existed. ESTATE: inside terminate. [inside a callback] */
 AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
 
 /* Removes the link (if any). No exit signal caused by the link arrives
@@ -398,13 +400,15 @@ AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
 /* Watches `pid`: when it ends, the caller gets one AIRS_MSG_DOWN message
  * whose sender is `pid`, whose correlation id is *ref and whose reason is
  * the exit reason (AIRS_EXIT_NOPROC if it was already gone; then the
- * message is sent at once). EINVAL: NULL ref, or pid is self. ENOPROC:
- * pid 0 or never existed. ESTATE: inside init or terminate.
- * [inside a callback] */
+ * message is sent at once). Allowed in init. A monitor of self is made
+ * (and may be demonitored) but its DOWN never comes, as in Erlang.
+ * EINVAL: NULL ref. ENOPROC: pid 0 or never existed. ESTATE: inside
+ * terminate. [inside a callback] */
 AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
 
 /* Stops the monitor `ref`; its down message will not be delivered after
- * this returns. ENOTFOUND: no active monitor with that ref.
+ * this returns. A ref that is not an active monitor (its DOWN came
+ * already, or it never was one) is AIRS_OK, as Erlang's demonitor.
  * [inside a callback] */
 AIRS_API airs_status airs_demonitor(airs_ctx* ctx, uint64_t ref);
 

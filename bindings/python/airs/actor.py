@@ -243,15 +243,16 @@ class Actor:
               mailbox_policy=None, block_timeout_ms=None):
         """[inside a callback] Spawns a child actor (see
         :meth:`airs.Runtime.spawn`); `link` links it to this actor before
-        it can run (not allowed from on_start/on_stop: StateError)."""
+        it can run (allowed in on_start, not in on_stop: StateError)."""
         return _spawning.spawn(self._core, self._ctx, factory, args, kwargs,
                                name, link, trap_exit, mailbox_capacity,
                                mailbox_policy, block_timeout_ms)
 
     def link(self, pid):
-        """[inside a callback, not on_start/on_stop] Links this actor and
-        `pid` both ways (see airs_link). Linking to a process that is gone
-        delivers an exit signal with reason NOPROC."""
+        """[inside a callback, not on_stop] Links this actor and `pid`
+        both ways (see airs_link). Linking to a process that is gone
+        delivers an exit signal with reason NOPROC; linking to self does
+        nothing (as in Erlang)."""
         lib.airs_link(self._ctx, pid)
 
     def unlink(self, pid):
@@ -268,16 +269,18 @@ class Actor:
         lib.airs_trap_exit(self._ctx, bool(on))
 
     def monitor(self, pid):
-        """[inside a callback, not on_start/on_stop] Watches `pid`; returns
-        the monitor ref. When `pid` ends this actor receives one
-        :class:`airs.Down` (at once, reason NOPROC, if it is gone)."""
+        """[inside a callback, not on_stop] Watches `pid`; returns the
+        monitor ref. When `pid` ends this actor receives one
+        :class:`airs.Down` (at once, reason NOPROC, if it is gone). A
+        monitor of self is made, but its Down never comes (Erlang's)."""
         ref = _c_uint64()
         lib.airs_monitor(self._ctx, pid, _byref(ref))
         return ref.value
 
     def demonitor(self, ref):
         """[inside a callback] Stops monitor `ref`; its Down will not come.
-        NotFoundError if it is not active."""
+        A ref that is not active (its Down came already) is fine, as
+        Erlang's demonitor."""
         lib.airs_demonitor(self._ctx, ref)
 
     def exit(self, kind=ExitKind.NORMAL, code=0, text=""):

@@ -336,14 +336,25 @@ class ChildActorsTest(RuntimeTest):
         self.assertEqual(signal.reason.kind, airs.ExitKind.ERROR)
         self.assertIn("ZeroDivisionError", signal.reason.text)
 
-    def test_linking_in_on_start_is_a_state_error(self):
+    def test_linking_in_on_start_links_and_on_stop_is_a_state_error(self):
+        children = queue.Queue()
+
         class Early(airs.Actor):
             def on_start(self):
-                self.spawn(Lifecycle, (queue.Queue(),), link=True)
+                children.put(self.spawn(Lifecycle, (queue.Queue(),),
+                                        link=True))
 
-        with self.assertRaises(airs.ActorStartError) as cm:
-            self.rt.spawn(Early)
-        self.assertIsInstance(cm.exception.__cause__, airs.StateError)
+            def on_stop(self, reason):
+                try:
+                    self.spawn(Lifecycle, (queue.Queue(),), link=True)
+                except airs.StateError as e:
+                    children.put(e)
+
+        parent = self.rt.spawn(Early)
+        child = children.get(timeout=TIMEOUT)
+        self.rt.kill(parent)
+        self.rt.wait(child, 2000)  # the link took it down too
+        self.assertIsInstance(children.get(timeout=TIMEOUT), airs.StateError)
 
 
 if __name__ == "__main__":

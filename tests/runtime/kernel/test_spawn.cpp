@@ -559,8 +559,8 @@ TEST_CASE("airs_ctx_spawn with AIRS_SPAWN_LINK links parent and child") {
     CHECK(airs_is_alive(rt, ppid));
     CHECK(parent.received == 1);
   }
-  SUBCASE("linking from inside init is refused") {
-    airs_status st = AIRS_OK;
+  SUBCASE("a linked spawn inside init links, as in Erlang") {
+    airs_status st = AIRS_EINTERNAL;
     parent.on_init = [&](Actor&, airs_ctx* ctx) {
       airs_spawn_opts o;
       airs_spawn_opts_init(airs_ctx_runtime(ctx), &o);
@@ -568,10 +568,44 @@ TEST_CASE("airs_ctx_spawn with AIRS_SPAWN_LINK links parent and child") {
       st = airs_ctx_spawn(ctx, &kActor, &child, actor_free, &o, &child_pid);
       return AIRS_OK;
     };
-    spawn(rt, parent);
-    CHECK(st == AIRS_ESTATE);
-    CHECK(child.frees == 1);
-    CHECK(child.inits == 0);
+    airs_pid ppid = spawn(rt, parent);
+    CHECK(st == AIRS_OK);
+    CHECK(child.inits == 1);
+    REQUIRE(airs_kill(rt, ppid) == AIRS_OK);
+    poll_all(rt);
+    CHECK_FALSE(airs_is_alive(rt, child_pid));
+    CHECK(child.reason().kind == AIRS_EXIT_KILLED);
+  }
+  SUBCASE("an init that links, then fails: the link hears the failure") {
+    Actor other;
+    airs_spawn_opts trap = opts_of(rt, AIRS_SPAWN_TRAP_EXIT);
+    airs_pid opid = spawn(rt, other, &trap);
+    uint64_t ref = 0;
+    parent.on_init = [&](Actor&, airs_ctx* ctx) {
+      airs_status st = airs_link(ctx, opid);
+      if (st == AIRS_OK) st = airs_monitor(ctx, opid, &ref);
+      if (st != AIRS_OK) return st;
+      airs_spawn_opts o;
+      airs_spawn_opts_init(airs_ctx_runtime(ctx), &o);
+      o.flags = AIRS_SPAWN_LINK;
+      st = airs_ctx_spawn(ctx, &kActor, &child, actor_free, &o, &child_pid);
+      if (st != AIRS_OK) return st;
+      return AIRS_ENOTFOUND;  // then fails
+    };
+    airs_pid ppid = 0;
+    CHECK(try_spawn(rt, parent, &ppid) == AIRS_ENOTFOUND);
+    poll_all(rt);
+    auto msgs = other.messages();
+    REQUIRE(msgs.size() == 1);
+    CHECK(msgs[0].type == AIRS_MSG_EXIT);
+    CHECK(msgs[0].reason.kind == AIRS_EXIT_ERROR);
+    CHECK(msgs[0].reason.code == AIRS_ENOTFOUND);
+    CHECK(airs_is_alive(rt, opid));  // trapped
+    // The child spawned linked inside the failed init goes with it.
+    CHECK_FALSE(airs_is_alive(rt, child_pid));
+    CHECK(child.reason().kind == AIRS_EXIT_ERROR);
+    REQUIRE(airs_kill(rt, opid) == AIRS_OK);
+    poll_all(rt);
   }
   rt.free();
   CHECK(child.frees == 1);
