@@ -191,13 +191,16 @@ static void run_pingpong(long m) {
 
 /* ---- fanin P K: P senders x K messages into one receiver */
 
+/* Each on a cache line of its own: the sink writes its count on every
+ * message while the senders read theirs, and they live side by side on
+ * run_fanin's stack. */
 typedef struct sink {
-  int64_t count;
+  _Alignas(64) int64_t count;
   int64_t total;
 } sink;
 
 typedef struct sender {
-  airs_pid to;
+  _Alignas(64) airs_pid to;
   int64_t k;
 } sender;
 
