@@ -64,6 +64,15 @@ bool Seam::probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept {
   return k_.signals.probe_health(pid, from, round);
 }
 
+airs_status Seam::watch(uint64_t watcher, uint64_t target,
+                        uint64_t* ref) noexcept {
+  return k_.signals.watch(watcher, target, ref);
+}
+
+void Seam::unwatch(uint64_t watcher, uint64_t target, uint64_t ref) noexcept {
+  k_.signals.unwatch(watcher, target, ref);
+}
+
 uint64_t Seam::timer_add(uint64_t to, uint64_t delay_ms, Msg* m,
                          TimerService::Filter filter) noexcept {
   return k_.timers.add(to, delay_ms, m, filter);

@@ -31,6 +31,12 @@ void send_as(Mail& mail, Msg* m, Signal kind, uint64_t from, uint64_t to,
   mail.signal_or_drop(to, m);
 }
 
+// The signal that tells a monitor's maker of the end: a service's watch
+// is delivered without a record to check (see watch()).
+Signal down_of(const Msg* record) noexcept {
+  return record->signal == Signal::kWatch ? Signal::kWatchDown : Signal::kDown;
+}
+
 }  // namespace
 
 bool Signals::ever_existed(uint64_t pid) const noexcept {
@@ -166,6 +172,23 @@ airs_status Signals::kill(uint64_t to) noexcept {
   return AIRS_OK;
 }
 
+airs_status Signals::watch(uint64_t watcher, uint64_t target,
+                           uint64_t* ref) noexcept {
+  uint64_t r = next_ref_.fetch_add(1, std::memory_order_relaxed);
+  Msg* request = msg_new_signal(Signal::kWatch, watcher, nullptr, r);
+  if (!request) return fail(AIRS_ENOMEM, "out of memory");
+  *ref = r;
+  if (!k_.mail.signal(target, request))
+    refuse(request, target, reason_static(AIRS_EXIT_NOPROC));
+  return AIRS_OK;
+}
+
+void Signals::unwatch(uint64_t watcher, uint64_t target,
+                      uint64_t ref) noexcept {
+  if (Msg* m = msg_new_signal(Signal::kDemonitor, watcher, nullptr, ref))
+    k_.mail.signal_or_drop(target, m);
+}
+
 bool Signals::probe_health(uint64_t pid, uint64_t from,
                            uint64_t round) noexcept {
   Msg* m = msg_new_signal(Signal::kHealth, from, nullptr, round);
@@ -253,6 +276,7 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       if (x) msg_free(x->take_link(m->sender));
       break;
     case Signal::kMonitor:
+    case Signal::kWatch:
       m->to = m->sender;  // likewise: it becomes the watcher's DOWN
       if (!(x = p->ensure_extra()) || !x->add_watcher(m))
         refuse(m, c.pid, reason_no_memory());
@@ -266,6 +290,9 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
         return Arrival{nullptr, true};
       }
       break;  // demonitored since: dropped
+    case Signal::kWatchDown:  // a service's: it keeps no record to check
+      m->type = AIRS_MSG_DOWN;
+      return Arrival{nullptr, true};
     case Signal::kHealth: answer_health(p, c, m); break;
   }
   msg_free(m);
@@ -310,7 +337,7 @@ void Signals::spread(Process* p, uint64_t pid, Reason* reason) noexcept {
     send_as(k_.mail, record, Signal::kLinkExit, pid, record->to, reason);
   x->links.clear();
   for (Msg* record : x->watchers)
-    send_as(k_.mail, record, Signal::kDown, pid, record->to, reason);
+    send_as(k_.mail, record, down_of(record), pid, record->to, reason);
   x->watchers.clear();
   // Best effort: a target that is not told keeps a record whose DOWN goes
   // to a pid that has ended, and is dropped there.
@@ -328,12 +355,13 @@ void Signals::refuse(Msg* request, uint64_t target, Reason* why) noexcept {
   uint64_t maker = request->sender;
   if (request->signal == Signal::kLink)
     send_as(k_.mail, request, Signal::kLinkExit, target, maker, why);
-  else  // kMonitor: its ref stays in correlation
-    send_as(k_.mail, request, Signal::kDown, target, maker, why);
+  else  // a monitor or a watch: its ref stays in correlation
+    send_as(k_.mail, request, down_of(request), target, maker, why);
 }
 
 void Signals::undeliverable(Msg* m, Reason* ended_with) noexcept {
-  if (m->signal == Signal::kLink || m->signal == Signal::kMonitor) {
+  if (m->signal == Signal::kLink || m->signal == Signal::kMonitor ||
+      m->signal == Signal::kWatch) {
     refuse(m, m->to, ended_with ? ended_with : reason_static(AIRS_EXIT_NOPROC));
     return;
   }

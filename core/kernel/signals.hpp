@@ -72,6 +72,17 @@ class Signals {
   // (kMsgHealthReply, the round in its correlation). false: not sent.
   bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
 
+  // --- for services [any thread] ---
+  // A monitor on behalf of `watcher`, a service's process (a supervisor
+  // stopping a child: OTP's shutdown monitors, so that a child that
+  // unlinked can still be stopped): `watcher` gets one AIRS_MSG_DOWN from
+  // `target` with *ref as its correlation when `target` ends (noproc at
+  // once if it is gone). Only the target keeps it, so the watcher's
+  // airs_demonitor does not know the ref; unwatch() drops it. ENOMEM.
+  airs_status watch(uint64_t watcher, uint64_t target, uint64_t* ref) noexcept;
+  // Best effort: a DOWN already on its way still comes.
+  void unwatch(uint64_t watcher, uint64_t target, uint64_t ref) noexcept;
+
   // --- links made at spawn [the spawning thread, before the new process
   // runs] ---
   // AIRS_SPAWN_LINK: links the new process `p` (pid) and its parent both

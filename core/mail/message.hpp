@@ -75,6 +75,8 @@ enum class Signal : uint8_t {
   kDemonitor,  // sender drops monitor `correlation`
   kDown,       // a monitored process ended; ref in `correlation`
   kHealth,     // a supervisor asks for health; round in `correlation`
+  kWatch,      // a service's monitor of the receiver (Signals::watch)
+  kWatchDown,  // a watched process ended: always an AIRS_MSG_DOWN
 };
 
 // kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).

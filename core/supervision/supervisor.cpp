@@ -110,8 +110,8 @@ const airs_behaviour kSupBehaviour = {
 }  // namespace
 
 airs_status Supervisor::start(Supervision& svc, airs_sup_spec* spec,
-                              uint64_t parent, const char* name,
-                              uint64_t* out) {
+                              uint64_t parent, bool link_parent,
+                              const char* name, uint64_t* out) {
   if (spec->flags.strategy == AIRS_SIMPLE_ONE_FOR_ONE &&
       spec->children.size() != 1)
     return fail(AIRS_EINVAL,
@@ -126,7 +126,7 @@ airs_status Supervisor::start(Supervision& svc, airs_sup_spec* spec,
   airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, AIRS_SPAWN_TRAP_EXIT, 0,
                     AIRS_MAILBOX_FAIL,       1000};
   SpawnArgs a{&kSupBehaviour, s, free_sup_start, nullptr, &o};
-  a.link_to = parent;
+  a.link_to = link_parent ? parent : 0;
   a.name = name;
   HoldScope hold = svc.seam().hold();
   airs_status st = svc.seam().spawn(a, out);
@@ -204,7 +204,7 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
   outside([&] {  // the child's init is user code
     HoldScope hold = seam_.hold();
     if (ch.rec.sup) {
-      st = Supervisor::start(svc_, ch.rec.sup, self_, name, &pid);
+      st = Supervisor::start(svc_, ch.rec.sup, self_, true, name, &pid);
     } else {
       spec_retain(ch.rec.start);  // the new process's reference
       SpawnArgs a{&ch.rec.start->behaviour, ch.rec.start->user_data, nullptr,
@@ -275,6 +275,9 @@ void Supervisor::handle(Ctx&, const Msg* m) {
     case AIRS_MSG_EXIT:
       exit_arrived(m->sender, m->reason, m->signal == Signal::kLinkExit);
       break;
+    case AIRS_MSG_DOWN:
+      down_arrived(m->sender, m->correlation, m->reason);
+      break;
     case kMsgSupKill: killer_fired(m->correlation); break;
     case kMsgSupBackoff:
       if (job_.kind == Job::kRestart && job_.seq == m->correlation &&
@@ -325,9 +328,19 @@ void Supervisor::exit_arrived(uint64_t from, Reason* reason, bool from_link) {
     child_exited(*ch, reason);
     return;
   }
-  if (from == parent_ && reason->kind != AIRS_EXIT_NORMAL)
-    begin_shutdown(reason);
+  // OTP's parent rule (gen_server): an exit signal from the parent stops
+  // the supervisor with that reason, `normal` too.
+  if (from == parent_ && from != 0) begin_shutdown(reason);
   // Another linked process ended: not ours to act on (OTP logs it).
+}
+
+// The watch a stop made (OTP's shutdown monitor): the child has ended,
+// whether or not it is still linked. Its exit signal, if it comes too,
+// finds no child by that pid and is ignored.
+void Supervisor::down_arrived(uint64_t from, uint64_t ref, Reason* reason) {
+  Child* ch = by_pid(from);
+  if (!ch || !ref || ch->stop_ref != ref) return;  // a stale one
+  exit_arrived(from, reason, true);
 }
 
 void Supervisor::process_deferred() {
@@ -353,6 +366,7 @@ void Supervisor::child_exited(Child& ch, Reason* reason) {
   uint64_t pid = ch.pid;
   seam_.timer_cancel(ch.kill_timer);
   ch.kill_timer = 0;
+  ch.stop_ref = 0;  // its DOWN, if it comes, finds no child by pid
   by_pid_.erase(pid);
   ch.last_pid = pid;
   ch.pid = 0;
@@ -531,7 +545,10 @@ uint64_t Supervisor::self_timer(uint64_t ms, uint64_t type,
 
 airs_status Supervision::start(airs_sup_spec* spec, uint64_t* out) noexcept {
   try {
-    return Supervisor::start(*this, spec, 0, nullptr, out);
+    // Started from a callback: that process is the parent (OTP's
+    // start_link), once it links to the supervisor.
+    Ctx* c = seam_.current_ctx();
+    return Supervisor::start(*this, spec, c ? c->pid : 0, false, nullptr, out);
   } catch (const std::bad_alloc&) {
     return fail(AIRS_ENOMEM, "out of memory");
   }

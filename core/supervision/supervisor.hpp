@@ -66,6 +66,7 @@ struct Child {
   uint64_t last_pid = 0;  // the pid before a restart
   airs_child_state state = AIRS_CHILD_STOPPED;
   uint64_t kill_timer = 0;   // pending kill after the shutdown timeout
+  uint64_t stop_ref = 0;     // the watch (monitor) made when its stop began
   bool job_stop = false;     // being stopped by the current job
   bool in_job = false;       // in the current job's stop list
   bool health_stop = false;  // being stopped for failing health checks
@@ -95,11 +96,16 @@ class Supervision;
 
 class Supervisor {
  public:
-  // Spawns a supervisor from `spec` (frozen by this), linked to `parent`
-  // (a supervisor, or 0) and registered as `name` (may be nullptr), and
-  // starts its children. On failure nothing of the tree is left.
+  // Spawns a supervisor from `spec` (frozen by this), registered as `name`
+  // (may be nullptr), and starts its children. `parent` (or 0) is the
+  // process it answers to, as OTP's parent: an exit signal from it, by
+  // any link, stops the supervisor with its reason. A supervisor above
+  // it is linked to it here (`link_parent`); a process that started a
+  // tree from its callback is its parent, linked only if it links.
+  // On failure nothing of the tree is left.
   static airs_status start(Supervision& svc, airs_sup_spec* spec,
-                           uint64_t parent, const char* name, uint64_t* out);
+                           uint64_t parent, bool link_parent, const char* name,
+                           uint64_t* out);
 
   // --- operations (supervisor_ops.cpp) ---
   airs_status start_child(ChildRec rec, uint64_t* out);
@@ -128,6 +134,7 @@ class Supervisor {
   airs_status start_one(Child& ch, bool restart);
   void handle(Ctx& c, const Msg* m);
   void exit_arrived(uint64_t from, Reason* reason, bool from_link);
+  void down_arrived(uint64_t from, uint64_t ref, Reason* reason);
   void child_exited(Child& ch, Reason* reason);
   void apply_policy(Child& ch, Reason* reason);
   void retry();
@@ -185,7 +192,7 @@ class Supervisor {
   airs_sup_spec* spec_;  // one reference
   airs_sup_flags flags_;
   const uint64_t self_;
-  const uint64_t parent_;  // the supervisor above, or 0
+  const uint64_t parent_;  // the supervisor above, the starter, or 0
 
   // --- see the top of this file ---
   std::mutex mu_;

@@ -39,6 +39,14 @@ void Supervisor::begin_stop(Child& ch) {
   ch.state = AIRS_CHILD_STOPPING;
   job_.waiting++;
   uint64_t pid = ch.pid;
+  // As OTP, the stop waits for a DOWN as well as for the exit signal: a
+  // child that unlinked from its supervisor can still be stopped. Without
+  // memory for the watch, the link alone tells of the end.
+  uint64_t ref = 0;
+  outside([&] {  // a signal may run the dead-letter hook (user code)
+    if (seam_.watch(self_, pid, &ref) != AIRS_OK) ref = 0;
+  });
+  ch.stop_ref = ref;
   send_stop(ch, AIRS_EXIT_SHUTDOWN, 0, nullptr);
   // After the kill timer is armed: whoever sees the event may move a
   // manual clock past the timeout.

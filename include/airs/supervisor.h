@@ -9,8 +9,17 @@
  * its children (in reverse start order) and exit with reason shutdown,
  * which its own supervisor (if any) then handles by its own policy. A
  * supervisor that is sent an exit signal other than `normal` by anyone but
- * its children (airs_stop, its parent, airs_runtime_free) stops its
- * children in reverse start order and exits with that reason.
+ * its children (airs_stop, airs_runtime_free) stops its children in
+ * reverse start order and exits with that reason. So does an exit signal
+ * from its parent, through a link, with any reason (`normal` included:
+ * OTP's parent rule). The parent is the supervisor above it, or the
+ * process that called airs_supervisor_start from its callback (once that
+ * process links to it); other linked processes are ignored, as in OTP.
+ *
+ * A child is stopped as OTP stops one: with its shutdown's exit signal
+ * (or a kill), waiting for its end through its link and through a monitor
+ * made for the stop, so a child that unlinked from its supervisor still
+ * stops.
  *
  * Build a supervisor from a spec: airs_sup_spec_new with flags, then one
  * airs_sup_spec_add_child per child, then airs_supervisor_start. A spec is
@@ -210,8 +219,9 @@ AIRS_API void airs_sup_spec_free(airs_sup_spec* spec);
  * the failed start is returned, with its message.
  * EINVAL: NULL argument, a simple_one_for_one spec without its template,
  * a spec without children is fine. ESTATE: the runtime is shutting down.
- * ELIMIT/ENOMEM, or the status of a failing child init. The caller may
- * airs_link to the supervisor from a callback to be linked to it.
+ * ELIMIT/ENOMEM, or the status of a failing child init. Called from a
+ * callback, the caller becomes the supervisor's parent: airs_link to it
+ * from there (OTP's start_link), and the caller's exit stops it.
  * [any thread] */
 AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
                                            const airs_sup_spec* spec,

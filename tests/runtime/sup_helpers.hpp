@@ -22,6 +22,7 @@ using rt_test::Keys;
 constexpr uint64_t kExitWith = 0x5e01;   // payload: an airs_exit_kind
 constexpr uint64_t kTrapExits = 0x5e02;  // payload: a bool
 constexpr uint64_t kWatch = 0x5e03;      // payload: the pid to monitor
+constexpr uint64_t kUnlinkFrom = 0x5e04;  // payload: the pid to unlink from
 
 inline const char* kind_name(airs_exit_kind k) {
   switch (k) {
@@ -191,6 +192,9 @@ struct Child {
   // must kill it after its shutdown timeout. Other exit signals (a killed
   // supervisor) still end it.
   bool ignore_shutdown = false;
+  // Unlinks from this pid in its terminate (a child that hides its end
+  // from its supervisor).
+  std::atomic<airs_pid> unlink_on_terminate{0};
 
   std::atomic<int> inits{0};
   std::atomic<int> terms{0};
@@ -224,6 +228,7 @@ inline airs_status child_receive(void* state, airs_ctx* ctx,
       return airs_exit(ctx, k, err ? 1 : 0, err ? "crash" : nullptr);
     }
     case kTrapExits: return airs_trap_exit(ctx, rt_test::value_of<bool>(m));
+    case kUnlinkFrom: return airs_unlink(ctx, rt_test::pid_of(m));
     case AIRS_MSG_EXIT: {
       airs_exit_kind k = airs_reason_kind(airs_msg_reason(m));
       if (c->ignore_shutdown && k == AIRS_EXIT_SHUTDOWN) return AIRS_OK;
@@ -234,8 +239,9 @@ inline airs_status child_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-inline void child_terminate(void* state, airs_ctx*, const airs_reason* r) {
+inline void child_terminate(void* state, airs_ctx* ctx, const airs_reason* r) {
   Child* c = static_cast<Child*>(state);
+  if (airs_pid p = c->unlink_on_terminate) airs_unlink(ctx, p);
   if (c->log)
     c->log->add("term:" + c->name + ":" + kind_name(airs_reason_kind(r)));
   c->terms++;

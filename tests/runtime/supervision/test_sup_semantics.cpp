@@ -1,0 +1,161 @@
+// test_sup_semantics.cpp - supervision cases where the runtime once
+// differed from OTP (issue 12), each named after the OTP case or the
+// symptom: stopping a child that unlinked from its supervisor, the parent
+// rule of a supervisor started from a callback. Public C API only.
+#include "../sup_helpers.hpp"
+
+using namespace rt_test;
+using namespace sup_test;
+
+namespace {
+
+constexpr uint64_t kGo = 0x7001;
+
+const Keys kHost = {{AIRS_CFG_WORKERS, 0}, {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 200}};
+const Keys kThreaded = {{AIRS_CFG_WORKERS, 2},
+                        {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 200}};
+
+}  // namespace
+
+// OTP's supervisor shutdown monitors the child as well as being linked to
+// it ("a naughty child, who does unlink(Sup), could hang the supervisor").
+TEST_CASE("a child that unlinked from its supervisor can still be stopped" *
+          doctest::timeout(20)) {
+  for (bool threaded : {false, true}) {
+    for (airs_shutdown how : {AIRS_SHUTDOWN_TIMEOUT, AIRS_SHUTDOWN_BRUTAL_KILL,
+                              AIRS_SHUTDOWN_INFINITY}) {
+      for (bool in_terminate : {false, true}) {
+        CAPTURE(threaded);
+        CAPTURE(how);
+        CAPTURE(in_terminate);
+        ChildLog log;
+        Child a("a", &log), b("b", &log);
+        Runtime rt(threaded ? kThreaded : kHost);
+        SupSpec spec(sup_flags(AIRS_ONE_FOR_ONE));
+        spec.add(worker("a", a, AIRS_RESTART_PERMANENT, how, 500));
+        spec.add(worker("b", b));
+        airs_pid sup = start_sup(rt, spec);
+        airs_pid pa = child_pid(rt, sup, "a");
+        if (in_terminate) {
+          a.unlink_on_terminate = sup;
+        } else {
+          REQUIRE(send_pid(rt, pa, kUnlinkFrom, sup) == AIRS_OK);
+          if (!threaded) poll_all(rt);
+          REQUIRE(wait_until(
+              [&] { return stat(rt, pa, AIRS_PSTAT_MSGS_HANDLED) >= 1; }));
+        }
+        CHECK(airs_supervisor_terminate_child(rt, sup, "a") == AIRS_OK);
+        CHECK_FALSE(airs_is_alive(rt, pa));
+        auto rows = which_children(rt, sup);
+        REQUIRE(find_child(rows, "a") != nullptr);
+        CHECK(find_child(rows, "a")->state == AIRS_CHILD_STOPPED);
+        // The supervisor is not stuck: later calls work, and the whole
+        // tree still stops.
+        airs_child_counts n;
+        CHECK(airs_supervisor_count_children(rt, sup, &n) == AIRS_OK);
+        CHECK(n.active == 1);
+        airs_pid again = 0;
+        CHECK(airs_supervisor_restart_child(rt, sup, "a", &again) == AIRS_OK);
+        a.unlink_on_terminate = 0;
+        rt.free();
+        CHECK(a.terms == a.inits);
+        CHECK(b.terms == b.inits);
+      }
+    }
+  }
+}
+
+TEST_CASE("a supervisor that is shut down stops a child that unlinked" *
+          doctest::timeout(20)) {
+  ChildLog log;
+  Child a("a", &log);
+  Runtime rt(kThreaded);
+  SupSpec spec(sup_flags(AIRS_ONE_FOR_ONE));
+  spec.add(worker("a", a));
+  airs_pid sup = start_sup(rt, spec);
+  a.unlink_on_terminate = sup;
+  REQUIRE(airs_stop(rt, sup) == AIRS_OK);
+  REQUIRE(airs_wait(rt, sup, 5000) == AIRS_OK);
+  CHECK(a.terms == 1);
+  CHECK(log.get() == std::vector<std::string>{"init:a", "term:a:shutdown"});
+}
+
+// OTP: a supervisor's parent is the process that started it (start_link);
+// an exit signal from the parent stops it with that reason (the gen_server
+// parent rule), whatever the reason. Other linked processes do not.
+TEST_CASE("a supervisor stops when the process that started it exits" *
+          doctest::timeout(20)) {
+  struct Case {
+    const char* name;
+    bool starter;  // the process that links is the one that started it
+    airs_exit_kind how;
+    bool stops;
+  };
+  const Case cases[] = {
+      {"starter, error", true, AIRS_EXIT_ERROR, true},
+      {"starter, killed", true, AIRS_EXIT_KILLED, true},
+      {"starter, normal", true, AIRS_EXIT_NORMAL, true},
+      {"other linked process, error", false, AIRS_EXIT_ERROR, false},
+  };
+  for (const Case& c : cases) {
+    for (bool threaded : {false, true}) {
+      std::string name = c.name;
+      CAPTURE(name);
+      CAPTURE(threaded);
+      ChildLog log;
+      Child a("a", &log);
+      Actor parent, other;
+      Runtime rt(threaded ? kThreaded : kHost);
+      SupSpec spec(sup_flags(AIRS_ONE_FOR_ONE));
+      spec.add(worker("a", a));
+      std::atomic<airs_pid> sup{0};
+      std::atomic<airs_status> st{AIRS_EINTERNAL};
+      parent.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg* m) {
+        if (airs_msg_type(m) == kExitWith)
+          return airs_exit(ctx, value_of<airs_exit_kind>(m), 1, "gone");
+        if (airs_msg_type(m) != kGo) return AIRS_OK;
+        airs_pid s = 0;
+        airs_status r =
+            airs_supervisor_start(airs_ctx_runtime(ctx), spec.get(), &s);
+        if (r == AIRS_OK && c.starter) r = airs_link(ctx, s);
+        sup = s;
+        st = r;
+        return r;
+      };
+      other.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg* m) {
+        if (airs_msg_type(m) == kExitWith)
+          return airs_exit(ctx, value_of<airs_exit_kind>(m), 1, "gone");
+        if (airs_msg_type(m) == kGo) return airs_link(ctx, pid_of(m));
+        return AIRS_OK;
+      };
+      airs_pid p = spawn(rt, parent);
+      airs_pid o = spawn(rt, other);
+      REQUIRE(airs_send(rt, p, kGo, nullptr, 0) == AIRS_OK);
+      if (!threaded) poll_all(rt);
+      REQUIRE(wait_until([&] { return sup != 0; }));
+      REQUIRE(st == AIRS_OK);
+      airs_pid ender = p;
+      if (!c.starter) {
+        REQUIRE(send_pid(rt, o, kGo, sup) == AIRS_OK);
+        if (!threaded) poll_all(rt);
+        REQUIRE(wait_until([&] { return other.received == 1; }));
+        ender = o;
+      }
+      make_exit(rt, ender, c.how);
+      if (!threaded) poll_all(rt);
+      REQUIRE(airs_wait(rt, ender, 5000) == AIRS_OK);
+      if (c.stops) {
+        CHECK(airs_wait(rt, sup, 5000) == AIRS_OK);
+        CHECK(a.terms == 1);
+        CHECK(log.get() ==
+              std::vector<std::string>{"init:a", "term:a:shutdown"});
+      } else {
+        if (!threaded) poll_all(rt);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        CHECK(airs_is_alive(rt, sup));
+        CHECK(a.terms == 0);
+      }
+      rt.free();
+    }
+  }
+}
