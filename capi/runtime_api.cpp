@@ -30,6 +30,7 @@ const char* airs_strerror(airs_status status) {
     case AIRS_ELIMIT: return "AIRS_ELIMIT";
     case AIRS_EVERSION: return "AIRS_EVERSION";
     case AIRS_EINTERNAL: return "AIRS_EINTERNAL";
+    case AIRS_EEXITED: return "AIRS_EEXITED";
   }
   return "AIRS_UNKNOWN";
 }

@@ -113,7 +113,8 @@ airs_status Broker::unsubscribe(const char* topic, size_t len,
   return AIRS_OK;
 }
 
-void Broker::process_ended(void* self, uint64_t pid, Process*) noexcept {
+void Broker::process_ended(void* self, uint64_t pid, Process*,
+                           Reason*) noexcept {
   auto* b = static_cast<Broker*>(self);
   std::vector<TopicRef> left;  // released after the locks
   {

@@ -68,7 +68,8 @@ class Broker {
   };
   using TopicRef = std::shared_ptr<Topic>;
 
-  static void process_ended(void* self, uint64_t pid, Process* p) noexcept;
+  static void process_ended(void* self, uint64_t pid, Process* p,
+                            Reason* reason) noexcept;
   TopicRef find(const char* name, size_t len) const noexcept;
   // Both locks held: takes `pid` out of `t`, and `t` out of the map if it
   // emptied.

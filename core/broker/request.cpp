@@ -9,6 +9,10 @@
 
 namespace airs {
 
+Requests::Requests(Seam& seam) noexcept
+    : seam_(seam),
+      member_bit_(seam.add_exit_observer({&Requests::callee_ended, this})) {}
+
 Requests::~Requests() {
   // Only pending actor requests can be left (a blocking call does not
   // return while its entry is here); their timers were freed with the
@@ -136,10 +140,63 @@ void Requests::reply(Ctx* c, uint64_t correlation, Msg* m) noexcept {
   seam_.signal(p.requester, m);
 }
 
+void Requests::callee_ended(void* self, uint64_t pid, Process*,
+                            Reason* reason) noexcept {
+  auto* r = static_cast<Requests*>(self);
+  std::lock_guard<std::mutex> lock(r->mu_);
+  auto range = r->calls_.equal_range(pid);
+  for (auto it = range.first; it != range.second; ++it) {
+    Waiter* w = it->second;
+    if (w->callee_ended) continue;
+    reason_retain(reason);
+    w->callee_ended = reason;
+    w->cv.notify_all();
+  }
+}
+
+airs_status Requests::watch_callee(uint64_t to, Waiter* w) noexcept {
+  if (!member_bit_) return AIRS_OK;  // (every bit taken: only the timeout)
+  Process* p = seam_.live(to);
+  std::lock_guard<std::mutex> lock(mu_);
+  // Under mu_, which callee_ended() takes: see Seam::join_if_alive.
+  if (!p || !seam_.join_if_alive(p, member_bit_, to))
+    return fail(AIRS_ENOPROC, "the callee is not alive");
+  try {
+    calls_.emplace(to, w);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  return AIRS_OK;
+}
+
+void Requests::unwatch_callee(uint64_t to, Waiter* w) noexcept {
+  auto range = calls_.equal_range(to);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second != w) continue;
+    calls_.erase(it);
+    break;
+  }
+  reason_release(w->callee_ended);
+  w->callee_ended = nullptr;
+}
+
 airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
                            Msg** reply) noexcept {
-  using clock = std::chrono::steady_clock;
   Waiter w;
+  airs_status st = watch_callee(to, &w);
+  if (st != AIRS_OK) return st;
+  st = wait_reply(to, m, timeout_ms, &w);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (st == AIRS_OK) *reply = w.reply;
+  unwatch_callee(to, &w);
+  return st;
+}
+
+// Sends the call and waits for its reply, its callee's end or its deadline.
+airs_status Requests::wait_reply(uint64_t to, Msg* m, uint32_t timeout_ms,
+                                 Waiter* wp) noexcept {
+  using clock = std::chrono::steady_clock;
+  Waiter& w = *wp;
   uint64_t id = 0;
   airs_status st = send(Pending{0, to, 0, &w}, to, m, nullptr, &id);
   if (st != AIRS_OK) {
@@ -154,6 +211,21 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
   std::unique_lock<std::mutex> lock(mu_);
   while (!w.reply) {
+    if (w.callee_ended) {
+      // Its end and a reply race like a timeout and a reply: whoever
+      // takes the entry. A reply that took it is being handed over.
+      if (pending_.erase(id)) {
+        const Reason* r = w.callee_ended;
+        lock.unlock();
+        return failf(AIRS_EEXITED,
+                     "the callee ended before it replied (reason %s, code "
+                     "%d%s%s)",
+                     reason_static(r->kind)->text, r->code,
+                     r->text && *r->text ? ": " : "", r->text ? r->text : "");
+      }
+      w.cv.wait(lock, [&] { return w.reply != nullptr; });
+      break;
+    }
     if (clock::now() >= deadline) {
       // The entry goes under the same lock a reply takes it with: after
       // this, a reply finds nothing and is a late one.
@@ -176,7 +248,6 @@ airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
       lock.lock();
     }
   }
-  *reply = w.reply;
   return AIRS_OK;
 }
 

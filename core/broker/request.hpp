@@ -1,6 +1,9 @@
 // request.hpp - request/reply: the table of pending requests. A request is
 // registered here before it is sent; its reply and its timeout race for
 // the entry, and whichever takes it out first is the only one delivered.
+// A blocking call also watches its callee (an exit observer): when the
+// callee ends before it replies, the call fails at once with its reason,
+// as gen_server:call, which monitors the callee, does.
 //
 // Locks: mu_ is a leaf; hooks (events, dead letters) run after unlocking.
 #pragma once
@@ -9,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include "airs/airs.h"
 #include "kernel/seam.hpp"
@@ -18,7 +22,7 @@ namespace airs {
 
 class Requests {
  public:
-  explicit Requests(Seam& seam) noexcept : seam_(seam) {}
+  explicit Requests(Seam& seam) noexcept;
   ~Requests();
   Requests(const Requests&) = delete;
   Requests& operator=(const Requests&) = delete;
@@ -31,7 +35,10 @@ class Requests {
                       uint64_t* correlation) noexcept;
   // From a plain thread: registers, sends, waits for the reply (polling a
   // host-driven runtime). ETIMEDOUT: sent, no reply in time (m consumed).
-  // EFULL: a BLOCK mailbox stayed full (m kept). [not inside a callback]
+  // ENOPROC: the callee is not alive (m kept). EEXITED: it ended before it
+  // replied (m consumed; the message gives its reason). EFULL: a BLOCK
+  // mailbox
+  // stayed full (m kept). [not inside a callback]
   airs_status call(uint64_t to, Msg* m, uint32_t timeout_ms,
                    Msg** reply) noexcept;
   // Answers request `correlation`; consumes `reply` whatever happens (a
@@ -43,6 +50,7 @@ class Requests {
   struct Waiter {  // a blocking call's rendezvous
     std::condition_variable cv;
     Msg* reply = nullptr;
+    Reason* callee_ended = nullptr;  // one reference, once it has
   };
   struct Pending {
     uint64_t requester;  // 0 for a blocking call
@@ -60,10 +68,20 @@ class Requests {
   airs_status send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
                    uint64_t* id) noexcept;
   bool take(uint64_t correlation, Pending* out) noexcept;
+  // The exit observer: wakes the calls waiting on `pid` with its reason.
+  static void callee_ended(void* self, uint64_t pid, Process* p,
+                           Reason* reason) noexcept;
+  // Makes `w` hear of the end of `to`. ENOPROC: `to` is not alive.
+  airs_status watch_callee(uint64_t to, Waiter* w) noexcept;
+  void unwatch_callee(uint64_t to, Waiter* w) noexcept;  // [mu_]
+  airs_status wait_reply(uint64_t to, Msg* m, uint32_t timeout_ms,
+                         Waiter* w) noexcept;
 
   Seam& seam_;
+  const uint32_t member_bit_;  // 0: no bit was left (calls only time out)
   std::mutex mu_;
   std::unordered_map<uint64_t, Pending> pending_;
+  std::unordered_multimap<uint64_t, Waiter*> calls_;  // by callee
   uint64_t next_ = 1;
 };
 

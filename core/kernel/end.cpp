@@ -19,13 +19,14 @@ uint32_t Processes::add_exit_observer(ExitObserver o) noexcept {
   return bit;
 }
 
-void Processes::tell_exit_observers(uint64_t pid, Process* p) noexcept {
+void Processes::tell_exit_observers(uint64_t pid, Process* p,
+                                    Reason* reason) noexcept {
   // Dekker with mark_member_if_alive(): `exiting` is set (seq_cst), then
   // the member bits are read.
   uint32_t flags = p->flags.load(std::memory_order_seq_cst);
   for (int i = 0; i < nobservers_; i++)
     if (flags & (kFirstMemberBit << i))
-      observers_[i].fn(observers_[i].self, pid, p);
+      observers_[i].fn(observers_[i].self, pid, p, reason);
 }
 
 // In phases: the process stops being alive (`exiting`), its terminate
@@ -44,7 +45,7 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   reason_release(c.exit_request);
   c.exit_request = nullptr;
 
-  tell_exit_observers(pid, p);
+  tell_exit_observers(pid, p, reason);
   count_end(c, call_terminate);
   if (call_terminate && k_.observer.wants_events()) {
     airs_exit_kind kind = reason->kind;

@@ -61,10 +61,11 @@ class HoldScope {
 };
 
 // Told of every process that ends while it is a member (its bit set in
-// the process's flags: mark_member_if_alive()), on the ending process's
-// thread, after its terminate, with no lock held. Must not block.
+// the process's flags: mark_member_if_alive()), with the reason it ended
+// with (borrowed for the call), on the ending process's thread, after its
+// terminate, with no lock held. Must not block.
 struct ExitObserver {
-  void (*fn)(void* self, uint64_t pid, Process* p) noexcept;
+  void (*fn)(void* self, uint64_t pid, Process* p, Reason* reason) noexcept;
   void* self;
 };
 
@@ -101,7 +102,7 @@ class Processes {
   uint32_t add_exit_observer(ExitObserver o) noexcept;
   // Tells the observers whose bit `p` carries that it has ended; `p` has
   // its `exiting` set (end() calls this after terminate). [p's end]
-  void tell_exit_observers(uint64_t pid, Process* p) noexcept;
+  void tell_exit_observers(uint64_t pid, Process* p, Reason* reason) noexcept;
 
  private:
   airs_status start(const SpawnArgs& a, Ctx* parent, Process* p, uint64_t pid,

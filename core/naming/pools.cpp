@@ -96,7 +96,8 @@ airs_status Pools::leave(const char* name, uint64_t pid) noexcept {
   return AIRS_OK;
 }
 
-void Pools::process_ended(void* self, uint64_t pid, Process*) noexcept {
+void Pools::process_ended(void* self, uint64_t pid, Process*,
+                          Reason*) noexcept {
   auto* pools = static_cast<Pools*>(self);
   std::lock_guard<std::mutex> lock(pools->mu_);
   auto mine = pools->by_pid_.find(pid);

@@ -48,7 +48,8 @@ class Pools {
     size_t cursor = 0;  // round robin: the index to try next (mod size)
   };
 
-  static void process_ended(void* self, uint64_t pid, Process* p) noexcept;
+  static void process_ended(void* self, uint64_t pid, Process* p,
+                            Reason* reason) noexcept;
   // Take a member out (mu_ held); erases the pool when it is empty.
   void remove(Pool* pool, uint64_t pid) noexcept;
   static void compact(Pool& pool) noexcept;

@@ -67,7 +67,8 @@ airs_status Registry::find(const char* name, uint64_t* pid) const noexcept {
   return AIRS_OK;
 }
 
-void Registry::process_ended(void* self, uint64_t pid, Process*) noexcept {
+void Registry::process_ended(void* self, uint64_t pid, Process*,
+                             Reason*) noexcept {
   auto* r = static_cast<Registry*>(self);
   std::lock_guard<std::mutex> lock(r->mu_);
   auto it = r->by_pid_.find(pid);

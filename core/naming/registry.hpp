@@ -35,7 +35,8 @@ class Registry final : public NameService {
                        Process* p) noexcept override;
 
  private:
-  static void process_ended(void* self, uint64_t pid, Process* p) noexcept;
+  static void process_ended(void* self, uint64_t pid, Process* p,
+                            Reason* reason) noexcept;
 
   Seam& seam_;
   uint32_t member_bit_;

@@ -39,21 +39,23 @@ extern "C" {
 
 typedef enum airs_status {
   AIRS_OK = 0,
-  AIRS_EINVAL = 1,    /* an argument is NULL, out of range or malformed */
-  AIRS_ENOMEM = 2,    /* an allocation failed */
-  AIRS_ENOPROC = 3,   /* the pid is 0, stale, or its process has ended */
-  AIRS_EFULL = 4,     /* the mailbox is full (policy FAIL, or BLOCK inside a
-                         callback) */
-  AIRS_ETIMEDOUT = 5, /* a bounded wait ran out */
-  AIRS_EEXIST = 6,    /* the name is already registered */
-  AIRS_ENOTFOUND = 7, /* no such name, timer or monitor */
-  AIRS_ESTATE = 8,    /* the call is not allowed now: the runtime is shutting
-                         down or was freed, a ctx is used outside its
-                         callback, a blocking call is made inside one, or
-                         the runtime is in the wrong mode for it */
-  AIRS_ELIMIT = 9,    /* a configured limit (max processes) is reached */
-  AIRS_EVERSION = 10, /* ABI mismatch between a header and the library */
-  AIRS_EINTERNAL = 11 /* a bug in airs; the message says where */
+  AIRS_EINVAL = 1,     /* an argument is NULL, out of range or malformed */
+  AIRS_ENOMEM = 2,     /* an allocation failed */
+  AIRS_ENOPROC = 3,    /* the pid is 0, stale, or its process has ended */
+  AIRS_EFULL = 4,      /* the mailbox is full (policy FAIL, or BLOCK inside a
+                          callback) */
+  AIRS_ETIMEDOUT = 5,  /* a bounded wait ran out */
+  AIRS_EEXIST = 6,     /* the name is already registered */
+  AIRS_ENOTFOUND = 7,  /* no such name, timer or monitor */
+  AIRS_ESTATE = 8,     /* the call is not allowed now: the runtime is shutting
+                          down or was freed, a ctx is used outside its
+                          callback, a blocking call is made inside one, or
+                          the runtime is in the wrong mode for it */
+  AIRS_ELIMIT = 9,     /* a configured limit (max processes) is reached */
+  AIRS_EVERSION = 10,  /* ABI mismatch between a header and the library */
+  AIRS_EINTERNAL = 11, /* a bug in airs; the message says where */
+  AIRS_EEXITED = 12    /* the process ended before it answered (airs_call:
+                          the message was sent, so it is consumed) */
 } airs_status;
 
 /* The name of a status ("AIRS_ENOPROC"), or "AIRS_UNKNOWN". Static string.

@@ -76,12 +76,13 @@ AIRS_API airs_status airs_request(airs_ctx* ctx, airs_pid to, airs_msg* msg,
 /* From a thread that is not an actor: sends `msg` as a request and blocks
  * until the reply arrives (*reply gets it; the caller frees it with
  * airs_msg_free) or `timeout_ms` passes (ETIMEDOUT; a later reply is
- * dropped). `msg` is consumed once it is sent: on AIRS_OK and on
- * ETIMEDOUT. On every other status it was not sent and the caller keeps
- * it unchanged. In host-driven mode the waiting thread polls the runtime.
- * ENOPROC: `to` is not alive now (a callee that ends without replying is
- * seen as a timeout). EFULL: the callee's mailbox is full (with policy
- * BLOCK: it stayed full for its block timeout). EINVAL: NULL argument,
+ * dropped). `msg` is consumed once it is sent: on AIRS_OK, ETIMEDOUT and
+ * EEXITED. On every other status it was not sent and the caller keeps it
+ * unchanged. In host-driven mode the waiting thread polls the runtime.
+ * As gen_server:call, the call watches its callee: EEXITED, at once, when
+ * the callee ends before it replies (the message gives its exit reason).
+ * ENOPROC: `to` is not alive now. EFULL: the callee's mailbox is full (with
+ * policy BLOCK: it stayed full for its block timeout). EINVAL: NULL argument,
  * timeout 0. ESTATE: inside a callback. [not inside a callback] */
 AIRS_API airs_status airs_call(airs_runtime* rt, airs_pid to, airs_msg* msg,
                                uint32_t timeout_ms, airs_msg** reply);

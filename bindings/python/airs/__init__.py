@@ -29,8 +29,8 @@ from .codec import Codec, JsonCodec, PickleCodec
 from .errors import (ActorStartError, AirsError, AlreadyExistsError,
                      InternalError, InvalidArgumentError, LimitError,
                      MailboxFullError, NoProcessError, NotFoundError,
-                     OutOfMemoryError, StateError, TimeoutError,
-                     VersionError)
+                     OutOfMemoryError, ProcessExitedError, StateError,
+                     TimeoutError, VersionError)
 from .events import Event, EventKind, ProcessStats, RuntimeStats, Severity
 from .message import (USER_TYPE_LIMIT, DeadLetter, DeadLetterReason, Down,
                       ExitSignal, Priority, Reply, RequestTimeout)
@@ -57,7 +57,8 @@ __all__ = [
     "ExitSignal", "Health", "InternalError", "InvalidArgumentError",
     "JsonCodec", "LimitError", "MailboxFullError", "MailboxPolicy",
     "NoProcessError", "NotFoundError", "OutOfMemoryError", "Pick",
-    "PickleCodec", "Pid", "Priority", "ProcessStats", "Reply",
+    "PickleCodec", "Pid", "Priority", "ProcessExitedError", "ProcessStats",
+    "Reply",
     "RequestTimeout", "Restart", "Runtime", "RuntimeStats", "Severity",
     "Shutdown", "StateError", "Strategy", "Supervisor", "SupervisorSpec",
     "TimeoutError", "USER_TYPE_LIMIT", "VersionError", "library_path",

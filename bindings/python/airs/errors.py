@@ -22,6 +22,7 @@ ESTATE = 8
 ELIMIT = 9
 EVERSION = 10
 EINTERNAL = 11
+EEXITED = 12
 
 STATUS_NAMES = {
     OK: "AIRS_OK", EINVAL: "AIRS_EINVAL", ENOMEM: "AIRS_ENOMEM",
@@ -29,7 +30,7 @@ STATUS_NAMES = {
     ETIMEDOUT: "AIRS_ETIMEDOUT", EEXIST: "AIRS_EEXIST",
     ENOTFOUND: "AIRS_ENOTFOUND", ESTATE: "AIRS_ESTATE",
     ELIMIT: "AIRS_ELIMIT", EVERSION: "AIRS_EVERSION",
-    EINTERNAL: "AIRS_EINTERNAL",
+    EINTERNAL: "AIRS_EINTERNAL", EEXITED: "AIRS_EEXITED",
 }
 
 
@@ -114,6 +115,13 @@ class InternalError(AirsError):
     status = EINTERNAL
 
 
+class ProcessExitedError(NoProcessError):
+    """AIRS_EEXITED: the process ended before it answered (a call whose
+    callee ended before it replied; the detail gives its reason). Also a
+    :class:`NoProcessError`."""
+    status = EEXITED
+
+
 class ActorStartError(AirsError):
     """An actor could not start because its factory or ``on_start`` raised.
 
@@ -128,7 +136,7 @@ class ActorStartError(AirsError):
 _BY_STATUS = {cls.status: cls for cls in (
     InvalidArgumentError, OutOfMemoryError, NoProcessError,
     MailboxFullError, TimeoutError, AlreadyExistsError, NotFoundError,
-    StateError, LimitError, VersionError, InternalError)}
+    StateError, LimitError, VersionError, InternalError, ProcessExitedError)}
 
 
 def error_for(status, detail):

@@ -9,7 +9,7 @@ from ._dispatch import RuntimeCore
 from . import _threads
 from .broker import BrokerMixin
 from ._ints import I64_MAX, I64_MIN, check_int, u32, u64
-from .errors import OK, StateError, TimeoutError
+from .errors import OK, ProcessExitedError, StateError, TimeoutError
 from .message import check_user_type
 from .monitoring import MonitoringMixin
 from .pid import Pid
@@ -174,7 +174,9 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         the reply, which is returned: the object the actor passed to
         :meth:`airs.Actor.reply`, or bytes / a codec-decoded value from a C
         actor. TimeoutError: no reply within `timeout_ms` (a later one is
-        dropped). NoProcessError: `to` is not alive. MailboxFullError: its
+        dropped). NoProcessError: `to` is not alive; ProcessExitedError (a
+        NoProcessError too): it ended before it replied, at once, with its
+        reason in the message (as gen_server:call). MailboxFullError: its
         mailbox is full (with policy BLOCK: it stayed full). StateError: inside an
         actor callback (use :meth:`airs.Actor.request`). [not inside a
         callback]"""
@@ -186,7 +188,7 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         try:
             lib.airs_call(self._handle, to, msg, u32(timeout_ms, "timeout_ms"),
                           ctypes.byref(reply))
-        except TimeoutError:
+        except (TimeoutError, ProcessExitedError):
             # The request was sent (C consumed it; its reference is
             # released by the receiver or the dead-letter hook): nothing is
             # ours to free. Every other failure means not sent.

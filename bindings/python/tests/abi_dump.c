@@ -112,6 +112,7 @@ static void constants(void) {
   ENUM(AIRS_ELIMIT);
   ENUM(AIRS_EVERSION);
   ENUM(AIRS_EINTERNAL);
+  ENUM(AIRS_EEXITED);
   close_();
 
   open_("airs_config_key");

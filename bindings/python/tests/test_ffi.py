@@ -143,6 +143,7 @@ class ErrorTest(unittest.TestCase):
             errors.ELIMIT: airs.LimitError,
             errors.EVERSION: airs.VersionError,
             errors.EINTERNAL: airs.InternalError,
+            errors.EEXITED: airs.ProcessExitedError,
         }
         for status, cls in expected.items():
             error = errors.error_for(status, "detail")
@@ -153,6 +154,8 @@ class ErrorTest(unittest.TestCase):
                              f"{errors.STATUS_NAMES[status]}: detail")
         self.assertTrue(issubclass(airs.TimeoutError, TimeoutError))
         self.assertTrue(issubclass(airs.NotFoundError, LookupError))
+        self.assertTrue(issubclass(airs.ProcessExitedError,
+                                   airs.NoProcessError))
         unknown = errors.error_for(77, "x")
         self.assertIs(type(unknown), airs.AirsError)
         self.assertEqual(unknown.status, 77)

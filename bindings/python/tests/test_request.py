@@ -2,6 +2,7 @@
 actors, timeouts and late replies."""
 import queue
 import threading
+import time
 import unittest
 import weakref
 
@@ -23,6 +24,8 @@ class Server(airs.Actor):
             self.reply(b"raw reply", type=12)
         elif message == "identity":
             self.reply(message)
+        elif message == "crash":
+            raise RuntimeError("crashed while asked")
 
 
 class Client(airs.Actor):
@@ -68,6 +71,20 @@ class CallTest(RuntimeTest):
             self.rt.call(airs.Pid(99999), "x")
         # The unanswered request object was released by the receiver.
         self.assertEqual(self.rt._core.refs, {})
+
+    def test_call_fails_at_once_when_the_callee_ends(self):
+        # As gen_server:call: the callee's end, not the timeout, ends the
+        # call, with its reason; the request object is released.
+        server = self.rt.spawn(Server)
+        started = time.monotonic()
+        with self.assertRaises(airs.ProcessExitedError) as cm:
+            self.rt.call(server, "crash", timeout_ms=20000)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIsInstance(cm.exception, airs.NoProcessError)
+        self.assertIn("crashed while asked", cm.exception.detail)
+        self.assertEqual(self.rt._core.refs, {})
+        with self.assertRaises(airs.NoProcessError):
+            self.rt.call(server, "x")  # gone now: not sent
 
     def test_call_to_a_mailbox_that_stays_full(self):
         # Not sent: MailboxFullError, and the request object is released

@@ -33,7 +33,8 @@ struct Fixture {
   }
   void release(uint64_t pid, Process* p) {
     p->exiting.store(1);
-    kernel.processes.tell_exit_observers(pid, p);
+    kernel.processes.tell_exit_observers(pid, p,
+                                         reason_static(AIRS_EXIT_NORMAL));
   }
   airs_status find(const char* name, uint64_t* out) {
     return registry.find(name, out);

@@ -165,6 +165,50 @@ TEST_CASE("a request to a dead pid fails at once; nothing is left pending") {
   airs_msg_free(m);  // a failed call leaves the message with the caller
 }
 
+TEST_CASE("a call fails at once when its callee ends before it replies") {
+  // gen_server:call monitors its callee: the caller learns of its end with
+  // its reason at once, not when the timeout runs out.
+  for (bool threaded : {false, true}) {
+    for (bool killed : {false, true}) {
+      CAPTURE(threaded);
+      CAPTURE(killed);
+      Runtime rt({{AIRS_CFG_WORKERS, threaded ? 2 : 0}});
+      Actor callee;
+      std::atomic<int> asked{0};
+      callee.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg* m) {
+        if (airs_msg_type(m) != kAsk) return AIRS_OK;
+        asked++;
+        if (killed) return AIRS_OK;  // holds it; killed from outside
+        return airs_exit(ctx, AIRS_EXIT_ERROR, 7, "went away");
+      };
+      airs_pid pid = spawn(rt, callee);
+      std::thread killer;
+      if (killed)
+        killer = std::thread([&] {
+          while (asked == 0) std::this_thread::yield();
+          airs_kill(rt, pid);
+        });
+      airs_msg* reply = nullptr;
+      auto t0 = std::chrono::steady_clock::now();
+      airs_status st = airs_call(rt, pid, new_msg(kAsk, "q"), 20000, &reply);
+      auto waited = std::chrono::steady_clock::now() - t0;
+      if (killer.joinable()) killer.join();
+      CHECK(st == AIRS_EEXITED);
+      CHECK(reply == nullptr);
+      CHECK(waited < std::chrono::seconds(5));
+      std::string why = airs_last_error_message();
+      CHECK(why.find("ended before it replied") != std::string::npos);
+      CHECK(why.find(killed ? "killed" : "went away") != std::string::npos);
+      // The runtime carries on: the next call to a live process works.
+      Server server;
+      airs_pid sp = spawn(rt, server.actor);
+      REQUIRE(airs_call(rt, sp, new_msg(kAsk, "ok"), 5000, &reply) == AIRS_OK);
+      airs_msg_free(reply);
+      rt.free();
+    }
+  }
+}
+
 TEST_CASE("a blocking call from a plain thread") {
   SUBCASE("2 workers") {
     Runtime rt({{AIRS_CFG_WORKERS, 2}});
