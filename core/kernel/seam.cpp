@@ -110,6 +110,10 @@ Worker* Seam::local_worker() const noexcept {
   return k_.sched.local_worker();
 }
 
+bool Seam::manual_clock() const noexcept {
+  return k_.cfg.manual_clock;
+}
+
 bool Seam::threaded() const noexcept {
   return k_.threaded();
 }

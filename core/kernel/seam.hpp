@@ -167,6 +167,10 @@ class Seam {
   Worker* local_worker() const noexcept;
   // Whether the kernel has worker threads (else the host polls). lock ok.
   bool threaded() const noexcept;
+  // Whether time moves only when the host says (AIRS_CFG_MANUAL_CLOCK):
+  // then nothing that waits for a timer may be waited for by a caller
+  // that might be the one to move it. lock ok.
+  bool manual_clock() const noexcept;
   // Host-driven mode: runs due timers and up to `budget` turns on this
   // thread (see Kernel::poll). threads: not inside a callback. calls user
   // code (every callback). A waiting operation polls this way.

@@ -443,46 +443,79 @@ size_t Supervisor::add_restart() {
 void Supervisor::begin_restart(Child& ch) {
   emit(AIRS_EVENT_STRATEGY_APPLIED, &ch, ch.last_pid, 0, flags_.strategy,
        nullptr, AIRS_SEVERITY_WARNING);
-  ch.state = AIRS_CHILD_RESTARTING;
-  std::vector<Child*> group;  // the others that go down with it
-  if (flags_.strategy == AIRS_REST_FOR_ONE) {
-    for (auto it = std::next(ch.self); it != children_.end(); ++it)
-      group.push_back(&*it);
-  } else if (flags_.strategy == AIRS_ONE_FOR_ALL) {
-    for (Child& c : children_)
-      if (&c != &ch) group.push_back(&c);
-  }
-  // A child stopped by terminate_child stays stopped.
+  restart_group(ch);
+}
+
+// Restarts `anchor` with the children that go with it by the strategy:
+// those of its group that run are stopped (reverse start order; a
+// temporary one is dropped), then all of the group start again in start
+// order, those stopped by terminate_child or ended for good too, as OTP's
+// restart of a group starts every child of it.
+void Supervisor::restart_group(Child& anchor) {
+  auto first =
+      flags_.strategy == AIRS_ONE_FOR_ALL ? children_.begin() : anchor.self;
+  auto last = flags_.strategy == AIRS_ONE_FOR_ONE || is_pool()
+                  ? std::next(anchor.self)
+                  : children_.end();
+  anchor.state = AIRS_CHILD_RESTARTING;
+  std::vector<Child*> group;  // in start order
+  for (auto it = first; it != last; ++it) group.push_back(&*it);
   std::vector<Child*> stops;
   for (auto it = group.rbegin(); it != group.rend(); ++it)
-    if ((*it)->state != AIRS_CHILD_STOPPED) stops.push_back(*it);
+    if (*it != &anchor && (*it)->pid) stops.push_back(*it);
   begin_job(Job::kRestart, std::move(stops));
-  for (Child& c : children_) {
-    bool in_group = &c == &ch || c.in_job;
-    if (in_group && c.rec.restart != AIRS_RESTART_TEMPORARY)
-      job_.starts.push_back(&c);
+  for (Child* c : group) {
+    if (c->rec.restart == AIRS_RESTART_TEMPORARY) continue;  // dropped
+    if (c->state == AIRS_CHILD_STOPPED) c->state = AIRS_CHILD_RESTARTING;
+    job_.starts.push_back(c);
   }
   advance();
 }
 
 // A start failed during a restart: OTP tries again, and every try counts
 // toward the intensity, so a child that cannot start ends in escalation.
+// In a group strategy the try is a restart of the failed child's group
+// (the children of it that did start are stopped again); one_for_one
+// tries every child that is waiting for it.
 void Supervisor::retry() {
+  Child* anchor = nullptr;
   std::vector<Child*> starts;
-  for (Child& c : children_)
-    if (c.state == AIRS_CHILD_RESTARTING) starts.push_back(&c);
-  if (starts.empty()) return;
+  if (flags_.strategy == AIRS_ONE_FOR_ALL ||
+      flags_.strategy == AIRS_REST_FOR_ONE) {
+    anchor = std::exchange(retry_anchor_, nullptr);
+    if (!anchor || anchor->state != AIRS_CHILD_RESTARTING) return;
+  } else {
+    for (Child& c : children_)
+      if (c.state == AIRS_CHILD_RESTARTING) starts.push_back(&c);
+    if (starts.empty()) return;
+  }
   size_t n = add_restart();
   if (n > flags_.intensity) {
-    emit(AIRS_EVENT_INTENSITY_REACHED, starts[0], 0, 0, static_cast<int64_t>(n),
-         nullptr, AIRS_SEVERITY_ERROR);
-    for (Child* c : starts) c->state = AIRS_CHILD_STOPPED;
+    emit(AIRS_EVENT_INTENSITY_REACHED, anchor ? anchor : starts[0], 0, 0,
+         static_cast<int64_t>(n), nullptr, AIRS_SEVERITY_ERROR);
+    for (Child& c : children_)
+      if (c.state == AIRS_CHILD_RESTARTING) c.state = AIRS_CHILD_STOPPED;
     begin_shutdown(reason_static(AIRS_EXIT_SHUTDOWN));
+    return;
+  }
+  if (anchor) {
+    restart_group(*anchor);
     return;
   }
   begin_job(Job::kRestart, {});
   job_.starts = std::move(starts);
   advance();
+}
+
+// terminate_child on the child a group's retry is for: the retry is off,
+// and the children of its group that were waiting for it stay stopped
+// (OTP's try_again finds the child stopped and does nothing).
+void Supervisor::cancel_group_retry(Child& anchor) {
+  retry_anchor_ = nullptr;
+  auto first =
+      flags_.strategy == AIRS_ONE_FOR_ALL ? children_.begin() : anchor.self;
+  for (auto it = first; it != children_.end(); ++it)
+    if (it->state == AIRS_CHILD_RESTARTING) it->state = AIRS_CHILD_STOPPED;
 }
 
 void Supervisor::begin_shutdown(Reason* reason) {
@@ -500,6 +533,7 @@ void Supervisor::begin_shutdown(Reason* reason) {
 }
 
 void Supervisor::drop(Child& ch) {
+  if (&ch == retry_anchor_) retry_anchor_ = nullptr;
   if (ch.pid) by_pid_.erase(ch.pid);
   if (!ch.rec.id.empty()) by_id_.erase(ch.rec.id);
   seam_.timer_cancel(ch.kill_timer);

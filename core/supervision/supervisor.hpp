@@ -140,6 +140,8 @@ class Supervisor {
   void retry();
   size_t add_restart();
   void begin_restart(Child& ch);
+  void restart_group(Child& anchor);
+  void cancel_group_retry(Child& anchor);
   void begin_shutdown(Reason* reason);
   void drop(Child& ch);
   void killer_fired(uint64_t pid);
@@ -170,6 +172,10 @@ class Supervisor {
   airs_status enter(Work& work, bool wait_idle);
   airs_status stopped_child(const char* id, Child** out);
   airs_status readable() const noexcept;
+  template <class Read>
+  airs_status read_settled(Read&& read);
+  void list_children(airs_child_info* out, size_t cap,
+                     size_t* count) const noexcept;
 
   // supervisor_work.cpp
   // Runs f() without `mu_` (the role stays held). [the role's holder]
@@ -219,6 +225,9 @@ class Supervisor {
   uint64_t job_seq_ = 0;
   Reason* exit_with_ = nullptr;  // set when the supervisor is to exit
   bool retry_pending_ = false;
+  // The child whose start failed in a group restart: the retry restarts
+  // its group again, as OTP's try_again_restart does (group strategies).
+  Child* retry_anchor_ = nullptr;
 
   // What arrived while a job ran, handled in order once it is done.
   struct Deferred {
@@ -259,6 +268,8 @@ class Supervisor::Work {
   // Whether this thread may wait (outside callbacks, and holding no role
   // but this one).
   bool may_wait() const noexcept;
+  // Whether this thread, holding no role, may wait for one.
+  static bool thread_may_wait() noexcept;
 
  private:
   bool take(Mode mode) noexcept;

@@ -126,7 +126,10 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
     return id ? failf(AIRS_ENOTFOUND, "no child '%s'", id)
               : failf(AIRS_ENOTFOUND, "%llu is not a running child",
                       static_cast<unsigned long long>(pid));
-  if (ch->state == AIRS_CHILD_RESTARTING) ch->state = AIRS_CHILD_STOPPED;
+  if (ch->state == AIRS_CHILD_RESTARTING) {
+    ch->state = AIRS_CHILD_STOPPED;
+    if (ch == retry_anchor_) cancel_group_retry(*ch);
+  }
   if (!ch->pid) return AIRS_OK;  // not running: nothing to stop
   try {
     if (queue) {
@@ -188,10 +191,33 @@ airs_status Supervisor::readable() const noexcept {
   return AIRS_OK;
 }
 
+// Runs read(), the body of a read-only call, on a settled state: a thread
+// that may wait first waits for a restart or stop in progress (as OTP's
+// calls queue behind it), holding the role; any other thread reads what
+// is there under the lock alone, without waiting (supervisor.h). With a
+// manual clock nobody waits: a stop may wait for a timer that only the
+// caller itself can move.
+template <class Read>
+airs_status Supervisor::read_settled(Read&& read) {
+  if (Work::thread_may_wait() && !seam_.manual_clock()) {
+    Work work(*this, Work::kOperation);
+    if (airs_status st = enter(work, true); st != AIRS_OK) return st;
+    read();
+    return AIRS_OK;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (airs_status st = readable(); st != AIRS_OK) return st;
+  read();
+  return AIRS_OK;
+}
+
 airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
                                        size_t* count) {
-  std::lock_guard<std::mutex> lock(mu_);  // read only: no role needed
-  if (airs_status st = readable(); st != AIRS_OK) return st;
+  return read_settled([&] { list_children(out, cap, count); });
+}
+
+void Supervisor::list_children(airs_child_info* out, size_t cap,
+                               size_t* count) const noexcept {
   size_t i = 0;
   for (const Child& ch : children_) {
     if (i < cap) {
@@ -205,23 +231,24 @@ airs_status Supervisor::which_children(airs_child_info* out, size_t cap,
     i++;
   }
   *count = i;
-  return AIRS_OK;
 }
 
+// As OTP: a dynamic pool counts its template as its one spec, and each
+// child as a worker or a supervisor by the template's type.
 airs_status Supervisor::count_children(airs_child_counts* out) {
-  std::lock_guard<std::mutex> lock(mu_);  // read only: no role needed
-  if (airs_status st = readable(); st != AIRS_OK) return st;
-  airs_child_counts n{};
-  for (const Child& ch : children_) {
-    n.specs++;
-    if (ch.pid) n.active++;
-    if (ch.rec.type == AIRS_CHILD_SUPERVISOR)
-      n.supervisors++;
-    else
-      n.workers++;
-  }
-  *out = n;
-  return AIRS_OK;
+  return read_settled([&] {
+    airs_child_counts n{};
+    for (const Child& ch : children_) {
+      n.specs++;
+      if (ch.pid) n.active++;
+      if (ch.rec.type == AIRS_CHILD_SUPERVISOR)
+        n.supervisors++;
+      else
+        n.workers++;
+    }
+    if (is_pool()) n.specs = 1;
+    *out = n;
+  });
 }
 
 }  // namespace airs

@@ -23,6 +23,10 @@ bool Supervisor::Work::may_wait() const noexcept {
   return tls_roles == (taken_ ? 1 : 0) && !current_ctx();
 }
 
+bool Supervisor::Work::thread_may_wait() noexcept {
+  return tls_roles == 0 && !current_ctx();
+}
+
 Supervisor::Work::Work(Supervisor& s, Mode mode) noexcept : s_(s), lk_(s.mu_) {
   taken_ = take(mode);
 }

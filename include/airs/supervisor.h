@@ -48,8 +48,14 @@ typedef enum airs_strategy {
   AIRS_ONE_FOR_ALL = 1,
   /* The children started after the one that ended are stopped (reverse
    * order), then it and they are started again in order. In both group
-   * strategies, a child stopped by terminate_child stays stopped, and a
-   * temporary one is stopped and dropped. */
+   * strategies, as in OTP, every child of the group starts again, also
+   * one stopped by terminate_child; a temporary one is stopped and
+   * dropped. When a start fails, it and the rest of the group wait for a
+   * retry (a message the supervisor sends itself, counted toward the
+   * intensity) that restarts the failed child's group again: under
+   * one_for_all the children that did start are stopped and started
+   * again. terminate_child of the failed child calls the retry off, and
+   * the rest of its group stays stopped. */
   AIRS_REST_FOR_ONE = 2,
   /* A dynamic pool of children made from one spec, the template: none
    * start with the supervisor; airs_supervisor_start_dynamic_child starts
@@ -235,9 +241,14 @@ AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
  * Outside a callback, a call waits while the supervisor is in the middle
  * of a restart or stop, and terminate calls return once the child has
  * ended (in host-driven mode the waiting thread polls the runtime).
- * Inside a callback nothing waits: a terminate returns once the stop has
- * begun (the child is STOPPING until it ends), or has been queued behind
- * the restart or stop in progress; any other call made while the
+ * which_children and count_children outside a callback wait too, so they
+ * never see a restart half done (except with AIRS_CFG_MANUAL_CLOCK, where
+ * the stop may wait for a clock only the caller moves: they report the
+ * state as it is). Inside a callback nothing waits: a
+ * terminate returns once the stop has begun (the child is STOPPING until
+ * it ends), or has been queued behind the restart or stop in progress;
+ * which_children and count_children report the state as it is (children
+ * may be RESTARTING or STOPPING); any other call made while the
  * supervisor is busy returns ESTATE.
  *
  * No supervisor holds a lock while it runs user code (a child's init or
@@ -245,7 +256,7 @@ AIRS_API airs_status airs_supervisor_start(airs_runtime* rt,
  * supervisor. A callback that runs inside one supervisor's work (a
  * child's init, the event hook) never waits for another supervisor's
  * work: a change to one that is busy gets ESTATE; which_children and
- * count_children never wait for anything. So supervisors that call each
+ * count_children do not wait there. So supervisors that call each
  * other from their children's inits or their event hooks never deadlock.
  *
  * Common errors: EINVAL: NULL rt or argument, `sup` is not a supervisor.
@@ -323,10 +334,10 @@ AIRS_API airs_status airs_supervisor_which_children(airs_runtime* rt,
 
 /* As OTP's count_children. */
 typedef struct airs_child_counts {
-  uint32_t specs;       /* child specs (dynamic pool: children) */
+  uint32_t specs;       /* child specs (dynamic pool: 1, its template) */
   uint32_t active;      /* running children */
-  uint32_t supervisors; /* specs of type SUPERVISOR */
-  uint32_t workers;     /* specs of type WORKER */
+  uint32_t supervisors; /* specs of type SUPERVISOR (pool: such children) */
+  uint32_t workers;     /* specs of type WORKER (pool: such children) */
 } airs_child_counts;
 
 AIRS_API airs_status airs_supervisor_count_children(airs_runtime* rt,

@@ -188,6 +188,7 @@ struct Child {
   std::string name;
   ChildLog* log = nullptr;
   airs_status init_status = AIRS_OK;  // anything else fails init
+  std::atomic<int> fail_inits{0};     // this many next inits fail (ENOMEM)
   // Traps exits and ignores a `shutdown` exit signal, so its supervisor
   // must kill it after its shutdown timeout. Other exit signals (a killed
   // supervisor) still end it.
@@ -203,9 +204,11 @@ struct Child {
 
 inline airs_status child_init(void* user_data, airs_ctx* ctx, void** state) {
   Child* c = static_cast<Child*>(user_data);
-  if (c->init_status != AIRS_OK) {
+  if (c->init_status != AIRS_OK || c->fail_inits > 0) {
     if (c->log) c->log->add("init_failed:" + c->name);
-    return c->init_status;
+    if (c->init_status != AIRS_OK) return c->init_status;
+    c->fail_inits--;
+    return AIRS_ENOMEM;
   }
   if (c->ignore_shutdown) {
     airs_status st = airs_trap_exit(ctx, true);

@@ -159,3 +159,147 @@ TEST_CASE("a supervisor stops when the process that started it exits" *
     }
   }
 }
+
+namespace {
+
+// Polls one turn at a time until `log` has `entry` (host-driven).
+void poll_until_logged(airs_runtime* rt, const ChildLog& log,
+                       const std::string& entry) {
+  for (int i = 0; i < 100000; i++) {
+    auto e = log.get();
+    if (std::find(e.begin(), e.end(), entry) != e.end()) return;
+    uint32_t ran = 0;
+    REQUIRE(airs_runtime_poll(rt, 1, &ran) == AIRS_OK);
+  }
+  FAIL("never logged: " << entry);
+}
+
+}  // namespace
+
+// OTP: when a start fails in a one_for_all restart, the retry restarts the
+// whole group again: the children that did start are stopped first.
+TEST_CASE("one_for_all: a failed start in a group restart restarts the group") {
+  ChildLog log;
+  Child a("a", &log), b("b", &log), c("c", &log);
+  Runtime rt(kHost);
+  SupSpec spec(sup_flags(AIRS_ONE_FOR_ALL));
+  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
+  airs_pid sup = start_sup(rt, spec);
+  b.fail_inits = 1;
+  make_exit(rt, child_pid(rt, sup, "a"), AIRS_EXIT_ERROR);
+  poll_all(rt);
+  CHECK(log.get() ==
+        std::vector<std::string>{"init:a", "init:b", "init:c",  // the start
+                                 "term:a:error",                // the crash
+                                 "term:c:shutdown", "term:b:shutdown", "init:a",
+                                 "init_failed:b",    // a restart
+                                 "term:a:shutdown",  // the retry
+                                 "init:a", "init:b", "init:c"});
+  for (const char* id : {"a", "b", "c"}) {
+    CAPTURE(id);
+    CHECK(find_child(which_children(rt, sup), id)->state == AIRS_CHILD_RUNNING);
+  }
+}
+
+TEST_CASE("rest_for_one: a failed start restarts it and the ones after it") {
+  ChildLog log;
+  Child a("a", &log), b("b", &log), c("c", &log);
+  Runtime rt(kHost);
+  SupSpec spec(sup_flags(AIRS_REST_FOR_ONE));
+  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
+  airs_pid sup = start_sup(rt, spec);
+  b.fail_inits = 1;
+  make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
+  poll_all(rt);
+  CHECK(log.get() == std::vector<std::string>{"init:a", "init:b", "init:c",
+                                              "term:b:error", "term:c:shutdown",
+                                              "init_failed:b", "init:b",
+                                              "init:c"});
+  CHECK(a.inits == 1);
+}
+
+// OTP: terminate_child on a child whose restart is pending stops the retry;
+// the children after it, waiting for it, stay stopped.
+TEST_CASE("rest_for_one: terminate_child of a child waiting for its retry") {
+  ChildLog log;
+  Child a("a", &log), b("b", &log), c("c", &log);
+  // One message per turn: the retry (a message the supervisor sends
+  // itself) is still queued when the failed start is seen.
+  Runtime rt({{AIRS_CFG_WORKERS, 0}, {AIRS_CFG_BUDGET, 1}});
+  SupSpec spec(sup_flags(AIRS_REST_FOR_ONE));
+  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
+  airs_pid sup = start_sup(rt, spec);
+  b.fail_inits = 1;
+  make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
+  poll_until_logged(rt, log, "init_failed:b");  // the retry is queued
+  REQUIRE(airs_supervisor_terminate_child(rt, sup, "b") == AIRS_OK);
+  poll_all(rt);
+  auto rows = which_children(rt, sup);
+  CHECK(find_child(rows, "a")->state == AIRS_CHILD_RUNNING);
+  CHECK(find_child(rows, "b")->state == AIRS_CHILD_STOPPED);
+  CHECK(find_child(rows, "c")->state == AIRS_CHILD_STOPPED);
+  CHECK(b.inits == 1);
+  CHECK(c.inits == 1);
+  // Started again by hand, in order, as OTP's restart_child.
+  CHECK(airs_supervisor_restart_child(rt, sup, "b", nullptr) == AIRS_OK);
+  CHECK(airs_supervisor_restart_child(rt, sup, "c", nullptr) == AIRS_OK);
+  CHECK(b.inits == 2);
+  CHECK(c.inits == 2);
+}
+
+// OTP's group restart starts every child of the group, also one stopped
+// by terminate_child (supervisor_SUITE's `tree` relies on it).
+TEST_CASE("a group restart also restarts a child stopped by terminate_child") {
+  for (airs_strategy strategy : {AIRS_ONE_FOR_ALL, AIRS_REST_FOR_ONE}) {
+    CAPTURE(strategy);
+    ChildLog log;
+    Child a("a", &log), b("b", &log), c("c", &log);
+    Runtime rt(kHost);
+    SupSpec spec(sup_flags(strategy));
+    spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
+    airs_pid sup = start_sup(rt, spec);
+    REQUIRE(airs_supervisor_terminate_child(rt, sup, "c") == AIRS_OK);
+    make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
+    poll_all(rt);
+    auto rows = which_children(rt, sup);
+    for (const char* id : {"a", "b", "c"}) {
+      CAPTURE(id);
+      CHECK(find_child(rows, id)->state == AIRS_CHILD_RUNNING);
+    }
+    CHECK(c.inits == 2);
+    CHECK(a.inits == (strategy == AIRS_ONE_FOR_ALL ? 2 : 1));
+  }
+}
+
+// The header says calls from outside a callback wait for a restart in
+// progress: the read-only ones too, so they never see it half done.
+TEST_CASE("which_children and count_children wait for a group restart" *
+          doctest::timeout(20)) {
+  ChildLog log;
+  Child a("a", &log), b("b", &log), c("c", &log);
+  EventRecorder events;
+  Runtime rt(kThreaded);
+  events.install(rt);
+  b.ignore_shutdown = true;  // its stop takes its shutdown timeout
+  SupSpec spec(sup_flags(AIRS_ONE_FOR_ALL));
+  spec.add(worker("a", a))
+      .add(worker("b", b, AIRS_RESTART_PERMANENT, AIRS_SHUTDOWN_TIMEOUT, 300))
+      .add(worker("c", c));
+  airs_pid sup = start_sup(rt, spec);
+  make_exit(rt, child_pid(rt, sup, "a"), AIRS_EXIT_ERROR);
+  REQUIRE(events.wait_event(AIRS_EVENT_CHILD_STOPPING, "b", sup));
+  auto rows = which_children(rt, sup);  // in the middle of the restart
+  REQUIRE(rows.size() == 3);
+  for (const airs_child_info& r : rows) {
+    CAPTURE(r.id);
+    CHECK(r.state == AIRS_CHILD_RUNNING);
+    CHECK(r.pid != AIRS_NO_PID);
+  }
+  CHECK(events.count(AIRS_EVENT_CHILD_KILLED, sup) == 1);  // it waited
+  make_exit(rt, child_pid(rt, sup, "a"), AIRS_EXIT_ERROR);
+  REQUIRE(events.wait_count(AIRS_EVENT_CHILD_STOPPING, 4, sup));
+  airs_child_counts n;
+  REQUIRE(airs_supervisor_count_children(rt, sup, &n) == AIRS_OK);
+  CHECK(n.active == 3);
+  CHECK(events.count(AIRS_EVENT_CHILD_KILLED, sup) == 2);
+}
