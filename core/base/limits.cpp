@@ -126,12 +126,18 @@ airs_status check_sup_flags(const airs_sup_flags* f) noexcept {
   return AIRS_OK;
 }
 
+airs_shutdown child_shutdown(const airs_child_spec* c) noexcept {
+  if (c->shutdown != AIRS_SHUTDOWN_DEFAULT)
+    return static_cast<airs_shutdown>(c->shutdown);
+  return c->supervisor ? AIRS_SHUTDOWN_INFINITY : AIRS_SHUTDOWN_TIMEOUT;
+}
+
 void child_spec_defaults(airs_child_spec* c) noexcept {
   *c = airs_child_spec{};
   c->version = AIRS_CHILD_SPEC_VERSION;
   c->size = sizeof *c;
   c->restart = AIRS_RESTART_PERMANENT;
-  c->shutdown = AIRS_SHUTDOWN_TIMEOUT;
+  c->shutdown = AIRS_SHUTDOWN_DEFAULT;
   c->shutdown_ms = kDefaultChildShutdownMs;
   c->type = AIRS_CHILD_WORKER;
 }
@@ -152,11 +158,10 @@ airs_status check_child_spec(const airs_child_spec* c, const airs_sup_flags& f,
       c->restart > AIRS_RESTART_TEMPORARY)
     return failf(AIRS_EINVAL, "unknown restart %d", c->restart);
   if (c->shutdown < AIRS_SHUTDOWN_BRUTAL_KILL ||
-      c->shutdown > AIRS_SHUTDOWN_INFINITY)
+      c->shutdown > AIRS_SHUTDOWN_DEFAULT)
     return failf(AIRS_EINVAL, "unknown shutdown %d", c->shutdown);
-  if (c->shutdown == AIRS_SHUTDOWN_TIMEOUT &&
-      (c->shutdown_ms < 1 || c->shutdown_ms > kMaxWaitMs))
-    return failf(AIRS_EINVAL, "shutdown_ms must be in 1..%u", kMaxWaitMs);
+  if (child_shutdown(c) == AIRS_SHUTDOWN_TIMEOUT && c->shutdown_ms > kMaxWaitMs)
+    return failf(AIRS_EINVAL, "shutdown_ms must be in 0..%u", kMaxWaitMs);
   if (c->type != AIRS_CHILD_WORKER && c->type != AIRS_CHILD_SUPERVISOR)
     return failf(AIRS_EINVAL, "unknown child type %d", c->type);
   if (c->supervisor && c->type != AIRS_CHILD_SUPERVISOR)

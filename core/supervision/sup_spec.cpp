@@ -103,7 +103,7 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
     r.sup->frozen.store(true, std::memory_order_release);
   }
   r.restart = static_cast<airs_restart>(c->restart);
-  r.shutdown = static_cast<airs_shutdown>(c->shutdown);
+  r.shutdown = child_shutdown(c);
   r.shutdown_ms = c->shutdown_ms;
   r.type = static_cast<airs_child_type>(c->type);
   r.significant = c->flags & AIRS_CHILD_SIGNIFICANT;

@@ -121,6 +121,11 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
   if (id && is_pool())
     return fail(AIRS_EINVAL,
                 "a simple_one_for_one child has no id: name it by its pid");
+  if (!id && !is_pool())
+    return failf(AIRS_ENOTFOUND,
+                 "%llu: a child is named by its pid only in a "
+                 "simple_one_for_one supervisor, as in OTP (use its id)",
+                 static_cast<unsigned long long>(pid));
   Child* ch = id ? by_id(id) : by_pid(pid);
   if (!ch)
     return id ? failf(AIRS_ENOTFOUND, "no child '%s'", id)

@@ -124,8 +124,11 @@ typedef enum airs_shutdown {
   AIRS_SHUTDOWN_TIMEOUT = 1,     /* exit signal shutdown, then airs_kill if
                                     the child has not ended after
                                     shutdown_ms */
-  AIRS_SHUTDOWN_INFINITY = 2     /* exit signal shutdown, wait for ever (use
+  AIRS_SHUTDOWN_INFINITY = 2,    /* exit signal shutdown, wait for ever (use
                                     for child supervisors) */
+  /* OTP's default: INFINITY for a child supervisor, TIMEOUT (after
+   * shutdown_ms) for a worker. */
+  AIRS_SHUTDOWN_DEFAULT = 3
 } airs_shutdown;
 
 typedef enum airs_child_type {
@@ -164,8 +167,10 @@ typedef struct airs_child_spec {
    * supervisor made from this spec (the child keeps a reference). */
   const airs_sup_spec* supervisor;
   int32_t restart;      /* an airs_restart (PERMANENT) */
-  int32_t shutdown;     /* an airs_shutdown (TIMEOUT) */
-  uint32_t shutdown_ms; /* for AIRS_SHUTDOWN_TIMEOUT: 1..3600000 (5000) */
+  int32_t shutdown;     /* an airs_shutdown (DEFAULT) */
+  /* For AIRS_SHUTDOWN_TIMEOUT (and DEFAULT for a worker): 0..3600000
+   * (5000); 0 kills at once if the exit signal did not end it already. */
+  uint32_t shutdown_ms;
   int32_t type;         /* an airs_child_type; SUPERVISOR when .supervisor
                            is set, else WORKER (WORKER) */
   uint32_t flags;       /* AIRS_CHILD_SIGNIFICANT */
@@ -289,8 +294,9 @@ AIRS_API airs_status airs_supervisor_terminate_child(airs_runtime* rt,
                                                      airs_pid sup,
                                                      const char* id);
 
-/* The same, naming the child by its pid (any strategy).
- * ENOTFOUND: `child` is not a running child of `sup`. */
+/* The same, naming the child by its pid: only in a simple_one_for_one
+ * supervisor, as OTP. ENOTFOUND: `child` is not a running child of
+ * `sup`, or `sup` is not simple_one_for_one. */
 AIRS_API airs_status airs_supervisor_terminate_child_pid(airs_runtime* rt,
                                                          airs_pid sup,
                                                          airs_pid child);

@@ -368,7 +368,7 @@ static void test_inits(void) {
   CHECK(c.user_data_free == NULL);
   CHECK(c.supervisor == NULL);
   CHECK_EQ(c.restart, AIRS_RESTART_PERMANENT);
-  CHECK_EQ(c.shutdown, AIRS_SHUTDOWN_TIMEOUT);
+  CHECK_EQ(c.shutdown, AIRS_SHUTDOWN_DEFAULT); /* OTP's, by child type */
   CHECK_EQ(c.shutdown_ms, 5000);
   CHECK_EQ(c.type, AIRS_CHILD_WORKER);
   CHECK_EQ(c.flags, 0);
@@ -555,7 +555,7 @@ static void test_add_child(void) {
   c = good;
   c.shutdown = -1;
   ADD_FAILS(s, c, AIRS_EINVAL);
-  c.shutdown = 3;
+  c.shutdown = 4;
   ADD_FAILS(s, c, AIRS_EINVAL);
   c = good;
   c.type = -1;
@@ -567,11 +567,11 @@ static void test_add_child(void) {
   ADD_FAILS(s, c, AIRS_EINVAL);
   c.flags = 0x80000000u;
   ADD_FAILS(s, c, AIRS_EINVAL);
-  /* shutdown_ms of a timeout: 1..3600000. */
+  /* shutdown_ms of a timeout: 0..3600000 (0 as OTP allows it). */
   c = good;
-  c.shutdown_ms = 0;
-  ADD_FAILS(s, c, AIRS_EINVAL);
   c.shutdown_ms = 3600001;
+  ADD_FAILS(s, c, AIRS_EINVAL);
+  c.shutdown = AIRS_SHUTDOWN_TIMEOUT;
   ADD_FAILS(s, c, AIRS_EINVAL);
   /* The name: empty or one byte too long. */
   c = good;
@@ -1320,8 +1320,10 @@ static void test_terminate_restart_delete(void) {
   CHECK_ST(airs_supervisor_terminate_child(rt, sup, "b"), AIRS_OK);
   CHECK_EQ(b.term_kind, AIRS_EXIT_KILLED); /* brutal_kill */
   CHECK(!airs_is_alive(rt, pb));
-  /* by pid: the same. */
-  CHECK_ST(airs_supervisor_terminate_child_pid(rt, sup, pc), AIRS_OK);
+  /* by pid: only in a simple_one_for_one supervisor, as OTP. */
+  CHECK_ST(airs_supervisor_terminate_child_pid(rt, sup, pc), AIRS_ENOTFOUND);
+  CHECK(airs_is_alive(rt, pc));
+  CHECK_ST(airs_supervisor_terminate_child(rt, sup, "c"), AIRS_OK);
   CHECK_EQ(cr.terminates, 1);
   CHECK_EQ(cr.term_kind, AIRS_EXIT_SHUTDOWN);
   CHECK_EQ(state_of(rt, sup, "c"), AIRS_CHILD_STOPPED);

@@ -54,6 +54,7 @@ class Shutdown(enum.IntEnum):
     BRUTAL_KILL = 0
     TIMEOUT = 1   #: a shutdown exit signal, then kill after shutdown_ms
     INFINITY = 2  #: a shutdown exit signal, wait for ever (supervisors)
+    DEFAULT = 3   #: OTP's: INFINITY for a supervisor, else TIMEOUT
 
 
 class ChildType(enum.IntEnum):
@@ -92,7 +93,7 @@ class ChildSpec:
 
     def __init__(self, id, factory=None, args=(), kwargs=None, *,
                  supervisor=None, restart=Restart.PERMANENT,
-                 shutdown=Shutdown.TIMEOUT, shutdown_ms=5000,
+                 shutdown=Shutdown.DEFAULT, shutdown_ms=5000,
                  significant=False, name=None, type=None,
                  mailbox_capacity=None, mailbox_policy=None,
                  block_timeout_ms=None):
@@ -331,9 +332,10 @@ class Supervisor:
         return Pid(out.value)
 
     def terminate_child(self, child):
-        """Stops a running child, named by id (str) or pid, by its shutdown
-        spec; returns once it has ended (outside callbacks). A stopped
-        child keeps its spec (except temporary and dynamic children).
+        """Stops a running child, named by id (str), or by pid in a
+        SIMPLE_ONE_FOR_ONE supervisor (as OTP), by its shutdown spec;
+        returns once it has ended (outside callbacks). A stopped child
+        keeps its spec (except temporary and dynamic children).
         NotFoundError: no such child."""
         if isinstance(child, int):
             lib.airs_supervisor_terminate_child_pid(self._handle, self.pid,

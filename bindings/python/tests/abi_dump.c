@@ -224,6 +224,7 @@ static void constants(void) {
   ENUM(AIRS_SHUTDOWN_BRUTAL_KILL);
   ENUM(AIRS_SHUTDOWN_TIMEOUT);
   ENUM(AIRS_SHUTDOWN_INFINITY);
+  ENUM(AIRS_SHUTDOWN_DEFAULT);
   close_();
 
   open_("airs_child_type");

@@ -195,7 +195,9 @@ class SupervisorTest(RuntimeTest):
         self.assertEqual(self.starts(1), [("b", again)])
         with self.assertRaises(airs.StateError):
             sup.restart_child("b")  # running
-        sup.terminate_child(again)  # by pid
+        with self.assertRaises(airs.NotFoundError):
+            sup.terminate_child(again)  # by pid: pools only, as OTP
+        sup.terminate_child("b")
         self.entry()
         sup.delete_child("b")
         with self.assertRaises(airs.NotFoundError):

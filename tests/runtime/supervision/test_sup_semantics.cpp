@@ -303,3 +303,55 @@ TEST_CASE("which_children and count_children wait for a group restart" *
   CHECK(n.active == 3);
   CHECK(events.count(AIRS_EVENT_CHILD_KILLED, sup) == 2);
 }
+
+// OTP allows a shutdown timeout of 0: the exit signal, then a kill at once.
+TEST_CASE("shutdown timeout 0: the child is killed if the signal did not do") {
+  for (bool threaded : {false, true}) {
+    CAPTURE(threaded);
+    ChildLog log;
+    Child a("a", &log);
+    a.ignore_shutdown = true;
+    EventRecorder events;
+    Runtime rt(threaded ? kThreaded : kHost);
+    events.install(rt);
+    SupSpec spec(sup_flags(AIRS_ONE_FOR_ONE));
+    spec.add(worker("a", a, AIRS_RESTART_PERMANENT, AIRS_SHUTDOWN_TIMEOUT, 0));
+    airs_pid sup = start_sup(rt, spec);
+    REQUIRE(airs_supervisor_terminate_child(rt, sup, "a") == AIRS_OK);
+    CHECK(events.count(AIRS_EVENT_CHILD_KILLED, sup) == 1);
+    CHECK(log.get() == std::vector<std::string>{"init:a", "term:a:killed"});
+  }
+}
+
+// OTP's defaults: a child supervisor is given all the time it needs
+// (infinity), a worker 5000 ms.
+TEST_CASE("the default shutdown: infinity for a supervisor, 5000 ms else") {
+  ChildLog log;
+  Child a("a", &log), inner("inner", &log);
+  EventRecorder events;
+  Runtime rt(kHost);
+  events.install(rt);
+  SupSpec sub(sup_flags(AIRS_ONE_FOR_ONE));
+  sub.add(worker("inner", inner));
+  airs_child_spec w, s;
+  REQUIRE(airs_child_spec_init(&w) == AIRS_OK);
+  REQUIRE(airs_child_spec_init(&s) == AIRS_OK);
+  CHECK(w.shutdown == AIRS_SHUTDOWN_DEFAULT);
+  w.id = "a";
+  w.behaviour = &kChild;
+  w.user_data = &a;
+  s.id = "sub";
+  s.supervisor = sub.get();
+  s.type = AIRS_CHILD_SUPERVISOR;
+  SupSpec spec(sup_flags(AIRS_ONE_FOR_ONE));
+  spec.add(w).add(s);
+  airs_pid sup = start_sup(rt, spec);
+  REQUIRE(airs_supervisor_terminate_child(rt, sup, "sub") == AIRS_OK);
+  REQUIRE(airs_supervisor_terminate_child(rt, sup, "a") == AIRS_OK);
+  auto stopping = events.of_kind(AIRS_EVENT_CHILD_STOPPING, sup);
+  REQUIRE(stopping.size() == 2);
+  CHECK(stopping[0].id == "sub");
+  CHECK(stopping[0].value == AIRS_SHUTDOWN_INFINITY);
+  CHECK(stopping[1].id == "a");
+  CHECK(stopping[1].value == AIRS_SHUTDOWN_TIMEOUT);
+}
