@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "airs/airs.h"
 #include "kernel/seam.hpp"
@@ -38,10 +39,19 @@ class Supervision {
   void remove(uint64_t pid) noexcept;
   std::shared_ptr<Supervisor> lookup(uint64_t pid) noexcept;
 
+  // The children a supervisor left running when it ended without stopping
+  // them (it was killed): they end through their links a moment later,
+  // still holding their names. Its parent's restart of it waits for them
+  // (take_orphans), so a restart never races the end of what it replaces.
+  // Best effort: without memory they are not kept.
+  void leave_orphans(uint64_t sup, std::vector<uint64_t> pids) noexcept;
+  std::vector<uint64_t> take_orphans(uint64_t sup) noexcept;
+
  private:
   Seam& seam_;
   std::mutex mu_;
   std::unordered_map<uint64_t, std::shared_ptr<Supervisor>> by_pid_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> orphans_;  // by sup
 };
 
 }  // namespace airs

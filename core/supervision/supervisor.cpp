@@ -3,6 +3,7 @@
 // intensity, strategy).
 #include "supervision/supervisor.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -92,11 +93,19 @@ struct SupProcess {
   static void terminate(void* state, airs_ctx* c, const airs_reason*) {
     auto* sup = static_cast<Supervisor*>(state);
     std::shared_ptr<Supervisor> keep = sup->svc_.lookup(c->pid);
+    std::vector<uint64_t> left;
     {
       Supervisor::Work work(*sup, Supervisor::Work::kTurn);
       sup->stop_held_children();
       sup->ended_ = true;
+      // Killed, or its parent ended: what still runs is left to its links.
+      try {
+        for (const Child& ch : sup->children_)
+          if (ch.pid) left.push_back(ch.pid);
+      } catch (const std::bad_alloc&) {
+      }
     }
+    sup->svc_.leave_orphans(c->pid, std::move(left));
     sup->svc_.remove(c->pid);
   }
 };
@@ -338,6 +347,12 @@ void Supervisor::exit_arrived(uint64_t from, Reason* reason, bool from_link) {
 // whether or not it is still linked. Its exit signal, if it comes too,
 // finds no child by that pid and is ignored.
 void Supervisor::down_arrived(uint64_t from, uint64_t ref, Reason* reason) {
+  auto& waits = job_.orphan_refs;
+  if (auto it = std::find(waits.begin(), waits.end(), ref); it != waits.end()) {
+    waits.erase(it);
+    if (waits.empty() && job_.kind == Job::kRestart) after_stops();
+    return;
+  }
   Child* ch = by_pid(from);
   if (!ch || !ref || ch->stop_ref != ref) return;  // a stale one
   exit_arrived(from, reason, true);
@@ -367,6 +382,7 @@ void Supervisor::child_exited(Child& ch, Reason* reason) {
   seam_.timer_cancel(ch.kill_timer);
   ch.kill_timer = 0;
   ch.stop_ref = 0;  // its DOWN, if it comes, finds no child by pid
+  if (ch.rec.sup) ch.orphans = svc_.take_orphans(pid);
   by_pid_.erase(pid);
   ch.last_pid = pid;
   ch.pid = 0;
@@ -605,6 +621,25 @@ void Supervision::remove(uint64_t pid) noexcept {
   if (it == by_pid_.end()) return;
   last = std::move(it->second);
   by_pid_.erase(it);
+}
+
+void Supervision::leave_orphans(uint64_t sup,
+                                std::vector<uint64_t> pids) noexcept {
+  if (pids.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    orphans_[sup] = std::move(pids);
+  } catch (const std::bad_alloc&) {
+  }
+}
+
+std::vector<uint64_t> Supervision::take_orphans(uint64_t sup) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = orphans_.find(sup);
+  if (it == orphans_.end()) return {};
+  std::vector<uint64_t> out = std::move(it->second);
+  orphans_.erase(it);
+  return out;
 }
 
 std::shared_ptr<Supervisor> Supervision::lookup(uint64_t pid) noexcept {

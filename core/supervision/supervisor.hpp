@@ -67,6 +67,9 @@ struct Child {
   airs_child_state state = AIRS_CHILD_STOPPED;
   uint64_t kill_timer = 0;   // pending kill after the shutdown timeout
   uint64_t stop_ref = 0;     // the watch (monitor) made when its stop began
+  // A child supervisor that ended without stopping its children (killed):
+  // those still running then, which its restart waits for.
+  std::vector<uint64_t> orphans;
   bool job_stop = false;     // being stopped by the current job
   bool in_job = false;       // in the current job's stop list
   bool health_stop = false;  // being stopped for failing health checks
@@ -86,6 +89,7 @@ struct Job {
   size_t waiting = 0;  // stops begun, exits not yet seen
   bool parallel = false;
   std::vector<Child*> starts;  // kRestart: to start, in start order
+  std::vector<uint64_t> orphan_refs;  // kRestart: watches of orphans
   Reason* reason = nullptr;    // kShutdown: what the supervisor exits with
   uint64_t seq = 0;            // tells this job's timers from older ones
   uint64_t backoff_timer = 0;
@@ -163,6 +167,7 @@ class Supervisor {
   void send_stop(Child& ch, airs_exit_kind kind, int32_t code,
                  const char* text);
   void after_stops();
+  bool end_orphans();
   void start_group();
   void finish_job();
 

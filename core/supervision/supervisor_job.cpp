@@ -18,6 +18,7 @@ void Supervisor::begin_job(Job::Kind kind, std::vector<Child*> stops) {
   job_.waiting = 0;
   job_.parallel = false;
   job_.starts.clear();
+  job_.orphan_refs.clear();
   job_.seq = ++job_seq_;
   job_.backoff_done = false;
   for (Child* c : job_.stops) c->in_job = true;
@@ -87,6 +88,7 @@ void Supervisor::after_stops() {
   for (Child* c : job_.stops) c->in_job = false;
   switch (job_.kind) {
     case Job::kRestart:
+      if (!job_.orphan_refs.empty() || end_orphans()) return;
       if (flags_.backoff_base_ms > 0 && !job_.backoff_done) {
         // The k-th restart within the period waits base * 2^(k-1).
         size_t k = std::max<size_t>(restarts_.size(), 1);
@@ -113,6 +115,27 @@ void Supervisor::after_stops() {
       return;
     case Job::kNone: return;
   }
+}
+
+// A child supervisor to restart that was killed left its children to end
+// through their links, still holding their names: they are killed now
+// (they were ending anyway), and the restart waits for their ends, so the
+// new tree never races the old one. true: waiting (their DOWNs move the
+// job on). Without memory for a watch, that one is not waited for.
+bool Supervisor::end_orphans() {
+  for (Child* c : job_.starts) {
+    std::vector<uint64_t> orphans = std::move(c->orphans);
+    c->orphans.clear();
+    for (uint64_t pid : orphans) {
+      uint64_t ref = 0;
+      outside([&] {  // signals may run the dead-letter hook (user code)
+        if (seam_.watch(self_, pid, &ref) != AIRS_OK) ref = 0;
+        seam_.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr, self_);
+      });
+      if (ref) job_.orphan_refs.push_back(ref);
+    }
+  }
+  return !job_.orphan_refs.empty();
 }
 
 // Starts the group again in start order. A start that fails leaves it and

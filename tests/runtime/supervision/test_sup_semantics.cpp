@@ -355,3 +355,68 @@ TEST_CASE("the default shutdown: infinity for a supervisor, 5000 ms else") {
   CHECK(stopping[1].id == "a");
   CHECK(stopping[1].value == AIRS_SHUTDOWN_TIMEOUT);
 }
+
+// A restart must not race the end of what it replaces: a supervisor whose
+// children have names, killed and restarted by its parent, starts its new
+// children once the old ones (ended through their links) have let go of
+// the names, instead of failing on them until the parent gives up.
+TEST_CASE("a killed supervisor with named children is restarted cleanly" *
+          doctest::timeout(120)) {
+  constexpr int kKids = 8;
+  for (int workers : {0, 1, 4}) {
+    for (int round = 0; round < 20; round++) {
+      CAPTURE(workers);
+      CAPTURE(round);
+      ChildLog log;
+      std::vector<std::unique_ptr<Child>> kids;
+      std::vector<std::string> ids, names;
+      EventRecorder events;
+      Runtime rt(
+          {{AIRS_CFG_WORKERS, workers}, {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 200}});
+      events.install(rt);
+      SupSpec inner(sup_flags(AIRS_ONE_FOR_ONE));
+      for (int i = 0; i < kKids; i++) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "n%d", i);
+        ids.push_back(buf);
+        std::snprintf(buf, sizeof buf, "named-%d", i);
+        names.push_back(buf);
+      }
+      for (int i = 0; i < kKids; i++) {
+        kids.push_back(std::make_unique<Child>(ids[i], &log));
+        kids.back()->ignore_shutdown = i % 2;  // traps: ends a turn later
+        airs_child_spec c = worker(ids[i].c_str(), *kids.back());
+        c.name = names[i].c_str();
+        inner.add(c);
+      }
+      SupSpec outer(sup_flags(AIRS_ONE_FOR_ONE, 3, 5000));
+      outer.add(sup_child("inner", inner.get()));
+      airs_pid top = start_sup(rt, outer);
+      airs_pid old_inner = child_pid(rt, top, "inner");
+      airs_pid old0 = 0;
+      REQUIRE(airs_whereis(rt, names[0].c_str(), &old0) == AIRS_OK);
+      REQUIRE(airs_kill(rt, old_inner) == AIRS_OK);
+      if (!workers) poll_all(rt);
+      REQUIRE(events.wait_for([](const std::vector<Event>& ev) {
+        for (const Event& e : ev)
+          if (e.kind == AIRS_EVENT_CHILD_RESTARTED ||
+              e.kind == AIRS_EVENT_SUPERVISOR_SHUTDOWN)
+            return true;
+        return false;
+      }));
+      if (!workers) poll_all(rt);
+      CHECK(airs_is_alive(rt, top));
+      CHECK(events.count(AIRS_EVENT_INTENSITY_REACHED) == 0);
+      CHECK(events.count(AIRS_EVENT_CHILD_START_FAILED, top) == 0);
+      for (int i = 0; i < kKids; i++) {
+        CAPTURE(i);
+        airs_pid now = 0;
+        CHECK(airs_whereis(rt, names[i].c_str(), &now) == AIRS_OK);
+        CHECK(airs_is_alive(rt, now));
+        if (i == 0) CHECK(now != old0);
+        CHECK(kids[i]->inits == 2);
+      }
+      rt.free();
+    }
+  }
+}
