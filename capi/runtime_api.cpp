@@ -31,6 +31,7 @@ const char* airs_strerror(airs_status status) {
     case AIRS_EVERSION: return "AIRS_EVERSION";
     case AIRS_EINTERNAL: return "AIRS_EINTERNAL";
     case AIRS_EEXITED: return "AIRS_EEXITED";
+    case AIRS_IGNORE: return "AIRS_IGNORE";
   }
   return "AIRS_UNKNOWN";
 }

@@ -174,6 +174,8 @@ airs_status Processes::run_init(const SpawnArgs& a, Process* p,
   if (c.exit_request) {
     if (st == AIRS_OK) st = AIRS_ESTATE;
     fail(st, "init asked to exit (a process cannot end in its init)");
+  } else if (st == AIRS_IGNORE) {
+    fail(st, "init asked not to start (ignore)");
   } else if (st != AIRS_OK) {
     failf(st, "init failed with status %d", static_cast<int>(st));
   }
@@ -188,7 +190,10 @@ void Processes::undo_start(const SpawnArgs& a, Ctx* parent, Process* p, Ctx& c,
   ErrorKeep keep;  // user_data_free, run by end(), may fail calls
   if (linked) k_.signals.unlink_child(parent, p, c.pid);
   if (a.link_to) k_.signals.unlink_from(p, c.pid, a.link_to);
-  Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
+  // An init that asked to be ignored ends `normal`, as OTP's ignore.
+  Reason* r = st == AIRS_IGNORE
+                  ? reason_static(AIRS_EXIT_NORMAL)
+                  : reason_new(AIRS_EXIT_ERROR, st, last_error_message());
   reason_release(c.exit_request);
   c.exit_request = nullptr;
   end(p, c, r ? r : reason_static(AIRS_EXIT_ERROR), false);

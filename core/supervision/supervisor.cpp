@@ -189,6 +189,7 @@ airs_status Supervisor::start_children() {
         return fail(AIRS_ENOMEM, "out of memory");
       }
       airs_status st = start_one(*ch, false);
+      if (st == AIRS_OK && ch->drop) drop(*ch);  // a temporary one ignored
       if (st != AIRS_OK) {
         char why[400];
         std::snprintf(why, sizeof why, "%s", last_error_message());
@@ -223,6 +224,14 @@ airs_status Supervisor::start_one(Child& ch, bool restart) {
       st = seam_.spawn(a, &pid);
     }
   });
+  if (st == AIRS_IGNORE) {
+    // OTP's ignore: no process, not a failure. The spec stays, STOPPED;
+    // a temporary one, or a pool's child, goes (the caller drops it, or
+    // the job it is part of).
+    ch.state = AIRS_CHILD_STOPPED;
+    if (ch.rec.restart == AIRS_RESTART_TEMPORARY || is_pool()) ch.drop = true;
+    return AIRS_OK;
+  }
   if (st != AIRS_OK) {
     emit(AIRS_EVENT_CHILD_START_FAILED, &ch, 0, 0, st, nullptr,
          AIRS_SEVERITY_ERROR);

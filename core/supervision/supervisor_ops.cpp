@@ -60,7 +60,8 @@ airs_status Supervisor::start_child(ChildRec rec, uint64_t* out) {
     drop(*ch);  // its user_data is freed once the role is let go
     return st;
   }
-  if (out) *out = ch->pid;
+  if (out) *out = ch->pid;  // 0 if its init asked to be ignored
+  if (ch->drop) drop(*ch);  // a temporary one, ignored
   return AIRS_OK;
 }
 
@@ -98,10 +99,9 @@ airs_status Supervisor::start_dynamic_child(void* arg, void (*arg_free)(void*),
         ch->self = std::prev(children_.end());
         ch->rec = std::move(rec);
         st = start_one(*ch, false);
-        if (st != AIRS_OK)
+        if (st == AIRS_OK && out) *out = ch->pid;  // 0: ignored
+        if (st != AIRS_OK || ch->drop)
           drop(*ch);  // arg freed once the role is let go
-        else if (out)
-          *out = ch->pid;
       } catch (const std::bad_alloc&) {
         st = no_memory();  // `rec` still owns arg: freed with it below
       }

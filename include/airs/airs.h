@@ -54,8 +54,10 @@ typedef enum airs_status {
   AIRS_ELIMIT = 9,     /* a configured limit (max processes) is reached */
   AIRS_EVERSION = 10,  /* ABI mismatch between a header and the library */
   AIRS_EINTERNAL = 11, /* a bug in airs; the message says where */
-  AIRS_EEXITED = 12    /* the process ended before it answered (airs_call:
+  AIRS_EEXITED = 12,   /* the process ended before it answered (airs_call:
                           the message was sent, so it is consumed) */
+  AIRS_IGNORE = 13     /* not an error: returned by an init that asks not
+                          to start (OTP's `ignore`); see airs_behaviour */
 } airs_status;
 
 /* The name of a status ("AIRS_ENOPROC"), or "AIRS_UNKNOWN". Static string.
@@ -254,7 +256,11 @@ typedef struct airs_behaviour {
   /* Optional. Makes the state of a new start in *state (NULL init: the
    * state is user_data). Runs synchronously inside the spawn call, on the
    * spawning thread. A non-OK return fails the spawn with that status;
-   * terminate is then not called. */
+   * terminate is then not called. AIRS_IGNORE (OTP's `ignore`): the
+   * process does not start, the spawn returns AIRS_IGNORE, and links made
+   * in init hear `normal`; a supervisor keeps such a child's spec with no
+   * process (state STOPPED; a temporary one's spec is dropped) and goes
+   * on, its start and restart calls returning AIRS_OK with pid 0. */
   airs_status (*init)(void* user_data, airs_ctx* ctx, void** state);
   /* Required. Handles one message. The message is borrowed: it is freed
    * after receive returns (airs_msg_* accessors work until then). A non-OK

@@ -32,6 +32,7 @@ static void test_strerror(void) {
       {AIRS_EVERSION, 10, "AIRS_EVERSION"},
       {AIRS_EINTERNAL, 11, "AIRS_EINTERNAL"},
       {AIRS_EEXITED, 12, "AIRS_EEXITED"},
+      {AIRS_IGNORE, 13, "AIRS_IGNORE"},
   };
   size_t n = sizeof codes / sizeof codes[0], i, j;
   int distinct = 1;
@@ -45,7 +46,7 @@ static void test_strerror(void) {
   }
   CHECK(distinct);
   /* Not a code: the documented fallback, never NULL. */
-  CHECK_STR(airs_strerror((airs_status)13), "AIRS_UNKNOWN");
+  CHECK_STR(airs_strerror((airs_status)14), "AIRS_UNKNOWN");
   CHECK_STR(airs_strerror((airs_status)99), "AIRS_UNKNOWN");
   CHECK_STR(airs_strerror((airs_status)-1), "AIRS_UNKNOWN");
 }

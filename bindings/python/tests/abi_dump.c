@@ -113,6 +113,7 @@ static void constants(void) {
   ENUM(AIRS_EVERSION);
   ENUM(AIRS_EINTERNAL);
   ENUM(AIRS_EEXITED);
+  ENUM(AIRS_IGNORE);
   close_();
 
   open_("airs_config_key");

@@ -229,9 +229,10 @@ class ConstantTest(unittest.TestCase):
         statuses = DUMP["constants"]["airs_status"]
         self.assertEqual(errors.STATUS_NAMES,
                          {value: name for name, value in statuses.items()})
-        # Every failure status has its exception class.
+        # Every failure status has its exception class (AIRS_IGNORE is
+        # no failure: an init's answer, never raised).
         self.assertEqual(set(errors._BY_STATUS),
-                         set(statuses.values()) - {errors.OK})
+                         set(statuses.values()) - {errors.OK, errors.IGNORE})
 
     def test_process_stat_keys_follow_process_stats(self):
         # monitoring reads the keys in order into ProcessStats' fields:

@@ -420,3 +420,81 @@ TEST_CASE("a killed supervisor with named children is restarted cleanly" *
     }
   }
 }
+
+// OTP's `ignore`: an init may ask not to start. A plain spawn reports it;
+// a supervisor keeps the spec with no process and goes on.
+TEST_CASE("an init that returns AIRS_IGNORE") {
+  SUBCASE("a plain spawn: AIRS_IGNORE, no process, links hear normal") {
+    Actor watcher, ignored;  // outlive the runtime
+    Runtime rt(kHost);
+    airs_spawn_opts trap = opts_of(rt, AIRS_SPAWN_TRAP_EXIT);
+    airs_pid w = spawn(rt, watcher, &trap);
+    ignored.on_init = [&](Actor&, airs_ctx* ctx) {
+      airs_status st = airs_link(ctx, w);
+      return st == AIRS_OK ? AIRS_IGNORE : st;
+    };
+    airs_pid out = 4242;
+    CHECK(try_spawn(rt, ignored, &out) == AIRS_IGNORE);
+    CHECK(out == 4242);
+    poll_all(rt);
+    CHECK(ignored.terms == 0);
+    CHECK(ignored.frees == 1);
+    auto msgs = watcher.messages();
+    REQUIRE(msgs.size() == 1);
+    CHECK(msgs[0].type == AIRS_MSG_EXIT);
+    CHECK(msgs[0].reason.kind == AIRS_EXIT_NORMAL);
+    CHECK(airs_is_alive(rt, w));
+  }
+  SUBCASE("a supervisor keeps the spec, STOPPED, and goes on") {
+    ChildLog log;
+    Child a("a", &log), b("b", &log), t("t", &log), late("late", &log);
+    a.init_status = AIRS_IGNORE;
+    t.init_status = AIRS_IGNORE;
+    late.init_status = AIRS_IGNORE;
+    Runtime rt(kHost);
+    SupSpec spec(sup_flags(AIRS_ONE_FOR_ALL));
+    spec.add(worker("a", a))
+        .add(worker("t", t, AIRS_RESTART_TEMPORARY))
+        .add(worker("b", b));
+    airs_pid sup = start_sup(rt, spec);
+    auto rows = which_children(rt, sup);
+    REQUIRE(rows.size() == 2);  // the temporary one is gone
+    CHECK(std::string(rows[0].id) == "a");
+    CHECK(rows[0].state == AIRS_CHILD_STOPPED);
+    CHECK(rows[0].pid == AIRS_NO_PID);
+    CHECK(find_child(rows, "b")->state == AIRS_CHILD_RUNNING);
+    airs_pid out = 4242;
+    CHECK(airs_supervisor_restart_child(rt, sup, "a", &out) == AIRS_OK);
+    CHECK(out == AIRS_NO_PID);
+    CHECK(find_child(which_children(rt, sup), "a")->state ==
+          AIRS_CHILD_STOPPED);
+    out = 4242;
+    airs_child_spec ls = worker("late", late);
+    CHECK(airs_supervisor_start_child(rt, sup, &ls, &out) == AIRS_OK);
+    CHECK(out == AIRS_NO_PID);
+    CHECK(find_child(which_children(rt, sup), "late")->state ==
+          AIRS_CHILD_STOPPED);
+    // A group restart tries it again, and it is ignored again.
+    make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
+    poll_all(rt);
+    CHECK(find_child(which_children(rt, sup), "b")->state ==
+          AIRS_CHILD_RUNNING);
+    CHECK(find_child(which_children(rt, sup), "a")->state ==
+          AIRS_CHILD_STOPPED);
+    CHECK(b.inits == 2);
+  }
+  SUBCASE("a dynamic child: AIRS_OK with pid 0, nothing kept") {
+    Child tmpl("tmpl", nullptr);
+    tmpl.init_status = AIRS_IGNORE;
+    Runtime rt(kHost);
+    SupSpec spec(sup_flags(AIRS_SIMPLE_ONE_FOR_ONE));
+    airs_child_spec c = worker("tmpl", tmpl);
+    spec.add(c);
+    airs_pid sup = start_sup(rt, spec);
+    airs_pid out = 4242;
+    CHECK(airs_supervisor_start_dynamic_child(rt, sup, &tmpl, nullptr, &out) ==
+          AIRS_OK);
+    CHECK(out == AIRS_NO_PID);
+    CHECK(which_children(rt, sup).empty());
+  }
+}
