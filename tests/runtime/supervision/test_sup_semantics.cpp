@@ -385,7 +385,10 @@ TEST_CASE("a killed supervisor with named children is restarted cleanly" *
       for (int i = 0; i < kKids; i++) {
         kids.push_back(std::make_unique<Child>(ids[i], &log));
         kids.back()->ignore_shutdown = i % 2;  // traps: ends a turn later
-        airs_child_spec c = worker(ids[i].c_str(), *kids.back());
+        // A short shutdown: the trapping ones are killed at rt.free().
+        airs_child_spec c = worker(ids[i].c_str(), *kids.back(),
+                                   AIRS_RESTART_PERMANENT,
+                                   AIRS_SHUTDOWN_TIMEOUT, 10);
         c.name = names[i].c_str();
         inner.add(c);
       }
