@@ -99,6 +99,20 @@ bool Mail::signal(uint64_t to, Msg* m) noexcept {
   return true;
 }
 
+bool Mail::signal_until_ended(uint64_t to, Msg* m) noexcept {
+  Worker* w = k_.sched.local_worker();
+  if (w) make_way(outbox(w), w, Next::kAny);
+  Process* p = k_.table.lookup(to);
+  if (!p || p->pid.load(std::memory_order_acquire) != to) return false;
+  // If the slot is reused meanwhile, the new process finds `m` is for an
+  // earlier pid and answers it as undeliverable (noproc).
+  Route r;
+  r.admit = Admit::kSignal;
+  r.worker = w;
+  deliver(p, to, m, r);
+  return true;
+}
+
 bool Mail::signal_or_drop(uint64_t to, Msg* m) noexcept {
   if (signal(to, m)) return true;
   msg_free(m);

@@ -83,6 +83,11 @@ class Mail {
   // false: `to` is not alive, and `m` is still the caller's (to free, or
   // to turn into the answer a dead process gives). [any thread]
   bool signal(uint64_t to, Msg* m) noexcept;
+  // The same, also to a process that is ending but whose end is not done:
+  // its end then answers `m` (Signals::undeliverable) after its exit
+  // observers and links, so whoever waits for that answer sees its name
+  // and memberships gone. false: the slot holds another pid. [any thread]
+  bool signal_until_ended(uint64_t to, Msg* m) noexcept;
   // signal(), freeing `m` if `to` is not alive.
   bool signal_or_drop(uint64_t to, Msg* m) noexcept;
 

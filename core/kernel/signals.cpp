@@ -178,7 +178,9 @@ airs_status Signals::watch(uint64_t watcher, uint64_t target,
   Msg* request = msg_new_signal(Signal::kWatch, watcher, nullptr, r);
   if (!request) return fail(AIRS_ENOMEM, "out of memory");
   *ref = r;
-  if (!k_.mail.signal(target, request))
+  // A target that is ending answers when its end is done (its name and
+  // memberships gone): a restart waiting for it never races its end.
+  if (!k_.mail.signal_until_ended(target, request))
     refuse(request, target, reason_static(AIRS_EXIT_NOPROC));
   return AIRS_OK;
 }
