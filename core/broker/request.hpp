@@ -37,8 +37,7 @@ class Requests {
   // host-driven runtime). ETIMEDOUT: sent, no reply in time (m consumed).
   // ENOPROC: the callee is not alive (m kept). EEXITED: it ended before it
   // replied (m consumed; the message gives its reason). EFULL: a BLOCK
-  // mailbox
-  // stayed full (m kept). [not inside a callback]
+  // mailbox stayed full (m kept). [not inside a callback]
   airs_status call(uint64_t to, Msg* m, uint32_t timeout_ms,
                    Msg** reply) noexcept;
   // Answers request `correlation`; consumes `reply` whatever happens (a

@@ -87,25 +87,21 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
 }
 
 bool Mail::signal(uint64_t to, Msg* m) noexcept {
-  Worker* w = k_.sched.local_worker();
-  // A signal never overtakes the messages its sender staged before it.
-  if (w) make_way(outbox(w), w, Next::kAny);
-  Process* p = k_.processes.live(to);
-  if (!p) return false;
-  Route r;
-  r.admit = Admit::kSignal;
-  r.worker = w;
-  deliver(p, to, m, r);
-  return true;
+  return signal_to(to, m, false);
 }
 
 bool Mail::signal_until_ended(uint64_t to, Msg* m) noexcept {
+  return signal_to(to, m, true);
+}
+
+bool Mail::signal_to(uint64_t to, Msg* m, bool ending_too) noexcept {
   Worker* w = k_.sched.local_worker();
+  // A signal never overtakes the messages its sender staged before it.
   if (w) make_way(outbox(w), w, Next::kAny);
-  Process* p = k_.table.lookup(to);
+  Process* p = ending_too ? k_.table.lookup(to) : k_.processes.live(to);
+  // (If the slot is reused after this check, the new process finds `m` is
+  // for an earlier pid and answers it as undeliverable: noproc.)
   if (!p || p->pid.load(std::memory_order_acquire) != to) return false;
-  // If the slot is reused meanwhile, the new process finds `m` is for an
-  // earlier pid and answers it as undeliverable (noproc).
   Route r;
   r.admit = Admit::kSignal;
   r.worker = w;

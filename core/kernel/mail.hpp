@@ -161,6 +161,8 @@ class Mail {
   static bool killed(const Process* p) noexcept;
   void count_sent(Worker* w) noexcept;
   void count_in(Process* p, Worker* w, uint32_t n) noexcept;
+  // signal(), or signal_until_ended() when `ending_too`.
+  bool signal_to(uint64_t to, Msg* m, bool ending_too) noexcept;
   // fanout.cpp
   bool lay_out(Outbox& ob, const FanOut& list) noexcept;
   bool offer(Process* p, uint64_t to, Worker* w, Msg* m) noexcept;

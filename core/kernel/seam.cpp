@@ -69,10 +69,6 @@ airs_status Seam::watch(uint64_t watcher, uint64_t target,
   return k_.signals.watch(watcher, target, ref);
 }
 
-void Seam::unwatch(uint64_t watcher, uint64_t target, uint64_t ref) noexcept {
-  k_.signals.unwatch(watcher, target, ref);
-}
-
 uint64_t Seam::timer_add(uint64_t to, uint64_t delay_ms, Msg* m,
                          TimerService::Filter filter) noexcept {
   return k_.timers.add(to, delay_ms, m, filter);

@@ -125,9 +125,8 @@ class Seam {
   // Asks `pid` for its health (see Signals::probe_health). As signal().
   bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
   // A monitor of `target` for the service's process `watcher` (see
-  // Signals::watch), and its undoing. As signal(); watch: ENOMEM.
+  // Signals::watch). As signal(); ENOMEM.
   airs_status watch(uint64_t watcher, uint64_t target, uint64_t* ref) noexcept;
-  void unwatch(uint64_t watcher, uint64_t target, uint64_t ref) noexcept;
 
   // --- timers ---------------------------------------------------------------
 

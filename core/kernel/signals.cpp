@@ -185,12 +185,6 @@ airs_status Signals::watch(uint64_t watcher, uint64_t target,
   return AIRS_OK;
 }
 
-void Signals::unwatch(uint64_t watcher, uint64_t target,
-                      uint64_t ref) noexcept {
-  if (Msg* m = msg_new_signal(Signal::kDemonitor, watcher, nullptr, ref))
-    k_.mail.signal_or_drop(target, m);
-}
-
 bool Signals::probe_health(uint64_t pid, uint64_t from,
                            uint64_t round) noexcept {
   Msg* m = msg_new_signal(Signal::kHealth, from, nullptr, round);

@@ -78,10 +78,8 @@ class Signals {
   // unlinked can still be stopped): `watcher` gets one AIRS_MSG_DOWN from
   // `target` with *ref as its correlation when `target` ends (noproc at
   // once if it is gone). Only the target keeps it, so the watcher's
-  // airs_demonitor does not know the ref; unwatch() drops it. ENOMEM.
+  // airs_demonitor does not know the ref. ENOMEM.
   airs_status watch(uint64_t watcher, uint64_t target, uint64_t* ref) noexcept;
-  // Best effort: a DOWN already on its way still comes.
-  void unwatch(uint64_t watcher, uint64_t target, uint64_t ref) noexcept;
 
   // --- links made at spawn [the spawning thread, before the new process
   // runs] ---

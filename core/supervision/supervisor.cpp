@@ -477,11 +477,8 @@ void Supervisor::begin_restart(Child& ch) {
 // order, those stopped by terminate_child or ended for good too, as OTP's
 // restart of a group starts every child of it.
 void Supervisor::restart_group(Child& anchor) {
-  auto first =
-      flags_.strategy == AIRS_ONE_FOR_ALL ? children_.begin() : anchor.self;
-  auto last = flags_.strategy == AIRS_ONE_FOR_ONE || is_pool()
-                  ? std::next(anchor.self)
-                  : children_.end();
+  auto first = group_begin(anchor);
+  auto last = is_group() ? children_.end() : std::next(anchor.self);
   anchor.state = AIRS_CHILD_RESTARTING;
   std::vector<Child*> group;  // in start order
   for (auto it = first; it != last; ++it) group.push_back(&*it);
@@ -505,8 +502,7 @@ void Supervisor::restart_group(Child& anchor) {
 void Supervisor::retry() {
   Child* anchor = nullptr;
   std::vector<Child*> starts;
-  if (flags_.strategy == AIRS_ONE_FOR_ALL ||
-      flags_.strategy == AIRS_REST_FOR_ONE) {
+  if (is_group()) {
     anchor = std::exchange(retry_anchor_, nullptr);
     if (!anchor || anchor->state != AIRS_CHILD_RESTARTING) return;
   } else {
@@ -537,9 +533,7 @@ void Supervisor::retry() {
 // (OTP's try_again finds the child stopped and does nothing).
 void Supervisor::cancel_group_retry(Child& anchor) {
   retry_anchor_ = nullptr;
-  auto first =
-      flags_.strategy == AIRS_ONE_FOR_ALL ? children_.begin() : anchor.self;
-  for (auto it = first; it != children_.end(); ++it)
+  for (auto it = group_begin(anchor); it != children_.end(); ++it)
     if (it->state == AIRS_CHILD_RESTARTING) it->state = AIRS_CHILD_STOPPED;
 }
 

@@ -153,6 +153,16 @@ class Supervisor {
   bool is_pool() const noexcept {
     return flags_.strategy == AIRS_SIMPLE_ONE_FOR_ONE;
   }
+  // one_for_all or rest_for_one: a restart takes a group of children.
+  bool is_group() const noexcept {
+    return flags_.strategy == AIRS_ONE_FOR_ALL ||
+           flags_.strategy == AIRS_REST_FOR_ONE;
+  }
+  // The first child of `anchor`'s group (all of them under one_for_all).
+  std::list<Child>::iterator group_begin(Child& anchor) noexcept {
+    return flags_.strategy == AIRS_ONE_FOR_ALL ? children_.begin()
+                                               : anchor.self;
+  }
   Child* by_pid(uint64_t pid) noexcept;
   Child* by_id(const char* id) noexcept;
   void emit(airs_event_kind kind, const Child* ch, uint64_t pid, uint64_t other,

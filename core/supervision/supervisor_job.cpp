@@ -146,9 +146,7 @@ void Supervisor::start_group() {
     if (ch->drop || ch->state != AIRS_CHILD_RESTARTING) continue;
     if (failed || start_one(*ch, true) == AIRS_OK) continue;
     failed = true;  // it and the rest wait for the retry
-    if (flags_.strategy == AIRS_ONE_FOR_ALL ||
-        flags_.strategy == AIRS_REST_FOR_ONE)
-      retry_anchor_ = ch;
+    if (is_group()) retry_anchor_ = ch;
   }
   finish_job();
   if (!failed || retry_pending_) return;

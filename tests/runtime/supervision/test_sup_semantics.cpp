@@ -162,6 +162,14 @@ TEST_CASE("a supervisor stops when the process that started it exits" *
 
 namespace {
 
+// A supervisor with `strategy` over the workers a, b and c, in that order.
+airs_pid start_abc(airs_runtime* rt, airs_strategy strategy, Child& a, Child& b,
+                   Child& c) {
+  SupSpec spec(sup_flags(strategy));
+  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
+  return start_sup(rt, spec);
+}
+
 // Polls one turn at a time until `log` has `entry` (host-driven).
 void poll_until_logged(airs_runtime* rt, const ChildLog& log,
                        const std::string& entry) {
@@ -182,9 +190,7 @@ TEST_CASE("one_for_all: a failed start in a group restart restarts the group") {
   ChildLog log;
   Child a("a", &log), b("b", &log), c("c", &log);
   Runtime rt(kHost);
-  SupSpec spec(sup_flags(AIRS_ONE_FOR_ALL));
-  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
-  airs_pid sup = start_sup(rt, spec);
+  airs_pid sup = start_abc(rt, AIRS_ONE_FOR_ALL, a, b, c);
   b.fail_inits = 1;
   make_exit(rt, child_pid(rt, sup, "a"), AIRS_EXIT_ERROR);
   poll_all(rt);
@@ -205,9 +211,7 @@ TEST_CASE("rest_for_one: a failed start restarts it and the ones after it") {
   ChildLog log;
   Child a("a", &log), b("b", &log), c("c", &log);
   Runtime rt(kHost);
-  SupSpec spec(sup_flags(AIRS_REST_FOR_ONE));
-  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
-  airs_pid sup = start_sup(rt, spec);
+  airs_pid sup = start_abc(rt, AIRS_REST_FOR_ONE, a, b, c);
   b.fail_inits = 1;
   make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
   poll_all(rt);
@@ -226,9 +230,7 @@ TEST_CASE("rest_for_one: terminate_child of a child waiting for its retry") {
   // One message per turn: the retry (a message the supervisor sends
   // itself) is still queued when the failed start is seen.
   Runtime rt({{AIRS_CFG_WORKERS, 0}, {AIRS_CFG_BUDGET, 1}});
-  SupSpec spec(sup_flags(AIRS_REST_FOR_ONE));
-  spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
-  airs_pid sup = start_sup(rt, spec);
+  airs_pid sup = start_abc(rt, AIRS_REST_FOR_ONE, a, b, c);
   b.fail_inits = 1;
   make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
   poll_until_logged(rt, log, "init_failed:b");  // the retry is queued
@@ -255,9 +257,7 @@ TEST_CASE("a group restart also restarts a child stopped by terminate_child") {
     ChildLog log;
     Child a("a", &log), b("b", &log), c("c", &log);
     Runtime rt(kHost);
-    SupSpec spec(sup_flags(strategy));
-    spec.add(worker("a", a)).add(worker("b", b)).add(worker("c", c));
-    airs_pid sup = start_sup(rt, spec);
+    airs_pid sup = start_abc(rt, strategy, a, b, c);
     REQUIRE(airs_supervisor_terminate_child(rt, sup, "c") == AIRS_OK);
     make_exit(rt, child_pid(rt, sup, "b"), AIRS_EXIT_ERROR);
     poll_all(rt);
