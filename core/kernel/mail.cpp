@@ -326,10 +326,30 @@ void Mail::wake(Process* p) noexcept {
   if (p->claim()) start(p, k_.sched.local_worker(), false);
 }
 
-// [the role, no live process in the slot] Drains it until it is idle.
+// [the role, no live process in the slot] Drains it until it is idle,
+// then answers what it took. Only then: a dead-letter hook may spawn, and
+// the spawn takes this very slot (its process just ended, so it is on top
+// of the free list) and waits for its mailbox's role, which must not be
+// held by the thread that runs the hook.
 void Mail::settle_free(Process* p) noexcept {
-  do drain_dead(p);
-  while (!p->mark_idle());
+  Msg* first = nullptr;
+  Msg* last = nullptr;
+  do {
+    while (Msg* m = p->take()) {
+      p->detach(m);
+      m->next.store(nullptr, std::memory_order_relaxed);
+      if (last)
+        last->next.store(m, std::memory_order_relaxed);
+      else
+        first = m;
+      last = m;
+    }
+    p->drop_held();
+  } while (!p->mark_idle());
+  while (Msg* m = first) {
+    first = next_of(m);
+    undeliverable(m);
+  }
 }
 
 void Mail::drain_dead(Process* p, Reason* ended_with) noexcept {

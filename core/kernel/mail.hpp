@@ -137,6 +137,8 @@ class Mail {
   void undeliverable(Msg* m, Reason* ended_with = nullptr) noexcept;
   // [p's role] `p`'s slot has no live process (its end is done): drains
   // it until it is idle; mail that comes later is drained by its pusher.
+  // What it took is answered after the role is let go (the hooks that
+  // runs may spawn into this slot).
   void settle_free(Process* p) noexcept;
   // [p's role] At the end of a turn or a spawn: `p` idles, or runs again
   // if mail came meanwhile (or a kill was marked on it).
