@@ -21,12 +21,18 @@ struct airs_ctx {
   airs::Worker* worker;                  // nullptr when not on a worker of it
   airs::Reason* exit_request = nullptr;  // set by airs_exit
   bool in_init = false;
-  bool in_terminate = false;
+  // Its end has begun: terminate, and the hooks its end runs. It makes no
+  // new link, monitor or linked spawn, and airs_exit does nothing.
+  bool ending = false;
   uint32_t sends = 0;  // messages sent during this turn (its cost)
 };
 
 namespace airs {
 using Ctx = ::airs_ctx;
+
+// Why a link, a monitor or a linked spawn of an ending process fails.
+inline constexpr const char* kEndingText =
+    "the calling process is ending (its terminate, or a hook its end runs)";
 
 // The callback context current on this thread, or nullptr. [any thread]
 Ctx* current_ctx() noexcept;

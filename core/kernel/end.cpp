@@ -37,8 +37,11 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
                     bool call_terminate) noexcept {
   uint64_t pid = c.pid;
   p->exiting.store(1, std::memory_order_seq_cst);
+  // Also while the hooks below run (exit observers, user_data_free, dead
+  // letters): they may call in as this process, which must make no new
+  // link or monitor once its own have been told.
+  c.ending = true;
   if (call_terminate && p->terminate) {
-    c.in_terminate = true;
     CtxScope scope(&c);
     p->terminate(p->state_ptr, &c, reason);
   }

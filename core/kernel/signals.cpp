@@ -49,7 +49,7 @@ bool Signals::ever_existed(uint64_t pid) const noexcept {
 // --- made by a process -----------------------------------------------------
 
 airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
-  if (c->in_terminate) return fail(AIRS_ESTATE, "not inside terminate");
+  if (c->ending) return fail(AIRS_ESTATE, kEndingText);
   if (pid == c->pid) return AIRS_OK;  // Erlang: link(self()) does nothing
   if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
@@ -78,7 +78,7 @@ airs_status Signals::unlink(Ctx* c, uint64_t pid) noexcept {
 }
 
 airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
-  if (c->in_terminate) return fail(AIRS_ESTATE, "not inside terminate");
+  if (c->ending) return fail(AIRS_ESTATE, kEndingText);
   if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
@@ -128,7 +128,7 @@ airs_status Signals::trap_exit(Ctx* c, bool on) noexcept {
 airs_status Signals::exit_self(Ctx* c, int kind, int32_t code,
                                const char* text) noexcept {
   if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
-  if (c->in_terminate) return AIRS_OK;  // already ending
+  if (c->ending) return AIRS_OK;  // already ending
   Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
   if (!r) return fail(AIRS_ENOMEM, "out of memory");
   reason_release(c->exit_request);

@@ -35,8 +35,7 @@ airs_status check_args(const SpawnArgs& a, Ctx* parent) noexcept {
     return fail(AIRS_EINVAL,
                 "AIRS_SPAWN_LINK needs a calling process (spawn from inside "
                 "a callback, with its ctx)");
-  if (parent->in_terminate)
-    return fail(AIRS_ESTATE, "cannot link from inside terminate");
+  if (parent->ending) return fail(AIRS_ESTATE, kEndingText);
   return AIRS_OK;
 }
 

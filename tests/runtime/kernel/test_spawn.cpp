@@ -749,3 +749,60 @@ TEST_CASE("airs_wait: polls in host-driven mode, and times out") {
   }
   CHECK(ends.received == 8);
 }
+
+namespace {
+
+// A process with no terminate whose user_data_free spawns a linked child,
+// as a host's cleanup might: the spawn runs while the process ends.
+struct SpawnsOnFree {
+  airs_runtime* rt = nullptr;
+  Actor child;
+  std::atomic<airs_status> status{AIRS_EINTERNAL};
+  std::atomic<airs_pid> pid{0};
+};
+
+airs_status plain_init(void*, airs_ctx*, void** state) {
+  *state = nullptr;
+  return AIRS_OK;
+}
+airs_status exit_on_message(void*, airs_ctx* ctx, const airs_msg*) {
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
+}
+const airs_behaviour kNoTerminate = {AIRS_BEHAVIOUR_VERSION,
+                                     sizeof(airs_behaviour),
+                                     plain_init,
+                                     exit_on_message,
+                                     nullptr,
+                                     nullptr};
+
+void spawn_linked_on_free(void* user_data) {
+  auto* s = static_cast<SpawnsOnFree*>(user_data);
+  airs_spawn_opts opts = opts_of(s->rt, AIRS_SPAWN_LINK);
+  airs_pid pid = 0;
+  s->status = airs_spawn(s->rt, &kActor, &s->child, actor_free, &opts, &pid);
+  s->pid = pid;
+}
+
+}  // namespace
+
+// Issue 20, item 3: the spawn linked its child to the process whose end
+// was running it, after that end had told its links: the link record
+// leaked and the child never heard of the end. A process that is ending
+// makes no new links, whether its terminate or a hook its end runs asks.
+TEST_CASE("a linked spawn from user_data_free of an ending process fails") {
+  for (int workers : {0, 2}) {
+    CAPTURE(workers);
+    Runtime rt({{AIRS_CFG_WORKERS, workers}});
+    SpawnsOnFree s;
+    s.rt = rt;
+    airs_pid pid = 0;
+    REQUIRE(airs_spawn(rt, &kNoTerminate, &s, spawn_linked_on_free, nullptr,
+                       &pid) == AIRS_OK);
+    REQUIRE(send_str(rt, pid, 1, "end") == AIRS_OK);
+    REQUIRE(airs_wait(rt, pid, 5000) == AIRS_OK);
+    CHECK(s.status.load() == AIRS_ESTATE);
+    CHECK(s.pid.load() == AIRS_NO_PID);
+    CHECK(s.child.inits.load() == 0);
+    CHECK(s.child.frees.load() == 1);  // the spawn released its user_data
+  }
+}
