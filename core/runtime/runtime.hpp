@@ -49,6 +49,9 @@ class Runtime {
   uint32_t count_live(bool roots_only) const noexcept;
   void wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept;
   void stop_processes(bool roots_only, std::vector<uint64_t>& told) noexcept;
+  void kill_live() noexcept;
+  // How long free waits for the killed to end before it sweeps again.
+  static constexpr uint64_t kKillSweepMs = 20;
 
   // In construction order; the services are destroyed before the kernel.
   Kernel kernel_;

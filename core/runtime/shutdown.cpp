@@ -74,6 +74,16 @@ void Runtime::stop_processes(bool roots_only,
   std::sort(told.begin(), told.end());
 }
 
+void Runtime::kill_live() noexcept {
+  const ProcessTable& table = kernel_.table;
+  uint32_t n = table.high_water();
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t pid = table.slot(i)->pid.load(std::memory_order_acquire);
+    if (kernel_.processes.live(pid))
+      kernel_.signals.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr);
+  }
+}
+
 void Runtime::shutdown() noexcept {
   kernel_.shutting_down.store(true, std::memory_order_seq_cst);
   using clock = std::chrono::steady_clock;
@@ -93,17 +103,13 @@ void Runtime::shutdown() noexcept {
     wait_for_exits(timeout_ms - spent, false);
   }
 
-  if (count_live(false) > 0) {
-    const ProcessTable& table = kernel_.table;
-    uint32_t n = table.high_water();
-    for (uint32_t i = 0; i < n; i++) {
-      uint64_t pid = table.slot(i)->pid.load(std::memory_order_acquire);
-      if (kernel_.processes.live(pid))
-        kernel_.signals.exit_signal(pid, AIRS_EXIT_KILLED, 0, nullptr);
-    }
-    // A kill takes effect at the process's next turn; only a callback that
-    // never returns can hold this up.
-    while (count_live(false) > 0) wait_for_exits(1000, false);
+  // A kill takes effect at the process's next turn; only a callback that
+  // never returns can hold this up. Sweeps again while anything is live:
+  // a spawn that passed its shutting-down check before the flag was set
+  // may make a process live after a sweep.
+  while (count_live(false) > 0) {
+    kill_live();
+    wait_for_exits(kKillSweepMs, false);
   }
   kernel_.timers.stop();
   kernel_.sched.stop_and_join();

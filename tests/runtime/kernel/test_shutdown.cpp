@@ -359,3 +359,70 @@ TEST_CASE("free from inside a callback does nothing") {
   CHECK(a.received == 2);
   CHECK(a.terms == 0);
 }
+
+namespace {
+
+// Spawns a child per message and mails itself the next one: there is
+// nearly always a spawn in flight on its worker.
+struct Spawner {
+  Many children;
+  std::atomic<uint32_t> spawned{0};
+  std::atomic<uint32_t> refused{0};
+};
+
+airs_status spawner_receive(void* state, airs_ctx* ctx, const airs_msg*) {
+  auto* s = static_cast<Spawner*>(state);
+  airs_pid pid = 0;
+  if (airs_ctx_spawn(ctx, &kMany, &s->children, many_free, nullptr, &pid) !=
+      AIRS_OK) {
+    s->refused++;
+    return AIRS_OK;  // shutting down: no more spawns, no more mail
+  }
+  s->spawned++;
+  return airs_send(airs_ctx_runtime(ctx), airs_self(ctx), kGo, nullptr, 0);
+}
+constexpr airs_behaviour kSpawner = {AIRS_BEHAVIOUR_VERSION,
+                                     sizeof(airs_behaviour),
+                                     nullptr,
+                                     spawner_receive,
+                                     nullptr,
+                                     nullptr};
+
+}  // namespace
+
+// Issue 20, item 6: a spawn on a worker that passed its shutting-down
+// check just before free began became live after free's one kill sweep,
+// and free waited for it for ever. Every process that becomes live is
+// killed, however late; free ends.
+TEST_CASE("free ends when spawns race its start" * doctest::timeout(60)) {
+  constexpr int kRounds = 200;
+  double slowest = 0;
+  for (int round = 0; round < kRounds; round++) {
+    CAPTURE(round);
+    Spawner s1, s2;
+    Actor stubborn;
+    trap_and_obey(stubborn, false);
+    auto t0 = std::chrono::steady_clock::now();
+    {
+      Runtime rt({{AIRS_CFG_WORKERS, 2}, {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 0}});
+      spawn(rt, stubborn);
+      for (Spawner* s : {&s1, &s2}) {
+        airs_pid pid = 0;
+        REQUIRE(airs_spawn(rt, &kSpawner, s, nullptr, nullptr, &pid) ==
+                AIRS_OK);
+        REQUIRE(airs_send(rt, pid, kGo, nullptr, 0) == AIRS_OK);
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200 + round * 5));
+      t0 = std::chrono::steady_clock::now();
+    }
+    slowest = std::max(slowest, elapsed_ms(t0));
+    // Every child that started ended once; a refused spawn freed its
+    // user_data without a start.
+    for (Spawner* s : {&s1, &s2}) {
+      CHECK(s->children.terms.load() == s->spawned.load());
+      CHECK(s->children.frees.load() == s->spawned + s->refused);
+    }
+  }
+  MESSAGE("slowest free: " << slowest << " ms");
+  CHECK(slowest < 2000);
+}
