@@ -395,7 +395,7 @@ constexpr airs_behaviour kSpawner = {AIRS_BEHAVIOUR_VERSION,
 // and free waited for it for ever. Every process that becomes live is
 // killed, however late; free ends.
 TEST_CASE("free ends when spawns race its start" * doctest::timeout(60)) {
-  constexpr int kRounds = 200;
+  constexpr int kRounds = 100;
   double slowest = 0;
   for (int round = 0; round < kRounds; round++) {
     CAPTURE(round);
