@@ -501,3 +501,60 @@ TEST_CASE("an init that returns AIRS_IGNORE") {
     CHECK(which_children(rt, sup).empty());
   }
 }
+
+// Issue 20, item 7: while a terminate_child job waited out a stubborn
+// child's shutdown timeout, two siblings were killed; their exits waited
+// behind the job. The first then began a group restart (or the shutdown
+// began a stop of all) that stopped the second, whose exit was still
+// waiting in the queue: the job waited for it for ever. OTP's stop of a
+// child takes an EXIT already queued from it (monitor_child); so does
+// this one.
+TEST_CASE("exits that waited behind a job are seen by the job after it" *
+          doctest::timeout(60)) {
+  for (airs_strategy strategy :
+       {AIRS_ONE_FOR_ONE, AIRS_ONE_FOR_ALL, AIRS_REST_FOR_ONE}) {
+    for (bool shut_down : {false, true}) {
+      CAPTURE(strategy);
+      CAPTURE(shut_down);
+      ChildLog log;
+      Child a("a", &log), b("b", &log), c("c", &log);
+      a.ignore_shutdown = true;
+      Runtime rt(kThreaded);
+      SupSpec spec(sup_flags(strategy));
+      spec.add(
+          worker("a", a, AIRS_RESTART_PERMANENT, AIRS_SHUTDOWN_TIMEOUT, 300));
+      spec.add(worker("b", b));
+      spec.add(worker("c", c));
+      airs_pid sup = start_sup(rt, spec);
+      airs_pid pb = child_pid(rt, sup, "b"), pc = child_pid(rt, sup, "c");
+      std::atomic<airs_status> terminated{AIRS_EINTERNAL};
+      std::thread stopper(
+          [&] { terminated = airs_supervisor_terminate_child(rt, sup, "a"); });
+      // The job waits 300 ms for `a`; the kills land inside that.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      REQUIRE(airs_kill(rt, pb) == AIRS_OK);
+      REQUIRE(airs_kill(rt, pc) == AIRS_OK);
+      if (shut_down) REQUIRE(airs_stop(rt, sup) == AIRS_OK);
+      stopper.join();
+      CHECK(terminated.load() == AIRS_OK);
+      if (shut_down) {
+        CHECK(airs_wait(rt, sup, 5000) == AIRS_OK);
+        continue;
+      }
+      // The restarts are done and the supervisor answers.
+      REQUIRE(wait_until([&] {
+        auto rows = which_children(rt, sup);
+        const airs_child_info* rb = find_child(rows, "b");
+        const airs_child_info* rc = find_child(rows, "c");
+        return rb && rc && rb->state == AIRS_CHILD_RUNNING &&
+               rc->state == AIRS_CHILD_RUNNING && rb->pid != pb &&
+               rc->pid != pc;
+      }));
+      // one_for_all's restart took `a` too (OTP's tree case); the others
+      // leave it stopped.
+      airs_pid again = 0;
+      CHECK(airs_supervisor_restart_child(rt, sup, "a", &again) ==
+            (strategy == AIRS_ONE_FOR_ALL ? AIRS_ESTATE : AIRS_OK));
+    }
+  }
+}
