@@ -1,5 +1,6 @@
 #include "sched/timer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <new>
 
@@ -95,7 +96,28 @@ Msg* TimerService::cancel(uint64_t id) noexcept {
   if (it == pending_.end()) return nullptr;
   Msg* m = it->second.msg;
   pending_.erase(it);
-  return m;  // its heap entry is skipped when it comes up
+  if (heap_.size() > kCompactFloor && heap_.size() > 2 * pending_.size())
+    compact_locked();
+  return m;  // else its heap entry is skipped when it comes up
+}
+
+template <class Keep>
+void TimerService::Heap::keep_only(Keep&& keep) noexcept {
+  c.erase(std::remove_if(c.begin(), c.end(),
+                         [&](const Entry& e) { return !keep(e); }),
+          c.end());
+  std::make_heap(c.begin(), c.end(), comp);
+  try {
+    c.shrink_to_fit();
+  } catch (const std::bad_alloc&) {
+    // Keeps the room; the entries are right either way.
+  }
+}
+
+// Drops the entries of cancelled timers: O(entries), after at least half
+// of them were cancelled, so O(1) per cancel over time.
+void TimerService::compact_locked() noexcept {
+  heap_.keep_only([this](const Entry& e) { return pending_.count(e.id) > 0; });
 }
 
 void TimerService::cancel_and_free(uint64_t id) noexcept {
@@ -138,6 +160,11 @@ int64_t TimerService::next_due_ms() noexcept {
   uint64_t now = now_locked();
   uint64_t d = heap_.top().deadline;
   return d <= now ? 0 : static_cast<int64_t>(d - now);
+}
+
+size_t TimerService::entries() const noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  return heap_.size();
 }
 
 bool TimerService::advance(uint64_t ms) noexcept {

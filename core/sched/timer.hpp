@@ -63,6 +63,10 @@ class TimerService {
   // ms until the next deadline: 0 = due now, -1 = none pending.
   int64_t next_due_ms() noexcept;
   bool advance(uint64_t ms) noexcept;  // false if the clock is not manual
+  // Deadline entries held: the pending timers plus cancelled ones not yet
+  // dropped, at most twice the pending plus kCompactFloor. [any thread]
+  size_t entries() const noexcept;
+  static constexpr size_t kCompactFloor = 1024;
 
  private:
   struct Entry {
@@ -86,7 +90,16 @@ class TimerService {
   void* const fire_ctx_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
+  // The earliest deadline on top. A cancel leaves its entry (found by id
+  // in `pending_`, it is skipped when it comes up) until cancelled entries
+  // outnumber pending ones: then they are dropped at once (compact_locked).
+  struct Heap
+      : std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> {
+    template <class Keep>
+    void keep_only(Keep&& keep) noexcept;
+  };
+  void compact_locked() noexcept;
+  Heap heap_;
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_id_ = 1;
   uint64_t manual_now_ = 0;

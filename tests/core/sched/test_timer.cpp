@@ -226,6 +226,30 @@ TEST_CASE("a cancelled earliest timer does not hide the next one") {
   CHECK(f.types() == Types{2});
 }
 
+// Issue 20, item 9: a cancelled timer kept its place in the deadline heap
+// until its deadline, so arming and cancelling long timers in a loop (a
+// request answered at once, its 10-minute timeout cancelled) grew memory
+// without bound. What is held follows what is pending.
+TEST_CASE("cancelled timers do not hold memory until their deadline") {
+  Fired f;
+  TimerService ts(true, &Fired::fire, &f);
+  uint64_t kept = ts.add(7, 600000, tagged(7));
+  size_t most = 0;
+  for (int i = 0; i < 200000; i++) {
+    uint64_t id = ts.add(1, 600000, tagged(1));
+    REQUIRE(id != 0);
+    msg_free(ts.cancel(id));
+    most = std::max(most, ts.entries());
+  }
+  CHECK(most <= 2 * 1 + TimerService::kCompactFloor + 1);
+  // Compaction kept the live timer, in order.
+  CHECK(ts.next_due_ms() == 600000);
+  ts.advance(600000);
+  CHECK(ts.fire_due() == 1);
+  CHECK(f.types() == Types{7});
+  CHECK(ts.cancel(kept) == nullptr);
+}
+
 TEST_CASE("free_pending frees what is left and empties the service") {
   Fired f;
   TimerService ts(true, &Fired::fire, &f);
