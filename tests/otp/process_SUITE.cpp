@@ -6,10 +6,8 @@
 // each Erlang process of a case is a test actor (Proc) that records what
 // it receives, and the code an Erlang process runs in sequence runs inside
 // its actor as a job (Rt::run). Public C API only.
-#include <algorithm>
 #include <deque>
-#include <map>
-#include <set>
+#include <utility>
 
 #include "../runtime/sup_helpers.hpp"
 
@@ -175,18 +173,6 @@ void check_down(const Received& r, uint64_t ref, airs_pid pid,
     CHECK(r.reason.text == text);
   }
 }
-
-// A process whose only behaviour is to end, normal, on its first message:
-// many of them cost no Actor each.
-airs_status quit_on_message(void*, airs_ctx* ctx, const airs_msg*) {
-  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
-}
-const airs_behaviour kQuitter = {AIRS_BEHAVIOUR_VERSION,
-                                 sizeof(airs_behaviour),
-                                 nullptr,
-                                 quit_on_message,
-                                 nullptr,
-                                 nullptr};
 
 // A text of n bytes that a truncation or a mix-up would change.
 std::string big_text(size_t n, unsigned seed) {
