@@ -319,9 +319,11 @@ AIRS_API airs_status airs_spawn(airs_runtime* rt,
                                 const airs_spawn_opts* opts, airs_pid* out);
 
 /* airs_spawn from inside a callback; AIRS_SPAWN_LINK links the new process
- * to the caller before it can run (init included, as in Erlang; ESTATE
- * inside terminate).
- * [inside a callback] */
+ * to the caller before it can run (init included, as in Erlang). If init
+ * fails, the spawn's status is the report and the caller gets no exit
+ * signal for it (as OTP's proc_lib start_link, which returns the error).
+ * ESTATE with AIRS_SPAWN_LINK: the caller is ending (inside terminate, or
+ * a hook its end runs). [inside a callback] */
 AIRS_API airs_status airs_ctx_spawn(airs_ctx* ctx,
                                     const airs_behaviour* behaviour,
                                     void* user_data,
@@ -393,8 +395,9 @@ AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
  * process that is gone delivers an exit signal with reason AIRS_EXIT_NOPROC
  * to the caller. Linking twice is the same as once; linking to self does
  * nothing (both as in Erlang). Allowed in init: if init then fails, the
- * linked process gets the exit signal of that failure. ENOPROC: pid 0 or
- * never existed. ESTATE: inside terminate. [inside a callback] */
+ * process it linked to gets the exit signal of that failure. ENOPROC: pid 0
+ * or never existed. ESTATE: the caller is ending (inside terminate, or a
+ * hook its end runs). [inside a callback] */
 AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
 
 /* Removes the link (if any). No exit signal caused by the link arrives
@@ -410,8 +413,9 @@ AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
  * the exit reason (AIRS_EXIT_NOPROC if it was already gone; then the
  * message is sent at once). Allowed in init. A monitor of self is made
  * (and may be demonitored) but its DOWN never comes, as in Erlang.
- * EINVAL: NULL ref. ENOPROC: pid 0 or never existed. ESTATE: inside
- * terminate. [inside a callback] */
+ * EINVAL: NULL ref. ENOPROC: pid 0 or never existed. ESTATE: the caller
+ * is ending (inside terminate, or a hook its end runs).
+ * [inside a callback] */
 AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
 
 /* Stops the monitor `ref`; its down message will not be delivered after
