@@ -160,18 +160,28 @@ void Supervisor::start_group() {
 
 void Supervisor::finish_job() {
   job_.kind = Job::kNone;
-  job_.stops.clear();
-  job_.starts.clear();
   job_.next = job_.waiting = 0;
   job_.backoff_timer = 0;
-  // The children the job marked (only its own are): each dropped once.
-  for (auto it = children_.begin(); it != children_.end();) {
-    Child& c = *it++;
-    if (c.drop) {
-      c.drop = false;
-      drop(c);
-    }
-  }
+  // The children the job marked (only its own are, in its two lists, where
+  // one may be twice): each dropped once. Each list keeps its marked ones
+  // in place (no allocation), then they go. Only the job's children are
+  // looked at, not all: a terminate_child costs the same with 10 children
+  // or 100000 (OTP's scale_start_stop_many_children).
+  auto keep_marked = [](std::vector<Child*>& list) {
+    size_t n = 0;
+    for (Child* c : list)
+      if (c->drop) {
+        c->drop = false;
+        list[n++] = c;
+      }
+    list.resize(n);
+  };
+  keep_marked(job_.stops);
+  keep_marked(job_.starts);
+  for (Child* c : job_.stops) drop(*c);
+  for (Child* c : job_.starts) drop(*c);
+  job_.stops.clear();
+  job_.starts.clear();
 }
 
 }  // namespace airs
