@@ -165,6 +165,7 @@ class Supervisor {
   }
   Child* by_pid(uint64_t pid) noexcept;
   Child* by_id(const char* id) noexcept;
+  Child* restarting(uint64_t last_pid) noexcept;
   void emit(airs_event_kind kind, const Child* ch, uint64_t pid, uint64_t other,
             int64_t value, const Reason* r,
             airs_severity sev = AIRS_SEVERITY_INFO);

@@ -3,6 +3,7 @@
 // (supervisor.hpp); what takes time (a stop) becomes a job that the
 // supervisor carries on, and only a caller that may wait waits for it.
 // The read-only ones need only the state's lock.
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -127,6 +128,7 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
                  "simple_one_for_one supervisor, as in OTP (use its id)",
                  static_cast<unsigned long long>(pid));
   Child* ch = id ? by_id(id) : by_pid(pid);
+  if (!ch && !id) ch = restarting(pid);
   if (!ch)
     return id ? failf(AIRS_ENOTFOUND, "no child '%s'", id)
               : failf(AIRS_ENOTFOUND, "%llu is not a running child",
@@ -135,7 +137,20 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
     ch->state = AIRS_CHILD_STOPPED;
     if (ch == retry_anchor_) cancel_group_retry(*ch);
   }
-  if (!ch->pid) return AIRS_OK;  // not running: nothing to stop
+  if (!ch->pid) {
+    // Not running: nothing to stop. A pool's child was restarting (a
+    // pool keeps no stopped child): it is forgotten, as after a stop; by
+    // the restart that counts on it (a callback does not wait for it),
+    // once that is over.
+    if (is_pool()) {
+      auto& starts = job_.starts;
+      if (std::find(starts.begin(), starts.end(), ch) != starts.end())
+        ch->drop = true;
+      else
+        drop(*ch);
+    }
+    return AIRS_OK;
+  }
   try {
     if (queue) {
       // A callback does not wait for the job in progress: the stop is
@@ -153,6 +168,16 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
   if (work.may_wait())
     work.wait_until([&] { return job_.kind == Job::kNone || job_.seq != seq; });
   return AIRS_OK;
+}
+
+// The pool's child whose restart is pending, by the pid it had: OTP
+// still names it by that pid (hanging_restart_loop_simple terminates it
+// so). Searched only when no running child has the pid. [mu_]
+Child* Supervisor::restarting(uint64_t last_pid) noexcept {
+  if (!is_pool() || !last_pid) return nullptr;
+  for (Child& c : children_)
+    if (c.state == AIRS_CHILD_RESTARTING && c.last_pid == last_pid) return &c;
+  return nullptr;
 }
 
 // The STOPPED child `id`, for restart_child and delete_child.
