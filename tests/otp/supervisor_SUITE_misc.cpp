@@ -180,6 +180,21 @@ int64_t timed_us(int n, Op op) {
   return chunks[chunks.size() / 2] * static_cast<int64_t>(chunks.size());
 }
 
+// Monitors the pids sent to it with kWatch; `watching` counts the
+// monitors made (the message is logged before it is handled).
+struct Probe : Actor {
+  std::atomic<int> watching{0};
+  Probe() {
+    on_receive = [this](Actor&, airs_ctx* ctx, const airs_msg* m) {
+      if (airs_msg_type(m) != kWatch) return AIRS_OK;
+      uint64_t ref = 0;
+      airs_status st = airs_monitor(ctx, pid_of(m), &ref);
+      watching++;
+      return st;
+    };
+  }
+};
+
 // One runtime, threaded or host-driven, with a probe process that
 // monitors children for the test (the Erlang test process's monitors).
 class Env {
@@ -199,12 +214,7 @@ class Env {
     REQUIRE(send_pid(rt, probe_pid_, kWatch, pid) == AIRS_OK);
     int n = ++watched_;
     run();
-    REQUIRE(wait_until([&] {
-      int seen = 0;
-      for (const Received& r : probe_.messages())
-        if (r.type == kWatch) seen++;
-      return seen >= n;
-    }));
+    REQUIRE(wait_until([&] { return probe_.watching >= n; }));
   }
 
   // The reasons the probe saw `pid` end with.
@@ -268,7 +278,7 @@ class Env {
 
  private:
   bool threaded_;
-  Watcher probe_;  // outlives the runtime
+  Probe probe_;  // outlives the runtime
   int watched_ = 0;
   airs_pid probe_pid_ = 0;
 
