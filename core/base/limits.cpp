@@ -129,7 +129,10 @@ airs_status check_sup_flags(const airs_sup_flags* f) noexcept {
 airs_shutdown child_shutdown(const airs_child_spec* c) noexcept {
   if (c->shutdown != AIRS_SHUTDOWN_DEFAULT)
     return static_cast<airs_shutdown>(c->shutdown);
-  return c->supervisor ? AIRS_SHUTDOWN_INFINITY : AIRS_SHUTDOWN_TIMEOUT;
+  // OTP goes by the child's type, not by how it starts: a behaviour that
+  // runs a supervisor of its own is given all the time it needs too.
+  bool supervisor = c->supervisor || c->type == AIRS_CHILD_SUPERVISOR;
+  return supervisor ? AIRS_SHUTDOWN_INFINITY : AIRS_SHUTDOWN_TIMEOUT;
 }
 
 void child_spec_defaults(airs_child_spec* c) noexcept {

@@ -70,7 +70,7 @@ airs_status check_sup_flags(const airs_sup_flags* f) noexcept;
 // Fills *c with the defaults of airs_child_spec_init.
 void child_spec_defaults(airs_child_spec* c) noexcept;
 // The shutdown a child spec means: AIRS_SHUTDOWN_DEFAULT resolved as OTP
-// does (INFINITY for a supervisor, TIMEOUT for a worker).
+// does (INFINITY for a child of type SUPERVISOR, TIMEOUT for a worker).
 airs_shutdown child_shutdown(const airs_child_spec* c) noexcept;
 // Checks a child spec against the flags of the supervisor it is for.
 // `is_template`: the one spec of a simple_one_for_one pool (no id).

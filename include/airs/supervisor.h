@@ -126,8 +126,9 @@ typedef enum airs_shutdown {
                                     shutdown_ms */
   AIRS_SHUTDOWN_INFINITY = 2,    /* exit signal shutdown, wait for ever (use
                                     for child supervisors) */
-  /* OTP's default: INFINITY for a child supervisor, TIMEOUT (after
-   * shutdown_ms) for a worker. */
+  /* OTP's default, by the child's type: INFINITY for type SUPERVISOR
+   * (whether it starts from .supervisor or from a behaviour), TIMEOUT
+   * (after shutdown_ms) for a worker. */
   AIRS_SHUTDOWN_DEFAULT = 3
 } airs_shutdown;
 
