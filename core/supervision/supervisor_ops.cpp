@@ -129,6 +129,9 @@ airs_status Supervisor::terminate_child(const char* id, uint64_t pid) {
                  static_cast<unsigned long long>(pid));
   Child* ch = id ? by_id(id) : by_pid(pid);
   if (!ch && !id) ch = restarting(pid);
+  // OTP: a pid that has ended is no child to stop, and no error either (a
+  // caller racing the child's own end gets ok, whichever comes first).
+  if (!ch && !id && pid && !seam_.live(pid)) return AIRS_OK;
   if (!ch)
     return id ? failf(AIRS_ENOTFOUND, "no child '%s'", id)
               : failf(AIRS_ENOTFOUND, "%llu is not a running child",

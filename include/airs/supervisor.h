@@ -298,8 +298,9 @@ AIRS_API airs_status airs_supervisor_terminate_child(airs_runtime* rt,
 /* The same, naming the child by its pid: only in a simple_one_for_one
  * supervisor, as OTP. A child whose restart is pending (RESTARTING) is
  * still named by the pid it had, as OTP: it is then forgotten, and its
- * restart called off. ENOTFOUND: `child` is not a child of `sup`, or
- * `sup` is not simple_one_for_one. */
+ * restart called off. A pid that has ended and names no child (gone
+ * already): AIRS_OK, as OTP. ENOTFOUND: `child` is a live process that is
+ * not a child of `sup`, or is 0, or `sup` is not simple_one_for_one. */
 AIRS_API airs_status airs_supervisor_terminate_child_pid(airs_runtime* rt,
                                                          airs_pid sup,
                                                          airs_pid child);
