@@ -54,10 +54,16 @@ airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
   if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
-  if (x->linked_to(pid)) return AIRS_OK;
+  Msg* record = x->link_record(pid);
+  if (record && record->correlation == 0) return AIRS_OK;  // linked already
   Msg* request = msg_new_signal(Signal::kLink, c->pid, nullptr, 0);
-  Msg* record = request ? new_record(Signal::kLinkExit, pid, 0) : nullptr;
-  if (!record || !x->add_link(record)) {
+  if (!request) return fail(AIRS_ENOMEM, "out of memory");
+  if (record) {
+    // Our unlink is not answered yet: linked again, so that its answer
+    // does not drop the record; the request goes after the unlink.
+    record->correlation = 0;
+  } else if (!(record = new_record(Signal::kLinkExit, pid, 0)) ||
+             !x->add_link(record)) {
     msg_free(request);
     msg_free(record);
     return fail(AIRS_ENOMEM, "out of memory");
@@ -67,13 +73,24 @@ airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
   return AIRS_OK;
 }
 
+// Erlang's link protocol (OTP 23.3, OTP-17127; "Link Protocol" in
+// erl_dist_protocol): our record stays, marked with the id of this unlink
+// (inactive), until the other end answers that it has seen the unlink.
+// Meanwhile a link request from the other end is one it made before it saw
+// our unlink, which will drop its end: ignored, or the two ends would
+// disagree (one linked, one not) once the signals cross. An unlink from
+// the other end leaves the record to our own unlink's answer. An exit
+// signal through the link is ignored from now on.
 airs_status Signals::unlink(Ctx* c, uint64_t pid) noexcept {
   ProcessExtra* x = c->proc->extra;
-  if (!x || !x->linked_to(pid)) return AIRS_OK;
-  Msg* m = msg_new_signal(Signal::kUnlink, c->pid, nullptr, 0);
+  Msg* record = x ? x->link_record(pid) : nullptr;
+  if (!record || record->correlation != 0) return AIRS_OK;  // none, or going
+  uint64_t id = next_ref_.fetch_add(1, std::memory_order_relaxed);
+  Msg* m = msg_new_signal(Signal::kUnlink, c->pid, nullptr, id);
   if (!m) return fail(AIRS_ENOMEM, "out of memory");
-  msg_free(x->take_link(pid));
-  k_.mail.signal_or_drop(pid, m);
+  record->correlation = id;
+  if (!k_.mail.signal_or_drop(pid, m))  // gone: nobody will answer
+    msg_free(x->take_link(pid));
   return AIRS_OK;
 }
 
@@ -251,14 +268,16 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
     case Signal::kExit: return exit_arrived(p, c, m);
     case Signal::kLinkExit: {
       Msg* record = x ? x->take_link(m->sender) : nullptr;
-      if (!record) {  // unlinked since: not for us
+      bool linked = record && record->correlation == 0;
+      msg_free(record);
+      if (!linked) {  // unlinked since, or being unlinked: not for us
         msg_free(m);
         return {};
       }
-      msg_free(record);
       return exit_arrived(p, c, m);
     }
     case Signal::kLink:
+      // Linked already, or being unlinked by us (see unlink()): nothing.
       if ((x = p->ensure_extra()) && x->linked_to(m->sender)) break;
       // The request becomes our record of the link: the exit signal its
       // maker gets when we end.
@@ -268,9 +287,26 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       // would never hear of our end), so both ends go, as out of memory.
       refuse(m, c.pid, reason_no_memory());
       return Arrival{reason_no_memory(), false};
-    case Signal::kUnlink:
-      if (x) msg_free(x->take_link(m->sender));
+    case Signal::kUnlink: {
+      // Our end goes, unless we are unlinking too (then our own unlink's
+      // answer drops it), and the sender may drop its own: the request is
+      // the answer. Id 0: from a start that failed, nobody waits for one.
+      Msg* record = x ? x->link_record(m->sender) : nullptr;
+      if (record && record->correlation == 0) msg_free(x->take_link(m->sender));
+      if (m->correlation == 0) break;
+      uint64_t unlinker = m->sender;
+      m->signal = Signal::kUnlinkAck;
+      m->sender = c.pid;
+      k_.mail.signal_or_drop(unlinker, m);
+      return {};
+    }
+    case Signal::kUnlinkAck: {
+      // Drop the record if it is still for that unlink (not linked again).
+      Msg* record = x ? x->link_record(m->sender) : nullptr;
+      if (record && record->correlation == m->correlation)
+        msg_free(x->take_link(m->sender));
       break;
+    }
     case Signal::kMonitor:
     case Signal::kWatch:
       m->to = m->sender;  // likewise: it becomes the watcher's DOWN
@@ -329,8 +365,13 @@ void Signals::answer_health(Process* p, Ctx& c, Msg* m) noexcept {
 void Signals::spread(Process* p, uint64_t pid, Reason* reason) noexcept {
   ProcessExtra* x = p->extra;
   if (!x) return;
-  for (Msg* record : x->links)
+  // A link being unlinked is told too: the other end ignores the exit
+  // signal unless it linked again since, and drops the record it may keep
+  // (if it is unlinking too, we will never answer).
+  for (Msg* record : x->links) {
+    record->correlation = 0;  // our unlink id is nobody else's business
     send_as(k_.mail, record, Signal::kLinkExit, pid, record->to, reason);
+  }
   x->links.clear();
   for (Msg* record : x->watchers)
     send_as(k_.mail, record, down_of(record), pid, record->to, reason);

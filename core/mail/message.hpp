@@ -70,13 +70,15 @@ enum class Signal : uint8_t {
   kLinkExit,   // a linked process ended: reason in `reason`
   kKill,       // untrappable kill
   kLink,       // sender links to the receiver
-  kUnlink,     // sender removes its link
+  kUnlink,     // sender removes its link; its unlink id in `correlation`
   kMonitor,    // sender monitors the receiver; ref in `correlation`
   kDemonitor,  // sender drops monitor `correlation`
   kDown,       // a monitored process ended; ref in `correlation`
   kHealth,     // a supervisor asks for health; round in `correlation`
   kWatch,      // a service's monitor of the receiver (Signals::watch)
   kWatchDown,  // a watched process ended: always an AIRS_MSG_DOWN
+  kUnlinkAck,  // the receiver of a kUnlink dropped its end; id in
+               // `correlation`
 };
 
 // kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).

@@ -124,6 +124,11 @@ bool ProcessExtra::linked_to(uint64_t pid) const noexcept {
   return find_link(pid) != links.size();
 }
 
+Msg* ProcessExtra::link_record(uint64_t pid) const noexcept {
+  size_t i = find_link(pid);
+  return i == links.size() ? nullptr : links[i];
+}
+
 bool ProcessExtra::add_link(Msg* record) noexcept {
   try {
     links.push_back(record);

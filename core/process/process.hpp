@@ -46,6 +46,8 @@ struct MonitorEntry {
 // signal, or its down), made when the link or monitor was: so the end of
 // a process allocates nothing to tell its links and monitors. A record's
 // `to` is the other end's pid; a watcher's `correlation` its monitor ref.
+// A link record's `correlation` is 0 while linked, and the id of our
+// unlink while that unlink is not answered yet (Signals::unlink).
 struct ProcessExtra {
   ProcessExtra() = default;
   ~ProcessExtra();  // frees the records left
@@ -57,6 +59,8 @@ struct ProcessExtra {
   std::vector<MonitorEntry> monitoring;  // monitors this process holds
 
   bool linked_to(uint64_t pid) const noexcept;
+  // The record of the link to `pid`, still kept here, or nullptr.
+  Msg* link_record(uint64_t pid) const noexcept;
   // Keeps `record` (its `to` set); false: no memory (nothing changed).
   bool add_link(Msg* record) noexcept;
   // The record of the link to `pid`, now the caller's, or nullptr.
