@@ -2,7 +2,7 @@
 // erl_link_SUITE.erl (links, exit signals through links, trap_exit,
 // monitors, unlink and demonitor racing an exit, simultaneous link and
 // unlink) against the public C API. Each case is named after the OTP case
-// it ports; cases_erl_link_SUITE.md lists every OTP case, the ones that
+// it ports; CASES.md lists every OTP case, the ones that
 // need distribution (not applicable) included.
 //
 // OTP drives "test processes" that run the funs they are sent (tp_call,

@@ -3,7 +3,7 @@
 // sup_start_map, sup_stop and the restart strategies, and the cases
 // child_adm, child_adm_simple, extra_return, child_specs, child_specs_map,
 // sup_flags and multiple_restarts. Each case is named after the OTP case;
-// cases_supervisor_SUITE_api.md says which are not applicable and why.
+// CASES.md says which are not applicable and why.
 //
 // How the Erlang suite maps onto the C API:
 //  - The Erlang test process (it traps exits, start_links the supervisor
@@ -322,27 +322,6 @@ Reason stop_sup(Env& env, airs_pid sup) {
   REQUIRE(airs_stop(env.rt, sup) == AIRS_OK);
   REQUIRE(airs_wait(env.rt, sup, 5000) == AIRS_OK);
   return env.test.check_exit(sup);
-}
-
-airs_pid start_child(airs_runtime* rt, airs_pid sup,
-                     const airs_child_spec& spec) {
-  airs_pid pid = 0;
-  airs_status st = airs_supervisor_start_child(rt, sup, &spec, &pid);
-  INFO("start_child " << spec.id << ": " << airs_strerror(st) << " "
-                      << airs_last_error_message());
-  REQUIRE(st == AIRS_OK);
-  return pid;
-}
-
-airs_pid start_dynamic(airs_runtime* rt, airs_pid sup, void* arg,
-                       void (*arg_free)(void*) = nullptr) {
-  airs_pid pid = 0;
-  airs_status st =
-      airs_supervisor_start_dynamic_child(rt, sup, arg, arg_free, &pid);
-  INFO("start_dynamic_child: " << airs_strerror(st) << " "
-                               << airs_last_error_message());
-  REQUIRE(st == AIRS_OK);
-  return pid;
 }
 
 // A pid that named a process once and is gone now (OTP's unregistered

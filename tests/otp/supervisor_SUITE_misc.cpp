@@ -2,7 +2,7 @@
 // (lib/stdlib/test/supervisor_SUITE.erl), its termination and significant
 // groups and its miscellaneous cases; the API groups are in
 // supervisor_SUITE_api.cpp. Each case is named after the OTP case it
-// ports; cases_supervisor_SUITE_misc.md says which are not applicable and
+// ports; CASES.md says which are not applicable and
 // why. Public C API only.
 //
 // How the OTP pieces map:
@@ -88,27 +88,6 @@ std::string counts(airs_runtime* rt, airs_pid sup) {
   REQUIRE(airs_supervisor_count_children(rt, sup, &n) == AIRS_OK);
   return std::to_string(n.specs) + "," + std::to_string(n.active) + "," +
          std::to_string(n.supervisors) + "," + std::to_string(n.workers);
-}
-
-airs_pid start_child(airs_runtime* rt, airs_pid sup,
-                     const airs_child_spec& spec) {
-  airs_pid pid = 0;
-  airs_status st = airs_supervisor_start_child(rt, sup, &spec, &pid);
-  INFO("start_child " << spec.id << ": " << airs_strerror(st) << " "
-                      << airs_last_error_message());
-  REQUIRE(st == AIRS_OK);
-  return pid;
-}
-
-airs_pid start_dynamic(airs_runtime* rt, airs_pid sup, void* arg,
-                       void (*arg_free)(void*) = nullptr) {
-  airs_pid pid = 0;
-  airs_status st =
-      airs_supervisor_start_dynamic_child(rt, sup, arg, arg_free, &pid);
-  INFO("start_dynamic_child: " << airs_strerror(st) << " "
-                               << airs_last_error_message());
-  REQUIRE(st == AIRS_OK);
-  return pid;
 }
 
 // A supervisor with these flags and no children (OTP: start_link with

@@ -19,9 +19,9 @@ namespace sup_test {
 using rt_test::Keys;
 
 // Message types the child understands (and the watcher below).
-constexpr uint64_t kExitWith = 0x5e01;   // payload: an airs_exit_kind
-constexpr uint64_t kTrapExits = 0x5e02;  // payload: a bool
-constexpr uint64_t kWatch = 0x5e03;      // payload: the pid to monitor
+constexpr uint64_t kExitWith = 0x5e01;    // payload: an airs_exit_kind
+constexpr uint64_t kTrapExits = 0x5e02;   // payload: a bool
+constexpr uint64_t kWatch = 0x5e03;       // payload: the pid to monitor
 constexpr uint64_t kUnlinkFrom = 0x5e04;  // payload: the pid to unlink from
 
 inline const char* kind_name(airs_exit_kind k) {
@@ -335,6 +335,29 @@ inline airs_pid start_sup(airs_runtime* rt, const SupSpec& spec) {
                                  << airs_last_error_message());
   REQUIRE(st == AIRS_OK);
   REQUIRE(pid != AIRS_NO_PID);
+  return pid;
+}
+
+// A child started from `spec` in a running supervisor: its pid.
+inline airs_pid start_child(airs_runtime* rt, airs_pid sup,
+                            const airs_child_spec& spec) {
+  airs_pid pid = 0;
+  airs_status st = airs_supervisor_start_child(rt, sup, &spec, &pid);
+  INFO("start_child " << spec.id << ": " << airs_strerror(st) << " "
+                      << airs_last_error_message());
+  REQUIRE(st == AIRS_OK);
+  return pid;
+}
+
+// A child of a simple_one_for_one supervisor started with `arg`: its pid.
+inline airs_pid start_dynamic(airs_runtime* rt, airs_pid sup, void* arg,
+                              void (*arg_free)(void*) = nullptr) {
+  airs_pid pid = 0;
+  airs_status st =
+      airs_supervisor_start_dynamic_child(rt, sup, arg, arg_free, &pid);
+  INFO("start_dynamic_child: " << airs_strerror(st) << " "
+                               << airs_last_error_message());
+  REQUIRE(st == AIRS_OK);
   return pid;
 }
 
