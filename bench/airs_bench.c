@@ -4,7 +4,8 @@
  *
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
  *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |
- *   restart N | idle [SECONDS]
+ *   restart N | idle [SECONDS] |
+ *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  *
@@ -15,6 +16,7 @@
 #define _DEFAULT_SOURCE /* clock_gettime, usleep */
 #include <airs/airs.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -441,6 +443,417 @@ static void run_idle(double seconds) {
   airs_runtime_free(rt);
 }
 
+/* ---- starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]: how long work from
+ * outside the workers waits while the workers are busy (issue 20, item 8).
+ *
+ * Background load: ACTORS actors forward TOKENS tokens for the whole run,
+ * each actor every token it gets, at once, to the next actor (ring, the
+ * default) or to a pseudo-random other one (random). No spin, no sleep:
+ * the workers never run dry. The tokens start spread evenly; in a ring
+ * they bunch up (an actor handles all the tokens in its mailbox in one
+ * turn and passes them on together), with random they stay apart and
+ * about TOKENS actors are runnable, more than a worker's local ring
+ * holds. "busy_actors" counts the actors holding a token at the end.
+ * Both shapes starve work from outside differently, so a fix is checked
+ * against both. While the load runs, main takes SAMPLES samples of each of
+ * three latencies, one at a time, interleaved, with a pause of a few ms
+ * between them:
+ *   send:  main's airs_send to a probe actor until its receive runs (the
+ *          probe stamps the time; main's own wake-up is not counted);
+ *   timer: main arms a 10 ms airs_send_after to the probe; lateness is
+ *          when its receive runs, minus the arming time, minus 10 ms;
+ *   kill:  airs_supervisor_terminate_child of a child that traps exits and
+ *          ignores shutdown, with a 100 ms shutdown timeout, so the
+ *          supervisor must kill it; lateness is the call's time beyond
+ *          100 ms. restart_child then puts the child back.
+ * Keys: send_us_*, timer_late_us_*, kill_late_us_* (p50, p99, max, in
+ * microseconds; nearest rank), *_samples and *_timeouts of each, and
+ * "timeouts" in all. A sample that takes longer than STARVE_TIMEOUT_MS
+ * (beyond its nominal 10 / 100 ms) counts as that timeout. Sampling stops
+ * after STARVE_RUN_S seconds even if SAMPLES are not all taken, and a kill
+ * sample is skipped while the last one is still stuck ("*_samples" says
+ * how many were taken). ops = tokens forwarded while sampling, so
+ * ops_per_s is the load's throughput. */
+
+enum {
+  STARVE_TIMEOUT_MS = 2000, /* per sample, beyond its nominal 10/100 ms */
+  STARVE_TIMER_MS = 10,
+  STARVE_SHUTDOWN_MS = 100,
+  STARVE_RUN_S = 30, /* longest sampling phase */
+  STARVE_WARMUP_MS = 500,
+  MSG_PROBE = 1
+};
+
+typedef struct starve_load {
+  const airs_pid* pids;
+  long n;
+  int random;      /* 1: to a pseudo-random other actor; 0: to the next one */
+  atomic_int stop; /* set at the end: tokens are dropped, the load drains */
+} starve_load;
+
+/* One per actor, each on its own cache line: `hops` is written by the
+ * worker running the actor and summed by main. */
+typedef struct starve_node {
+  _Alignas(64) starve_load* load;
+  long index;
+  uint64_t rng;
+  atomic_llong hops;
+} starve_node;
+
+static airs_status token_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)m;
+  starve_node* node = s;
+  starve_load* load = node->load;
+  if (atomic_load_explicit(&load->stop, memory_order_relaxed)) return AIRS_OK;
+  long to = node->index + 1;
+  if (load->random) {
+    /* xorshift64: the actor's own generator, no shared state. */
+    uint64_t x = node->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    node->rng = x;
+    to += (long)(x % (uint64_t)(load->n - 1));
+  }
+  to %= load->n;
+  /* A single writer: a relaxed load + store, no locked instruction. */
+  atomic_store_explicit(
+      &node->hops, atomic_load_explicit(&node->hops, memory_order_relaxed) + 1,
+      memory_order_relaxed);
+  /* A failed send (the target already stopped by airs_runtime_free) only
+   * loses a token: not a reason to end this actor. */
+  airs_ctx_send(ctx, load->pids[to], 1, NULL, 0);
+  return AIRS_OK;
+}
+
+/* Where a sample's end is reported to main: by the probe actor (send,
+ * timer) or by the kill thread. Only the newest sequence number is kept,
+ * so a late answer to a timed-out sample cannot pass for the current one. */
+typedef struct starve_box {
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+  int64_t seq;
+  double value; /* the probe's receive time, or the kill's duration */
+  /* The kill thread's side. */
+  int64_t kill_req; /* the sample it is asked for (0: none) */
+  int kill_busy;
+  int quit;
+} starve_box;
+
+static void box_post(starve_box* b, int64_t seq, double value) {
+  pthread_mutex_lock(&b->mu);
+  if (seq > b->seq) {
+    b->seq = seq;
+    b->value = value;
+  }
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+}
+
+static struct timespec deadline_after(double seconds) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double t = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + seconds;
+  ts.tv_sec = (time_t)t;
+  ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+  return ts;
+}
+
+/* Waits up to `seconds` for sample `seq`; 1 with its value, 0 on timeout. */
+static int box_wait(starve_box* b, int64_t seq, double seconds, double* value) {
+  struct timespec until = deadline_after(seconds);
+  int got = 0;
+  pthread_mutex_lock(&b->mu);
+  while (b->seq < seq && pthread_cond_timedwait(&b->cv, &b->mu, &until) == 0) {
+  }
+  if (b->seq == seq) {
+    *value = b->value;
+    got = 1;
+  }
+  pthread_mutex_unlock(&b->mu);
+  return got;
+}
+
+static airs_status probe_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)ctx;
+  double t = now_s();
+  if (airs_msg_type(m) == MSG_PROBE) box_post(s, read_i64(m), t);
+  return AIRS_OK;
+}
+
+/* The child under test: traps exits and ignores every message, the
+ * shutdown exit signal included, so only the supervisor's kill ends it. */
+static airs_status stubborn_init(void* u, airs_ctx* ctx, void** state) {
+  *state = u;
+  return airs_trap_exit(ctx, true);
+}
+
+static airs_status stubborn_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)s;
+  (void)ctx;
+  (void)m;
+  return AIRS_OK;
+}
+
+typedef struct starve_killer {
+  airs_runtime* rt;
+  airs_pid sup;
+  starve_box* box;
+} starve_killer;
+
+/* terminate_child has no timeout, and under the unfixed scheduler it has
+ * taken 84 s: it runs on this thread so that main can give up waiting. */
+static void* killer_main(void* arg) {
+  starve_killer* k = arg;
+  starve_box* b = k->box;
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    while (!b->kill_req && !b->quit) pthread_cond_wait(&b->cv, &b->mu);
+    if (b->quit) break;
+    int64_t seq = b->kill_req;
+    b->kill_req = 0;
+    b->kill_busy = 1;
+    pthread_mutex_unlock(&b->mu);
+    double t0 = now_s();
+    CHECK(airs_supervisor_terminate_child(k->rt, k->sup, "stubborn"));
+    box_post(b, seq, now_s() - t0);
+    CHECK(airs_supervisor_restart_child(k->rt, k->sup, "stubborn", NULL));
+    pthread_mutex_lock(&b->mu);
+    b->kill_busy = 0;
+    pthread_cond_broadcast(&b->cv);
+  }
+  pthread_mutex_unlock(&b->mu);
+  return NULL;
+}
+
+/* Waits up to `seconds` for the kill thread to be idle (no request taken
+ * or waiting); 1 if it is. */
+static int killer_idle(starve_box* b, double seconds) {
+  struct timespec until = deadline_after(seconds);
+  pthread_mutex_lock(&b->mu);
+  while ((b->kill_busy || b->kill_req) &&
+         pthread_cond_timedwait(&b->cv, &b->mu, &until) == 0) {
+  }
+  int idle = !b->kill_busy && !b->kill_req;
+  pthread_mutex_unlock(&b->mu);
+  return idle;
+}
+
+typedef struct starve_samples {
+  double* us;
+  long n;
+  long timeouts;
+} starve_samples;
+
+static void sample_add(starve_samples* s, double us, int timed_out) {
+  s->us[s->n++] = us;
+  s->timeouts += timed_out;
+}
+
+static int cmp_double(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
+  return (x > y) - (x < y);
+}
+
+/* Nearest rank: the smallest sample with at least p of them at or below. */
+static double percentile(const starve_samples* s, double p) {
+  if (s->n == 0) return 0;
+  long rank = (long)(p * (double)s->n);
+  if ((double)rank < p * (double)s->n) rank++;
+  return s->us[rank < 1 ? 0 : rank - 1];
+}
+
+static int format_samples(char* out, size_t size, const char* key,
+                          starve_samples* s) {
+  qsort(s->us, (size_t)s->n, sizeof *s->us, cmp_double);
+  return snprintf(out, size,
+                  ",\"%s_us_p50\":%.1f,\"%s_us_p99\":%.1f,\"%s_us_max\":%.1f,"
+                  "\"%s_samples\":%ld,\"%s_timeouts\":%ld",
+                  key, percentile(s, 0.5), key, percentile(s, 0.99), key,
+                  s->n ? s->us[s->n - 1] : 0.0, key, s->n, key, s->timeouts);
+}
+
+/* A pause of 3-6 ms between samples: each one measures a latency, not a
+ * queue of samples, and the jitter keeps them from falling in step with
+ * anything periodic in the runtime. */
+static void starve_pause(void) {
+  usleep((useconds_t)(3000 + rand() % 3000));
+}
+
+static void run_starve(long actors, long tokens, long samples,
+                       const char* pattern) {
+  int random = strcmp(pattern, "random") == 0;
+  if (actors < 2 || tokens < 1 || samples < 1 ||
+      (!random && strcmp(pattern, "ring") != 0)) {
+    fprintf(stderr,
+            "airs-bench: starve needs ACTORS >= 2, TOKENS >= 1, "
+            "SAMPLES >= 1, PATTERN ring or random\n");
+    exit(2);
+  }
+  airs_runtime* rt = runtime_new();
+  starve_box box;
+  memset(&box, 0, sizeof box);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&box.cv, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&box.mu, NULL);
+
+  /* The load. */
+  starve_load load;
+  airs_pid* pids = malloc(sizeof *pids * (size_t)actors);
+  starve_node* nodes =
+      aligned_alloc(64, sizeof *nodes * (size_t)actors); /* 64 | sizeof */
+  load.pids = pids;
+  load.n = actors;
+  load.random = random;
+  atomic_init(&load.stop, 0);
+  for (long i = 0; i < actors; i++) {
+    nodes[i].load = &load;
+    nodes[i].index = i;
+    nodes[i].rng = 0x9E3779B97F4A7C15ull * (uint64_t)(i + 1);
+    atomic_init(&nodes[i].hops, 0);
+    pids[i] = spawn(rt, token_receive, NULL, &nodes[i]);
+  }
+
+  /* The probes. */
+  airs_pid probe = spawn(rt, probe_receive, NULL, &box);
+  airs_sup_flags flags;
+  CHECK(airs_sup_flags_init(&flags));
+  flags.strategy = AIRS_ONE_FOR_ONE;
+  airs_behaviour sb = {AIRS_BEHAVIOUR_VERSION, sizeof sb, stubborn_init,
+                       stubborn_receive,       NULL,      NULL};
+  airs_child_spec child;
+  CHECK(airs_child_spec_init(&child));
+  child.id = "stubborn";
+  child.behaviour = &sb;
+  child.shutdown = AIRS_SHUTDOWN_TIMEOUT;
+  child.shutdown_ms = STARVE_SHUTDOWN_MS;
+  airs_sup_spec* spec;
+  CHECK(airs_sup_spec_new(&flags, &spec));
+  CHECK(airs_sup_spec_add_child(spec, &child));
+  starve_killer killer = {rt, 0, &box};
+  CHECK(airs_supervisor_start(rt, spec, &killer.sup));
+  pthread_t killer_thread;
+  if (pthread_create(&killer_thread, NULL, killer_main, &killer) != 0) {
+    fprintf(stderr, "airs-bench: pthread_create failed\n");
+    exit(1);
+  }
+
+  /* Tokens spread evenly over the actors, then time to reach a steady
+   * state before the first sample. */
+  for (long k = 0; k < tokens; k++)
+    CHECK(airs_send(rt, pids[k * actors / tokens], 1, NULL, 0));
+  usleep(STARVE_WARMUP_MS * 1000);
+
+  starve_samples send = {calloc((size_t)samples, sizeof(double)), 0, 0};
+  starve_samples timer = {calloc((size_t)samples, sizeof(double)), 0, 0};
+  starve_samples kill = {calloc((size_t)samples, sizeof(double)), 0, 0};
+  const double timeout = STARVE_TIMEOUT_MS * 1e-3;
+  int64_t seq = 0;
+  long long hops0 = 0;
+  for (long i = 0; i < actors; i++)
+    hops0 += atomic_load_explicit(&nodes[i].hops, memory_order_relaxed);
+  double t0 = now_s();
+  /* The run's end is checked before each sample, so that it is passed by
+   * at most one sample's timeout. */
+#define STARVE_TIME_UP() (now_s() - t0 >= STARVE_RUN_S)
+  for (long i = 0; i < samples && !STARVE_TIME_UP(); i++) {
+    double at, v;
+    /* send */
+    seq++;
+    at = now_s();
+    CHECK(airs_send(rt, probe, MSG_PROBE, &seq, sizeof seq));
+    if (box_wait(&box, seq, timeout, &v))
+      sample_add(&send, (v - at) * 1e6, 0);
+    else
+      sample_add(&send, timeout * 1e6, 1);
+    starve_pause();
+    if (STARVE_TIME_UP()) break;
+
+    /* timer */
+    seq++;
+    airs_msg* msg;
+    CHECK(airs_msg_new(MSG_PROBE, &seq, sizeof seq, &msg));
+    at = now_s();
+    CHECK(airs_send_after(rt, probe, STARVE_TIMER_MS, msg, NULL));
+    if (box_wait(&box, seq, STARVE_TIMER_MS * 1e-3 + timeout, &v))
+      sample_add(&timer, (v - at - STARVE_TIMER_MS * 1e-3) * 1e6, 0);
+    else
+      sample_add(&timer, timeout * 1e6, 1);
+    starve_pause();
+    if (STARVE_TIME_UP()) break;
+
+    /* kill: a sample only when the previous one has finished its restart;
+     * one that never does leaves the rest untaken (see kill_samples). */
+    if (killer_idle(&box, timeout)) {
+      seq++;
+      pthread_mutex_lock(&box.mu);
+      box.kill_req = seq;
+      pthread_cond_broadcast(&box.cv);
+      pthread_mutex_unlock(&box.mu);
+      if (box_wait(&box, seq, STARVE_SHUTDOWN_MS * 1e-3 + timeout, &v))
+        sample_add(&kill, (v - STARVE_SHUTDOWN_MS * 1e-3) * 1e6, 0);
+      else
+        sample_add(&kill, timeout * 1e6, 1);
+      starve_pause();
+    }
+  }
+#undef STARVE_TIME_UP
+  double secs = now_s() - t0;
+  long long hops = -hops0;
+  for (long i = 0; i < actors; i++)
+    hops += atomic_load_explicit(&nodes[i].hops, memory_order_relaxed);
+  /* Actors holding a token now (a snapshot, read one by one): about the
+   * processes runnable. In a ring the tokens bunch up (an actor with two
+   * handles both in one turn and passes both on), so this shows how many
+   * there really are. */
+  long busy = 0;
+  for (long i = 0; i < actors; i++) {
+    uint64_t depth = 0;
+    if (airs_process_stat_get(rt, pids[i], AIRS_PSTAT_MAILBOX_DEPTH, &depth) ==
+            AIRS_OK &&
+        depth > 0)
+      busy++;
+  }
+
+  /* Drain the load, so that a terminate_child still stuck in the kill
+   * thread can finish, then stop that thread. */
+  atomic_store(&load.stop, 1);
+  pthread_mutex_lock(&box.mu);
+  box.quit = 1;
+  pthread_cond_broadcast(&box.cv);
+  pthread_mutex_unlock(&box.mu);
+  pthread_join(killer_thread, NULL);
+
+  char params[128], extra[768];
+  snprintf(params, sizeof params,
+           "\"actors\":%ld,\"tokens\":%ld,\"samples\":%ld,\"pattern\":\"%s\"",
+           actors, tokens, samples, pattern);
+  int len = 0;
+  len += format_samples(extra + len, sizeof extra - (size_t)len, "send", &send);
+  len += format_samples(extra + len, sizeof extra - (size_t)len, "timer_late",
+                        &timer);
+  len += format_samples(extra + len, sizeof extra - (size_t)len, "kill_late",
+                        &kill);
+  snprintf(extra + len, sizeof extra - (size_t)len,
+           ",\"timeouts\":%ld,\"timeout_ms\":%d,\"busy_actors\":%ld",
+           send.timeouts + timer.timeouts + kill.timeouts, STARVE_TIMEOUT_MS,
+           busy);
+  report("starve", params, (double)hops, secs, extra);
+
+  airs_sup_spec_free(spec);
+  airs_runtime_free(rt);
+  pthread_cond_destroy(&box.cv);
+  pthread_mutex_destroy(&box.mu);
+  free(send.us);
+  free(timer.us);
+  free(kill.us);
+  free(nodes);
+  free(pids);
+}
+
 static long arg(int argc, char** argv, int i, long dflt) {
   return i < argc ? atol(argv[i]) : dflt;
 }
@@ -455,7 +868,8 @@ int main(int argc, char** argv) {
     fprintf(stderr,
             "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
             "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
-            "  restart N | idle [SECONDS]\n");
+            "  restart N | idle [SECONDS] |\n"
+            "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -473,6 +887,10 @@ int main(int argc, char** argv) {
     run_restart(arg(argc, argv, i, 100000));
   else if (strcmp(w, "idle") == 0)
     run_idle(i < argc ? atof(argv[i]) : 2.0);
+  else if (strcmp(w, "starve") == 0)
+    run_starve(arg(argc, argv, i, 10000), arg(argc, argv, i + 1, 1000),
+               arg(argc, argv, i + 2, 200),
+               i + 3 < argc ? argv[i + 3] : "ring");
   else {
     fprintf(stderr, "airs-bench: unknown workload '%s'\n", w);
     return 2;
