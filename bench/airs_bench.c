@@ -8,6 +8,7 @@
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
+ * AIRS_STARVE_TIMEOUT_MS=N sets starve's sample timeout (default 2000).
  *
  * Every counted message goes through a real mailbox and the scheduler.
  * Completion is observed with airs_wait() on an actor that ends when the
@@ -468,7 +469,7 @@ static void run_idle(double seconds) {
  *          100 ms. restart_child then puts the child back.
  * Keys: send_us_*, timer_late_us_*, kill_late_us_* (p50, p99, max, in
  * microseconds; nearest rank), *_samples and *_timeouts of each, and
- * "timeouts" in all. A sample that takes longer than STARVE_TIMEOUT_MS
+ * "timeouts" in all. A sample that takes longer than "timeout_ms"
  * (beyond its nominal 10 / 100 ms) counts as that timeout. Sampling stops
  * after STARVE_RUN_S seconds even if SAMPLES are not all taken, and a kill
  * sample is skipped while the last one is still stuck ("*_samples" says
@@ -750,7 +751,13 @@ static void run_starve(long actors, long tokens, long samples,
   starve_samples send = {calloc((size_t)samples, sizeof(double)), 0, 0};
   starve_samples timer = {calloc((size_t)samples, sizeof(double)), 0, 0};
   starve_samples kill = {calloc((size_t)samples, sizeof(double)), 0, 0};
-  const double timeout = STARVE_TIMEOUT_MS * 1e-3;
+  /* Longer than the default to see how long the unfixed runtime really
+   * starves a sample (the run is then longer too). */
+  long timeout_ms = STARVE_TIMEOUT_MS;
+  if (getenv("AIRS_STARVE_TIMEOUT_MS"))
+    timeout_ms = atol(getenv("AIRS_STARVE_TIMEOUT_MS"));
+  if (timeout_ms < 1) timeout_ms = STARVE_TIMEOUT_MS;
+  const double timeout = (double)timeout_ms * 1e-3;
   int64_t seq = 0;
   long long hops0 = 0;
   for (long i = 0; i < actors; i++)
@@ -838,9 +845,8 @@ static void run_starve(long actors, long tokens, long samples,
   len += format_samples(extra + len, sizeof extra - (size_t)len, "kill_late",
                         &kill);
   snprintf(extra + len, sizeof extra - (size_t)len,
-           ",\"timeouts\":%ld,\"timeout_ms\":%d,\"busy_actors\":%ld",
-           send.timeouts + timer.timeouts + kill.timeouts, STARVE_TIMEOUT_MS,
-           busy);
+           ",\"timeouts\":%ld,\"timeout_ms\":%ld,\"busy_actors\":%ld",
+           send.timeouts + timer.timeouts + kill.timeouts, timeout_ms, busy);
   report("starve", params, (double)hops, secs, extra);
 
   airs_sup_spec_free(spec);
