@@ -15,9 +15,6 @@ __attribute__((tls_model("initial-exec"))) thread_local Worker* tls_worker =
 // Turns a worker may take from its `next` slot in a row before it lets the
 // ring run: two actors ping-ponging must not starve the rest.
 constexpr uint32_t kMaxNextStreak = 64;
-// Every this many turns a worker looks at the shared queue first, so work
-// from outside is never starved by local work.
-constexpr uint32_t kSharedCheckInterval = 61;
 // Rounds of looking for work before a worker parks.
 constexpr int kSpinRounds = 64;
 
@@ -114,7 +111,7 @@ void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
     push_ring(w, p);
     return;
   }
-  shared_.enqueue(p);
+  if (!inject_.push(p)) shared_.enqueue(p);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (idle_count_.load(std::memory_order_relaxed) > 0) wake_one();
 }
@@ -122,10 +119,15 @@ void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
 Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
   Process* p;
   *from_shared = false;
-  if (w->credit == 0 && ++w->tick % kSharedCheckInterval == 0 &&
-      shared_.try_dequeue(p)) {
-    *from_shared = true;
-    return p;
+  if (++w->tick % kOutsideInterval == 0) {
+    // Outside work first, whatever the local backlog: the bound airs.h
+    // states. The overflow only once local work has repaid what the last
+    // one cost (credit).
+    if ((p = inject_.pop())) return p;
+    if (w->credit == 0 && shared_.try_dequeue(p)) {
+      *from_shared = true;
+      return p;
+    }
   }
   if (w->next && w->next_streak < kMaxNextStreak) {
     p = w->next;
@@ -145,6 +147,7 @@ Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
     if ((p = find_remote(w))) return p;
     w->credit = 0;
   }
+  if ((p = inject_.pop())) return p;
   if (shared_.try_dequeue(p)) {
     *from_shared = true;
     return p;
@@ -174,7 +177,7 @@ Process* Scheduler::find_remote(Worker* w) noexcept {
 }
 
 bool Scheduler::has_visible_work() noexcept {
-  if (shared_.size_approx() > 0) return true;
+  if (inject_.size() > 0 || shared_.size_approx() > 0) return true;
   for (auto& w : workers_)
     if (!w->ring.empty()) return true;
   return false;

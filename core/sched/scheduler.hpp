@@ -21,6 +21,7 @@
 
 #include "base/config.hpp"
 #include "mail/message.hpp"
+#include "sched/inject_queue.hpp"
 #include "sched/run_queue.hpp"
 
 namespace airs {
@@ -65,6 +66,12 @@ struct WorkerCounts {
 
 class Scheduler {
  public:
+  // Every this many turns a worker takes a process made runnable from
+  // outside (a plain thread's send, a timer), if one waits, and looks at
+  // the shared overflow: work from outside waits behind at most the
+  // outside work queued before it, never behind local work (airs.h).
+  static constexpr uint32_t kOutsideInterval = 61;
+
   // `threads` workers; 0 = host-driven (one thread-less worker for poll).
   // `cfg` (its thread hook) must outlive the scheduler.
   Scheduler(const Config& cfg, RunFn run, void* run_ctx);
@@ -74,7 +81,9 @@ class Scheduler {
   void stop_and_join();
 
   // Makes `p` runnable. From a worker of this runtime (w != nullptr), to
-  // its `next` slot (as_next) or its ring; else to the shared queue.
+  // its `next` slot (as_next) or its ring; else to the inject queue, from
+  // which every worker takes one every kOutsideInterval turns, whatever
+  // its own backlog.
   void submit(Process* p, Worker* w, bool as_next) noexcept;
 
   // Host-driven mode: runs up to `budget` turns on the calling thread.
@@ -106,6 +115,9 @@ class Scheduler {
   void* const run_ctx_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Worker> host_;
+  // Work from outside the workers, in order (inject_queue.hpp); a ring's
+  // overflow, and what inject_ has no memory for, goes to shared_.
+  InjectQueue inject_;
   moodycamel::ConcurrentQueue<Process*> shared_;
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<int> idle_count_{0};

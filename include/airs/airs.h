@@ -18,6 +18,12 @@
  *      [not inside a callback]   never from an actor callback (it could
  *                                block or deadlock); returns AIRS_ESTATE.
  *  - Destructors (airs_*_free, airs_*_release) return void and accept NULL.
+ *  - Scheduling. A process runs in turns of up to AIRS_CFG_BUDGET messages.
+ *    A process made runnable from outside the workers (a send from a
+ *    thread that is not a worker, a due timer, a supervisor's kill timer,
+ *    a send from the host between polls) waits behind at most the outside
+ *    work queued before it: each worker takes one such process every 61
+ *    turns, whatever its own backlog. Local work cannot starve it.
  */
 #ifndef AIRS_AIRS_H
 #define AIRS_AIRS_H
