@@ -17,7 +17,8 @@ std::vector<airs_runtime*>* tombstones = nullptr;
 extern "C" {
 
 const char* airs_strerror(airs_status status) {
-  switch (status) {
+  // As an int: a C caller may pass any value (AIRS_UNKNOWN then).
+  switch (as_int(status)) {
     case AIRS_OK: return "AIRS_OK";
     case AIRS_EINVAL: return "AIRS_EINVAL";
     case AIRS_ENOMEM: return "AIRS_ENOMEM";
