@@ -130,7 +130,11 @@ static _Atomic uint64_t g_pids[NPIDS];
 static atomic_uint g_pid_next;
 static _Atomic(void*) g_stale_ctx; /* a ctx kept past its callback */
 static _Atomic(airs_sup_spec*) g_shared_specs[NSHARED_SPECS];
-static atomic_int g_threads_started, g_threads_ended;
+/* Threads a runtime started and ended, told by its thread hook. */
+typedef struct ThreadCount {
+  atomic_int started, ended;
+} ThreadCount;
+static ThreadCount g_threads, g_threads2; /* the input's and a scratch one's */
 static atomic_uint g_dl_mode, g_ev_mode;
 static _Thread_local int tl_hook_depth; /* hooks and free functions */
 static _Thread_local int tl_init_depth; /* nested spawns from inits */
@@ -387,7 +391,7 @@ static airs_status a_init(void* ud, airs_ctx* ctx, void** state) {
   s->ref = 0;
   airs_status ret = AIRS_OK;
   airs_pid target = pick_pid(u->term_op);
-  switch (u->init_op % 14) {
+  switch (u->init_op % 16) {
     case 0:
     case 1: break;
     case 2: ret = AIRS_EINVAL; break;
@@ -417,9 +421,30 @@ static airs_status a_init(void* ud, airs_ctx* ctx, void** state) {
       ctx_spawn_child(ctx, &r, AIRS_SPAWN_LINK | (u->flags & 0x80));
       break;
     }
-    default: {
+    case 13: {
       Reader r = {&u->flags, 1};
       ctx_spawn_child(ctx, &r, 0);
+      break;
+    }
+    case 14: {
+      /* Inside a start of the supervisor `target`, if it is one: the
+       * call is refused, never waited for. */
+      airs_child_info info[2];
+      size_t n = 0;
+      S(airs_supervisor_which_children(airs_ctx_runtime(ctx), target, info, 2,
+                                       &n));
+      break;
+    }
+    default: {
+      airs_child_spec c;
+      CHECK(airs_child_spec_init(&c) == AIRS_OK);
+      c.id = pick_id(u->flags);
+      c.behaviour = &b_min;
+      c.restart = AIRS_RESTART_TEMPORARY;
+      airs_pid pid = 0;
+      if (S(airs_supervisor_start_child(airs_ctx_runtime(ctx), target, &c,
+                                        &pid)) == AIRS_OK)
+        add_pid(pid);
       break;
     }
   }
@@ -471,7 +496,23 @@ static airs_health a_health(void* state, airs_ctx* ctx) {
 /* Blocking and runtime-level calls inside a callback: each must refuse. */
 static void inside_checks(airs_ctx* ctx, uint8_t b) {
   airs_runtime* rt = airs_ctx_runtime(ctx);
-  switch (b % 5) {
+  switch (b % 7) {
+    case 5: {
+      /* [any thread] calls on the clock, from a callback. */
+      int64_t ms = 0;
+      S(airs_runtime_next_timer_ms(rt, &ms));
+      S(airs_runtime_advance_time(rt, b >> 3));
+      break;
+    }
+    case 6: {
+      airs_runtime_stats st;
+      memset(&st, 0, sizeof st);
+      st.version = AIRS_RUNTIME_STATS_VERSION;
+      st.size = sizeof st;
+      S(airs_runtime_stats_get(rt, &st));
+      CHECK(st.processes_alive >= 1);
+      break;
+    }
     case 0: CHECK(airs_wait(rt, airs_self(ctx), 1) == AIRS_ESTATE); break;
     case 1: CHECK(airs_runtime_poll(rt, 1, NULL) == AIRS_ESTATE); break;
     case 2: {
@@ -500,7 +541,16 @@ static void script_spec_op(airs_ctx* ctx, Reader* r) {
   airs_runtime* rt = airs_ctx_runtime(ctx);
   uint8_t op = u8(r);
   airs_pid sup = pick_pid(u8(r));
-  switch (op % 6) {
+  switch (op % 9) {
+    case 6:
+      S(airs_supervisor_terminate_child_pid(rt, sup, pick_pid(u8(r))));
+      break;
+    case 7: S(airs_supervisor_delete_child(rt, sup, pick_id(u8(r)))); break;
+    case 8: {
+      airs_child_counts c;
+      S(airs_supervisor_count_children(rt, sup, &c));
+      break;
+    }
     case 0: {
       airs_sup_spec* spec = atomic_load(&g_shared_specs[u8(r) % NSHARED_SPECS]);
       airs_pid pid = 0;
@@ -809,8 +859,9 @@ static void event_hook(void* user_data, const airs_event* ev) {
 }
 
 static void thread_hook(void* user_data, int started) {
-  CHECK(user_data == &g_threads_started);
-  atomic_fetch_add(started ? &g_threads_started : &g_threads_ended, 1);
+  ThreadCount* t = (ThreadCount*)user_data;
+  CHECK(t == &g_threads || t == &g_threads2);
+  atomic_fetch_add(started ? &t->started : &t->ended, 1);
 }
 
 /* ---- supervisor specs -------------------------------------------------- */
@@ -1064,7 +1115,7 @@ static void op_scratch_config(Reader* r) {
     if (st == AIRS_OK) CHECK(gst == AIRS_OK && back == val);
   }
   S(airs_config_set_thread_hook(cfg, u8(r) & 1 ? thread_hook : NULL,
-                                &g_threads_started));
+                                &g_threads2));
   CHECK(airs_config_set(NULL, AIRS_CFG_WORKERS, 0) == AIRS_EINVAL);
   CHECK(airs_config_get(cfg, AIRS_CFG_WORKERS, NULL) == AIRS_EINVAL);
   /* A second runtime from it, when it is cheap (few threads). */
@@ -1080,6 +1131,7 @@ static void op_scratch_config(Reader* r) {
       if (S(airs_spawn(rt2, &b_full, u, ud_free, NULL, &pid)) == AIRS_OK)
         S(airs_send(rt2, pid, 1, NULL, 0));
       airs_runtime_free(rt2);
+      CHECK(atomic_load(&g_threads2.started) == atomic_load(&g_threads2.ended));
       op_null_handles(u8(r), rt2, AIRS_ESTATE);
       airs_runtime_free(rt2); /* twice: does nothing */
     }
@@ -1497,8 +1549,10 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int i = 0; i < NSHARED_SPECS; i++)
     atomic_store(&g_shared_specs[i], NULL);
   atomic_store(&g_stale_ctx, NULL);
-  atomic_store(&g_threads_started, 0);
-  atomic_store(&g_threads_ended, 0);
+  atomic_store(&g_threads.started, 0);
+  atomic_store(&g_threads.ended, 0);
+  atomic_store(&g_threads2.started, 0);
+  atomic_store(&g_threads2.ended, 0);
   atomic_store(&g_dl_mode, 0);
   atomic_store(&g_ev_mode, 0);
 
@@ -1517,8 +1571,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(airs_config_set(cfg, AIRS_CFG_SHUTDOWN_TIMEOUT_MS, c1 >> 5 & 3) ==
         AIRS_OK);
   CHECK(airs_config_set(cfg, AIRS_CFG_BUDGET, 1 + (c2 >> 6) * 4) == AIRS_OK);
-  CHECK(airs_config_set_thread_hook(cfg, thread_hook, &g_threads_started) ==
-        AIRS_OK);
+  CHECK(airs_config_set_thread_hook(cfg, thread_hook, &g_threads) == AIRS_OK);
   airs_runtime* rt = NULL;
   CHECK(airs_runtime_new(cfg, &rt) == AIRS_OK);
   airs_config_free(cfg);
@@ -1538,8 +1591,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (mode & 0x80) drain(rt, POLL_ROUNDS_MAX);
   airs_runtime_free(rt);
-  CHECK(atomic_load(&g_threads_started) == atomic_load(&g_threads_ended));
-  if (!g_threaded) CHECK(atomic_load(&g_threads_started) == 0);
+  CHECK(atomic_load(&g_threads.started) == atomic_load(&g_threads.ended));
+  if (!g_threaded) CHECK(atomic_load(&g_threads.started) == 0);
   /* The freed handle is a tombstone. */
   op_null_handles(mode, rt, AIRS_ESTATE);
   op_null_handles((uint8_t)(mode + 7), rt, AIRS_ESTATE);

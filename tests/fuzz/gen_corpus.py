@@ -277,7 +277,8 @@ def _():
     s = spec_new(0, 0) + add_child(0, child(0))
     s += sup(0, 5, [0])  # start once: the spec is shared with callbacks
     s += spawn()
-    s += send_script(1, [sop(S_SPEC, hi80=False), 0x80, 0, 0,
+    # start (op % 9 == 0) and link, which_children, start_child.
+    s += send_script(1, [sop(S_SPEC), opb(0, 9, hi80=True), 0, 0,
                          sop(S_SPEC), 1, 2, 3, sop(S_SPEC), 4, 2, 0, 0, 0, 0,
                          0, 0, 1])
     s += drain() + [EXITSIG, 0, 1] + drain()
@@ -319,7 +320,7 @@ def _():
     return (spawn(0, 0, 1, 0) + spawn(0, 1, 4, 0) + spawn(3, 0, 2, 0) +
             spawn(2, 0, 5, 0) + spawn(4) + spawn(5, 0, 7) + spawn(6) +
             spawn(7) + spawn(8) + spawn(9) + spawn(10) + spawn(11) +
-            spawn(12) + spawn(13) + drain() + [EXITSIG, 1, 0] + drain())
+            spawn(12) + spawn(13) + spawn(14) + spawn(15) + drain() + [EXITSIG, 1, 0] + drain())
 
 
 @seed("config_misc_nulls")
