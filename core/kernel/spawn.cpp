@@ -59,7 +59,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   if (st == AIRS_OK && !k_.table.acquire(&idx)) {
     // No free slot: either every slot up to the limit is taken, or a new
     // chunk of slots could not be mapped.
-    if (k_.table.high_water() >= k_.cfg.max_processes)
+    if (k_.table.handed_out() >= k_.cfg.max_processes)
       st = failf(AIRS_ELIMIT, "%u processes are alive (the limit)",
                  k_.cfg.max_processes);
     else

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <thread>
 
 #include "base/alloc.hpp"
 
@@ -92,6 +93,14 @@ bool ProcessTable::acquire(uint32_t* index) noexcept {
   } while (!high_water_.compare_exchange_weak(idx, idx + 1,
                                               std::memory_order_acq_rel));
   new (slot(idx)) Process();  // first use of the slot
+  // Scans read records below `made_`: it moves past this slot once every
+  // slot before it is made too (their spawns are at this same point).
+  uint32_t made = idx;
+  while (!made_.compare_exchange_weak(made, idx + 1, std::memory_order_release,
+                                      std::memory_order_relaxed)) {
+    made = idx;
+    std::this_thread::yield();
+  }
   *index = idx;
   return true;
 }

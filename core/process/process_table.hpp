@@ -43,8 +43,13 @@ class ProcessTable {
   // Gives a slot back; a slot whose generation is exhausted is retired.
   void release(uint32_t index) noexcept;
 
-  // Slots handed out so far (an upper bound for scans).
+  // Slots whose records are made, all below this (what scans may read: a
+  // slot above it may still be under construction by a spawn).
   uint32_t high_water() const noexcept {
+    return made_.load(std::memory_order_acquire);
+  }
+  // Slots handed out so far, made or being made (the process limit).
+  uint32_t handed_out() const noexcept {
     return high_water_.load(std::memory_order_acquire);
   }
 
@@ -54,8 +59,9 @@ class ProcessTable {
   uint32_t max_;
   uint32_t chunk_count_;
   std::atomic<Process*>* chunks_;
-  std::atomic<uint32_t> high_water_{0};
-  std::atomic<uint64_t> free_head_{0};  // (aba tag << 32) | (index + 1)
+  std::atomic<uint32_t> high_water_{0};  // handed out
+  std::atomic<uint32_t> made_{0};        // records made, in slot order
+  std::atomic<uint64_t> free_head_{0};   // (aba tag << 32) | (index + 1)
   std::mutex grow_mu_;
 };
 
