@@ -28,14 +28,6 @@ const airs_behaviour kQuitter = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  nullptr};
 
-// A text of n bytes that a truncation or a mix-up would change.
-std::string big_text(size_t n, unsigned seed) {
-  std::string s(n, ' ');
-  for (size_t i = 0; i < n; i++)
-    s[i] = static_cast<char>('!' + (i * 7 + seed) % 90);
-  return s;
-}
-
 }  // namespace
 
 // case_1: A monitors B and B sends A an exit signal, then ends; this once

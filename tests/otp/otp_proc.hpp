@@ -174,4 +174,12 @@ inline void check_down(const Received& r, uint64_t ref, airs_pid pid,
   }
 }
 
+// A text of n bytes that a truncation or a mix-up would change.
+inline std::string big_text(size_t n, unsigned seed) {
+  std::string s(n, ' ');
+  for (size_t i = 0; i < n; i++)
+    s[i] = static_cast<char>('!' + (i * 7 + seed) % 90);
+  return s;
+}
+
 }  // namespace otp_test

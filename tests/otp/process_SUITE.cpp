@@ -16,18 +16,6 @@ using namespace otp_test;
 
 namespace {
 
-// A text of n bytes that a truncation or a mix-up would change.
-std::string big_text(size_t n, unsigned seed) {
-  std::string s(n, ' ');
-  for (size_t i = 0; i < n; i++)
-    s[i] = static_cast<char>('!' + (i * 7 + seed) % 90);
-  return s;
-}
-
-}  // namespace
-
-namespace {
-
 // Checks that `r` is the EXIT message of `pid` with this reason (an error
 // reason's text is `text`).
 void check_exit(const Received& r, airs_pid pid, airs_exit_kind kind,

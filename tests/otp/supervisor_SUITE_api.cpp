@@ -248,15 +248,7 @@ airs_child_spec otp_worker(const char* id, OtpChild& c,
                            airs_restart restart = AIRS_RESTART_PERMANENT,
                            airs_shutdown shutdown = AIRS_SHUTDOWN_TIMEOUT,
                            uint32_t shutdown_ms = 1000) {
-  airs_child_spec s;
-  REQUIRE(airs_child_spec_init(&s) == AIRS_OK);
-  s.id = id;
-  s.behaviour = &kOtpChild;
-  s.user_data = &c;
-  s.restart = restart;
-  s.shutdown = shutdown;
-  s.shutdown_ms = shutdown_ms;
-  return s;
+  return worker_of(id, &kOtpChild, &c, restart, shutdown, shutdown_ms);
 }
 
 // ---- reading a supervisor -------------------------------------------------

@@ -275,21 +275,29 @@ inline airs_sup_flags sup_flags(airs_strategy strategy, uint32_t intensity = 10,
   return f;
 }
 
-// A worker child running kChild with `c` as its user_data. `id` is copied
-// when the spec is added.
-inline airs_child_spec worker(const char* id, Child& c,
-                              airs_restart restart = AIRS_RESTART_PERMANENT,
-                              airs_shutdown shutdown = AIRS_SHUTDOWN_TIMEOUT,
-                              uint32_t shutdown_ms = 1000) {
+// A worker child running `behaviour` with `user_data` (the test's: no
+// user_data_free). `id` is copied when the spec is added.
+inline airs_child_spec worker_of(const char* id,
+                                 const airs_behaviour* behaviour,
+                                 void* user_data, airs_restart restart,
+                                 airs_shutdown shutdown, uint32_t shutdown_ms) {
   airs_child_spec s;
   REQUIRE(airs_child_spec_init(&s) == AIRS_OK);
   s.id = id;
-  s.behaviour = &kChild;
-  s.user_data = &c;
+  s.behaviour = behaviour;
+  s.user_data = user_data;
   s.restart = restart;
   s.shutdown = shutdown;
   s.shutdown_ms = shutdown_ms;
   return s;
+}
+
+// A worker child running kChild with `c` as its user_data.
+inline airs_child_spec worker(const char* id, Child& c,
+                              airs_restart restart = AIRS_RESTART_PERMANENT,
+                              airs_shutdown shutdown = AIRS_SHUTDOWN_TIMEOUT,
+                              uint32_t shutdown_ms = 1000) {
+  return worker_of(id, &kChild, &c, restart, shutdown, shutdown_ms);
 }
 
 // A child supervisor made from `spec` (shutdown infinity, as OTP advises).
