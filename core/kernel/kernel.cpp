@@ -42,6 +42,11 @@ Kernel::~Kernel() {
 }
 
 airs_status Kernel::start() noexcept {
+  if (table.tag() == 0)
+    return failf(AIRS_ELIMIT,
+                 "%u runtimes are alive (the most pids can tell "
+                 "apart)",
+                 kMaxTag);
   if (!sched.start() || (cfg.workers > 0 && !timers.start_thread(cfg)))
     return fail(AIRS_EINTERNAL, "cannot start a thread");
   return AIRS_OK;

@@ -59,7 +59,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   if (st == AIRS_OK && !k_.table.acquire(&idx)) {
     // No free slot: either every slot up to the limit is taken, or a new
     // chunk of slots could not be mapped.
-    if (k_.table.handed_out() >= k_.cfg.max_processes)
+    if (k_.table.at_limit())
       st = failf(AIRS_ELIMIT, "%u processes are alive (the limit)",
                  k_.cfg.max_processes);
     else
@@ -79,7 +79,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   const airs_behaviour* b = a.behaviour;
   const airs_spawn_opts* o = a.opts;
   const Config& cfg = k_.cfg;
-  uint64_t pid = make_pid(idx, ++p->generation);
+  uint64_t pid = make_pid(k_.table.tag(), idx, ++p->generation);
   p->enqueued.store(0, std::memory_order_relaxed);
   p->sent_by[0].store(0, std::memory_order_relaxed);
   p->sent_by[1].store(0, std::memory_order_relaxed);

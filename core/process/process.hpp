@@ -205,14 +205,29 @@ inline bool mark_member_if_alive(Process* p, uint32_t flag,
          p->pid.load(std::memory_order_seq_cst) == pid;  // this order: live()
 }
 
+// A pid: the runtime's tag (16 bits) | the slot's generation (21 bits) |
+// the slot (27 bits). The tag keeps a pid of one runtime from naming a
+// process of another (process/pid_tag.hpp); it is never 0, so no pid is.
+constexpr unsigned kSlotBits = 27;
+constexpr unsigned kGenerationBits = 21;
+constexpr unsigned kTagBits = 16;
+static_assert(kSlotBits + kGenerationBits + kTagBits == 64);
+constexpr uint32_t kMaxSlots = 1u << kSlotBits;
+constexpr uint32_t kMaxGeneration = (1u << kGenerationBits) - 1;
+constexpr uint32_t kMaxTag = (1u << kTagBits) - 1;
+
 inline uint32_t pid_slot(uint64_t pid) {
-  return static_cast<uint32_t>(pid);
+  return static_cast<uint32_t>(pid) & (kMaxSlots - 1);
 }
 inline uint32_t pid_generation(uint64_t pid) {
-  return static_cast<uint32_t>(pid >> 32);
+  return static_cast<uint32_t>(pid >> kSlotBits) & kMaxGeneration;
 }
-inline uint64_t make_pid(uint32_t slot, uint32_t generation) {
-  return (static_cast<uint64_t>(generation) << 32) | slot;
+inline uint32_t pid_tag(uint64_t pid) {
+  return static_cast<uint32_t>(pid >> (kSlotBits + kGenerationBits));
+}
+inline uint64_t make_pid(uint32_t tag, uint32_t slot, uint32_t generation) {
+  return (static_cast<uint64_t>(tag) << (kSlotBits + kGenerationBits)) |
+         (static_cast<uint64_t>(generation) << kSlotBits) | slot;
 }
 
 }  // namespace airs

@@ -8,20 +8,20 @@
 #include <thread>
 
 #include "base/alloc.hpp"
+#include "process/pid_tag.hpp"
 
 namespace airs {
 
 ProcessTable::ProcessTable(uint32_t max_processes)
-    : max_(max_processes),
-      chunk_count_((max_processes + kChunkSize - 1) / kChunkSize) {
-  chunks_ = new std::atomic<Process*>[chunk_count_];
-  for (uint32_t i = 0; i < chunk_count_; i++)
+    : tag_(pid_tag_acquire()), max_(max_processes) {
+  chunks_ = new std::atomic<Process*>[kMaxChunks];
+  for (uint32_t i = 0; i < kMaxChunks; i++)
     chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
 ProcessTable::~ProcessTable() {
   uint32_t made = high_water_.load(std::memory_order_relaxed);
-  for (uint32_t i = 0; i < chunk_count_; i++) {
+  for (uint32_t i = 0; i < kMaxChunks; i++) {
     Process* chunk = chunks_[i].load(std::memory_order_relaxed);
     if (!chunk) continue;
     for (uint32_t j = 0; j < kChunkSize && i * kChunkSize + j < made; j++)
@@ -29,6 +29,7 @@ ProcessTable::~ProcessTable() {
     munmap(chunk, kChunkBytes);
   }
   delete[] chunks_;
+  pid_tag_release(tag_);
 }
 
 namespace {
@@ -88,7 +89,7 @@ bool ProcessTable::acquire(uint32_t* index) noexcept {
   }
   uint32_t idx = high_water_.load(std::memory_order_relaxed);
   do {
-    if (idx >= max_) return false;
+    if (idx >= usable()) return false;
     if (!ensure_chunk(idx >> kChunkBits)) return false;
   } while (!high_water_.compare_exchange_weak(idx, idx + 1,
                                               std::memory_order_acq_rel));
@@ -108,7 +109,10 @@ bool ProcessTable::acquire(uint32_t* index) noexcept {
 void ProcessTable::release(uint32_t index) noexcept {
   Process* p = slot(index);
   // A pid is never reused: a slot that has used every generation retires.
-  if (p->generation == UINT32_MAX) return;
+  if (p->generation == kMaxGeneration) {
+    retired_.fetch_add(1, std::memory_order_acq_rel);
+    return;
+  }
   uint64_t head = free_head_.load(std::memory_order_acquire);
   for (;;) {
     p->next_free.store(static_cast<uint32_t>(head), std::memory_order_relaxed);

@@ -1,7 +1,7 @@
-// process_table.hpp - slots for process records, indexed by the low half of
-// a pid. Slots are allocated in chunks that are never moved or freed while
-// the runtime lives, so a lookup by pid is always memory-safe; a lock-free
-// stack recycles free slots.
+// process_table.hpp - slots for process records, indexed by the slot bits
+// of a pid (process.hpp), under the table's runtime tag. Slots are allocated in
+// chunks that are never moved or freed while the runtime lives, so a lookup by
+// pid is always memory-safe; a lock-free stack recycles free slots.
 #pragma once
 
 #include <atomic>
@@ -17,6 +17,9 @@ class ProcessTable {
   static constexpr uint32_t kChunkBits = 15;
   static constexpr uint32_t kChunkSize = 1u << kChunkBits;
   static constexpr std::size_t kChunkBytes = sizeof(Process) * kChunkSize;
+  // Room for every slot a pid can name: retired slots make the table grow
+  // past max_processes (1 KiB of pointers per 4 Mi slots).
+  static constexpr uint32_t kMaxChunks = kMaxSlots / kChunkSize;
 
   explicit ProcessTable(uint32_t max_processes);
   ~ProcessTable();
@@ -26,19 +29,24 @@ class ProcessTable {
   // The record of slot `index`, or nullptr if that slot was never used.
   Process* slot(uint32_t index) const noexcept {
     uint32_t c = index >> kChunkBits;
-    if (c >= chunk_count_) return nullptr;
+    if (c >= kMaxChunks) return nullptr;
     Process* chunk = chunks_[c].load(std::memory_order_acquire);
     return chunk ? chunk + (index & (kChunkSize - 1)) : nullptr;
   }
 
-  // The record a pid names if its slot exists (the caller still checks the
-  // generation), else nullptr.
+  // The record a pid names if it carries this table's tag and its slot
+  // exists (the caller still checks the generation), else nullptr: a pid
+  // of another runtime, or 0, names nothing here.
   Process* lookup(uint64_t pid) const noexcept {
-    return pid ? slot(pid_slot(pid)) : nullptr;
+    return pid_tag(pid) == tag_ ? slot(pid_slot(pid)) : nullptr;
   }
 
+  // This runtime's pid tag (pid_tag.hpp), or 0 if every tag was in use
+  // when the table was made (the runtime must not start).
+  uint32_t tag() const noexcept { return tag_; }
+
   // A free slot's index, or false when max_processes slots are in use or
-  // memory ran out.
+  // memory ran out. Retired slots do not count against max_processes.
   bool acquire(uint32_t* index) noexcept;
   // Gives a slot back; a slot whose generation is exhausted is retired.
   void release(uint32_t index) noexcept;
@@ -48,16 +56,25 @@ class ProcessTable {
   uint32_t high_water() const noexcept {
     return made_.load(std::memory_order_acquire);
   }
-  // Slots handed out so far, made or being made (the process limit).
+  // Slots handed out so far, made or being made.
   uint32_t handed_out() const noexcept {
     return high_water_.load(std::memory_order_acquire);
   }
+  // Whether acquire failed for the limit rather than for memory: every
+  // slot up to max_processes (retired ones aside) is handed out.
+  bool at_limit() const noexcept { return handed_out() >= usable(); }
 
  private:
   bool ensure_chunk(uint32_t chunk) noexcept;
+  // Slots that may be handed out: max_processes plus the retired.
+  uint32_t usable() const noexcept {
+    uint64_t n = uint64_t{max_} + retired_.load(std::memory_order_acquire);
+    return n < kMaxSlots ? static_cast<uint32_t>(n) : kMaxSlots;
+  }
 
+  uint32_t tag_;
   uint32_t max_;
-  uint32_t chunk_count_;
+  std::atomic<uint32_t> retired_{0};  // slots that used every generation
   std::atomic<Process*>* chunks_;
   std::atomic<uint32_t> high_water_{0};  // handed out
   std::atomic<uint32_t> made_{0};        // records made, in slot order

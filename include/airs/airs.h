@@ -105,10 +105,14 @@ typedef struct airs_msg airs_msg;         /* one message (an envelope) */
 typedef struct airs_payload airs_payload; /* a shared refcounted payload */
 typedef struct airs_reason airs_reason;   /* why a process ended */
 
-/* A process id: slot index (low 32 bits) + generation (high 32 bits). 0 is
- * "no process". A pid is never reused within its runtime: a call with a
- * stale pid returns AIRS_ENOPROC. Pids of different runtimes are unrelated
- * numbers; use a pid only with the runtime that made it. */
+/* A process id, opaque to the host: it names one process of one runtime.
+ * 0 is "no process". A pid is never reused within its runtime: a call with
+ * a stale pid returns AIRS_ENOPROC. A pid carries its runtime's tag, so a
+ * pid given to another live runtime of the same library also gets
+ * AIRS_ENOPROC, never an unrelated process of that runtime (at most 65535
+ * runtimes are alive at once: airs_runtime_new fails with AIRS_ELIMIT past
+ * that). Two copies of the library loaded under two names tag their
+ * runtimes independently: keep their pids apart. */
 typedef uint64_t airs_pid;
 
 #define AIRS_NO_PID ((airs_pid)0)
@@ -127,7 +131,7 @@ typedef enum airs_config_key {
   AIRS_CFG_MAILBOX_POLICY = 3,
   /* How long a BLOCK-policy send may wait, in ms: 1..3600000 (1000). */
   AIRS_CFG_BLOCK_TIMEOUT_MS = 4,
-  /* Most processes alive at once: 1..(1<<30). Default 1<<22 (4 Mi). */
+  /* Most processes alive at once: 1..(1<<27). Default 1<<22 (4 Mi). */
   AIRS_CFG_MAX_PROCESSES = 5,
   /* How long airs_runtime_free waits for processes to stop before it kills
    * them, in ms: 0..3600000 (default 5000). */
@@ -181,8 +185,9 @@ AIRS_API airs_status airs_config_set_thread_hook(airs_config* cfg,
 
 /* Creates a runtime from `cfg` (copied; NULL = defaults) and starts its
  * worker threads. Several runtimes may live in one process. The caller owns
- * *out and frees it with airs_runtime_free. ENOMEM; EINTERNAL if a thread
- * cannot be started. [any thread] */
+ * *out and frees it with airs_runtime_free. ENOMEM; ELIMIT: 65535 runtimes
+ * are alive (see airs_pid); EINTERNAL if a thread cannot be started.
+ * [any thread] */
 AIRS_API airs_status airs_runtime_new(const airs_config* cfg,
                                       airs_runtime** out);
 

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "../pid_layout.h"
 #include "check.h"
 #include "helpers.h"
 
@@ -63,7 +64,10 @@ static void test_subscribe_errors(void) {
   /* The pid: 0, ended, never existed (a later generation of a slot). */
   CHECK_ST(airs_subscribe(rt, "t", AIRS_NO_PID), AIRS_ENOPROC);
   CHECK_ST(airs_subscribe(rt, "t", pgone), AIRS_ENOPROC);
-  CHECK_ST(airs_subscribe(rt, "t", pa + ((airs_pid)99 << 32)), AIRS_ENOPROC);
+  CHECK_ST(airs_subscribe(rt, "t",
+                          test_pid_make(pa, test_pid_slot(pa),
+                                        test_pid_generation(pa) + 99)),
+           AIRS_ENOPROC);
   CHECK_EQ(count_of(rt, "t"), 0);
 
   /* Not subscribed: to that topic, or to any. */

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "../pid_layout.h"
 #include "check.h"
 #include "helpers.h"
 
@@ -709,7 +710,8 @@ static void test_wait(void) {
   CHECK(!airs_is_alive(NULL, pid));
   CHECK(!airs_is_alive(rt, AIRS_NO_PID));
   CHECK(!airs_is_alive(rt, stale));
-  CHECK(!airs_is_alive(rt, pid + ((airs_pid)1 << 32))); /* a later generation */
+  CHECK(!airs_is_alive(rt, test_pid_make(pid, test_pid_slot(pid),
+                                         test_pid_generation(pid) + 1)));
   CHECK(!airs_is_alive(rt, UINT64_MAX));
   airs_runtime_free(rt);
 
@@ -909,7 +911,7 @@ static void test_links(void) {
 
   /* Bad input; a dead pid gives a noproc exit signal at once. */
   stale = bpid;
-  never = ((airs_pid)1 << 32) | 777; /* slot 777 never held a process */
+  never = test_pid_make(apid, 777, 1); /* slot 777 never held one */
   /* Linking to self does nothing, as in Erlang. */
   CHECK_EQ(run_op(rt, apid, &ares, OP_LINK, apid, AIRS_OK), 1);
   CHECK_EQ(run_op(rt, apid, &ares, OP_LINK, AIRS_NO_PID, AIRS_ENOPROC), 1);
@@ -1006,6 +1008,48 @@ static void test_monitors(void) {
   CHECK_EQ(a.freed, 1);
 }
 
+/* ---- a pid given to the wrong runtime ----------------------------------- */
+
+/* Two runtimes whose first processes sit in the same slot: a pid of one
+ * must name nothing in the other (issue: it addressed an unrelated
+ * process there). */
+static void test_pid_of_another_runtime(void) {
+  airs_runtime* a = make_host_runtime(10);
+  airs_runtime* b = make_host_runtime(10);
+  recorder ra, rb;
+  op_result resa, resb;
+  airs_pid pa, pb;
+  uint64_t value = 0;
+  CHECK(a != NULL && b != NULL);
+  if (!a || !b) return;
+  pa = spawn_op(a, &ra, &resa, 0);
+  pb = spawn_op(b, &rb, &resb, 1);
+  CHECK(pa != AIRS_NO_PID && pb != AIRS_NO_PID);
+  CHECK(pa != pb);
+  CHECK(!airs_is_alive(b, pa));
+  CHECK(!airs_is_alive(a, pb));
+  CHECK_ST(airs_send(b, pa, 7, NULL, 0), AIRS_ENOPROC);
+  CHECK_ST(airs_send(a, pb, 7, NULL, 0), AIRS_ENOPROC);
+  CHECK_ST(airs_send_exit(b, pa, AIRS_EXIT_ERROR, 1, "x"), AIRS_ENOPROC);
+  CHECK_ST(airs_stop(b, pa), AIRS_ENOPROC);
+  CHECK_ST(airs_kill(b, pa), AIRS_ENOPROC);
+  CHECK_ST(airs_process_stat_get(b, pa, AIRS_PSTAT_MAILBOX_DEPTH, &value),
+           AIRS_ENOPROC);
+  CHECK_ST(airs_wait(b, pa, 0), AIRS_OK); /* not alive there: gone at once */
+  /* Links and monitors made in b to a's pid: no such process there. */
+  CHECK_EQ(run_op(b, pb, &resb, OP_LINK, pa, AIRS_ENOPROC), 1);
+  CHECK_EQ(run_op(b, pb, &resb, OP_MONITOR, pa, AIRS_ENOPROC), 1);
+  /* Nothing reached either process but their own commands. */
+  CHECK_EQ(poll_all(a), 0);
+  CHECK_EQ(ra.n, 0);
+  CHECK_EQ(rb.n, 2);
+  CHECK(airs_is_alive(a, pa));
+  CHECK(airs_is_alive(b, pb));
+  airs_runtime_free(b);
+  CHECK(airs_is_alive(a, pa));
+  airs_runtime_free(a);
+}
+
 int main(void) {
   test_spawn_failures();
   test_spawn();
@@ -1016,5 +1060,6 @@ int main(void) {
   test_process_stats();
   test_links();
   test_monitors();
+  test_pid_of_another_runtime();
   return CHECK_DONE();
 }

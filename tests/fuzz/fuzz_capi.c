@@ -46,6 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../pid_layout.h"
+
 /* ---- bounds ------------------------------------------------------------ */
 
 enum {
@@ -146,8 +148,10 @@ static airs_pid pick_pid(uint8_t b) {
     case 2:
     case 3: return p;
     case 4: return AIRS_NO_PID;
-    case 5: return p + (1ull << 32); /* another generation of its slot */
-    case 6: return 0xFFFFFFFFull;    /* a slot that does not exist */
+    case 5: /* another generation of its slot */
+      return test_pid_make(p, test_pid_slot(p), test_pid_generation(p) + 1);
+    case 6: /* a slot that does not exist, under the same runtime tag */
+      return test_pid_make(p, (1u << TEST_PID_SLOT_BITS) - 1, 1);
     default: return ~0ull;
   }
 }

@@ -196,9 +196,12 @@ TEST_CASE("mon_e_1" * doctest::timeout(30)) {
     uint64_t ref = 77;
     CHECK(airs_monitor(ctx, AIRS_NO_PID, &ref) == AIRS_ENOPROC);
     // The next generation of t's own slot: a pid that never existed.
-    CHECK(airs_monitor(ctx, pt + (1ull << 32), &ref) == AIRS_ENOPROC);
+    CHECK(airs_monitor(
+              ctx,
+              test_pid_make(pt, test_pid_slot(pt), test_pid_generation(pt) + 1),
+              &ref) == AIRS_ENOPROC);
     // A slot far past any process made.
-    CHECK(airs_monitor(ctx, (1ull << 32) | 0x7ffffff0ull, &ref) ==
+    CHECK(airs_monitor(ctx, test_pid_make(pt, 0x7fffff0, 1), &ref) ==
           AIRS_ENOPROC);
     CHECK(ref == 77);
     CHECK(airs_monitor(ctx, pt, nullptr) == AIRS_EINVAL);
@@ -795,7 +798,10 @@ TEST_CASE("otp_5827" * doctest::timeout(30)) {
   rt.run(pt, [&](airs_ctx* ctx) {
     REQUIRE(airs_monitor(ctx, old_pid, &ref) == AIRS_OK);
     uint64_t unused = 0;
-    CHECK(airs_monitor(ctx, new_pid + (1ull << 32), &unused) == AIRS_ENOPROC);
+    CHECK(airs_monitor(ctx,
+                       test_pid_make(new_pid, test_pid_slot(new_pid),
+                                     test_pid_generation(new_pid) + 1),
+                       &unused) == AIRS_ENOPROC);
   });
   rt.settle();
   auto mail = t.mail();

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "../pid_layout.h"
+
 namespace rt_test {
 
 using Keys = std::initializer_list<std::pair<airs_config_key, int64_t>>;

@@ -2,31 +2,39 @@
 
 
 class Pid(int):
-    """A process id: an ``int`` (the C ``airs_pid``: slot index in the low
-    32 bits, generation in the high 32), printed as ``<Pid index.gen>``.
+    """A process id: an ``int`` (the C ``airs_pid``), printed as
+    ``<Pid runtime.index.generation>`` the way Erlang prints
+    ``<node.number.serial>``.
 
     A Pid is never reused within its runtime: a call with the pid of an
     ended process raises :class:`airs.NoProcessError`, never touches
-    another process. Pids of different runtimes are unrelated numbers; use
-    a pid only with the runtime that made it. Being an ``int``, a Pid
-    compares, hashes and passes to C like its number; ``Pid(0)`` (falsy)
-    is "no process". Immutable, usable from any thread.
+    another process. A pid carries its runtime's tag, so a pid given to
+    another runtime raises :class:`airs.NoProcessError` too. Being an
+    ``int``, a Pid compares, hashes and passes to C like its number;
+    ``Pid(0)`` (falsy) is "no process". Immutable, usable from any thread.
+    The fields below are for reading logs: the split of the bits is the C
+    library's (tag 16, generation 21, slot 27) and may change.
     """
 
     __slots__ = ()
 
     @property
+    def runtime(self):
+        """The tag of the runtime that made it (high 16 bits)."""
+        return int(self) >> 48
+
+    @property
     def index(self):
-        """The process-table slot (low 32 bits)."""
-        return int(self) & 0xFFFFFFFF
+        """The process-table slot (low 27 bits)."""
+        return int(self) & 0x7FFFFFF
 
     @property
     def generation(self):
-        """How many processes used the slot before (high 32 bits)."""
-        return int(self) >> 32
+        """How many processes used the slot before (the 21 bits between)."""
+        return (int(self) >> 27) & 0x1FFFFF
 
     def __repr__(self):
-        return f"<Pid {self.index}.{self.generation}>"
+        return f"<Pid {self.runtime}.{self.index}.{self.generation}>"
 
     __str__ = __repr__
 

@@ -157,6 +157,23 @@ class LifetimeTest(unittest.TestCase):
             b.send(pb, "b lives on")
             self.assertEqual(inbox_b.get(timeout=TIMEOUT)[0], "b lives on")
 
+    def test_a_pid_given_to_another_runtime_is_no_process(self):
+        with airs.Runtime(1) as a, airs.Runtime(1) as b:
+            inbox_a, inbox_b = queue.Queue(), queue.Queue()
+            pa = a.spawn(Probe, (inbox_a,))
+            pb = b.spawn(Probe, (inbox_b,))
+            self.assertEqual(pa.index, pb.index)  # the same slot...
+            self.assertNotEqual(pa, pb)  # ...of two runtimes
+            self.assertNotEqual(pa.runtime, pb.runtime)
+            self.assertEqual(repr(pa),
+                             f"<Pid {pa.runtime}.{pa.index}.{pa.generation}>")
+            with self.assertRaises(airs.NoProcessError):
+                b.send(pa, "wrong runtime")
+            self.assertFalse(b.is_alive(pa))
+            a.send(pa, "right runtime")
+            self.assertEqual(inbox_a.get(timeout=TIMEOUT)[0], "right runtime")
+            self.assertTrue(inbox_b.empty())
+
     def test_thread_states_of_runtime_threads_live_as_long_as_them(self):
         # The thread hook pins one thread state on each of the runtime's
         # threads (2 workers and the timer thread) when it starts, and

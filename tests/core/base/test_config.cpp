@@ -25,7 +25,7 @@ const KeyRange kRanges[] = {
     {AIRS_CFG_MAILBOX_POLICY, "AIRS_CFG_MAILBOX_POLICY", AIRS_MAILBOX_FAIL,
      AIRS_MAILBOX_BLOCK},
     {AIRS_CFG_BLOCK_TIMEOUT_MS, "AIRS_CFG_BLOCK_TIMEOUT_MS", 1, 3600000},
-    {AIRS_CFG_MAX_PROCESSES, "AIRS_CFG_MAX_PROCESSES", 1, int64_t{1} << 30},
+    {AIRS_CFG_MAX_PROCESSES, "AIRS_CFG_MAX_PROCESSES", 1, int64_t{1} << 27},
     {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, "AIRS_CFG_SHUTDOWN_TIMEOUT_MS", 0, 3600000},
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
@@ -114,7 +114,7 @@ TEST_CASE("set then get round-trips a middle value of every key") {
   CHECK(c.mailbox_capacity == UINT32_MAX / 2);
   CHECK(c.mailbox_policy == AIRS_MAILBOX_DROP_NEWEST);
   CHECK(c.block_timeout_ms == 1800000);
-  CHECK(c.max_processes == (1u << 29));
+  CHECK(c.max_processes == (1u << 26));
   CHECK(c.shutdown_timeout_ms == 1800000);
   CHECK(c.budget == 500000);
   CHECK_FALSE(c.manual_clock);

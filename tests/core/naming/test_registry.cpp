@@ -68,7 +68,7 @@ std::string last_error() {
 
 TEST_CASE("add, find, and a name taken twice") {
   Fixture reg;
-  uint64_t pa = make_pid(1, 1), pb = make_pid(2, 1);
+  uint64_t pa = make_pid(1, 1, 1), pb = make_pid(1, 2, 1);
   auto a = live_process(pa);
   auto b = live_process(pb);
 
@@ -95,7 +95,7 @@ TEST_CASE("add, find, and a name taken twice") {
 
 TEST_CASE("a process has at most one name") {
   Fixture reg;
-  uint64_t pa = make_pid(3, 7);
+  uint64_t pa = make_pid(1, 3, 7);
   auto a = live_process(pa);
   CHECK(reg.add("first", pa, a.get()) == AIRS_OK);
   CHECK(reg.add("second", pa, a.get()) == AIRS_EEXIST);
@@ -108,25 +108,25 @@ TEST_CASE("a process has at most one name") {
 
 TEST_CASE("names are case-sensitive and may be empty or long") {
   Fixture reg;
-  auto a = live_process(make_pid(1, 1));
-  auto b = live_process(make_pid(2, 1));
-  auto c = live_process(make_pid(3, 1));
-  CHECK(reg.add("Name", make_pid(1, 1), a.get()) == AIRS_OK);
-  CHECK(reg.add("name", make_pid(2, 1), b.get()) == AIRS_OK);
+  auto a = live_process(make_pid(1, 1, 1));
+  auto b = live_process(make_pid(1, 2, 1));
+  auto c = live_process(make_pid(1, 3, 1));
+  CHECK(reg.add("Name", make_pid(1, 1, 1), a.get()) == AIRS_OK);
+  CHECK(reg.add("name", make_pid(1, 2, 1), b.get()) == AIRS_OK);
   std::string long_name(1000, 'x');
-  CHECK(reg.add(long_name, make_pid(3, 1), c.get()) == AIRS_OK);
+  CHECK(reg.add(long_name, make_pid(1, 3, 1), c.get()) == AIRS_OK);
   uint64_t out = 0;
   CHECK(reg.find("Name", &out) == AIRS_OK);
-  CHECK(out == make_pid(1, 1));
+  CHECK(out == make_pid(1, 1, 1));
   CHECK(reg.find("name", &out) == AIRS_OK);
-  CHECK(out == make_pid(2, 1));
+  CHECK(out == make_pid(1, 2, 1));
   CHECK(reg.find(long_name, &out) == AIRS_OK);
-  CHECK(out == make_pid(3, 1));
+  CHECK(out == make_pid(1, 3, 1));
 }
 
 TEST_CASE("a process that is ending cannot take a name") {
   Fixture reg;
-  uint64_t pa = make_pid(4, 2);
+  uint64_t pa = make_pid(1, 4, 2);
   auto a = live_process(pa);
   a->exiting.store(1);
   CHECK(reg.add("late", pa, a.get()) == AIRS_ENOPROC);
@@ -134,26 +134,26 @@ TEST_CASE("a process that is ending cannot take a name") {
   uint64_t out = 0;
   CHECK(reg.find("late", &out) == AIRS_ENOTFOUND);
   // The name stays free for someone else.
-  uint64_t pb = make_pid(5, 1);
+  uint64_t pb = make_pid(1, 5, 1);
   auto b = live_process(pb);
   CHECK(reg.add("late", pb, b.get()) == AIRS_OK);
 }
 
 TEST_CASE("a stale pid (slot reused under a new generation) is refused") {
   Fixture reg;
-  auto p = live_process(make_pid(6, 2));  // the slot now holds generation 2
-  CHECK(reg.add("old", make_pid(6, 1), p.get()) == AIRS_ENOPROC);
+  auto p = live_process(make_pid(1, 6, 2));  // the slot now holds generation 2
+  CHECK(reg.add("old", make_pid(1, 6, 1), p.get()) == AIRS_ENOPROC);
   uint64_t out = 0;
   CHECK(reg.find("old", &out) == AIRS_ENOTFOUND);
   // Nothing was recorded for the stale pid: the live one may register.
-  CHECK(reg.add("old", make_pid(6, 2), p.get()) == AIRS_OK);
+  CHECK(reg.add("old", make_pid(1, 6, 2), p.get()) == AIRS_OK);
   CHECK(reg.find("old", &out) == AIRS_OK);
-  CHECK(out == make_pid(6, 2));
+  CHECK(out == make_pid(1, 6, 2));
 }
 
 TEST_CASE("release() frees the name of an ending process") {
   Fixture reg;
-  uint64_t pa = make_pid(7, 1);
+  uint64_t pa = make_pid(1, 7, 1);
   auto a = live_process(pa);
   REQUIRE(reg.add("worker", pa, a.get()) == AIRS_OK);
 
@@ -165,7 +165,7 @@ TEST_CASE("release() frees the name of an ending process") {
 
   // The name moves on to a new process (e.g. a restarted child); a spawn
   // starts the record with no member bits.
-  uint64_t pa2 = make_pid(7, 2);
+  uint64_t pa2 = make_pid(1, 7, 2);
   a->pid.store(pa2);
   a->flags.store(0);
   a->exiting.store(0);
@@ -176,7 +176,7 @@ TEST_CASE("release() frees the name of an ending process") {
 
 TEST_CASE("release() of a process without a name changes nothing") {
   Fixture reg;
-  uint64_t pa = make_pid(8, 1), pb = make_pid(9, 1);
+  uint64_t pa = make_pid(1, 8, 1), pb = make_pid(1, 9, 1);
   auto a = live_process(pa);
   auto b = live_process(pb);
   REQUIRE(reg.add("kept", pa, a.get()) == AIRS_OK);
@@ -191,7 +191,7 @@ TEST_CASE("release() of a process without a name changes nothing") {
 
 TEST_CASE("remove() frees the name and the process may take another") {
   Fixture reg;
-  uint64_t pa = make_pid(10, 1), pb = make_pid(11, 1);
+  uint64_t pa = make_pid(1, 10, 1), pb = make_pid(1, 11, 1);
   auto a = live_process(pa);
   auto b = live_process(pb);
   REQUIRE(reg.add("svc", pa, a.get()) == AIRS_OK);
@@ -218,7 +218,7 @@ TEST_CASE("remove() frees the name and the process may take another") {
 
 TEST_CASE("two registries are independent") {
   Fixture r1, r2;
-  uint64_t pa = make_pid(12, 1);
+  uint64_t pa = make_pid(1, 12, 1);
   auto a = live_process(pa);
   CHECK(r1.add("x", pa, a.get()) == AIRS_OK);
   uint64_t out = 0;

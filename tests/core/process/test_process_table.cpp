@@ -6,27 +6,90 @@
 #include <cstdint>
 #include <memory>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "../../pid_layout.h"
+#include "process/pid_tag.hpp"
 #include "process/process.hpp"
 #include "process/process_table.hpp"
 
 using namespace airs;
 
-TEST_CASE("pid encoding: slot in the low half, generation in the high half") {
-  CHECK(make_pid(0, 0) == 0);  // the "no process" pid
-  CHECK(make_pid(7, 3) == ((uint64_t{3} << 32) | 7));
-  CHECK(pid_slot(make_pid(7, 3)) == 7);
-  CHECK(pid_generation(make_pid(7, 3)) == 3);
-  uint64_t big = make_pid(UINT32_MAX, UINT32_MAX);
+TEST_CASE("pid encoding: tag, generation and slot each in their own bits") {
+  CHECK(make_pid(0, 0, 0) == 0);  // the "no process" pid
+  CHECK(make_pid(1, 7, 3) == ((uint64_t{1} << 48) | (uint64_t{3} << 27) | 7));
+  CHECK(pid_slot(make_pid(9, 7, 3)) == 7);
+  CHECK(pid_generation(make_pid(9, 7, 3)) == 3);
+  CHECK(pid_tag(make_pid(9, 7, 3)) == 9);
+  uint64_t big = make_pid(kMaxTag, kMaxSlots - 1, kMaxGeneration);
   CHECK(big == UINT64_MAX);
-  CHECK(pid_slot(big) == UINT32_MAX);
-  CHECK(pid_generation(big) == UINT32_MAX);
-  CHECK(pid_slot(make_pid(123456, 1)) == 123456);
-  CHECK(pid_generation(make_pid(123456, 1)) == 1);
-  CHECK(make_pid(1, 1) != make_pid(1, 2));
-  CHECK(make_pid(1, 2) != make_pid(2, 1));
+  CHECK(pid_slot(big) == kMaxSlots - 1);
+  CHECK(pid_generation(big) == kMaxGeneration);
+  CHECK(pid_tag(big) == kMaxTag);
+  CHECK(pid_slot(make_pid(2, 123456, 1)) == 123456);
+  CHECK(pid_generation(make_pid(2, 123456, 1)) == 1);
+  CHECK(make_pid(1, 1, 1) != make_pid(1, 1, 2));
+  CHECK(make_pid(1, 1, 2) != make_pid(1, 2, 1));
+  CHECK(make_pid(1, 1, 1) != make_pid(2, 1, 1));
+}
+
+TEST_CASE("the tests' pid layout (tests/pid_layout.h) is the core's") {
+  static_assert(TEST_PID_SLOT_BITS == kSlotBits);
+  static_assert(TEST_PID_GENERATION_BITS == kGenerationBits);
+  uint64_t pid = make_pid(77, 12345, 678);
+  CHECK(test_pid_slot(pid) == 12345);
+  CHECK(test_pid_generation(pid) == 678);
+  CHECK(test_pid_make(pid, 9, 10) == make_pid(77, 9, 10));
+}
+
+TEST_CASE("tables get distinct nonzero tags, and lookup ignores other tags") {
+  ProcessTable a(10), b(10);
+  CHECK(a.tag() != 0);
+  CHECK(b.tag() != 0);
+  CHECK(a.tag() != b.tag());
+  uint32_t idx;
+  REQUIRE(a.acquire(&idx));
+  REQUIRE(b.acquire(&idx));
+  CHECK(a.lookup(make_pid(a.tag(), 0, 1)) == a.slot(0));
+  CHECK(a.lookup(make_pid(b.tag(), 0, 1)) == nullptr);
+  CHECK(b.lookup(make_pid(a.tag(), 0, 1)) == nullptr);
+  CHECK(a.lookup(make_pid(0, 0, 1)) == nullptr);
+  // A freed table's tag comes back only after every other tag was used.
+  uint32_t old = a.tag();
+  {
+    ProcessTable c(1);
+    CHECK(c.tag() != old);
+  }
+}
+
+TEST_CASE("when every pid tag is in use, no runtime starts, and says why") {
+  std::vector<uint32_t> taken;
+  for (uint32_t tag; (tag = pid_tag_acquire()) != 0;) taken.push_back(tag);
+  CHECK(taken.size() >= kMaxTag - 8);  // all but those of live tables
+  std::set<uint32_t> distinct(taken.begin(), taken.end());
+  CHECK(distinct.size() == taken.size());
+  airs_runtime* rt = nullptr;
+  airs_config* cfg = nullptr;
+  REQUIRE(airs_config_new(&cfg) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_WORKERS, 0) == AIRS_OK);
+  CHECK(airs_runtime_new(cfg, &rt) == AIRS_ELIMIT);
+  CHECK(rt == nullptr);
+  CHECK(std::string(airs_last_error_message()).find("runtimes are alive") !=
+        std::string::npos);
+  // One tag back: one runtime can start, and its pids carry that tag.
+  pid_tag_release(taken.back());
+  REQUIRE(airs_runtime_new(cfg, &rt) == AIRS_OK);
+  airs_runtime* second = nullptr;
+  CHECK(airs_runtime_new(cfg, &second) == AIRS_ELIMIT);
+  CHECK(second == nullptr);
+  airs_runtime_free(rt);
+  airs_config_free(cfg);
+  taken.pop_back();
+  for (uint32_t tag : taken) pid_tag_release(tag);
+  ProcessTable t(1);
+  CHECK(t.tag() != 0);
 }
 
 TEST_CASE("acquire hands out distinct slots up to max_processes") {
@@ -93,7 +156,7 @@ TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   CHECK(ProcessTable::kChunkSize == 32768);
   // Nothing is allocated before the first acquire.
   CHECK(t.slot(0) == nullptr);
-  CHECK(t.lookup(make_pid(0, 1)) == nullptr);
+  CHECK(t.lookup(make_pid(t.tag(), 0, 1)) == nullptr);
 
   uint32_t idx;
   REQUIRE(t.acquire(&idx));
@@ -128,13 +191,13 @@ TEST_CASE("slot records are fresh, stable and never-used chunks are absent") {
   CHECK(t.slot(2 * ProcessTable::kChunkSize + 7) == nullptr);
   CHECK(t.slot(3 * ProcessTable::kChunkSize) == nullptr);
   CHECK(t.slot(UINT32_MAX) == nullptr);
-  CHECK(t.lookup(make_pid(ProcessTable::kChunkSize, 1)) == nullptr);
-  CHECK(t.lookup(make_pid(UINT32_MAX, 1)) == nullptr);
+  CHECK(t.lookup(make_pid(t.tag(), ProcessTable::kChunkSize, 1)) == nullptr);
+  CHECK(t.lookup(make_pid(t.tag(), kMaxSlots - 1, 1)) == nullptr);
 
   // lookup: pid 0 is no process; otherwise the record of its slot.
   CHECK(t.lookup(0) == nullptr);
-  CHECK(t.lookup(make_pid(0, 1)) == p0);
-  CHECK(t.lookup(make_pid(5, 99)) == p5);
+  CHECK(t.lookup(make_pid(t.tag(), 0, 1)) == p0);
+  CHECK(t.lookup(make_pid(t.tag(), 5, 99)) == p5);
 }
 
 TEST_CASE("the table grows chunk by chunk past 32768 slots") {
@@ -177,15 +240,22 @@ TEST_CASE("a slot whose generation is exhausted is retired") {
   uint32_t a, b;
   REQUIRE(t.acquire(&a));
   REQUIRE(t.acquire(&b));
-  t.slot(a)->generation = UINT32_MAX;  // every pid of this slot is used up
+  CHECK(t.at_limit());
+  t.slot(a)->generation = kMaxGeneration;  // every pid of this slot is used
   t.release(a);
   uint32_t x;
-  CHECK_FALSE(t.acquire(&x));  // not handed out again
+  // Not handed out again; and it does not count against the limit, so a
+  // fresh slot takes its place.
+  CHECK_FALSE(t.at_limit());
+  REQUIRE(t.acquire(&x));
+  CHECK(x == 2);
+  CHECK(t.at_limit());
+  CHECK_FALSE(t.acquire(&x));
 
   t.release(b);  // an ordinary slot still recycles
   REQUIRE(t.acquire(&x));
   CHECK(x == b);
-  t.slot(b)->generation = UINT32_MAX - 1;  // one generation left: kept
+  t.slot(b)->generation = kMaxGeneration - 1;  // one generation left: kept
   t.release(b);
   REQUIRE(t.acquire(&x));
   CHECK(x == b);
@@ -196,13 +266,13 @@ TEST_CASE("a retired slot makes acquire move on to a fresh one") {
   ProcessTable t(3);
   uint32_t a;
   REQUIRE(t.acquire(&a));
-  t.slot(a)->generation = UINT32_MAX;
+  t.slot(a)->generation = kMaxGeneration;
   t.release(a);
   uint32_t x;
-  REQUIRE(t.acquire(&x));
-  CHECK(x != a);
-  REQUIRE(t.acquire(&x));
-  CHECK(x != a);
+  for (int i = 0; i < 3; i++) {
+    REQUIRE(t.acquire(&x));
+    CHECK(x != a);
+  }
   CHECK_FALSE(t.acquire(&x));
 }
 

@@ -131,7 +131,10 @@ TEST_CASE("subscribe, unsubscribe and list") {
 
   // Not alive: refused.
   CHECK(airs_subscribe(rt, "news", 0) == AIRS_ENOPROC);
-  CHECK(airs_subscribe(rt, "news", pa + (uint64_t{7} << 32)) == AIRS_ENOPROC);
+  CHECK(airs_subscribe(rt, "news",
+                       test_pid_make(pa, test_pid_slot(pa),
+                                     test_pid_generation(pa) + 7)) ==
+        AIRS_ENOPROC);
   // Names are bytes: case matters, and the longest name works.
   CHECK(subscribers(rt, "NEWS").empty());
   std::string longest(AIRS_NAME_MAX, 'x');

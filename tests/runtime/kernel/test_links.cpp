@@ -374,7 +374,8 @@ TEST_CASE("monitoring a dead pid delivers DOWN noproc at once") {
     got.push_back(airs_monitor(ctx, airs_self(ctx), &ref));
     got.push_back(airs_monitor(ctx, d, nullptr));
     got.push_back(airs_monitor(ctx, AIRS_NO_PID, &ref));
-    got.push_back(airs_monitor(ctx, (1ull << 32) | 3000, &ref));
+    got.push_back(
+        airs_monitor(ctx, test_pid_make(airs_self(ctx), 3000, 1), &ref));
     got.push_back(airs_demonitor(ctx, 424242));
     return AIRS_OK;
   };
@@ -426,7 +427,7 @@ TEST_CASE("linking to a dead pid gives an exit signal noproc") {
   Actor bad;
   bad.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
     got.push_back(airs_link(ctx, AIRS_NO_PID));
-    got.push_back(airs_link(ctx, (5ull << 32) | 2000));
+    got.push_back(airs_link(ctx, test_pid_make(airs_self(ctx), 2000, 5)));
     got.push_back(airs_link(ctx, airs_self(ctx)));
     return AIRS_OK;
   };

@@ -365,8 +365,8 @@ TEST_CASE("a stale pid gives AIRS_ENOPROC, never undefined behaviour") {
   REQUIRE_FALSE(airs_is_alive(rt, pid));
 
   // The stale pid, pid 0, and pids that never existed.
-  const airs_pid never_slot = (static_cast<airs_pid>(1) << 32) | 4000;
-  const airs_pid future_gen = (pid & 0xFFFFFFFFull) | (77ull << 32);
+  const airs_pid never_slot = test_pid_make(pid, 4000, 1);
+  const airs_pid future_gen = test_pid_make(pid, test_pid_slot(pid), 77);
   for (airs_pid p : {pid, AIRS_NO_PID, never_slot, future_gen}) {
     CAPTURE(p);
     CHECK(airs_send(rt, p, kPing, "x", 1) == AIRS_ENOPROC);
@@ -429,8 +429,8 @@ TEST_CASE("the process limit: AIRS_ELIMIT, and a freed slot gets a new pid") {
     CHECK(fresh != victim);
     CHECK(ever.count(fresh) == 0);
     // The freed slot is reused, under a newer generation.
-    CHECK((fresh & 0xFFFFFFFFull) == (victim & 0xFFFFFFFFull));
-    CHECK((fresh >> 32) > (victim >> 32));
+    CHECK(test_pid_slot(fresh) == test_pid_slot(victim));
+    CHECK(test_pid_generation(fresh) > test_pid_generation(victim));
     ever.insert(fresh);
     live[round % 3] = fresh;
     // The old pid stays dead even though its slot is alive again.
