@@ -7,10 +7,11 @@ using namespace airs::capi;
 namespace {
 
 // The runtime and the topic of a call, checked in this order.
-airs_status enter(airs_runtime* h, const char* topic, Runtime** rt,
+airs_status enter(const RuntimeUse& use, const char* topic, Runtime** rt,
                   size_t* len) {
-  airs_status st = runtime_of(h, rt);
+  airs_status st = use.status();
   if (st == AIRS_OK) st = check_name(topic, "topic", len);
+  *rt = use.runtime();
   return st;
 }
 
@@ -20,9 +21,10 @@ extern "C" {
 
 airs_status airs_subscribe(airs_runtime* h, const char* topic, airs_pid pid) {
   return api("airs_subscribe", [&] {
+    RuntimeUse use(h);
     Runtime* rt = nullptr;
     size_t len = 0;
-    airs_status st = enter(h, topic, &rt, &len);
+    airs_status st = enter(use, topic, &rt, &len);
     if (st != AIRS_OK) return st;
     return rt->broker().subscribe(topic, len, pid);
   });
@@ -30,9 +32,10 @@ airs_status airs_subscribe(airs_runtime* h, const char* topic, airs_pid pid) {
 
 airs_status airs_unsubscribe(airs_runtime* h, const char* topic, airs_pid pid) {
   return api("airs_unsubscribe", [&] {
+    RuntimeUse use(h);
     Runtime* rt = nullptr;
     size_t len = 0;
-    airs_status st = enter(h, topic, &rt, &len);
+    airs_status st = enter(use, topic, &rt, &len);
     if (st != AIRS_OK) return st;
     return rt->broker().unsubscribe(topic, len, pid);
   });
@@ -41,9 +44,10 @@ airs_status airs_unsubscribe(airs_runtime* h, const char* topic, airs_pid pid) {
 airs_status airs_publish(airs_runtime* h, const char* topic, uint64_t type,
                          airs_payload* payload, size_t* delivered) {
   return api("airs_publish", [&] {
+    RuntimeUse use(h);
     Runtime* rt = nullptr;
     size_t len = 0;
-    airs_status st = enter(h, topic, &rt, &len);
+    airs_status st = enter(use, topic, &rt, &len);
     if (st != AIRS_OK) return st;
     if (!payload) return fail(AIRS_EINVAL, "payload is NULL");
     if ((st = check_user_type(type)) != AIRS_OK) return st;
@@ -57,9 +61,10 @@ airs_status airs_topic_subscribers(airs_runtime* h, const char* topic,
                                    airs_pid* out, size_t capacity,
                                    size_t* count) {
   return api("airs_topic_subscribers", [&] {
+    RuntimeUse use(h);
     Runtime* rt = nullptr;
     size_t len = 0;
-    airs_status st = enter(h, topic, &rt, &len);
+    airs_status st = enter(use, topic, &rt, &len);
     if (st != AIRS_OK) return st;
     if (!count) return fail(AIRS_EINVAL, "count is NULL");
     if (!out && capacity > 0)

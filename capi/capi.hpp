@@ -1,6 +1,7 @@
 // capi.hpp - what every file of the C facade shares: turning handles into
-// core objects with a clear status for bad ones, and api(), the one place
-// that puts the C function's name in front of an error message.
+// core objects with a clear status for bad ones (runtime handles:
+// handle.hpp), and api(), the one place that puts the C function's name in
+// front of an error message.
 //
 // The facade checks its arguments (NULL pointers, handles, and values the
 // core's limits.hpp judges), calls the core, and returns its status. It
@@ -14,15 +15,8 @@
 #include "airs/airs.h"
 #include "base/error.hpp"
 #include "base/limits.hpp"
+#include "handle.hpp"
 #include "runtime/runtime.hpp"
-
-// A runtime handle outlives its runtime as a tombstone, so that a call
-// with a freed handle is a clear AIRS_ESTATE instead of a use after free.
-struct airs_runtime {
-  static constexpr uint64_t kMagic = 0x61697273'72756e74ull;  // "airsrunt"
-  uint64_t magic = kMagic;
-  std::atomic<airs::Runtime*> impl{nullptr};
-};
 
 namespace airs::capi {
 
@@ -34,16 +28,6 @@ airs_status api(const char* fn, Body&& body) noexcept {
   airs_status st = body();
   if (st != AIRS_OK) error_prefix(fn);
   return st;
-}
-
-inline airs_status runtime_of(airs_runtime* h, Runtime** out) noexcept {
-  if (!h) return fail(AIRS_EINVAL, "runtime is NULL");
-  if (h->magic != airs_runtime::kMagic)
-    return fail(AIRS_EINVAL, "not a runtime handle");
-  Runtime* rt = h->impl.load(std::memory_order_acquire);
-  if (!rt) return fail(AIRS_ESTATE, "the runtime was freed");
-  *out = rt;
-  return AIRS_OK;
 }
 
 // The int a C caller passed as an enum, read without loading it as the

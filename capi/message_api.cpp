@@ -170,9 +170,9 @@ size_t airs_payload_size(const airs_payload* p) {
 
 airs_status airs_send_msg(airs_runtime* h, airs_pid to, airs_msg* msg) {
   return api("airs_send_msg", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     return send_from(rt, caller_in(rt), to, msg);
   });
 }
@@ -180,9 +180,9 @@ airs_status airs_send_msg(airs_runtime* h, airs_pid to, airs_msg* msg) {
 airs_status airs_send(airs_runtime* h, airs_pid to, uint64_t type,
                       const void* data, size_t size) {
   return api("airs_send", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     return send_copy(rt, caller_in(rt), to, type, data, size);
   });
 }
@@ -209,9 +209,9 @@ airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
 airs_status airs_set_dead_letter_hook(airs_runtime* h, airs_dead_letter_fn fn,
                                       void* user_data) {
   return api("airs_set_dead_letter_hook", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!rt->kernel().observer.set_dead_letter_hook(fn, user_data))
       return fail(AIRS_ENOMEM, "out of memory");
     return AIRS_OK;
@@ -221,9 +221,9 @@ airs_status airs_set_dead_letter_hook(airs_runtime* h, airs_dead_letter_fn fn,
 airs_status airs_send_after(airs_runtime* h, airs_pid to, uint64_t delay_ms,
                             airs_msg* msg, uint64_t* timer_id) {
   return api("airs_send_after", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!msg) return fail(AIRS_EINVAL, "msg is NULL");
     if (delay_ms > kMaxTimerDelayMs)
       return fail(AIRS_EINVAL, "delay_ms is over 2^40");
@@ -233,9 +233,9 @@ airs_status airs_send_after(airs_runtime* h, airs_pid to, uint64_t delay_ms,
 
 airs_status airs_cancel_timer(airs_runtime* h, uint64_t timer_id) {
   return api("airs_cancel_timer", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     Msg* m = rt->kernel().timers.cancel(timer_id);
     if (!m)
       return failf(AIRS_ENOTFOUND, "timer %llu is not pending",

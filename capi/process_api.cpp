@@ -31,11 +31,12 @@ airs_status airs_spawn(airs_runtime* h, const airs_behaviour* behaviour,
                        void* user_data, void (*user_data_free)(void*),
                        const airs_spawn_opts* opts, airs_pid* out) {
   return api("airs_spawn", [&] {
-    Runtime* rt = nullptr;
-    if (airs_status st = runtime_of(h, &rt); st != AIRS_OK) {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) {
       release(user_data, user_data_free);
-      return st;
+      return use.status();
     }
+    Runtime* rt = use.runtime();
     return spawn_in(rt->kernel(), caller_in(rt), behaviour, user_data,
                     user_data_free, opts, out);
   });
@@ -88,9 +89,9 @@ airs_status airs_send_exit(airs_runtime* h, airs_pid pid, airs_exit_kind kind,
                            int32_t code, const char* text) {
   int k = as_int(kind);
   return api("airs_send_exit", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     return rt->kernel().signals.exit_signal(pid, k, code, text);
   });
 }
@@ -105,30 +106,30 @@ airs_status airs_kill(airs_runtime* rt, airs_pid pid) {
 
 airs_status airs_wait(airs_runtime* h, airs_pid pid, uint32_t timeout_ms) {
   return api("airs_wait", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (current_ctx()) return fail(AIRS_ESTATE, "called inside a callback");
     return rt->kernel().processes.wait(pid, timeout_ms);
   });
 }
 
 bool airs_is_alive(airs_runtime* h, airs_pid pid) {
-  Runtime* rt = nullptr;
-  if (runtime_of(h, &rt) != AIRS_OK) {
+  RuntimeUse use(h);
+  if (use.status() != AIRS_OK) {
     error_prefix("airs_is_alive");
     return false;
   }
-  return rt->kernel().processes.live(pid) != nullptr;
+  return use.runtime()->kernel().processes.live(pid) != nullptr;
 }
 
 airs_status airs_process_stat_get(airs_runtime* h, airs_pid pid,
                                   airs_process_stat key, uint64_t* value) {
   int k = as_int(key);
   return api("airs_process_stat_get", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!value) return fail(AIRS_EINVAL, "value is NULL");
     return rt->kernel().processes.stat(pid, k, value);
   });

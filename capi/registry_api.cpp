@@ -8,30 +8,33 @@ extern "C" {
 
 airs_status airs_register(airs_runtime* h, const char* name, airs_pid pid) {
   return api("airs_register", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
+    RuntimeUse use(h);
+    airs_status st = use.status();
     if (st == AIRS_OK) st = check_name(name, "name");
     if (st != AIRS_OK) return st;
+    Runtime* rt = use.runtime();
     return rt->registry().add(name, pid);
   });
 }
 
 airs_status airs_unregister(airs_runtime* h, const char* name) {
   return api("airs_unregister", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
+    RuntimeUse use(h);
+    airs_status st = use.status();
     if (st == AIRS_OK) st = check_name(name, "name");
     if (st != AIRS_OK) return st;
+    Runtime* rt = use.runtime();
     return rt->registry().remove(name);
   });
 }
 
 airs_status airs_whereis(airs_runtime* h, const char* name, airs_pid* out) {
   return api("airs_whereis", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
+    RuntimeUse use(h);
+    airs_status st = use.status();
     if (st == AIRS_OK) st = check_name(name, "name");
     if (st != AIRS_OK) return st;
+    Runtime* rt = use.runtime();
     if (!out) return fail(AIRS_EINVAL, "out is NULL");
     return rt->registry().find(name, out);
   });

@@ -23,11 +23,11 @@ airs_status airs_request(airs_ctx* ctx, airs_pid to, airs_msg* msg,
 airs_status airs_call(airs_runtime* h, airs_pid to, airs_msg* msg,
                       uint32_t timeout_ms, airs_msg** reply) {
   return api("airs_call", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!msg || !reply) return fail(AIRS_EINVAL, "msg or reply is NULL");
-    if ((st = check_timeout(timeout_ms)) != AIRS_OK) return st;
+    if (airs_status st = check_timeout(timeout_ms); st != AIRS_OK) return st;
     if (current_ctx())
       return fail(AIRS_ESTATE,
                   "blocks, so not inside a callback (send a request from "

@@ -124,13 +124,16 @@ void airs_runtime_free(airs_runtime* h) {
   if (!h) return;
   airs_status st = api("airs_runtime_free", [&] {
     Runtime* rt = nullptr;
-    airs_status s = runtime_of(h, &rt);
-    if (s != AIRS_OK) return s;
-    if (caller_in(rt)) return fail(AIRS_ESTATE, "called inside a callback");
-    // One caller frees it; a second one (or a concurrent one) is told.
-    if (rt->kernel().shutting_down.exchange(true))
-      return fail(AIRS_ESTATE, "already being freed");
+    {
+      RuntimeUse use(h);
+      if (use.status() != AIRS_OK) return use.status();
+      rt = use.runtime();
+      if (caller_in(rt)) return fail(AIRS_ESTATE, "called inside a callback");
+      // One caller frees it; a second one (or a concurrent one) is told.
+      if (!claim_for_free(h)) return fail(AIRS_ESTATE, "already being freed");
+    }  // this call's own use ends here: the wait below must not count it
     rt->shutdown();
+    wait_for_uses(h);
     h->impl.store(nullptr, std::memory_order_release);
     delete rt;
     std::lock_guard<std::mutex> lock(tombstones_mu);
@@ -143,9 +146,9 @@ void airs_runtime_free(airs_runtime* h) {
 
 airs_status airs_runtime_poll(airs_runtime* h, uint32_t budget, uint32_t* ran) {
   return api("airs_runtime_poll", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (budget == 0) return fail(AIRS_EINVAL, "budget is 0");
     if (current_ctx()) return fail(AIRS_ESTATE, "called inside a callback");
     return rt->kernel().poll(budget, ran);
@@ -154,9 +157,9 @@ airs_status airs_runtime_poll(airs_runtime* h, uint32_t budget, uint32_t* ran) {
 
 airs_status airs_runtime_next_timer_ms(airs_runtime* h, int64_t* ms) {
   return api("airs_runtime_next_timer_ms", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!ms) return fail(AIRS_EINVAL, "ms is NULL");
     *ms = rt->kernel().timers.next_due_ms();
     return AIRS_OK;
@@ -165,9 +168,9 @@ airs_status airs_runtime_next_timer_ms(airs_runtime* h, int64_t* ms) {
 
 airs_status airs_runtime_advance_time(airs_runtime* h, uint64_t ms) {
   return api("airs_runtime_advance_time", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!rt->kernel().timers.advance(ms))
       return fail(AIRS_ESTATE,
                   "the clock is not manual (set AIRS_CFG_MANUAL_CLOCK)");
@@ -177,9 +180,9 @@ airs_status airs_runtime_advance_time(airs_runtime* h, uint64_t ms) {
 
 airs_status airs_spawn_opts_init(airs_runtime* h, airs_spawn_opts* opts) {
   return api("airs_spawn_opts_init", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!opts) return fail(AIRS_EINVAL, "opts is NULL");
     const Config& c = rt->kernel().cfg;
     opts->version = AIRS_SPAWN_OPTS_VERSION;

@@ -8,9 +8,9 @@ extern "C" {
 
 airs_status airs_runtime_stats_get(airs_runtime* h, airs_runtime_stats* out) {
   return api("airs_runtime_stats_get", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!out) return fail(AIRS_EINVAL, "out is NULL");
     // Version 1 is every field of today's struct; a later version is a
     // larger struct whose first part is this one.

@@ -18,12 +18,10 @@ void free_user_data(const airs_child_spec* c) {
 }
 
 // The supervisor `sup` names, with a clear status when there is none.
-airs_status supervisor_of(airs_runtime* h, airs_pid sup,
+airs_status supervisor_of(const RuntimeUse& use, airs_pid sup,
                           std::shared_ptr<Supervisor>* out) {
-  Runtime* rt = nullptr;
-  airs_status st = runtime_of(h, &rt);
-  if (st != AIRS_OK) return st;
-  return rt->supervision().find(sup, out);
+  if (use.status() != AIRS_OK) return use.status();
+  return use.runtime()->supervision().find(sup, out);
 }
 
 }  // namespace
@@ -82,9 +80,9 @@ void airs_sup_spec_free(airs_sup_spec* spec) {
 airs_status airs_supervisor_start(airs_runtime* h, const airs_sup_spec* spec,
                                   airs_pid* out) {
   return api("airs_supervisor_start", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!spec || !out) return fail(AIRS_EINVAL, "spec or out is NULL");
     return rt->supervision().start(const_cast<airs_sup_spec*>(spec), out);
   });
@@ -94,9 +92,10 @@ airs_status airs_supervisor_start_child(airs_runtime* h, airs_pid sup,
                                         const airs_child_spec* child,
                                         airs_pid* out) {
   return api("airs_supervisor_start_child", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
     ChildRec rec;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st == AIRS_OK && !child) st = fail(AIRS_EINVAL, "child is NULL");
     if (st == AIRS_OK) st = make_child_rec(child, s->flags(), false, &rec);
     if (st != AIRS_OK) {
@@ -113,8 +112,9 @@ airs_status airs_supervisor_start_dynamic_child(airs_runtime* h, airs_pid sup,
                                                 void (*arg_free)(void*),
                                                 airs_pid* out) {
   return api("airs_supervisor_start_dynamic_child", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) {
       ErrorKeep keep;
       if (arg_free) arg_free(arg);
@@ -127,8 +127,9 @@ airs_status airs_supervisor_start_dynamic_child(airs_runtime* h, airs_pid sup,
 airs_status airs_supervisor_terminate_child(airs_runtime* h, airs_pid sup,
                                             const char* id) {
   return api("airs_supervisor_terminate_child", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     if (!id) return fail(AIRS_EINVAL, "id is NULL");
     return s->terminate_child(id, 0);
@@ -138,8 +139,9 @@ airs_status airs_supervisor_terminate_child(airs_runtime* h, airs_pid sup,
 airs_status airs_supervisor_terminate_child_pid(airs_runtime* h, airs_pid sup,
                                                 airs_pid child) {
   return api("airs_supervisor_terminate_child_pid", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     return s->terminate_child(nullptr, child);
   });
@@ -148,8 +150,9 @@ airs_status airs_supervisor_terminate_child_pid(airs_runtime* h, airs_pid sup,
 airs_status airs_supervisor_restart_child(airs_runtime* h, airs_pid sup,
                                           const char* id, airs_pid* out) {
   return api("airs_supervisor_restart_child", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     if (!id) return fail(AIRS_EINVAL, "id is NULL");
     return s->restart_child(id, out);
@@ -159,8 +162,9 @@ airs_status airs_supervisor_restart_child(airs_runtime* h, airs_pid sup,
 airs_status airs_supervisor_delete_child(airs_runtime* h, airs_pid sup,
                                          const char* id) {
   return api("airs_supervisor_delete_child", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     if (!id) return fail(AIRS_EINVAL, "id is NULL");
     return s->delete_child(id);
@@ -171,8 +175,9 @@ airs_status airs_supervisor_which_children(airs_runtime* h, airs_pid sup,
                                            airs_child_info* out,
                                            size_t capacity, size_t* count) {
   return api("airs_supervisor_which_children", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     if (!count) return fail(AIRS_EINVAL, "count is NULL");
     if (!out && capacity > 0)
@@ -184,8 +189,9 @@ airs_status airs_supervisor_which_children(airs_runtime* h, airs_pid sup,
 airs_status airs_supervisor_count_children(airs_runtime* h, airs_pid sup,
                                            airs_child_counts* out) {
   return api("airs_supervisor_count_children", [&] {
+    RuntimeUse use(h);
     std::shared_ptr<Supervisor> s;
-    airs_status st = supervisor_of(h, sup, &s);
+    airs_status st = supervisor_of(use, sup, &s);
     if (st != AIRS_OK) return st;
     if (!out) return fail(AIRS_EINVAL, "out is NULL");
     return s->count_children(out);
@@ -195,9 +201,9 @@ airs_status airs_supervisor_count_children(airs_runtime* h, airs_pid sup,
 airs_status airs_set_event_hook(airs_runtime* h, airs_event_fn fn,
                                 void* user_data) {
   return api("airs_set_event_hook", [&] {
-    Runtime* rt = nullptr;
-    airs_status st = runtime_of(h, &rt);
-    if (st != AIRS_OK) return st;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Runtime* rt = use.runtime();
     if (!rt->kernel().observer.set_event_hook(fn, user_data))
       return fail(AIRS_ENOMEM, "out of memory");
     return AIRS_OK;

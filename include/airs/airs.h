@@ -198,10 +198,17 @@ AIRS_API airs_status airs_runtime_new(const airs_config* cfg,
  * memory is freed, and every user_data_free runs. A callback that never
  * returns cannot be interrupted: free then waits for it.
  * After free, the handle is a tombstone: any call with it returns
- * AIRS_ESTATE (a few bytes stay allocated per freed runtime for this).
- * NULL is fine. Calling it inside a callback of the same runtime, or twice,
- * does nothing but set the last error message.
- * [not inside a callback of this runtime] */
+ * AIRS_ESTATE (about 600 bytes stay allocated per freed runtime for this).
+ * Other threads may go on calling with the handle while it is freed: a
+ * call that starts once free has begun returns AIRS_ESTATE (calls from the
+ * runtime's own callbacks, which run while its processes stop, go on
+ * working), and the calls already under way end before the runtime's
+ * memory goes (free waits for them after the processes have stopped; a
+ * blocking call such as airs_wait or airs_call returns then, as its
+ * processes are gone). NULL is fine. Calling it inside a callback of the
+ * same runtime, a second time, or from two threads at once frees it once;
+ * the other calls do nothing but set the last error message.
+ * [any thread but a callback of this runtime] */
 AIRS_API void airs_runtime_free(airs_runtime* rt);
 
 /* Host-driven mode (AIRS_CFG_WORKERS = 0): fires due timers, then runs up

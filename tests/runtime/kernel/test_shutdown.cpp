@@ -426,3 +426,168 @@ TEST_CASE("free ends when spawns race its start" * doctest::timeout(60)) {
   MESSAGE("slowest free: " << slowest << " ms");
   CHECK(slowest < 2000);
 }
+
+namespace {
+
+airs_runtime* new_runtime(int workers) {
+  airs_config* cfg = nullptr;
+  airs_runtime* rt = nullptr;
+  REQUIRE(airs_config_new(&cfg) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_WORKERS, workers) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 100) == AIRS_OK);
+  REQUIRE(airs_runtime_new(cfg, &rt) == AIRS_OK);
+  airs_config_free(cfg);
+  return rt;
+}
+
+}  // namespace
+
+// Issue 20 item 11: a call that overlapped the free read freed memory
+// (ASan: heap-use-after-free in runtime_of's callers).
+TEST_CASE(
+    "calls racing airs_runtime_free on its handle never touch freed "
+    "memory" *
+    doctest::timeout(120)) {
+  for (int cycle = 0; cycle < 60; cycle++) {
+    CAPTURE(cycle);
+    airs_runtime* rt = new_runtime(1);
+    Actor a;
+    airs_pid pid = spawn(rt, a);
+    REQUIRE(airs_register(rt, "target", pid) == AIRS_OK);
+    std::atomic<int> started{0};
+    std::atomic<bool> freed{false};
+    std::atomic<int> unexpected{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 3; t++) {
+      callers.emplace_back([&, t] {
+        started.fetch_add(1);
+        // Keep calling until a call starts after the free has finished.
+        for (int after_free = 0; after_free < 50;) {
+          bool was_freed = freed.load();
+          airs_status st = AIRS_OK;
+          airs_pid out = 0;
+          uint64_t v = 0;
+          switch (t) {
+            case 0: st = airs_send(rt, pid, kPing, "x", 1); break;
+            case 1:
+              st = airs_process_stat_get(rt, pid, AIRS_PSTAT_MAILBOX_DEPTH, &v);
+              (void)airs_is_alive(rt, pid);
+              break;
+            default: st = airs_whereis(rt, "target", &out); break;
+          }
+          if (was_freed) {
+            if (st != AIRS_ESTATE) unexpected.fetch_add(1);
+            after_free++;
+          }
+        }
+      });
+    }
+    while (started.load() < 3) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * (cycle % 5)));
+    airs_runtime_free(rt);
+    freed.store(true);
+    for (auto& th : callers) th.join();
+    CHECK(unexpected.load() == 0);
+    CHECK(a.terms == 1);
+  }
+}
+
+// Issue 20 item 11: two threads freeing one runtime at once gave a use
+// after free, and twice a worker thread joined twice (a hang).
+TEST_CASE(
+    "two threads freeing one runtime at once: one frees it, the other "
+    "is told" *
+    doctest::timeout(120)) {
+  for (int cycle = 0; cycle < 300; cycle++) {
+    CAPTURE(cycle);
+    airs_runtime* rt = new_runtime(cycle % 3);
+    Actor a;
+    spawn(rt, a);
+    std::atomic<int> ready{0};
+    std::string errors[2];
+    std::thread freers[2];
+    for (int t = 0; t < 2; t++) {
+      freers[t] = std::thread([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < 2) {
+        }
+        airs_runtime_free(rt);
+        errors[t] = airs_last_error_message();
+      });
+    }
+    for (auto& th : freers) th.join();
+    CHECK(a.terms == 1);
+    CHECK(a.frees == 1);
+    // The loser's message says so; the winner's says nothing new.
+    bool told = errors[0].find("airs_runtime_free") != std::string::npos ||
+                errors[1].find("airs_runtime_free") != std::string::npos;
+    CHECK(told);
+    CHECK(airs_send(rt, 1, kPing, nullptr, 0) == AIRS_ESTATE);
+  }
+}
+
+// Free waits for the calls under way on other threads; the blocking ones
+// must end once the processes have stopped, or free would wait out their
+// timeouts.
+TEST_CASE("calls blocked on other threads end when the runtime is freed" *
+          doctest::timeout(60)) {
+  airs_config* cfg = nullptr;
+  airs_runtime* rt = nullptr;
+  REQUIRE(airs_config_new(&cfg) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_WORKERS, 2) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 50) == AIRS_OK);
+  REQUIRE(airs_config_set(cfg, AIRS_CFG_BLOCK_TIMEOUT_MS, 3600000) == AIRS_OK);
+  REQUIRE(airs_runtime_new(cfg, &rt) == AIRS_OK);
+  airs_config_free(cfg);
+  // A process that never answers and never reads past its first message.
+  std::atomic<bool> release{false}, sleeping{false};
+  Actor stuck;
+  stuck.on_receive = [&](Actor&, airs_ctx*, const airs_msg*) {
+    sleeping.store(true);
+    while (!release.load()) std::this_thread::sleep_for(ms(1));
+    return AIRS_OK;
+  };
+  airs_spawn_opts o = opts_of(rt, 0, 1, AIRS_MAILBOX_BLOCK, 3600000);
+  airs_pid pid = spawn(rt, stuck, &o);
+  Actor silent;
+  airs_pid quiet = spawn(rt, silent);
+  REQUIRE(airs_send(rt, pid, kPing, nullptr, 0) == AIRS_OK);  // it sleeps
+  while (!sleeping.load()) std::this_thread::yield();
+  REQUIRE(airs_send(rt, pid, kPing, nullptr, 0) == AIRS_OK);  // now full
+
+  std::atomic<int> done{0};
+  airs_status call_st = AIRS_OK, wait_st = AIRS_EINTERNAL, send_st = AIRS_OK;
+  std::thread caller([&] {
+    airs_msg* m = nullptr;
+    airs_msg* reply = nullptr;
+    REQUIRE(airs_msg_new(kPing, nullptr, 0, &m) == AIRS_OK);
+    call_st = airs_call(rt, quiet, m, 3600000, &reply);
+    done.fetch_add(1);
+  });
+  std::thread waiter([&] {
+    wait_st = airs_wait(rt, quiet, 3600000);
+    done.fetch_add(1);
+  });
+  std::thread sender([&] {
+    send_st = airs_send(rt, pid, kPing, nullptr, 0);  // blocks: full
+    done.fetch_add(1);
+  });
+  std::this_thread::sleep_for(ms(100));
+  CHECK(done.load() == 0);
+  auto t0 = std::chrono::steady_clock::now();
+  std::thread freer([&] { airs_runtime_free(rt); });
+  std::this_thread::sleep_for(ms(200));
+  release.store(true);  // the stuck callback returns; free can kill it
+  freer.join();
+  double took = elapsed_ms(t0);
+  caller.join();
+  waiter.join();
+  sender.join();
+  MESSAGE("free took " << took << " ms");
+  CHECK(took < 5000);
+  CHECK(call_st != AIRS_OK);
+  CHECK(wait_st == AIRS_OK);
+  CHECK(stuck.terms == 1);
+  CHECK(silent.terms == 1);
+  CHECK(airs_send(rt, pid, kPing, nullptr, 0) == AIRS_ESTATE);
+}
