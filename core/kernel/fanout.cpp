@@ -150,11 +150,15 @@ void Mail::close_block(Outbox& ob, Lane& lane) noexcept {
   ob.fanout_pending--;
 }
 
+// A push may meet a subscriber that ended since its mail was staged: its
+// slot's mail is answered at once, and a dead-letter hook may publish from
+// in here. That publish flushes what is still staged and may lay the lanes
+// out again for its own list: so lanes are taken by index, each one fresh,
+// and the walk ends when nothing is pending.
 void Mail::flush_fan_out(Outbox& ob, Worker* w) noexcept {
-  for (Lane& lane : ob.fanout) {
-    if (!ob.fanout_pending) return;
-    if (lane.block) close_block(ob, lane);
-    push_lane(w, lane, ob.fanout_pending, false);
+  for (size_t i = 0; i < ob.fanout.size() && ob.fanout_pending; i++) {
+    if (ob.fanout[i].block) close_block(ob, ob.fanout[i]);
+    push_lane(w, ob.fanout[i], ob.fanout_pending, false);
   }
 }
 

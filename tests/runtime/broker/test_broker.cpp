@@ -821,3 +821,81 @@ TEST_CASE("publishers inside actors on several workers, subscribers too") {
   }
   CHECK(g_item_frees == kPublishers * int64_t{kEach});
 }
+
+// --- a hook inside a flush ------------------------------------------------
+
+namespace {
+
+using ms = std::chrono::milliseconds;
+
+struct FlushHook {
+  airs_runtime* rt = nullptr;
+  std::atomic<int> calls{0};
+  std::atomic<int> publishes_ok{0};
+};
+
+// Publishes to "wide", whose list is longer than the one being flushed:
+// the outbox's fan-out lanes are laid out again for it.
+void publish_from_hook(void* user_data, airs_pid, const airs_msg*,
+                       airs_dead_letter_reason) {
+  auto* h = static_cast<FlushHook*>(user_data);
+  h->calls++;
+  if (publish_u64(h->rt, "wide", 9) == AIRS_OK) h->publishes_ok++;
+}
+
+}  // namespace
+
+// Issue 20 item 2 (found by fuzzing): a dead-letter hook that publishes,
+// run from inside the flush of a publisher's staged mail (a subscriber
+// ended after the publish staged its mail), resized the fan-out lanes the
+// flush was iterating (a use after reallocation).
+TEST_CASE("a dead-letter hook that publishes from inside a flush" *
+          doctest::timeout(60)) {
+  // Declared before the runtime: its free still calls into them.
+  FlushHook hook;
+  Actor doomed, live, sink, pub;
+  std::vector<std::unique_ptr<Actor>> wide;
+  std::atomic<bool> staged{false}, doomed_gone{false};
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  hook.rt = rt;
+  REQUIRE(airs_set_dead_letter_hook(rt, publish_from_hook, &hook) == AIRS_OK);
+  airs_pid pd = spawn(rt, doomed);
+  airs_pid pl = spawn(rt, live);
+  airs_pid ps = spawn(rt, sink);
+  REQUIRE(airs_subscribe(rt, "narrow", pd) == AIRS_OK);  // lane 0
+  REQUIRE(airs_subscribe(rt, "narrow", pl) == AIRS_OK);  // lane 1
+  for (int i = 0; i < 64; i++) {
+    wide.push_back(std::make_unique<Actor>());
+    REQUIRE(airs_subscribe(rt, "wide", spawn(rt, *wide.back())) == AIRS_OK);
+  }
+  pub.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
+    airs_runtime* r = airs_ctx_runtime(ctx);
+    // Staged in the outbox (more than one each: past the first message).
+    for (int i = 0; i < 4; i++)
+      if (publish_u64(r, "narrow", i) != AIRS_OK) return AIRS_EINTERNAL;
+    staged = true;
+    while (!doomed_gone) std::this_thread::sleep_for(ms(1));
+    // A send makes way: the staged mail is pushed, and doomed's slot
+    // answers with dead letters from inside that flush.
+    return airs_ctx_send(ctx, ps, kDirect, nullptr, 0);
+  };
+  airs_pid pp = spawn(rt, pub);
+  REQUIRE(airs_send(rt, pp, kGo, nullptr, 0) == AIRS_OK);
+  while (!staged) std::this_thread::yield();
+  REQUIRE(airs_kill(rt, pd) == AIRS_OK);
+  REQUIRE(airs_wait(rt, pd, 5000) == AIRS_OK);
+  doomed_gone = true;
+  for (int i = 0; i < 5000 && sink.received == 0; i++)
+    std::this_thread::sleep_for(ms(1));
+  for (int i = 0; i < 5000 && live.received < 4; i++)
+    std::this_thread::sleep_for(ms(1));
+  CHECK(sink.received == 1);
+  CHECK(live.received == 4);
+  CHECK(hook.calls >= 1);
+  CHECK(hook.publishes_ok == hook.calls.load());
+  for (int i = 0; i < 5000 && wide[63]->received < hook.calls; i++)
+    std::this_thread::sleep_for(ms(1));
+  CHECK(wide[63]->received == hook.calls.load());
+  CHECK(pub.terms == 0);
+  CHECK(airs_is_alive(rt, pp));
+}
