@@ -27,6 +27,11 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
     {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
+    {AIRS_CFG_POOL_MIN_THREADS, "AIRS_CFG_POOL_MIN_THREADS", 0, 1024},
+    {AIRS_CFG_POOL_MAX_THREADS, "AIRS_CFG_POOL_MAX_THREADS", 2, 1024},
+    {AIRS_CFG_POOL_SLOW_MAX, "AIRS_CFG_POOL_SLOW_MAX", 1, 1023},
+    {AIRS_CFG_POOL_KEEPALIVE_MS, "AIRS_CFG_POOL_KEEPALIVE_MS", 0,
+     airs::kMaxWaitMs},
 };
 
 const KeyInfo* find_key(int key) {
@@ -60,7 +65,26 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
     case AIRS_CFG_BUDGET: budget = v; break;
     case AIRS_CFG_MANUAL_CLOCK: manual_clock = v != 0; break;
     case AIRS_CFG_EVENTS: events = v != 0; break;
+    case AIRS_CFG_POOL_MIN_THREADS: pool_min_threads = v; break;
+    case AIRS_CFG_POOL_MAX_THREADS: pool_max_threads = v; break;
+    case AIRS_CFG_POOL_SLOW_MAX: pool_slow_max = v; break;
+    case AIRS_CFG_POOL_KEEPALIVE_MS: pool_keepalive_ms = v; break;
   }
+  return AIRS_OK;
+}
+
+airs_status airs_config::check() const noexcept {
+  if (pool_min_threads > pool_max_threads)
+    return airs::failf(AIRS_EINVAL,
+                       "AIRS_CFG_POOL_MIN_THREADS (%u) is above "
+                       "AIRS_CFG_POOL_MAX_THREADS (%u)",
+                       pool_min_threads, pool_max_threads);
+  if (pool_slow_max >= pool_max_threads)
+    return airs::failf(
+        AIRS_EINVAL,
+        "AIRS_CFG_POOL_SLOW_MAX (%u) must be below "
+        "AIRS_CFG_POOL_MAX_THREADS (%u): fast jobs need a thread",
+        pool_slow_max, pool_max_threads);
   return AIRS_OK;
 }
 
@@ -77,6 +101,10 @@ airs_status airs_config::get(int key, int64_t* value) const noexcept {
     case AIRS_CFG_BUDGET: *value = budget; return AIRS_OK;
     case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
     case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
+    case AIRS_CFG_POOL_MIN_THREADS: *value = pool_min_threads; return AIRS_OK;
+    case AIRS_CFG_POOL_MAX_THREADS: *value = pool_max_threads; return AIRS_OK;
+    case AIRS_CFG_POOL_SLOW_MAX: *value = pool_slow_max; return AIRS_OK;
+    case AIRS_CFG_POOL_KEEPALIVE_MS: *value = pool_keepalive_ms; return AIRS_OK;
   }
   return airs::failf(AIRS_EINVAL, "unknown key %d", key);
 }

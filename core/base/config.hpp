@@ -16,6 +16,10 @@ struct airs_config {
   uint32_t budget = 64;
   bool manual_clock = false;
   bool events = true;  // false: event_hook() is always nullptr
+  uint32_t pool_min_threads = 0;
+  uint32_t pool_max_threads = 4;
+  uint32_t pool_slow_max = 2;
+  uint32_t pool_keepalive_ms = 10000;
   // Told of each thread the runtime starts and ends (see airs.h).
   airs_thread_fn thread_hook = nullptr;
   void* thread_hook_data = nullptr;
@@ -24,6 +28,9 @@ struct airs_config {
   // with EINVAL (and a message) on a bad key or value.
   airs_status set(int key, int64_t value) noexcept;
   airs_status get(int key, int64_t* value) const noexcept;
+  // The keys that bound each other, checked when a runtime is made from
+  // the config (set() checks each key alone). EINVAL with a message.
+  airs_status check() const noexcept;
 
   airs_config();
 };

@@ -14,11 +14,13 @@ Runtime::Runtime(const Config& cfg)
       pools_(seam_),
       broker_(seam_, cfg.workers),
       requests_(seam_),
-      supervision_(seam_) {
+      supervision_(seam_),
+      jobs_(seam_, cfg) {
   kernel_.names = &registry_;
 }
 
 Runtime* Runtime::create(const Config& cfg, airs_status* status) noexcept {
+  if ((*status = cfg.check()) != AIRS_OK) return nullptr;
   Runtime* rt = nullptr;
   try {
     rt = new Runtime(cfg);

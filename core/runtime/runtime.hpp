@@ -14,6 +14,7 @@
 #include "base/config.hpp"
 #include "broker/broker.hpp"
 #include "broker/request.hpp"
+#include "io/job_pool.hpp"
 #include "kernel/kernel.hpp"
 #include "kernel/seam.hpp"
 #include "naming/pools.hpp"
@@ -42,6 +43,7 @@ class Runtime {
   Broker& broker() noexcept { return broker_; }
   Requests& requests() noexcept { return requests_; }
   Supervision& supervision() noexcept { return supervision_; }
+  JobPool& jobs() noexcept { return jobs_; }
 
  private:
   explicit Runtime(const Config& cfg);  // throws std::bad_alloc
@@ -61,6 +63,7 @@ class Runtime {
   Broker broker_;
   Requests requests_;
   Supervision supervision_;
+  JobPool jobs_;
 };
 
 }  // namespace airs

@@ -111,6 +111,9 @@ void Runtime::shutdown() noexcept {
     kill_live();
     wait_for_exits(kKillSweepMs, false);
   }
+  // The blocking pool after the processes: their last jobs may still be
+  // queued or running; what runs gets the time left.
+  jobs_.stop(start + std::chrono::milliseconds(timeout_ms));
   kernel_.timers.stop();
   kernel_.sched.stop_and_join();
 }

@@ -143,7 +143,17 @@ typedef enum airs_config_key {
   AIRS_CFG_MANUAL_CLOCK = 8,
   /* 1 (default): events go to the hook of airs_set_event_hook. 0: no event
    * is ever built or delivered, hook or not. */
-  AIRS_CFG_EVENTS = 9
+  AIRS_CFG_EVENTS = 9,
+  /* The blocking pool (<airs/io.h>): threads kept when idle, 0..1024 (0). */
+  AIRS_CFG_POOL_MIN_THREADS = 11,
+  /* Most pool threads, 2..1024 (4); at least POOL_MIN_THREADS. */
+  AIRS_CFG_POOL_MAX_THREADS = 12,
+  /* Most pool threads running AIRS_JOB_SLOW jobs at once, 1..1023 (2);
+   * below POOL_MAX_THREADS, so that fast jobs always have a thread. */
+  AIRS_CFG_POOL_SLOW_MAX = 13,
+  /* How long an idle pool thread above the minimum waits for a job before
+   * it ends, in ms: 0..3600000 (10000). */
+  AIRS_CFG_POOL_KEEPALIVE_MS = 14
 } airs_config_key;
 
 /* Makes a config with every key at its default. The caller owns *out and
@@ -758,6 +768,7 @@ AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
 #endif
 
 #include "airs/broker.h"     /* topics, request/reply */
+#include "airs/io.h"         /* the blocking pool */
 #include "airs/supervisor.h" /* supervision trees */
 
 #endif /* AIRS_AIRS_H */

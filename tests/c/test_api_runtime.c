@@ -146,6 +146,10 @@ static void test_config(void) {
       {AIRS_CFG_BUDGET, 64, 1, 1000000},
       {AIRS_CFG_MANUAL_CLOCK, 0, 0, 1},
       {AIRS_CFG_EVENTS, 1, 0, 1},
+      {AIRS_CFG_POOL_MIN_THREADS, 0, 0, 1024},
+      {AIRS_CFG_POOL_MAX_THREADS, 4, 2, 1024},
+      {AIRS_CFG_POOL_SLOW_MAX, 2, 1, 1023},
+      {AIRS_CFG_POOL_KEEPALIVE_MS, 10000, 0, 3600000},
   };
   static const int unknown[] = {0, 10, 100, -1};
   static char sentinel;

@@ -81,6 +81,10 @@ CFG_SHUTDOWN_TIMEOUT_MS = 6
 CFG_BUDGET = 7
 CFG_MANUAL_CLOCK = 8
 CFG_EVENTS = 9
+CFG_POOL_MIN_THREADS = 11
+CFG_POOL_MAX_THREADS = 12
+CFG_POOL_SLOW_MAX = 13
+CFG_POOL_KEEPALIVE_MS = 14
 
 # ---------------------------------------------------------------------------
 # Opaque handles. The ones the binding creates and keeps are typed

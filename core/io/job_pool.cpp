@@ -1,0 +1,311 @@
+#include "io/job_pool.hpp"
+
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <new>
+#include <system_error>
+#include <thread>
+
+#include "base/error.hpp"
+#include "mail/message.hpp"
+
+namespace airs {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Job {
+  uint64_t id = 0;
+  airs_job spec{};
+  Clock::time_point queued_at;
+};
+
+}  // namespace
+
+// What the pool's threads share with it; outlives the pool while a thread
+// let go at stop still runs its job. Fields under `mu` unless noted.
+struct JobPoolCore {
+  JobPoolCore(Seam& s, const Config& c) : seam(&s), cfg(c) {}
+
+  std::mutex mu;
+  std::condition_variable work;   // a job was queued, or stop began
+  std::condition_variable quiet;  // a job, a delivery or a thread ended
+
+  Seam* seam;        // nullptr once stopped: completions are dropped
+  const Config cfg;  // limits and the thread hook; never changes
+  bool stopping = false;
+  bool let_go = false;  // the threads still live at stop were detached
+  uint64_t next_id = 1;
+  std::list<Job> queue[2];  // per class, oldest first
+
+  uint32_t threads = 0;  // started and not ended
+  uint32_t idle = 0;     // waiting for work
+  uint32_t wakeups = 0;  // notifications not yet taken by an idle thread
+  uint32_t peak = 0;
+  uint32_t running[2] = {};  // per class
+  uint32_t delivering = 0;   // completions being sent (stop waits)
+  uint64_t done[2] = {};
+  uint64_t cancelled[2] = {};
+  uint64_t wait_us_total[2] = {};
+  uint64_t wait_us_max[2] = {};
+
+  std::list<std::thread> live;   // running threads
+  std::list<std::thread> ended;  // out of their loop: to be joined
+};
+
+namespace {
+
+using CoreLock = std::unique_lock<std::mutex>;
+
+// The completion of job `id`: `m` (the job's result), or an empty message
+// of `type` when there is none. Called with no lock held.
+void complete(Seam& seam, uint64_t id, uint64_t reply_to, airs_msg* m,
+              uint64_t type) noexcept {
+  if (!m) m = msg_new_copy(type, nullptr, 0);
+  if (!m) return;  // no memory even for a notice: nothing to tell
+  m->correlation = id;
+  m->sender = 0;
+  ErrorKeep keep;  // a dead reply_to is a dead letter, not the caller's error
+  if (!reply_to || seam.send(reply_to, m, nullptr) != AIRS_OK) msg_free(m);
+}
+
+// Sends a completion unless the pool has stopped (then frees it). Takes
+// and gives back `lk` around the send. [mu held on entry and on return]
+void deliver(JobPoolCore& c, CoreLock& lk, uint64_t id, uint64_t reply_to,
+             airs_msg* m, uint64_t type) noexcept {
+  Seam* seam = c.seam;
+  if (!seam) {
+    if (m) msg_free(m);
+    return;
+  }
+  c.delivering++;
+  lk.unlock();
+  complete(*seam, id, reply_to, m, type);
+  lk.lock();
+  c.delivering--;
+  c.quiet.notify_all();
+}
+
+// The oldest job a thread may take now, out of its queue, counted as
+// running. [mu held]
+bool pick(JobPoolCore& c, Job* out) noexcept {
+  for (int cls = 0; cls < 2; cls++) {
+    if (c.queue[cls].empty()) continue;
+    if (cls == AIRS_JOB_SLOW && c.running[cls] >= c.cfg.pool_slow_max) continue;
+    *out = c.queue[cls].front();
+    c.queue[cls].pop_front();
+    c.running[cls]++;
+    auto waited = std::chrono::duration_cast<std::chrono::microseconds>(
+                      Clock::now() - out->queued_at)
+                      .count();
+    uint64_t us = waited > 0 ? static_cast<uint64_t>(waited) : 0;
+    c.wait_us_total[cls] += us;
+    if (us > c.wait_us_max[cls]) c.wait_us_max[cls] = us;
+    return true;
+  }
+  return false;
+}
+
+// Runs `job` with no lock held, then sends its completion. [mu held on
+// entry and on return]
+void run_job(JobPoolCore& c, CoreLock& lk, const Job& job) noexcept {
+  int cls = job.spec.job_class;
+  lk.unlock();
+  airs_msg* result = job.spec.run(job.spec.arg);
+  if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
+  lk.lock();
+  c.running[cls]--;
+  c.done[cls]++;
+  c.quiet.notify_all();
+  deliver(c, lk, job.id, job.spec.reply_to, result, AIRS_MSG_JOB_DONE);
+}
+
+// Waits for work until keepalive runs out. false: this thread should end
+// (stop began, or it idled past keepalive above the minimum). [mu held]
+bool wait_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
+  if (c.stopping) return false;
+  c.idle++;
+  bool woken =
+      c.work.wait_for(lk, std::chrono::milliseconds(c.cfg.pool_keepalive_ms),
+                      [&] { return c.stopping || c.wakeups > 0; });
+  c.idle--;
+  if (c.wakeups > 0) c.wakeups--;
+  if (c.stopping) return false;
+  return woken || c.threads <= c.cfg.pool_min_threads;
+}
+
+// A pool thread: jobs until it should end; then it hands its std::thread
+// over to be joined. The thread hook hears of its end unless the pool let
+// go of it at stop (its runtime may be gone by then).
+void thread_main(std::shared_ptr<JobPoolCore> c,
+                 std::list<std::thread>::iterator self) noexcept {
+  if (c->cfg.thread_hook) c->cfg.thread_hook(c->cfg.thread_hook_data, 1);
+  CoreLock lk(c->mu);
+  for (;;) {
+    Job job;
+    if (pick(*c, &job))
+      run_job(*c, lk, job);
+    else if (!wait_for_work(*c, lk))
+      break;
+  }
+  bool tell_end = !c->let_go;
+  c->threads--;
+  c->ended.splice(c->ended.end(), c->live, self);
+  c->quiet.notify_all();
+  lk.unlock();
+  if (tell_end && c->cfg.thread_hook)
+    c->cfg.thread_hook(c->cfg.thread_hook_data, 0);
+}
+
+// Joins the threads that have left their loop. [mu not held]
+void reap(JobPoolCore& c) noexcept {
+  std::list<std::thread> done;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    done.splice(done.end(), c.ended);
+  }
+  for (std::thread& t : done)
+    if (t.joinable()) t.join();
+}
+
+// Starts one more thread. false: it could not be started. [mu held]
+bool start_thread(const std::shared_ptr<JobPoolCore>& c) noexcept {
+  try {
+    c->live.emplace_back();
+    auto self = std::prev(c->live.end());
+    // The thread reads `self` only under mu, which is held here until
+    // the std::thread is in place.
+    *self = std::thread(thread_main, c, self);
+  } catch (...) {
+    if (!c->live.empty() && !c->live.back().joinable()) c->live.pop_back();
+    return false;
+  }
+  c->threads++;
+  if (c->threads > c->peak) c->peak = c->threads;
+  return true;
+}
+
+}  // namespace
+
+JobPool::JobPool(Seam& seam, const Config& cfg)
+    : core_(std::make_shared<JobPoolCore>(seam, cfg)) {}
+
+JobPool::~JobPool() {
+  if (core_) reap(*core_);
+}
+
+airs_status JobPool::submit(const airs_job& spec, uint64_t* id) noexcept {
+  JobPoolCore& c = *core_;
+  reap(c);
+  CoreLock lk(c.mu);
+  airs_status st = AIRS_OK;
+  if (c.stopping) st = fail(AIRS_ESTATE, "the runtime is shutting down");
+  int cls = spec.job_class;
+  if (st == AIRS_OK) {
+    try {
+      c.queue[cls].push_back(Job{c.next_id, spec, Clock::now()});
+    } catch (...) {
+      st = fail(AIRS_ENOMEM, "out of memory");
+    }
+  }
+  if (st != AIRS_OK) {
+    lk.unlock();
+    if (spec.arg_free) spec.arg_free(spec.arg);
+    return st;
+  }
+  uint64_t job_id = c.next_id++;
+  // Wake an idle thread, or start one; a slow job past its cap waits for
+  // a slow one to end, which then takes it itself.
+  bool can_run = cls == AIRS_JOB_FAST || c.running[cls] < c.cfg.pool_slow_max;
+  if (can_run) {
+    if (c.idle > c.wakeups) {
+      c.wakeups++;
+      c.work.notify_one();
+    } else if (c.threads < c.cfg.pool_max_threads && !start_thread(core_) &&
+               c.threads == 0) {
+      // No thread at all and none can be started: the job would wait for
+      // ever. Take it back.
+      Job job = c.queue[cls].back();
+      c.queue[cls].pop_back();
+      lk.unlock();
+      if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
+      return fail(AIRS_EINTERNAL, "cannot start a pool thread");
+    }
+  }
+  if (id) *id = job_id;
+  return AIRS_OK;
+}
+
+airs_status JobPool::cancel(uint64_t id) noexcept {
+  JobPoolCore& c = *core_;
+  CoreLock lk(c.mu);
+  for (int cls = 0; cls < 2; cls++) {
+    for (auto it = c.queue[cls].begin(); it != c.queue[cls].end(); ++it) {
+      if (it->id != id) continue;
+      Job job = *it;
+      c.queue[cls].erase(it);
+      c.cancelled[cls]++;
+      lk.unlock();
+      if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
+      lk.lock();
+      deliver(c, lk, job.id, job.spec.reply_to, nullptr,
+              AIRS_MSG_JOB_CANCELLED);
+      return AIRS_OK;
+    }
+  }
+  return failf(AIRS_ENOTFOUND,
+               "job %llu is not queued (running, done, or "
+               "never submitted)",
+               static_cast<unsigned long long>(id));
+}
+
+void JobPool::stats(airs_job_stats* out) const noexcept {
+  JobPoolCore& c = *core_;
+  std::lock_guard<std::mutex> lock(c.mu);
+  out->threads = c.threads;
+  out->threads_idle = c.idle;
+  out->threads_peak = c.peak;
+  for (int cls = 0; cls < 2; cls++) {
+    out->queued[cls] = c.queue[cls].size();
+    out->running[cls] = c.running[cls];
+    out->done[cls] = c.done[cls];
+    out->cancelled[cls] = c.cancelled[cls];
+    out->wait_us_total[cls] = c.wait_us_total[cls];
+    out->wait_us_max[cls] = c.wait_us_max[cls];
+  }
+}
+
+// In phases: refuse new jobs and take the queued ones back; wait for the
+// running ones until the deadline and for the deliveries under way; then
+// no completion goes out any more; idle threads end and are joined, and
+// the threads still stuck in a job are let go.
+void JobPool::stop(Clock::time_point deadline) noexcept {
+  JobPoolCore& c = *core_;
+  std::list<Job> dropped;
+  CoreLock lk(c.mu);
+  c.stopping = true;
+  for (int cls = 0; cls < 2; cls++) {
+    c.cancelled[cls] += c.queue[cls].size();
+    dropped.splice(dropped.end(), c.queue[cls]);
+  }
+  c.work.notify_all();
+  lk.unlock();
+  for (Job& job : dropped)
+    if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
+  lk.lock();
+
+  c.quiet.wait_until(lk, deadline,
+                     [&] { return c.running[0] + c.running[1] == 0; });
+  c.quiet.wait(lk, [&] { return c.delivering == 0; });
+  c.seam = nullptr;
+  // Every thread not in a job is on its way out (stopping): wait for it.
+  c.quiet.wait(lk, [&] { return c.threads == c.running[0] + c.running[1]; });
+  c.let_go = true;
+  for (std::thread& t : c.live) t.detach();
+  lk.unlock();
+  reap(c);
+}
+
+}  // namespace airs

@@ -1,0 +1,111 @@
+/*
+ * io.h - work that blocks, kept off the scheduler's workers: the blocking
+ * pool. Included by <airs/airs.h>; read its conventions (status,
+ * ownership, thread tags) first.
+ */
+#ifndef AIRS_IO_H
+#define AIRS_IO_H
+
+#include "airs/airs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * The blocking pool. A runtime has a pool of threads apart from its
+ * workers, for work that blocks: reading a file, resolving a name, waiting
+ * on a pipe. An actor that did such work in its callback would stall a
+ * worker and every process queued behind it; it hands the work to the
+ * pool as a job instead and gets the result as a message.
+ *
+ * Jobs come in classes, each with its own FIFO queue. FAST is for work
+ * that ends soon (local files); SLOW for work that may block for long or
+ * for ever (DNS, network file systems, FIFOs, devices). SLOW jobs hold at
+ * most AIRS_CFG_POOL_SLOW_MAX threads at once, so that FAST jobs always
+ * find threads however many slow ones are stuck (libuv learned this from
+ * node's "dns.lookup blocks file system I/O").
+ *
+ * The pool is elastic: AIRS_CFG_POOL_MIN_THREADS threads stay, up to
+ * AIRS_CFG_POOL_MAX_THREADS are started while jobs wait, and a thread
+ * idle for AIRS_CFG_POOL_KEEPALIVE_MS ends (down to the minimum). No
+ * thread is started before the first job.
+ *
+ * Erlang runs such work on dirty I/O schedulers; here a job is a plain C
+ * function: it must not call into the runtime with a ctx (it has none),
+ * but it may use any [any thread] function with the runtime handle.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_job_class {
+  AIRS_JOB_FAST = 0, /* ends soon: local file I/O */
+  AIRS_JOB_SLOW = 1  /* may block long or for ever: capped, see above */
+} airs_job_class;
+
+/* Runs on a pool thread; may block. Returns the message that completes
+ * the job (ownership passes to the runtime), or NULL for an empty
+ * AIRS_MSG_JOB_DONE. */
+typedef airs_msg* (*airs_job_fn)(void* arg);
+
+#define AIRS_JOB_VERSION 1
+
+typedef struct airs_job {
+  uint32_t version;            /* AIRS_JOB_VERSION */
+  uint32_t size;               /* sizeof(airs_job) */
+  int32_t job_class;           /* an airs_job_class */
+  airs_job_fn run;             /* required */
+  void* arg;                   /* passed to run */
+  void (*arg_free)(void* arg); /* may be NULL: called once, after run or
+                                  when the job is cancelled or refused */
+  airs_pid reply_to;           /* gets the completion; 0: nobody (dropped) */
+} airs_job;
+
+/* The completion of a job whose run returned NULL: no data, correlation =
+ * the job id. Any completion (also a message run returned) has the job id
+ * as its correlation id and sender 0. */
+#define AIRS_MSG_JOB_DONE (AIRS_MSG_SYSTEM_BASE + 4)
+/* A job cancelled before it ran (airs_job_cancel): correlation = its id. */
+#define AIRS_MSG_JOB_CANCELLED (AIRS_MSG_SYSTEM_BASE + 5)
+
+/* Fills *job with defaults: FAST, nothing to run. EINVAL: NULL. */
+AIRS_API airs_status airs_job_init(airs_job* job);
+
+/* Queues `job` (copied) and writes its id (never 0) to *id (may be NULL).
+ * The completion goes to job->reply_to when run returns, as a message: a
+ * process that ended meanwhile makes it a dead letter. On any failure
+ * arg_free runs before the call returns. EINVAL: NULL job or run, bad
+ * version, size or class. ESTATE: the runtime is shutting down. ENOMEM.
+ * [any thread] */
+AIRS_API airs_status airs_job_submit(airs_runtime* rt, const airs_job* job,
+                                     uint64_t* id);
+
+/* Cancels a job that has not started: it never runs, arg_free runs, and
+ * its reply_to gets AIRS_MSG_JOB_CANCELLED. A job that is running or done
+ * cannot be cancelled (as libuv's uv_cancel): ENOTFOUND, and its
+ * completion comes as usual. [any thread] */
+AIRS_API airs_status airs_job_cancel(airs_runtime* rt, uint64_t id);
+
+#define AIRS_JOB_STATS_VERSION 1
+
+typedef struct airs_job_stats {
+  uint32_t version;          /* AIRS_JOB_STATS_VERSION */
+  uint32_t size;             /* sizeof(airs_job_stats) */
+  uint64_t threads;          /* pool threads now */
+  uint64_t threads_idle;     /* of them, waiting for a job */
+  uint64_t threads_peak;     /* most at once since the start */
+  uint64_t queued[2];        /* per class: waiting now */
+  uint64_t running[2];       /* per class: running now */
+  uint64_t done[2];          /* per class: ran to the end */
+  uint64_t cancelled[2];     /* per class: cancelled before they ran */
+  uint64_t wait_us_total[2]; /* per class: queue time of the jobs started */
+  uint64_t wait_us_max[2];   /* per class: the longest queue time */
+} airs_job_stats;
+
+/* Fills *out (version and size set by the caller). EINVAL: NULL, version
+ * 0 or size too small. [any thread] */
+AIRS_API airs_status airs_job_stats_get(airs_runtime* rt, airs_job_stats* out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRS_IO_H */
