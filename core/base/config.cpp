@@ -1,5 +1,6 @@
 #include "base/config.hpp"
 
+#include <cstdint>
 #include <thread>
 
 #include "base/error.hpp"
@@ -27,6 +28,8 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
     {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
+    // Any 64-bit pattern is a seed; 0 is off.
+    {AIRS_CFG_SEED, "AIRS_CFG_SEED", INT64_MIN, INT64_MAX},
 };
 
 const KeyInfo* find_key(int key) {
@@ -60,6 +63,7 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
     case AIRS_CFG_BUDGET: budget = v; break;
     case AIRS_CFG_MANUAL_CLOCK: manual_clock = v != 0; break;
     case AIRS_CFG_EVENTS: events = v != 0; break;
+    case AIRS_CFG_SEED: seed = static_cast<uint64_t>(value); break;
   }
   return AIRS_OK;
 }
@@ -77,6 +81,7 @@ airs_status airs_config::get(int key, int64_t* value) const noexcept {
     case AIRS_CFG_BUDGET: *value = budget; return AIRS_OK;
     case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
     case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
+    case AIRS_CFG_SEED: *value = static_cast<int64_t>(seed); return AIRS_OK;
   }
   return airs::failf(AIRS_EINVAL, "unknown key %d", key);
 }

@@ -16,6 +16,9 @@ struct airs_config {
   uint32_t budget = 64;
   bool manual_clock = false;
   bool events = true;  // false: event_hook() is always nullptr
+  // Nonzero: the seeded deterministic mode (sched/seeded.hpp). Needs
+  // workers == 0 (checked by Runtime::create) and makes the clock manual.
+  uint64_t seed = 0;
   // Told of each thread the runtime starts and ends (see airs.h).
   airs_thread_fn thread_hook = nullptr;
   void* thread_hook_data = nullptr;
@@ -26,6 +29,10 @@ struct airs_config {
   airs_status get(int key, int64_t* value) const noexcept;
 
   airs_config();
+
+  // Whether time moves only through airs_runtime_advance_time: asked for,
+  // or implied by a seed (a real clock would make runs differ).
+  bool clock_is_manual() const noexcept { return manual_clock || seed != 0; }
 };
 
 namespace airs {

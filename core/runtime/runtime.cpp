@@ -19,6 +19,12 @@ Runtime::Runtime(const Config& cfg)
 }
 
 Runtime* Runtime::create(const Config& cfg, airs_status* status) noexcept {
+  if (cfg.seed != 0 && cfg.workers != 0) {
+    *status = fail(AIRS_EINVAL,
+                   "AIRS_CFG_SEED needs host-driven mode (set "
+                   "AIRS_CFG_WORKERS to 0)");
+    return nullptr;
+  }
   Runtime* rt = nullptr;
   try {
     rt = new Runtime(cfg);

@@ -147,7 +147,7 @@ static void test_config(void) {
       {AIRS_CFG_MANUAL_CLOCK, 0, 0, 1},
       {AIRS_CFG_EVENTS, 1, 0, 1},
   };
-  static const int unknown[] = {0, 10, 100, -1};
+  static const int unknown[] = {0, 11, 100, -1};
   static char sentinel;
   airs_config* cfg = (airs_config*)(void*)&sentinel;
   size_t i;
