@@ -53,6 +53,11 @@ airs_status worker_receive(void* state, airs_ctx* ctx, const airs_msg* m) {
     case kExitNormal: return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
     case kExitError: return airs_exit(ctx, AIRS_EXIT_ERROR, 7, "told to");
     case kExitShutdown: return airs_exit(ctx, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+    case AIRS_MSG_EXIT: {
+      const airs_reason* why = airs_msg_reason(m);
+      return airs_exit(ctx, airs_reason_kind(why), airs_reason_code(why),
+                       airs_reason_text(why));
+    }
   }
   return AIRS_OK;
 }

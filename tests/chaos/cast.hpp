@@ -11,7 +11,8 @@
 
 namespace chaos {
 
-// What a worker does with a message of each type.
+// What a worker does with a message of each type. A worker that traps
+// exits ends with the reason of each AIRS_MSG_EXIT it gets.
 enum : uint64_t {
   kWork = 1,          // ttl (uint32): if > 0, pass ttl-1 to a peer
   kCrash = 2,         // receive fails: an error exit

@@ -34,6 +34,7 @@ struct MChild {
   uint64_t seen_gen = 0;
   airs_pid pid = 0;
   std::string name;  // a registered name, or ""
+  bool traps = false;  // traps exits
   int sub = -1;      // a root's child: the Sup it is
 };
 
@@ -42,6 +43,7 @@ struct MSup {
   uint32_t intensity = 1;
   uint32_t period_ms = 5000;
   int pool_restart = AIRS_RESTART_PERMANENT;  // the pool's template
+  bool pool_traps = false;
   bool alive = true;
   std::deque<uint64_t> restarts;  // times of the restarts in the period
   std::vector<MChild> children;

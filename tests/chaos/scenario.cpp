@@ -147,8 +147,10 @@ void Scenario::fault_on(int s, size_t index) {
       model_.child_exit(s, index, false);
       break;
     case 6:
-      // exit/2 with `normal` to a process that does not trap: nothing.
+      // exit/2 with `normal`: nothing to a process that does not trap;
+      // one that traps gets a message, and ends normally (cast.hpp).
       airs_send_exit(rt_, pid, AIRS_EXIT_NORMAL, 0, nullptr);
+      if (c.traps) model_.child_exit(s, index, true);
       break;
   }
 }
@@ -240,6 +242,7 @@ bool Scenario::operation(int s) {
       if (!expect(st, AIRS_OK, "start_dynamic_child")) return false;
       MChild c;
       c.restart = m.pool_restart;
+      c.traps = m.pool_traps;
       model_.start_child(kPool, c);
       return true;
     }
@@ -270,7 +273,7 @@ bool Scenario::operation(int s) {
       c.id = "n" + std::to_string(next_id_++);
       c.restart = random_restart();
       airs_child_spec spec;
-      leaf_spec(&spec, c.id.c_str(), nullptr, c.restart);
+      c.traps = leaf_spec(&spec, c.id.c_str(), nullptr, c.restart);
       airs_status st = airs_supervisor_start_child(rt_, sup, &spec, nullptr);
       model_.start_child(s, c);
       return expect(st, AIRS_OK, "start_child");

@@ -49,7 +49,9 @@ class Scenario {
   // tree.cpp
   bool build_tree();
   airs_sup_spec* mid_spec(int s, MSup* m);
-  void leaf_spec(airs_child_spec* c, const char* id, const char* name,
+  // Fills a worker's spec; returns whether it traps exits (a worker that
+  // traps ends with the reason of each exit signal it gets, as gen_server).
+  bool leaf_spec(airs_child_spec* c, const char* id, const char* name,
                  int restart);
   int random_restart();
   // scenario.cpp
@@ -87,6 +89,7 @@ class Scenario {
   airs_runtime* rt_ = nullptr;
   airs_pid root_ = 0;
   airs_pid sup_pid_[kSups] = {};  // as last seen
+  airs_spawn_opts trap_opts_;     // the options of workers that trap exits
   uint64_t specs_given_ = 0;
   std::atomic<uint64_t> args_given_{0};  // threads.cpp adds from threads
   uint64_t next_id_ = 0;

@@ -20,7 +20,7 @@ int Scenario::random_restart() {
                  : AIRS_RESTART_TEMPORARY;
 }
 
-void Scenario::leaf_spec(airs_child_spec* c, const char* id, const char* name,
+bool Scenario::leaf_spec(airs_child_spec* c, const char* id, const char* name,
                          int restart) {
   airs_child_spec_init(c);
   c->id = id;
@@ -35,6 +35,9 @@ void Scenario::leaf_spec(airs_child_spec* c, const char* id, const char* name,
   c->shutdown_ms = rng_.below(3) * 50;
   c->name = name;
   specs_given_++;  // a spec call takes user_data whatever it returns
+  bool traps = rng_.chance(25);
+  if (traps) c->opts = &trap_opts_;
+  return traps;
 }
 
 airs_sup_spec* Scenario::mid_spec(int s, MSup* m) {
@@ -48,7 +51,7 @@ airs_sup_spec* Scenario::mid_spec(int s, MSup* m) {
   if (s == kPool) {
     airs_child_spec c;
     m->pool_restart = random_restart();
-    leaf_spec(&c, "worker", nullptr, m->pool_restart);
+    m->pool_traps = leaf_spec(&c, "worker", nullptr, m->pool_restart);
     if (airs_sup_spec_add_child(spec, &c) != AIRS_OK) {
       airs_sup_spec_free(spec);
       return nullptr;
@@ -63,8 +66,9 @@ airs_sup_spec* Scenario::mid_spec(int s, MSup* m) {
     mc.restart = random_restart();
     if (rng_.chance(50)) mc.name = std::string(kSupIds[s]) + "." + mc.id;
     airs_child_spec c;
-    leaf_spec(&c, mc.id.c_str(), mc.name.empty() ? nullptr : mc.name.c_str(),
-              mc.restart);
+    mc.traps =
+        leaf_spec(&c, mc.id.c_str(),
+                  mc.name.empty() ? nullptr : mc.name.c_str(), mc.restart);
     if (airs_sup_spec_add_child(spec, &c) != AIRS_OK) {
       airs_sup_spec_free(spec);
       return nullptr;
@@ -75,6 +79,8 @@ airs_sup_spec* Scenario::mid_spec(int s, MSup* m) {
 }
 
 bool Scenario::build_tree() {
+  airs_spawn_opts_init(rt_, &trap_opts_);
+  trap_opts_.flags = AIRS_SPAWN_TRAP_EXIT;
   MSup initial[kSups];
   airs_sup_flags f;
   airs_sup_flags_init(&f);
