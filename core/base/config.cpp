@@ -1,5 +1,6 @@
 #include "base/config.hpp"
 
+#include <cstdint>
 #include <thread>
 
 #include "base/error.hpp"
@@ -27,6 +28,8 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_BUDGET, "AIRS_CFG_BUDGET", 1, 1000000},
     {AIRS_CFG_MANUAL_CLOCK, "AIRS_CFG_MANUAL_CLOCK", 0, 1},
     {AIRS_CFG_EVENTS, "AIRS_CFG_EVENTS", 0, 1},
+    // Any 64-bit pattern is a seed; 0 is off.
+    {AIRS_CFG_SEED, "AIRS_CFG_SEED", INT64_MIN, INT64_MAX},
     {AIRS_CFG_POOL_MIN_THREADS, "AIRS_CFG_POOL_MIN_THREADS", 0, 1024},
     {AIRS_CFG_POOL_MAX_THREADS, "AIRS_CFG_POOL_MAX_THREADS", 2, 1024},
     {AIRS_CFG_POOL_SLOW_MAX, "AIRS_CFG_POOL_SLOW_MAX", 1, 1023},
@@ -65,6 +68,7 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
     case AIRS_CFG_BUDGET: budget = v; break;
     case AIRS_CFG_MANUAL_CLOCK: manual_clock = v != 0; break;
     case AIRS_CFG_EVENTS: events = v != 0; break;
+    case AIRS_CFG_SEED: seed = static_cast<uint64_t>(value); break;
     case AIRS_CFG_POOL_MIN_THREADS: pool_min_threads = v; break;
     case AIRS_CFG_POOL_MAX_THREADS: pool_max_threads = v; break;
     case AIRS_CFG_POOL_SLOW_MAX: pool_slow_max = v; break;
@@ -74,6 +78,10 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
 }
 
 airs_status airs_config::check() const noexcept {
+  if (seed != 0 && workers != 0)
+    return airs::fail(AIRS_EINVAL,
+                      "AIRS_CFG_SEED needs host-driven mode (set "
+                      "AIRS_CFG_WORKERS to 0)");
   if (pool_min_threads > pool_max_threads)
     return airs::failf(AIRS_EINVAL,
                        "AIRS_CFG_POOL_MIN_THREADS (%u) is above "
@@ -101,6 +109,7 @@ airs_status airs_config::get(int key, int64_t* value) const noexcept {
     case AIRS_CFG_BUDGET: *value = budget; return AIRS_OK;
     case AIRS_CFG_MANUAL_CLOCK: *value = manual_clock; return AIRS_OK;
     case AIRS_CFG_EVENTS: *value = events; return AIRS_OK;
+    case AIRS_CFG_SEED: *value = static_cast<int64_t>(seed); return AIRS_OK;
     case AIRS_CFG_POOL_MIN_THREADS: *value = pool_min_threads; return AIRS_OK;
     case AIRS_CFG_POOL_MAX_THREADS: *value = pool_max_threads; return AIRS_OK;
     case AIRS_CFG_POOL_SLOW_MAX: *value = pool_slow_max; return AIRS_OK;

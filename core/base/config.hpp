@@ -16,6 +16,9 @@ struct airs_config {
   uint32_t budget = 64;
   bool manual_clock = false;
   bool events = true;  // false: event_hook() is always nullptr
+  // Nonzero: the seeded deterministic mode (sched/seeded.hpp). Needs
+  // workers == 0 (checked by Runtime::create) and makes the clock manual.
+  uint64_t seed = 0;
   uint32_t pool_min_threads = 0;
   uint32_t pool_max_threads = 4;
   uint32_t pool_slow_max = 2;
@@ -33,6 +36,10 @@ struct airs_config {
   airs_status check() const noexcept;
 
   airs_config();
+
+  // Whether time moves only through airs_runtime_advance_time: asked for,
+  // or implied by a seed (a real clock would make runs differ).
+  bool clock_is_manual() const noexcept { return manual_clock || seed != 0; }
 };
 
 namespace airs {

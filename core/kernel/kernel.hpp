@@ -4,6 +4,7 @@
 //   observer    hooks, counters, dead letters, events   observer.hpp
 //   sched       workers and run queues (sched/)
 //   timers      the timer service (sched/)
+//   seeded      the seeded deterministic poll (sched/), with a seed
 //   mail        every way into a mailbox                mail.hpp
 //   signals     links, monitors, exit signals           signals.hpp
 //   processes   spawn, end, wait, exit observers        processes.hpp
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "base/config.hpp"
 #include "kernel/mail.hpp"
@@ -26,6 +28,7 @@
 #include "kernel/turn.hpp"
 #include "process/process_table.hpp"
 #include "sched/scheduler.hpp"
+#include "sched/seeded.hpp"
 #include "sched/timer.hpp"
 
 namespace airs {
@@ -42,6 +45,9 @@ struct Kernel {
   // the calling thread. ESTATE: the kernel has worker threads, or another
   // thread is polling. [not inside a callback]
   airs_status poll(uint32_t budget, uint32_t* ran) noexcept;
+  // The work of one poll without its checks (shutdown polls this way):
+  // due timers then turns, or seeded steps; returns the turns (steps) run.
+  uint32_t poll_steps(uint32_t budget) noexcept;
   bool threaded() const noexcept { return sched.threaded(); }
   bool stopping() const noexcept {
     return shutting_down.load(std::memory_order_acquire);
@@ -53,6 +59,7 @@ struct Kernel {
   Turns turns;
   Scheduler sched;
   TimerService timers;
+  std::unique_ptr<SeededPoll> seeded;  // with AIRS_CFG_SEED only
   Mail mail;
   Signals signals;
   Processes processes;

@@ -106,8 +106,12 @@ Worker* Seam::local_worker() const noexcept {
   return k_.sched.local_worker();
 }
 
+uint64_t Seam::seed() const noexcept {
+  return k_.cfg.seed;
+}
+
 bool Seam::manual_clock() const noexcept {
-  return k_.cfg.manual_clock;
+  return k_.cfg.clock_is_manual();
 }
 
 bool Seam::threaded() const noexcept {

@@ -170,6 +170,9 @@ class Seam {
   // then nothing that waits for a timer may be waited for by a caller
   // that might be the one to move it. lock ok.
   bool manual_clock() const noexcept;
+  // AIRS_CFG_SEED (0: none): what a service draws random numbers from,
+  // so that a seeded run repeats. lock ok.
+  uint64_t seed() const noexcept;
   // Host-driven mode: runs due timers and up to `budget` turns on this
   // thread (see Kernel::poll). threads: not inside a callback. calls user
   // code (every callback). A waiting operation polls this way.

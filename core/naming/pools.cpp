@@ -5,6 +5,7 @@
 #include <new>
 
 #include "base/error.hpp"
+#include "base/prng.hpp"
 
 namespace airs {
 
@@ -19,8 +20,13 @@ constexpr int kRandomProbes = 32;
 Pools::Pools(Seam& seam) noexcept
     : seam_(seam),
       member_bit_(seam.add_exit_observer({&Pools::process_ended, this})) {
-  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  rng_ = static_cast<uint64_t>(now) ^ reinterpret_cast<uintptr_t>(this);
+  if (uint64_t seed = seam.seed()) {
+    // A seeded runtime picks the same members on every run.
+    rng_ = splitmix64(&seed);
+  } else {
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    rng_ = static_cast<uint64_t>(now) ^ reinterpret_cast<uintptr_t>(this);
+  }
   if (rng_ == 0) rng_ = 0x9E3779B97F4A7C15ull;  // xorshift never leaves 0
 }
 

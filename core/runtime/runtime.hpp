@@ -25,8 +25,9 @@ namespace airs {
 
 class Runtime {
  public:
-  // A started runtime, or nullptr with *status set (ENOMEM, or EINTERNAL
-  // when a thread could not be started). [any thread]
+  // A started runtime, or nullptr with *status set (EINVAL for a config
+  // that cannot work, ENOMEM, or EINTERNAL when a thread could not be
+  // started). [any thread]
   static Runtime* create(const Config& cfg, airs_status* status) noexcept;
   // Frees everything; call shutdown() first. [not inside a callback]
   ~Runtime();

@@ -30,10 +30,7 @@ void Runtime::wait_for_exits(uint64_t timeout_ms, bool roots_only) noexcept {
   auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
   auto pause = std::chrono::microseconds(50);
   while (count_live(roots_only) > 0 && clock::now() < deadline) {
-    if (!kernel_.threaded()) {
-      kernel_.timers.fire_due();
-      if (kernel_.sched.poll(1024) > 0) continue;
-    }
+    if (!kernel_.threaded() && kernel_.poll_steps(1024) > 0) continue;
     std::this_thread::sleep_for(pause);
     pause = std::min<std::chrono::microseconds>(pause * 2,
                                                 std::chrono::milliseconds(5));

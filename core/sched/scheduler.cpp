@@ -1,6 +1,7 @@
 #include "sched/scheduler.hpp"
 
 #include <algorithm>
+#include <new>
 
 #include "base/alloc.hpp"
 
@@ -263,6 +264,39 @@ uint32_t Scheduler::poll(uint32_t budget) noexcept {
   }
   tls_worker = saved;
   return ran;
+}
+
+void Scheduler::take_runnable(std::vector<Process*>& out) noexcept {
+  Worker* w = host_.get();
+  // Room first, then the pop: a process is never out of every queue.
+  auto room = [&out]() noexcept {
+    if (out.size() < out.capacity()) return true;
+    try {
+      out.reserve(out.capacity() * 2 + 16);
+    } catch (const std::bad_alloc&) {
+      return false;
+    }
+    return true;
+  };
+  Process* p;
+  if (w->next && room()) {
+    out.push_back(w->next);
+    w->next = nullptr;
+  }
+  while (!w->ring.empty() && room() && (p = w->ring.pop())) out.push_back(p);
+  // The size checks spare the inject queue's lock and the overflow's scan
+  // when they are empty, as they nearly always are.
+  while (inject_.size() > 0 && room() && (p = inject_.pop())) out.push_back(p);
+  while (shared_.size_approx() > 0 && room() && shared_.try_dequeue(p))
+    out.push_back(p);
+}
+
+uint64_t Scheduler::run_host(Process* p) noexcept {
+  Worker* saved = tls_worker;
+  tls_worker = host_.get();
+  uint64_t cost = run_(run_ctx_, p, host_.get());
+  tls_worker = saved;
+  return cost;
 }
 
 }  // namespace airs

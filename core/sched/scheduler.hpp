@@ -89,6 +89,15 @@ class Scheduler {
   // Host-driven mode: runs up to `budget` turns on the calling thread.
   uint32_t poll(uint32_t budget) noexcept;
 
+  // For the seeded mode (seeded.hpp), which picks the next turn itself.
+  // take_runnable appends every process queued for the host-driven worker
+  // (its next slot, its ring, the inject queue, the overflow) to `out`,
+  // in that order; when `out` cannot grow it stops, the rest stay queued.
+  // run_host runs one turn of `p` on this thread as the host-driven worker
+  // and returns its cost. [the polling thread]
+  void take_runnable(std::vector<Process*>& out) noexcept;
+  uint64_t run_host(Process* p) noexcept;
+
   Worker* host_worker() noexcept { return host_.get(); }
   // The worker of this scheduler running on this thread, else nullptr.
   Worker* local_worker() const noexcept;

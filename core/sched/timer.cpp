@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <new>
 
 #include "mail/message.hpp"
@@ -52,6 +53,7 @@ size_t TimerService::free_pending() noexcept {
   for (auto& kv : pending_) msg_free(kv.second.msg);
   pending_.clear();
   heap_ = {};
+  ready_.clear();
   return n;
 }
 
@@ -130,6 +132,19 @@ uint32_t TimerService::fire_due() noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t now = now_locked();
+    // Left ready by a seeded poll: they came due first. (Empty otherwise.)
+    while (!ready_.empty()) {
+      auto it = pending_.find(ready_.front().id);
+      if (it != pending_.end()) {
+        try {
+          due.push_back(it->second);
+        } catch (const std::bad_alloc&) {
+          break;
+        }
+        pending_.erase(it);
+      }
+      ready_.erase(ready_.begin());
+    }
     while (!heap_.empty() && heap_.top().deadline <= now) {
       auto it = pending_.find(heap_.top().id);
       if (it != pending_.end()) {
@@ -143,18 +158,64 @@ uint32_t TimerService::fire_due() noexcept {
       heap_.pop();  // fired or cancelled
     }
   }
-  for (Pending& p : due) {
-    if (p.filter.fn && !p.filter.fn(p.filter.ctx, p.to, p.msg)) {
-      msg_free(p.msg);
-      continue;
-    }
-    fire_(fire_ctx_, p.to, p.msg);
-  }
+  for (Pending& p : due) fire(p);
   return static_cast<uint32_t>(due.size());
+}
+
+void TimerService::fire(Pending& p) noexcept {
+  if (p.filter.fn && !p.filter.fn(p.filter.ctx, p.to, p.msg)) {
+    msg_free(p.msg);
+    return;
+  }
+  fire_(fire_ctx_, p.to, p.msg);
+}
+
+size_t TimerService::take_due() noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Cancelled while ready: dropped, so the count is what can fire.
+  ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                              [this](const Entry& e) {
+                                return pending_.count(e.id) == 0;
+                              }),
+               ready_.end());
+  uint64_t now = now_locked();
+  while (!heap_.empty() && heap_.top().deadline <= now) {
+    if (pending_.count(heap_.top().id)) {
+      try {
+        ready_.push_back(heap_.top());
+      } catch (const std::bad_alloc&) {
+        break;  // the rest stay on the heap until there is memory
+      }
+    }
+    heap_.pop();
+  }
+  return ready_.size();
+}
+
+bool TimerService::fire_ready(size_t i, uint64_t* id, uint64_t* to) noexcept {
+  Pending p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (i >= ready_.size()) return false;
+    // erase, not a swap with the last: the list (short) stays in
+    // deadline order, which makes a trace easier to read.
+    uint64_t taken = ready_[i].id;
+    ready_.erase(ready_.begin() + static_cast<ptrdiff_t>(i));
+    auto it = pending_.find(taken);
+    if (it == pending_.end()) return false;
+    p = it->second;
+    pending_.erase(it);
+    *id = taken;
+    *to = p.to;
+  }
+  fire(p);
+  return true;
 }
 
 int64_t TimerService::next_due_ms() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
+  for (const Entry& e : ready_)
+    if (pending_.count(e.id)) return 0;
   while (!heap_.empty() && !pending_.count(heap_.top().id)) heap_.pop();
   if (heap_.empty()) return -1;
   uint64_t now = now_locked();

@@ -60,6 +60,16 @@ class TimerService {
   void cancel_and_free(uint64_t id) noexcept;
   // Fires every due timer on the calling thread; returns how many fired.
   uint32_t fire_due() noexcept;
+
+  // The seeded mode (seeded.hpp) fires due timers one at a time, in an
+  // order it picks. take_due() moves every timer due now to the ready
+  // list (in deadline order) and returns how many wait there; fire_ready(i)
+  // takes the i-th of them off the list and fires it, writing its id and
+  // target: false if it was cancelled meanwhile (then nothing fired). A
+  // ready timer is still pending: cancel() finds it, next_due_ms() says 0,
+  // and fire_due() fires it first. [the polling thread]
+  size_t take_due() noexcept;
+  bool fire_ready(size_t i, uint64_t* id, uint64_t* to) noexcept;
   // ms until the next deadline: 0 = due now, -1 = none pending.
   int64_t next_due_ms() noexcept;
   bool advance(uint64_t ms) noexcept;  // false if the clock is not manual
@@ -83,6 +93,7 @@ class TimerService {
   };
 
   uint64_t now_locked() const noexcept;
+  void fire(Pending& p) noexcept;  // outside the lock
   void thread_main() noexcept;
 
   const bool manual_;
@@ -100,6 +111,7 @@ class TimerService {
   };
   void compact_locked() noexcept;
   Heap heap_;
+  std::vector<Entry> ready_;  // due, taken off the heap (take_due)
   std::unordered_map<uint64_t, Pending> pending_;
   uint64_t next_id_ = 1;
   uint64_t manual_now_ = 0;

@@ -144,6 +144,12 @@ typedef enum airs_config_key {
   /* 1 (default): events go to the hook of airs_set_event_hook. 0: no event
    * is ever built or delivered, hook or not. */
   AIRS_CFG_EVENTS = 9,
+  /* Seeded deterministic mode (see "Deterministic mode" below): 0 (default)
+   * = off; any other 64-bit pattern is the seed. Needs host-driven mode
+   * (AIRS_CFG_WORKERS = 0: airs_runtime_new fails with AIRS_EINVAL
+   * otherwise) and implies AIRS_CFG_MANUAL_CLOCK (reading that key back
+   * still gives what was set). */
+  AIRS_CFG_SEED = 10,
   /* The blocking pool (<airs/io.h>): threads kept when idle, 0..1024 (0). */
   AIRS_CFG_POOL_MIN_THREADS = 11,
   /* Most pool threads, 2..1024 (4); at least POOL_MIN_THREADS. */
@@ -224,7 +230,9 @@ AIRS_API void airs_runtime_free(airs_runtime* rt);
 /* Host-driven mode (AIRS_CFG_WORKERS = 0): fires due timers, then runs up
  * to `budget` process turns (each turn handles up to AIRS_CFG_BUDGET
  * messages of one process) on the calling thread. *ran (may be NULL) gets
- * the number of turns run; 0 means there was nothing to do.
+ * the number of turns run; 0 means there was nothing to do. With
+ * AIRS_CFG_SEED, turns and timer firings are steps in a seeded order
+ * instead, and both count (see "Deterministic mode").
  * ESTATE: the runtime has worker threads, another thread is polling, or
  * this is called inside a callback. EINVAL: NULL rt or budget 0.
  * [not inside a callback; one polling thread at a time] */
@@ -240,6 +248,81 @@ AIRS_API airs_status airs_runtime_next_timer_ms(airs_runtime* rt, int64_t* ms);
  * lets due timers fire (at once on a threaded runtime, at the next poll in
  * host-driven mode). ESTATE: the clock is not manual. [any thread] */
 AIRS_API airs_status airs_runtime_advance_time(airs_runtime* rt, uint64_t ms);
+
+/* ------------------------------------------------------------------------
+ * Deterministic mode: a seed decides the order.
+ *
+ * A host-driven runtime made with AIRS_CFG_SEED != 0 runs each poll as a
+ * series of steps. A step is one turn of one runnable process, or the
+ * firing of one due timer; before each step, a pseudo-random generator
+ * seeded with the seed picks it uniformly among every runnable process
+ * and every due timer. So timers interleave with turns (a due timer may
+ * wait behind turns, and turns behind it), and a run's order of events
+ * is a function of the seed and of what the host does, nothing else: the
+ * same seed with the same host program (the same calls in the same order
+ * between polls, from one thread) gives the same steps, byte for byte.
+ * A test that fails prints its seed; the seed replays the failure.
+ *
+ * This differs from Erlang on purpose. The BEAM runs processes in the
+ * order they became runnable and fires timers as they come due; here any
+ * runnable process may go next, so a test explores orders a real
+ * multi-core run could produce but rarely does. What stays: messages of
+ * one sender to one receiver arrive in the order sent (a turn still takes
+ * a process's mail in order, high priority first), signals keep their
+ * order, and each turn handles up to AIRS_CFG_BUDGET messages.
+ *
+ * In this mode a step (a turn or a timer firing) counts toward the poll's
+ * budget and *ran; a poll ends when its budget is spent or nothing is
+ * runnable or due. The clock is manual: timers come due only through
+ * airs_runtime_advance_time. The polls that airs_runtime_free and the
+ * waiting calls (airs_wait, airs_call, supervisor operations) run take
+ * their steps the same way. Several threads may call into the runtime as
+ * usual, but only what one thread does is reproducible: calls from other
+ * threads land between steps wherever the operating system puts them.
+ * Random picks of a pool (AIRS_PICK_RANDOM) come from the seed too.
+ *
+ * Without a seed nothing of this runs: the normal poll pays one test per
+ * poll, and a threaded runtime none.
+ * ---------------------------------------------------------------------- */
+
+typedef enum airs_trace_kind {
+  AIRS_TRACE_TURN = 1, /* `pid` ran one turn */
+  AIRS_TRACE_TIMER = 2 /* timer `timer_id` (for `pid`) fired */
+} airs_trace_kind;
+
+#define AIRS_TRACE_STEP_VERSION 1
+
+/* One step of a seeded runtime, borrowed: valid only during the hook
+ * call. Pids are the runtime's own numbers; a pid's top 16 bits may differ
+ * between two runs of the same seed (they tell runtimes apart), so a
+ * trace meant for comparing keeps only its low 48 bits. */
+typedef struct airs_trace_step {
+  uint32_t version;  /* AIRS_TRACE_STEP_VERSION */
+  uint32_t size;     /* sizeof(airs_trace_step) */
+  uint64_t index;    /* 0, 1, 2, ...: steps since the runtime started */
+  int32_t kind;      /* an airs_trace_kind */
+  uint32_t choices;  /* runnable processes + due timers it was picked from */
+  airs_pid pid;      /* the process that ran, or the timer's target */
+  uint64_t timer_id; /* TIMER: the id airs_send_after gave (or an internal
+                        timer's); TURN: 0 */
+  uint64_t received; /* TURN: user messages handed to receive */
+  uint64_t cost;     /* TURN: envelopes taken (messages and signals) plus
+                        messages sent; TIMER: 0 */
+} airs_trace_step;
+
+/* Called after each step, on the thread that polls. Must not block, and
+ * must not call airs_runtime_poll or airs_runtime_free; other [any thread]
+ * functions are fine (what they do is part of the run). */
+typedef void (*airs_trace_fn)(void* user_data, const airs_trace_step* step);
+
+/* Installs (fn != NULL) or removes the trace hook of a seeded runtime.
+ * user_data is not owned. The hook in place when a poll starts serves
+ * that whole poll: a hook being replaced may still run in a poll going on
+ * on another thread. EINVAL: NULL rt. ESTATE: the runtime has no seed.
+ * [any thread] */
+AIRS_API airs_status airs_runtime_set_trace_hook(airs_runtime* rt,
+                                                 airs_trace_fn fn,
+                                                 void* user_data);
 
 /* ------------------------------------------------------------------------
  * Exit reasons.

@@ -151,7 +151,7 @@ static void test_config(void) {
       {AIRS_CFG_POOL_SLOW_MAX, 2, 1, 1023},
       {AIRS_CFG_POOL_KEEPALIVE_MS, 10000, 0, 3600000},
   };
-  static const int unknown[] = {0, 10, 100, -1};
+  static const int unknown[] = {0, 15, 100, -1};
   static char sentinel;
   airs_config* cfg = (airs_config*)(void*)&sentinel;
   size_t i;

@@ -64,6 +64,7 @@ BEHAVIOUR_VERSION = 1
 SPAWN_OPTS_VERSION = 1
 EVENT_VERSION = 1
 RUNTIME_STATS_VERSION = 1
+TRACE_STEP_VERSION = 1
 SUP_FLAGS_VERSION = 1
 CHILD_SPEC_VERSION = 1
 
@@ -81,6 +82,7 @@ CFG_SHUTDOWN_TIMEOUT_MS = 6
 CFG_BUDGET = 7
 CFG_MANUAL_CLOCK = 8
 CFG_EVENTS = 9
+CFG_SEED = 10
 CFG_POOL_MIN_THREADS = 11
 CFG_POOL_MAX_THREADS = 12
 CFG_POOL_SLOW_MAX = 13
@@ -165,6 +167,15 @@ class EventStruct(Structure):
                 ("text", c_char_p)]
 
 
+class TraceStep(Structure):
+    """airs_trace_step (borrowed for the duration of a trace hook call)."""
+    _fields_ = [("version", c_uint32), ("size", c_uint32),
+                ("index", c_uint64), ("kind", c_int32),
+                ("choices", c_uint32), ("pid", c_uint64),
+                ("timer_id", c_uint64), ("received", c_uint64),
+                ("cost", c_uint64)]
+
+
 class SupFlags(Structure):
     """airs_sup_flags."""
     _fields_ = [("version", c_uint32), ("size", c_uint32),
@@ -211,6 +222,7 @@ FREE_FN = CFUNCTYPE(None, c_void_p)
 DEAD_LETTER_FN = CFUNCTYPE(None, c_void_p, c_uint64, c_void_p, c_int)
 EVENT_FN = CFUNCTYPE(None, c_void_p, POINTER(EventStruct))
 THREAD_FN = CFUNCTYPE(None, c_void_p, c_int)
+TRACE_FN = CFUNCTYPE(None, c_void_p, POINTER(TraceStep))
 
 # ---------------------------------------------------------------------------
 # The table: name -> (restype, argtypes). "status" marks an airs_status
@@ -244,6 +256,7 @@ SIGNATURES = {
     "airs_runtime_poll": (STATUS, [RuntimeP, c_uint32, POINTER(c_uint32)]),
     "airs_runtime_next_timer_ms": (STATUS, [RuntimeP, POINTER(c_int64)]),
     "airs_runtime_advance_time": (STATUS, [RuntimeP, u64]),
+    "airs_runtime_set_trace_hook": (STATUS, [RuntimeP, vp, vp]),
     # exit reasons
     "airs_reason_kind": (c_int, [ReasonP]),
     "airs_reason_code": (c_int32, [ReasonP]),

@@ -36,6 +36,12 @@ class EventKind(enum.IntEnum):
     REQUEST_TIMED_OUT = 17
 
 
+class TraceKind(enum.IntEnum):
+    """airs_trace_kind: a step of a seeded runtime (AIRS_CFG_SEED)."""
+    TURN = 1
+    TIMER = 2
+
+
 class Severity(enum.IntEnum):
     """airs_severity."""
     DEBUG = 0

@@ -126,6 +126,7 @@ static void constants(void) {
   ENUM(AIRS_CFG_BUDGET);
   ENUM(AIRS_CFG_MANUAL_CLOCK);
   ENUM(AIRS_CFG_EVENTS);
+  ENUM(AIRS_CFG_SEED);
   ENUM(AIRS_CFG_POOL_MIN_THREADS);
   ENUM(AIRS_CFG_POOL_MAX_THREADS);
   ENUM(AIRS_CFG_POOL_SLOW_MAX);
@@ -201,6 +202,11 @@ static void constants(void) {
   ENUM(AIRS_EVENT_REQUEST_TIMED_OUT);
   close_();
 
+  open_("airs_trace_kind");
+  ENUM(AIRS_TRACE_TURN);
+  ENUM(AIRS_TRACE_TIMER);
+  close_();
+
   open_("airs_pick");
   ENUM(AIRS_PICK_ROUND_ROBIN);
   ENUM(AIRS_PICK_RANDOM);
@@ -272,6 +278,7 @@ static void constants(void) {
   DEFINE(AIRS_SPAWN_OPTS_VERSION);
   DEFINE(AIRS_EVENT_VERSION);
   DEFINE(AIRS_RUNTIME_STATS_VERSION);
+  DEFINE(AIRS_TRACE_STEP_VERSION);
   DEFINE(AIRS_SUP_FLAGS_VERSION);
   DEFINE(AIRS_CHILD_SPEC_VERSION);
   close_();
@@ -334,6 +341,18 @@ static void structs(void) {
   INT_FIELD(airs_runtime_stats, messages_dropped);
   INT_FIELD(airs_runtime_stats, dead_letters);
   INT_FIELD(airs_runtime_stats, restarts);
+  END_STRUCT();
+
+  STRUCT(airs_trace_step);
+  INT_FIELD(airs_trace_step, version);
+  INT_FIELD(airs_trace_step, size);
+  INT_FIELD(airs_trace_step, index);
+  INT_FIELD(airs_trace_step, kind);
+  INT_FIELD(airs_trace_step, choices);
+  INT_FIELD(airs_trace_step, pid);
+  INT_FIELD(airs_trace_step, timer_id);
+  INT_FIELD(airs_trace_step, received);
+  INT_FIELD(airs_trace_step, cost);
   END_STRUCT();
 
   STRUCT(airs_sup_flags);

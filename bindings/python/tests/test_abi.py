@@ -33,7 +33,8 @@ import airs
 from airs import _ffi, errors, message, monitoring
 from airs._spawning import MailboxPolicy
 from airs.actor import Health
-from airs.events import EventKind, ProcessStats, RuntimeStats, Severity
+from airs.events import (EventKind, ProcessStats, RuntimeStats, Severity,
+                         TraceKind)
 from airs.message import DeadLetterReason, Priority
 from airs.reasons import ExitKind
 from airs.registry import Pick
@@ -56,6 +57,7 @@ ENUMS = {
     "airs_dead_letter_reason": (DeadLetterReason, "AIRS_DEAD_LETTER_"),
     "airs_severity": (Severity, "AIRS_SEVERITY_"),
     "airs_event_kind": (EventKind, "AIRS_EVENT_"),
+    "airs_trace_kind": (TraceKind, "AIRS_TRACE_"),
     "airs_pick": (Pick, "AIRS_PICK_"),
     "airs_strategy": (Strategy, "AIRS_"),
     "airs_auto_shutdown": (AutoShutdown, "AIRS_AUTO_SHUTDOWN_"),
