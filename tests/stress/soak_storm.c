@@ -44,8 +44,8 @@
  *   load:     the storm kept running to the end (otherwise the checks
  *             above would pass on an idle runtime).
  *
- * Prints a line per sample, one line per check, one JSON line with the
- * numbers, and exits 0 only if every check passes.
+ * Prints a line per second (at most 30 of them), one per check, a JSON
+ * line with the numbers, and exits 0 only if every check passes.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep, sysconf */
 #include <airs/airs.h>
@@ -101,13 +101,14 @@
  * the mailboxes, the allocators' pools and arenas and the process table
  * settle there. The rest is cut in halves; the second half's peak may
  * pass the first half's by RSS_SLACK_MB plus RSS_SLACK_SHARE of it.
- * Measured with the defaults, the two peaks differ by 0.1 MB in 15 s
- * (8.3 and 8.4 MB; 26.4 and 26.8 MB under ASan) and in 300 s (8.4 and
- * 8.5 MB after 150,000 stops): the slack is 5-10 times that noise. The
- * leak of the issue grew by 28 MB/s; in a 15 s run this fails from about
- * 0.4 MB/s (800 bytes per stopped actor at STOPS_PER_S), in 300 s from
- * about 25 KB/s. Under ASan, keep runs short: its quarantine of freed
- * memory (256 MB) fills slowly and looks like a leak. */
+ * Measured with 10,000 actors, the two peaks differ by 0.1-0.4 MB in
+ * 15 s (8.3 and 8.4 MB; 26.4 and 26.8 MB under ASan) and in 300 s (8.4
+ * and 8.5 MB after 150,000 stops): the slack is 5-10 times that noise.
+ * The leak of the issue grew by 28 MB/s; a 10 s run fails from about
+ * 0.6 MB/s (leaking 2 KB per stopped actor, 1 MB/s, failed: 13.1 then
+ * 18.1 MB), a 300 s run from about 25 KB/s. Under ASan, keep runs short:
+ * its quarantine of freed memory (256 MB) may fill slowly and look like
+ * a leak. */
 #define WARMUP_SHARE 0.2
 #define RSS_SLACK_MB 2.0
 #define RSS_SLACK_SHARE 0.10
