@@ -70,14 +70,6 @@ airs_job job_of(Task* t, airs_pid reply_to,
   return j;
 }
 
-bool eventually(const std::function<bool()>& pred, int timeout_ms = 5000) {
-  for (int i = 0; i < timeout_ms; i++) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(ms(1));
-  }
-  return pred();
-}
-
 airs_job_stats stats_of(airs_runtime* rt) {
   airs_job_stats s{};
   s.version = AIRS_JOB_STATS_VERSION;
@@ -100,7 +92,7 @@ TEST_CASE("a job's result comes back as a message, correlated by its id") {
   REQUIRE(airs_job_submit(rt, &j2, &id2) == AIRS_OK);
   CHECK(id1 != 0);
   CHECK(id2 != id1);
-  REQUIRE(eventually([&] { return owner.received == 2; }));
+  REQUIRE(wait_until([&] { return owner.received == 2; }, 5000));
   auto got = owner.messages();
   REQUIRE(got.size() == 2);
   for (const Received& r : got) {
@@ -129,10 +121,12 @@ TEST_CASE("host-driven: completions arrive through the host's poll") {
   airs_pid pid = spawn(rt, owner);
   airs_job j = job_of(&t, pid);
   REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
-  REQUIRE(eventually([&] {
-    poll_all(rt);
-    return owner.received == 1;
-  }));
+  REQUIRE(wait_until(
+      [&] {
+        poll_all(rt);
+        return owner.received == 1;
+      },
+      5000));
 }
 
 TEST_CASE("bad jobs are refused with a status, and their arg_free runs") {
@@ -219,7 +213,7 @@ TEST_CASE("a queued job can be cancelled; a running one cannot") {
   REQUIRE(airs_job_submit(rt, &j, &b0) == AIRS_OK);
   j = job_of(&blockers[1], pid);
   REQUIRE(airs_job_submit(rt, &j, &b1) == AIRS_OK);
-  REQUIRE(eventually([&] { return gate.waiting == 2; }));
+  REQUIRE(wait_until([&] { return gate.waiting == 2; }, 5000));
   j = job_of(&victim, pid);
   REQUIRE(airs_job_submit(rt, &j, &id) == AIRS_OK);  // both threads busy
   CHECK(stats_of(rt).queued[AIRS_JOB_FAST] == 1);
@@ -227,11 +221,11 @@ TEST_CASE("a queued job can be cancelled; a running one cannot") {
   CHECK(airs_job_cancel(rt, id) == AIRS_ENOTFOUND);  // once
   CHECK(airs_job_cancel(rt, b0) == AIRS_ENOTFOUND);  // running
   CHECK(victim.frees == 1);
-  REQUIRE(eventually([&] { return owner.received == 1; }));
+  REQUIRE(wait_until([&] { return owner.received == 1; }, 5000));
   CHECK(owner.messages()[0].type == AIRS_MSG_JOB_CANCELLED);
   CHECK(owner.messages()[0].correlation == id);
   gate.release();
-  REQUIRE(eventually([&] { return owner.received == 3; }));
+  REQUIRE(wait_until([&] { return owner.received == 3; }, 5000));
   CHECK(victim.runs == 0);
   airs_job_stats s = stats_of(rt);
   CHECK(s.cancelled[AIRS_JOB_FAST] == 1);
@@ -251,12 +245,12 @@ TEST_CASE("stuck slow jobs never starve fast ones") {
     airs_job j = job_of(&t, pid, AIRS_JOB_SLOW);
     REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
   }
-  REQUIRE(eventually([&] { return gate.waiting == 2; }));
+  REQUIRE(wait_until([&] { return gate.waiting == 2; }, 5000));
   for (Task& t : fast) {
     airs_job j = job_of(&t, pid, AIRS_JOB_FAST);
     REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
   }
-  REQUIRE(eventually([&] { return owner.received == 20; }));
+  REQUIRE(wait_until([&] { return owner.received == 20; }, 5000));
   airs_job_stats s = stats_of(rt);
   CHECK(s.running[AIRS_JOB_SLOW] == 2);  // the cap
   CHECK(s.queued[AIRS_JOB_SLOW] == 4);
@@ -264,7 +258,7 @@ TEST_CASE("stuck slow jobs never starve fast ones") {
   CHECK(s.threads <= 3);
   CHECK(gate.waiting == 2);
   gate.release();
-  REQUIRE(eventually([&] { return owner.received == 26; }));
+  REQUIRE(wait_until([&] { return owner.received == 26; }, 5000));
   s = stats_of(rt);
   CHECK(s.done[AIRS_JOB_SLOW] == 6);
   CHECK(s.wait_us_max[AIRS_JOB_SLOW] >= s.wait_us_max[AIRS_JOB_FAST]);
@@ -285,11 +279,11 @@ TEST_CASE("threads come with the work and go after keepalive") {
     airs_job j = job_of(&t, pid);
     REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
   }
-  REQUIRE(eventually([&] { return gate.waiting == 4; }));
+  REQUIRE(wait_until([&] { return gate.waiting == 4; }, 5000));
   CHECK(stats_of(rt).threads == 4);  // the most
   gate.release();
-  REQUIRE(eventually([&] { return owner.received == 8; }));
-  REQUIRE(eventually([&] { return stats_of(rt).threads == 1; }));  // min
+  REQUIRE(wait_until([&] { return owner.received == 8; }, 5000));
+  REQUIRE(wait_until([&] { return stats_of(rt).threads == 1; }, 5000));  // min
   std::this_thread::sleep_for(ms(150));
   airs_job_stats s = stats_of(rt);
   CHECK(s.threads == 1);
@@ -308,7 +302,7 @@ TEST_CASE("a completion for a process that ended is a dead letter") {
   REQUIRE(airs_wait(rt, pid, 5000) == AIRS_OK);
   airs_job j = job_of(&t, pid);
   REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
-  REQUIRE(eventually([&] { return dl.size() == 1; }));
+  REQUIRE(wait_until([&] { return dl.size() == 1; }, 5000));
   CHECK(dl.get()[0].to == pid);
   CHECK(dl.get()[0].type == kResult);
 }
@@ -338,12 +332,12 @@ TEST_CASE("free: queued jobs are dropped, a stuck one is let go in time") {
   int workers_started = g_pool_threads_started;
   airs_job j = job_of(&stuck, 0, AIRS_JOB_SLOW);
   REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
-  REQUIRE(eventually([&] { return gate.waiting == 1; }));
+  REQUIRE(wait_until([&] { return gate.waiting == 1; }, 5000));
   for (Task& t : queued) {
     j = job_of(&t, 0, AIRS_JOB_SLOW);  // behind the cap: they wait
     REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
   }
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] { return g_pool_threads_started == workers_started + 1; }));
   auto t0 = std::chrono::steady_clock::now();
   airs_runtime_free(rt);
@@ -358,7 +352,7 @@ TEST_CASE("free: queued jobs are dropped, a stuck one is let go in time") {
   CHECK(stuck.frees == 0);  // still running
   int ended = g_pool_threads_ended;
   gate.release();  // the let-go thread finishes its job, drops the result
-  REQUIRE(eventually([&] { return stuck.frees == 1; }));
+  REQUIRE(wait_until([&] { return stuck.frees == 1; }, 5000));
   std::this_thread::sleep_for(ms(50));
   // A let-go thread does not report its end (its runtime is gone).
   CHECK(g_pool_threads_ended == ended);

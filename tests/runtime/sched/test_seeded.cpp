@@ -73,20 +73,25 @@ void hop_after(airs_runtime* rt, airs_pid to, uint32_t ttl, uint64_t ms) {
   REQUIRE(airs_send_after(rt, to, ms, m, nullptr) == AIRS_OK);
 }
 
-// One run of the workload under `seed`; fills run->trace and ->effects.
-void chatter_run(int64_t seed, Run* run, uint32_t budget = 1024) {
-  airs_runtime* rt = seeded_runtime(seed);
-  REQUIRE(airs_runtime_set_trace_hook(rt, trace_text::record, &run->trace) ==
-          AIRS_OK);
-  const uint32_t kChatters = 6;
-  run->chatters.resize(kChatters);
-  for (uint32_t i = 0; i < kChatters; i++) {
+// Spawns `n` chatters of `run` in `rt`, their pids in run->pids.
+void spawn_chatters(airs_runtime* rt, Run* run, uint32_t n) {
+  run->chatters.resize(n);  // before any spawn: their states stay put
+  for (uint32_t i = 0; i < n; i++) {
     run->chatters[i] = Chatter{run, i};
     airs_pid pid = 0;
     REQUIRE(airs_spawn(rt, &kChatter, &run->chatters[i], nullptr, nullptr,
                        &pid) == AIRS_OK);
     run->pids.push_back(pid);
   }
+}
+
+// One run of the workload under `seed`; fills run->trace and ->effects.
+void chatter_run(int64_t seed, Run* run, uint32_t budget = 1024) {
+  airs_runtime* rt = seeded_runtime(seed);
+  REQUIRE(airs_runtime_set_trace_hook(rt, trace_text::record, &run->trace) ==
+          AIRS_OK);
+  const uint32_t kChatters = 6;
+  spawn_chatters(rt, run, kChatters);
   for (uint32_t i = 0; i < kChatters; i++) {
     send_hop(rt, run->pids[i], 4);
     send_hop(rt, run->pids[i], 2);
@@ -239,13 +244,8 @@ TEST_CASE("due timers are picked among turns, not all first") {
     REQUIRE(airs_runtime_set_trace_hook(rt, trace_text::record, &trace) ==
             AIRS_OK);
     Run run;  // chatters with a ttl of 0 only receive
-    run.chatters.resize(4);
-    for (uint32_t i = 0; i < 4; i++) {
-      run.chatters[i] = Chatter{&run, i};
-      airs_pid pid = 0;
-      REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[i], nullptr, nullptr,
-                         &pid) == AIRS_OK);
-      run.pids.push_back(pid);
+    spawn_chatters(rt, &run, 4);
+    for (airs_pid pid : run.pids) {
       send_hop(rt, pid, 0);
       hop_after(rt, pid, 0, 1);
     }
@@ -485,14 +485,7 @@ TEST_CASE("free runs what is queued through the seeded poll") {
     REQUIRE(airs_runtime_set_trace_hook(rt, trace_text::record, &trace) ==
             AIRS_OK);
     Run run;
-    run.chatters.resize(3);
-    for (uint32_t i = 0; i < 3; i++) {
-      run.chatters[i] = Chatter{&run, i};
-      airs_pid pid = 0;
-      REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[i], nullptr, nullptr,
-                         &pid) == AIRS_OK);
-      run.pids.push_back(pid);
-    }
+    spawn_chatters(rt, &run, 3);
     for (airs_pid pid : run.pids) send_hop(rt, pid, 3);
     airs_runtime_free(rt);  // nothing polled before
     CHECK(!trace.empty());
@@ -504,14 +497,9 @@ TEST_CASE("random pool picks come from the seed") {
   auto picks = [](int64_t seed) {
     airs_runtime* rt = seeded_runtime(seed);
     Run run;
-    run.chatters.resize(8);
-    for (uint32_t i = 0; i < 8; i++) {
-      run.chatters[i] = Chatter{&run, i};
-      airs_pid pid = 0;
-      REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[i], nullptr, nullptr,
-                         &pid) == AIRS_OK);
+    spawn_chatters(rt, &run, 8);
+    for (airs_pid pid : run.pids)
       REQUIRE(airs_pool_join(rt, "p", pid) == AIRS_OK);
-    }
     std::string out;
     for (int i = 0; i < 32; i++) {
       airs_pid pid = 0;
