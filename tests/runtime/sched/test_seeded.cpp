@@ -273,11 +273,8 @@ TEST_CASE("a trace names the pid of each turn and the id of each timer") {
   };
   REQUIRE(airs_runtime_set_trace_hook(rt, keep, &steps) == AIRS_OK);
   Run run;
-  run.chatters.push_back(Chatter{&run, 0});
-  airs_pid pid = 0;
-  REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[0], nullptr, nullptr, &pid) ==
-          AIRS_OK);
-  run.pids.push_back(pid);
+  spawn_chatters(rt, &run, 1);
+  airs_pid pid = run.pids[0];
   airs_msg* m = nullptr;
   uint32_t zero = 0;
   REQUIRE(airs_msg_new(kHop, &zero, sizeof zero, &m) == AIRS_OK);
@@ -329,11 +326,8 @@ TEST_CASE("the trace hook may not poll") {
   };
   REQUIRE(airs_runtime_set_trace_hook(rt, hook, &seen) == AIRS_OK);
   Run run;
-  run.chatters.push_back(Chatter{&run, 0});
-  airs_pid pid = 0;
-  REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[0], nullptr, nullptr, &pid) ==
-          AIRS_OK);
-  run.pids.push_back(pid);
+  spawn_chatters(rt, &run, 1);
+  airs_pid pid = run.pids[0];
   send_hop(rt, pid, 0);
   poll_all(rt);
   CHECK(seen.calls == 1);
@@ -347,11 +341,8 @@ TEST_CASE("a seed makes the clock manual") {
   airs_runtime* rt = seeded_runtime(8);
   int64_t v = -1;
   Run run;
-  run.chatters.push_back(Chatter{&run, 0});
-  airs_pid pid = 0;
-  REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[0], nullptr, nullptr, &pid) ==
-          AIRS_OK);
-  run.pids.push_back(pid);
+  spawn_chatters(rt, &run, 1);
+  airs_pid pid = run.pids[0];
   hop_after(rt, pid, 0, 10);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(poll_all(rt) == 0);  // real time passed; the runtime's did not
@@ -370,11 +361,8 @@ TEST_CASE("a seed makes the clock manual") {
 TEST_CASE("each step counts toward the budget; timers are steps") {
   airs_runtime* rt = seeded_runtime(9);
   Run run;
-  run.chatters.push_back(Chatter{&run, 0});
-  airs_pid pid = 0;
-  REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[0], nullptr, nullptr, &pid) ==
-          AIRS_OK);
-  run.pids.push_back(pid);
+  spawn_chatters(rt, &run, 1);
+  airs_pid pid = run.pids[0];
   for (int i = 0; i < 3; i++) hop_after(rt, pid, 0, 1);
   REQUIRE(airs_runtime_advance_time(rt, 1) == AIRS_OK);
   uint32_t ran = 0;
@@ -401,11 +389,8 @@ TEST_CASE("a due timer not yet picked can be cancelled, or left at free") {
   REQUIRE(airs_runtime_set_trace_hook(rt, trace_text::record, &trace) ==
           AIRS_OK);
   Run run;
-  run.chatters.push_back(Chatter{&run, 0});
-  airs_pid pid = 0;
-  REQUIRE(airs_spawn(rt, &kChatter, &run.chatters[0], nullptr, nullptr, &pid) ==
-          AIRS_OK);
-  run.pids.push_back(pid);
+  spawn_chatters(rt, &run, 1);
+  airs_pid pid = run.pids[0];
   uint64_t ids[4] = {};
   for (uint64_t& id : ids) {
     airs_msg* m = nullptr;
