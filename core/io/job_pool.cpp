@@ -152,11 +152,14 @@ void thread_main(std::shared_ptr<JobPoolCore> c,
   }
   bool tell_end = !c->let_go;
   c->threads--;
-  c->ended.splice(c->ended.end(), c->live, self);
-  c->quiet.notify_all();
   lk.unlock();
   if (tell_end && c->cfg.thread_hook)
     c->cfg.thread_hook(c->cfg.thread_hook_data, 0);
+  // Last: once in `ended`, a join of this thread must not wait for user
+  // code (the hook above may need what the joining thread holds).
+  lk.lock();
+  c->ended.splice(c->ended.end(), c->live, self);
+  c->quiet.notify_all();
 }
 
 // Joins the threads that have left their loop. [mu not held]
@@ -300,8 +303,10 @@ void JobPool::stop(Clock::time_point deadline) noexcept {
                      [&] { return c.running[0] + c.running[1] == 0; });
   c.quiet.wait(lk, [&] { return c.delivering == 0; });
   c.seam = nullptr;
-  // Every thread not in a job is on its way out (stopping): wait for it.
-  c.quiet.wait(lk, [&] { return c.threads == c.running[0] + c.running[1]; });
+  // Every thread not in a job is on its way out (stopping): wait until it
+  // is out of the live list, its end hook done.
+  c.quiet.wait(lk,
+               [&] { return c.live.size() == c.running[0] + c.running[1]; });
   c.let_go = true;
   for (std::thread& t : c.live) t.detach();
   lk.unlock();
