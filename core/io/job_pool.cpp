@@ -53,6 +53,8 @@ struct JobPoolCore {
 
   std::list<std::thread> live;   // running threads
   std::list<std::thread> ended;  // out of their loop: to be joined
+
+  uint32_t running_now() const noexcept { return running[0] + running[1]; }
 };
 
 namespace {
@@ -299,14 +301,12 @@ void JobPool::stop(Clock::time_point deadline) noexcept {
     if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
   lk.lock();
 
-  c.quiet.wait_until(lk, deadline,
-                     [&] { return c.running[0] + c.running[1] == 0; });
+  c.quiet.wait_until(lk, deadline, [&] { return c.running_now() == 0; });
   c.quiet.wait(lk, [&] { return c.delivering == 0; });
   c.seam = nullptr;
   // Every thread not in a job is on its way out (stopping): wait until it
   // is out of the live list, its end hook done.
-  c.quiet.wait(lk,
-               [&] { return c.live.size() == c.running[0] + c.running[1]; });
+  c.quiet.wait(lk, [&] { return c.live.size() == c.running_now(); });
   c.let_go = true;
   for (std::thread& t : c.live) t.detach();
   lk.unlock();

@@ -133,18 +133,19 @@ uint32_t TimerService::fire_due() noexcept {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t now = now_locked();
     // Left ready by a seeded poll: they came due first. (Empty otherwise.)
-    while (!ready_.empty()) {
-      auto it = pending_.find(ready_.front().id);
-      if (it != pending_.end()) {
-        try {
-          due.push_back(it->second);
-        } catch (const std::bad_alloc&) {
-          break;
-        }
-        pending_.erase(it);
+    size_t taken = 0;
+    for (; taken < ready_.size(); taken++) {
+      auto it = pending_.find(ready_[taken].id);
+      if (it == pending_.end()) continue;  // cancelled
+      try {
+        due.push_back(it->second);
+      } catch (const std::bad_alloc&) {
+        break;  // the rest stay ready until there is memory
       }
-      ready_.erase(ready_.begin());
+      pending_.erase(it);
     }
+    ready_.erase(ready_.begin(),
+                 ready_.begin() + static_cast<ptrdiff_t>(taken));
     while (!heap_.empty() && heap_.top().deadline <= now) {
       auto it = pending_.find(heap_.top().id);
       if (it != pending_.end()) {
