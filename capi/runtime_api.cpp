@@ -33,6 +33,7 @@ const char* airs_strerror(airs_status status) {
     case AIRS_EINTERNAL: return "AIRS_EINTERNAL";
     case AIRS_EEXITED: return "AIRS_EEXITED";
     case AIRS_IGNORE: return "AIRS_IGNORE";
+    case AIRS_EAGAIN: return "AIRS_EAGAIN";
   }
   return "AIRS_UNKNOWN";
 }

@@ -69,9 +69,17 @@ airs_status Kernel::poll(uint32_t budget, uint32_t* ran) noexcept {
 }
 
 uint32_t Kernel::poll_steps(uint32_t budget) noexcept {
-  if (seeded) return seeded->poll(budget);  // the only cost of the mode
-  timers.fire_due();
-  return sched.poll(budget);
+  PollHook* io = poll_hook.load(std::memory_order_acquire);
+  if (io) io->before_poll();
+  uint32_t n;
+  if (seeded) {
+    n = seeded->poll(budget);  // the only cost of the mode
+  } else {
+    timers.fire_due();
+    n = sched.poll(budget);
+  }
+  if (io) io->after_poll();
+  return n;
 }
 
 }  // namespace airs

@@ -66,6 +66,7 @@ struct Kernel {
   NameService* names = nullptr;  // set by the runtime
   std::atomic<bool> shutting_down{false};
   std::atomic<bool> polling{false};
+  std::atomic<PollHook*> poll_hook{nullptr};  // set once, by io/
   void* public_handle = nullptr;  // the C facade's handle (opaque here)
 };
 

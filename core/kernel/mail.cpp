@@ -109,6 +109,16 @@ bool Mail::signal_to(uint64_t to, Msg* m, bool ending_too) noexcept {
   return true;
 }
 
+bool Mail::post(uint64_t to, Msg* m) noexcept {
+  Process* p = k_.processes.live(to);
+  if (!p) return false;
+  Route r;
+  r.admit = Admit::kSignal;
+  r.worker = k_.sched.local_worker();
+  deliver(p, to, m, r);
+  return true;
+}
+
 bool Mail::signal_or_drop(uint64_t to, Msg* m) noexcept {
   if (signal(to, m)) return true;
   msg_free(m);

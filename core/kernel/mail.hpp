@@ -91,6 +91,12 @@ class Mail {
   // signal(), freeing `m` if `to` is not alive.
   bool signal_or_drop(uint64_t to, Msg* m) noexcept;
 
+  // An I/O event (io/): a user message admitted past a bounded mailbox's
+  // capacity, as a signal is, but with no outbox to flush first, so it
+  // never runs user code and may be called under a service's lock. false:
+  // `to` is not alive; `m` is still the caller's. [any thread]
+  bool post(uint64_t to, Msg* m) noexcept;
+
   // Sends `m` to `to` in `delay_ms` (the timer service fires it through
   // timer_fired); *id (may be nullptr) gets the timer's id. Consumes `m`
   // on AIRS_OK. ESTATE: shutting down. ENOPROC: `to` is not alive now.

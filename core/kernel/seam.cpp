@@ -41,6 +41,10 @@ bool Seam::signal(uint64_t to, Msg* m) noexcept {
   return k_.mail.signal_or_drop(to, m);
 }
 
+bool Seam::post(uint64_t to, Msg* m) noexcept {
+  return k_.mail.post(to, m);
+}
+
 bool Seam::fan_out_ready(Worker* w, uint64_t stamp) noexcept {
   return k_.mail.fan_out_ready(w, stamp);
 }
@@ -80,6 +84,20 @@ void Seam::timer_cancel(uint64_t id) noexcept {
 
 uint64_t Seam::now_ms() const noexcept {
   return k_.timers.now_ms();
+}
+
+void Seam::set_host_io(PollHook* hook, WakeFd* wake) noexcept {
+  k_.poll_hook.store(hook, std::memory_order_release);
+  k_.sched.set_host_wake(wake);
+  k_.timers.set_host_wake(wake);
+}
+
+bool Seam::host_has_work() noexcept {
+  return k_.sched.host_has_work();
+}
+
+int64_t Seam::next_timer_ms() noexcept {
+  return k_.timers.next_due_ms();
 }
 
 bool Seam::wants_events() const noexcept {

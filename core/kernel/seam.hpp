@@ -34,6 +34,7 @@
 #include "mail/message.hpp"
 #include "process/process.hpp"
 #include "sched/timer.hpp"
+#include "sched/wake_fd.hpp"
 
 namespace airs {
 
@@ -51,6 +52,18 @@ class NameService {
 
  protected:
   ~NameService() = default;
+};
+
+// Host-driven I/O (io/reactor.hpp) runs around each poll: before() reads
+// what is ready (making processes runnable), after() re-arms the host's
+// wake-up fd. [the polling thread]
+class PollHook {
+ public:
+  virtual void before_poll() noexcept = 0;
+  virtual void after_poll() noexcept = 0;
+
+ protected:
+  ~PollHook() = default;
 };
 
 class Seam {
@@ -107,6 +120,11 @@ class Seam {
   // ended). blocks: no.
   bool signal(uint64_t to, Msg* m) noexcept;
 
+  // An I/O event for `to` (see Mail::post): past any capacity; false:
+  // `to` is not alive and `m` is still the caller's. threads: any. lock
+  // ok: never waits, never calls user code.
+  bool post(uint64_t to, Msg* m) noexcept;
+
   // The fan-out of a publish (Mail::fan_out_ready, Mail::fan_out).
   // threads: w's, or any with w nullptr. lock ok: made for the caller's
   // list lock; never waits, never calls user code. flush() calls user
@@ -139,6 +157,17 @@ class Seam {
   void timer_cancel(uint64_t id) noexcept;
   // The timer service's clock, in ms. threads: any. lock ok.
   uint64_t now_ms() const noexcept;
+
+  // --- host-driven I/O -------------------------------------------------------
+
+  // Host-driven mode: `hook` runs around every poll from now on, and
+  // `wake` is signalled by work from outside the poll and by new earliest
+  // timers. Both outlive the kernel's threads. threads: any, once.
+  void set_host_io(PollHook* hook, WakeFd* wake) noexcept;
+  // Whether the polling thread has work queued now. threads: the poller.
+  bool host_has_work() noexcept;
+  // ms until the next timer: 0 = due, -1 = none. threads: any. lock ok.
+  int64_t next_timer_ms() noexcept;
 
   // --- the observer --------------------------------------------------------
 

@@ -15,7 +15,9 @@ Runtime::Runtime(const Config& cfg)
       broker_(seam_, cfg.workers),
       requests_(seam_),
       supervision_(seam_),
-      jobs_(seam_, cfg) {
+      jobs_(seam_, cfg),
+      reactor_(seam_, kernel_.cfg),
+      sockets_(seam_, reactor_) {
   kernel_.names = &registry_;
 }
 

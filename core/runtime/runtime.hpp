@@ -15,6 +15,8 @@
 #include "broker/broker.hpp"
 #include "broker/request.hpp"
 #include "io/job_pool.hpp"
+#include "io/reactor.hpp"
+#include "io/sockets.hpp"
 #include "kernel/kernel.hpp"
 #include "kernel/seam.hpp"
 #include "naming/pools.hpp"
@@ -45,6 +47,8 @@ class Runtime {
   Requests& requests() noexcept { return requests_; }
   Supervision& supervision() noexcept { return supervision_; }
   JobPool& jobs() noexcept { return jobs_; }
+  Reactor& reactor() noexcept { return reactor_; }
+  Sockets& sockets() noexcept { return sockets_; }
 
  private:
   explicit Runtime(const Config& cfg);  // throws std::bad_alloc
@@ -65,6 +69,8 @@ class Runtime {
   Requests requests_;
   Supervision supervision_;
   JobPool jobs_;
+  Reactor reactor_;
+  Sockets sockets_;
 };
 
 }  // namespace airs

@@ -111,6 +111,10 @@ void Runtime::shutdown() noexcept {
   // The blocking pool after the processes: their last jobs may still be
   // queued or running; what runs gets the time left.
   jobs_.stop(start + std::chrono::milliseconds(timeout_ms));
+  // Every owner has ended, so every socket has closed; stop() closes any
+  // left and refuses new ones, then the reactor's thread ends.
+  sockets_.stop();
+  reactor_.stop();
   kernel_.timers.stop();
   kernel_.sched.stop_and_join();
 }

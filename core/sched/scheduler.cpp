@@ -113,6 +113,11 @@ void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
     return;
   }
   if (!inject_.push(p)) shared_.enqueue(p);
+  if (!threaded()) {
+    if (WakeFd* wake = host_wake_.load(std::memory_order_acquire))
+      wake->signal();
+    return;
+  }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (idle_count_.load(std::memory_order_relaxed) > 0) wake_one();
 }
@@ -264,6 +269,12 @@ uint32_t Scheduler::poll(uint32_t budget) noexcept {
   }
   tls_worker = saved;
   return ran;
+}
+
+bool Scheduler::host_has_work() noexcept {
+  Worker* w = host_.get();
+  return w->next || !w->ring.empty() || inject_.size() > 0 ||
+         shared_.size_approx() > 0;
 }
 
 void Scheduler::take_runnable(std::vector<Process*>& out) noexcept {

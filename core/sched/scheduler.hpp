@@ -23,6 +23,7 @@
 #include "mail/message.hpp"
 #include "sched/inject_queue.hpp"
 #include "sched/run_queue.hpp"
+#include "sched/wake_fd.hpp"
 
 namespace airs {
 
@@ -109,6 +110,15 @@ class Scheduler {
   void add_counters(WorkerCounts* out) const noexcept;
   bool threaded() const noexcept { return !workers_.empty(); }
 
+  // Host-driven mode: from now on work made runnable from outside the
+  // poll signals `wake` (wake_fd.hpp). Set once, before the host reads
+  // the fd; `wake` outlives the scheduler's use of it. [any thread]
+  void set_host_wake(WakeFd* wake) noexcept {
+    host_wake_.store(wake, std::memory_order_release);
+  }
+  // Whether the host-driven worker has a process queued. [the poller]
+  bool host_has_work() noexcept;
+
  private:
   Process* find_local(Worker* w, bool* from_shared) noexcept;
   void run_one(Worker* w, Process* p, bool from_shared) noexcept;
@@ -132,6 +142,7 @@ class Scheduler {
   alignas(64) std::atomic<int> idle_count_{0};
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;
+  std::atomic<WakeFd*> host_wake_{nullptr};
 };
 
 // The worker running on this thread (nullptr on other threads).

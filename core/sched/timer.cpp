@@ -88,7 +88,11 @@ uint64_t TimerService::add(uint64_t to, uint64_t delay_ms, Msg* msg,
     next_id_++;
     earliest = heap_.top().id == id;
   }
-  if (earliest) cv_.notify_all();
+  if (earliest) {
+    cv_.notify_all();
+    if (WakeFd* wake = host_wake_.load(std::memory_order_acquire))
+      wake->signal();
+  }
   return id;
 }
 
@@ -236,6 +240,7 @@ bool TimerService::advance(uint64_t ms) noexcept {
     manual_now_ += ms;
   }
   cv_.notify_all();
+  if (WakeFd* wake = host_wake_.load(std::memory_order_acquire)) wake->signal();
   return true;
 }
 

@@ -9,6 +9,7 @@
 // delivers it. Both run outside the lock, on the firing thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "base/config.hpp"
+#include "sched/wake_fd.hpp"
 
 struct airs_msg;
 
@@ -73,6 +75,12 @@ class TimerService {
   // ms until the next deadline: 0 = due now, -1 = none pending.
   int64_t next_due_ms() noexcept;
   bool advance(uint64_t ms) noexcept;  // false if the clock is not manual
+  // Host-driven mode: a timer added with a new earliest deadline signals
+  // `wake`, so a host asleep on the fd polls and re-arms its wait.
+  // [any thread, once]
+  void set_host_wake(WakeFd* wake) noexcept {
+    host_wake_.store(wake, std::memory_order_release);
+  }
   // Deadline entries held: the pending timers plus cancelled ones not yet
   // dropped, at most twice the pending plus kCompactFloor. [any thread]
   size_t entries() const noexcept;
@@ -117,6 +125,7 @@ class TimerService {
   uint64_t manual_now_ = 0;
   bool stopping_ = false;
   std::thread thread_;
+  std::atomic<WakeFd*> host_wake_{nullptr};
 };
 
 }  // namespace airs

@@ -62,8 +62,10 @@ typedef enum airs_status {
   AIRS_EINTERNAL = 11, /* a bug in airs; the message says where */
   AIRS_EEXITED = 12,   /* the process ended before it answered (airs_call:
                           the message was sent, so it is consumed) */
-  AIRS_IGNORE = 13     /* not an error: returned by an init that asks not
+  AIRS_IGNORE = 13,    /* not an error: returned by an init that asks not
                           to start (OTP's `ignore`); see airs_behaviour */
+  AIRS_EAGAIN = 14     /* not now, later: a socket's send buffer is full
+                          (back-pressure, net.h); nothing was done */
 } airs_status;
 
 /* The name of a status ("AIRS_ENOPROC"), or "AIRS_UNKNOWN". Static string.
@@ -851,7 +853,8 @@ AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
 #endif
 
 #include "airs/broker.h"     /* topics, request/reply */
-#include "airs/io.h"         /* the blocking pool */
+#include "airs/io.h"         /* the blocking pool, the host's wake-up fd */
+#include "airs/net.h"        /* sockets owned by processes */
 #include "airs/supervisor.h" /* supervision trees */
 
 #endif /* AIRS_AIRS_H */

@@ -1,7 +1,8 @@
 /*
  * io.h - work that blocks, kept off the scheduler's workers: the blocking
- * pool. Included by <airs/airs.h>; read its conventions (status,
- * ownership, thread tags) first.
+ * pool; and the wake-up fd of a host-driven runtime. Included by
+ * <airs/airs.h>; read its conventions (status, ownership, thread tags)
+ * first. Sockets are in net.h.
  */
 #ifndef AIRS_IO_H
 #define AIRS_IO_H
@@ -103,6 +104,33 @@ typedef struct airs_job_stats {
 /* Fills *out (version and size set by the caller). EINVAL: NULL, version
  * 0 or size too small. [any thread] */
 AIRS_API airs_status airs_job_stats_get(airs_runtime* rt, airs_job_stats* out);
+
+/* ------------------------------------------------------------------------
+ * The host's wake-up fd. A host-driven runtime (AIRS_CFG_WORKERS = 0)
+ * runs only when the host calls airs_runtime_poll(); a host with an event
+ * loop of its own (libuv, asyncio, poll(2)) adds this fd to it, watching
+ * for readability, and polls when it is readable:
+ *
+ *     airs_runtime_fd(rt, &fd);              once
+ *     ... the loop says fd is readable ...
+ *     airs_runtime_poll(rt, budget, &ran);   as often as you like
+ *
+ * The fd is readable whenever the runtime has something to do: a process
+ * is runnable (a send from any thread, a reply, a job's completion), a
+ * timer is due, or a socket has I/O. It stays readable after a poll that
+ * left work (its budget ran out) and becomes unreadable once a poll has
+ * done everything due; wake-ups coalesce (a burst of sends makes it
+ * readable once). The host never reads from it; it must not close it.
+ * It is an epoll fd: add it for input only (EPOLLIN, POLLIN, add_reader).
+ * With a manual clock (AIRS_CFG_MANUAL_CLOCK, or a seed) timers make it
+ * readable only through airs_runtime_advance_time.
+ * ---------------------------------------------------------------------- */
+
+/* Writes the runtime's wake-up fd to *fd (made at the first call, owned by
+ * the runtime, closed by airs_runtime_free; -1 on failure). ESTATE: the
+ * runtime has worker threads (it needs no waking). ELIMIT: out of fds.
+ * EINVAL: NULL fd. [any thread] */
+AIRS_API airs_status airs_runtime_fd(airs_runtime* rt, int* fd);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,7 @@ from .errors import (ActorStartError, AirsError, AlreadyExistsError,
                      InternalError, InvalidArgumentError, LimitError,
                      MailboxFullError, NoProcessError, NotFoundError,
                      OutOfMemoryError, ProcessExitedError, StateError,
-                     TimeoutError, VersionError)
+                     TimeoutError, TryAgainError, VersionError)
 from .events import Event, EventKind, ProcessStats, RuntimeStats, Severity
 from .message import (USER_TYPE_LIMIT, DeadLetter, DeadLetterReason, Down,
                       ExitSignal, Priority, Reply, RequestTimeout)
@@ -61,6 +61,6 @@ __all__ = [
     "Reply",
     "RequestTimeout", "Restart", "Runtime", "RuntimeStats", "Severity",
     "Shutdown", "StateError", "Strategy", "Supervisor", "SupervisorSpec",
-    "TimeoutError", "USER_TYPE_LIMIT", "VersionError", "library_path",
+    "TimeoutError", "TryAgainError", "USER_TYPE_LIMIT", "VersionError", "library_path",
     "library_version",
 ]

@@ -24,6 +24,7 @@ EVERSION = 10
 EINTERNAL = 11
 EEXITED = 12
 IGNORE = 13  # not an error: an init that asks not to start
+EAGAIN = 14  # not now, later: a socket's send buffer is full
 
 STATUS_NAMES = {
     OK: "AIRS_OK", EINVAL: "AIRS_EINVAL", ENOMEM: "AIRS_ENOMEM",
@@ -32,7 +33,7 @@ STATUS_NAMES = {
     ENOTFOUND: "AIRS_ENOTFOUND", ESTATE: "AIRS_ESTATE",
     ELIMIT: "AIRS_ELIMIT", EVERSION: "AIRS_EVERSION",
     EINTERNAL: "AIRS_EINTERNAL", EEXITED: "AIRS_EEXITED",
-    IGNORE: "AIRS_IGNORE",
+    IGNORE: "AIRS_IGNORE", EAGAIN: "AIRS_EAGAIN",
 }
 
 
@@ -124,6 +125,12 @@ class ProcessExitedError(NoProcessError):
     status = EEXITED
 
 
+class TryAgainError(AirsError):
+    """AIRS_EAGAIN: not now, later (a socket's send buffer is full: the
+    owner is told when it has room). Back-pressure, not a fault."""
+    status = EAGAIN
+
+
 class ActorStartError(AirsError):
     """An actor could not start because its factory or ``on_start`` raised.
 
@@ -138,7 +145,8 @@ class ActorStartError(AirsError):
 _BY_STATUS = {cls.status: cls for cls in (
     InvalidArgumentError, OutOfMemoryError, NoProcessError,
     MailboxFullError, TimeoutError, AlreadyExistsError, NotFoundError,
-    StateError, LimitError, VersionError, InternalError, ProcessExitedError)}
+    StateError, LimitError, VersionError, InternalError, ProcessExitedError,
+    TryAgainError)}
 
 
 def error_for(status, detail):

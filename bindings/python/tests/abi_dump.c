@@ -114,6 +114,7 @@ static void constants(void) {
   ENUM(AIRS_EINTERNAL);
   ENUM(AIRS_EEXITED);
   ENUM(AIRS_IGNORE);
+  ENUM(AIRS_EAGAIN);
   close_();
 
   open_("airs_config_key");

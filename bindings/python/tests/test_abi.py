@@ -43,9 +43,9 @@ from airs.supervisor import (AutoShutdown, ChildState, ChildType, Restart,
 
 HEADERS = os.path.join(os.path.dirname(__file__), "..", "..", "..",
                        "include", "airs")
-# io.h (the blocking pool) is not mirrored yet: the package has no jobs
-# (the asyncio work of the Python issue brings them); its config keys, in
-# airs.h, are.
+# io.h (the blocking pool, the wake-up fd) and net.h (sockets) are not
+# mirrored yet: the package has neither jobs nor sockets (the asyncio work
+# of the Python issue brings them); their config keys, in airs.h, are.
 HEADER_FILES = ("airs.h", "supervisor.h", "broker.h", "version.h")
 
 # C enum -> (the package's IntEnum, the prefix its member names drop).

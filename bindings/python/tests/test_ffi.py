@@ -144,6 +144,7 @@ class ErrorTest(unittest.TestCase):
             errors.EVERSION: airs.VersionError,
             errors.EINTERNAL: airs.InternalError,
             errors.EEXITED: airs.ProcessExitedError,
+            errors.EAGAIN: airs.TryAgainError,
         }
         for status, cls in expected.items():
             error = errors.error_for(status, "detail")

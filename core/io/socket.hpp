@@ -1,0 +1,63 @@
+// socket.hpp - one socket's record (net.h): its fd, owner, flow-control
+// credit, send buffer and state. The socket service (sockets.hpp) keeps
+// them; every field but id and kind is guarded by `mu`.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+
+#include "airs/airs.h"
+
+namespace airs {
+
+// The options a socket was made with, checked by the facade.
+struct SockOpts {
+  int32_t active = 0;
+  uint32_t flags = AIRS_SOCK_NODELAY | AIRS_SOCK_REUSEADDR;
+  uint32_t send_buffer = 256 * 1024;
+  uint32_t read_size = 64 * 1024;
+  uint32_t backlog = 1024;
+};
+
+enum class SockKind : uint8_t { kListener, kStream, kDatagram };
+
+// Bytes of one send not yet written; `ack` != 0 asks for AIRS_MSG_SOCK_SENT.
+struct OutChunk {
+  char* data;
+  size_t size;
+  size_t written;
+  uint64_t ack;
+};
+
+struct Socket {
+  Socket(uint64_t id_, SockKind kind_, uint64_t owner_, const SockOpts& o)
+      : id(id_), kind(kind_), owner(owner_), opts(o), credit(o.active) {}
+  ~Socket() {
+    for (OutChunk& c : out) free(c.data);
+  }
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  const uint64_t id;
+  const SockKind kind;
+  std::mutex mu;  // taken before the service's table lock, never after
+
+  int fd = -1;  // -1: closed (the record may still be referenced)
+  uint64_t owner;
+  SockOpts opts;
+  int32_t credit;         // AIRS_ACTIVE_ALWAYS or 0..AIRS_ACTIVE_MAX
+  uint32_t interest = 0;  // the events epoll watches now; 0: not in epoll
+  bool connecting = false;
+  bool eof = false;           // the peer's EOF was read
+  bool shut_wanted = false;   // airs_socket_shutdown: after the buffer
+  bool shut_done = false;     // shutdown(SHUT_WR) was made
+  bool owe_writable = false;  // a send got EAGAIN: tell when drained
+  bool paused = false;        // a listener out of fds, until `deadline`
+  uint64_t deadline_ms = 0;   // connect timeout or pause end; 0: none
+  std::deque<OutChunk> out;
+  size_t queued = 0;  // bytes in `out` not yet written
+};
+
+}  // namespace airs

@@ -1,0 +1,111 @@
+// sockets.hpp - the socket service (net.h): the runtime's sockets, whose
+// events go to their owners as messages. Uses the seam and the reactor.
+//
+//   sockets.cpp    the table: opening, owners, closing, the owner's end
+//   socket_io.cpp  readiness: accept, read, write, connect, deadlines
+//
+// Locking. Each socket has its own mutex; the table has one (`mu_`), and
+// the deadlines one (`deadline_mu_`), both leaves. A socket's lock is
+// taken before the table's, never while holding it. A socket's messages
+// are posted under its lock (Seam::post never runs user code), so they
+// keep their order whichever thread makes them (the reactor reads, a
+// worker's send acknowledges). No user code runs under any of them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "io/reactor.hpp"
+#include "io/socket.hpp"
+#include "kernel/seam.hpp"
+
+namespace airs {
+
+class Sockets {
+ public:
+  // Registers as an exit observer and as the reactor's handler.
+  // threads: the runtime's creator, before any spawn.
+  Sockets(Seam& seam, Reactor& reactor) noexcept;
+  ~Sockets();  // stop() first
+  Sockets(const Sockets&) = delete;
+  Sockets& operator=(const Sockets&) = delete;
+
+  // The calls of net.h, their arguments checked by the facade (a known
+  // family, opts in range). Status as net.h says. threads: any. No user
+  // code runs; none waits but for the locks above.
+  airs_status listen(uint64_t owner, const airs_addr& addr,
+                     const SockOpts& opts, uint64_t* out) noexcept;
+  airs_status connect(uint64_t owner, const airs_addr& addr,
+                      uint32_t timeout_ms, const SockOpts& opts,
+                      uint64_t* out) noexcept;
+  airs_status udp_open(uint64_t owner, const airs_addr& addr,
+                       const SockOpts& opts, uint64_t* out) noexcept;
+  airs_status send(uint64_t id, const void* data, size_t size,
+                   uint64_t ack) noexcept;
+  airs_status udp_send(uint64_t id, const airs_addr& to, const void* data,
+                       size_t size) noexcept;
+  airs_status set_active(uint64_t id, int32_t n) noexcept;
+  airs_status give(uint64_t id, uint64_t new_owner) noexcept;
+  airs_status shutdown_send(uint64_t id) noexcept;
+  airs_status close(uint64_t id) noexcept;
+  airs_status addresses(uint64_t id, airs_addr* local,
+                        airs_addr* peer) noexcept;
+  uint64_t count() noexcept;
+
+  // Closes every socket left and refuses new ones. threads: the freeing
+  // thread, once, after every process has ended, before the reactor stops.
+  void stop() noexcept;
+
+ private:
+  using Ref = std::shared_ptr<Socket>;
+  using Lock = std::unique_lock<std::mutex>;
+
+  // sockets.cpp
+  Ref find(uint64_t id) noexcept;
+  airs_status open_fd(const airs_addr& addr, int type, const SockOpts& opts,
+                      int* fd) noexcept;
+  airs_status adopt(const Ref& s) noexcept;  // into the table, for its owner
+  void close_locked(Socket& s) noexcept;
+  static void owner_ended(void* self, uint64_t pid, Process* p,
+                          Reason* reason) noexcept;
+
+  // socket_io.cpp [s.mu held]
+  static void on_ready(void* self, uint64_t key, uint32_t events) noexcept;
+  static int64_t on_tick(void* self) noexcept;
+  void accept_ready(Socket& s) noexcept;
+  void read_stream(Socket& s) noexcept;
+  void read_datagrams(Socket& s) noexcept;
+  void flush(Socket& s) noexcept;
+  void finish_connect(Socket& s) noexcept;
+  void check_error(Socket& s) noexcept;
+  void update_interest(Socket& s) noexcept;
+  bool post(Socket& s, uint64_t type, const void* data, size_t size) noexcept;
+  void post_error(Socket& s, const char* op, int err) noexcept;
+  void spend_credit(Socket& s) noexcept;
+  void set_deadline(Socket& s, uint64_t at_ms) noexcept;
+  airs_status queue_out(Socket& s, const char* data, size_t size,
+                        uint64_t ack) noexcept;
+
+  Seam& seam_;
+  Reactor& reactor_;
+  uint32_t member_bit_;
+
+  std::mutex mu_;  // the table
+  bool stopped_ = false;
+  uint64_t next_id_ = Reactor::kFirstKey;
+  std::unordered_map<uint64_t, Ref> table_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> by_owner_;
+
+  std::mutex deadline_mu_;
+  std::multimap<uint64_t, uint64_t> deadlines_;  // ms -> socket id
+};
+
+// The steady clock in ms (I/O deadlines are real time, whatever the
+// runtime's timer clock).
+uint64_t io_now_ms() noexcept;
+
+}  // namespace airs

@@ -1,0 +1,177 @@
+/*
+ * net_probe.h - a process that records every socket message it gets, for
+ * the tests of <airs/net.h>: the test's thread opens sockets for it, then
+ * waits for the messages it expects (probe_wait), in a threaded runtime or
+ * polling a host-driven one. Needs check.h and helpers.h first.
+ */
+#ifndef AIRS_TESTS_NET_PROBE_H
+#define AIRS_TESTS_NET_PROBE_H
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define PROBE_MAX 4096
+
+typedef struct probe_msg {
+  uint64_t type;
+  uint64_t socket; /* the correlation id */
+  size_t size;
+  char data[256]; /* the first 256 bytes */
+} probe_msg;
+
+typedef struct probe {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  probe_msg msgs[PROBE_MAX];
+  int count;          /* recorded */
+  int taken;          /* consumed by probe_wait */
+  size_t bytes;       /* AIRS_MSG_SOCK_DATA bytes in total */
+  airs_runtime* host; /* host-driven: probe_wait polls it */
+} probe;
+
+static inline airs_status probe_receive(void* state, airs_ctx* ctx,
+                                        const airs_msg* m) {
+  probe* p = (probe*)state;
+  probe_msg r;
+  size_t n = airs_msg_size(m);
+  (void)ctx;
+  r.type = airs_msg_type(m);
+  r.socket = airs_msg_correlation(m);
+  r.size = n;
+  memcpy(r.data, airs_msg_data(m), n < sizeof r.data ? n : sizeof r.data);
+  pthread_mutex_lock(&p->mu);
+  if (r.type == AIRS_MSG_SOCK_DATA) p->bytes += n;
+  if (p->count < PROBE_MAX) p->msgs[p->count++] = r;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  return AIRS_OK;
+}
+
+static inline probe* probe_new(void) {
+  probe* p = (probe*)calloc(1, sizeof(probe));
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+  return p;
+}
+
+static inline void probe_free(probe* p) {
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  free(p);
+}
+
+static inline airs_pid probe_spawn(airs_runtime* rt, probe* p) {
+  airs_behaviour b;
+  airs_pid pid = 0;
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.receive = probe_receive; /* no init: the state is user_data */
+  if (airs_spawn(rt, &b, p, NULL, NULL, &pid) != AIRS_OK) return 0;
+  return pid;
+}
+
+/* Waits up to `ms` for the next unconsumed message of `type` (earlier
+ * ones of other types are skipped over, not consumed); copies it to *out
+ * (may be NULL). 1: found. */
+static inline int probe_wait(probe* p, uint64_t type, int ms, probe_msg* out) {
+  struct timespec end;
+  int i;
+  clock_gettime(CLOCK_REALTIME, &end);
+  end.tv_sec += ms / 1000;
+  end.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (end.tv_nsec >= 1000000000L) {
+    end.tv_sec++;
+    end.tv_nsec -= 1000000000L;
+  }
+  for (;;) {
+    struct timespec now;
+    pthread_mutex_lock(&p->mu);
+    for (i = p->taken; i < p->count; i++) {
+      if (p->msgs[i].type == type) {
+        if (out) *out = p->msgs[i];
+        /* consumed: swap it to the taken prefix, keeping the rest's order */
+        {
+          probe_msg hit = p->msgs[i];
+          memmove(&p->msgs[p->taken + 1], &p->msgs[p->taken],
+                  (size_t)(i - p->taken) * sizeof(probe_msg));
+          p->msgs[p->taken++] = hit;
+        }
+        pthread_mutex_unlock(&p->mu);
+        return 1;
+      }
+    }
+    if (p->host) {
+      uint32_t ran;
+      pthread_mutex_unlock(&p->mu);
+      airs_runtime_poll(p->host, 1000, &ran);
+      if (ran == 0) {
+        struct timespec nap = {0, 200000};
+        nanosleep(&nap, NULL);
+      }
+    } else {
+      pthread_cond_timedwait(&p->cv, &p->mu, &end);
+      pthread_mutex_unlock(&p->mu);
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec > end.tv_sec ||
+        (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+      return 0;
+  }
+}
+
+/* Waits until `n` DATA bytes in total have come. 1: they did. */
+static inline int probe_wait_bytes(probe* p, size_t n, int ms) {
+  int waited;
+  for (waited = 0; waited < ms; waited++) {
+    size_t have;
+    pthread_mutex_lock(&p->mu);
+    have = p->bytes;
+    pthread_mutex_unlock(&p->mu);
+    if (have >= n) return 1;
+    if (p->host) {
+      uint32_t ran;
+      airs_runtime_poll(p->host, 1000, &ran);
+    }
+    {
+      struct timespec nap = {0, 1000000};
+      nanosleep(&nap, NULL);
+    }
+  }
+  return 0;
+}
+
+/* The open fds of this process. */
+static inline int count_fds(void) {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  struct dirent* e;
+  if (!d) return -1;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n - 1; /* the DIR's own */
+}
+
+static inline airs_addr loopback4(uint16_t port) {
+  airs_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = AIRS_AF_INET4;
+  a.port = port;
+  a.ip[0] = 127;
+  a.ip[3] = 1;
+  return a;
+}
+
+static inline airs_addr loopback6(uint16_t port) {
+  airs_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = AIRS_AF_INET6;
+  a.port = port;
+  a.ip[15] = 1;
+  return a;
+}
+
+#endif /* AIRS_TESTS_NET_PROBE_H */
