@@ -6,9 +6,13 @@
  */
 #define _GNU_SOURCE /* pthread, clock_gettime, poll */
 #include <airs/airs.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -445,6 +449,56 @@ static void test_host_fd(void) {
   airs_runtime_free(rt);
 }
 
+/* A send to a peer that closed gives an error message, never SIGPIPE: the
+ * disposition is left at SIG_DFL, which would kill this program. */
+static void test_no_sigpipe(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  probe* p = probe_new();
+  airs_pid owner = probe_spawn(rt, p);
+  struct sigaction before, after;
+  struct sockaddr_in sin;
+  socklen_t len = sizeof sin;
+  int lfd = socket(AF_INET, SOCK_STREAM, 0), peer, i;
+  airs_addr to;
+  airs_socket cs;
+  probe_msg m;
+  airs_sock_error e;
+  char chunk[4096];
+  signal(SIGPIPE, SIG_DFL);
+  sigaction(SIGPIPE, NULL, &before);
+  memset(&sin, 0, sizeof sin);
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK(bind(lfd, (struct sockaddr*)&sin, sizeof sin) == 0);
+  CHECK(listen(lfd, 4) == 0);
+  CHECK(getsockname(lfd, (struct sockaddr*)&sin, &len) == 0);
+  to = loopback4(ntohs(sin.sin_port));
+  CHECK_OK(airs_tcp_connect(rt, owner, &to, 1000, NULL, &cs));
+  CHECK(probe_wait(p, AIRS_MSG_SOCK_CONNECTED, WAIT_MS, &m));
+  peer = accept(lfd, NULL, NULL);
+  CHECK(peer >= 0);
+  close(peer);
+  close(lfd);
+  memset(chunk, 'z', sizeof chunk);
+  for (i = 0; i < 1000; i++) {
+    airs_status st = airs_socket_send(rt, cs, chunk, sizeof chunk, 0);
+    if (st == AIRS_ESTATE || st == AIRS_ENOTFOUND) break;
+    if (st == AIRS_EAGAIN) {
+      struct timespec nap = {0, 1000000};
+      nanosleep(&nap, NULL);
+    }
+  }
+  CHECK(probe_wait(p, AIRS_MSG_SOCK_ERROR, WAIT_MS, &m));
+  memcpy(&e, m.data, sizeof e);
+  CHECK(e.err == EPIPE || e.err == ECONNRESET);
+  CHECK_STR(e.op, "send");
+  sigaction(SIGPIPE, NULL, &after);
+  CHECK(after.sa_handler == before.sa_handler && after.sa_handler == SIG_DFL);
+  CHECK(airs_socket_count(rt) == 0);
+  airs_runtime_free(rt);
+  probe_free(p);
+}
+
 int main(void) {
   test_addresses();
   test_bad_arguments();
@@ -456,5 +510,6 @@ int main(void) {
   test_owner_ends();
   test_free_with_sockets_open();
   test_host_fd();
+  test_no_sigpipe();
   return CHECK_DONE();
 }
