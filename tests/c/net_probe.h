@@ -40,7 +40,8 @@ static inline airs_status probe_receive(void* state, airs_ctx* ctx,
   r.type = airs_msg_type(m);
   r.socket = airs_msg_correlation(m);
   r.size = n;
-  memcpy(r.data, airs_msg_data(m), n < sizeof r.data ? n : sizeof r.data);
+  if (n > 0) /* no data: airs_msg_data is NULL */
+    memcpy(r.data, airs_msg_data(m), n < sizeof r.data ? n : sizeof r.data);
   pthread_mutex_lock(&p->mu);
   if (r.type == AIRS_MSG_SOCK_DATA) p->bytes += n;
   if (p->count < PROBE_MAX) p->msgs[p->count++] = r;
