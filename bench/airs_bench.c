@@ -6,13 +6,14 @@
  *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |
  *   restart N | idle [SECONDS] |
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
- *   echo [N] | echo_many [C [M]]
+ *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]
  *
  * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
  * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
- * bench/compare_net runs all three). Their arguments are checked (a count
- * of 0, or not a number, exits with 2); --workers 0 runs them host-driven,
- * main polling on airs_runtime_fd.
+ * bench/compare_net runs all three). blocking: the p99 of 4 KiB file reads
+ * through the blocking pool, alone and with SLOW stuck slow jobs. Their
+ * arguments are checked (a count of 0, or not a number, exits with 2);
+ * --workers 0 runs them host-driven, main polling on airs_runtime_fd.
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  * AIRS_STARVE_TIMEOUT_MS=N sets starve's sample timeout (default 2000).
@@ -21,10 +22,11 @@
  * Completion is observed with airs_wait() on an actor that ends when the
  * workload is done, so the main thread never spins.
  */
-#define _DEFAULT_SOURCE /* clock_gettime, usleep */
+#define _DEFAULT_SOURCE /* clock_gettime, usleep, mkdtemp */
 #include <airs/airs.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -870,7 +873,7 @@ static void run_starve(long actors, long tokens, long samples,
   free(pids);
 }
 
-/* ---- shared by the network workloads */
+/* ---- shared by the network and blocking workloads */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -1269,6 +1272,258 @@ static void run_net(const char* workload, long conns, long warmup, long total) {
   free(sh);
 }
 
+/* ---- blocking [SLOW [READS]]: the latency of quick file reads through
+ * the blocking pool while slow jobs are stuck in it.
+ *
+ * A reader process reads a 4 KiB temp file (cached: written just before)
+ * with pread, one AIRS_JOB_FAST job at a time: it submits a job, gets its
+ * completion (AIRS_MSG_JOB_DONE) as a message, submits the next. A read's
+ * latency is from just before airs_job_submit to the receive of its
+ * completion. Two phases of READS timed reads each (after 100 untimed
+ * ones): first with the pool otherwise idle (the base), then with SLOW
+ * AIRS_JOB_SLOW jobs submitted, each opening a FIFO for reading, which
+ * blocks until a writer appears; the phase starts once as many of them as
+ * the pool lets run (AIRS_CFG_POOL_SLOW_MAX) are running, the rest queued.
+ * At the end main opens the FIFO read-write, which releases the stuck
+ * jobs and lets the queued ones through, waits for all of them, and
+ * removes the temp dir. ops = READS of the loaded phase (ops_per_s: its
+ * reads per second); p50_ns, p99_ns of the loaded phase, base_p50_ns,
+ * base_p99_ns of the base, added_p99_ns = loaded p99 - base p99;
+ * slow_stuck = slow jobs running (stuck) at the end of the loaded phase,
+ * none of them having finished. */
+
+enum {
+  BLOCK_FILE_SIZE = 4096,
+  BLOCK_WARMUP = 100,
+  BLOCK_STUCK_WAIT_S = 10,
+  MSG_BLOCK_START = 1,
+  MSG_BLOCK_FAILED = 2 /* a job's completion: data = errno */
+};
+
+typedef struct block_files {
+  char dir[256], data[300], fifo[300];
+  int fd; /* the data file, for pread */
+} block_files;
+
+/* Removed at exit, also after a failure: a failure leaves jobs stuck,
+ * and then the process ends without freeing the runtime. */
+static block_files block_tmp = {.fd = -1};
+
+static void block_cleanup(void) {
+  if (block_tmp.fd >= 0) close(block_tmp.fd);
+  block_tmp.fd = -1;
+  if (block_tmp.fifo[0]) unlink(block_tmp.fifo);
+  if (block_tmp.data[0]) unlink(block_tmp.data);
+  if (block_tmp.dir[0]) rmdir(block_tmp.dir);
+  block_tmp.fifo[0] = block_tmp.data[0] = block_tmp.dir[0] = '\0';
+}
+
+static airs_msg* block_failed(int err) {
+  int32_t e = err;
+  airs_msg* m = NULL;
+  airs_msg_new(MSG_BLOCK_FAILED, &e, sizeof e, &m);
+  return m; /* NULL (no memory) still completes the job, as JOB_DONE */
+}
+
+/* FAST: one 4 KiB read of the cached file. */
+static airs_msg* block_read_job(void* arg) {
+  const block_files* f = arg;
+  unsigned char buf[BLOCK_FILE_SIZE];
+  ssize_t n = pread(f->fd, buf, sizeof buf, 0);
+  if (n != (ssize_t)sizeof buf) return block_failed(n < 0 ? errno : EIO);
+  return NULL;
+}
+
+/* SLOW: opens the FIFO for reading: stuck until a writer appears. */
+static airs_msg* block_fifo_job(void* arg) {
+  const block_files* f = arg;
+  int fd = open(f->fifo, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return block_failed(errno);
+  close(fd);
+  return NULL;
+}
+
+typedef struct block_reader {
+  block_files* files;
+  long warm_left;
+  long reads, n;
+  double* ns; /* n of reads */
+  uint64_t submitted, t0, t_end;
+  int err; /* a failed read's errno, or -1 for a failed submit */
+} block_reader;
+
+static airs_status reader_submit(block_reader* r, airs_ctx* ctx) {
+  airs_job job;
+  airs_job_init(&job);
+  job.job_class = AIRS_JOB_FAST;
+  job.run = block_read_job;
+  job.arg = r->files;
+  job.reply_to = airs_self(ctx);
+  r->submitted = now_ns();
+  airs_status st = airs_job_submit(airs_ctx_runtime(ctx), &job, NULL);
+  if (st == AIRS_OK) return AIRS_OK;
+  r->err = -1;
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static airs_status reader_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  block_reader* r = s;
+  uint64_t t = now_ns();
+  switch (airs_msg_type(m)) {
+    case MSG_BLOCK_START: return reader_submit(r, ctx);
+    case MSG_BLOCK_FAILED:
+      memcpy(&r->err, airs_msg_data(m), sizeof r->err);
+      return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+    case AIRS_MSG_JOB_DONE: break;
+    default: return AIRS_OK;
+  }
+  if (r->warm_left > 0) {
+    if (--r->warm_left == 0) r->t0 = now_ns();
+    return reader_submit(r, ctx);
+  }
+  r->ns[r->n++] = (double)(t - r->submitted);
+  if (r->n < r->reads) return reader_submit(r, ctx);
+  r->t_end = t;
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+/* One phase: reads, latencies in r->ns, elapsed seconds returned. */
+static double block_phase(airs_runtime* rt, block_reader* r) {
+  airs_pid pid = spawn(rt, reader_receive, NULL, r);
+  CHECK(airs_send(rt, pid, MSG_BLOCK_START, NULL, 0));
+  drive_until_gone(rt, pid);
+  if (r->err == -1) fail("blocking: airs_job_submit failed");
+  if (r->err) fail("blocking: reading the temp file: %s", strerror(r->err));
+  if (r->n != r->reads) fail("blocking: %ld of %ld reads done", r->n, r->reads);
+  uint64_t ns = r->t_end - r->t0;
+  return (double)(ns ? ns : 1) * 1e-9;
+}
+
+/* Counts the slow jobs' completions and ends with the last. */
+typedef struct block_sink {
+  long left;
+  int err;
+} block_sink;
+
+static airs_status sink_slow_receive(void* s, airs_ctx* ctx,
+                                     const airs_msg* m) {
+  block_sink* k = s;
+  uint64_t type = airs_msg_type(m);
+  if (type == MSG_BLOCK_FAILED)
+    memcpy(&k->err, airs_msg_data(m), sizeof k->err);
+  else if (type != AIRS_MSG_JOB_DONE)
+    return AIRS_OK;
+  if (--k->left == 0) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  return AIRS_OK;
+}
+
+static airs_job_stats pool_stats(airs_runtime* rt) {
+  airs_job_stats js;
+  memset(&js, 0, sizeof js);
+  js.version = AIRS_JOB_STATS_VERSION;
+  js.size = sizeof js;
+  CHECK(airs_job_stats_get(rt, &js));
+  return js;
+}
+
+static void block_files_make(void) {
+  const char* tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp) tmp = "/tmp";
+  snprintf(block_tmp.dir, sizeof block_tmp.dir, "%s/airs-bench-XXXXXX", tmp);
+  if (!mkdtemp(block_tmp.dir)) {
+    int e = errno;
+    block_tmp.dir[0] = '\0';
+    fail("mkdtemp in %s: %s", tmp, strerror(e));
+  }
+  atexit(block_cleanup);
+  snprintf(block_tmp.data, sizeof block_tmp.data, "%s/data", block_tmp.dir);
+  snprintf(block_tmp.fifo, sizeof block_tmp.fifo, "%s/fifo", block_tmp.dir);
+  unsigned char buf[BLOCK_FILE_SIZE];
+  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)i;
+  int fd = open(block_tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, buf, sizeof buf) != (ssize_t)sizeof buf ||
+      close(fd) != 0)
+    fail("writing %s: %s", block_tmp.data, strerror(errno));
+  block_tmp.fd = open(block_tmp.data, O_RDONLY | O_CLOEXEC);
+  if (block_tmp.fd < 0 || pread(block_tmp.fd, buf, sizeof buf, 0) != sizeof buf)
+    fail("reading %s: %s", block_tmp.data, strerror(errno));
+  if (mkfifo(block_tmp.fifo, 0600) != 0)
+    fail("mkfifo %s: %s", block_tmp.fifo, strerror(errno));
+}
+
+static void run_blocking(long slow, long reads) {
+  block_files_make();
+  airs_runtime* rt = runtime_new();
+  int64_t slow_max = 0;
+  {
+    airs_config* cfg; /* the runtime's pool has the defaults */
+    CHECK(airs_config_new(&cfg));
+    CHECK(airs_config_get(cfg, AIRS_CFG_POOL_SLOW_MAX, &slow_max));
+    airs_config_free(cfg);
+  }
+
+  /* The base. */
+  block_reader base = {
+      &block_tmp, BLOCK_WARMUP, reads, 0, samples_new(reads), 0, 0, 0, 0};
+  block_phase(rt, &base);
+
+  /* The slow jobs, and the wait until those the pool lets run are stuck. */
+  block_sink sink = {slow, 0};
+  airs_pid sink_pid = spawn(rt, sink_slow_receive, NULL, &sink);
+  for (long i = 0; i < slow; i++) {
+    airs_job job;
+    CHECK(airs_job_init(&job));
+    job.job_class = AIRS_JOB_SLOW;
+    job.run = block_fifo_job;
+    job.arg = &block_tmp;
+    job.reply_to = sink_pid;
+    CHECK(airs_job_submit(rt, &job, NULL));
+  }
+  long expect = slow < slow_max ? slow : (long)slow_max;
+  double until = now_s() + BLOCK_STUCK_WAIT_S;
+  while ((long)pool_stats(rt).running[AIRS_JOB_SLOW] < expect) {
+    if (now_s() > until)
+      fail("blocking: %ld slow jobs are not running after %d s", expect,
+           BLOCK_STUCK_WAIT_S);
+    usleep(1000);
+  }
+  usleep(10000); /* into their open() */
+
+  /* The loaded phase. */
+  block_reader loaded = {
+      &block_tmp, BLOCK_WARMUP, reads, 0, samples_new(reads), 0, 0, 0, 0};
+  double secs = block_phase(rt, &loaded);
+  airs_job_stats js = pool_stats(rt);
+  if (js.done[AIRS_JOB_SLOW] != 0)
+    fail("blocking: %llu slow jobs finished while they should be stuck",
+         (unsigned long long)js.done[AIRS_JOB_SLOW]);
+  long stuck = (long)js.running[AIRS_JOB_SLOW];
+
+  /* Release them all: with a reader-writer open the FIFO has a writer, so
+   * the stuck open()s return and the queued ones do not block. */
+  int wfd = open(block_tmp.fifo, O_RDWR | O_CLOEXEC);
+  if (wfd < 0) fail("opening %s: %s", block_tmp.fifo, strerror(errno));
+  drive_until_gone(rt, sink_pid);
+  close(wfd);
+  if (sink.err) fail("blocking: a slow job failed: %s", strerror(sink.err));
+
+  double b50, b99, p50, p99;
+  latency_pcts(base.ns, reads, &b50, &b99);
+  latency_pcts(loaded.ns, reads, &p50, &p99);
+  char params[64], extra[256];
+  snprintf(params, sizeof params, "\"slow\":%ld,\"reads\":%ld", slow, reads);
+  snprintf(extra, sizeof extra,
+           ",\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"base_p50_ns\":%.0f,"
+           "\"base_p99_ns\":%.0f,\"added_p99_ns\":%.0f,\"slow_stuck\":%ld",
+           p50, p99, b50, b99, p99 - b99, stuck);
+  report("blocking", params, (double)reads, secs, extra);
+
+  airs_runtime_free(rt);
+  free(base.ns);
+  free(loaded.ns);
+  block_cleanup();
+}
+
 static long arg(int argc, char** argv, int i, long dflt) {
   return i < argc ? atol(argv[i]) : dflt;
 }
@@ -1312,7 +1567,7 @@ int main(int argc, char** argv) {
             "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
             "  restart N | idle [SECONDS] |\n"
             "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
-            "  echo [N] | echo_many [C [M]]\n");
+            "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -1343,6 +1598,11 @@ int main(int argc, char** argv) {
     long conns = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "C");
     long msgs = count_arg(argc, argv, i + 1, 1000000, 1, MAX_COUNT, "M");
     run_net("echo_many", conns, 1, msgs);
+  } else if (strcmp(w, "blocking") == 0) {
+    max_args(argc, argv, i, 2);
+    long slow = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "SLOW");
+    long reads = count_arg(argc, argv, i + 1, 20000, 1, MAX_COUNT, "READS");
+    run_blocking(slow, reads);
   } else {
     fprintf(stderr, "airs-bench: unknown workload '%s'\n", w);
     return 2;
