@@ -5,7 +5,15 @@
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
  *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |
  *   restart N | idle [SECONDS] |
- *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]
+ *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
+ *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]
+ *
+ * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
+ * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
+ * bench/compare_net runs all three). blocking: the p99 of 4 KiB file reads
+ * through the blocking pool, alone and with SLOW stuck slow jobs. Their
+ * arguments are checked (a count of 0, or not a number, exits with 2);
+ * --workers 0 runs them host-driven, main polling on airs_runtime_fd.
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  * AIRS_STARVE_TIMEOUT_MS=N sets starve's sample timeout (default 2000).
@@ -14,16 +22,21 @@
  * Completion is observed with airs_wait() on an actor that ends when the
  * workload is done, so the main thread never spins.
  */
-#define _DEFAULT_SOURCE /* clock_gettime, usleep */
+#define _DEFAULT_SOURCE /* clock_gettime, usleep, mkdtemp */
 #include <airs/airs.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -860,14 +873,692 @@ static void run_starve(long actors, long tokens, long samples,
   free(pids);
 }
 
+/* ---- shared by the network and blocking workloads */
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void fail(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("airs-bench: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(1);
+}
+
+/* Sorts n > 0 samples (ns) and gives their p50 and p99 (nearest rank, as
+ * the peers), with run_starve's helpers. */
+static void latency_pcts(double* ns, long n, double* p50, double* p99) {
+  starve_samples s = {ns, n, 0};
+  qsort(ns, (size_t)n, sizeof *ns, cmp_double);
+  *p50 = percentile(&s, 0.5);
+  *p99 = percentile(&s, 0.99);
+}
+
+static double* samples_new(long n) {
+  double* s = calloc((size_t)n, sizeof *s);
+  if (!s) fail("out of memory for %ld samples", n);
+  return s;
+}
+
+/* Waits until `pid` has ended. With workers, airs_wait; host-driven
+ * (--workers 0), main is the host: it runs the runtime whenever its
+ * wake-up fd says there is work (socket I/O, a job's completion), as a
+ * host's event loop would, rather than airs_wait's polling with naps. */
+static void drive_until_gone(airs_runtime* rt, airs_pid pid) {
+  if (workers > 0) {
+    wait_for(rt, pid);
+    return;
+  }
+  int fd;
+  CHECK(airs_runtime_fd(rt, &fd));
+  double until = now_s() + 600;
+  while (airs_is_alive(rt, pid)) {
+    uint32_t ran = 0;
+    CHECK(airs_runtime_poll(rt, 1024, &ran));
+    if (ran > 0) continue;
+    if (now_s() > until) fail("timed out waiting for the workload to end");
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+      fail("poll: %s", strerror(errno));
+  }
+}
+
+/* ---- echo [N] and echo_many [C [M]]: TCP echo over 127.0.0.1, with the
+ * semantics of bench/peers/epoll_echo.c and bench/peers/echo_bench.erl.
+ *
+ * The server: an acceptor process owns the listener and gives each
+ * accepted socket to a new echo process (airs_socket_give), which sets it
+ * active and sends back every AIRS_MSG_SOCK_DATA as it comes. Each client
+ * connection is a process that owns its connecting socket and keeps one
+ * 64-byte message in flight: it sends it, waits until all 64 bytes came
+ * back (in as many pieces as TCP delivers; checked against what was sent)
+ * and records the round trip's time (CLOCK_MONOTONIC, from just before
+ * airs_socket_send to the receive that completes it). Both ends run
+ * {active, 100}, re-armed on AIRS_MSG_SOCK_PASSIVE, as the Erlang peer.
+ *
+ * Every client first runs its warm-up round trips (echo: 1000 on its one
+ * connection; echo_many: one per connection) and tells a gate process;
+ * once all are warm the gate starts the clock and tells every client to
+ * go. The clients then claim round trips from a shared counter, so a
+ * connection whose reply is back starts the next one while any are left
+ * (ops = N or M in all). The clock stops at the end of the last round
+ * trip; the client that completed it tells a finish process, which main
+ * waits for with airs_wait, and ends (so echo's one client ends when
+ * done; the others idle until the runtime is freed). ns_per_op = elapsed
+ * / ops (for echo, the mean round trip); p50_ns, p99_ns of the timed
+ * round trips. */
+
+enum {
+  NET_MSG_SIZE = 64,
+  NET_ACTIVE = 100, /* {active, 100}, re-armed on AIRS_MSG_SOCK_PASSIVE */
+  NET_ECHO_WARMUP = 1000,
+  NET_CONNECT_TIMEOUT_MS = 10000,
+  MSG_NET_OWN = 1,  /* to an echo process: data = the socket it now owns */
+  MSG_NET_WARM = 2, /* client -> gate: warm-up done */
+  MSG_NET_GO = 3,   /* gate -> client: run the timed round trips */
+  MSG_NET_END = 4   /* -> finish: the run is over, or failed (see why) */
+};
+
+typedef struct net_shared {
+  unsigned char msg[NET_MSG_SIZE];
+  long conns;
+  long warmup; /* untimed round trips per connection */
+  long total;  /* timed round trips in all */
+  const airs_pid* clients;
+  airs_pid gate, finish;
+  long warm;                       /* the gate's count of warm clients */
+  _Alignas(64) atomic_long claims; /* timed round trips started */
+  _Alignas(64) atomic_long done;   /* timed round trips completed */
+  double* lat;                     /* lat[k - 1]: round trip k's time, ns */
+  _Atomic uint64_t t0, t_end;
+  atomic_int failed; /* 1: why is being written; 2: it is */
+  char why[256];
+} net_shared;
+
+/* One per client, each on a cache line of its own. */
+typedef struct net_client {
+  _Alignas(64) net_shared* sh;
+  airs_socket sock;
+  long warm_left; /* warm-up round trips still to run */
+  long claim;     /* the timed round trip in flight (1..total), 0: none */
+  uint64_t sent_ns;
+  size_t in_len;
+  unsigned char in[NET_MSG_SIZE];
+} net_client;
+
+/* Records the first failure and wakes main through the finish process;
+ * the calling process then ends. */
+static airs_status net_fail(net_shared* sh, airs_ctx* ctx, const char* fmt,
+                            ...) {
+  int idle = 0;
+  if (atomic_compare_exchange_strong(&sh->failed, &idle, 1)) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sh->why, sizeof sh->why, fmt, ap);
+    va_end(ap);
+    atomic_store(&sh->failed, 2);
+    airs_ctx_send(ctx, sh->finish, MSG_NET_END, NULL, 0);
+  }
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+/* A call's status as a failure of the run (and the caller's end). */
+static airs_status net_check(net_shared* sh, airs_ctx* ctx, airs_status st,
+                             const char* what) {
+  if (st == AIRS_OK) return AIRS_OK;
+  return net_fail(sh, ctx, "%s: %s (%s)", what, airs_strerror(st),
+                  airs_last_error_message());
+}
+
+/* EOF or an error on a socket while the run was still going on. */
+static airs_status net_sock_trouble(net_shared* sh, airs_ctx* ctx,
+                                    const airs_msg* m, const char* who) {
+  airs_sock_error e;
+  memset(&e, 0, sizeof e);
+  if (airs_msg_type(m) == AIRS_MSG_SOCK_EOF)
+    snprintf(e.text, sizeof e.text, "the peer closed the connection");
+  else if (airs_msg_size(m) >= sizeof e)
+    memcpy(&e, airs_msg_data(m), sizeof e);
+  e.op[sizeof e.op - 1] = '\0';
+  e.text[sizeof e.text - 1] = '\0';
+  return net_fail(sh, ctx, "%s socket %llu: %s%s%s", who,
+                  (unsigned long long)airs_msg_correlation(m), e.op,
+                  e.op[0] ? ": " : "", e.text);
+}
+
+static int net_over(net_shared* sh) {
+  return atomic_load(&sh->done) >= sh->total || atomic_load(&sh->failed);
+}
+
+/* A server-side connection: echoes what comes in. Its socket comes with
+ * MSG_NET_OWN once the acceptor has given it away; it ends at EOF. */
+static airs_status echo_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  net_shared* sh = s;
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  airs_socket sock = airs_msg_correlation(m);
+  switch (airs_msg_type(m)) {
+    case AIRS_MSG_SOCK_DATA:
+      return net_check(
+          sh, ctx,
+          airs_socket_send(rt, sock, airs_msg_data(m), airs_msg_size(m), 0),
+          "echo: airs_socket_send");
+    case AIRS_MSG_SOCK_PASSIVE:
+      return net_check(sh, ctx, airs_socket_set_active(rt, sock, NET_ACTIVE),
+                       "echo: airs_socket_set_active");
+    case MSG_NET_OWN:
+      memcpy(&sock, airs_msg_data(m), sizeof sock);
+      return net_check(sh, ctx, airs_socket_set_active(rt, sock, NET_ACTIVE),
+                       "echo: airs_socket_set_active");
+    case AIRS_MSG_SOCK_EOF:
+    case AIRS_MSG_SOCK_ERROR:
+      if (net_over(sh)) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+      return net_sock_trouble(sh, ctx, m, "echo");
+    default: return AIRS_OK;
+  }
+}
+
+/* The acceptor: one echo process per accepted connection. */
+static airs_status acceptor_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  net_shared* sh = s;
+  switch (airs_msg_type(m)) {
+    case AIRS_MSG_SOCK_ACCEPTED: {
+      airs_sock_accepted acc;
+      memcpy(&acc, airs_msg_data(m), sizeof acc);
+      airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL,
+                          echo_receive,           NULL,     NULL};
+      airs_pid pid;
+      airs_status st = airs_ctx_spawn(ctx, &b, sh, NULL, NULL, &pid);
+      if (st == AIRS_OK)
+        st = airs_socket_give(airs_ctx_runtime(ctx), acc.socket, pid);
+      if (st == AIRS_OK)
+        st = airs_ctx_send(ctx, pid, MSG_NET_OWN, &acc.socket,
+                           sizeof acc.socket);
+      return net_check(sh, ctx, st, "acceptor");
+    }
+    case AIRS_MSG_SOCK_ACCEPT_ERROR:
+    case AIRS_MSG_SOCK_ERROR:
+      if (net_over(sh)) return AIRS_OK;
+      return net_sock_trouble(sh, ctx, m, "listener");
+    default: return AIRS_OK;
+  }
+}
+
+/* Counts the warm clients; once all are, starts the clock and the timed
+ * round trips, and ends. */
+static airs_status gate_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  (void)m;
+  net_shared* sh = s;
+  if (++sh->warm < sh->conns) return AIRS_OK;
+  atomic_store(&sh->t0, now_ns());
+  for (long i = 0; i < sh->conns; i++) {
+    airs_status st = airs_ctx_send(ctx, sh->clients[i], MSG_NET_GO, NULL, 0);
+    if (st != AIRS_OK) return net_check(sh, ctx, st, "gate: send");
+  }
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static airs_status client_send(net_client* c, airs_ctx* ctx) {
+  c->in_len = 0;
+  c->sent_ns = now_ns();
+  return net_check(c->sh, ctx,
+                   airs_socket_send(airs_ctx_runtime(ctx), c->sock, c->sh->msg,
+                                    NET_MSG_SIZE, 0),
+                   "client: airs_socket_send");
+}
+
+/* Claims the next timed round trip and starts it, if any are left. */
+static airs_status client_next(net_client* c, airs_ctx* ctx) {
+  long k = atomic_fetch_add(&c->sh->claims, 1) + 1;
+  if (k > c->sh->total) return AIRS_OK; /* idle until the runtime is freed */
+  c->claim = k;
+  return client_send(c, ctx);
+}
+
+/* The whole reply is in. */
+static airs_status client_done(net_client* c, airs_ctx* ctx) {
+  uint64_t t = now_ns();
+  net_shared* sh = c->sh;
+  if (memcmp(c->in, sh->msg, NET_MSG_SIZE) != 0)
+    return net_fail(sh, ctx, "client: the echo differs from the message");
+  if (c->claim == 0) { /* a warm-up round trip */
+    if (--c->warm_left > 0) return client_send(c, ctx);
+    return net_check(sh, ctx,
+                     airs_ctx_send(ctx, sh->gate, MSG_NET_WARM, NULL, 0),
+                     "client: send to the gate");
+  }
+  sh->lat[c->claim - 1] = (double)(t - c->sent_ns);
+  c->claim = 0;
+  if (atomic_fetch_add(&sh->done, 1) + 1 == sh->total) {
+    /* The last one: the clock stops, main hears it from finish. */
+    atomic_store(&sh->t_end, t);
+    airs_ctx_send(ctx, sh->finish, MSG_NET_END, NULL, 0);
+    return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  }
+  return client_next(c, ctx);
+}
+
+static airs_status client_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  net_client* c = s;
+  net_shared* sh = c->sh;
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  switch (airs_msg_type(m)) {
+    case AIRS_MSG_SOCK_DATA: {
+      size_t n = airs_msg_size(m);
+      if (c->in_len + n > NET_MSG_SIZE)
+        return net_fail(sh, ctx, "client: more came back than was sent");
+      memcpy(c->in + c->in_len, airs_msg_data(m), n);
+      c->in_len += n;
+      if (c->in_len == NET_MSG_SIZE) return client_done(c, ctx);
+      return AIRS_OK;
+    }
+    case AIRS_MSG_SOCK_PASSIVE:
+      return net_check(sh, ctx, airs_socket_set_active(rt, c->sock, NET_ACTIVE),
+                       "client: airs_socket_set_active");
+    case AIRS_MSG_SOCK_CONNECTED: {
+      /* The socket's id from the message, not from main's connect call:
+       * this may run before that call has returned. */
+      c->sock = airs_msg_correlation(m);
+      airs_status st = airs_socket_set_active(rt, c->sock, NET_ACTIVE);
+      if (st != AIRS_OK)
+        return net_check(sh, ctx, st, "client: airs_socket_set_active");
+      return client_send(c, ctx); /* the first warm-up round trip */
+    }
+    case MSG_NET_GO: return client_next(c, ctx);
+    case AIRS_MSG_SOCK_EOF:
+    case AIRS_MSG_SOCK_ERROR:
+      if (net_over(sh)) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+      return net_sock_trouble(sh, ctx, m, "client");
+    default: return AIRS_OK;
+  }
+}
+
+/* Two descriptors per connection plus a few: raise the soft limit to the
+ * hard one if that is not enough. */
+static void raise_nofile(long conns) {
+  struct rlimit rl;
+  rlim_t need = (rlim_t)conns * 2 + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    fail("getrlimit: %s", strerror(errno));
+  if (rl.rlim_cur >= need) return;
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+    fail("%ld connections need %lu descriptors, the hard limit is %lu", conns,
+         (unsigned long)need, (unsigned long)rl.rlim_max);
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    fail("setrlimit: %s", strerror(errno));
+}
+
+static void run_net(const char* workload, long conns, long warmup, long total) {
+  raise_nofile(conns);
+  airs_runtime* rt = runtime_new();
+  net_shared* sh = aligned_alloc(64, sizeof *sh); /* 64 | sizeof */
+  net_client* cs = aligned_alloc(64, sizeof *cs * (size_t)conns);
+  airs_pid* pids = malloc(sizeof *pids * (size_t)conns);
+  if (!sh || !cs || !pids) fail("out of memory for %ld connections", conns);
+  memset(sh, 0, sizeof *sh);
+  memset(cs, 0, sizeof *cs * (size_t)conns);
+  for (size_t i = 0; i < NET_MSG_SIZE; i++)
+    sh->msg[i] = (unsigned char)('a' + i % 26);
+  sh->conns = conns;
+  sh->warmup = warmup;
+  sh->total = total;
+  sh->clients = pids;
+  sh->lat = samples_new(total);
+  atomic_init(&sh->claims, 0);
+  atomic_init(&sh->done, 0);
+  atomic_init(&sh->t0, 0);
+  atomic_init(&sh->t_end, 0);
+  atomic_init(&sh->failed, 0);
+  sh->finish = spawn(rt, finish_receive, NULL, NULL);
+  sh->gate = spawn(rt, gate_receive, NULL, sh);
+
+  /* The server. */
+  airs_pid acceptor = spawn(rt, acceptor_receive, NULL, sh);
+  airs_addr any, addr;
+  airs_socket_opts lo;
+  airs_socket listener;
+  CHECK(airs_addr_parse("127.0.0.1:0", &any));
+  CHECK(airs_socket_opts_init(&lo));
+  lo.active = AIRS_ACTIVE_ALWAYS;
+  lo.backlog = conns < 1024 ? 1024 : conns > 65535 ? 65535 : (uint32_t)conns;
+  CHECK(airs_tcp_listen(rt, acceptor, &any, &lo, &listener));
+  CHECK(airs_socket_addr(rt, listener, &addr, NULL));
+
+  /* The clients: all spawned (pids complete for the gate), then each
+   * connects; its first warm-up round trip starts once it is connected. */
+  for (long i = 0; i < conns; i++) {
+    cs[i].sh = sh;
+    cs[i].warm_left = warmup;
+    pids[i] = spawn(rt, client_receive, NULL, &cs[i]);
+  }
+  airs_socket_opts co;
+  CHECK(airs_socket_opts_init(&co));
+  for (long i = 0; i < conns; i++) {
+    airs_socket sock;
+    CHECK(airs_tcp_connect(rt, pids[i], &addr, NET_CONNECT_TIMEOUT_MS, &co,
+                           &sock));
+  }
+
+  drive_until_gone(rt, sh->finish);
+  if (atomic_load(&sh->failed)) {
+    while (atomic_load(&sh->failed) != 2) usleep(1000);
+    fail("%s: %s", workload, sh->why);
+  }
+  long done = atomic_load(&sh->done);
+  if (done != total)
+    fail("%s: %ld of %ld round trips done", workload, done, total);
+  uint64_t ns = atomic_load(&sh->t_end) - atomic_load(&sh->t0);
+  if (ns == 0) ns = 1;
+  double p50, p99;
+  latency_pcts(sh->lat, total, &p50, &p99);
+  char params[64], extra[96];
+  if (strcmp(workload, "echo") == 0)
+    snprintf(params, sizeof params, "\"n\":%ld", total);
+  else
+    snprintf(params, sizeof params, "\"conns\":%ld,\"msgs\":%ld", conns, total);
+  snprintf(extra, sizeof extra, ",\"p50_ns\":%.0f,\"p99_ns\":%.0f", p50, p99);
+  report(workload, params, (double)total, (double)ns * 1e-9, extra);
+
+  airs_runtime_free(rt);
+  free(sh->lat);
+  free(pids);
+  free(cs);
+  free(sh);
+}
+
+/* ---- blocking [SLOW [READS]]: the latency of quick file reads through
+ * the blocking pool while slow jobs are stuck in it.
+ *
+ * A reader process reads a 4 KiB temp file (cached: written just before)
+ * with pread, one AIRS_JOB_FAST job at a time: it submits a job, gets its
+ * completion (AIRS_MSG_JOB_DONE) as a message, submits the next. A read's
+ * latency is from just before airs_job_submit to the receive of its
+ * completion. Two phases of READS timed reads each (after 100 untimed
+ * ones): first with the pool otherwise idle (the base), then with SLOW
+ * AIRS_JOB_SLOW jobs submitted, each opening a FIFO for reading, which
+ * blocks until a writer appears; the phase starts once as many of them as
+ * the pool lets run (AIRS_CFG_POOL_SLOW_MAX) are running, the rest queued.
+ * At the end main opens the FIFO read-write, which releases the stuck
+ * jobs and lets the queued ones through, waits for all of them, and
+ * removes the temp dir. ops = READS of the loaded phase (ops_per_s: its
+ * reads per second); p50_ns, p99_ns of the loaded phase, base_p50_ns,
+ * base_p99_ns of the base, added_p99_ns = loaded p99 - base p99;
+ * slow_stuck = slow jobs running (stuck) at the end of the loaded phase,
+ * none of them having finished. */
+
+enum {
+  BLOCK_FILE_SIZE = 4096,
+  BLOCK_WARMUP = 100,
+  BLOCK_STUCK_WAIT_S = 10,
+  MSG_BLOCK_START = 1,
+  MSG_BLOCK_FAILED = 2 /* a job's completion: data = errno */
+};
+
+typedef struct block_files {
+  char dir[256], data[300], fifo[300];
+  int fd; /* the data file, for pread */
+} block_files;
+
+/* Removed at exit, also after a failure: a failure leaves jobs stuck,
+ * and then the process ends without freeing the runtime. */
+static block_files block_tmp = {.fd = -1};
+
+static void block_cleanup(void) {
+  if (block_tmp.fd >= 0) close(block_tmp.fd);
+  block_tmp.fd = -1;
+  if (block_tmp.fifo[0]) unlink(block_tmp.fifo);
+  if (block_tmp.data[0]) unlink(block_tmp.data);
+  if (block_tmp.dir[0]) rmdir(block_tmp.dir);
+  block_tmp.fifo[0] = block_tmp.data[0] = block_tmp.dir[0] = '\0';
+}
+
+static airs_msg* block_failed(int err) {
+  int32_t e = err;
+  airs_msg* m = NULL;
+  airs_msg_new(MSG_BLOCK_FAILED, &e, sizeof e, &m);
+  return m; /* NULL (no memory) still completes the job, as JOB_DONE */
+}
+
+/* FAST: one 4 KiB read of the cached file. */
+static airs_msg* block_read_job(void* arg) {
+  const block_files* f = arg;
+  unsigned char buf[BLOCK_FILE_SIZE];
+  ssize_t n = pread(f->fd, buf, sizeof buf, 0);
+  if (n != (ssize_t)sizeof buf) return block_failed(n < 0 ? errno : EIO);
+  return NULL;
+}
+
+/* SLOW: opens the FIFO for reading: stuck until a writer appears. */
+static airs_msg* block_fifo_job(void* arg) {
+  const block_files* f = arg;
+  int fd = open(f->fifo, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return block_failed(errno);
+  close(fd);
+  return NULL;
+}
+
+typedef struct block_reader {
+  block_files* files;
+  long warm_left;
+  long reads, n;
+  double* ns; /* n of reads */
+  uint64_t submitted, t0, t_end;
+  int err; /* a failed read's errno, or -1 for a failed submit */
+} block_reader;
+
+static airs_status reader_submit(block_reader* r, airs_ctx* ctx) {
+  airs_job job;
+  airs_job_init(&job);
+  job.job_class = AIRS_JOB_FAST;
+  job.run = block_read_job;
+  job.arg = r->files;
+  job.reply_to = airs_self(ctx);
+  r->submitted = now_ns();
+  airs_status st = airs_job_submit(airs_ctx_runtime(ctx), &job, NULL);
+  if (st == AIRS_OK) return AIRS_OK;
+  r->err = -1;
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static airs_status reader_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  block_reader* r = s;
+  uint64_t t = now_ns();
+  switch (airs_msg_type(m)) {
+    case MSG_BLOCK_START: return reader_submit(r, ctx);
+    case MSG_BLOCK_FAILED:
+      memcpy(&r->err, airs_msg_data(m), sizeof r->err);
+      return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+    case AIRS_MSG_JOB_DONE: break;
+    default: return AIRS_OK;
+  }
+  if (r->warm_left > 0) {
+    if (--r->warm_left == 0) r->t0 = now_ns();
+    return reader_submit(r, ctx);
+  }
+  r->ns[r->n++] = (double)(t - r->submitted);
+  if (r->n < r->reads) return reader_submit(r, ctx);
+  r->t_end = t;
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+/* One phase: reads, latencies in r->ns, elapsed seconds returned. */
+static double block_phase(airs_runtime* rt, block_reader* r) {
+  airs_pid pid = spawn(rt, reader_receive, NULL, r);
+  CHECK(airs_send(rt, pid, MSG_BLOCK_START, NULL, 0));
+  drive_until_gone(rt, pid);
+  if (r->err == -1) fail("blocking: airs_job_submit failed");
+  if (r->err) fail("blocking: reading the temp file: %s", strerror(r->err));
+  if (r->n != r->reads) fail("blocking: %ld of %ld reads done", r->n, r->reads);
+  uint64_t ns = r->t_end - r->t0;
+  return (double)(ns ? ns : 1) * 1e-9;
+}
+
+/* Counts the slow jobs' completions and ends with the last. */
+typedef struct block_sink {
+  long left;
+  int err;
+} block_sink;
+
+static airs_status sink_slow_receive(void* s, airs_ctx* ctx,
+                                     const airs_msg* m) {
+  block_sink* k = s;
+  uint64_t type = airs_msg_type(m);
+  if (type == MSG_BLOCK_FAILED)
+    memcpy(&k->err, airs_msg_data(m), sizeof k->err);
+  else if (type != AIRS_MSG_JOB_DONE)
+    return AIRS_OK;
+  if (--k->left == 0) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  return AIRS_OK;
+}
+
+static airs_job_stats pool_stats(airs_runtime* rt) {
+  airs_job_stats js;
+  memset(&js, 0, sizeof js);
+  js.version = AIRS_JOB_STATS_VERSION;
+  js.size = sizeof js;
+  CHECK(airs_job_stats_get(rt, &js));
+  return js;
+}
+
+static void block_files_make(void) {
+  const char* tmp = getenv("TMPDIR");
+  if (!tmp || !*tmp) tmp = "/tmp";
+  snprintf(block_tmp.dir, sizeof block_tmp.dir, "%s/airs-bench-XXXXXX", tmp);
+  if (!mkdtemp(block_tmp.dir)) {
+    int e = errno;
+    block_tmp.dir[0] = '\0';
+    fail("mkdtemp in %s: %s", tmp, strerror(e));
+  }
+  atexit(block_cleanup);
+  snprintf(block_tmp.data, sizeof block_tmp.data, "%s/data", block_tmp.dir);
+  snprintf(block_tmp.fifo, sizeof block_tmp.fifo, "%s/fifo", block_tmp.dir);
+  unsigned char buf[BLOCK_FILE_SIZE];
+  for (size_t i = 0; i < sizeof buf; i++) buf[i] = (unsigned char)i;
+  int fd = open(block_tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, buf, sizeof buf) != (ssize_t)sizeof buf ||
+      close(fd) != 0)
+    fail("writing %s: %s", block_tmp.data, strerror(errno));
+  block_tmp.fd = open(block_tmp.data, O_RDONLY | O_CLOEXEC);
+  if (block_tmp.fd < 0 || pread(block_tmp.fd, buf, sizeof buf, 0) != sizeof buf)
+    fail("reading %s: %s", block_tmp.data, strerror(errno));
+  if (mkfifo(block_tmp.fifo, 0600) != 0)
+    fail("mkfifo %s: %s", block_tmp.fifo, strerror(errno));
+}
+
+static void run_blocking(long slow, long reads) {
+  block_files_make();
+  airs_runtime* rt = runtime_new();
+  int64_t slow_max = 0;
+  {
+    airs_config* cfg; /* the runtime's pool has the defaults */
+    CHECK(airs_config_new(&cfg));
+    CHECK(airs_config_get(cfg, AIRS_CFG_POOL_SLOW_MAX, &slow_max));
+    airs_config_free(cfg);
+  }
+
+  /* The base. */
+  block_reader base = {
+      &block_tmp, BLOCK_WARMUP, reads, 0, samples_new(reads), 0, 0, 0, 0};
+  block_phase(rt, &base);
+
+  /* The slow jobs, and the wait until those the pool lets run are stuck. */
+  block_sink sink = {slow, 0};
+  airs_pid sink_pid = spawn(rt, sink_slow_receive, NULL, &sink);
+  for (long i = 0; i < slow; i++) {
+    airs_job job;
+    CHECK(airs_job_init(&job));
+    job.job_class = AIRS_JOB_SLOW;
+    job.run = block_fifo_job;
+    job.arg = &block_tmp;
+    job.reply_to = sink_pid;
+    CHECK(airs_job_submit(rt, &job, NULL));
+  }
+  long expect = slow < slow_max ? slow : (long)slow_max;
+  double until = now_s() + BLOCK_STUCK_WAIT_S;
+  while ((long)pool_stats(rt).running[AIRS_JOB_SLOW] < expect) {
+    if (now_s() > until)
+      fail("blocking: %ld slow jobs are not running after %d s", expect,
+           BLOCK_STUCK_WAIT_S);
+    usleep(1000);
+  }
+  usleep(10000); /* into their open() */
+
+  /* The loaded phase. */
+  block_reader loaded = {
+      &block_tmp, BLOCK_WARMUP, reads, 0, samples_new(reads), 0, 0, 0, 0};
+  double secs = block_phase(rt, &loaded);
+  airs_job_stats js = pool_stats(rt);
+  if (js.done[AIRS_JOB_SLOW] != 0)
+    fail("blocking: %llu slow jobs finished while they should be stuck",
+         (unsigned long long)js.done[AIRS_JOB_SLOW]);
+  long stuck = (long)js.running[AIRS_JOB_SLOW];
+
+  /* Release them all: with a reader-writer open the FIFO has a writer, so
+   * the stuck open()s return and the queued ones do not block. */
+  int wfd = open(block_tmp.fifo, O_RDWR | O_CLOEXEC);
+  if (wfd < 0) fail("opening %s: %s", block_tmp.fifo, strerror(errno));
+  drive_until_gone(rt, sink_pid);
+  close(wfd);
+  if (sink.err) fail("blocking: a slow job failed: %s", strerror(sink.err));
+
+  double b50, b99, p50, p99;
+  latency_pcts(base.ns, reads, &b50, &b99);
+  latency_pcts(loaded.ns, reads, &p50, &p99);
+  char params[64], extra[256];
+  snprintf(params, sizeof params, "\"slow\":%ld,\"reads\":%ld", slow, reads);
+  snprintf(extra, sizeof extra,
+           ",\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"base_p50_ns\":%.0f,"
+           "\"base_p99_ns\":%.0f,\"added_p99_ns\":%.0f,\"slow_stuck\":%ld",
+           p50, p99, b50, b99, p99 - b99, stuck);
+  report("blocking", params, (double)reads, secs, extra);
+
+  airs_runtime_free(rt);
+  free(base.ns);
+  free(loaded.ns);
+  block_cleanup();
+}
+
 static long arg(int argc, char** argv, int i, long dflt) {
   return i < argc ? atol(argv[i]) : dflt;
 }
 
+/* argv[i] as an integer in min..max, or dflt when absent; anything else
+ * is a usage error. */
+static long count_arg(int argc, char** argv, int i, long dflt, long min,
+                      long max, const char* name) {
+  if (i >= argc) return dflt;
+  char* end;
+  errno = 0;
+  long v = strtol(argv[i], &end, 10);
+  if (errno != 0 || end == argv[i] || *end != '\0' || v < min || v > max) {
+    fprintf(stderr, "airs-bench: %s must be an integer in %ld..%ld, not '%s'\n",
+            name, min, max, argv[i]);
+    exit(2);
+  }
+  return v;
+}
+
+/* At most n arguments after the workload's name (at argv[i - 1]). */
+static void max_args(int argc, char** argv, int i, int n) {
+  if (argc - i > n) {
+    fprintf(stderr, "airs-bench: %s takes at most %d argument%s\n", argv[i - 1],
+            n, n == 1 ? "" : "s");
+    exit(2);
+  }
+}
+
+enum { MAX_COUNT = 1000000000, MAX_CONNS = 1000000 };
+
 int main(int argc, char** argv) {
   int i = 1;
   if (i + 1 < argc && strcmp(argv[i], "--workers") == 0) {
-    workers = atoi(argv[i + 1]);
+    workers = (int)count_arg(argc, argv, i + 1, 2, 0, 1024, "--workers");
     i += 2;
   }
   if (i >= argc) {
@@ -875,7 +1566,8 @@ int main(int argc, char** argv) {
             "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
             "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
             "  restart N | idle [SECONDS] |\n"
-            "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]]\n");
+            "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
+            "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -897,7 +1589,21 @@ int main(int argc, char** argv) {
     run_starve(arg(argc, argv, i, 10000), arg(argc, argv, i + 1, 1000),
                arg(argc, argv, i + 2, 200),
                i + 3 < argc ? argv[i + 3] : "ring");
-  else {
+  else if (strcmp(w, "echo") == 0) {
+    max_args(argc, argv, i, 1);
+    run_net("echo", 1, NET_ECHO_WARMUP,
+            count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
+  } else if (strcmp(w, "echo_many") == 0) {
+    max_args(argc, argv, i, 2);
+    long conns = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "C");
+    long msgs = count_arg(argc, argv, i + 1, 1000000, 1, MAX_COUNT, "M");
+    run_net("echo_many", conns, 1, msgs);
+  } else if (strcmp(w, "blocking") == 0) {
+    max_args(argc, argv, i, 2);
+    long slow = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "SLOW");
+    long reads = count_arg(argc, argv, i + 1, 20000, 1, MAX_COUNT, "READS");
+    run_blocking(slow, reads);
+  } else {
     fprintf(stderr, "airs-bench: unknown workload '%s'\n", w);
     return 2;
   }
