@@ -1,5 +1,6 @@
 #include "io/reactor.hpp"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -175,6 +176,11 @@ void Reactor::after_poll() noexcept {
   int64_t io = tick();
   int64_t next = timer < 0 ? io : io < 0 ? timer : timer < io ? timer : io;
   arm_timer(next);
+}
+
+void Reactor::wait_ready(int ms) noexcept {
+  pollfd pfd{epfd_, POLLIN, 0};
+  poll(&pfd, 1, ms);
 }
 
 void Reactor::arm_timer(int64_t ms) noexcept {

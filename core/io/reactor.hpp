@@ -77,6 +77,7 @@ class Reactor final : public PollHook {
   // PollHook (host-driven mode). [the polling thread]
   void before_poll() noexcept override;
   void after_poll() noexcept override;
+  void wait_ready(int ms) noexcept override;
 
  private:
   airs_status open_locked() noexcept;

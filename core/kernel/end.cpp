@@ -124,7 +124,18 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
       uint32_t ran = 0;
       airs_status st = k_.poll(1024, &ran);
       if (st != AIRS_OK) return st;
-      if (ran == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (ran != 0) continue;
+      // Nothing to run: what ends the process must come from another
+      // thread (a send, a job's completion) or a timer, and the host's
+      // fd, once it exists, says when; without it, a short nap.
+      if (PollHook* io = k_.poll_hook.load(std::memory_order_acquire)) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - clock::now())
+                        .count();
+        io->wait_ready(int(std::clamp<int64_t>(left, 0, 100)));
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
     }
     return AIRS_OK;
   }

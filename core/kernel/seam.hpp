@@ -61,6 +61,9 @@ class PollHook {
  public:
   virtual void before_poll() noexcept = 0;
   virtual void after_poll() noexcept = 0;
+  // Sleeps until the host's fd is readable or `ms` pass (airs_wait on a
+  // host-driven runtime, between polls that ran nothing).
+  virtual void wait_ready(int ms) noexcept = 0;
 
  protected:
   ~PollHook() = default;
