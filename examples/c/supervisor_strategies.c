@@ -55,8 +55,10 @@ static const struct {
      "the child that ended and those started after it restart", "bc"}};
 
 static const char* pid_str(airs_pid pid, char buf[32]) {
-  snprintf(buf, 32, "<%u.%u>", (unsigned)(pid & 0xFFFFFFFFu),
-           (unsigned)(pid >> 32));
+  /* A pid is opaque to hosts (airs.h); for reading, this splits it as the
+   * runtime lays it out today: tag 16 | generation 21 | slot 27 bits. */
+  snprintf(buf, 32, "<%u.%u>", (unsigned)(pid & ((1u << 27) - 1)),
+           (unsigned)((pid >> 27) & ((1u << 21) - 1)));
   return buf;
 }
 

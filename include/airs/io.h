@@ -120,7 +120,9 @@ AIRS_API airs_status airs_job_stats_get(airs_runtime* rt, airs_job_stats* out);
  * timer is due, or a socket has I/O. It stays readable after a poll that
  * left work (its budget ran out) and becomes unreadable once a poll has
  * done everything due; wake-ups coalesce (a burst of sends makes it
- * readable once). The host never reads from it; it must not close it.
+ * readable once). It may also be readable once with nothing to run: a
+ * timer added from another thread with a new earliest deadline wakes the
+ * host so that the next poll re-arms the wait for it. The host never reads from it; it must not close it.
  * It is an epoll fd: add it for input only (EPOLLIN, POLLIN, add_reader).
  * With a manual clock (AIRS_CFG_MANUAL_CLOCK, or a seed) timers make it
  * readable only through airs_runtime_advance_time.

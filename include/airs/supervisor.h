@@ -172,8 +172,8 @@ typedef struct airs_child_spec {
   /* For AIRS_SHUTDOWN_TIMEOUT (and DEFAULT for a worker): 0..3600000
    * (5000); 0 kills at once if the exit signal did not end it already. */
   uint32_t shutdown_ms;
-  int32_t type;         /* an airs_child_type; SUPERVISOR when .supervisor
-                           is set, else WORKER (WORKER) */
+  int32_t type;         /* an airs_child_type (WORKER); must be SUPERVISOR
+                           when .supervisor is set (EINVAL otherwise) */
   uint32_t flags;       /* AIRS_CHILD_SIGNIFICANT */
   /* Optional: each start is registered under this name before its init
    * runs, so a restarted child keeps its name (on its new pid). */
