@@ -28,7 +28,8 @@ airs_status check_spawn_opts(const airs_spawn_opts* o,
     return fail(AIRS_EINVAL,
                 "opts must not have AIRS_SPAWN_LINK (the supervisor links "
                 "its children)");
-  if (o->flags & ~(AIRS_SPAWN_LINK | AIRS_SPAWN_TRAP_EXIT))
+  if (o->flags &
+      ~(AIRS_SPAWN_LINK | AIRS_SPAWN_TRAP_EXIT | AIRS_SPAWN_BLOCKING))
     return failf(AIRS_EINVAL, "unknown spawn flags 0x%x", o->flags);
   if (o->mailbox_policy < AIRS_MAILBOX_FAIL ||
       o->mailbox_policy > AIRS_MAILBOX_BLOCK)

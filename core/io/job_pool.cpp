@@ -17,9 +17,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Job {
-  uint64_t id = 0;
+  uint64_t id = 0;  // 0: a turn (not cancellable: nobody knows its id)
   airs_job spec{};
   Clock::time_point queued_at;
+  Process* turn = nullptr;  // a turn of an AIRS_SPAWN_BLOCKING process
 };
 
 }  // namespace
@@ -114,6 +115,16 @@ bool pick(JobPoolCore& c, Job* out) noexcept {
 // entry and on return]
 void run_job(JobPoolCore& c, CoreLock& lk, const Job& job) noexcept {
   int cls = job.spec.job_class;
+  if (job.turn) {
+    Seam* seam = c.seam;  // set while processes live: stop comes after
+    lk.unlock();
+    if (seam) seam->run_turn(job.turn);
+    lk.lock();
+    c.running[cls]--;
+    c.done[cls]++;
+    c.quiet.notify_all();
+    return;
+  }
   lk.unlock();
   airs_msg* result = job.spec.run(job.spec.arg);
   if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
@@ -176,6 +187,26 @@ void reap(JobPoolCore& c) noexcept {
 }
 
 // Starts one more thread. false: it could not be started. [mu held]
+bool start_thread(const std::shared_ptr<JobPoolCore>& c) noexcept;
+
+// A job of class `cls` was queued: wakes an idle thread, or starts one; a
+// slow job past its cap waits for a slow one to end, which then takes it
+// itself. false: no thread at all and none can be started, so the job
+// would wait for ever (the caller takes it back). [mu held]
+bool find_thread(const std::shared_ptr<JobPoolCore>& c, int cls) noexcept {
+  bool can_run = cls == AIRS_JOB_FAST || c->running[cls] < c->cfg.pool_slow_max;
+  if (!can_run) return true;
+  if (c->idle > c->wakeups) {
+    c->wakeups++;
+    c->work.notify_one();
+    return true;
+  }
+  if (c->threads < c->cfg.pool_max_threads && !start_thread(c) &&
+      c->threads == 0)
+    return false;
+  return true;
+}
+
 bool start_thread(const std::shared_ptr<JobPoolCore>& c) noexcept {
   try {
     c->live.emplace_back();
@@ -195,7 +226,9 @@ bool start_thread(const std::shared_ptr<JobPoolCore>& c) noexcept {
 }  // namespace
 
 JobPool::JobPool(Seam& seam, const Config& cfg)
-    : core_(std::make_shared<JobPoolCore>(seam, cfg)) {}
+    : core_(std::make_shared<JobPoolCore>(seam, cfg)) {
+  seam.set_turn_offload(&JobPool::offload_turn, this);
+}
 
 JobPool::~JobPool() {
   if (core_) reap(*core_);
@@ -221,26 +254,36 @@ airs_status JobPool::submit(const airs_job& spec, uint64_t* id) noexcept {
     return st;
   }
   uint64_t job_id = c.next_id++;
-  // Wake an idle thread, or start one; a slow job past its cap waits for
-  // a slow one to end, which then takes it itself.
-  bool can_run = cls == AIRS_JOB_FAST || c.running[cls] < c.cfg.pool_slow_max;
-  if (can_run) {
-    if (c.idle > c.wakeups) {
-      c.wakeups++;
-      c.work.notify_one();
-    } else if (c.threads < c.cfg.pool_max_threads && !start_thread(core_) &&
-               c.threads == 0) {
-      // No thread at all and none can be started: the job would wait for
-      // ever. Take it back.
-      Job job = c.queue[cls].back();
-      c.queue[cls].pop_back();
-      lk.unlock();
-      if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
-      return fail(AIRS_EINTERNAL, "cannot start a pool thread");
-    }
+  if (!find_thread(core_, cls)) {
+    Job job = c.queue[cls].back();
+    c.queue[cls].pop_back();
+    lk.unlock();
+    if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
+    return fail(AIRS_EINTERNAL, "cannot start a pool thread");
   }
   if (id) *id = job_id;
   return AIRS_OK;
+}
+
+bool JobPool::offload_turn(void* self, Process* p) noexcept {
+  auto& pool = *static_cast<JobPool*>(self);
+  JobPoolCore& c = *pool.core_;
+  CoreLock lk(c.mu);
+  if (c.stopping) return false;
+  Job turn;
+  turn.spec.job_class = AIRS_JOB_SLOW;
+  turn.queued_at = Clock::now();
+  turn.turn = p;
+  try {
+    c.queue[AIRS_JOB_SLOW].push_back(turn);
+  } catch (...) {
+    return false;  // a worker runs it instead
+  }
+  if (!find_thread(pool.core_, AIRS_JOB_SLOW)) {
+    c.queue[AIRS_JOB_SLOW].pop_back();
+    return false;
+  }
+  return true;
 }
 
 airs_status JobPool::cancel(uint64_t id) noexcept {
@@ -248,7 +291,7 @@ airs_status JobPool::cancel(uint64_t id) noexcept {
   CoreLock lk(c.mu);
   for (int cls = 0; cls < 2; cls++) {
     for (auto it = c.queue[cls].begin(); it != c.queue[cls].end(); ++it) {
-      if (it->id != id) continue;
+      if (it->id != id || it->turn) continue;
       Job job = *it;
       c.queue[cls].erase(it);
       c.cancelled[cls]++;

@@ -1,6 +1,7 @@
 // job_pool.hpp - the blocking pool: threads apart from the scheduler's
 // workers that run jobs which may block (<airs/io.h>), and send each
-// job's completion to its reply_to as a message through the seam.
+// job's completion to its reply_to as a message through the seam; and the
+// turns of processes spawned with AIRS_SPAWN_BLOCKING, as SLOW jobs.
 //
 // Queues. One FIFO per class. A thread that looks for work takes the
 // oldest FAST job, else the oldest SLOW one if fewer than slow_max threads
@@ -55,6 +56,12 @@ class JobPool {
   // AIRS_MSG_JOB_CANCELLED. ENOTFOUND: running, done or never queued.
   // threads: any. calls user code (arg_free, the dead-letter hook).
   airs_status cancel(uint64_t id) noexcept;
+
+  // Queues a turn of AIRS_SPAWN_BLOCKING process `p` as a SLOW job (the
+  // scheduler's offload, Scheduler::set_offload; `self` is the pool).
+  // false: stopped, no memory or no thread: a worker runs the turn.
+  // threads: any. lock ok: takes the pool's leaf lock, runs no user code.
+  static bool offload_turn(void* self, Process* p) noexcept;
 
   // Counters (airs_job_stats, version 1 fields). threads: any.
   void stats(airs_job_stats* out) const noexcept;

@@ -99,7 +99,8 @@ void Observer::stats(const WorkerCounts& w,
   out->processes_exited = exited;
   out->messages_sent =
       w.sent + rare_.sent_elsewhere.load(std::memory_order_relaxed);
-  out->messages_delivered = w.delivered;
+  out->messages_delivered =
+      w.delivered + rare_.delivered_elsewhere.load(std::memory_order_relaxed);
   out->messages_dropped = rare_.dropped.load(std::memory_order_relaxed);
   out->dead_letters = rare_.dead_letters.load(std::memory_order_relaxed);
   out->restarts = rare_.restarts.load(std::memory_order_relaxed);

@@ -76,6 +76,7 @@ class Observer {
   void count_spawn_failed() noexcept { bump(rare_.spawns_failed); }
   void count_exit_elsewhere() noexcept { bump(rare_.exited_elsewhere); }
   void count_sent_elsewhere() noexcept { bump(rare_.sent_elsewhere); }
+  void count_delivered_elsewhere() noexcept { bump(rare_.delivered_elsewhere); }
   void count_restart() noexcept { bump(rare_.restarts); }
   // A message refused or dropped by p's full mailbox.
   void count_dropped(Process* p) noexcept;
@@ -110,6 +111,7 @@ class Observer {
     std::atomic<uint64_t> exited_elsewhere{0};
     std::atomic<uint64_t> dropped{0};
     std::atomic<uint64_t> sent_elsewhere{0};
+    std::atomic<uint64_t> delivered_elsewhere{0};
     std::atomic<uint64_t> dead_letters{0};
     std::atomic<uint64_t> restarts{0};
   } rare_;

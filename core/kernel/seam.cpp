@@ -86,6 +86,15 @@ uint64_t Seam::now_ms() const noexcept {
   return k_.timers.now_ms();
 }
 
+void Seam::set_turn_offload(bool (*fn)(void* ctx, Process* p) noexcept,
+                            void* ctx) noexcept {
+  k_.sched.set_offload(fn, ctx);
+}
+
+void Seam::run_turn(Process* p) noexcept {
+  Turns::run(&k_.turns, p, nullptr);
+}
+
 void Seam::set_host_io(PollHook* hook, WakeFd* wake) noexcept {
   k_.poll_hook.store(hook, std::memory_order_release);
   k_.sched.set_host_wake(wake);

@@ -161,6 +161,17 @@ class Seam {
   // The timer service's clock, in ms. threads: any. lock ok.
   uint64_t now_ms() const noexcept;
 
+  // --- turns off the workers -------------------------------------------------
+
+  // Sends the turns of AIRS_SPAWN_BLOCKING processes to `fn` (see
+  // Scheduler::set_offload). threads: the runtime's creator, before any
+  // spawn.
+  void set_turn_offload(bool (*fn)(void* ctx, Process* p) noexcept,
+                        void* ctx) noexcept;
+  // Runs one turn of `p`, handed over by the offload, on this thread (no
+  // worker). threads: any but a worker's. calls user code.
+  void run_turn(Process* p) noexcept;
+
   // --- host-driven I/O -------------------------------------------------------
 
   // Host-driven mode: `hook` runs around every poll from now on, and

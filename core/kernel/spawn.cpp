@@ -25,11 +25,15 @@ void release_user_data(const SpawnArgs& a) noexcept {
     a.user_data_free(a.user_data);
 }
 
-airs_status check_args(const SpawnArgs& a, Ctx* parent) noexcept {
+airs_status check_args(const SpawnArgs& a, Ctx* parent, bool seeded) noexcept {
   if (airs_status st = check_behaviour(a.behaviour); st != AIRS_OK) return st;
   const airs_spawn_opts* o = a.opts;
   if (!o) return AIRS_OK;
   if (airs_status st = check_spawn_opts(o, false); st != AIRS_OK) return st;
+  if ((o->flags & AIRS_SPAWN_BLOCKING) && seeded)
+    return fail(AIRS_EINVAL,
+                "AIRS_SPAWN_BLOCKING runs turns on pool threads, which a "
+                "seeded runtime cannot order");
   if (!(o->flags & AIRS_SPAWN_LINK)) return AIRS_OK;
   if (!parent)
     return fail(AIRS_EINVAL,
@@ -52,7 +56,7 @@ Process* Processes::live(uint64_t pid) const noexcept {
 
 airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
                              uint64_t* out) noexcept {
-  airs_status st = check_args(a, parent);
+  airs_status st = check_args(a, parent, k_.cfg.seed != 0);
   if (st == AIRS_OK && k_.stopping())
     st = fail(AIRS_ESTATE, "the runtime is shutting down");
   uint32_t idx = 0;
@@ -95,6 +99,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
                             std::memory_order_relaxed);
   p->flags.store(
       (o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u) |
+          (o && (o->flags & AIRS_SPAWN_BLOCKING) ? uint32_t{kOnPool} : 0u) |
           (a.link_to ? uint32_t{kSupervised} : 0u),
       std::memory_order_relaxed);
   p->extra = nullptr;

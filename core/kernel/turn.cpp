@@ -86,7 +86,12 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
 // detached first, since signals keep or send on their envelopes.
 Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
   if (m->signal == Signal::kNone) {
-    if (!is_system_type(m->type)) count_one(c.worker->delivered);
+    if (!is_system_type(m->type)) {
+      if (c.worker)
+        count_one(c.worker->delivered);
+      else
+        k_.observer.count_delivered_elsewhere();  // a turn on the pool
+    }
     Reason* r = receive(p, c, m);
     p->release(m);
     return r;

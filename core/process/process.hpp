@@ -85,6 +85,7 @@ struct ProcessExtra {
 enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
   kSupervised = 1u << 1,  // a supervisor's child: stopped by its supervisor
+  kOnPool = 1u << 2,      // AIRS_SPAWN_BLOCKING: turns run on the pool
   // Bits 8..15: memberships in services that the end of the process must
   // undo (a name, a topic, a pool). Each exit observer gets one
   // (kernel/processes.hpp); see mark_member_if_alive().

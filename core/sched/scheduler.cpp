@@ -4,6 +4,7 @@
 #include <new>
 
 #include "base/alloc.hpp"
+#include "process/process.hpp"
 
 namespace airs {
 
@@ -102,6 +103,9 @@ void Scheduler::push_ring(Worker* w, Process* p) noexcept {
 }
 
 void Scheduler::submit(Process* p, Worker* w, bool as_next) noexcept {
+  if (p->flags.load(std::memory_order_relaxed) & kOnPool) [[unlikely]] {
+    if (offload_ && offload_(offload_ctx_, p)) return;
+  }
   if (w && w->owner == this) {
     if (as_next) {
       Process* old = w->next;

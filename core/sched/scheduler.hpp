@@ -116,6 +116,15 @@ class Scheduler {
   void set_host_wake(WakeFd* wake) noexcept {
     host_wake_.store(wake, std::memory_order_release);
   }
+  // Where the turns of processes marked kOnPool go (the blocking pool,
+  // io/): `fn` queues one and returns true, or false when it cannot (no
+  // memory, no thread), and the process then runs on a worker after all.
+  // Set once, before any spawn. [the creating thread]
+  using OffloadFn = bool (*)(void* ctx, Process* p) noexcept;
+  void set_offload(OffloadFn fn, void* ctx) noexcept {
+    offload_ = fn;
+    offload_ctx_ = ctx;
+  }
   // Whether the host-driven worker has a process queued. [the poller]
   bool host_has_work() noexcept;
 
@@ -143,6 +152,8 @@ class Scheduler {
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;
   std::atomic<WakeFd*> host_wake_{nullptr};
+  OffloadFn offload_ = nullptr;
+  void* offload_ctx_ = nullptr;
 };
 
 // The worker running on this thread (nullptr on other threads).

@@ -390,6 +390,17 @@ typedef struct airs_behaviour {
 /* Spawn flags. */
 #define AIRS_SPAWN_LINK 0x1u      /* link to the caller (airs_ctx_spawn) */
 #define AIRS_SPAWN_TRAP_EXIT 0x2u /* start trapping exits */
+/* Run the process's callbacks (receive, terminate, health) on the blocking
+ * pool's threads (io.h), never on a worker, for an actor that must block
+ * (a read from a device, a library that waits): it stalls no worker and
+ * no other process. Each turn is a SLOW job, so at most
+ * AIRS_CFG_POOL_SLOW_MAX such turns run at once and FAST jobs are never
+ * kept waiting; a turn that blocks for ever holds a pool thread for ever.
+ * init still runs in the spawn call. Its sends are not batched per turn
+ * (a pool thread has no outbox), which costs a little per message. Not
+ * with AIRS_CFG_SEED (EINVAL: turns on other threads would break the
+ * determinism). Erlang runs such code on dirty I/O schedulers. */
+#define AIRS_SPAWN_BLOCKING 0x4u
 
 typedef enum airs_mailbox_policy {
   AIRS_MAILBOX_FAIL = 0,        /* a send to a full mailbox: AIRS_EFULL */

@@ -287,6 +287,7 @@ static void constants(void) {
   open_("spawn_flags");
   DEFINE(AIRS_SPAWN_LINK);
   DEFINE(AIRS_SPAWN_TRAP_EXIT);
+  DEFINE(AIRS_SPAWN_BLOCKING);
   close_();
 
   open_("child_flags");
