@@ -204,8 +204,9 @@ static void test_peer_reset_while_reading(void) {
   CHECK_EQ(e.err, ECONNRESET);
   CHECK_STR(e.op, "recv");
   CHECK(strlen(e.text) > 0);
-  /* A call on the id first: it waits until the runtime is done with the
-   * socket. */
+  /* (A call on the id first: it waits for the runtime to be done with the
+   * socket, which test_error_comes_after_close shows it may not be yet
+   * when the message is handled.) */
   CHECK_ST(airs_socket_send(rt, conn, "x", 1, 0), AIRS_ENOTFOUND);
   CHECK_EQ(airs_socket_count(rt), 1);
   CHECK_ST(airs_socket_set_active(rt, conn, 1), AIRS_ENOTFOUND);
@@ -299,6 +300,114 @@ static void test_peer_reset_with_bytes_queued(void) {
   airs_runtime_free(rt);
   probe_free(p);
   free(buf);
+}
+
+/* The owner hears of an error only once the socket is closed ("the
+ * runtime has closed it", net.h): handling AIRS_MSG_SOCK_ERROR, it finds
+ * the socket no longer counted. Rounds of a reset peer, each checked in
+ * the owner's own receive, the earliest moment it can look. */
+typedef struct watcher {
+  airs_runtime* rt;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  airs_socket accepted; /* the last accepted socket, 0 once taken */
+  int errors;
+  uint64_t count_at_error; /* airs_socket_count as the last error came */
+} watcher;
+
+static airs_status watcher_receive(void* state, airs_ctx* ctx,
+                                   const airs_msg* m) {
+  watcher* w = (watcher*)state;
+  (void)ctx;
+  if (airs_msg_type(m) == AIRS_MSG_SOCK_ACCEPTED) {
+    airs_sock_accepted a;
+    memcpy(&a, airs_msg_data(m), sizeof a);
+    pthread_mutex_lock(&w->mu);
+    w->accepted = a.socket;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+  } else if (airs_msg_type(m) == AIRS_MSG_SOCK_ERROR) {
+    uint64_t count = airs_socket_count(w->rt);
+    pthread_mutex_lock(&w->mu);
+    w->errors++;
+    w->count_at_error = count;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+  }
+  return AIRS_OK;
+}
+
+#define CLOSE_ROUNDS 1000
+
+static void test_error_comes_after_close(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  watcher w;
+  airs_behaviour b;
+  airs_pid pid = 0;
+  airs_addr bound;
+  airs_socket ls;
+  int round, stale = 0, first_stale = -1, lost = 0;
+  uint64_t stale_count = 0;
+  memset(&w, 0, sizeof w);
+  w.rt = rt;
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.receive = watcher_receive;
+  CHECK_OK(airs_spawn(rt, &b, &w, NULL, NULL, &pid));
+  ls = listen_on_loopback(rt, pid, AIRS_ACTIVE_ALWAYS, &bound);
+  CHECK(ls != 0);
+  for (round = 0; round < CLOSE_ROUNDS && ls && !lost; round++) {
+    int c = plain_connect(bound.port, 0);
+    airs_socket conn = 0;
+    struct timespec end;
+    if (c < 0) {
+      lost = 1;
+      break;
+    }
+    clock_gettime(CLOCK_REALTIME, &end);
+    end.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&w.mu);
+    while (w.accepted == 0 && pthread_cond_timedwait(&w.cv, &w.mu, &end) == 0) {
+    }
+    conn = w.accepted;
+    w.accepted = 0;
+    pthread_mutex_unlock(&w.mu);
+    if (!conn ||
+        airs_socket_set_active(rt, conn, AIRS_ACTIVE_ALWAYS) != AIRS_OK) {
+      lost = 1;
+      close(c);
+      break;
+    }
+    plain_reset(c);
+    pthread_mutex_lock(&w.mu);
+    while (w.errors == round &&
+           pthread_cond_timedwait(&w.cv, &w.mu, &end) == 0) {
+    }
+    if (w.errors != round + 1) {
+      lost = 1;
+    } else if (w.count_at_error != 1) { /* the listener only */
+      stale = 1;
+      first_stale = round;
+      stale_count = w.count_at_error;
+    }
+    pthread_mutex_unlock(&w.mu);
+    if (stale) break; /* shown; the rest would only take time */
+  }
+  CHECK_EQ(lost, 0);
+  if (!CHECK_REPORT(stale == 0,
+                    "the socket is closed when its owner handles "
+                    "AIRS_MSG_SOCK_ERROR"))
+    fprintf(stderr,
+            "    round %d: handling the error, airs_socket_count said %llu "
+            "(the listener alone is 1): the error was posted before the "
+            "socket was closed\n",
+            first_stale, (unsigned long long)stale_count);
+  airs_runtime_free(rt);
+  pthread_mutex_destroy(&w.mu);
+  pthread_cond_destroy(&w.cv);
 }
 
 /* ---- a connect that times out -------------------------------------------- */
@@ -1049,6 +1158,7 @@ int main(void) {
   test_peer_reset_while_reading();
   test_send_to_peer_that_reset();
   test_peer_reset_with_bytes_queued();
+  test_error_comes_after_close();
   test_connect_timeout();
   test_out_of_fds();
   test_slow_reader_back_pressure();
