@@ -29,6 +29,8 @@ typedef struct probe {
   int taken;          /* consumed by probe_wait */
   size_t bytes;       /* AIRS_MSG_SOCK_DATA bytes in total */
   airs_runtime* host; /* host-driven: probe_wait polls it */
+  char* stream;       /* optional: the DATA bytes in order, up to */
+  size_t stream_cap;  /* stream_cap of them (set both before use) */
 } probe;
 
 static inline airs_status probe_receive(void* state, airs_ctx* ctx,
@@ -43,7 +45,12 @@ static inline airs_status probe_receive(void* state, airs_ctx* ctx,
   if (n > 0) /* no data: airs_msg_data is NULL */
     memcpy(r.data, airs_msg_data(m), n < sizeof r.data ? n : sizeof r.data);
   pthread_mutex_lock(&p->mu);
-  if (r.type == AIRS_MSG_SOCK_DATA) p->bytes += n;
+  if (r.type == AIRS_MSG_SOCK_DATA) {
+    if (p->stream && p->bytes < p->stream_cap)
+      memcpy(p->stream + p->bytes, airs_msg_data(m),
+             n < p->stream_cap - p->bytes ? n : p->stream_cap - p->bytes);
+    p->bytes += n;
+  }
   if (p->count < PROBE_MAX) p->msgs[p->count++] = r;
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
@@ -74,10 +81,9 @@ static inline airs_pid probe_spawn(airs_runtime* rt, probe* p) {
   return pid;
 }
 
-/* Waits up to `ms` for the next unconsumed message of `type` (earlier
- * ones of other types are skipped over, not consumed); copies it to *out
- * (may be NULL). 1: found. */
-static inline int probe_wait(probe* p, uint64_t type, int ms, probe_msg* out) {
+/* probe_wait for the next unconsumed message of either type. */
+static inline int probe_wait_either(probe* p, uint64_t type, uint64_t type2,
+                                    int ms, probe_msg* out) {
   struct timespec end;
   int i;
   clock_gettime(CLOCK_REALTIME, &end);
@@ -91,7 +97,7 @@ static inline int probe_wait(probe* p, uint64_t type, int ms, probe_msg* out) {
     struct timespec now;
     pthread_mutex_lock(&p->mu);
     for (i = p->taken; i < p->count; i++) {
-      if (p->msgs[i].type == type) {
+      if (p->msgs[i].type == type || p->msgs[i].type == type2) {
         if (out) *out = p->msgs[i];
         /* consumed: swap it to the taken prefix, keeping the rest's order */
         {
@@ -121,6 +127,57 @@ static inline int probe_wait(probe* p, uint64_t type, int ms, probe_msg* out) {
         (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
       return 0;
   }
+}
+
+/* Waits up to `ms` for the next unconsumed message of `type` (earlier
+ * ones of other types are skipped over, not consumed); copies it to *out
+ * (may be NULL). 1: found. */
+static inline int probe_wait(probe* p, uint64_t type, int ms, probe_msg* out) {
+  return probe_wait_either(p, type, type, ms, out);
+}
+
+/* Messages of `type` recorded so far, consumed or not. */
+static inline int probe_count(probe* p, uint64_t type) {
+  int i, n = 0;
+  pthread_mutex_lock(&p->mu);
+  for (i = 0; i < p->count; i++)
+    if (p->msgs[i].type == type) n++;
+  pthread_mutex_unlock(&p->mu);
+  return n;
+}
+
+/* Threaded runtimes: waits (on the probe's condition, no polling) until
+ * `n` messages of `type` have been recorded, or, for type 0, until `n`
+ * DATA bytes have come. 1: they did. */
+static inline int probe_wait_count(probe* p, uint64_t type, size_t n, int ms) {
+  struct timespec end;
+  int ok = 0, late = 0;
+  clock_gettime(CLOCK_REALTIME, &end);
+  end.tv_sec += ms / 1000;
+  end.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (end.tv_nsec >= 1000000000L) {
+    end.tv_sec++;
+    end.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    size_t have = 0;
+    int i;
+    if (type == 0) {
+      have = p->bytes;
+    } else {
+      for (i = 0; i < p->count; i++)
+        if (p->msgs[i].type == type) have++;
+    }
+    if (have >= n) {
+      ok = 1;
+      break;
+    }
+    if (late) break;
+    late = pthread_cond_timedwait(&p->cv, &p->mu, &end) != 0;
+  }
+  pthread_mutex_unlock(&p->mu);
+  return ok;
 }
 
 /* Waits until `n` DATA bytes in total have come. 1: they did. */
