@@ -51,7 +51,12 @@ bool Sockets::post(Socket& s, uint64_t type, const void* data,
   return true;
 }
 
-void Sockets::post_error(Socket& s, const char* op, int err) noexcept {
+// Closes the socket first, then tells its owner: AIRS_MSG_SOCK_ERROR is
+// the socket's last message, and when it is handled the socket is gone
+// (its id unknown, its fd closed, no longer counted). post() needs only
+// the id and the owner, which closing leaves.
+void Sockets::end_with_error(Socket& s, const char* op, int err) noexcept {
+  close_locked(s);
   airs_sock_error e{};
   e.err = err;
   snprintf(e.op, sizeof e.op, "%s", op);
@@ -96,8 +101,7 @@ void Sockets::update_interest(Socket& s) noexcept {
                               : reactor_.modify(s.fd, s.id, want);
   if (!ok) {
     int e = errno;
-    post_error(s, "epoll_ctl", e);
-    close_locked(s);
+    end_with_error(s, "epoll_ctl", e);
     return;
   }
   s.interest = want;
@@ -145,8 +149,7 @@ int64_t Sockets::on_tick(void* self) noexcept {
     s->deadline_ms = 0;
     if (s->connecting) {
       s->connecting = false;
-      me->post_error(*s, "connect", ETIMEDOUT);
-      me->close_locked(*s);
+      me->end_with_error(*s, "connect", ETIMEDOUT);
     } else if (s->paused) {
       s->paused = false;
       me->update_interest(*s);
@@ -194,8 +197,7 @@ void Sockets::accept_ready(Socket& s) noexcept {
       snprintf(err.op, sizeof err.op, "accept");
       snprintf(err.text, sizeof err.text, "%s", strerror(e));
       if (fatal_accept_error(e)) {
-        post(s, AIRS_MSG_SOCK_ERROR, &err, sizeof err);
-        close_locked(s);
+        end_with_error(s, "accept", e);
         return;
       }
       post(s, AIRS_MSG_SOCK_ACCEPT_ERROR, &err, sizeof err);
@@ -245,8 +247,7 @@ void Sockets::read_stream(Socket& s) noexcept {
     s.eof = true;
     post(s, AIRS_MSG_SOCK_EOF, nullptr, 0);
   } else if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
-    post_error(s, "recv", e);
-    close_locked(s);
+    end_with_error(s, "recv", e);
   }
   if (buf != stack) free(buf);
 }
@@ -282,8 +283,7 @@ void Sockets::finish_connect(Socket& s) noexcept {
   s.connecting = false;
   s.deadline_ms = 0;  // the tick finds its entry stale
   if (err) {
-    post_error(s, "connect", err);
-    close_locked(s);
+    end_with_error(s, "connect", err);
     return;
   }
   post(s, AIRS_MSG_SOCK_CONNECTED, nullptr, 0);
@@ -297,8 +297,7 @@ void Sockets::check_error(Socket& s) noexcept {
   socklen_t len = sizeof err;
   if (getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (!err) return;
-  post_error(s, "recv", err);
-  close_locked(s);
+  end_with_error(s, "recv", err);
 }
 
 // --- writing ----------------------------------------------------------------
@@ -314,8 +313,7 @@ void Sockets::flush(Socket& s) noexcept {
     if (n < 0) {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) break;
-      post_error(s, "send", e);
-      close_locked(s);
+      end_with_error(s, "send", e);
       return;
     }
     c.written += size_t(n);
@@ -376,8 +374,7 @@ airs_status Sockets::send(uint64_t id, const void* data, size_t size,
     if (n < 0) {
       int e = errno;
       if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
-        post_error(*s, "send", e);
-        close_locked(*s);
+        end_with_error(*s, "send", e);
         return failf(AIRS_ESTATE,
                      "send: %s (the socket is closed; its owner is told)",
                      strerror(e));

@@ -215,8 +215,7 @@ airs_status Sockets::connect(uint64_t owner, const airs_addr& addr,
     close_locked(*s);  // the caller's mistake or a limit: a status
     return sys_failure("connect", e);
   }
-  post_error(*s, "connect", e);
-  close_locked(*s);
+  end_with_error(*s, "connect", e);
   return AIRS_OK;
 }
 
