@@ -211,13 +211,9 @@ void Sockets::accept_ready(Socket& s) noexcept {
     }
     SockOpts opts = s.opts;
     opts.active = 0;  // passive until its new owner asks
-    Ref c;
-    try {
-      std::lock_guard<std::mutex> lock(mu_);
-      c = std::make_shared<Socket>(next_id_++, SockKind::kStream, s.owner,
-                                   opts);
-    } catch (const std::bad_alloc&) {
-      ::close(fd);  // the peer sees a reset; nothing else can be done
+    Ref c = new_record(SockKind::kStream, s.owner, opts);
+    if (!c) {
+      ::close(fd);  // no memory: the peer sees a reset
       continue;
     }
     c->fd = fd;
@@ -353,11 +349,9 @@ airs_status Sockets::queue_out(Socket& s, const char* data, size_t size,
 // before it (the common case: no copy); what is left into the buffer.
 airs_status Sockets::send(uint64_t id, const void* data, size_t size,
                           uint64_t ack) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kStream)
     return fail(AIRS_ESTATE, "not a TCP connection (UDP: airs_udp_send)");
   if (s->shut_wanted)
@@ -394,11 +388,9 @@ airs_status Sockets::send(uint64_t id, const void* data, size_t size,
 
 airs_status Sockets::udp_send(uint64_t id, const airs_addr& to,
                               const void* data, size_t size) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kDatagram)
     return fail(AIRS_ESTATE, "not a UDP socket (TCP: airs_socket_send)");
   sockaddr_storage ss;

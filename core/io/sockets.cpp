@@ -64,6 +64,18 @@ Sockets::Ref Sockets::find(uint64_t id) noexcept {
   return it == table_.end() ? nullptr : it->second;
 }
 
+// The open socket `id` into *s, locked into *lk; else ENOTFOUND. The
+// caller declares *s before *lk, so that its lock ends first: closing may
+// have dropped the table's reference, leaving *s the last.
+airs_status Sockets::find_open(uint64_t id, Ref* s, Lock* lk) noexcept {
+  *s = find(id);
+  if (!*s)
+    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
+  *lk = Lock((*s)->mu);
+  if ((*s)->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  return AIRS_OK;
+}
+
 // A non-blocking, close-on-exec socket of `type` for addr's family, with
 // the options that must precede bind or connect.
 airs_status Sockets::open_fd(const airs_addr& addr, int type,
@@ -102,26 +114,39 @@ airs_status Sockets::adopt(const Ref& s) noexcept {
   return AIRS_OK;
 }
 
-airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
-                            const SockOpts& opts, uint64_t* out) noexcept {
+// A new record of `kind` with the next id, or nullptr (no memory).
+Sockets::Ref Sockets::new_record(SockKind kind, uint64_t owner,
+                                 const SockOpts& opts) noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::make_shared<Socket>(next_id_++, kind, owner, opts);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+
+// Phases: the reactor (opened by the first socket), the fd, its bind (and
+// listen), the record, the table. On failure nothing is left open.
+airs_status Sockets::open(uint64_t owner, SockKind kind, const airs_addr& addr,
+                          const SockOpts& opts, Ref* out) noexcept {
   airs_status st = reactor_.open();
   if (st != AIRS_OK) return st;
   int fd;
-  if ((st = open_fd(addr, SOCK_STREAM, opts, &fd)) != AIRS_OK) return st;
-  sockaddr_storage ss;
-  socklen_t len = addr_to_sockaddr(addr, &ss);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      ::listen(fd, int(std::min<uint32_t>(opts.backlog, SOMAXCONN * 64u))) !=
-          0) {
-    int e = errno;
-    ::close(fd);
-    return sys_failure("bind", e);
+  int type = kind == SockKind::kDatagram ? SOCK_DGRAM : SOCK_STREAM;
+  if ((st = open_fd(addr, type, opts, &fd)) != AIRS_OK) return st;
+  if (kind != SockKind::kStream) {
+    sockaddr_storage ss;
+    socklen_t len = addr_to_sockaddr(addr, &ss);
+    int backlog = int(std::min<uint32_t>(opts.backlog, SOMAXCONN * 64u));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        (kind == SockKind::kListener && ::listen(fd, backlog) != 0)) {
+      int e = errno;
+      ::close(fd);
+      return sys_failure("bind", e);
+    }
   }
-  Ref s;
-  try {
-    std::lock_guard<std::mutex> lock(mu_);
-    s = std::make_shared<Socket>(next_id_++, SockKind::kListener, owner, opts);
-  } catch (const std::bad_alloc&) {
+  Ref s = new_record(kind, owner, opts);
+  if (!s) {
     ::close(fd);
     return fail(AIRS_ENOMEM, "no memory for a socket");
   }
@@ -131,6 +156,15 @@ airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
     s->fd = -1;
     return st;
   }
+  *out = std::move(s);
+  return AIRS_OK;
+}
+
+airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
+                            const SockOpts& opts, uint64_t* out) noexcept {
+  Ref s;
+  airs_status st = open(owner, SockKind::kListener, addr, opts, &s);
+  if (st != AIRS_OK) return st;
   Lock lk(s->mu);
   update_interest(*s);
   *out = s->id;
@@ -139,31 +173,9 @@ airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
 
 airs_status Sockets::udp_open(uint64_t owner, const airs_addr& addr,
                               const SockOpts& opts, uint64_t* out) noexcept {
-  airs_status st = reactor_.open();
-  if (st != AIRS_OK) return st;
-  int fd;
-  if ((st = open_fd(addr, SOCK_DGRAM, opts, &fd)) != AIRS_OK) return st;
-  sockaddr_storage ss;
-  socklen_t len = addr_to_sockaddr(addr, &ss);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    int e = errno;
-    ::close(fd);
-    return sys_failure("bind", e);
-  }
   Ref s;
-  try {
-    std::lock_guard<std::mutex> lock(mu_);
-    s = std::make_shared<Socket>(next_id_++, SockKind::kDatagram, owner, opts);
-  } catch (const std::bad_alloc&) {
-    ::close(fd);
-    return fail(AIRS_ENOMEM, "no memory for a socket");
-  }
-  s->fd = fd;
-  if ((st = adopt(s)) != AIRS_OK) {
-    ::close(fd);
-    s->fd = -1;
-    return st;
-  }
+  airs_status st = open(owner, SockKind::kDatagram, addr, opts, &s);
+  if (st != AIRS_OK) return st;
   Lock lk(s->mu);
   update_interest(*s);
   *out = s->id;
@@ -176,29 +188,14 @@ airs_status Sockets::udp_open(uint64_t owner, const airs_addr& addr,
 airs_status Sockets::connect(uint64_t owner, const airs_addr& addr,
                              uint32_t timeout_ms, const SockOpts& opts,
                              uint64_t* out) noexcept {
-  airs_status st = reactor_.open();
-  if (st != AIRS_OK) return st;
-  int fd;
-  if ((st = open_fd(addr, SOCK_STREAM, opts, &fd)) != AIRS_OK) return st;
   Ref s;
-  try {
-    std::lock_guard<std::mutex> lock(mu_);
-    s = std::make_shared<Socket>(next_id_++, SockKind::kStream, owner, opts);
-  } catch (const std::bad_alloc&) {
-    ::close(fd);
-    return fail(AIRS_ENOMEM, "no memory for a socket");
-  }
-  s->fd = fd;
-  if ((st = adopt(s)) != AIRS_OK) {
-    ::close(fd);
-    s->fd = -1;
-    return st;
-  }
+  airs_status st = open(owner, SockKind::kStream, addr, opts, &s);
+  if (st != AIRS_OK) return st;
   Lock lk(s->mu);
   *out = s->id;
   sockaddr_storage ss;
   socklen_t len = addr_to_sockaddr(addr, &ss);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
+  if (::connect(s->fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) {
     post(*s, AIRS_MSG_SOCK_CONNECTED, nullptr, 0);
     update_interest(*s);
     return AIRS_OK;
@@ -220,11 +217,9 @@ airs_status Sockets::connect(uint64_t owner, const airs_addr& addr,
 }
 
 airs_status Sockets::set_active(uint64_t id, int32_t n) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (n == AIRS_ACTIVE_ALWAYS || n == 0)
     s->credit = n;
   else if (s->credit == AIRS_ACTIVE_ALWAYS)
@@ -236,11 +231,9 @@ airs_status Sockets::set_active(uint64_t id, int32_t n) noexcept {
 }
 
 airs_status Sockets::give(uint64_t id, uint64_t new_owner) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (new_owner == s->owner) return AIRS_OK;
   Process* p = seam_.live(new_owner);
   std::lock_guard<std::mutex> lock(mu_);
@@ -262,11 +255,9 @@ airs_status Sockets::give(uint64_t id, uint64_t new_owner) noexcept {
 }
 
 airs_status Sockets::shutdown_send(uint64_t id) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kStream)
     return fail(AIRS_ESTATE, "not a TCP connection");
   s->shut_wanted = true;
@@ -278,22 +269,18 @@ airs_status Sockets::shutdown_send(uint64_t id) noexcept {
 }
 
 airs_status Sockets::close(uint64_t id) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   close_locked(*s);
   return AIRS_OK;
 }
 
 airs_status Sockets::addresses(uint64_t id, airs_addr* local,
                                airs_addr* peer) noexcept {
-  Ref s = find(id);
-  if (!s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
   if (local) {

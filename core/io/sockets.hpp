@@ -66,6 +66,10 @@ class Sockets {
 
   // sockets.cpp
   Ref find(uint64_t id) noexcept;
+  airs_status find_open(uint64_t id, Ref* s, Lock* lk) noexcept;
+  Ref new_record(SockKind kind, uint64_t owner, const SockOpts& opts) noexcept;
+  airs_status open(uint64_t owner, SockKind kind, const airs_addr& addr,
+                   const SockOpts& opts, Ref* out) noexcept;
   airs_status open_fd(const airs_addr& addr, int type, const SockOpts& opts,
                       int* fd) noexcept;
   airs_status adopt(const Ref& s) noexcept;  // into the table, for its owner
