@@ -66,6 +66,7 @@ airs_status Reactor::open_locked() noexcept {
     wake_.signal();  // work queued before the host looked: poll once
     return AIRS_OK;
   }
+  seam_.set_idle_poll(&Reactor::worker_poll, this);
   try {
     thread_ = std::thread(
         [this] { run_runtime_thread(cfg_, [this] { thread_main(); }); });
@@ -138,6 +139,25 @@ int Reactor::dispatch(int timeout_ms) noexcept {
     }
   }
   return n < 0 ? 0 : n;
+}
+
+// A worker with nothing to do looks at what is ready without waiting and
+// handles the sockets' events itself (the reactor's own fds are left to
+// its thread: a worker that cleared the wake fd could leave the thread
+// asleep through a stop). Both may take the same event; the socket's lock
+// orders them, and the second one's read finds nothing.
+bool Reactor::worker_poll(void* self) noexcept {
+  auto* r = static_cast<Reactor*>(self);
+  epoll_event events[32];
+  int n = epoll_wait(r->epfd_, events, 32, 0);
+  bool any = false;
+  for (int i = 0; i < n; i++) {
+    uint64_t key = events[i].data.u64;
+    if (key < kFirstKey) continue;
+    r->ready_(r->ctx_, key, events[i].events);
+    any = true;
+  }
+  return any;
 }
 
 int64_t Reactor::tick() noexcept {

@@ -4,8 +4,14 @@
 // On a threaded runtime a thread of the reactor's own waits in epoll_wait
 // and runs the ready handler for each event: the handler reads or
 // accepts and posts what it got to the owning process, which a worker
-// then runs. (Workers never block in epoll: a worker with nothing to do
-// parks on its futex, the scheduler's cheapest wake-up.)
+// then runs. Workers take part too: a worker that runs out of work looks
+// at the ready events (epoll_wait without waiting) in its spin rounds
+// before it parks, and handles them itself, so the process they wake runs
+// on that worker at once, with no hand-off from the reactor's thread.
+// Measured on echo (a 64-byte round trip between socket actors, 2 workers,
+// a loaded machine, A/B in one window): p50 22 -> 15 us, p99 3-5 ms -> 65
+// us. Workers never block in epoll: one with nothing to do parks on its
+// futex, and the reactor's thread stays the one that sleeps in epoll.
 //
 // In host-driven mode there is no thread: the epoll fd is the host's
 // wake-up fd (airs_runtime_fd). It holds the sockets, an eventfd that the
@@ -82,6 +88,7 @@ class Reactor final : public PollHook {
  private:
   airs_status open_locked() noexcept;
   int dispatch(int timeout_ms) noexcept;  // one epoll_wait; events handled
+  static bool worker_poll(void* self) noexcept;
   int64_t tick() noexcept;
   void thread_main() noexcept;
   void arm_timer(int64_t ms) noexcept;

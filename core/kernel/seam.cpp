@@ -101,6 +101,10 @@ void Seam::set_host_io(PollHook* hook, WakeFd* wake) noexcept {
   k_.timers.set_host_wake(wake);
 }
 
+void Seam::set_idle_poll(bool (*fn)(void* ctx) noexcept, void* ctx) noexcept {
+  k_.sched.set_idle_poll(fn, ctx);
+}
+
 bool Seam::host_has_work() noexcept {
   return k_.sched.host_has_work();
 }

@@ -241,6 +241,12 @@ void Scheduler::worker_main(Worker* w) noexcept {
       continue;
     }
     if (++idle_rounds < kSpinRounds) {
+      // Ready I/O is read here, so the actor it wakes runs on this worker
+      // at once instead of after a hand-off from the reactor's thread.
+      if (IdleFn io = idle_poll_.load(std::memory_order_acquire)) {
+        if (io(idle_ctx_)) idle_rounds = 0;
+        continue;
+      }
       for (int i = 0; i < 32; i++) cpu_relax();
       continue;
     }

@@ -125,6 +125,15 @@ class Scheduler {
     offload_ = fn;
     offload_ctx_ = ctx;
   }
+  // Called by a worker that found no work, between its spin rounds
+  // before it parks (the reactor's look at ready I/O, io/): true if it
+  // made something runnable. Set once, at any time; `fn` stays valid
+  // while workers run. [any thread]
+  using IdleFn = bool (*)(void* ctx) noexcept;
+  void set_idle_poll(IdleFn fn, void* ctx) noexcept {
+    idle_ctx_ = ctx;
+    idle_poll_.store(fn, std::memory_order_release);
+  }
   // Whether the host-driven worker has a process queued. [the poller]
   bool host_has_work() noexcept;
 
@@ -153,6 +162,8 @@ class Scheduler {
   std::vector<Worker*> idle_;
   std::atomic<WakeFd*> host_wake_{nullptr};
   OffloadFn offload_ = nullptr;
+  std::atomic<IdleFn> idle_poll_{nullptr};
+  void* idle_ctx_ = nullptr;
   void* offload_ctx_ = nullptr;
 };
 
