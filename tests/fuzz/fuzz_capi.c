@@ -74,7 +74,7 @@ enum {
 
 /* Every status must be one of the header's. */
 static airs_status st_ok(airs_status st) {
-  CHECK((int)st >= AIRS_OK && (int)st <= AIRS_IGNORE);
+  CHECK((int)st >= AIRS_OK && (int)st <= AIRS_EAGAIN);
   return st;
 }
 #define S(call) st_ok(call)
@@ -128,6 +128,26 @@ static ThreadCount g_threads, g_threads2; /* the input's and a scratch one's */
 static atomic_uint g_dl_mode, g_ev_mode;
 static _Thread_local int tl_hook_depth; /* hooks and free functions */
 static _Thread_local int tl_init_depth; /* nested spawns from inits */
+
+/* Sockets (net.h) made by this input, any owner, open or not. */
+#define NSOCKS 8
+static _Atomic uint64_t g_socks[NSOCKS];
+static atomic_uint g_sock_next;
+
+static void add_sock(airs_socket s) {
+  if (s == 0) return;
+  atomic_store(&g_socks[atomic_fetch_add(&g_sock_next, 1) % NSOCKS], s);
+}
+
+/* A socket id: a remembered one (open or closed), 0, or made up. */
+static airs_socket pick_sock(uint8_t b) {
+  switch (b / NSOCKS % 4) {
+    case 0:
+    case 1: return atomic_load(&g_socks[b % NSOCKS]);
+    case 2: return 0;
+    default: return 0xFFFFFFFFFFull + b;
+  }
+}
 
 static int spend(void) {
   return atomic_fetch_sub(&g_budget, 1) > 0;
@@ -762,6 +782,61 @@ static airs_status run_script(Obj* s, airs_ctx* ctx, const airs_msg* msg,
   return AIRS_OK;
 }
 
+/* A socket's message to its owner: accepted sockets are set active (or
+ * closed), data is echoed, credit re-armed; each costs budget, so two
+ * echoing actors stop. */
+static airs_status on_socket_msg(airs_ctx* ctx, const airs_msg* msg) {
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  airs_socket sock = airs_msg_correlation(msg);
+  uint64_t type = airs_msg_type(msg);
+  size_t n = airs_msg_size(msg);
+  const uint8_t* data = (const uint8_t*)airs_msg_data(msg);
+  if (!spend()) return AIRS_OK;
+  switch (type) {
+    case AIRS_MSG_SOCK_ACCEPTED: {
+      airs_sock_accepted a;
+      CHECK(n == sizeof a);
+      memcpy(&a, data, sizeof a);
+      add_sock(a.socket);
+      if (a.socket % 4 == 0)
+        S(airs_socket_close(rt, a.socket));
+      else
+        S(airs_socket_set_active(rt, a.socket,
+                                 a.socket % 2 ? AIRS_ACTIVE_ALWAYS : 1));
+      break;
+    }
+    case AIRS_MSG_SOCK_DATA:
+      CHECK(n > 0);
+      S(airs_socket_send(rt, sock, data, n, n & 1));
+      break;
+    case AIRS_MSG_SOCK_DATAGRAM: {
+      airs_datagram d;
+      const void* bytes;
+      if (S(airs_datagram_read(msg, &d, &bytes)) == AIRS_OK && d.size > 0)
+        S(airs_udp_send(rt, sock, &d.from, bytes, d.size));
+      break;
+    }
+    case AIRS_MSG_SOCK_PASSIVE: S(airs_socket_set_active(rt, sock, 2)); break;
+    case AIRS_MSG_SOCK_CONNECTED:
+      S(airs_socket_set_active(rt, sock, AIRS_ACTIVE_ALWAYS));
+      S(airs_socket_send(rt, sock, "hello", 5, 9));
+      break;
+    case AIRS_MSG_SOCK_EOF: S(airs_socket_close(rt, sock)); break;
+    case AIRS_MSG_SOCK_ERROR:
+    case AIRS_MSG_SOCK_ACCEPT_ERROR: {
+      airs_sock_error e;
+      CHECK(n == sizeof e);
+      memcpy(&e, data, sizeof e);
+      CHECK(e.err > 0 && memchr(e.text, 0, sizeof e.text) != NULL);
+      if (type == AIRS_MSG_SOCK_ERROR) /* the socket is gone already */
+        CHECK(airs_socket_close(rt, sock) == AIRS_ENOTFOUND);
+      break;
+    }
+    default: break; /* SENT, WRITABLE */
+  }
+  return AIRS_OK;
+}
+
 static airs_status a_receive(void* state, airs_ctx* ctx, const airs_msg* msg) {
   Obj* s = obj_of(state);
   uint64_t type = airs_msg_type(msg);
@@ -789,6 +864,8 @@ static airs_status a_receive(void* state, airs_ctx* ctx, const airs_msg* msg) {
     return AIRS_OK;
   }
   if (type == AIRS_MSG_TIMEOUT) return AIRS_OK;
+  if (type >= AIRS_MSG_SOCK_DATA && type <= AIRS_MSG_SOCK_ACCEPT_ERROR)
+    return on_socket_msg(ctx, msg);
   if (airs_msg_size(msg) == 0)
     return (s->flags & OBJ_CRASH_ON_EMPTY) ? AIRS_EINTERNAL : AIRS_OK;
   Reader r = {(const uint8_t*)airs_msg_data(msg), airs_msg_size(msg)};
@@ -1135,7 +1212,7 @@ static void op_misc(Reader* r) {
   uint8_t sel = u8(r);
   switch (sel % 8) {
     case 0: {
-      int v = pick_enum(u8(r), 14);
+      int v = pick_enum(u8(r), 15);
       (void)airs_strerror((airs_status)v);
       break;
     }
@@ -1286,9 +1363,140 @@ static void op_sup(Main* m, airs_runtime* rt, Reader* r, uint8_t op) {
   }
 }
 
+/* An address to bind or connect to, loopback only: port 0 (any), a
+ * remembered socket's own address, a port nothing listens on, or bad. */
+static airs_addr fuzz_addr(airs_runtime* rt, Reader* r) {
+  uint8_t sel = u8(r);
+  airs_addr a;
+  memset(&a, 0, sizeof a);
+  a.family = sel & 1 ? AIRS_AF_INET6 : AIRS_AF_INET4;
+  if (a.family == AIRS_AF_INET4) {
+    a.ip[0] = 127;
+    a.ip[3] = 1;
+  } else {
+    a.ip[15] = 1;
+  }
+  switch (sel >> 1 & 3) {
+    case 0: break;
+    case 1: S(airs_socket_addr(rt, pick_sock(u8(r)), &a, NULL)); break;
+    case 2: a.port = 1; break; /* refused */
+    default: a.family = (uint16_t)u8(r); break;
+  }
+  return a;
+}
+
+static airs_msg* fuzz_job_run(void* arg) {
+  airs_msg* m = NULL;
+  if ((uintptr_t)arg & 1) S(airs_msg_new(3, "done", 4, &m));
+  return m;
+}
+
+/* Sockets (net.h) and the blocking pool's jobs (io.h). */
+static void op_io(airs_runtime* rt, Reader* r) {
+  uint8_t sel = u8(r);
+  airs_socket_opts o;
+  const airs_socket_opts* op_ = NULL;
+  if (sel & 0x80) {
+    S(airs_socket_opts_init(&o));
+    o.active = (int32_t)(int8_t)u8(r);
+    if (sel & 0x40) o.send_buffer = u16(r);
+    if (sel & 0x20) o.read_size = u16(r);
+    if (sel & 0x10) o.flags = u8(r);
+    op_ = &o;
+  }
+  switch (sel % 10) {
+    case 0: {
+      airs_addr a = fuzz_addr(rt, r);
+      airs_socket s = 0;
+      S(airs_tcp_listen(rt, pick_pid(u8(r)), &a, op_, &s));
+      add_sock(s);
+      break;
+    }
+    case 1: {
+      airs_addr a = fuzz_addr(rt, r);
+      airs_socket s = 0;
+      S(airs_tcp_connect(rt, pick_pid(u8(r)), &a, u8(r) % 50, op_, &s));
+      add_sock(s);
+      break;
+    }
+    case 2: {
+      airs_addr a = fuzz_addr(rt, r);
+      airs_socket s = 0;
+      S(airs_udp_open(rt, pick_pid(u8(r)), &a, op_, &s));
+      add_sock(s);
+      break;
+    }
+    case 3: {
+      Reader d = take(r, u8(r) % 32);
+      S(airs_socket_send(rt, pick_sock(u8(r)), d.n ? d.p : NULL, d.n, u8(r)));
+      break;
+    }
+    case 4: {
+      airs_addr a = fuzz_addr(rt, r);
+      Reader d = take(r, u8(r) % 32);
+      S(airs_udp_send(rt, pick_sock(u8(r)), &a, d.n ? d.p : NULL, d.n));
+      break;
+    }
+    case 5:
+      S(airs_socket_set_active(rt, pick_sock(u8(r)), (int32_t)(int8_t)u8(r)));
+      break;
+    case 6: {
+      airs_socket s = pick_sock(u8(r));
+      switch (u8(r) % 4) {
+        case 0: S(airs_socket_give(rt, s, pick_pid(u8(r)))); break;
+        case 1: S(airs_socket_shutdown(rt, s)); break;
+        case 2: S(airs_socket_close(rt, s)); break;
+        default: {
+          airs_addr local, peer;
+          S(airs_socket_addr(rt, s, &local, u8(r) & 1 ? &peer : NULL));
+          break;
+        }
+      }
+      (void)airs_socket_count(rt);
+      break;
+    }
+    case 7: {
+      char text[40];
+      char out[64];
+      Reader d = take(r, u8(r) % (sizeof text - 1));
+      airs_addr a;
+      memcpy(text, d.p, d.n);
+      text[d.n] = '\0';
+      if (S(airs_addr_parse(text, &a)) == AIRS_OK)
+        CHECK(airs_addr_format(&a, out, sizeof out) == AIRS_OK);
+      S(airs_addr_format(&a, out, u8(r) % 70));
+      break;
+    }
+    case 8: {
+      int fd = -2;
+      airs_status st = S(airs_runtime_fd(rt, &fd));
+      CHECK(st == AIRS_OK ? fd >= 0 : fd == -1);
+      if (st == AIRS_OK) CHECK(!g_threaded);
+      break;
+    }
+    default: {
+      airs_job job;
+      S(airs_job_init(&job));
+      job.job_class = (int32_t)(u8(r) % 3); /* 2: refused */
+      job.run = sel & 0x40 ? NULL : fuzz_job_run;
+      job.arg = (void*)(uintptr_t)u8(r);
+      job.reply_to = pick_pid(u8(r));
+      if (sel & 0x20) job.version = 2;
+      uint64_t id = 0;
+      S(airs_job_submit(rt, &job, &id));
+      if (u8(r) & 1) S(airs_job_cancel(rt, u8(r) & 1 ? id : u64(r)));
+      airs_job_stats st;
+      st.version = sel & 0x10 ? 0 : AIRS_JOB_STATS_VERSION;
+      st.size = (uint32_t)sizeof st;
+      S(airs_job_stats_get(rt, &st));
+      break;
+    }
+  }
+}
+
 static void run_op(Main* m, airs_runtime* rt, Reader* r) {
   uint8_t op = u8(r);
-  switch (op % 26) {
+  switch (op % 27) {
     case 0:
     case 1: { /* spawn */
       uint8_t sel = u8(r);
@@ -1508,6 +1716,7 @@ static void run_op(Main* m, airs_runtime* rt, Reader* r) {
     case 22: op_scratch_config(r); break;
     case 23: op_misc(r); break;
     case 24: op_null_handles(u8(r), NULL, AIRS_EINVAL); break;
+    case 26: op_io(rt, r); break;
     default: drain(rt, u8(r) % 8 + 1); break;
   }
 }
@@ -1534,6 +1743,8 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   g_manual = mode >> 1 & 1;
   atomic_store(&g_budget, SCRIPT_BUDGET);
   atomic_store(&g_pid_next, 0);
+  atomic_store(&g_sock_next, 0);
+  for (int i = 0; i < NSOCKS; i++) atomic_store(&g_socks[i], 0);
   for (int i = 0; i < NPIDS; i++) atomic_store(&g_pids[i], 0);
   for (int i = 0; i < NSHARED_SPECS; i++)
     atomic_store(&g_shared_specs[i], NULL);
