@@ -47,6 +47,7 @@ struct JobPoolCore {
   uint32_t peak = 0;
   uint32_t running[2] = {};  // per class
   uint32_t delivering = 0;   // completions being sent (stop waits)
+  uint32_t turns = 0;        // process turns running (stop waits, always)
   uint64_t done[2] = {};
   uint64_t cancelled[2] = {};
   uint64_t wait_us_total[2] = {};
@@ -117,9 +118,11 @@ void run_job(JobPoolCore& c, CoreLock& lk, const Job& job) noexcept {
   int cls = job.spec.job_class;
   if (job.turn) {
     Seam* seam = c.seam;  // set while processes live: stop comes after
+    c.turns++;
     lk.unlock();
     if (seam) seam->run_turn(job.turn);
     lk.lock();
+    c.turns--;
     c.running[cls]--;
     c.done[cls]++;
     c.quiet.notify_all();
@@ -344,6 +347,10 @@ void JobPool::stop(Clock::time_point deadline) noexcept {
     if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
   lk.lock();
 
+  // A process's turn uses the runtime to its last step (a process counts
+  // as ended before its end is done), so it is waited for whatever the
+  // deadline, as the workers are joined: only a job may be let go.
+  c.quiet.wait(lk, [&] { return c.turns == 0; });
   c.quiet.wait_until(lk, deadline, [&] { return c.running_now() == 0; });
   c.quiet.wait(lk, [&] { return c.delivering == 0; });
   c.seam = nullptr;

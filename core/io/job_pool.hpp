@@ -16,12 +16,13 @@
 // time runs out (below).
 //
 // Stop (at airs_runtime_free, after every process has ended). Queued jobs
-// are cancelled (arg_free, no message: nobody is left). Running jobs get
-// the time left of the shutdown timeout; a job still running then cannot
-// be interrupted (a read from a FIFO with no writer), so its thread is
-// let go: it keeps the pool's shared state (Core) alive, drops the
-// completion when its job returns (the seam is gone by then), and ends.
-// Only then may the library be unloaded; airs.h says so.
+// are cancelled (arg_free, no message: nobody is left). A process's turn
+// still running (the last steps of an end) is waited for, as workers are
+// joined. Running jobs get the time left of the shutdown timeout; a job
+// still running then cannot be interrupted (a read from a FIFO with no
+// writer), so its thread is let go: it keeps the pool's shared state (Core)
+// alive, drops the completion when its job returns (the seam is gone by then),
+// and ends. Only then may the library be unloaded; airs.h says so.
 //
 // Locking: one mutex (Core::mu), a leaf: nothing is called under it but
 // the queues' own work. Jobs, arg_free, the completion's send (which may
