@@ -334,7 +334,7 @@ airs_status Sockets::queue_out(Socket& s, const char* data, size_t size,
                                uint64_t ack) noexcept {
   char* copy = static_cast<char*>(malloc(size ? size : 1));
   if (!copy) return fail(AIRS_ENOMEM, "no memory for the send buffer");
-  memcpy(copy, data, size);
+  if (size) memcpy(copy, data, size);  // a 0-byte send may pass NULL
   try {
     s.out.push_back(OutChunk{copy, size, 0, ack});
   } catch (const std::bad_alloc&) {

@@ -149,6 +149,10 @@ static void run_tcp_round_trip(int host, int six) {
   CHECK_OK(airs_socket_send(rt, cs, "hello", 5, 7));
   CHECK(probe_wait(client, AIRS_MSG_SOCK_SENT, WAIT_MS, &m));
   CHECK(m.size == 8 && *(uint64_t*)(void*)m.data == 7);
+  /* Nothing (NULL, 0) is a send too: acknowledged, in its turn. */
+  CHECK_OK(airs_socket_send(rt, cs, NULL, 0, 8));
+  CHECK(probe_wait(client, AIRS_MSG_SOCK_SENT, WAIT_MS, &m));
+  CHECK(m.size == 8 && *(uint64_t*)(void*)m.data == 8);
   CHECK(!probe_wait(server, AIRS_MSG_SOCK_DATA, 50, &m));
   CHECK_OK(airs_socket_set_active(rt, conn, 1));
   CHECK(probe_wait(server, AIRS_MSG_SOCK_DATA, WAIT_MS, &m));
