@@ -123,22 +123,26 @@ void Reactor::stop() noexcept {
   }
 }
 
-int Reactor::dispatch(int timeout_ms) noexcept {
+int Reactor::dispatch(int timeout_ms, bool own_fds) noexcept {
   epoll_event events[kBatch];
   int n = epoll_wait(epfd_, events, kBatch, timeout_ms);
+  int handled = 0;
   for (int i = 0; i < n; i++) {
     uint64_t key = events[i].data.u64;
-    if (key == kWakeKey) {
+    if (key >= kFirstKey) {
+      ready_(ctx_, key, events[i].events);
+      handled++;
+    } else if (!own_fds) {
+      continue;
+    } else if (key == kWakeKey) {
       wake_.clear();
     } else if (key == kTimerKey) {
       uint64_t expirations;
       ssize_t r = read(timerfd_, &expirations, sizeof expirations);
       (void)r;
-    } else {
-      ready_(ctx_, key, events[i].events);
     }
   }
-  return n < 0 ? 0 : n;
+  return handled;
 }
 
 // A worker with nothing to do looks at what is ready without waiting and
@@ -147,17 +151,7 @@ int Reactor::dispatch(int timeout_ms) noexcept {
 // asleep through a stop). Both may take the same event; the socket's lock
 // orders them, and the second one's read finds nothing.
 bool Reactor::worker_poll(void* self) noexcept {
-  auto* r = static_cast<Reactor*>(self);
-  epoll_event events[32];
-  int n = epoll_wait(r->epfd_, events, 32, 0);
-  bool any = false;
-  for (int i = 0; i < n; i++) {
-    uint64_t key = events[i].data.u64;
-    if (key < kFirstKey) continue;
-    r->ready_(r->ctx_, key, events[i].events);
-    any = true;
-  }
-  return any;
+  return static_cast<Reactor*>(self)->dispatch(0, false) > 0;
 }
 
 int64_t Reactor::tick() noexcept {
@@ -168,7 +162,7 @@ void Reactor::thread_main() noexcept {
   while (!stopping_.load(std::memory_order_acquire)) {
     int64_t next = tick();
     int timeout = next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : int(next);
-    dispatch(timeout);
+    dispatch(timeout, true);
   }
 }
 
@@ -178,7 +172,7 @@ void Reactor::thread_main() noexcept {
 // poll); a signal from another thread before the clear is for work this
 // poll runs, and after_poll signals again for whatever it leaves.
 void Reactor::before_poll() noexcept {
-  dispatch(0);
+  dispatch(0, true);
   tick();
   wake_.clear();
 }

@@ -87,7 +87,11 @@ class Reactor final : public PollHook {
 
  private:
   airs_status open_locked() noexcept;
-  int dispatch(int timeout_ms) noexcept;  // one epoll_wait; events handled
+  // One epoll_wait: hands each socket's events to the handler, and with
+  // own_fds also drains the wake and timer fds (the reactor's thread and
+  // the poller; a worker leaves them, see worker_poll). Returns how many
+  // socket events it handled.
+  int dispatch(int timeout_ms, bool own_fds) noexcept;
   static bool worker_poll(void* self) noexcept;
   int64_t tick() noexcept;
   void thread_main() noexcept;

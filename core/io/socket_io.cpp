@@ -21,14 +21,31 @@ namespace airs {
 
 namespace {
 
-// Reads into a buffer on the stack when it fits (the common read sizes),
-// so a read costs no allocation.
-constexpr size_t kStackRead = 64 * 1024;
 // Accepts per readiness event: a burst of connections cannot keep the
 // reactor from the other sockets for long.
 constexpr int kAcceptBurst = 32;
 // How long a listener out of fds waits before it accepts again.
 constexpr uint64_t kAcceptPauseMs = 100;
+
+// A read's buffer: on the stack when it fits (the common read sizes), so
+// a read costs no allocation; else on the heap. data() is nullptr when
+// there is no memory.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(size_t size) noexcept
+      : data_(size <= sizeof stack_ ? stack_
+                                    : static_cast<char*>(malloc(size))) {}
+  ~ReadBuffer() {
+    if (data_ != stack_) free(data_);
+  }
+  ReadBuffer(const ReadBuffer&) = delete;
+  ReadBuffer& operator=(const ReadBuffer&) = delete;
+  char* data() noexcept { return data_; }
+
+ private:
+  char stack_[64 * 1024];
+  char* data_;
+};
 
 bool fatal_accept_error(int e) noexcept {
   return e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM;
@@ -57,11 +74,17 @@ bool Sockets::post(Socket& s, uint64_t type, const void* data,
 // the id and the owner, which closing leaves.
 void Sockets::end_with_error(Socket& s, const char* op, int err) noexcept {
   close_locked(s);
+  post_error(s, AIRS_MSG_SOCK_ERROR, op, err);
+}
+
+// An airs_sock_error message of `type` (ERROR or ACCEPT_ERROR).
+void Sockets::post_error(Socket& s, uint64_t type, const char* op,
+                         int err) noexcept {
   airs_sock_error e{};
   e.err = err;
   snprintf(e.op, sizeof e.op, "%s", op);
   snprintf(e.text, sizeof e.text, "%s", strerror(err));
-  post(s, AIRS_MSG_SOCK_ERROR, &e, sizeof e);
+  post(s, type, &e, sizeof e);
 }
 
 void Sockets::spend_credit(Socket& s) noexcept {
@@ -192,15 +215,11 @@ void Sockets::accept_ready(Socket& s) noexcept {
       int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK) return;
       if (e == EINTR || e == ECONNABORTED || e == EPROTO) continue;
-      airs_sock_error err{};
-      err.err = e;
-      snprintf(err.op, sizeof err.op, "accept");
-      snprintf(err.text, sizeof err.text, "%s", strerror(e));
       if (fatal_accept_error(e)) {
         end_with_error(s, "accept", e);
         return;
       }
-      post(s, AIRS_MSG_SOCK_ACCEPT_ERROR, &err, sizeof err);
+      post_error(s, AIRS_MSG_SOCK_ACCEPT_ERROR, "accept", e);
       s.paused = true;
       set_deadline(s, io_now_ms() + kAcceptPauseMs);
       return;
@@ -231,9 +250,9 @@ void Sockets::accept_ready(Socket& s) noexcept {
 }
 
 void Sockets::read_stream(Socket& s) noexcept {
-  char stack[kStackRead];
   size_t want = s.opts.read_size;
-  char* buf = want <= sizeof stack ? stack : static_cast<char*>(malloc(want));
+  ReadBuffer mem(want);
+  char* buf = mem.data();
   if (!buf) return;  // no memory: try at the next readiness
   ssize_t n = recv(s.fd, buf, want, 0);
   int e = errno;
@@ -245,13 +264,11 @@ void Sockets::read_stream(Socket& s) noexcept {
   } else if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
     end_with_error(s, "recv", e);
   }
-  if (buf != stack) free(buf);
 }
 
 void Sockets::read_datagrams(Socket& s) noexcept {
-  char stack[kStackRead];
-  size_t want = sizeof(airs_datagram) + s.opts.read_size;
-  char* buf = want <= sizeof stack ? stack : static_cast<char*>(malloc(want));
+  ReadBuffer mem(sizeof(airs_datagram) + s.opts.read_size);
+  char* buf = mem.data();
   if (!buf) return;
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -269,7 +286,6 @@ void Sockets::read_datagrams(Socket& s) noexcept {
   }
   // Errors on a UDP socket (an ICMP port unreachable for an earlier send
   // shows as ECONNREFUSED here) concern one datagram, not the socket.
-  if (buf != stack) free(buf);
 }
 
 void Sockets::finish_connect(Socket& s) noexcept {

@@ -89,6 +89,7 @@ class Sockets {
   void update_interest(Socket& s) noexcept;
   bool post(Socket& s, uint64_t type, const void* data, size_t size) noexcept;
   void end_with_error(Socket& s, const char* op, int err) noexcept;
+  void post_error(Socket& s, uint64_t type, const char* op, int err) noexcept;
   void spend_credit(Socket& s) noexcept;
   void set_deadline(Socket& s, uint64_t at_ms) noexcept;
   airs_status queue_out(Socket& s, const char* data, size_t size,
