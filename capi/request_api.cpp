@@ -52,4 +52,18 @@ airs_status airs_reply(airs_ctx* ctx, const airs_msg* request,
   });
 }
 
+airs_status airs_reply_to(airs_ctx* ctx, uint64_t correlation,
+                          airs_msg* reply) {
+  return api("airs_reply_to", [&] {
+    Ctx* c = nullptr;
+    airs_status st = ctx_of(ctx, &c);
+    if (st != AIRS_OK) return st;
+    if (!reply) return fail(AIRS_EINVAL, "reply is NULL");
+    if (correlation == 0)
+      return fail(AIRS_EINVAL, "correlation 0 names no request");
+    runtime_of(c)->requests().reply(c, correlation, reply);
+    return AIRS_OK;
+  });
+}
+
 }  // extern "C"

@@ -34,6 +34,7 @@ const char* airs_strerror(airs_status status) {
     case AIRS_EEXITED: return "AIRS_EEXITED";
     case AIRS_IGNORE: return "AIRS_IGNORE";
     case AIRS_EAGAIN: return "AIRS_EAGAIN";
+    case AIRS_EOS: return "AIRS_EOS";
   }
   return "AIRS_UNKNOWN";
 }

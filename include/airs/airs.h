@@ -64,8 +64,10 @@ typedef enum airs_status {
                           the message was sent, so it is consumed) */
   AIRS_IGNORE = 13,    /* not an error: returned by an init that asks not
                           to start (OTP's `ignore`); see airs_behaviour */
-  AIRS_EAGAIN = 14     /* not now, later: a socket's send buffer is full
+  AIRS_EAGAIN = 14,    /* not now, later: a socket's send buffer is full
                           (back-pressure, net.h); nothing was done */
+  AIRS_EOS = 15        /* an operating-system call failed (a system actor's
+                          reply, osl.h): the errno and its text come with it */
 } airs_status;
 
 /* The name of a status ("AIRS_ENOPROC"), or "AIRS_UNKNOWN". Static string.
@@ -556,9 +558,12 @@ AIRS_API airs_status airs_demonitor(airs_ctx* ctx, uint64_t ref);
 #define AIRS_MSG_SYSTEM_BASE 0xFFFFFFFF00000000ull
 /* Tags from here up to AIRS_MSG_SYSTEM_BASE belong to language bindings
  * (the Python binding tags the objects it passes by reference with them).
- * The runtime treats them as user messages; applications use the tags
- * below this one. */
+ * The runtime treats them as user messages. */
 #define AIRS_MSG_BINDING_BASE 0xF000000000000000ull
+/* Tags from here up to AIRS_MSG_BINDING_BASE belong to the system actors
+ * (osl.h): their requests and replies. They are user messages too (anyone
+ * may make and send them); applications use the tags below this one. */
+#define AIRS_MSG_OSL_BASE 0xE000000000000000ull
 /* An exit signal turned into a message (trap_exit): sender = the process
  * that sent or caused it, reason = airs_msg_reason(). */
 #define AIRS_MSG_EXIT (AIRS_MSG_SYSTEM_BASE + 1)
@@ -866,6 +871,7 @@ AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
 #include "airs/broker.h"     /* topics, request/reply */
 #include "airs/io.h"         /* the blocking pool, the host's wake-up fd */
 #include "airs/net.h"        /* sockets owned by processes */
+#include "airs/osl.h"        /* the system actors */
 #include "airs/supervisor.h" /* supervision trees */
 
 #endif /* AIRS_AIRS_H */

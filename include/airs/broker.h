@@ -97,6 +97,14 @@ AIRS_API airs_status airs_call(airs_runtime* rt, airs_pid to, airs_msg* msg,
 AIRS_API airs_status airs_reply(airs_ctx* ctx, const airs_msg* request,
                                 airs_msg* reply);
 
+/* Answers a request later, from another callback (gen_server:reply): as
+ * airs_reply, for a request whose correlation id (airs_msg_correlation of
+ * the request) the caller kept, say while a job did the work. The reply
+ * goes to whoever made that request, whichever process calls this.
+ * EINVAL: NULL reply, correlation 0. [inside a callback] */
+AIRS_API airs_status airs_reply_to(airs_ctx* ctx, uint64_t correlation,
+                                   airs_msg* reply);
+
 #ifdef __cplusplus
 }
 #endif

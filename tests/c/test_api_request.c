@@ -1,6 +1,7 @@
 /*
  * test_api_request.c - request/reply from <airs/broker.h>: every bad input
- * of airs_request, airs_call and airs_reply, and one good path of each.
+ * of airs_request, airs_call, airs_reply and airs_reply_to, and one good
+ * path of each.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -121,8 +122,58 @@ static void test_call_timeout(void) {
   airs_runtime_free(rt);
 }
 
+/* A callee that answers later (gen_server's noreply, then reply/2): it
+ * keeps the request's correlation id and replies from the turn of
+ * another message, with airs_reply_to. */
+static airs_status defer(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
+  uint64_t* kept = (uint64_t*)r->arg;
+  airs_msg* reply = NULL;
+  if (airs_msg_correlation(msg) != 0) { /* the request: answer later */
+    *kept = airs_msg_correlation(msg);
+    return airs_ctx_send(ctx, airs_self(ctx), 9, NULL, 0);
+  }
+  CHECK_ST(airs_msg_new(3, "later", 5, &reply), AIRS_OK);
+  CHECK_ST(airs_reply_to(ctx, 0, reply), AIRS_EINVAL);
+  CHECK_ST(airs_reply_to(ctx, *kept, NULL), AIRS_EINVAL);
+  CHECK_ST(airs_reply_to(NULL, *kept, reply), AIRS_EINVAL);
+  CHECK_ST(airs_reply_to(ctx, *kept, reply), AIRS_OK);
+  /* A correlation nobody waits for: consumed, dropped, still OK. */
+  CHECK_ST(airs_msg_new(3, "late", 4, &reply), AIRS_OK);
+  CHECK_ST(airs_reply_to(ctx, *kept, reply), AIRS_OK);
+  return AIRS_OK;
+}
+
+static void test_reply_later(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  recorder callee;
+  uint64_t kept = 0;
+  airs_msg* q = NULL;
+  airs_msg* reply = NULL;
+  airs_pid pid;
+  CHECK(rt != NULL);
+  if (!rt) return;
+  memset(&callee, 0, sizeof callee);
+  callee.on_msg = defer;
+  callee.arg = &kept;
+  pid = spawn_rec(rt, &callee, NULL);
+  CHECK_ST(airs_msg_new(1, "q", 1, &q), AIRS_OK);
+  CHECK_ST(airs_call(rt, pid, q, 5000, &reply), AIRS_OK);
+  CHECK(reply != NULL);
+  CHECK_EQ(airs_msg_type(reply), 3);
+  CHECK_EQ(airs_msg_size(reply), 5);
+  CHECK_EQ(airs_msg_sender(reply), pid);
+  CHECK(kept != 0);
+  airs_msg_free(reply);
+  /* Outside a callback it refuses. */
+  CHECK_ST(airs_msg_new(3, "x", 1, &q), AIRS_OK);
+  CHECK_ST(airs_reply_to(callee.ctx, kept, q), AIRS_ESTATE);
+  airs_msg_free(q);
+  airs_runtime_free(rt);
+}
+
 int main(void) {
   test_request();
   test_call_timeout();
+  test_reply_later();
   return CHECK_DONE();
 }

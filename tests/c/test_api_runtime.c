@@ -34,6 +34,7 @@ static void test_strerror(void) {
       {AIRS_EEXITED, 12, "AIRS_EEXITED"},
       {AIRS_IGNORE, 13, "AIRS_IGNORE"},
       {AIRS_EAGAIN, 14, "AIRS_EAGAIN"},
+      {AIRS_EOS, 15, "AIRS_EOS"},
   };
   size_t n = sizeof codes / sizeof codes[0], i, j;
   int distinct = 1;
@@ -47,7 +48,7 @@ static void test_strerror(void) {
   }
   CHECK(distinct);
   /* Not a code: the documented fallback, never NULL. */
-  CHECK_STR(airs_strerror((airs_status)15), "AIRS_UNKNOWN");
+  CHECK_STR(airs_strerror((airs_status)16), "AIRS_UNKNOWN");
   CHECK_STR(airs_strerror((airs_status)99), "AIRS_UNKNOWN");
   CHECK_STR(airs_strerror((airs_status)-1), "AIRS_UNKNOWN");
 }

@@ -74,7 +74,7 @@ enum {
 
 /* Every status must be one of the header's. */
 static airs_status st_ok(airs_status st) {
-  CHECK((int)st >= AIRS_OK && (int)st <= AIRS_EAGAIN);
+  CHECK((int)st >= AIRS_OK && (int)st <= AIRS_EOS);
   return st;
 }
 #define S(call) st_ok(call)

@@ -30,7 +30,8 @@ from .errors import (ActorStartError, AirsError, AlreadyExistsError,
                      InternalError, InvalidArgumentError, LimitError,
                      MailboxFullError, NoProcessError, NotFoundError,
                      OutOfMemoryError, ProcessExitedError, StateError,
-                     TimeoutError, TryAgainError, VersionError)
+                     SystemCallError, TimeoutError, TryAgainError,
+                     VersionError)
 from .events import Event, EventKind, ProcessStats, RuntimeStats, Severity
 from .message import (USER_TYPE_LIMIT, DeadLetter, DeadLetterReason, Down,
                       ExitSignal, Priority, Reply, RequestTimeout)
@@ -61,6 +62,6 @@ __all__ = [
     "Reply",
     "RequestTimeout", "Restart", "Runtime", "RuntimeStats", "Severity",
     "Shutdown", "StateError", "Strategy", "Supervisor", "SupervisorSpec",
-    "TimeoutError", "TryAgainError", "USER_TYPE_LIMIT", "VersionError", "library_path",
+    "SystemCallError", "TimeoutError", "TryAgainError", "USER_TYPE_LIMIT", "VersionError", "library_path",
     "library_version",
 ]

@@ -56,6 +56,7 @@ MSG_MAX_SIZE = 0xFFFFFFFF
 
 MSG_SYSTEM_BASE = 0xFFFFFFFF00000000
 MSG_BINDING_BASE = 0xF000000000000000  # AIRS_MSG_BINDING_BASE
+MSG_OSL_BASE = 0xE000000000000000  # AIRS_MSG_OSL_BASE: the system actors
 MSG_EXIT = MSG_SYSTEM_BASE + 1
 MSG_DOWN = MSG_SYSTEM_BASE + 2
 MSG_TIMEOUT = MSG_SYSTEM_BASE + 3
@@ -353,6 +354,7 @@ SIGNATURES = {
     "airs_request": (STATUS, [vp, u64, vp, c_uint32, pu64]),
     "airs_call": (STATUS, [RuntimeP, u64, vp, c_uint32, pvp]),
     "airs_reply": (STATUS, [vp, vp, vp]),
+    "airs_reply_to": (STATUS, [vp, u64, vp]),
 }
 
 # The per-message calls that keep the GIL (see the module docstring).

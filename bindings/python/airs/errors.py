@@ -25,6 +25,7 @@ EINTERNAL = 11
 EEXITED = 12
 IGNORE = 13  # not an error: an init that asks not to start
 EAGAIN = 14  # not now, later: a socket's send buffer is full
+EOS = 15  # an operating-system call failed (a system actor's reply)
 
 STATUS_NAMES = {
     OK: "AIRS_OK", EINVAL: "AIRS_EINVAL", ENOMEM: "AIRS_ENOMEM",
@@ -33,7 +34,7 @@ STATUS_NAMES = {
     ENOTFOUND: "AIRS_ENOTFOUND", ESTATE: "AIRS_ESTATE",
     ELIMIT: "AIRS_ELIMIT", EVERSION: "AIRS_EVERSION",
     EINTERNAL: "AIRS_EINTERNAL", EEXITED: "AIRS_EEXITED",
-    IGNORE: "AIRS_IGNORE", EAGAIN: "AIRS_EAGAIN",
+    IGNORE: "AIRS_IGNORE", EAGAIN: "AIRS_EAGAIN", EOS: "AIRS_EOS",
 }
 
 
@@ -131,6 +132,13 @@ class TryAgainError(AirsError):
     status = EAGAIN
 
 
+class SystemCallError(AirsError):
+    """AIRS_EOS: an operating-system call failed (a system actor's reply:
+    the detail holds the call and its errno text). Not the builtin
+    ``OSError``: the binding raises that for nothing of its own."""
+    status = EOS
+
+
 class ActorStartError(AirsError):
     """An actor could not start because its factory or ``on_start`` raised.
 
@@ -146,7 +154,7 @@ _BY_STATUS = {cls.status: cls for cls in (
     InvalidArgumentError, OutOfMemoryError, NoProcessError,
     MailboxFullError, TimeoutError, AlreadyExistsError, NotFoundError,
     StateError, LimitError, VersionError, InternalError, ProcessExitedError,
-    TryAgainError)}
+    TryAgainError, SystemCallError)}
 
 
 def error_for(status, detail):

@@ -15,7 +15,8 @@ An actor's ``receive(message)`` gets:
 Type tags. A message's 64-bit type tag is the application's, except two
 ranges: ``0xFFFFFFFF00000000`` and up belong to the C runtime (system
 messages), and ``0xF000000000000000`` (``AIRS_MSG_BINDING_BASE``) up to
-there belong to language bindings: this one names Python objects in flight by a tag in that range (so the
+there belong to language bindings, and the range below that, from
+``0xE000000000000000`` (``AIRS_MSG_OSL_BASE``), to the system actors: this one names Python objects in flight by a tag in that range (so the
 receiver learns what it got from the one ``airs_msg_type`` call it makes
 anyway). Applications must use tags below :data:`USER_TYPE_LIMIT`.
 """
@@ -27,8 +28,9 @@ from . import _ffi
 from .pid import Pid
 from .reasons import ExitReason
 
-#: Application type tags must be below this.
-USER_TYPE_LIMIT = _ffi.MSG_BINDING_BASE
+#: Application type tags must be below this (the system actors' requests
+#: and replies, osl.h, use the tags from here to the binding range).
+USER_TYPE_LIMIT = _ffi.MSG_OSL_BASE
 # Python objects sent point to point: the receiver takes the reference out
 # of the runtime's table; an undelivered one is released by the
 # dead-letter hook, or when the runtime is closed.

@@ -115,6 +115,7 @@ static void constants(void) {
   ENUM(AIRS_EEXITED);
   ENUM(AIRS_IGNORE);
   ENUM(AIRS_EAGAIN);
+  ENUM(AIRS_EOS);
   close_();
 
   open_("airs_config_key");
@@ -269,6 +270,7 @@ static void constants(void) {
   open_("msg_types");
   DEFINE(AIRS_MSG_SYSTEM_BASE);
   DEFINE(AIRS_MSG_BINDING_BASE);
+  DEFINE(AIRS_MSG_OSL_BASE);
   DEFINE(AIRS_MSG_EXIT);
   DEFINE(AIRS_MSG_DOWN);
   DEFINE(AIRS_MSG_TIMEOUT);

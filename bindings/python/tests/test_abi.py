@@ -266,7 +266,8 @@ class ConstantTest(unittest.TestCase):
         tags = DUMP["constants"]["msg_types"]
         binding = tags["AIRS_MSG_BINDING_BASE"]
         system = tags["AIRS_MSG_SYSTEM_BASE"]
-        self.assertEqual(message.USER_TYPE_LIMIT, binding)
+        self.assertEqual(message.USER_TYPE_LIMIT, tags["AIRS_MSG_OSL_BASE"])
+        self.assertLess(tags["AIRS_MSG_OSL_BASE"], binding)
         self.assertEqual(message.SYSTEM_BASE, system)
         for name in ("REF_SEND_BASE", "REF_REPLY_BASE", "REF_HELD_BASE"):
             self.assertTrue(binding <= getattr(message, name) < system,

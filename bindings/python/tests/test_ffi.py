@@ -145,6 +145,7 @@ class ErrorTest(unittest.TestCase):
             errors.EINTERNAL: airs.InternalError,
             errors.EEXITED: airs.ProcessExitedError,
             errors.EAGAIN: airs.TryAgainError,
+            errors.EOS: airs.SystemCallError,
         }
         for status, cls in expected.items():
             error = errors.error_for(status, "detail")
