@@ -108,7 +108,9 @@ extern "C" {
 
 /* Most bytes one read (AIRS_MSG_FS_READ, AIRS_MSG_FILE_READ) returns:
  * 64 MiB. A whole-file read of a bigger file fails with AIRS_ELIMIT:
- * open it and read it in parts. */
+ * open it and read it in parts. A file whose size the OS does not give
+ * (procfs and sysfs say 0, a FIFO) is read to its end, or to this cap
+ * and no further. */
 #define AIRS_FS_READ_MAX ((uint64_t)64 << 20)
 
 /* Longest path, in bytes (Linux's PATH_MAX without its NUL). */
