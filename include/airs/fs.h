@@ -29,6 +29,10 @@
  *     airs_fs_call(rt, &req, 1000, &reply);       from a plain thread;
  *     airs_fs_reply_data(reply, &data, &size);    AIRS_OK, or why not
  *
+ * The jobs are FAST ones, meant for local files: a path that may block
+ * for long (a FIFO with no writer, a device, a hung network mount) holds
+ * a pool thread as long as it blocks.
+ *
  * Every descriptor is opened close-on-exec, and the actor changes no
  * process-global state (no chdir, umask or signal handler).
  */

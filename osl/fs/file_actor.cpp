@@ -66,15 +66,6 @@ airs_status file_init(void* user_data, airs_ctx* ctx, void** state) noexcept {
   return AIRS_OK;
 }
 
-// Answers `correlation` with a failed result (for requests that never
-// reach the pool).
-void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
-                   const airs_osl_result& why) noexcept {
-  airs_msg* m = reply_msg(AIRS_MSG_FS_REPLY(type), &why, nullptr, 0);
-  if (m != nullptr && airs_reply_to(ctx, correlation, m) != AIRS_OK)
-    airs_msg_free(m);
-}
-
 // Starts the next queued request if none runs. A refused submit (the
 // runtime stops) is answered and the next one tried.
 void pump(FileActor* s, airs_ctx* ctx) noexcept {

@@ -46,13 +46,6 @@ void fs_terminate(void* state, airs_ctx*, const airs_reason*) noexcept {
   delete static_cast<FsActor*>(state);
 }
 
-void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
-                   const airs_osl_result& why) noexcept {
-  airs_msg* m = reply_msg(AIRS_MSG_FS_REPLY(type), &why, nullptr, 0);
-  if (m != nullptr && airs_reply_to(ctx, correlation, m) != AIRS_OK)
-    airs_msg_free(m);
-}
-
 // A request: checked here (bad input is answered at once), then given to
 // the pool, its correlation id kept under the job's id.
 airs_status on_request(FsActor* s, airs_ctx* ctx,

@@ -98,4 +98,11 @@ airs_msg* reply_failed(uint64_t type, const airs_osl_result& why) noexcept {
   return reply_finish(type, buf, 0);
 }
 
+void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
+                   const airs_osl_result& why) noexcept {
+  airs_msg* m = reply_msg(AIRS_MSG_FS_REPLY(type), &why, nullptr, 0);
+  if (m != nullptr && airs_reply_to(ctx, correlation, m) != AIRS_OK)
+    airs_msg_free(m);
+}
+
 }  // namespace airs::osl::fs

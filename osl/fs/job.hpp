@@ -50,4 +50,10 @@ airs_msg* job_forward(const airs_msg* done) noexcept;
 // A reply holding only a failed result, built as job replies are.
 airs_msg* reply_failed(uint64_t type, const airs_osl_result& why) noexcept;
 
+// Answers request `correlation` of type `type` with a failed result, from
+// the actor's callback, for a request that never reaches the pool (bad
+// bytes, a refused submit, a file closed before its turn).
+void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
+                   const airs_osl_result& why) noexcept;
+
 }  // namespace airs::osl::fs
