@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <new>
 
 namespace airs::osl::fs {
 

@@ -28,9 +28,9 @@ struct Job {
   Request req;
 };
 
-// Makes the job of a request message: parses it (false, *why filled, on
-// bad input), holds its bytes. *out is the caller's until submit.
-// ENOMEM is an EINVAL-free failure: *why says ENOMEM.
+// Makes the job of a request message: parses it and holds its bytes.
+// *out is the caller's until job_submit. False on failure, with *why
+// filled: EINVAL (bad input, the reason in its text) or ENOMEM.
 bool job_new(airs_runtime* rt, const airs_msg* request, Job** out,
              airs_osl_result* why) noexcept;
 

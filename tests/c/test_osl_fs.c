@@ -776,6 +776,8 @@ typedef struct opener {
   uint64_t many[MANY]; /* 2: MANY stats at once; 3: then kill airs.fs */
   int many_ok;
   int many_answered; /* replies and timeouts */
+  int first;         /* 4: the index of the first reply of corr[] */
+  char got[16];      /* 4: what the read of corr[0] gave */
 } opener;
 
 static airs_status opener_msg(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
@@ -807,6 +809,13 @@ static airs_status opener_msg(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
     }
     return AIRS_OK;
   }
+  if (airs_msg_type(msg) == 4) { /* a read that waits, then a stat */
+    q = req_of(AIRS_MSG_FS_READ, o->path);
+    CHECK_ST(airs_fs_request(ctx, &q, TIMEOUT, &o->corr[0]), AIRS_OK);
+    q = req_of(AIRS_MSG_FS_STAT, dir);
+    CHECK_ST(airs_fs_request(ctx, &q, TIMEOUT, &o->corr[1]), AIRS_OK);
+    return AIRS_OK;
+  }
   if (corr != 0 && corr == o->open_corr) {
     CHECK_ST(airs_fs_reply_file(msg, &o->file), AIRS_OK);
     if (!o->queue_then_close) return AIRS_OK;
@@ -823,9 +832,15 @@ static airs_status opener_msg(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
   }
   for (i = 0; i < 3; i++)
     if (corr != 0 && corr == o->corr[i]) {
+      const void* data;
+      size_t size;
       CHECK_ST(airs_osl_result_get(msg, &res), AIRS_OK);
       o->status[i] = res.status;
-      o->replies++;
+      if (o->replies++ == 0) o->first = i;
+      if (airs_msg_type(msg) == AIRS_MSG_FS_REPLY(AIRS_MSG_FS_READ) &&
+          airs_fs_reply_data(msg, &data, &size) == AIRS_OK &&
+          size < sizeof o->got)
+        memcpy(o->got, data, size);
     }
   for (i = 0; i < MANY; i++)
     if (corr != 0 && corr == o->many[i]) {
@@ -904,6 +919,37 @@ static void test_opener(void) {
   CHECK_ST(airs_wait(rt, o.file, TIMEOUT), AIRS_OK);
   CHECK_EQ(count_fds(), fds0);
   CHECK(airs_is_alive(rt, fs));
+
+  /* Requests run concurrently: a read stuck on a FIFO with no writer
+   * does not hold up a stat sent after it. */
+  memset(&rec, 0, sizeof rec);
+  memset(&o, 0, sizeof o);
+  o.path = at("fifo");
+  CHECK_EQ(mkfifo(o.path, 0600), 0);
+  rec.on_msg = opener_msg;
+  rec.arg = &o;
+  p = spawn_rec(rt, &rec, NULL);
+  CHECK_ST(airs_send(rt, p, 4, NULL, 0), AIRS_OK);
+  poll_until(rt, &o.replies, 1);
+  CHECK_EQ(o.first, 1);
+  CHECK_EQ(o.status[1], AIRS_OK);
+  {
+    /* Non-blocking: ENXIO until the read's open() waits on the FIFO. */
+    double end = now_ms() + TIMEOUT;
+    int wfd = -1;
+    while (wfd < 0 && now_ms() < end) {
+      wfd = open(o.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (wfd < 0) usleep(1000);
+    }
+    CHECK(wfd >= 0);
+    CHECK_EQ(write(wfd, "hi", 2), 2);
+    close(wfd);
+  }
+  poll_until(rt, &o.replies, 2);
+  CHECK_EQ(o.status[0], AIRS_OK);
+  CHECK_STR(o.got, "hi");
+  CHECK_ST(airs_kill(rt, p), AIRS_OK);
+  unlink(o.path);
 
   /* The fs actor killed with requests in flight: each is answered or
    * times out, nothing leaks (the sanitizer builds check), and a new fs
