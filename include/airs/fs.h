@@ -223,8 +223,10 @@ AIRS_API airs_status airs_fs_call(airs_runtime* rt, const airs_fs_req* req,
  * point into the reply: valid while it is. [any thread]
  * ---------------------------------------------------------------------- */
 
-/* AIRS_MSG_FILE_READ's reply: the file's position was at its end, so
- * nothing was read (an empty read of AIRS_MSG_FS_READ is not flagged). */
+/* AIRS_MSG_FILE_READ's reply: nothing was left to read where it read
+ * (at the file's position, or at an AIRS_FS_AT offset), so the data is
+ * empty. A short read is not flagged: the next read gives the EOF. An
+ * empty AIRS_MSG_FS_READ is not flagged either. */
 #define AIRS_FS_EOF 0x1u
 
 typedef struct airs_fs_info {
