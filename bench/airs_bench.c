@@ -6,14 +6,17 @@
  *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |
  *   restart N | idle [SECONDS] |
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
- *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]
+ *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |
+ *   file_read [N]
  *
  * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
  * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
  * bench/compare_net runs all three). blocking: the p99 of 4 KiB file reads
- * through the blocking pool, alone and with SLOW stuck slow jobs. Their
- * arguments are checked (a count of 0, or not a number, exits with 2);
- * --workers 0 runs them host-driven, main polling on airs_runtime_fd.
+ * through the blocking pool, alone and with SLOW stuck slow jobs.
+ * file_read: the latency of 4 KiB file reads through the fs actor
+ * (fs.h), request to reply. Their arguments are checked (a count of 0,
+ * or not a number, exits with 2); --workers 0 runs them host-driven,
+ * main polling on airs_runtime_fd.
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  * AIRS_STARVE_TIMEOUT_MS=N sets starve's sample timeout (default 2000).
@@ -1524,6 +1527,109 @@ static void run_blocking(long slow, long reads) {
   block_cleanup();
 }
 
+/* ---- file_read [N]: a 4 KiB cached file read through the fs actor
+ * (fs.h), request to reply.
+ *
+ * A client process sends AIRS_MSG_FS_READ requests for the whole 4 KiB
+ * temp file (cached: written just before) to the registered fs actor with
+ * airs_fs_request, one at a time: the fs actor checks the request, runs
+ * the read as an AIRS_JOB_FAST job on the blocking pool (open, fstat,
+ * pread, close; the job builds the reply), and passes the completion on
+ * with airs_reply_to. A read's latency is from just before airs_fs_request
+ * to the receive of its reply, whose 4096 bytes are checked. 1000 untimed
+ * reads first. ops = N; p50_ns, p99_ns of the timed reads;
+ * pool_wait_mean_ns = the mean time a job waited in the pool's queue (a
+ * pool thread waking up to take it). */
+
+enum { FREAD_WARMUP = 1000, MSG_FREAD_START = 1 };
+
+typedef struct fread_client {
+  const char* path;
+  long warm_left;
+  long reads, n;
+  double* ns; /* n of reads */
+  uint64_t sent, t0, t_end, corr;
+  char why[256]; /* a failure, "" if none */
+} fread_client;
+
+static airs_status fread_send(fread_client* c, airs_ctx* ctx) {
+  airs_fs_req req;
+  airs_fs_req_init(&req);
+  req.type = AIRS_MSG_FS_READ;
+  req.path = c->path;
+  c->sent = now_ns();
+  airs_status st = airs_fs_request(ctx, &req, 10000, &c->corr);
+  if (st == AIRS_OK) return AIRS_OK;
+  snprintf(c->why, sizeof c->why, "airs_fs_request: %s",
+           airs_last_error_message());
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static airs_status fread_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
+  fread_client* c = s;
+  uint64_t t = now_ns();
+  if (airs_msg_type(m) == MSG_FREAD_START) return fread_send(c, ctx);
+  if (airs_msg_correlation(m) != c->corr) return AIRS_OK;
+  const void* data;
+  size_t size;
+  if (airs_fs_reply_data(m, &data, &size) != AIRS_OK ||
+      size != BLOCK_FILE_SIZE) {
+    snprintf(c->why, sizeof c->why, "a read gave %zu bytes: %s", size,
+             airs_last_error_message());
+    return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  }
+  if (c->warm_left > 0) {
+    if (--c->warm_left == 0) c->t0 = now_ns();
+    return fread_send(c, ctx);
+  }
+  c->ns[c->n++] = (double)(t - c->sent);
+  if (c->n < c->reads) return fread_send(c, ctx);
+  c->t_end = t;
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static void run_file_read(long reads) {
+  block_files_make();
+  airs_runtime* rt = runtime_new();
+  airs_pid fs;
+  CHECK(airs_fs_start(rt, &fs));
+  fread_client c = {block_tmp.data,
+                    FREAD_WARMUP,
+                    reads,
+                    0,
+                    samples_new(reads),
+                    0,
+                    0,
+                    0,
+                    0,
+                    ""};
+  airs_pid pid = spawn(rt, fread_receive, NULL, &c);
+  CHECK(airs_send(rt, pid, MSG_FREAD_START, NULL, 0));
+  drive_until_gone(rt, pid);
+  if (c.why[0]) fail("file_read: %s", c.why);
+  if (c.n != reads) fail("file_read: %ld of %ld reads done", c.n, reads);
+  airs_job_stats js = pool_stats(rt);
+  uint64_t started = js.done[AIRS_JOB_FAST] + js.running[AIRS_JOB_FAST];
+  double wait_ns =
+      started ? (double)js.wait_us_total[AIRS_JOB_FAST] * 1e3 / (double)started
+              : 0;
+  uint64_t ns = c.t_end - c.t0;
+  double p50, p99;
+  latency_pcts(c.ns, reads, &p50, &p99);
+  char params[64], extra[160];
+  snprintf(params, sizeof params, "\"n\":%ld,\"bytes\":%d", reads,
+           BLOCK_FILE_SIZE);
+  snprintf(extra, sizeof extra,
+           ",\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"pool_wait_mean_ns\":%.0f,"
+           "\"pool_threads_peak\":%llu",
+           p50, p99, wait_ns, (unsigned long long)js.threads_peak);
+  report("file_read", params, (double)reads, (double)(ns ? ns : 1) * 1e-9,
+         extra);
+  airs_runtime_free(rt);
+  free(c.ns);
+  block_cleanup();
+}
+
 static long arg(int argc, char** argv, int i, long dflt) {
   return i < argc ? atol(argv[i]) : dflt;
 }
@@ -1567,7 +1673,8 @@ int main(int argc, char** argv) {
             "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
             "  restart N | idle [SECONDS] |\n"
             "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
-            "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]]\n");
+            "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
+            "  file_read [N]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -1603,6 +1710,9 @@ int main(int argc, char** argv) {
     long slow = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "SLOW");
     long reads = count_arg(argc, argv, i + 1, 20000, 1, MAX_COUNT, "READS");
     run_blocking(slow, reads);
+  } else if (strcmp(w, "file_read") == 0) {
+    max_args(argc, argv, i, 1);
+    run_file_read(count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
   } else {
     fprintf(stderr, "airs-bench: unknown workload '%s'\n", w);
     return 2;

@@ -153,4 +153,6 @@ AIRS_API airs_status airs_net_child_spec(airs_child_spec* spec);
 }
 #endif
 
+#include "airs/fs.h" /* the file system actor */
+
 #endif /* AIRS_OSL_H */
