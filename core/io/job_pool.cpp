@@ -1,5 +1,6 @@
 #include "io/job_pool.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -13,6 +14,13 @@
 namespace airs {
 
 using Clock = std::chrono::steady_clock;
+
+// How long a thread that ran out of jobs looks for a new one before it
+// sleeps on the condition variable. A job queued meanwhile starts with no
+// futex wake-up and no trip through the kernel's scheduler: the next read
+// of a file actor, the request that follows a reply. Bounded, so an idle
+// pool still sleeps: at most this much CPU after each burst of jobs.
+constexpr auto kSpin = std::chrono::microseconds(50);
 
 namespace {
 
@@ -44,6 +52,10 @@ struct JobPoolCore {
   uint32_t threads = 0;  // started and not ended
   uint32_t idle = 0;     // waiting for work
   uint32_t wakeups = 0;  // notifications not yet taken by an idle thread
+  uint32_t spinning = 0;     // looking for a job before they sleep
+  uint32_t spin_claims = 0;  // jobs queued for the spinning to take
+  // Bumped at each job queued (under mu); read with no lock by spinners.
+  std::atomic<uint64_t> queued_seq{0};
   uint32_t peak = 0;
   uint32_t running[2] = {};  // per class
   uint32_t delivering = 0;   // completions being sent (stop waits)
@@ -138,6 +150,34 @@ void run_job(JobPoolCore& c, CoreLock& lk, const Job& job) noexcept {
   deliver(c, lk, job.id, job.spec.reply_to, result, AIRS_MSG_JOB_DONE);
 }
 
+// Looks for a new job for kSpin, with no lock held, before the thread
+// sleeps. true: one was queued meanwhile (the caller picks it). A job
+// queued while threads spin is claimed for one of them rather than waking
+// a sleeper (find_thread); each spinner takes back one claim as it ends,
+// and then looks at the queues, so no claimed job is left behind.
+// [mu held on entry and on return]
+bool spin_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
+  if (c.stopping) return false;
+  uint64_t seen = c.queued_seq.load(std::memory_order_acquire);
+  c.spinning++;
+  lk.unlock();
+  auto until = Clock::now() + kSpin;
+  bool queued = false;
+  while (!queued && Clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    queued = c.queued_seq.load(std::memory_order_acquire) != seen;
+  }
+  lk.lock();
+  c.spinning--;
+  if (c.spin_claims > 0) {
+    c.spin_claims--;
+    queued = true;
+  }
+  return queued;
+}
+
 // Waits for work until keepalive runs out. false: this thread should end
 // (stop began, or it idled past keepalive above the minimum). [mu held]
 bool wait_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
@@ -159,12 +199,21 @@ void thread_main(std::shared_ptr<JobPoolCore> c,
                  std::list<std::thread>::iterator self) noexcept {
   if (c->cfg.thread_hook) c->cfg.thread_hook(c->cfg.thread_hook_data, 1);
   CoreLock lk(c->mu);
+  bool spun = false;  // once per dry spell: a capped SLOW job must not
+                      // keep a thread spinning
   for (;;) {
     Job job;
-    if (pick(*c, &job))
+    if (pick(*c, &job)) {
       run_job(*c, lk, job);
-    else if (!wait_for_work(*c, lk))
+      spun = false;
+    } else if (!spun) {
+      spun = true;
+      spin_for_work(*c, lk);
+    } else if (!wait_for_work(*c, lk)) {
       break;
+    } else {
+      spun = false;
+    }
   }
   bool tell_end = !c->let_go;
   c->threads--;
@@ -199,6 +248,10 @@ bool start_thread(const std::shared_ptr<JobPoolCore>& c) noexcept;
 bool find_thread(const std::shared_ptr<JobPoolCore>& c, int cls) noexcept {
   bool can_run = cls == AIRS_JOB_FAST || c->running[cls] < c->cfg.pool_slow_max;
   if (!can_run) return true;
+  if (c->spinning > c->spin_claims) {
+    c->spin_claims++;
+    return true;
+  }
   if (c->idle > c->wakeups) {
     c->wakeups++;
     c->work.notify_one();
@@ -247,6 +300,7 @@ airs_status JobPool::submit(const airs_job& spec, uint64_t* id) noexcept {
   if (st == AIRS_OK) {
     try {
       c.queue[cls].push_back(Job{c.next_id, spec, Clock::now()});
+      c.queued_seq.fetch_add(1, std::memory_order_release);
     } catch (...) {
       st = fail(AIRS_ENOMEM, "out of memory");
     }
@@ -279,6 +333,7 @@ bool JobPool::offload_turn(void* self, Process* p) noexcept {
   turn.turn = p;
   try {
     c.queue[AIRS_JOB_SLOW].push_back(turn);
+    c.queued_seq.fetch_add(1, std::memory_order_release);
   } catch (...) {
     return false;  // a worker runs it instead
   }
