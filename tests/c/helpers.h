@@ -7,6 +7,7 @@
 #define AIRS_TESTS_HELPERS_H
 
 #include <airs/airs.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,19 @@ static inline long poll_all(airs_runtime* rt) {
     total += ran;
   }
   return -1;
+}
+
+/* The open fds of this process (from /proc/self/fd, less the DIR's own),
+ * or -1. */
+static inline int count_fds(void) {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  struct dirent* e;
+  if (!d) return -1;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.') n++;
+  closedir(d);
+  return n - 1;
 }
 
 /* Monotonic milliseconds. */

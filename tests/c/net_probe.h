@@ -7,7 +7,6 @@
 #ifndef AIRS_TESTS_NET_PROBE_H
 #define AIRS_TESTS_NET_PROBE_H
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -199,18 +198,6 @@ static inline int probe_wait_bytes(probe* p, size_t n, int ms) {
     }
   }
   return 0;
-}
-
-/* The open fds of this process. */
-static inline int count_fds(void) {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  struct dirent* e;
-  if (!d) return -1;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n - 1; /* the DIR's own */
 }
 
 static inline airs_addr loopback4(uint16_t port) {

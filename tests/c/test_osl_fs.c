@@ -113,17 +113,6 @@ static void expect_contents(airs_runtime* rt, const char* path,
   airs_msg_free(reply);
 }
 
-static int count_fds(void) {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  struct dirent* e;
-  if (!d) return -1;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n;
-}
-
 static airs_runtime* fs_runtime(int workers) {
   airs_runtime* rt = make_runtime(workers, 0);
   airs_pid fs = AIRS_NO_PID;
