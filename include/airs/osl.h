@@ -66,4 +66,6 @@ AIRS_API airs_status airs_osl_result_get(const airs_msg* reply,
 }
 #endif
 
+#include "airs/proc.h" /* the OS process actor */
+
 #endif /* AIRS_OSL_H */
