@@ -9,7 +9,8 @@
 // and mask are its business, not the program's), a process group of its
 // own (so that a terminate or a kill reaches everything it started), and
 // only the fds 0, 1 and 2: every pipe end is made close-on-exec, so the
-// parent's ends, and a spawn racing on another thread, leak nothing.
+// parent's ends leak into no spawn racing on another thread, and every fd
+// from 3 up is closed in the child before the exec.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -94,6 +95,9 @@ int file_actions(const Plan& plan, const Pipes& p,
   if (rc == 0) rc = wire_fd(fa, err_end, 2, O_WRONLY);
   if (rc == 0 && plan.cwd != nullptr)
     rc = posix_spawn_file_actions_addchdir_np(fa, plan.cwd);
+  // The host's own fds that lack close-on-exec (its business, or a
+  // library's) must not reach the program either: close_range(3, ~0).
+  if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(fa, 3);
   return rc;
 }
 

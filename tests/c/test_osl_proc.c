@@ -119,15 +119,18 @@ static airs_status spawn_for(airs_runtime* rt, const char* const* argv,
 }
 
 /* A call to a port; the reply's result in *r; the reply is returned (the
- * caller frees it) or NULL. */
+ * caller frees it) or NULL (r->status = minus the call's status). */
 static airs_msg* port_call(airs_runtime* rt, airs_pid port, airs_msg* req,
                            airs_osl_result* r) {
   airs_msg* reply = NULL;
+  airs_status st;
   memset(r, 0, sizeof *r);
   r->status = -1;
   if (req == NULL) return NULL;
-  if (airs_call(rt, port, req, CALL_MS, &reply) != AIRS_OK) {
-    airs_msg_free(req);
+  st = airs_call(rt, port, req, CALL_MS, &reply);
+  if (st != AIRS_OK) { /* consumed once sent: ETIMEDOUT, EEXITED */
+    if (st != AIRS_ETIMEDOUT && st != AIRS_EEXITED) airs_msg_free(req);
+    r->status = -(int)st;
     return NULL;
   }
   airs_osl_result_get(reply, r);
@@ -310,8 +313,9 @@ static void test_stdin(void) {
   CHECK(rt != NULL);
   if (!rt) return;
   for (i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
-  { /* cat: what goes in comes out, EOF ends it */
-    const char* argv[] = {"/bin/cat", NULL};
+  { /* cat: what goes in comes out, EOF ends it (the sleep keeps the port
+       for the requests after the close) */
+    const char* argv[] = {"/bin/sh", "-c", "cat; sleep 1", NULL};
     s = new_sink();
     owner = spawn_sink(rt, s);
     CHECK_EQ(spawn_for(rt, argv, NULL, NULL, AIRS_PROC_STDIN_PIPE, 1000, owner,
@@ -749,6 +753,51 @@ static void test_watch(void) {
   airs_runtime_free(rt);
 }
 
+/* ---- under a supervisor: the child spec; ports outlive a restart ------- */
+
+static void test_supervised(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  airs_sup_spec* spec = NULL;
+  airs_child_spec child;
+  airs_pid sup = 0, server = 0, server2 = 0;
+  airs_proc_spawned c;
+  airs_osl_result r;
+  airs_proc_exit e;
+  airs_msg* m = NULL;
+  airs_msg* reply;
+  double t0;
+  const char* argv[] = {"/bin/sleep", "10", NULL};
+  CHECK(rt != NULL);
+  if (!rt) return;
+  CHECK_EQ(airs_sup_spec_new(NULL, &spec), AIRS_OK);
+  CHECK_EQ(airs_proc_child_spec(&child), AIRS_OK);
+  CHECK_EQ(airs_sup_spec_add_child(spec, &child), AIRS_OK);
+  CHECK_EQ(airs_supervisor_start(rt, spec, &sup), AIRS_OK);
+  airs_sup_spec_free(spec);
+  CHECK_EQ(airs_whereis(rt, AIRS_OSL_PROC_NAME, &server), AIRS_OK);
+  CHECK_EQ(spawn_for(rt, argv, NULL, NULL, 0, 5000, AIRS_NO_PID, &c, &r),
+           AIRS_OK);
+  CHECK_EQ(r.status, AIRS_OK);
+  /* the process actor crashes and is restarted: the port goes on */
+  CHECK_EQ(airs_kill(rt, server), AIRS_OK);
+  t0 = now_ms();
+  while ((airs_whereis(rt, AIRS_OSL_PROC_NAME, &server2) != AIRS_OK ||
+          server2 == server) &&
+         now_ms() - t0 < 5000)
+    usleep(1000);
+  CHECK(server2 != server && server2 != 0);
+  CHECK(airs_is_alive(rt, c.port));
+  airs_proc_req_terminate(&m);
+  reply = port_call(rt, c.port, m, &r);
+  CHECK_EQ(r.status, AIRS_OK);
+  CHECK_EQ(airs_proc_exit_get(reply, &e), AIRS_OK);
+  CHECK_EQ(e.signo, SIGTERM);
+  airs_msg_free(reply);
+  CHECK_EQ(airs_wait(rt, c.port, CALL_MS), AIRS_OK);
+  CHECK(gone_within((pid_t)c.os_pid, 2000));
+  airs_runtime_free(rt);
+}
+
 /* ---- many spawns: no zombie, no fd left -------------------------------- */
 
 #define MANY 10000
@@ -859,6 +908,7 @@ int main(void) {
   test_owner_and_free();
   test_errors();
   test_watch();
+  test_supervised();
   test_many();
   read_dispositions(&after);
   CHECK(same_dispositions(&before, &after));
