@@ -83,8 +83,9 @@ extern "C" {
  * failed. */
 #define AIRS_MSG_PROC_SIGNAL (AIRS_MSG_PROC_BASE + 0x14)
 #define AIRS_MSG_PROC_SIGNAL_REPLY (AIRS_MSG_PROC_BASE + 0x15)
-/* To a port: end the child gracefully: SIGTERM to its process group, then
- * SIGKILL to the group if it still runs after its kill_grace_ms. Reply:
+/* To a port: end the child gracefully: SIGTERM to its process group (and
+ * to the child itself, should it have left the group), then SIGKILL to
+ * both if the child still runs after its kill_grace_ms. Reply:
  * result + airs_proc_exit, when the child has ended (at once if it has
  * already). Data: none. */
 #define AIRS_MSG_PROC_TERMINATE (AIRS_MSG_PROC_BASE + 0x16)
@@ -164,9 +165,12 @@ typedef struct airs_proc_spawned {
 
 /* Builds a SPAWN request (a flat copy of *spawn) for the process actor.
  * The caller owns *out until a send consumes it. A SPAWN reply's status:
- * AIRS_OK; EINVAL: a malformed request, no owner could be found alive
- * (ENOPROC then); EOS: pipe, posix_spawn (ENOENT: no such program, EACCES:
- * not executable, ...) or pidfd_open failed, with its errno and text.
+ * AIRS_OK; EINVAL: a malformed request; ENOPROC: the owner is pid 0 of
+ * another runtime or never existed (an owner that has already ended gets
+ * a port that kills its child at once); EOS: pipe, posix_spawn (ENOENT:
+ * no such program or cwd, EACCES: not executable, ...) or pidfd_open
+ * failed, with its errno and text; ESTATE: the runtime is shutting down.
+ * A request sent with no correlation id (a plain send) is ignored.
  * EINVAL here: NULL argument, bad version or size, NULL or empty path,
  * unknown or clashing flags, kill_grace_ms too large, a string list too
  * long (over 65535 entries) or a request over 16 MiB. ENOMEM.

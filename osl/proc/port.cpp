@@ -328,6 +328,13 @@ void on_ready(Port* p, airs_ctx* ctx, const airs_msg* m) noexcept {
 
 // ---- requests
 
+// A signal to the child's group and, through its pidfd, to the child
+// itself: a child that left its group (setsid, setpgid) still gets it.
+void signal_all(Port* p, int signo) noexcept {
+  kill(-p->pid, signo);
+  pidfd_signal_(p->pidfd, signo);
+}
+
 bool started(Port* p, airs_ctx* ctx, const airs_msg* m, uint64_t type) {
   if (p->pid > 0) return true;
   reply_error(ctx, m, type, AIRS_ESTATE, 0, "the child has not started yet");
@@ -416,18 +423,18 @@ void on_terminate(Port* p, airs_ctx* ctx, const airs_msg* m) noexcept {
   }
   if (!add_waiter(p, ctx, m, type, 0) || p->reaped) return;
   if (p->grace_ms == 0) {
-    kill(-p->pid, SIGKILL);
+    signal_all(p, SIGKILL);
     return;
   }
-  kill(-p->pid, SIGTERM);
+  signal_all(p, SIGTERM);
   if (p->grace_timer == 0 &&
       timer(p, kMsgGraceOver, p->grace_ms, 0, &p->grace_timer) != AIRS_OK)
-    kill(-p->pid, SIGKILL);
+    signal_all(p, SIGKILL);
 }
 
-void on_grace_over(Port* p) noexcept {
+void on_grace_over(Port* p) noexcept {  // SIGTERM was not enough
   p->grace_timer = 0;
-  if (!p->reaped) kill(-p->pid, SIGKILL);
+  if (!p->reaped) signal_all(p, SIGKILL);
 }
 
 // ---- the spawn's result

@@ -170,6 +170,7 @@ void spawned_free(void* p) noexcept {
     close_fd(&s->err_fd);
     if (s->pid > 0 && s->pidfd >= 0) {
       kill(-s->pid, SIGKILL);
+      pidfd_signal_(s->pidfd, SIGKILL);
       airs_proc_exit ignored;
       reap(s->pidfd, s->pid, true, &ignored);  // SIGKILLed: at once
     }

@@ -102,6 +102,7 @@ bool kill_and_reap(airs_runtime* rt, pid_t pid, int pidfd,
   airs_proc_exit local;
   if (out == nullptr) out = &local;
   kill(-pid, SIGKILL);
+  pidfd_signal_(pidfd, SIGKILL);  // also if it left its group
   if (reap(pidfd, pid, false, out) != 0) {
     close(pidfd);
     return true;
