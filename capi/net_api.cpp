@@ -1,5 +1,5 @@
-// net_api.cpp - sockets owned by processes (net.h), and the host's
-// wake-up fd (io.h).
+// net_api.cpp - sockets owned by processes (net.h), and io.h's fd
+// watches and the host's wake-up fd.
 #include <cstring>
 
 #include "capi.hpp"
@@ -242,6 +242,47 @@ uint64_t airs_socket_count(airs_runtime* h) {
   RuntimeUse use(h);
   if (use.status() != AIRS_OK) return 0;
   return use.runtime()->sockets().count();
+}
+
+// The events of an fd watch: AIRS_FD_* bits, at least one.
+static airs_status check_fd_events(uint32_t events) {
+  constexpr uint32_t known = AIRS_FD_READ | AIRS_FD_WRITE;
+  if (events == 0) return fail(AIRS_EINVAL, "events is 0");
+  if (events & ~known)
+    return failf(AIRS_EINVAL, "unknown events 0x%x", events & ~known);
+  return AIRS_OK;
+}
+
+airs_status airs_fd_watch(airs_runtime* h, int fd, uint32_t events,
+                          airs_pid owner, uint64_t* id) {
+  return api("airs_fd_watch", [&] {
+    if (id) *id = 0;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!id) return fail(AIRS_EINVAL, "id is NULL");
+    if (fd < 0) return failf(AIRS_EINVAL, "fd %d is not an fd", fd);
+    if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
+    if (use.runtime()->kernel().stopping())
+      return fail(AIRS_ESTATE, "the runtime is shutting down");
+    return use.runtime()->sockets().watch(owner, fd, events, id);
+  });
+}
+
+airs_status airs_fd_rearm(airs_runtime* h, uint64_t id, uint32_t events) {
+  return api("airs_fd_rearm", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
+    return use.runtime()->sockets().rearm(id, events);
+  });
+}
+
+airs_status airs_fd_unwatch(airs_runtime* h, uint64_t id) {
+  return api("airs_fd_unwatch", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    return use.runtime()->sockets().unwatch(id);
+  });
 }
 
 airs_status airs_runtime_fd(airs_runtime* h, int* fd) {

@@ -21,7 +21,10 @@ struct SockOpts {
   uint32_t backlog = 1024;
 };
 
-enum class SockKind : uint8_t { kListener, kStream, kDatagram };
+// kWatch is not a socket but a watched fd (io.h's airs_fd_watch): the
+// record holds the runtime's duplicate of the caller's fd, and the table
+// gives it an id, an owner and its end with the owner like a socket's.
+enum class SockKind : uint8_t { kListener, kStream, kDatagram, kWatch };
 
 // Bytes of one send not yet written; `ack` != 0 asks for AIRS_MSG_SOCK_SENT.
 struct OutChunk {
@@ -55,6 +58,7 @@ struct Socket {
   bool shut_done = false;     // shutdown(SHUT_WR) was made
   bool owe_writable = false;  // a send got EAGAIN: tell when drained
   bool paused = false;        // a listener out of fds, until `deadline`
+  uint32_t watch_events = 0;  // kWatch: the AIRS_FD_* of its last arming
   uint64_t deadline_ms = 0;   // connect timeout or pause end; 0: none
   std::deque<OutChunk> out;
   size_t queued = 0;  // bytes in `out` not yet written

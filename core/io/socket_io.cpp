@@ -99,7 +99,7 @@ void Sockets::spend_credit(Socket& s) noexcept {
 // nothing leaves the set (a passive socket whose peer reset would report
 // ERR and HUP, unasked, at every wait).
 void Sockets::update_interest(Socket& s) noexcept {
-  if (s.fd < 0) return;
+  if (s.fd < 0 || s.kind == SockKind::kWatch) return;  // armed by its owner
   uint32_t want = 0;
   bool reading = s.credit != 0;
   switch (s.kind) {
@@ -109,6 +109,7 @@ void Sockets::update_interest(Socket& s) noexcept {
     case SockKind::kDatagram:
       if (reading) want = EPOLLIN;
       break;
+    case SockKind::kWatch: break;
     case SockKind::kStream:
       if (s.connecting) {
         want = EPOLLOUT;
@@ -191,6 +192,7 @@ void Sockets::on_ready(void* self, uint64_t key, uint32_t events) noexcept {
   switch (s->kind) {
     case SockKind::kListener: me->accept_ready(*s); break;
     case SockKind::kDatagram: me->read_datagrams(*s); break;
+    case SockKind::kWatch: me->watch_ready(*s, events); return;
     case SockKind::kStream:
       if (s->connecting) {
         me->finish_connect(*s);

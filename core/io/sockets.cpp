@@ -67,12 +67,16 @@ Sockets::Ref Sockets::find(uint64_t id) noexcept {
 // The open socket `id` into *s, locked into *lk; else ENOTFOUND. The
 // caller declares *s before *lk, so that its lock ends first: closing may
 // have dropped the table's reference, leaving *s the last.
-airs_status Sockets::find_open(uint64_t id, Ref* s, Lock* lk) noexcept {
+airs_status Sockets::find_open(uint64_t id, Ref* s, Lock* lk,
+                               bool watch) noexcept {
+  const char* what = watch ? "fd watch" : "socket";
   *s = find(id);
-  if (!*s)
-    return failf(AIRS_ENOTFOUND, "no socket %llu", (unsigned long long)id);
+  if (!*s || ((*s)->kind == SockKind::kWatch) != watch) {
+    s->reset();
+    return failf(AIRS_ENOTFOUND, "no %s %llu", what, (unsigned long long)id);
+  }
   *lk = Lock((*s)->mu);
-  if ((*s)->fd < 0) return fail(AIRS_ENOTFOUND, "the socket is closed");
+  if ((*s)->fd < 0) return failf(AIRS_ENOTFOUND, "the %s is closed", what);
   return AIRS_OK;
 }
 
@@ -102,10 +106,12 @@ airs_status Sockets::adopt(const Ref& s) noexcept {
     return fail(AIRS_ENOPROC, "the owner is not alive");
   try {
     table_.emplace(s->id, s);
+    if (s->kind == SockKind::kWatch) watches_++;
     try {
       by_owner_[s->owner].push_back(s->id);
     } catch (...) {
       table_.erase(s->id);
+      if (s->kind == SockKind::kWatch) watches_--;
       throw;
     }
   } catch (const std::bad_alloc&) {
@@ -299,7 +305,7 @@ airs_status Sockets::addresses(uint64_t id, airs_addr* local,
 
 uint64_t Sockets::count() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  return table_.size();
+  return table_.size() - watches_;
 }
 
 // Out of epoll, the fd closed, the buffer dropped, out of the table. The
@@ -316,6 +322,7 @@ void Sockets::close_locked(Socket& s) noexcept {
   s.queued = 0;
   std::lock_guard<std::mutex> lock(mu_);
   table_.erase(s.id);
+  if (s.kind == SockKind::kWatch) watches_--;
   auto it = by_owner_.find(s.owner);
   if (it != by_owner_.end()) {
     auto& ids = it->second;

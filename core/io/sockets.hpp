@@ -3,6 +3,7 @@
 //
 //   sockets.cpp    the table: opening, owners, closing, the owner's end
 //   socket_io.cpp  readiness: accept, read, write, connect, deadlines
+//   fd_watch.cpp   watched fds (io.h): one-shot readiness messages
 //
 // Locking. Each socket has its own mutex; the table has one (`mu_`), and
 // the deadlines one (`deadline_mu_`), both leaves. A socket's lock is
@@ -56,6 +57,13 @@ class Sockets {
                         airs_addr* peer) noexcept;
   uint64_t count() noexcept;
 
+  // The fd watches of io.h, their arguments checked by the facade (events
+  // known and not 0, fd >= 0). Status as io.h says. threads: any.
+  airs_status watch(uint64_t owner, int fd, uint32_t events,
+                    uint64_t* out) noexcept;
+  airs_status rearm(uint64_t id, uint32_t events) noexcept;
+  airs_status unwatch(uint64_t id) noexcept;
+
   // Closes every socket left and refuses new ones. threads: the freeing
   // thread, once, after every process has ended, before the reactor stops.
   void stop() noexcept;
@@ -66,7 +74,10 @@ class Sockets {
 
   // sockets.cpp
   Ref find(uint64_t id) noexcept;
-  airs_status find_open(uint64_t id, Ref* s, Lock* lk) noexcept;
+  // The open record `id`, locked: a socket, or with `watch` a watched fd
+  // (each kind's calls see only their own: ENOTFOUND for the other).
+  airs_status find_open(uint64_t id, Ref* s, Lock* lk,
+                        bool watch = false) noexcept;
   Ref new_record(SockKind kind, uint64_t owner, const SockOpts& opts) noexcept;
   airs_status open(uint64_t owner, SockKind kind, const airs_addr& addr,
                    const SockOpts& opts, Ref* out) noexcept;
@@ -84,6 +95,7 @@ class Sockets {
   void read_stream(Socket& s) noexcept;
   void read_datagrams(Socket& s) noexcept;
   void flush(Socket& s) noexcept;
+  void watch_ready(Socket& s, uint32_t events) noexcept;  // fd_watch.cpp
   void finish_connect(Socket& s) noexcept;
   void check_error(Socket& s) noexcept;
   void update_interest(Socket& s) noexcept;
@@ -102,6 +114,7 @@ class Sockets {
   std::mutex mu_;  // the table
   bool stopped_ = false;
   uint64_t next_id_ = Reactor::kFirstKey;
+  uint64_t watches_ = 0;  // records of kind kWatch in table_
   std::unordered_map<uint64_t, Ref> table_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> by_owner_;
 

@@ -106,6 +106,52 @@ typedef struct airs_job_stats {
 AIRS_API airs_status airs_job_stats_get(airs_runtime* rt, airs_job_stats* out);
 
 /* ------------------------------------------------------------------------
+ * Watching an fd. A process can ask to be told when an fd of its own (a
+ * pipe, a pidfd, an eventfd, a device) is ready, as Erlang's enif_select
+ * and libuv's uv_poll: the runtime waits for it in its epoll set and sends
+ * the process one AIRS_MSG_FD_READY; the process then does the
+ * non-blocking read or write itself, in its callback, and re-arms.
+ *
+ * A watch is one-shot: after its message it is disarmed until
+ * airs_fd_rearm() (so a process is never flooded, and the level of the fd
+ * is re-checked at each arming: data still unread makes it ready again at
+ * once). The runtime watches a duplicate of the fd it takes at
+ * airs_fd_watch (close-on-exec), so the caller may close its own fd at any
+ * time; the duplicate is closed by airs_fd_unwatch or when the owner ends,
+ * whichever comes first. The caller's fd is never closed by the runtime.
+ * Make the fd non-blocking (O_NONBLOCK) yourself: the runtime does not
+ * change its flags, which the duplicate shares.
+ * ---------------------------------------------------------------------- */
+
+#define AIRS_FD_READ 0x1u  /* readable, or its peer hung up */
+#define AIRS_FD_WRITE 0x2u /* writable */
+
+/* The watched fd is ready: data = uint32_t, the AIRS_FD_* that are ready
+ * (AIRS_FD_READ also for a hang-up or an error: the read says which),
+ * correlation = the watch id, sender 0. The watch is now disarmed. */
+#define AIRS_MSG_FD_READY (AIRS_MSG_SYSTEM_BASE + 16)
+
+/* Watches `fd` for `events` (AIRS_FD_READ and/or AIRS_FD_WRITE) on behalf
+ * of `owner`, armed at once; writes the watch's id (never 0, never
+ * reused) to *id. The watch ends with its owner. EINVAL: a bad fd, events
+ * 0 or unknown bits, NULL id, or an fd epoll cannot watch (a regular
+ * file: errno EPERM in the message). ENOPROC: owner is not alive. ELIMIT:
+ * out of fds. ENOMEM. ESTATE: the runtime is shutting down. [any thread] */
+AIRS_API airs_status airs_fd_watch(airs_runtime* rt, int fd, uint32_t events,
+                                   airs_pid owner, uint64_t* id);
+
+/* Arms watch `id` again for `events` (after its AIRS_MSG_FD_READY, or to
+ * change what it waits for). ENOTFOUND: no such watch (unwatched, or its
+ * owner ended). EINVAL: events 0 or unknown bits. [any thread] */
+AIRS_API airs_status airs_fd_rearm(airs_runtime* rt, uint64_t id,
+                                   uint32_t events);
+
+/* Ends watch `id` and closes the runtime's duplicate; no AIRS_MSG_FD_READY
+ * of it is sent after this returns (one sent before may still be in the
+ * owner's mailbox). ENOTFOUND: no such watch. [any thread] */
+AIRS_API airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
+
+/* ------------------------------------------------------------------------
  * The host's wake-up fd. A host-driven runtime (AIRS_CFG_WORKERS = 0)
  * runs only when the host calls airs_runtime_poll(); a host with an event
  * loop of its own (libuv, asyncio, poll(2)) adds this fd to it, watching

@@ -37,14 +37,16 @@
  * no backoff (a main-thread call would wait for a clock only it moves), and
  * a worker child under shutdown INFINITY never ignores a shutdown.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* pipe2 */
 
 #include <airs/airs.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../pid_layout.h"
 
@@ -1418,7 +1420,7 @@ static void op_io(airs_runtime* rt, Reader* r) {
     if (sel & 0x10) o.flags = u8(r);
     op_ = &o;
   }
-  switch (sel % 10) {
+  switch (sel % 11) {
     case 0: {
       airs_addr a = fuzz_addr(rt, r);
       airs_socket s = 0;
@@ -1486,6 +1488,25 @@ static void op_io(airs_runtime* rt, Reader* r) {
       airs_status st = S(airs_runtime_fd(rt, &fd));
       CHECK(st == AIRS_OK ? fd >= 0 : fd == -1);
       if (st == AIRS_OK) CHECK(!g_threaded);
+      break;
+    }
+    case 9: { /* fd watches: their ids share the socket slots */
+      int fds[2];
+      uint8_t how = u8(r);
+      if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) break;
+      if (how & 1) CHECK(write(fds[1], "w", 1) == 1);
+      uint64_t id = 0;
+      S(airs_fd_watch(rt,
+                      how & 2   ? fds[0]
+                      : how & 4 ? fds[1]
+                                : -1,
+                      u8(r) % 5, pick_pid(u8(r)), how & 8 ? NULL : &id));
+      add_sock(id);
+      close(fds[0]); /* the watch keeps its duplicate */
+      close(fds[1]);
+      airs_socket w = pick_sock(u8(r));
+      if (how & 16) S(airs_fd_rearm(rt, w, u8(r) % 5));
+      if (how & 32) S(airs_fd_unwatch(rt, w));
       break;
     }
     default: {

@@ -1,0 +1,107 @@
+// fd_watch.cpp - fds a process watches (io.h's airs_fd_watch, Erlang's
+// enif_select): records of kind kWatch in the socket table, so that they
+// get ids, owners and their end with the owner as sockets do.
+//
+// A watch holds a duplicate of the caller's fd, registered with
+// EPOLLONESHOT: the kernel disarms it at its first event, so a watch
+// costs one epoll_ctl per arming and can never report twice (a hung-up
+// pipe, which epoll reports at every wait, included). Every function runs
+// under the record's lock, as the socket functions do (sockets.hpp).
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.hpp"
+#include "io/sockets.hpp"
+
+namespace airs {
+
+namespace {
+
+uint32_t epoll_events(uint32_t fd_events) noexcept {
+  uint32_t ev = EPOLLONESHOT;
+  if (fd_events & AIRS_FD_READ) ev |= EPOLLIN | EPOLLRDHUP;
+  if (fd_events & AIRS_FD_WRITE) ev |= EPOLLOUT;
+  return ev;
+}
+
+// What to tell the owner: an error or hang-up counts as whatever it
+// waited for, since the next read or write is what reports it.
+uint32_t ready_events(uint32_t epoll, uint32_t wanted) noexcept {
+  uint32_t ready = 0;
+  if (epoll & (EPOLLIN | EPOLLRDHUP)) ready |= AIRS_FD_READ;
+  if (epoll & EPOLLOUT) ready |= AIRS_FD_WRITE;
+  if (epoll & (EPOLLERR | EPOLLHUP)) ready |= wanted;
+  return ready & wanted;
+}
+
+}  // namespace
+
+// Phases: the reactor, the duplicate, the record in the table (for a live
+// owner), then the arming; on failure nothing is left open.
+airs_status Sockets::watch(uint64_t owner, int fd, uint32_t events,
+                           uint64_t* out) noexcept {
+  airs_status st = reactor_.open();
+  if (st != AIRS_OK) return st;
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) {
+    int e = errno;
+    if (e == EMFILE || e == ENFILE)
+      return failf(AIRS_ELIMIT, "dup of fd %d: %s", fd, strerror(e));
+    return failf(AIRS_EINVAL, "fd %d: %s", fd, strerror(e));
+  }
+  Ref s = new_record(SockKind::kWatch, owner, SockOpts{});
+  if (!s) {
+    ::close(dup);
+    return fail(AIRS_ENOMEM, "no memory for an fd watch");
+  }
+  s->fd = dup;
+  if ((st = adopt(s)) != AIRS_OK) {
+    ::close(dup);
+    s->fd = -1;
+    return st;
+  }
+  Lock lk(s->mu);
+  if (s->fd < 0) return fail(AIRS_ENOPROC, "the owner ended");  // meanwhile
+  if (!reactor_.add(s->fd, s->id, epoll_events(events))) {
+    int e = errno;  // EPERM: a regular file or a directory
+    close_locked(*s);
+    return failf(e == ENOMEM || e == ENOSPC ? AIRS_ENOMEM : AIRS_EINVAL,
+                 "epoll cannot watch fd %d: %s", fd, strerror(e));
+  }
+  s->interest = 1;  // registered: close_locked takes it out of epoll
+  s->watch_events = events;
+  *out = s->id;
+  return AIRS_OK;
+}
+
+airs_status Sockets::rearm(uint64_t id, uint32_t events) noexcept {
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
+  if (!reactor_.modify(s->fd, s->id, epoll_events(events)))
+    return failf(AIRS_EINTERNAL, "epoll_ctl: %s", strerror(errno));
+  s->watch_events = events;
+  return AIRS_OK;
+}
+
+airs_status Sockets::unwatch(uint64_t id) noexcept {
+  Ref s;  // declared first: the lock must end before the last reference
+  Lock lk;
+  if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
+  close_locked(*s);
+  return AIRS_OK;
+}
+
+// The one event of an arming: the kernel has disarmed the fd already.
+// [s.mu held]
+void Sockets::watch_ready(Socket& s, uint32_t events) noexcept {
+  uint32_t ready = ready_events(events, s.watch_events);
+  if (ready == 0) ready = s.watch_events;  // cannot happen; never silent
+  post(s, AIRS_MSG_FD_READY, &ready, sizeof ready);
+}
+
+}  // namespace airs
