@@ -13,19 +13,6 @@
 
 #include "airs/airs.h"
 
-// TEMPORARY until the lead's fd watch lands in io.h (branch redesign).
-#ifndef AIRS_FD_READ
-extern "C" {
-#define AIRS_FD_READ 0x1u
-#define AIRS_FD_WRITE 0x2u
-#define AIRS_MSG_FD_READY (AIRS_MSG_SYSTEM_BASE + 16)
-airs_status airs_fd_watch(airs_runtime* rt, int fd, uint32_t events,
-                          airs_pid owner, uint64_t* id);
-airs_status airs_fd_rearm(airs_runtime* rt, uint64_t id, uint32_t events);
-airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
-}
-#endif
-
 namespace airs::osl::proc {
 
 // Private tags, inside the process actor's range (proc.h keeps 0x00..0x7f
