@@ -226,22 +226,33 @@ constexpr size_t kReadSize = 64 * 1024;
 
 void maybe_finish(Port* p, airs_ctx* ctx) noexcept;
 
-// Each read becomes one message to the owner (none without an owner: the
-// output is read and dropped, so that the child never blocks on a pipe).
+// Each read becomes one message to the owner, which owns the buffer (no
+// copy; a short read gives back the rest of it). Without an owner the
+// output is read and dropped, so that the child never blocks on a pipe.
+// (No thread_local buffer: a large static TLS block keeps the library
+// from being dlopen()ed.)
 void on_readable(Port* p, airs_ctx* ctx, Stream* s) noexcept {
-  static thread_local char buf[kReadSize];
   for (int i = 0; i < kReadsPerTurn; i++) {
-    ssize_t n = read(s->fd, buf, sizeof buf);
+    auto* buf = static_cast<char*>(malloc(kReadSize));
+    if (buf == nullptr) break;  // try again at the next readiness
+    ssize_t n = read(s->fd, buf, kReadSize);
     if (n > 0) {
-      if (p->owner != AIRS_NO_PID) {
-        airs_msg* m = nullptr;
-        if (airs_msg_new(s->type, buf, static_cast<size_t>(n), &m) == AIRS_OK) {
-          airs_msg_set_correlation(m, p->self);
-          if (airs_ctx_send_msg(ctx, p->owner, m) != AIRS_OK) airs_msg_free(m);
-        }
+      if (static_cast<size_t>(n) < kReadSize / 2) {
+        void* fit = realloc(buf, static_cast<size_t>(n));
+        if (fit != nullptr) buf = static_cast<char*>(fit);
+      }
+      airs_msg* m = nullptr;
+      if (p->owner != AIRS_NO_PID &&
+          airs_msg_new_owned(s->type, buf, static_cast<size_t>(n), free, &m) ==
+              AIRS_OK) {
+        airs_msg_set_correlation(m, p->self);
+        if (airs_ctx_send_msg(ctx, p->owner, m) != AIRS_OK) airs_msg_free(m);
+      } else {
+        free(buf);
       }
       continue;
     }
+    free(buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
     unwatch(p, s);  // end of file (or a read error, which ends it too)
