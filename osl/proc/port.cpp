@@ -57,7 +57,6 @@ struct Port {
   airs_pid self = AIRS_NO_PID;
   airs_pid owner = AIRS_NO_PID;
   uint64_t owner_ref = 0;
-  Plan* plan = nullptr;  // until the job takes it
   uint64_t spawn_corr = 0;
   uint64_t job = 0;
   uint32_t grace_ms = AIRS_PROC_KILL_GRACE_DEFAULT;

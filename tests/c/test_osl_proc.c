@@ -440,6 +440,16 @@ static void test_exits(void) {
     CHECK_EQ(s->exit.signo, SIGKILL);
     free(s);
   }
+  { /* a grandchild keeps stdout open after the child's exit: the exit
+       message comes after the drain time (200 ms), not when the pipe ends */
+    const char* argv[] = {"/bin/sh", "-c", "sleep 3 & echo started", NULL};
+    t0 = now_ms();
+    s = run_to_end(rt, argv, NULL, NULL, 0, &c);
+    CHECK(now_ms() - t0 < 2000);
+    CHECK_EQ(s->out_n, 8);
+    CHECK_EQ(s->exit.code, 0);
+    free(s);
+  }
   { /* a wait that times out leaves the child running; TERMINATE ends it
        with SIGTERM; a WAIT after the end answers at once */
     const char* argv[] = {"/bin/sleep", "10", NULL};
