@@ -7,16 +7,18 @@
  *   restart N | idle [SECONDS] |
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
  *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |
- *   file_read [N]
+ *   file_read [N] | spawn_process [N] | spawn_process_big [N]
  *
  * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
  * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
  * bench/compare_net runs all three). blocking: the p99 of 4 KiB file reads
  * through the blocking pool, alone and with SLOW stuck slow jobs.
  * file_read: the latency of 4 KiB file reads through the fs actor
- * (fs.h), request to reply. Their arguments are checked (a count of 0,
- * or not a number, exits with 2); --workers 0 runs them host-driven,
- * main polling on airs_runtime_fd.
+ * (fs.h), request to reply. spawn_process, spawn_process_big: /bin/true
+ * through the OS process actor (proc.h), from request to exit message,
+ * from a small and from a 4 GiB parent. Their arguments are checked (a
+ * count of 0, or not a number, exits with 2); --workers 0 runs them
+ * host-driven, main polling on airs_runtime_fd.
  *
  * AIRS_BUDGET=N in the environment sets AIRS_CFG_BUDGET (for experiments).
  * AIRS_STARVE_TIMEOUT_MS=N sets starve's sample timeout (default 2000).
@@ -32,6 +34,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1630,6 +1634,107 @@ static void run_file_read(long reads) {
   block_cleanup();
 }
 
+/* ---- spawn_process [N] and spawn_process_big [N]: OS processes through
+ * the process actor (proc.h).
+ *
+ * One owner process spawns /bin/true N times, one after the other, with
+ * airs_proc_spawn_request to the process actor (airs.proc); a spawn's
+ * latency is from just before the request to the receive of the child's
+ * AIRS_MSG_PROC_EXIT (spawn job, posix_spawn, exec, exit, reaping and the
+ * port's messages). spawn_process_big first mallocs 4 GiB and touches
+ * every page, so that the parent is large: a fork would copy its page
+ * tables, posix_spawn's vfork-style clone does not. ops = N; p50_ns,
+ * p99_ns; base_p50_ns, base_p99_ns: the same N spawns done bare, by main
+ * with posix_spawn and waitpid, on this machine just before (the floor:
+ * the cost of exec and exit themselves); resident_mb: the parent's RSS. */
+
+enum { MSG_PROC_GO = 1 };
+
+typedef struct proc_shared {
+  long n;
+  long done;
+  uint64_t t0;
+  double* lat;
+  const char* why;
+} proc_shared;
+
+static airs_status proc_next(proc_shared* sh, airs_ctx* ctx) {
+  static const char* const argv[] = {"/bin/true", NULL};
+  airs_proc_spawn s;
+  uint64_t corr;
+  airs_proc_spawn_init(&s);
+  s.path = argv[0];
+  s.argv = argv;
+  sh->t0 = now_ns();
+  return airs_proc_spawn_request(ctx, &s, 10000, &corr);
+}
+
+static airs_status proc_owner_receive(void* st, airs_ctx* ctx,
+                                      const airs_msg* m) {
+  proc_shared* sh = st;
+  uint64_t type = airs_msg_type(m);
+  if (type == MSG_PROC_GO) return proc_next(sh, ctx);
+  if (type == AIRS_MSG_PROC_SPAWN_REPLY || type == AIRS_MSG_TIMEOUT) {
+    airs_osl_result r;
+    airs_osl_result_get(m, &r);
+    if (r.status == AIRS_OK) return AIRS_OK;
+    sh->why = "a spawn failed";
+    return airs_exit(ctx, AIRS_EXIT_ERROR, r.status, r.text);
+  }
+  if (type != AIRS_MSG_PROC_EXIT) return AIRS_OK;
+  sh->lat[sh->done++] = (double)(now_ns() - sh->t0);
+  if (sh->done == sh->n) return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+  return proc_next(sh, ctx);
+}
+
+static void run_spawn_process(const char* workload, long n, int big) {
+  size_t big_size = (size_t)4 << 30;
+  char* mem = NULL;
+  if (big) {
+    mem = malloc(big_size);
+    if (!mem) fail("%s: malloc of 4 GiB failed", workload);
+    for (size_t i = 0; i < big_size; i += 4096) mem[i] = (char)i;
+  }
+  /* the floor: bare posix_spawn + waitpid from main */
+  extern char** environ;
+  char* bare_argv[] = {(char*)"/bin/true", NULL};
+  double* base = samples_new(n);
+  for (long i = 0; i < n; i++) {
+    pid_t pid;
+    uint64_t t0 = now_ns();
+    int rc = posix_spawn(&pid, bare_argv[0], NULL, NULL, bare_argv, environ);
+    if (rc != 0) fail("%s: posix_spawn: %s", workload, strerror(rc));
+    waitpid(pid, NULL, 0);
+    base[i] = (double)(now_ns() - t0);
+  }
+
+  airs_runtime* rt = runtime_new();
+  CHECK(airs_proc_start(rt, NULL));
+  proc_shared sh = {n, 0, 0, samples_new(n), NULL};
+  airs_pid owner = spawn(rt, proc_owner_receive, NULL, &sh);
+  double t0 = now_s();
+  CHECK(airs_send(rt, owner, MSG_PROC_GO, NULL, 0));
+  drive_until_gone(rt, owner);
+  double secs = now_s() - t0;
+  if (sh.done != n)
+    fail("%s: %ld of %ld spawns done (%s)", workload, sh.done, n,
+         sh.why ? sh.why : "?");
+  double p50, p99, b50, b99;
+  latency_pcts(sh.lat, n, &p50, &p99);
+  latency_pcts(base, n, &b50, &b99);
+  char params[32], extra[160];
+  snprintf(params, sizeof params, "\"n\":%ld", n);
+  snprintf(extra, sizeof extra,
+           ",\"p50_ns\":%.0f,\"p99_ns\":%.0f,\"base_p50_ns\":%.0f,"
+           "\"base_p99_ns\":%.0f,\"resident_mb\":%ld",
+           p50, p99, b50, b99, rss_bytes() >> 20);
+  report(workload, params, (double)n, secs, extra);
+  airs_runtime_free(rt);
+  free(sh.lat);
+  free(base);
+  free(mem);
+}
+
 static long arg(int argc, char** argv, int i, long dflt) {
   return i < argc ? atol(argv[i]) : dflt;
 }
@@ -1674,7 +1779,7 @@ int main(int argc, char** argv) {
             "  restart N | idle [SECONDS] |\n"
             "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
             "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
-            "  file_read [N]\n");
+            "  file_read [N] | spawn_process [N] | spawn_process_big [N]\n");
     return 2;
   }
   const char* w = argv[i++];
@@ -1705,6 +1810,11 @@ int main(int argc, char** argv) {
     long conns = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "C");
     long msgs = count_arg(argc, argv, i + 1, 1000000, 1, MAX_COUNT, "M");
     run_net("echo_many", conns, 1, msgs);
+  } else if (strcmp(w, "spawn_process") == 0 ||
+             strcmp(w, "spawn_process_big") == 0) {
+    max_args(argc, argv, i, 1);
+    run_spawn_process(w, count_arg(argc, argv, i, 2000, 1, MAX_COUNT, "N"),
+                      strcmp(w, "spawn_process_big") == 0);
   } else if (strcmp(w, "blocking") == 0) {
     max_args(argc, argv, i, 2);
     long slow = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "SLOW");

@@ -137,7 +137,7 @@ airs_status Sockets::open(uint64_t owner, SockKind kind, const airs_addr& addr,
                           const SockOpts& opts, Ref* out) noexcept {
   airs_status st = reactor_.open();
   if (st != AIRS_OK) return st;
-  int fd;
+  int fd = -1;  // set by open_fd on success
   int type = kind == SockKind::kDatagram ? SOCK_DGRAM : SOCK_STREAM;
   if ((st = open_fd(addr, type, opts, &fd)) != AIRS_OK) return st;
   if (kind != SockKind::kStream) {

@@ -64,6 +64,38 @@ AIRS_API airs_status airs_osl_result_get(const airs_msg* reply,
                                          airs_osl_result* out);
 
 /* ------------------------------------------------------------------------
+ * Starting the system actors.
+ * ---------------------------------------------------------------------- */
+
+#define AIRS_OSL_OPTS_VERSION 1
+
+typedef struct airs_osl_opts {
+  uint32_t version; /* AIRS_OSL_OPTS_VERSION */
+  uint32_t size;    /* sizeof(airs_osl_opts) */
+  /* The supervisor's restart intensity (supervisor.h): more than
+   * `intensity` restarts in `period_ms` and it gives up and ends, as OTP.
+   * Defaults 3 in 5000. */
+  uint32_t intensity;
+  uint32_t period_ms;
+  /* Optional: the supervisor is registered under this name. */
+  const char* name;
+} airs_osl_opts;
+
+/* Fills *opts with the defaults. EINVAL: NULL. [any thread] */
+AIRS_API airs_status airs_osl_opts_init(airs_osl_opts* opts);
+
+/* Starts the system actors under one rest_for_one supervisor, in this
+ * order: the file system actor (AIRS_OSL_FS_NAME), the OS process actor
+ * (AIRS_OSL_PROC_NAME), the network actor (AIRS_OSL_NET_NAME), each
+ * registered under its name, PERMANENT. *sup gets the supervisor's pid;
+ * stop it with airs_stop (or put the child specs below under a supervisor
+ * of your own instead). opts may be NULL (the defaults). EINVAL: bad
+ * opts. EEXIST: one of the names is taken (by a running OSL, say).
+ * ESTATE: the runtime is shutting down. ENOMEM. [any thread] */
+AIRS_API airs_status airs_osl_start(airs_runtime* rt, const airs_osl_opts* opts,
+                                    airs_pid* sup);
+
+/* ------------------------------------------------------------------------
  * The network actor (AIRS_OSL_NET_NAME): opens sockets (net.h) for whoever
  * asks and resolves host names. A socket it opens belongs to the owner
  * the request names (the requester by default), never to the network
@@ -154,5 +186,6 @@ AIRS_API airs_status airs_net_child_spec(airs_child_spec* spec);
 #endif
 
 #include "airs/fs.h" /* the file system actor */
+#include "airs/proc.h" /* the OS process actor */
 
 #endif /* AIRS_OSL_H */
