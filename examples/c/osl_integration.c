@@ -221,12 +221,12 @@ static int network(airs_runtime* rt, airs_pid owner) {
   req.owner = owner;
   req.addr = out.local;
   req.timeout_ms = 2000;
+  printf("  net: connecting to %s\n", addr);
   if ((st = airs_net_call(rt, &req, WAIT_MS, &reply)) != AIRS_OK)
     return fail("connect", st, NULL);
   airs_osl_result_get(reply, &r);
   airs_msg_free(reply);
   if (r.status != AIRS_OK) return fail("connect", r.status, &r);
-  printf("  net: connecting to %s\n", addr);
   return wait_for(&connected, 2) ? 0 : fail("connect", AIRS_ETIMEDOUT, NULL);
 }
 
@@ -234,6 +234,8 @@ static int crash_fs(airs_runtime* rt, const char* path) {
   airs_pid fs_pid = 0;
   airs_osl_result r;
   airs_msg* reply;
+  const void* data = NULL;
+  size_t size = 0;
   char buf[32];
   airs_whereis(rt, AIRS_OSL_FS_NAME, &fs_pid);
   printf("  killing %s %s\n", AIRS_OSL_FS_NAME, pid_str(fs_pid, buf));
@@ -242,8 +244,10 @@ static int crash_fs(airs_runtime* rt, const char* path) {
   reply = fs(rt, AIRS_MSG_FS_READ, path, NULL, &r);
   if (r.status != AIRS_OK) return fail("read after the restart", r.status, &r);
   airs_whereis(rt, AIRS_OSL_FS_NAME, &fs_pid);
-  printf("  fs: %s %s read %zu bytes back\n", AIRS_OSL_FS_NAME,
-         pid_str(fs_pid, buf), airs_msg_size(reply) - sizeof r);
+  if (airs_fs_reply_data(reply, &data, &size) != AIRS_OK || size != 16)
+    return fail("read after the restart", AIRS_EINTERNAL, NULL);
+  printf("  fs: the new %s %s reads the file back: \"%.15s\"\n",
+         AIRS_OSL_FS_NAME, pid_str(fs_pid, buf), (const char*)data);
   airs_msg_free(reply);
   fs(rt, AIRS_MSG_FS_DELETE, path, NULL, &r);
   return 0;
@@ -277,6 +281,7 @@ int main(void) {
   printf("4. the file actor crashes\n");
   bad |= crash_fs(rt, path);
 
+  printf("freeing the runtime: the supervisor stops its children\n");
   airs_runtime_free(rt);
   remove(dir);
   printf(bad ? "FAILED\n" : "done\n");

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/error.hpp"
 #include "proc.hpp"
 #include "reply.hpp"
 
@@ -119,7 +120,8 @@ char kRegisterHere;
 using namespace airs::osl::proc;
 
 extern "C" AIRS_API airs_status airs_proc_child_spec(airs_child_spec* out) {
-  if (out == nullptr) return AIRS_EINVAL;
+  if (out == nullptr)
+    return airs::failf(AIRS_EINVAL, "airs_proc_child_spec: out is NULL");
   airs_status st = airs_child_spec_init(out);
   if (st != AIRS_OK) return st;
   out->id = "proc";
@@ -132,7 +134,8 @@ extern "C" AIRS_API airs_status airs_proc_child_spec(airs_child_spec* out) {
 
 extern "C" AIRS_API airs_status airs_proc_start(airs_runtime* rt,
                                                 airs_pid* out) {
-  if (rt == nullptr) return AIRS_EINVAL;
+  if (rt == nullptr)
+    return airs::failf(AIRS_EINVAL, "airs_proc_start: rt is NULL");
   airs_pid pid = AIRS_NO_PID;
   airs_status st =
       airs_spawn(rt, &kServer, &kRegisterHere, nullptr, nullptr, &pid);
@@ -144,7 +147,9 @@ extern "C" AIRS_API airs_status
 airs_proc_spawn_request(airs_ctx* ctx, const airs_proc_spawn* spawn,
                         uint32_t timeout_ms, uint64_t* correlation) {
   if (ctx == nullptr || correlation == nullptr || timeout_ms == 0)
-    return AIRS_EINVAL;
+    return airs::failf(AIRS_EINVAL,
+                       "airs_proc_spawn_request: ctx or correlation is NULL, "
+                       "or timeout_ms is 0");
   airs_msg* m = nullptr;
   airs_status st = airs_proc_req_spawn(spawn, &m);
   if (st != AIRS_OK) return st;
@@ -159,7 +164,9 @@ extern "C" AIRS_API airs_status airs_proc_spawn_call(
     airs_runtime* rt, const airs_proc_spawn* spawn, uint32_t timeout_ms,
     airs_proc_spawned* out, airs_osl_result* result) {
   if (rt == nullptr || out == nullptr || result == nullptr || timeout_ms == 0)
-    return AIRS_EINVAL;
+    return airs::failf(AIRS_EINVAL,
+                       "airs_proc_spawn_call: rt, out or result is NULL, or "
+                       "timeout_ms is 0");
   airs_msg* m = nullptr;
   airs_status st = airs_proc_req_spawn(spawn, &m);
   if (st != AIRS_OK) return st;

@@ -8,9 +8,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/error.hpp"
 #include "proc.hpp"
 
 namespace airs::osl::proc {
+
+using airs::failf;
 
 namespace {
 
@@ -36,8 +39,10 @@ char* put(char* at, const char* s) noexcept {
 // A message of `type` carrying a copy of `size` bytes.
 airs_status make(uint64_t type, const void* data, size_t size,
                  airs_msg** out) noexcept {
-  if (out == nullptr) return AIRS_EINVAL;
-  return airs_msg_new(type, data, size, out);
+  if (out == nullptr) return failf(AIRS_EINVAL, "out is NULL");
+  if (airs_msg_new(type, data, size, out) != AIRS_OK)
+    return failf(AIRS_ENOMEM, "no memory for the request");
+  return AIRS_OK;
 }
 
 }  // namespace
@@ -106,7 +111,8 @@ using namespace airs::osl::proc;
 // ---- spawning
 
 extern "C" AIRS_API airs_status airs_proc_spawn_init(airs_proc_spawn* spawn) {
-  if (spawn == nullptr) return AIRS_EINVAL;
+  if (spawn == nullptr)
+    return failf(AIRS_EINVAL, "airs_proc_spawn_init: spawn is NULL");
   memset(spawn, 0, sizeof *spawn);
   spawn->version = AIRS_PROC_SPAWN_VERSION;
   spawn->size = sizeof *spawn;
@@ -120,25 +126,35 @@ extern "C" AIRS_API airs_status airs_proc_req_spawn(const airs_proc_spawn* s,
   constexpr uint32_t known = AIRS_PROC_STDIN_PIPE | AIRS_PROC_STDERR_MERGE |
                              AIRS_PROC_STDERR_DISCARD |
                              AIRS_PROC_STDOUT_DISCARD;
-  if (s == nullptr || out == nullptr) return AIRS_EINVAL;
+  if (s == nullptr || out == nullptr)
+    return failf(AIRS_EINVAL, "spawn or out is NULL");
   if (s->version != AIRS_PROC_SPAWN_VERSION || s->size < sizeof *s)
-    return AIRS_EINVAL;
-  if (s->path == nullptr || s->path[0] == '\0') return AIRS_EINVAL;
+    return failf(AIRS_EINVAL, "spawn version %u size %u (want %u, %zu)",
+                 s->version, s->size, AIRS_PROC_SPAWN_VERSION, sizeof *s);
+  if (s->path == nullptr || s->path[0] == '\0')
+    return failf(AIRS_EINVAL, "spawn path is NULL or empty");
   if ((s->flags & ~known) != 0 || ((s->flags & AIRS_PROC_STDERR_MERGE) &&
                                    (s->flags & AIRS_PROC_STDERR_DISCARD)))
-    return AIRS_EINVAL;
-  if (s->kill_grace_ms > 3600000) return AIRS_EINVAL;
+    return failf(AIRS_EINVAL, "spawn flags 0x%x: unknown or clashing",
+                 s->flags);
+  if (s->kill_grace_ms > 3600000)
+    return failf(AIRS_EINVAL, "kill_grace_ms %u is over 3600000",
+                 s->kill_grace_ms);
   size_t argc = s->argv ? list_count(s->argv) : 0;
   size_t envc = s->envp ? list_count(s->envp) : 0;
-  if (argc > kListMax || envc > kListMax) return AIRS_EINVAL;
+  if (argc > kListMax || envc > kListMax)
+    return failf(AIRS_EINVAL, "argv or envp has over %zu entries",
+                 static_cast<size_t>(kListMax));
   size_t total = sizeof(WireSpawn) + strlen(s->path) + 1;
   if (s->argv) total += list_bytes(s->argv, argc);
   if (s->envp) total += list_bytes(s->envp, envc);
   if (s->cwd) total += strlen(s->cwd) + 1;
-  if (total > kWireMax) return AIRS_EINVAL;
+  if (total > kWireMax)
+    return failf(AIRS_EINVAL, "the request would be %zu bytes (most %zu)",
+                 total, static_cast<size_t>(kWireMax));
 
   auto* buf = static_cast<char*>(malloc(total));
-  if (buf == nullptr) return AIRS_ENOMEM;
+  if (buf == nullptr) return failf(AIRS_ENOMEM, "no memory for the request");
   WireSpawn head{};
   head.magic = kWireMagic;
   head.flags = s->flags;
@@ -154,20 +170,25 @@ extern "C" AIRS_API airs_status airs_proc_req_spawn(const airs_proc_spawn* s,
   if (s->cwd) put(at, s->cwd);
   airs_status st =
       airs_msg_new_owned(AIRS_MSG_PROC_SPAWN, buf, total, free, out);
-  if (st != AIRS_OK) free(buf);
-  return st;
+  if (st != AIRS_OK) {
+    free(buf);
+    return failf(AIRS_ENOMEM, "no memory for the request");
+  }
+  return AIRS_OK;
 }
 
 extern "C" AIRS_API airs_status airs_proc_spawned_get(const airs_msg* reply,
                                                       airs_proc_spawned* out) {
   airs_osl_result r;
-  if (reply == nullptr || out == nullptr) return AIRS_EINVAL;
+  if (reply == nullptr || out == nullptr)
+    return failf(AIRS_EINVAL, "reply or out is NULL");
   if (airs_msg_type(reply) != AIRS_MSG_PROC_SPAWN_REPLY ||
       airs_msg_size(reply) < sizeof r + sizeof *out)
-    return AIRS_EINVAL;
+    return failf(AIRS_EINVAL, "not a successful SPAWN reply");
   const char* data = static_cast<const char*>(airs_msg_data(reply));
   memcpy(&r, data, sizeof r);
-  if (r.status != AIRS_OK) return AIRS_EINVAL;
+  if (r.status != AIRS_OK)
+    return failf(AIRS_EINVAL, "a failed SPAWN reply: %s", r.text);
   memcpy(out, data + sizeof r, sizeof *out);
   return AIRS_OK;
 }
@@ -177,9 +198,12 @@ extern "C" AIRS_API airs_status airs_proc_spawned_get(const airs_msg* reply,
 extern "C" AIRS_API airs_status airs_proc_req_write(const void* data,
                                                     size_t size,
                                                     airs_msg** out) {
-  if (out == nullptr || (data == nullptr && size > 0) ||
-      size > AIRS_PROC_WRITE_QUEUE_MAX)
-    return AIRS_EINVAL;
+  if (out == nullptr || (data == nullptr && size > 0))
+    return failf(AIRS_EINVAL, "out is NULL, or data is NULL with size %zu",
+                 size);
+  if (size > AIRS_PROC_WRITE_QUEUE_MAX)
+    return failf(AIRS_EINVAL, "a write of %zu bytes (most %zu)", size,
+                 AIRS_PROC_WRITE_QUEUE_MAX);
   return make(AIRS_MSG_PROC_WRITE, data, size, out);
 }
 
@@ -191,7 +215,8 @@ extern "C" AIRS_API airs_status airs_proc_req_signal(int32_t signo,
                                                      uint32_t flags,
                                                      airs_msg** out) {
   if (signo < 1 || signo > 64 || (flags & ~AIRS_PROC_SIGNAL_GROUP) != 0)
-    return AIRS_EINVAL;
+    return failf(AIRS_EINVAL, "signal %d flags 0x%x (1..64, SIGNAL_*)", signo,
+                 flags);
   airs_proc_signal_req req{signo, flags};
   return make(AIRS_MSG_PROC_SIGNAL, &req, sizeof req, out);
 }
@@ -202,14 +227,17 @@ extern "C" AIRS_API airs_status airs_proc_req_terminate(airs_msg** out) {
 
 extern "C" AIRS_API airs_status airs_proc_req_wait(uint32_t timeout_ms,
                                                    airs_msg** out) {
-  if (timeout_ms == 0 || timeout_ms > 0x7fffffffu) return AIRS_EINVAL;
+  if (timeout_ms == 0 || timeout_ms > 0x7fffffffu)
+    return failf(AIRS_EINVAL, "timeout_ms %u is not 1..2^31-1", timeout_ms);
   return make(AIRS_MSG_PROC_WAIT, &timeout_ms, sizeof timeout_ms, out);
 }
 
 extern "C" AIRS_API airs_status airs_proc_req_watch(int64_t os_pid,
                                                     airs_pid owner,
                                                     airs_msg** out) {
-  if (os_pid <= 0 || os_pid > 0x7fffffff) return AIRS_EINVAL;
+  if (os_pid <= 0 || os_pid > 0x7fffffff)
+    return failf(AIRS_EINVAL, "os_pid %lld is not a process id",
+                 static_cast<long long>(os_pid));
   airs_proc_watch_req req{os_pid, owner};
   return make(AIRS_MSG_PROC_WATCH, &req, sizeof req, out);
 }
@@ -218,21 +246,25 @@ extern "C" AIRS_API airs_status airs_proc_req_watch(int64_t os_pid,
 // result head first, and carries an exit only when it succeeded.
 extern "C" AIRS_API airs_status airs_proc_exit_get(const airs_msg* msg,
                                                    airs_proc_exit* out) {
-  if (msg == nullptr || out == nullptr) return AIRS_EINVAL;
+  if (msg == nullptr || out == nullptr)
+    return failf(AIRS_EINVAL, "msg or out is NULL");
   uint64_t type = airs_msg_type(msg);
   const char* data = static_cast<const char*>(airs_msg_data(msg));
   size_t size = airs_msg_size(msg);
   if (type == AIRS_MSG_PROC_EXIT) {
-    if (size < sizeof *out) return AIRS_EINVAL;
+    if (size < sizeof *out)
+      return failf(AIRS_EINVAL, "an exit message of %zu bytes", size);
     memcpy(out, data, sizeof *out);
     return AIRS_OK;
   }
   if (type != AIRS_MSG_PROC_TERMINATE_REPLY && type != AIRS_MSG_PROC_WAIT_REPLY)
-    return AIRS_EINVAL;
+    return failf(AIRS_EINVAL, "not an exit message or reply");
   airs_osl_result r;
-  if (size < sizeof r + sizeof *out) return AIRS_EINVAL;
+  if (size < sizeof r + sizeof *out)
+    return failf(AIRS_EINVAL, "a reply of %zu bytes", size);
   memcpy(&r, data, sizeof r);
-  if (r.status != AIRS_OK) return AIRS_EINVAL;
+  if (r.status != AIRS_OK)
+    return failf(AIRS_EINVAL, "a failed reply: %s", r.text);
   memcpy(out, data + sizeof r, sizeof *out);
   return AIRS_OK;
 }

@@ -624,6 +624,7 @@ static void test_errors(void) {
   CHECK_EQ(airs_proc_req_spawn(&s, &m), AIRS_EINVAL);
   s.path = "/bin/true";
   CHECK_EQ(airs_proc_req_spawn(NULL, &m), AIRS_EINVAL);
+  CHECK(strstr(airs_last_error_message(), "spawn or out is NULL") != NULL);
   CHECK_EQ(airs_proc_req_spawn(&s, NULL), AIRS_EINVAL);
   s.version = 99;
   CHECK_EQ(airs_proc_req_spawn(&s, &m), AIRS_EINVAL);
@@ -647,11 +648,13 @@ static void test_errors(void) {
   CHECK_EQ(airs_proc_req_close_stdin(NULL), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_terminate(NULL), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_signal(0, 0, &m), AIRS_EINVAL);
+  CHECK(strstr(airs_last_error_message(), "signal 0") != NULL);
   CHECK_EQ(airs_proc_req_signal(65, 0, &m), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_signal(SIGTERM, 2, &m), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_signal(SIGTERM, 0, NULL), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_wait(0, &m), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_wait(0x80000000u, &m), AIRS_EINVAL);
+  CHECK(strstr(airs_last_error_message(), "timeout_ms") != NULL);
   CHECK_EQ(airs_proc_req_wait(1, NULL), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_watch(0, 0, &m), AIRS_EINVAL);
   CHECK_EQ(airs_proc_req_watch(-5, 0, &m), AIRS_EINVAL);
