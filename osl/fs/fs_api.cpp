@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/error.hpp"
+#include "request.hpp"
 #include "wire.hpp"
 
 using airs::failf;
@@ -95,10 +96,7 @@ airs_status target(const char* fn, airs_runtime* rt, const airs_fs_req* r,
     *to = r->file;
     return AIRS_OK;
   }
-  if (airs_whereis(rt, AIRS_OSL_FS_NAME, to) != AIRS_OK)
-    return failf(AIRS_ENOTFOUND, "%s: no process is registered as %s", fn,
-                 AIRS_OSL_FS_NAME);
-  return AIRS_OK;
+  return airs::osl::find_actor(fn, rt, AIRS_OSL_FS_NAME, to);
 }
 
 // The part of every reader: the reply checked against the request types
@@ -163,9 +161,7 @@ AIRS_API airs_status airs_fs_request(airs_ctx* ctx, const airs_fs_req* req,
   airs_msg* m = nullptr;
   if (st == AIRS_OK) st = encode(fn, req, &m);
   if (st != AIRS_OK) return st;
-  st = airs_request(ctx, to, m, timeout_ms, correlation);
-  if (st != AIRS_OK) airs_msg_free(m);  // its message is set already
-  return st;
+  return airs::osl::request_actor(ctx, to, m, timeout_ms, correlation);
 }
 
 AIRS_API airs_status airs_fs_call(airs_runtime* rt, const airs_fs_req* req,
@@ -180,11 +176,7 @@ AIRS_API airs_status airs_fs_call(airs_runtime* rt, const airs_fs_req* req,
   airs_msg* m = nullptr;
   if (st == AIRS_OK) st = encode(fn, req, &m);
   if (st != AIRS_OK) return st;
-  st = airs_call(rt, to, m, timeout_ms, reply);
-  // airs_call consumes the message once sent (OK, ETIMEDOUT, EEXITED).
-  if (st != AIRS_OK && st != AIRS_ETIMEDOUT && st != AIRS_EEXITED)
-    airs_msg_free(m);
-  return st;
+  return airs::osl::call_actor(rt, to, m, timeout_ms, reply);
 }
 
 AIRS_API airs_status airs_fs_reply_info(const airs_msg* reply,

@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "net.hpp"
+#include "request.hpp"
 
 using airs::fail;
 using airs::failf;
@@ -26,11 +27,8 @@ airs_status make_request(const char* fn, airs_runtime* rt,
   if (!is_net_request(req->type))
     return failf(AIRS_EINVAL, "%s: type %#llx is not a network request", fn,
                  static_cast<unsigned long long>(req->type));
-  airs_status st = airs_whereis(rt, AIRS_OSL_NET_NAME, to);
-  if (st == AIRS_ENOTFOUND)
-    return failf(st, "%s: no process is registered as %s", fn,
-                 AIRS_OSL_NET_NAME);
-  if (st != AIRS_OK) return st;  // a freed runtime: airs_whereis said why
+  airs_status st = airs::osl::find_actor(fn, rt, AIRS_OSL_NET_NAME, to);
+  if (st != AIRS_OK) return st;
   if (airs_msg_new(req->type, req, sizeof *req, out) != AIRS_OK)
     return failf(AIRS_ENOMEM, "%s: no memory for the request", fn);
   return AIRS_OK;
@@ -69,9 +67,7 @@ AIRS_API airs_status airs_net_request(airs_ctx* ctx, const airs_net_req* req,
   airs_msg* m = nullptr;
   airs_status st = make_request("airs_net_request", rt, req, &to, &m);
   if (st != AIRS_OK) return st;
-  st = airs_request(ctx, to, m, timeout_ms, correlation);
-  if (st != AIRS_OK) airs_msg_free(m);
-  return st;
+  return airs::osl::request_actor(ctx, to, m, timeout_ms, correlation);
 }
 
 AIRS_API airs_status airs_net_call(airs_runtime* rt, const airs_net_req* req,
@@ -89,10 +85,7 @@ AIRS_API airs_status airs_net_call(airs_runtime* rt, const airs_net_req* req,
                 "airs_net_call: owner is 0 (a thread owns no socket: name a "
                 "process)");
   }
-  st = airs_call(rt, to, m, timeout_ms, reply);
-  if (st != AIRS_OK && st != AIRS_ETIMEDOUT && st != AIRS_EEXITED)
-    airs_msg_free(m);  // not sent: still ours
-  return st;
+  return airs::osl::call_actor(rt, to, m, timeout_ms, reply);
 }
 
 AIRS_API airs_status airs_net_reply_get(const airs_msg* reply,

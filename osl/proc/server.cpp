@@ -14,6 +14,7 @@
 #include "base/error.hpp"
 #include "proc.hpp"
 #include "reply.hpp"
+#include "request.hpp"
 
 namespace airs::osl::proc {
 
@@ -154,10 +155,13 @@ airs_proc_spawn_request(airs_ctx* ctx, const airs_proc_spawn* spawn,
   airs_status st = airs_proc_req_spawn(spawn, &m);
   if (st != AIRS_OK) return st;
   airs_pid server = AIRS_NO_PID;
-  st = airs_whereis(airs_ctx_runtime(ctx), AIRS_OSL_PROC_NAME, &server);
-  if (st == AIRS_OK) st = airs_request(ctx, server, m, timeout_ms, correlation);
-  if (st != AIRS_OK) airs_msg_free(m);
-  return st;
+  st = airs::osl::find_actor("airs_proc_spawn_request", airs_ctx_runtime(ctx),
+                             AIRS_OSL_PROC_NAME, &server);
+  if (st != AIRS_OK) {
+    airs_msg_free(m);
+    return st;
+  }
+  return airs::osl::request_actor(ctx, server, m, timeout_ms, correlation);
 }
 
 extern "C" AIRS_API airs_status airs_proc_spawn_call(
@@ -171,17 +175,15 @@ extern "C" AIRS_API airs_status airs_proc_spawn_call(
   airs_status st = airs_proc_req_spawn(spawn, &m);
   if (st != AIRS_OK) return st;
   airs_pid server = AIRS_NO_PID;
-  st = airs_whereis(rt, AIRS_OSL_PROC_NAME, &server);
+  st = airs::osl::find_actor("airs_proc_spawn_call", rt, AIRS_OSL_PROC_NAME,
+                             &server);
   if (st != AIRS_OK) {
     airs_msg_free(m);
     return st;
   }
   airs_msg* reply = nullptr;
-  st = airs_call(rt, server, m, timeout_ms, &reply);
-  if (st != AIRS_OK) {  // consumed only once sent: ETIMEDOUT, EEXITED
-    if (st != AIRS_ETIMEDOUT && st != AIRS_EEXITED) airs_msg_free(m);
-    return st;
-  }
+  st = airs::osl::call_actor(rt, server, m, timeout_ms, &reply);
+  if (st != AIRS_OK) return st;
   airs_osl_result_get(reply, result);
   if (result->status == AIRS_OK && airs_proc_spawned_get(reply, out) != AIRS_OK)
     airs::osl::result_set(result, AIRS_EINTERNAL, 0,
