@@ -147,17 +147,9 @@ airs_status file_receive(void* state, airs_ctx* ctx,
       (type == AIRS_MSG_JOB_DONE || type == AIRS_MSG_FS_REPLY(s->running_type)))
     return on_done(s, ctx, msg);
   if (type >= AIRS_MSG_FS_BASE && type < AIRS_MSG_FS_BASE + 0x80) {
-    if (!(type >= AIRS_MSG_FILE_READ && type <= AIRS_MSG_FILE_CLOSE)) {
-      uint64_t corr = airs_msg_correlation(msg);
-      if (corr == 0) return AIRS_OK;
-      airs_osl_result why;
-      result_set(&why, AIRS_EINVAL, 0,
-                 "message type %#llx is not a request of a file actor",
-                 static_cast<unsigned long long>(type));
-      answer_failed(ctx, corr, type, why);
-      return AIRS_OK;
-    }
-    return on_request(s, ctx, msg);
+    if (type >= AIRS_MSG_FILE_READ && type <= AIRS_MSG_FILE_CLOSE)
+      return on_request(s, ctx, msg);
+    refuse_unknown(ctx, msg, "a file actor");
   }
   return AIRS_OK;  // anything else is not for us
 }

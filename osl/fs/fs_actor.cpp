@@ -109,13 +109,7 @@ airs_status fs_receive(void* state, airs_ctx* ctx,
   }
   if (type >= AIRS_MSG_FS_BASE && type < AIRS_MSG_FS_BASE + 0x80) {
     if (is_fs_request(type)) return on_request(s, ctx, msg);
-    uint64_t corr = airs_msg_correlation(msg);
-    if (corr == 0) return AIRS_OK;
-    airs_osl_result why;
-    result_set(&why, AIRS_EINVAL, 0,
-               "message type %#llx is not a request of the fs actor",
-               static_cast<unsigned long long>(type));
-    answer_failed(ctx, corr, type, why);
+    refuse_unknown(ctx, msg, "the fs actor");
   }
   return AIRS_OK;  // anything else is not for us
 }

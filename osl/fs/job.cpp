@@ -105,4 +105,15 @@ void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
     airs_msg_free(m);
 }
 
+void refuse_unknown(airs_ctx* ctx, const airs_msg* msg,
+                    const char* who) noexcept {
+  uint64_t corr = airs_msg_correlation(msg);
+  if (corr == 0) return;
+  uint64_t type = airs_msg_type(msg);
+  airs_osl_result why;
+  result_set(&why, AIRS_EINVAL, 0, "message type %#llx is not a request of %s",
+             static_cast<unsigned long long>(type), who);
+  answer_failed(ctx, corr, type, why);
+}
+
 }  // namespace airs::osl::fs

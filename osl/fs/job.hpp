@@ -56,4 +56,10 @@ airs_msg* reply_failed(uint64_t type, const airs_osl_result& why) noexcept;
 void answer_failed(airs_ctx* ctx, uint64_t correlation, uint64_t type,
                    const airs_osl_result& why) noexcept;
 
+// A message in the fs range that `who` ("the fs actor", "a file actor")
+// does not take: a request (it has a correlation id) gets an EINVAL
+// reply saying so; a plain send is ignored.
+void refuse_unknown(airs_ctx* ctx, const airs_msg* msg,
+                    const char* who) noexcept;
+
 }  // namespace airs::osl::fs
