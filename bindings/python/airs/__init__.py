@@ -39,6 +39,7 @@ from .pid import Pid
 from .reasons import EXCEPTION_EXIT_CODE, ExitKind, ExitReason
 from .registry import Pick
 from .runtime import Runtime
+from . import osl
 from ._spawning import MailboxPolicy
 from .supervisor import (AutoShutdown, ChildCounts, ChildInfo, ChildSpec,
                          ChildState, ChildType, Restart, Shutdown, Strategy,
@@ -63,5 +64,5 @@ __all__ = [
     "RequestTimeout", "Restart", "Runtime", "RuntimeStats", "Severity",
     "Shutdown", "StateError", "Strategy", "Supervisor", "SupervisorSpec",
     "SystemCallError", "TimeoutError", "TryAgainError", "USER_TYPE_LIMIT", "VersionError", "library_path",
-    "library_version",
+    "library_version", "osl",
 ]

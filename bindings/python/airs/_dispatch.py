@@ -35,7 +35,7 @@ import logging
 import sys
 import traceback
 
-from . import _ffi
+from . import _ffi, osl
 from ._refs import next_handle
 from ._starts import record_start_failure
 from .events import event_from_c
@@ -59,6 +59,7 @@ fast = _ffi.fast
 _msg_size = fast.airs_msg_size
 _msg_data = fast.airs_msg_data
 _string_at = ctypes.string_at
+OSL_BASE = _ffi.MSG_OSL_BASE
 
 
 class RuntimeCore:
@@ -190,6 +191,10 @@ class RuntimeCore:
         kind = fast.airs_msg_type(msg)
         if is_python_ref(kind):
             return self.take_ref(kind)
+        if osl.is_osl_type(kind):
+            message = osl.decode(kind, msg)
+            if message is not None:
+                return message
         return self.decode_payload(kind, msg)
 
     def decode_received(self, actor, kind, msg):
@@ -207,6 +212,8 @@ class RuntimeCore:
                 ref = lib.airs_msg_correlation(msg)
                 actor._awaiting.discard(ref)
                 return RequestTimeout(ref)
+            if osl.is_osl_type(kind):  # a socket's message
+                return osl.decode(kind, msg)
             return self.decode_payload(kind, msg)
         if kind >= REF_HELD_BASE:
             return self.held.get(kind)
@@ -214,6 +221,10 @@ class RuntimeCore:
             message = self.replies.pop(kind, None)
         elif kind >= REF_SEND_BASE:  # taken by the dead-letter hook: none
             return self.refs.pop(kind, None)
+        elif kind >= OSL_BASE:  # a system actor's reply or message
+            message = osl.decode(kind, msg)
+            if message is None:
+                message = self.decode_payload(kind, msg)
         else:
             message = self.decode_payload(kind, msg)
         # A reply (from Python or C) to a pending request of this actor.

@@ -22,6 +22,7 @@ from ._refs import next_held_ref, next_reply_ref, next_send_ref
 from ._names import encode_name
 from .errors import NoProcessError, NotFoundError
 from .message import BYTES_TYPES, REF_HELD_BASE, check_user_type
+from .osl._wire import Request as OslRequest
 from .pid import Pid
 
 lib = _ffi.lib
@@ -83,6 +84,20 @@ def encode(core, to, message, type=0, codec=None, ref_kind=SEND,
         f"{to!r} is not a Python actor of this runtime, so a "
         f"{type_name(message)} cannot go by reference: send bytes, or "
         f"give a codec (codec=airs.JsonCodec(), or Runtime(codec=...))")
+
+
+def request_msg(core, to, message, type=0, codec=None):
+    """``(msg, ref)``: the request message for `message` (owned by the
+    caller; free it with :func:`free_msg` if it is never sent). A system
+    actor's request object (airs.osl) builds its own message; any other
+    value is encoded as :func:`encode` says."""
+    if isinstance(message, OslRequest):
+        if type or codec is not None:
+            raise ValueError("a system actor's request has its own type "
+                             "and encoding: no type tag or codec")
+        return message._airs_msg(), None
+    tag, data, ref = encode(core, to, message, type, codec)
+    return new_msg(core, tag, data, ref), ref
 
 
 def type_name(value):

@@ -132,11 +132,12 @@ class Actor:
         returns its correlation id at once. Later this actor receives
         :class:`airs.Reply` (ref = that id) with the callee's answer, or
         :class:`airs.RequestTimeout` after `timeout_ms` (1..2**31-1); a
-        late reply is dropped. Errors as :meth:`send`."""
+        late reply is dropped. Errors as :meth:`send`. A system actor's
+        request (:mod:`airs.osl`) goes as it is; its reply's value is the
+        typed reply."""
         core = self._core
         to = _outbound.resolve(core, to)
-        tag, data, ref = _outbound.encode(core, to, message, type, codec)
-        msg = _outbound.new_msg(core, tag, data, ref)
+        msg, ref = _outbound.request_msg(core, to, message, type, codec)
         correlation = _c_uint64()
         try:
             lib.airs_request(self._ctx, to, msg, u32(timeout_ms, "timeout_ms"),

@@ -133,10 +133,14 @@ class TryAgainError(AirsError):
 
 
 class SystemCallError(AirsError):
-    """AIRS_EOS: an operating-system call failed (a system actor's reply:
-    the detail holds the call and its errno text). Not the builtin
-    ``OSError``: the binding raises that for nothing of its own."""
+    """AIRS_EOS: an operating-system call failed (a system actor's reply,
+    :mod:`airs.osl`: the detail holds the call, the path and the errno
+    text, ``errno`` the errno value, 0 when not known). Not the builtin
+    ``OSError``, so that ``except OSError`` around a call into airs never
+    catches the runtime's own statuses: test ``e.errno`` instead of
+    catching FileNotFoundError and the like."""
     status = EOS
+    errno = 0
 
 
 class ActorStartError(AirsError):

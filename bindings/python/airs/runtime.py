@@ -179,11 +179,14 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         reason in the message (as gen_server:call). MailboxFullError: its
         mailbox is full (with policy BLOCK: it stayed full). StateError: inside an
         actor callback (use :meth:`airs.Actor.request`). [not inside a
-        callback]"""
+        callback]
+
+        A system actor's request (:mod:`airs.osl`) goes as it is and the
+        typed reply is returned unchecked (``reply.check()`` raises its
+        failure)."""
         core = self._core
         to = _outbound.resolve(core, to)
-        tag, data, ref = _outbound.encode(core, to, message, type, codec)
-        msg = _outbound.new_msg(core, tag, data, ref)
+        msg, ref = _outbound.request_msg(core, to, message, type, codec)
         reply = ctypes.c_void_p()
         try:
             lib.airs_call(self._handle, to, msg, u32(timeout_ms, "timeout_ms"),

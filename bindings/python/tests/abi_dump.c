@@ -18,6 +18,7 @@
  * add new ones here when the headers grow.
  */
 #include <airs/airs.h>
+#include <airs/osl.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -90,11 +91,10 @@ static void field_(const char* name, size_t offset, size_t size,
 /* A pointer or array field. */
 #define FIELD(type, field) \
   field_(#field, offsetof(type, field), FIELD_SIZE(type, field), -1)
-/* An integer field; signed if its type keeps -1 below 0 (0 - 1 wraps to
- * its largest value in an unsigned type of int's width or more). */
+/* An integer field; signed if its type keeps -1 below 0. */
 #define INT_FIELD(type, field)                                   \
   field_(#field, offsetof(type, field), FIELD_SIZE(type, field), \
-         ((type){0}.field - 1) > 0 ? 0 : 1)
+         (__typeof__(((type*)0)->field))-1 > 0 ? 0 : 1)
 
 static void constants(void) {
   open_("constants");
@@ -296,6 +296,120 @@ static void constants(void) {
   DEFINE(AIRS_CHILD_SIGNIFICANT);
   close_();
 
+  /* The sockets and the system actors (osl.h and what it includes). */
+  open_("net"); /* net.h */
+  DEFINE(AIRS_AF_INET4);
+  DEFINE(AIRS_AF_INET6);
+  int_("AIRS_ACTIVE_ALWAYS", AIRS_ACTIVE_ALWAYS);
+  DEFINE(AIRS_ACTIVE_MAX);
+  DEFINE(AIRS_SOCK_NODELAY);
+  DEFINE(AIRS_SOCK_REUSEADDR);
+  DEFINE(AIRS_SOCK_V6ONLY);
+  DEFINE(AIRS_SOCKET_OPTS_VERSION);
+  DEFINE(AIRS_MSG_SOCK_DATA);
+  DEFINE(AIRS_MSG_SOCK_DATAGRAM);
+  DEFINE(AIRS_MSG_SOCK_PASSIVE);
+  DEFINE(AIRS_MSG_SOCK_EOF);
+  DEFINE(AIRS_MSG_SOCK_ERROR);
+  DEFINE(AIRS_MSG_SOCK_ACCEPTED);
+  DEFINE(AIRS_MSG_SOCK_CONNECTED);
+  DEFINE(AIRS_MSG_SOCK_SENT);
+  DEFINE(AIRS_MSG_SOCK_WRITABLE);
+  DEFINE(AIRS_MSG_SOCK_ACCEPT_ERROR);
+  close_();
+
+  open_("osl"); /* osl.h */
+  string_("AIRS_OSL_FS_NAME", AIRS_OSL_FS_NAME);
+  string_("AIRS_OSL_PROC_NAME", AIRS_OSL_PROC_NAME);
+  string_("AIRS_OSL_NET_NAME", AIRS_OSL_NET_NAME);
+  DEFINE(AIRS_MSG_FS_BASE);
+  DEFINE(AIRS_MSG_PROC_BASE);
+  DEFINE(AIRS_MSG_NET_BASE);
+  DEFINE(AIRS_OSL_TEXT_MAX);
+  DEFINE(AIRS_OSL_OPTS_VERSION);
+  DEFINE(AIRS_MSG_NET_CONNECT);
+  DEFINE(AIRS_MSG_NET_LISTEN);
+  DEFINE(AIRS_MSG_NET_UDP_OPEN);
+  DEFINE(AIRS_MSG_NET_RESOLVE);
+  DEFINE(AIRS_MSG_NET_REPLY);
+  DEFINE(AIRS_NET_HOST_MAX);
+  DEFINE(AIRS_NET_ADDRS_MAX);
+  DEFINE(AIRS_NET_REQ_VERSION);
+  close_();
+
+  open_("fs"); /* fs.h */
+  DEFINE(AIRS_MSG_FS_READ);
+  DEFINE(AIRS_MSG_FS_WRITE);
+  DEFINE(AIRS_MSG_FS_APPEND);
+  DEFINE(AIRS_MSG_FS_DELETE);
+  DEFINE(AIRS_MSG_FS_LIST);
+  DEFINE(AIRS_MSG_FS_MKDIR);
+  DEFINE(AIRS_MSG_FS_RMDIR);
+  DEFINE(AIRS_MSG_FS_STAT);
+  DEFINE(AIRS_MSG_FS_RENAME);
+  DEFINE(AIRS_MSG_FS_OPEN);
+  DEFINE(AIRS_MSG_FILE_READ);
+  DEFINE(AIRS_MSG_FILE_WRITE);
+  DEFINE(AIRS_MSG_FILE_SYNC);
+  DEFINE(AIRS_MSG_FILE_CLOSE);
+  DEFINE(AIRS_FS_OPEN_READ);
+  DEFINE(AIRS_FS_OPEN_WRITE);
+  DEFINE(AIRS_FS_OPEN_APPEND);
+  DEFINE(AIRS_FS_OPEN_CREATE);
+  DEFINE(AIRS_FS_OPEN_TRUNCATE);
+  DEFINE(AIRS_FS_OPEN_EXCL);
+  DEFINE(AIRS_FS_AT);
+  DEFINE(AIRS_FS_NOFOLLOW);
+  DEFINE(AIRS_FS_DATASYNC);
+  DEFINE(AIRS_FS_READ_MAX);
+  DEFINE(AIRS_FS_PATH_MAX);
+  DEFINE(AIRS_FS_HEAD_VERSION);
+  DEFINE(AIRS_FS_REQ_VERSION);
+  DEFINE(AIRS_FS_EOF);
+  DEFINE(AIRS_FS_STAT_VERSION);
+  close_();
+
+  open_("proc"); /* proc.h */
+  DEFINE(AIRS_MSG_PROC_SPAWN);
+  DEFINE(AIRS_MSG_PROC_SPAWN_REPLY);
+  DEFINE(AIRS_MSG_PROC_WATCH);
+  DEFINE(AIRS_MSG_PROC_WATCH_REPLY);
+  DEFINE(AIRS_MSG_PROC_WRITE);
+  DEFINE(AIRS_MSG_PROC_WRITE_REPLY);
+  DEFINE(AIRS_MSG_PROC_CLOSE_STDIN);
+  DEFINE(AIRS_MSG_PROC_CLOSE_STDIN_REPLY);
+  DEFINE(AIRS_MSG_PROC_SIGNAL);
+  DEFINE(AIRS_MSG_PROC_SIGNAL_REPLY);
+  DEFINE(AIRS_MSG_PROC_TERMINATE);
+  DEFINE(AIRS_MSG_PROC_TERMINATE_REPLY);
+  DEFINE(AIRS_MSG_PROC_WAIT);
+  DEFINE(AIRS_MSG_PROC_WAIT_REPLY);
+  DEFINE(AIRS_MSG_PROC_STDOUT);
+  DEFINE(AIRS_MSG_PROC_STDERR);
+  DEFINE(AIRS_MSG_PROC_EXIT);
+  DEFINE(AIRS_PROC_WRITE_QUEUE_MAX);
+  DEFINE(AIRS_PROC_STDIN_PIPE);
+  DEFINE(AIRS_PROC_STDERR_MERGE);
+  DEFINE(AIRS_PROC_STDERR_DISCARD);
+  DEFINE(AIRS_PROC_STDOUT_DISCARD);
+  DEFINE(AIRS_PROC_KILL_GRACE_DEFAULT);
+  DEFINE(AIRS_PROC_SPAWN_VERSION);
+  DEFINE(AIRS_PROC_SIGNAL_CHILD);
+  DEFINE(AIRS_PROC_SIGNAL_GROUP);
+  DEFINE(AIRS_PROC_EXIT_EXITED);
+  DEFINE(AIRS_PROC_EXIT_SIGNALED);
+  DEFINE(AIRS_PROC_EXIT_CORE);
+  DEFINE(AIRS_PROC_EXIT_UNKNOWN);
+  DEFINE(AIRS_PROC_EXIT_BY_PORT);
+  close_();
+
+  open_("airs_fs_type");
+  ENUM(AIRS_FS_TYPE_FILE);
+  ENUM(AIRS_FS_TYPE_DIR);
+  ENUM(AIRS_FS_TYPE_SYMLINK);
+  ENUM(AIRS_FS_TYPE_OTHER);
+  close_();
+
   close_();
 }
 
@@ -402,6 +516,170 @@ static void structs(void) {
   INT_FIELD(airs_child_counts, active);
   INT_FIELD(airs_child_counts, supervisors);
   INT_FIELD(airs_child_counts, workers);
+  END_STRUCT();
+
+  /* net.h */
+  STRUCT(airs_addr);
+  INT_FIELD(airs_addr, family);
+  INT_FIELD(airs_addr, port);
+  INT_FIELD(airs_addr, scope_id);
+  FIELD(airs_addr, ip);
+  END_STRUCT();
+
+  STRUCT(airs_socket_opts);
+  INT_FIELD(airs_socket_opts, version);
+  INT_FIELD(airs_socket_opts, size);
+  INT_FIELD(airs_socket_opts, active);
+  INT_FIELD(airs_socket_opts, flags);
+  INT_FIELD(airs_socket_opts, send_buffer);
+  INT_FIELD(airs_socket_opts, read_size);
+  INT_FIELD(airs_socket_opts, backlog);
+  INT_FIELD(airs_socket_opts, reserved);
+  END_STRUCT();
+
+  STRUCT(airs_sock_error);
+  INT_FIELD(airs_sock_error, err);
+  FIELD(airs_sock_error, op);
+  FIELD(airs_sock_error, text);
+  END_STRUCT();
+
+  STRUCT(airs_sock_accepted);
+  INT_FIELD(airs_sock_accepted, socket);
+  FIELD(airs_sock_accepted, peer);
+  END_STRUCT();
+
+  STRUCT(airs_datagram);
+  FIELD(airs_datagram, from);
+  INT_FIELD(airs_datagram, size);
+  INT_FIELD(airs_datagram, truncated);
+  END_STRUCT();
+
+  /* osl.h */
+  STRUCT(airs_osl_result);
+  INT_FIELD(airs_osl_result, status);
+  INT_FIELD(airs_osl_result, err);
+  FIELD(airs_osl_result, text);
+  END_STRUCT();
+
+  STRUCT(airs_osl_opts);
+  INT_FIELD(airs_osl_opts, version);
+  INT_FIELD(airs_osl_opts, size);
+  INT_FIELD(airs_osl_opts, intensity);
+  INT_FIELD(airs_osl_opts, period_ms);
+  FIELD(airs_osl_opts, name);
+  END_STRUCT();
+
+  STRUCT(airs_net_req);
+  INT_FIELD(airs_net_req, version);
+  INT_FIELD(airs_net_req, size);
+  INT_FIELD(airs_net_req, type);
+  INT_FIELD(airs_net_req, owner);
+  FIELD(airs_net_req, addr);
+  INT_FIELD(airs_net_req, timeout_ms);
+  INT_FIELD(airs_net_req, has_opts);
+  FIELD(airs_net_req, opts);
+  FIELD(airs_net_req, host);
+  END_STRUCT();
+
+  STRUCT(airs_net_reply);
+  INT_FIELD(airs_net_reply, socket);
+  FIELD(airs_net_reply, local);
+  INT_FIELD(airs_net_reply, count);
+  INT_FIELD(airs_net_reply, reserved);
+  FIELD(airs_net_reply, addrs);
+  END_STRUCT();
+
+  /* fs.h */
+  STRUCT(airs_fs_head);
+  INT_FIELD(airs_fs_head, version);
+  INT_FIELD(airs_fs_head, size);
+  INT_FIELD(airs_fs_head, flags);
+  INT_FIELD(airs_fs_head, mode);
+  INT_FIELD(airs_fs_head, offset);
+  INT_FIELD(airs_fs_head, length);
+  INT_FIELD(airs_fs_head, path_len);
+  INT_FIELD(airs_fs_head, path2_len);
+  INT_FIELD(airs_fs_head, data_len);
+  END_STRUCT();
+
+  STRUCT(airs_fs_req);
+  INT_FIELD(airs_fs_req, version);
+  INT_FIELD(airs_fs_req, size);
+  INT_FIELD(airs_fs_req, type);
+  INT_FIELD(airs_fs_req, file);
+  FIELD(airs_fs_req, path);
+  INT_FIELD(airs_fs_req, path_len);
+  FIELD(airs_fs_req, path2);
+  INT_FIELD(airs_fs_req, path2_len);
+  FIELD(airs_fs_req, data);
+  INT_FIELD(airs_fs_req, data_size);
+  INT_FIELD(airs_fs_req, offset);
+  INT_FIELD(airs_fs_req, length);
+  INT_FIELD(airs_fs_req, mode);
+  INT_FIELD(airs_fs_req, flags);
+  END_STRUCT();
+
+  STRUCT(airs_fs_info);
+  INT_FIELD(airs_fs_info, flags);
+  INT_FIELD(airs_fs_info, count);
+  INT_FIELD(airs_fs_info, value);
+  END_STRUCT();
+
+  STRUCT(airs_fs_stat);
+  INT_FIELD(airs_fs_stat, version);
+  INT_FIELD(airs_fs_stat, size);
+  INT_FIELD(airs_fs_stat, type);
+  INT_FIELD(airs_fs_stat, mode);
+  INT_FIELD(airs_fs_stat, bytes);
+  INT_FIELD(airs_fs_stat, mtime_ns);
+  INT_FIELD(airs_fs_stat, atime_ns);
+  INT_FIELD(airs_fs_stat, ctime_ns);
+  INT_FIELD(airs_fs_stat, inode);
+  INT_FIELD(airs_fs_stat, device);
+  INT_FIELD(airs_fs_stat, links);
+  INT_FIELD(airs_fs_stat, uid);
+  INT_FIELD(airs_fs_stat, gid);
+  INT_FIELD(airs_fs_stat, reserved);
+  END_STRUCT();
+
+  /* proc.h */
+  STRUCT(airs_proc_spawn);
+  INT_FIELD(airs_proc_spawn, version);
+  INT_FIELD(airs_proc_spawn, size);
+  FIELD(airs_proc_spawn, path);
+  FIELD(airs_proc_spawn, argv);
+  FIELD(airs_proc_spawn, envp);
+  FIELD(airs_proc_spawn, cwd);
+  INT_FIELD(airs_proc_spawn, flags);
+  INT_FIELD(airs_proc_spawn, kill_grace_ms);
+  INT_FIELD(airs_proc_spawn, owner);
+  END_STRUCT();
+
+  STRUCT(airs_proc_spawned);
+  INT_FIELD(airs_proc_spawned, os_pid);
+  INT_FIELD(airs_proc_spawned, port);
+  END_STRUCT();
+
+  STRUCT(airs_proc_signal_req);
+  INT_FIELD(airs_proc_signal_req, signo);
+  INT_FIELD(airs_proc_signal_req, flags);
+  END_STRUCT();
+
+  STRUCT(airs_proc_exit);
+  INT_FIELD(airs_proc_exit, os_pid);
+  INT_FIELD(airs_proc_exit, code);
+  INT_FIELD(airs_proc_exit, signo);
+  INT_FIELD(airs_proc_exit, flags);
+  INT_FIELD(airs_proc_exit, reserved);
+  END_STRUCT();
+
+  STRUCT(airs_proc_watch_req);
+  INT_FIELD(airs_proc_watch_req, os_pid);
+  INT_FIELD(airs_proc_watch_req, owner);
+  END_STRUCT();
+
+  STRUCT(airs_proc_watched);
+  INT_FIELD(airs_proc_watched, watcher);
   END_STRUCT();
 
   close_();

@@ -30,12 +30,13 @@ import unittest
 import support  # noqa: F401  (quiet logger)
 
 import airs
-from airs import _ffi, errors, message, monitoring
+from airs import _ffi, _osl_ffi, errors, message, monitoring
 from airs._spawning import MailboxPolicy
 from airs.actor import Health
 from airs.events import (EventKind, ProcessStats, RuntimeStats, Severity,
                          TraceKind)
 from airs.message import DeadLetterReason, Priority
+from airs.osl.fs import FileType
 from airs.reasons import ExitKind
 from airs.registry import Pick
 from airs.supervisor import (AutoShutdown, ChildState, ChildType, Restart,
@@ -43,10 +44,13 @@ from airs.supervisor import (AutoShutdown, ChildState, ChildType, Restart,
 
 HEADERS = os.path.join(os.path.dirname(__file__), "..", "..", "..",
                        "include", "airs")
-# io.h (the blocking pool, the wake-up fd) and net.h (sockets) are not
-# mirrored yet: the package has neither jobs nor sockets (the asyncio work
-# of the Python issue brings them); their config keys, in airs.h, are.
-HEADER_FILES = ("airs.h", "supervisor.h", "broker.h", "version.h")
+# io.h (the blocking pool's jobs, fd watches, the wake-up fd) is not
+# mirrored yet: the package runs no jobs and watches no fds (the asyncio
+# work of the Python issue brings the wake-up fd); its config keys, in
+# airs.h, are. Sockets (net.h) and the system actors (osl.h, fs.h,
+# proc.h) are, in airs._osl_ffi and airs.osl.
+HEADER_FILES = ("airs.h", "supervisor.h", "broker.h", "version.h", "net.h",
+                "osl.h", "fs.h", "proc.h")
 
 # C enum -> (the package's IntEnum, the prefix its member names drop).
 ENUMS = {
@@ -65,6 +69,7 @@ ENUMS = {
     "airs_shutdown": (Shutdown, "AIRS_SHUTDOWN_"),
     "airs_child_type": (ChildType, "AIRS_CHILD_"),
     "airs_child_state": (ChildState, "AIRS_CHILD_"),
+    "airs_fs_type": (FileType, "AIRS_FS_TYPE_"),
 }
 
 # Families mirrored as module-level names: the C name without AIRS_.
@@ -76,6 +81,10 @@ MODULE_FAMILIES = {
     "struct_versions": _ffi,
     "spawn_flags": _ffi,
     "child_flags": _ffi,
+    "net": _osl_ffi,
+    "osl": _osl_ffi,
+    "fs": _osl_ffi,
+    "proc": _osl_ffi,
 }
 
 # Families mirrored another way, each checked by its own test below:
@@ -111,10 +120,11 @@ def setUpModule():
 
 
 def package_classes(base):
-    """The subclasses of `base` that the modules of the package define."""
+    """The subclasses of `base` that the modules of the package (and of
+    its subpackages) define."""
     found = []
-    for info in pkgutil.iter_modules(airs.__path__):
-        module = importlib.import_module("airs." + info.name)
+    for info in pkgutil.walk_packages(airs.__path__, "airs."):
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if (isinstance(value, type) and issubclass(value, base)
                     and value.__module__ == module.__name__):
@@ -143,7 +153,9 @@ def ctypes_kind(ctype):
 
 def show(value):
     """A header value for a message: large ones (tags, masks) in hex."""
-    return f"{value:#x}" if value > 0xFFFF else str(value)
+    if isinstance(value, int) and value > 0xFFFF:
+        return f"{value:#x}"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def c_kind(field):

@@ -79,7 +79,9 @@ class TableTest(unittest.TestCase):
     def test_every_header_function_is_in_the_table(self):
         import re
         names = set()
-        for header in ("airs.h", "supervisor.h", "broker.h"):
+        # io.h is not mirrored yet (see test_abi.HEADER_FILES).
+        for header in ("airs.h", "supervisor.h", "broker.h", "net.h",
+                       "osl.h", "fs.h", "proc.h"):
             with open(os.path.join(HEADERS, header)) as f:
                 text = f.read()
             names |= set(re.findall(r"AIRS_API[^;(]*?\b(airs_\w+)\s*\(",

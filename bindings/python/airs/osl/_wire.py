@@ -1,0 +1,151 @@
+"""What the fs, proc and net modules share: reading a reply's result,
+turning it into an exception, paths and addresses to and from C, and
+calling a system actor from a thread with a request message."""
+import ctypes
+import ipaddress
+import os
+
+from .. import _ffi, _osl_ffi
+from ..errors import OK, SystemCallError, error_for
+
+lib = _ffi.lib
+_result_get = _ffi.raw("airs_osl_result_get")
+
+
+class Request:
+    """Base of the system actors' request objects. ``_airs_msg()`` builds
+    a fresh request message, owned by the caller until a send consumes
+    it; :meth:`airs.Actor.request` and :meth:`airs.Runtime.call` send it
+    as it is (no codec, no reference)."""
+
+    __slots__ = ()
+
+    def _airs_msg(self):
+        raise NotImplementedError
+
+
+class Result:
+    """The head of every reply of a system actor (airs_osl_result):
+    ``status`` (0 = OK, else an airs status such as
+    :data:`airs.errors.EOS`), ``errno`` (the OS error behind an EOS, else
+    0) and ``text`` (what failed and why, "" on success). Mixed into each
+    reply class; :meth:`check` raises the failure."""
+
+    __slots__ = ()
+
+    @property
+    def ok(self):
+        """True if the operation succeeded."""
+        return self.status == OK
+
+    def error(self):
+        """The exception for a failed reply (not raised), or None: the
+        :mod:`airs.errors` class of its status; an EOS is a
+        :class:`airs.SystemCallError` whose ``errno`` is the OS's."""
+        if self.status == OK:
+            return None
+        error = error_for(self.status, self.text)
+        if isinstance(error, SystemCallError):
+            error.errno = self.errno
+        return error
+
+    def check(self):
+        """Returns self if the operation succeeded, else raises
+        :meth:`error`."""
+        error = self.error()
+        if error is not None:
+            raise error
+        return self
+
+
+def read_result(msg):
+    """(status, errno, text) of a system actor's reply `msg` (borrowed).
+    A message that is no reply reads as the C reader says (EINVAL with its
+    reason)."""
+    out = _osl_ffi.OslResult()
+    status = _result_get(msg, ctypes.byref(out))
+    if status != OK:
+        return status, 0, _ffi.last_error_message()
+    return out.status, out.err, out.text.decode("utf-8", "replace")
+
+
+def fs_path(path):
+    """A path as C takes it: bytes (str through os.fsencode), and its
+    exact length, so that an embedded NUL reaches the actor, which refuses
+    it with EINVAL, instead of cutting the path short here."""
+    data = os.fsencode(path)
+    return data, len(data)
+
+
+def take_msg(build, *args):
+    """Calls the C builder `build(*args, &out)` and returns the message it
+    made (an int address, owned by the caller)."""
+    out = ctypes.c_void_p()
+    build(*args, ctypes.byref(out))
+    return out.value
+
+
+def msg_bytes(msg):
+    """The whole data of a borrowed message, as bytes."""
+    size = _ffi.fast.airs_msg_size(msg)
+    return ctypes.string_at(_ffi.fast.airs_msg_data(msg), size) if size else b""
+
+
+def call(runtime, to, msg, timeout_ms):
+    """Sends the request `msg` (owned; consumed) to `to` with airs_call
+    from this thread and returns the reply message (owned by the caller:
+    free it with lib.airs_msg_free). Raises as :meth:`airs.Runtime.call`."""
+    from .._outbound import resolve
+    from .._ints import u32
+    core = runtime._core
+    to = resolve(core, to)
+    reply = ctypes.c_void_p()
+    try:
+        lib.airs_call(core.handle, to, msg, u32(timeout_ms, "timeout_ms"),
+                      ctypes.byref(reply))
+    except BaseException as e:
+        from ..errors import ProcessExitedError, TimeoutError
+        if not isinstance(e, (TimeoutError, ProcessExitedError)):
+            lib.airs_msg_free(msg)  # not sent: still ours
+        raise
+    return reply.value
+
+
+# ---------------------------------------------------------------------------
+# Addresses: Python gives and gets (host, port) tuples, as the socket
+# module does for IPv4; an IPv6 address with a scope is "fe80::1%2".
+# ---------------------------------------------------------------------------
+
+
+def to_addr(address):
+    """An airs_addr for `address`: (host, port), or "host:port" /
+    "[v6]:port" text. Numeric hosts only (resolve names with
+    :func:`airs.osl.net.resolve`). InvalidArgumentError if malformed."""
+    if isinstance(address, tuple):
+        if len(address) != 2:
+            raise ValueError(f"an address is (host, port), not {address!r}")
+        host, port = address
+        if not isinstance(host, str) or not isinstance(port, int):
+            raise TypeError(f"an address is (str, int), not {address!r}")
+        text = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    elif isinstance(address, str):
+        text = address
+    else:
+        raise TypeError(f"an address is (host, port) or text, not "
+                        f"{type(address).__name__}")
+    out = _osl_ffi.Addr()
+    lib.airs_addr_parse(text.encode("utf-8", "replace"), ctypes.byref(out))
+    return out
+
+
+def from_addr(addr):
+    """(host, port) for an airs_addr; None for an empty one."""
+    if addr.family == _osl_ffi.AF_INET4:
+        host = str(ipaddress.IPv4Address(bytes(addr.ip[:4])))
+    elif addr.family == _osl_ffi.AF_INET6:
+        host = str(ipaddress.IPv6Address(bytes(addr.ip)))
+        if addr.scope_id:
+            host += f"%{addr.scope_id}"
+    else:
+        return None
+    return host, addr.port
