@@ -50,9 +50,11 @@ extern "C" {
  * Message types. A request of type T is answered by a reply of type
  * AIRS_MSG_FS_REPLY(T); a request with no correlation id (a plain send,
  * not airs_request or airs_call) is dropped, as it could not be answered.
- * A request the actor does not know (a type in the fs range that is not a
- * request, or a file request sent to the fs actor and the reverse) gets
- * an EINVAL reply of type AIRS_MSG_FS_REPLY(its type).
+ * A request the actor does not know (a type in the fs range below the
+ * replies that is not a request, or a file request sent to the fs actor
+ * and the reverse) gets an EINVAL reply of type AIRS_MSG_FS_REPLY(its
+ * type). A message of a reply type is ignored: answering it could set
+ * two actors answering each other for ever.
  * ---------------------------------------------------------------------- */
 
 /* To the fs actor, with the fields of airs_fs_req each one reads:
