@@ -1,0 +1,159 @@
+/*
+ * node.h - a runtime as a node of a cluster, over NATS: membership and
+ * failure detection. Read airs.h's conventions (status, ownership, thread
+ * tags) first.
+ *
+ * This is libairs_node, a library of its own (meson option `node`, built
+ * when cnats is found): libairs itself never links cnats, whose
+ * process-global state would keep it from being unloaded. Link with
+ * -lairs_node -lairs.
+ *
+ * A node is a runtime attached to a NATS server (Debian's nats-server,
+ * 2.2 or newer) under a name unique in its cluster. Each attach is a new
+ * incarnation, a 64-bit number never used before: a node that restarts
+ * under the same name is another incarnation, and its peers learn that the
+ * old one is gone.
+ *
+ * Nodes find each other by heartbeats: every node publishes one every
+ * heartbeat_ms on a subject of its own (<cluster>.hb, never behind data)
+ * and hears everybody's. A peer heard for the first time is up; a peer
+ * silent for down_after_ms (about 1 s by default) is down; a peer that
+ * detaches says so and is down at once. Processes that monitor the nodes
+ * (airs_node_monitor, Erlang's net_kernel:monitor_nodes) get one
+ * AIRS_MSG_NODE_UP and one AIRS_MSG_NODE_DOWN per change, in that order
+ * for each peer. As in Erlang, a peer that comes back after being
+ * declared down (a node that was stopped, or cut off, then resumed) is up
+ * again: a new AIRS_MSG_NODE_UP, with the same incarnation.
+ *
+ * When the node loses its NATS connection it reconnects (every 100 ms,
+ * for ever); peers not heard again within reconnect_grace_ms of the loss
+ * are declared down (reason AIRS_NODE_DOWN_DISCONNECTED). A node that was
+ * itself stopped (SIGSTOP, a debugger, a long swap-in) does not declare
+ * its peers down for the silence it slept through: on resuming it gives
+ * them down_after_ms again.
+ *
+ * Later steps of the distribution (remote pids, messages, links and
+ * monitors across nodes) build on this; they are not here yet.
+ */
+#ifndef AIRS_NODE_H
+#define AIRS_NODE_H
+
+#include "airs/airs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct airs_node airs_node;
+
+/* Longest node or cluster name, in bytes, NUL excluded. A name is made
+ * of ASCII letters, digits, '_' and '-' (it is a NATS subject token). */
+#define AIRS_NODE_NAME_MAX 63
+
+/* Messages to the processes that monitor the nodes, data = an
+ * airs_node_event, sender 0. In the range of the system services (after
+ * the system actors' in AIRS_MSG_OSL_BASE's range). */
+#define AIRS_MSG_NODE_BASE (AIRS_MSG_OSL_BASE + 0x1000)
+#define AIRS_MSG_NODE_UP (AIRS_MSG_NODE_BASE + 1)
+#define AIRS_MSG_NODE_DOWN (AIRS_MSG_NODE_BASE + 2)
+
+/* Why a peer is down. */
+typedef enum airs_node_down_reason {
+  AIRS_NODE_DOWN_NONE = 0,         /* (AIRS_MSG_NODE_UP) */
+  AIRS_NODE_DOWN_NOCONNECTION = 1, /* silent for down_after_ms */
+  AIRS_NODE_DOWN_LEFT = 2,         /* it detached */
+  AIRS_NODE_DOWN_RESTARTED = 3,    /* a new incarnation of it appeared */
+  AIRS_NODE_DOWN_DISCONNECTED = 4  /* this node lost NATS for longer
+                                      than reconnect_grace_ms */
+} airs_node_down_reason;
+
+/* A peer: its name and incarnation. */
+typedef struct airs_node_peer {
+  char name[AIRS_NODE_NAME_MAX + 1]; /* NUL-terminated */
+  uint64_t incarnation;
+} airs_node_peer;
+
+/* The data of AIRS_MSG_NODE_UP and AIRS_MSG_NODE_DOWN. */
+typedef struct airs_node_event {
+  airs_node_peer peer;
+  int32_t reason; /* an airs_node_down_reason; NONE for UP */
+  uint32_t reserved;
+} airs_node_event;
+
+#define AIRS_NODE_OPTS_VERSION 1
+
+typedef struct airs_node_opts {
+  uint32_t version; /* AIRS_NODE_OPTS_VERSION */
+  uint32_t size;    /* sizeof(airs_node_opts) */
+  /* The NATS server, e.g. "nats://127.0.0.1:4222". Required. */
+  const char* url;
+  /* This node's name, unique in the cluster. Required. */
+  const char* name;
+  /* The cluster: the first token of every subject, so that clusters
+   * share a server without hearing each other. Default "airs". */
+  const char* cluster;
+  /* How often a heartbeat goes out; default 100, 10..10000. */
+  uint32_t heartbeat_ms;
+  /* Silence after which a peer is down; default 1000, at least twice
+   * heartbeat_ms, at most 600000. */
+  uint32_t down_after_ms;
+  /* How long a lost NATS connection may take to come back before every
+   * peer is declared down; default 2000, at most 600000. */
+  uint32_t reconnect_grace_ms;
+  /* How long attach waits for the server; default 2000, 1..600000. */
+  uint32_t connect_timeout_ms;
+} airs_node_opts;
+
+/* Fills *opts with the defaults (no url, no name). EINVAL: NULL.
+ * [any thread] */
+AIRS_API airs_status airs_node_opts_init(airs_node_opts* opts);
+
+/* Attaches `rt` to the NATS server at opts->url as node opts->name: it
+ * connects (waiting up to connect_timeout_ms), checks that no live node of
+ * the cluster has the name, then starts heartbeats. *out gets the node,
+ * which the caller frees with airs_node_detach before airs_runtime_free.
+ * One node per runtime.
+ *
+ * EINVAL: NULL argument, bad version or size, no url, a name or cluster
+ * empty, too long or with a character outside [A-Za-z0-9_-], a number
+ * out of range. EEXIST: a live node of the cluster has the name (or one
+ * that does not answer: a stopped one; try again once it is down).
+ * ESTATE: the runtime has a node already. EOS: the server
+ * cannot be reached (the text says why). ENOMEM.
+ * airs_node_last_error_message() says more. [not inside a callback] */
+AIRS_API airs_status airs_node_attach(airs_runtime* rt,
+                                      const airs_node_opts* opts,
+                                      airs_node** out);
+
+/* Leaves the cluster (peers get AIRS_MSG_NODE_DOWN with reason LEFT at
+ * once), stops the heartbeats, closes the connection and frees the node.
+ * NULL: nothing. Call it before airs_runtime_free of its runtime.
+ * [not inside a callback; not from a callback of this node] */
+AIRS_API void airs_node_detach(airs_node* node);
+
+/* This node's name and incarnation. EINVAL: NULL. [any thread] */
+AIRS_API airs_status airs_node_self(const airs_node* node, airs_node_peer* out);
+
+/* on != 0: `pid` (a process of the node's runtime) gets
+ * AIRS_MSG_NODE_UP and AIRS_MSG_NODE_DOWN from now on, starting with an
+ * AIRS_MSG_NODE_UP for each peer up now; on = 0: no more. A process that
+ * ends is forgotten. Monitoring twice is once. EINVAL: NULL node, pid 0.
+ * ENOPROC: not a live process of the runtime. ENOTFOUND (on = 0): not
+ * monitoring. [any thread] */
+AIRS_API airs_status airs_node_monitor(airs_node* node, airs_pid pid, int on);
+
+/* The peers up now: at most `cap` into out[], their number in *count
+ * (which may be more than cap). EINVAL: NULL node or count, NULL out with
+ * cap > 0. [any thread] */
+AIRS_API airs_status airs_node_peers(airs_node* node, airs_node_peer* out,
+                                     size_t cap, size_t* count);
+
+/* Why the last failed airs_node_* call of this thread failed, or "".
+ * Valid until the thread's next airs_node_* call. [any thread] */
+AIRS_API const char* airs_node_last_error_message(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRS_NODE_H */

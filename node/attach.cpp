@@ -1,0 +1,380 @@
+// attach.cpp - the C API of node.h: attaching a runtime to NATS, in named
+// phases (check the options, connect, claim the name, listen, tick), and
+// detaching it in the reverse order.
+#include <sys/random.h>
+
+#include <cstring>
+#include <new>
+
+#include "node.hpp"
+
+using airs::node::Clock;
+using airs::node::failf;
+
+namespace {
+
+constexpr uint32_t kHeartbeatMs = 100, kDownAfterMs = 1000, kGraceMs = 2000,
+                   kConnectMs = 2000, kMaxMs = 600000;
+
+// Attached runtimes: one node each.
+std::mutex attached_mu;
+std::vector<airs_runtime*>* attached;
+
+uint64_t new_incarnation() noexcept {
+  uint64_t v = 0;
+  while (v == 0) {
+    if (getrandom(&v, sizeof v, 0) != sizeof v)
+      v = static_cast<uint64_t>(Clock::now().time_since_epoch().count()) ^
+          reinterpret_cast<uintptr_t>(&v);
+  }
+  return v;
+}
+
+airs_status check_opts(const airs_node_opts* o) noexcept {
+  if (o->version != AIRS_NODE_OPTS_VERSION || o->size < sizeof(airs_node_opts))
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: opts version %u size %u: "
+                 "not airs_node_opts version %u (use "
+                 "airs_node_opts_init)",
+                 o->version, o->size, AIRS_NODE_OPTS_VERSION);
+  if (o->url == nullptr || o->url[0] == '\0')
+    return failf(AIRS_EINVAL, "airs_node_attach: no url");
+  if (o->name == nullptr || !airs::node::valid_name(o->name))
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: the name must be 1..%d of "
+                 "[A-Za-z0-9_-]",
+                 AIRS_NODE_NAME_MAX);
+  if (o->cluster == nullptr || !airs::node::valid_name(o->cluster))
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: the cluster must be 1..%d "
+                 "of [A-Za-z0-9_-]",
+                 AIRS_NODE_NAME_MAX);
+  if (o->heartbeat_ms < 10 || o->heartbeat_ms > 10000)
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: heartbeat_ms %u is not in "
+                 "10..10000",
+                 o->heartbeat_ms);
+  if (o->down_after_ms < 2 * o->heartbeat_ms || o->down_after_ms > kMaxMs)
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: down_after_ms %u is not in "
+                 "2 * heartbeat_ms..%u",
+                 o->down_after_ms, kMaxMs);
+  if (o->reconnect_grace_ms > kMaxMs)
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: reconnect_grace_ms %u is "
+                 "over %u",
+                 o->reconnect_grace_ms, kMaxMs);
+  if (o->connect_timeout_ms == 0 || o->connect_timeout_ms > kMaxMs)
+    return failf(AIRS_EINVAL,
+                 "airs_node_attach: connect_timeout_ms %u is "
+                 "not in 1..%u",
+                 o->connect_timeout_ms, kMaxMs);
+  return AIRS_OK;
+}
+
+airs_status nats_failed(const char* what, natsStatus s) noexcept {
+  return failf(AIRS_EOS, "airs_node_attach: %s: %s", what,
+               natsStatus_GetText(s));
+}
+
+// --- cnats callbacks ---------------------------------------------------------
+
+void on_heartbeat(natsConnection*, natsSubscription*, natsMsg* msg,
+                  void* closure) {
+  auto* n = static_cast<airs_node*>(closure);
+  char name[AIRS_NODE_NAME_MAX + 1];
+  uint64_t incarnation;
+  uint32_t flags;
+  if (airs::node::heartbeat_parse(
+          natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)),
+          name, &incarnation, &flags))
+    airs::node::heard(n, name, incarnation, flags);
+  natsMsg_Destroy(msg);
+}
+
+// A claim of our name by a node attaching: we answer, so it fails.
+void on_claim(natsConnection* nc, natsSubscription*, natsMsg* msg,
+              void* closure) {
+  auto* n = static_cast<airs_node*>(closure);
+  if (natsMsg_GetReply(msg) != nullptr) {
+    unsigned char frame[airs::node::kFrameMax];
+    size_t size = airs::node::heartbeat_frame(n, 0, frame);
+    natsConnection_Publish(nc, natsMsg_GetReply(msg), frame,
+                           static_cast<int>(size));
+  }
+  natsMsg_Destroy(msg);
+}
+
+void on_sub_complete(void* closure) {
+  auto* n = static_cast<airs_node*>(closure);
+  std::lock_guard<std::mutex> lock(n->mu);
+  n->subs_open--;
+  n->cv.notify_all();
+}
+
+void on_disconnected(natsConnection*, void* closure) {
+  airs::node::disconnected(static_cast<airs_node*>(closure));
+}
+
+void on_reconnected(natsConnection*, void* closure) {
+  airs::node::reconnected(static_cast<airs_node*>(closure));
+}
+
+void on_closed(natsConnection*, void* closure) {
+  auto* n = static_cast<airs_node*>(closure);
+  std::lock_guard<std::mutex> lock(n->mu);
+  n->conn_closed = true;
+  n->cv.notify_all();
+}
+
+// --- phases of attach
+// ----------------------------------------------------------
+
+airs_status connect(airs_node* n, const airs_node_opts* o) noexcept {
+  natsStatus s = natsOptions_Create(&n->opts);
+  if (s == NATS_OK) s = natsOptions_SetURL(n->opts, o->url);
+  if (s == NATS_OK) s = natsOptions_SetName(n->opts, o->name);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(n->opts, o->connect_timeout_ms);
+  if (s == NATS_OK) s = natsOptions_SetAllowReconnect(n->opts, true);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(n->opts, -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(n->opts, 100);
+  if (s == NATS_OK)
+    s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n);
+  if (s == NATS_OK)
+    s = natsOptions_SetReconnectedCB(n->opts, on_reconnected, n);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(n->opts, on_closed, n);
+  if (s != NATS_OK) return nats_failed("options", s);
+  s = natsConnection_Connect(&n->nc, n->opts);
+  if (s != NATS_OK) {
+    n->nc = nullptr;
+    return failf(AIRS_EOS, "airs_node_attach: connecting to %s: %s", o->url,
+                 natsStatus_GetText(s));
+  }
+  return AIRS_OK;
+}
+
+// Asks whoever holds the name: "no responders" means nobody does.
+airs_status claim_name(airs_node* n, uint32_t timeout_ms) noexcept {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_RequestString(
+      &reply, n->nc, n->self_subject.c_str(), "claim",
+      timeout_ms < 500 ? timeout_ms : 500);
+  if (reply != nullptr) natsMsg_Destroy(reply);
+  if (s == NATS_NO_RESPONDERS) return AIRS_OK;
+  if (s == NATS_OK)
+    return failf(AIRS_EEXIST,
+                 "airs_node_attach: a node named '%s' is up in "
+                 "cluster '%s'",
+                 n->name.c_str(), n->cluster.c_str());
+  if (s == NATS_TIMEOUT)
+    return failf(AIRS_EEXIST,
+                 "airs_node_attach: a node named '%s' exists "
+                 "in cluster '%s' but does not answer (stopped?)",
+                 n->name.c_str(), n->cluster.c_str());
+  return nats_failed("claiming the name", s);
+}
+
+airs_status subscribe(airs_node* n, natsSubscription** sub,
+                      const std::string& subject, natsMsgHandler handler) {
+  natsStatus s =
+      natsConnection_Subscribe(sub, n->nc, subject.c_str(), handler, n);
+  if (s == NATS_OK) {
+    {
+      std::lock_guard<std::mutex> lock(n->mu);
+      n->subs_open++;
+    }
+    s = natsSubscription_SetOnCompleteCB(*sub, on_sub_complete, n);
+  }
+  if (s != NATS_OK) return nats_failed(subject.c_str(), s);
+  return AIRS_OK;
+}
+
+void run_ticker(airs_node* n) noexcept {
+  std::unique_lock<std::mutex> lock(n->mu);
+  Clock::time_point last = Clock::now();
+  while (!n->stopping) {
+    n->cv.wait_for(lock, n->heartbeat);
+    if (n->stopping) break;
+    Clock::time_point now = Clock::now();
+    bool stalled = now - last > n->down_after;
+    last = now;
+    lock.unlock();
+    airs::node::tick(n, stalled);
+    lock.lock();
+  }
+}
+
+// Undoes what attach did, in reverse; safe at every phase.
+void teardown(airs_node* n, bool leave) noexcept {
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    n->stopping = true;
+    n->cv.notify_all();
+  }
+  if (n->ticker.joinable()) n->ticker.join();
+  if (n->nc != nullptr) {
+    if (leave) {
+      unsigned char frame[airs::node::kFrameMax];
+      size_t size = airs::node::heartbeat_frame(n, airs::node::kLeaving, frame);
+      natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
+                             static_cast<int>(size));
+      natsConnection_FlushTimeout(n->nc, 500);
+    }
+    for (natsSubscription* sub : {n->hb_sub, n->self_sub})
+      if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    natsConnection_Close(n->nc);
+    std::unique_lock<std::mutex> lock(n->mu);
+    n->cv.wait(lock, [n] { return n->subs_open == 0 && n->conn_closed; });
+  }
+  for (natsSubscription* sub : {n->hb_sub, n->self_sub})
+    if (sub != nullptr) natsSubscription_Destroy(sub);
+  if (n->nc != nullptr) natsConnection_Destroy(n->nc);
+  if (n->opts != nullptr) natsOptions_Destroy(n->opts);
+  {
+    std::lock_guard<std::mutex> lock(attached_mu);
+    if (attached != nullptr)
+      for (auto it = attached->begin(); it != attached->end(); ++it)
+        if (*it == n->rt) {
+          attached->erase(it);
+          break;
+        }
+  }
+  delete n;
+}
+
+airs_status claim_runtime(airs_runtime* rt) noexcept {
+  std::lock_guard<std::mutex> lock(attached_mu);
+  try {
+    if (attached == nullptr) attached = new std::vector<airs_runtime*>;
+    for (airs_runtime* r : *attached)
+      if (r == rt)
+        return failf(AIRS_ESTATE,
+                     "airs_node_attach: the runtime has a node "
+                     "already");
+    attached->push_back(rt);
+  } catch (...) {
+    return failf(AIRS_ENOMEM, "airs_node_attach: out of memory");
+  }
+  return AIRS_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+airs_status airs_node_opts_init(airs_node_opts* opts) {
+  airs::node::clear_error();
+  if (opts == nullptr) return failf(AIRS_EINVAL, "airs_node_opts_init: NULL");
+  memset(opts, 0, sizeof *opts);
+  opts->version = AIRS_NODE_OPTS_VERSION;
+  opts->size = sizeof *opts;
+  opts->cluster = "airs";
+  opts->heartbeat_ms = kHeartbeatMs;
+  opts->down_after_ms = kDownAfterMs;
+  opts->reconnect_grace_ms = kGraceMs;
+  opts->connect_timeout_ms = kConnectMs;
+  return AIRS_OK;
+}
+
+airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
+                             airs_node** out) {
+  airs::node::clear_error();
+  if (rt == nullptr || opts == nullptr || out == nullptr)
+    return failf(AIRS_EINVAL, "airs_node_attach: NULL %s",
+                 rt == nullptr     ? "rt"
+                 : opts == nullptr ? "opts"
+                                   : "out");
+  airs_status st = check_opts(opts);
+  if (st != AIRS_OK) return st;
+  auto* n = new (std::nothrow) airs_node;
+  if (n == nullptr)
+    return failf(AIRS_ENOMEM, "airs_node_attach: out of memory");
+  try {
+    n->rt = rt;
+    n->name = opts->name;
+    n->cluster = opts->cluster;
+    n->incarnation = new_incarnation();
+    n->heartbeat = std::chrono::milliseconds(opts->heartbeat_ms);
+    n->down_after = std::chrono::milliseconds(opts->down_after_ms);
+    n->grace = std::chrono::milliseconds(opts->reconnect_grace_ms);
+    n->hb_subject = n->cluster + ".hb";
+    n->self_subject = n->cluster + ".node." + n->name;
+  } catch (...) {
+    delete n;
+    return failf(AIRS_ENOMEM, "airs_node_attach: out of memory");
+  }
+  if ((st = claim_runtime(rt)) != AIRS_OK) {
+    delete n;
+    return st;
+  }
+  if ((st = connect(n, opts)) == AIRS_OK &&
+      (st = claim_name(n, opts->connect_timeout_ms)) == AIRS_OK &&
+      (st = subscribe(n, &n->self_sub, n->self_subject, on_claim)) == AIRS_OK &&
+      (st = subscribe(n, &n->hb_sub, n->hb_subject, on_heartbeat)) == AIRS_OK) {
+    try {
+      n->ticker = std::thread(run_ticker, n);
+    } catch (...) {
+      st = failf(AIRS_ENOMEM, "airs_node_attach: no thread for heartbeats");
+    }
+  }
+  if (st != AIRS_OK) {
+    teardown(n, false);
+    return st;
+  }
+  airs::node::tick(n, false);  // the first heartbeat now, not in 100 ms
+  *out = n;
+  return AIRS_OK;
+}
+
+void airs_node_detach(airs_node* node) {
+  if (node != nullptr) teardown(node, true);
+}
+
+airs_status airs_node_self(const airs_node* node, airs_node_peer* out) {
+  airs::node::clear_error();
+  if (node == nullptr || out == nullptr)
+    return failf(AIRS_EINVAL, "airs_node_self: NULL %s",
+                 node == nullptr ? "node" : "out");
+  memset(out, 0, sizeof *out);
+  memcpy(out->name, node->name.data(), node->name.size());
+  out->incarnation = node->incarnation;
+  return AIRS_OK;
+}
+
+airs_status airs_node_monitor(airs_node* node, airs_pid pid, int on) {
+  airs::node::clear_error();
+  if (node == nullptr || pid == AIRS_NO_PID)
+    return failf(AIRS_EINVAL, "airs_node_monitor: %s",
+                 node == nullptr ? "NULL node" : "pid 0");
+  if (on && !airs_is_alive(node->rt, pid))
+    return failf(AIRS_ENOPROC,
+                 "airs_node_monitor: %#llx is not a live "
+                 "process of the node's runtime",
+                 static_cast<unsigned long long>(pid));
+  return airs::node::monitor(node, pid, on != 0);
+}
+
+airs_status airs_node_peers(airs_node* node, airs_node_peer* out, size_t cap,
+                            size_t* count) {
+  airs::node::clear_error();
+  if (node == nullptr || count == nullptr || (out == nullptr && cap > 0))
+    return failf(AIRS_EINVAL, "airs_node_peers: NULL %s",
+                 node == nullptr    ? "node"
+                 : count == nullptr ? "count"
+                                    : "out");
+  std::lock_guard<std::mutex> lock(node->mu);
+  size_t n = 0;
+  for (auto& [name, p] : node->peers) {
+    if (!p.up) continue;
+    if (n < cap) {
+      memset(&out[n], 0, sizeof out[n]);
+      memcpy(out[n].name, name.data(), name.size());
+      out[n].incarnation = p.incarnation;
+    }
+    n++;
+  }
+  *count = n;
+  return AIRS_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,189 @@
+// peers.cpp - who is up: the peer table fed by heartbeats and aged by the
+// ticker, and the UP/DOWN messages to the processes that monitor nodes.
+// Each entry decides its changes under mu, then sends them under
+// notify_mu only (see node.hpp's lock order).
+#include <cstdio>
+#include <cstring>
+
+#include "node.hpp"
+
+namespace airs::node {
+
+namespace {
+
+Change change(const char* name, uint64_t incarnation,
+              airs_node_down_reason reason) noexcept {
+  Change c{};
+  snprintf(c.event.peer.name, sizeof c.event.peer.name, "%s", name);
+  c.event.peer.incarnation = incarnation;
+  c.event.reason = reason;
+  return c;
+}
+
+uint64_t type_of(const Change& c) noexcept {
+  return c.event.reason == AIRS_NODE_DOWN_NONE ? AIRS_MSG_NODE_UP
+                                               : AIRS_MSG_NODE_DOWN;
+}
+
+// Sends `changes` to `to`, or to every monitor when `to` is 0; forgets a
+// monitor that has ended. [under notify_mu, not mu]
+void send_changes(airs_node* n, const Change* changes, size_t count,
+                  airs_pid to = AIRS_NO_PID) noexcept {
+  if (count == 0) return;
+  std::vector<airs_pid> targets;
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (to != AIRS_NO_PID)
+      targets.push_back(to);
+    else
+      targets.assign(n->monitors.begin(), n->monitors.end());
+  } catch (...) {
+    return;  // out of memory: these changes are lost to the monitors
+  }
+  for (airs_pid pid : targets) {
+    for (size_t i = 0; i < count; i++) {
+      airs_status s = airs_send(n->rt, pid, type_of(changes[i]),
+                                &changes[i].event, sizeof changes[i].event);
+      if (s == AIRS_ENOPROC) {
+        std::lock_guard<std::mutex> lock(n->mu);
+        n->monitors.erase(pid);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void heard(airs_node* n, const char* name, uint64_t incarnation,
+           uint32_t flags) noexcept {
+  if (incarnation == n->incarnation) return;  // our own
+  Change changes[2];
+  size_t count = 0;
+  std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (n->stopping) return;
+    auto it = n->peers.find(name);
+    if (flags & kLeaving) {
+      if (it == n->peers.end() || it->second.incarnation != incarnation) return;
+      if (it->second.up)
+        changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_LEFT);
+      n->peers.erase(it);
+    } else if (it == n->peers.end()) {
+      Peer& p = n->peers[name];
+      p.incarnation = incarnation;
+      p.last_heard = Clock::now();
+      p.up = true;
+      changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
+    } else {
+      Peer& p = it->second;
+      if (p.incarnation != incarnation) {
+        // Another incarnation of the name: the one we knew is gone. A
+        // heartbeat of it still in flight must not bring it back.
+        if (incarnation == p.replaced) return;
+        if (p.up)
+          changes[count++] =
+              change(name, p.incarnation, AIRS_NODE_DOWN_RESTARTED);
+        p.replaced = p.incarnation;
+        p.incarnation = incarnation;
+        p.up = false;
+      }
+      p.last_heard = Clock::now();
+      if (!p.up) {
+        p.up = true;
+        changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
+      }
+    }
+  } catch (...) {
+    return;  // out of memory for a new peer: it is heard again soon
+  }
+  send_changes(n, changes, count);
+}
+
+void tick(airs_node* n, bool stalled) noexcept {
+  unsigned char frame[kFrameMax];
+  bool connected;
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    connected = n->connected;
+    n->seq++;
+  }
+  if (connected) {
+    size_t size = heartbeat_frame(n, 0, frame);
+    natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
+                           static_cast<int>(size));
+  }
+  std::vector<Change> changes;
+  std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    Clock::time_point now = Clock::now();
+    bool all_down =
+        !n->connected && !n->grace_spent && now - n->lost_at > n->grace;
+    if (all_down) n->grace_spent = true;
+    for (auto& [name, p] : n->peers) {
+      if (!p.up) continue;
+      if (stalled || !n->connected) {
+        // We could not hear: no silence counts against the peers (but the
+        // grace of a lost connection does).
+        if (!all_down) {
+          if (stalled) p.last_heard = now;
+          continue;
+        }
+        p.up = false;
+        changes.push_back(
+            change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_DISCONNECTED));
+      } else if (now - p.last_heard > n->down_after) {
+        p.up = false;
+        changes.push_back(
+            change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_NOCONNECTION));
+      }
+    }
+  } catch (...) {
+    // Out of memory for the list: the peers stay marked down or up as
+    // decided so far; the ones decided are told below.
+  }
+  send_changes(n, changes.data(), changes.size());
+}
+
+airs_status monitor(airs_node* n, airs_pid pid, bool on) noexcept {
+  std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+  std::vector<Change> ups;
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (!on) {
+      if (n->monitors.erase(pid) == 0)
+        return failf(AIRS_ENOTFOUND,
+                     "airs_node_monitor: %#llx is not "
+                     "monitoring the nodes",
+                     static_cast<unsigned long long>(pid));
+      return AIRS_OK;
+    }
+    if (!n->monitors.insert(pid).second) return AIRS_OK;  // twice is once
+    for (auto& [name, p] : n->peers)
+      if (p.up)
+        ups.push_back(change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_NONE));
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(n->mu);
+    n->monitors.erase(pid);
+    return failf(AIRS_ENOMEM, "airs_node_monitor: out of memory");
+  }
+  send_changes(n, ups.data(), ups.size(), pid);
+  return AIRS_OK;
+}
+
+void disconnected(airs_node* n) noexcept {
+  std::lock_guard<std::mutex> lock(n->mu);
+  if (!n->connected) return;
+  n->connected = false;
+  n->lost_at = Clock::now();
+  n->grace_spent = false;
+}
+
+void reconnected(airs_node* n) noexcept {
+  std::lock_guard<std::mutex> lock(n->mu);
+  n->connected = true;
+}
+
+}  // namespace airs::node
