@@ -194,11 +194,13 @@ class Actor:
         """Leaves `topic`; NotFoundError if not subscribed."""
         self.runtime.unsubscribe(topic, self.pid)
 
-    def send_after(self, delay_ms, message, to=None, type=0, codec=None):
-        """Sends `message` to `to` (default: this actor) after `delay_ms`;
-        returns a timer id for :meth:`airs.Runtime.cancel_timer`."""
-        return self.runtime.send_after(self.pid if to is None else to,
-                                       delay_ms, message, type, codec)
+    def send_after(self, delay_ms, to, message, type=0, codec=None):
+        """Sends `message` to `to` (None: this actor) after `delay_ms`;
+        returns a timer id for :meth:`airs.Runtime.cancel_timer`. The
+        order of :meth:`airs.Runtime.send_after` (Erlang's)."""
+        return self.runtime.send_after(delay_ms,
+                                       self.pid if to is None else to,
+                                       message, type, codec)
 
     # -- the message being received -----------------------------------------
 

@@ -4,19 +4,33 @@ import ctypes
 from . import _ffi, _outbound
 from ._ints import u64
 from .errors import NotFoundError
+from .pid import Pid
 
 lib = _ffi.lib
+
+
+def check_delay(delay_ms):
+    """TypeError unless `delay_ms` is a plain int (a Pid is an int, and
+    the likeliest mistake: the arguments in another order)."""
+    if isinstance(delay_ms, Pid) or not isinstance(delay_ms, int) or \
+            isinstance(delay_ms, bool):
+        raise TypeError(f"send_after(delay_ms, to, message): the delay "
+                        f"comes first, in ms, not {delay_ms!r}")
 
 
 class TimerMixin:
     """send_after / cancel_timer of :class:`airs.Runtime`."""
 
-    def send_after(self, to, delay_ms, message, type=0, codec=None):
+    def send_after(self, delay_ms, to, message, type=0, codec=None):
         """Sends `message` to `to` (a Pid or a registered name) after
-        `delay_ms` (0..2**40) and returns the timer id. Encoded as
+        `delay_ms` (0..2**40) and returns the timer id: Erlang's
+        ``erlang:send_after(Time, Dest, Msg)`` order, the same as
+        :meth:`airs.Actor.send_after`. Encoded as
         :meth:`airs.Runtime.send`; a Python object is released when the
         timer's message is freed (delivered, cancelled, undeliverable, or
-        at close). NoProcessError: `to` is not alive now."""
+        at close). NoProcessError: `to` is not alive now. TypeError: a
+        delay that is no int (a Pid first is the old order)."""
+        check_delay(delay_ms)
         core = self._core
         to = _outbound.resolve(core, to)
         tag, data, ref = _outbound.encode(core, to, message, type, codec,

@@ -93,7 +93,7 @@ class ByReferenceTest(RuntimeTest):
         self.rt.send(pid, token)
         timer_token = Token()
         timer_ref = weakref.ref(timer_token)
-        self.rt.send_after(pid, 60000, timer_token)
+        self.rt.send_after(60000, pid, timer_token)
         del token, timer_token
         self.assertIsNotNone(ref())
         self.assertIsNotNone(timer_ref())

@@ -89,10 +89,10 @@ class TimerTest(RuntimeTest):
 
     def test_send_after_delivers(self):
         pid = self.probe()
-        timer = self.rt.send_after(pid, 5, {"tick": 1})
+        timer = self.rt.send_after(5, pid, {"tick": 1})
         self.assertGreater(timer, 0)
         self.assertEqual(self.next_message()[0], {"tick": 1})
-        self.rt.send_after(pid, 0, b"now", type=4)
+        self.rt.send_after(0, pid, b"now", type=4)
         self.assertEqual(self.next_message(), (b"now", None, 4))
         # Freed (and released) once the receive callback has returned.
         self.assertTrue(wait_until(lambda: self.rt._core.held == {}))
@@ -101,7 +101,7 @@ class TimerTest(RuntimeTest):
         pid = self.probe()
         token = Token()
         ref = weakref.ref(token)
-        timer = self.rt.send_after(pid, 60000, token)
+        timer = self.rt.send_after(60000, pid, token)
         del token
         self.assertIsNotNone(ref())
         self.assertTrue(self.rt.cancel_timer(timer))
@@ -114,7 +114,7 @@ class TimerTest(RuntimeTest):
         letters = queue.Queue()
         self.rt.set_dead_letter_hook(letters.put)
         pid = self.probe()
-        self.rt.send_after(pid, 30, "too late")
+        self.rt.send_after(30, pid, "too late")
         self.rt.kill(pid)
         letter = letters.get(timeout=TIMEOUT)
         self.assertEqual(letter.reason, airs.DeadLetterReason.TIMER)
@@ -127,14 +127,20 @@ class TimerTest(RuntimeTest):
     def test_timer_errors(self):
         pid = self.probe()
         with self.assertRaises(airs.InvalidArgumentError) as cm:
-            self.rt.send_after(pid, (1 << 40) + 1, "x")
+            self.rt.send_after((1 << 40) + 1, pid, "x")
         self.assertIn("delay", cm.exception.detail)
         with self.assertRaises(airs.InvalidArgumentError):
-            self.rt.send_after(pid, -1, "x")
+            self.rt.send_after(-1, pid, "x")
+        # One order everywhere (Erlang's): the old (to, delay) is refused.
+        with self.assertRaises(TypeError) as cm:
+            self.rt.send_after(pid, 5, "x")
+        self.assertIn("delay comes first", str(cm.exception))
+        with self.assertRaises(TypeError):
+            self.rt.send_after(True, pid, "x")
         self.rt.kill(pid)
         self.rt.wait(pid, 1000)
         with self.assertRaises(airs.NoProcessError):
-            self.rt.send_after(pid, 10, "x")
+            self.rt.send_after(10, pid, "x")
         self.assertEqual(self.rt._core.held, {})
 
     def test_actor_timer_to_itself(self):
@@ -142,7 +148,7 @@ class TimerTest(RuntimeTest):
 
         class Ticker(airs.Actor):
             def on_start(self):
-                self.send_after(1, "tick")
+                self.send_after(1, None, "tick")
 
             def receive(self, message):
                 out.put((message, self.sender))
@@ -151,6 +157,16 @@ class TimerTest(RuntimeTest):
         message, _ = out.get(timeout=TIMEOUT)
         self.assertEqual(message, "tick")
         self.assertTrue(pid)
+
+    def test_actor_timer_to_another(self):
+        target = self.probe()
+
+        class Sender(airs.Actor):
+            def on_start(self):
+                self.send_after(1, target, "later")
+
+        sender = self.rt.spawn(Sender)
+        self.assertEqual(self.next_message()[:2], ("later", sender))
 
 
 if __name__ == "__main__":

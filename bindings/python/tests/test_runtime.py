@@ -262,7 +262,7 @@ class BadInputTest(RuntimeTest):
             lambda: self.rt.call(None, 1),
             lambda: self.rt.spawn(airs.Actor, name=5),
             lambda: self.rt.cancel_timer(None),
-            lambda: self.rt.send_after(pid, "soon", "x"),
+            lambda: self.rt.send_after("soon", pid, "x"),
             lambda: self.rt.wait(pid, 1.5),
         ]
         for case in cases:
@@ -323,7 +323,7 @@ class ClockTest(RuntimeTest):
     def test_manual_clock_moves_timers(self):
         pid = self.probe()
         self.assertIsNone(self.rt.next_timer_ms())
-        self.rt.send_after(pid, 100, "tick")
+        self.rt.send_after(100, pid, "tick")
         self.assertEqual(self.rt.next_timer_ms(), 100)
         self.rt.run_until_idle()
         self.assertTrue(self.inbox.empty())
