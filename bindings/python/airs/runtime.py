@@ -6,7 +6,7 @@ import threading
 
 from . import _ffi, _outbound, _spawning, supervisor
 from ._dispatch import RuntimeCore
-from . import _threads
+from . import _blocking, _threads
 from .broker import BrokerMixin
 from ._ints import I64_MAX, I64_MIN, check_int, u32, u64
 from .errors import OK, ProcessExitedError, StateError, TimeoutError
@@ -85,6 +85,11 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
             # GIL released: the new threads' first act is the thread hook,
             # which takes it (and a failing start joins them).
             lib.airs_runtime_new(config, ctypes.byref(handle))
+            # Host-driven (0 workers): waits run processes on the waiting
+            # thread, so they stay on it (see airs._blocking).
+            value = ctypes.c_int64()
+            lib.airs_config_get(config, _ffi.CFG_WORKERS, ctypes.byref(value))
+            self._host_driven = value.value == 0
         finally:
             lib.airs_config_free(config)
         self._handle = handle  # an airs_runtime* (typed pointer)
@@ -178,31 +183,56 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         NoProcessError too): it ended before it replied, at once, with its
         reason in the message (as gen_server:call). MailboxFullError: its
         mailbox is full (with policy BLOCK: it stayed full). StateError: inside an
-        actor callback (use :meth:`airs.Actor.request`). [not inside a
-        callback]
+        actor callback (use :meth:`airs.Actor.request`). On the main thread
+        Ctrl-C interrupts the wait at once (the request stays sent; a late
+        reply is freed). [not inside a callback]
 
         A system actor's request (:mod:`airs.osl`) goes as it is and the
         typed reply is returned unchecked (``reply.check()`` raises its
         failure)."""
         core = self._core
         to = _outbound.resolve(core, to)
+        timeout_ms = u32(timeout_ms, "timeout_ms")
         msg, ref = _outbound.request_msg(core, to, message, type, codec)
-        reply = ctypes.c_void_p()
+
+        def send_and_wait():
+            reply = ctypes.c_void_p()
+            try:
+                lib.airs_call(self._handle, to, msg, timeout_ms,
+                              ctypes.byref(reply))
+            except (TimeoutError, ProcessExitedError):
+                # The request was sent (C consumed it; its reference is
+                # released by the receiver or the dead-letter hook):
+                # nothing is ours to free. Every other failure means not
+                # sent.
+                raise
+            except BaseException:
+                _outbound.free_msg(core, msg, ref)
+                raise
+            return reply.value
+
+        reply = self._blocking_call(send_and_wait)
         try:
-            lib.airs_call(self._handle, to, msg, u32(timeout_ms, "timeout_ms"),
-                          ctypes.byref(reply))
-        except (TimeoutError, ProcessExitedError):
-            # The request was sent (C consumed it; its reference is
-            # released by the receiver or the dead-letter hook): nothing is
-            # ours to free. Every other failure means not sent.
-            raise
-        except BaseException:
-            _outbound.free_msg(core, msg, ref)
-            raise
-        try:
-            return core.decode_value(reply.value)
+            return core.decode_value(reply)
         finally:
             lib.airs_msg_free(reply)
+
+    def _blocking_call(self, fn):
+        """fn() (an airs_call, returning the reply message), so that
+        Ctrl-C interrupts the main thread's wait (airs._blocking); an
+        abandoned reply is decoded (releasing its references) and
+        freed."""
+        if self._host_driven:
+            return fn()
+        core = self._core
+
+        def abandon(reply):
+            try:
+                core.decode_value(reply)
+            finally:
+                lib.airs_msg_free(reply)
+
+        return _blocking.call(fn, abandon)
 
     def stop(self, pid):
         """Sends `pid` a shutdown exit signal (a polite, trappable stop).
@@ -224,8 +254,9 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
     def wait(self, pid, timeout_ms=5000):
         """Waits (GIL released) until `pid` has ended; at once if it has.
         TimeoutError after `timeout_ms`. In host-driven mode this thread
-        runs the processes meanwhile. [not inside a callback]"""
-        lib.airs_wait(self._handle, pid, u32(timeout_ms, "timeout_ms"))
+        runs the processes meanwhile. On the main thread Ctrl-C interrupts
+        it within 50 ms. [not inside a callback]"""
+        _blocking.wait(self._handle, pid, u32(timeout_ms, "timeout_ms"))
 
     def is_alive(self, pid):
         """True if `pid` is a live process of this runtime."""

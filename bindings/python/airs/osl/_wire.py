@@ -94,21 +94,32 @@ def msg_bytes(msg):
 def call(runtime, to, msg, timeout_ms):
     """Sends the request `msg` (owned; consumed) to `to` with airs_call
     from this thread and returns the reply message (owned by the caller:
-    free it with lib.airs_msg_free). Raises as :meth:`airs.Runtime.call`."""
+    free it with lib.airs_msg_free). Raises as :meth:`airs.Runtime.call`
+    (Ctrl-C included)."""
     from .._outbound import resolve
     from .._ints import u32
+    from ..errors import ProcessExitedError, TimeoutError
     core = runtime._core
-    to = resolve(core, to)
-    reply = ctypes.c_void_p()
     try:
-        lib.airs_call(core.handle, to, msg, u32(timeout_ms, "timeout_ms"),
-                      ctypes.byref(reply))
-    except BaseException as e:
-        from ..errors import ProcessExitedError, TimeoutError
-        if not isinstance(e, (TimeoutError, ProcessExitedError)):
-            lib.airs_msg_free(msg)  # not sent: still ours
+        to = resolve(core, to)
+        timeout_ms = u32(timeout_ms, "timeout_ms")
+    except BaseException:
+        lib.airs_msg_free(msg)
         raise
-    return reply.value
+
+    def send_and_wait():
+        reply = ctypes.c_void_p()
+        try:
+            lib.airs_call(core.handle, to, msg, timeout_ms,
+                          ctypes.byref(reply))
+        except (TimeoutError, ProcessExitedError):
+            raise  # sent: C consumed it
+        except BaseException:
+            lib.airs_msg_free(msg)  # not sent: still ours
+            raise
+        return reply.value
+
+    return runtime._blocking_call(send_and_wait)
 
 
 # ---------------------------------------------------------------------------
