@@ -36,24 +36,33 @@ class LibraryTest(unittest.TestCase):
         self.assertIn("/nonexistent/libairs.so.0", result.stderr)
 
     def test_build_tree_lookup_prefers_build_then_sorted(self):
-        with tempfile.TemporaryDirectory() as top:
-            package = os.path.join(top, "src", "pkg")
-            os.makedirs(package)
+        with tempfile.TemporaryDirectory() as root:
             for name in ("build-z", "build", "build-a", "builder"):
-                os.makedirs(os.path.join(top, name))
-                open(os.path.join(top, name, "libairs.so.0"), "w").close()
-            os.makedirs(os.path.join(top, "src", "build-near"))
-            open(os.path.join(top, "src", "build-near", "libairs.so"),
-                 "w").close()
-            found = list(_library._build_tree_candidates(package))
-        # The walk goes on above `top` (to /); only ours matter here.
-        rel = [os.path.relpath(p, top) for p in found
-               if p.startswith(top + os.sep)]
+                os.makedirs(os.path.join(root, name))
+                open(os.path.join(root, name, "libairs.so.0"), "w").close()
+            os.makedirs(os.path.join(root, "build-so"))
+            open(os.path.join(root, "build-so", "libairs.so"), "w").close()
+            found = list(_library._build_tree_candidates(root))
+            rel = [os.path.relpath(p, root) for p in found]
         self.assertEqual(rel, [
-            "src/build-near/libairs.so",           # nearest directory first
-            "build/libairs.so.0",                  # then `build`
-            "build-a/libairs.so.0", "build-z/libairs.so.0",
-            "builder/libairs.so.0"])
+            "build/libairs.so.0",                  # `build` first
+            "build-a/libairs.so.0", "build-so/libairs.so",
+            "build-z/libairs.so.0", "builder/libairs.so.0"])
+
+    def test_source_tree_is_recognised_and_nothing_else(self):
+        # This checkout is one; a package folder elsewhere (site-packages
+        # under a folder holding build/libairs.so.0) is not.
+        package = os.path.dirname(os.path.abspath(airs.__file__))
+        root = _library.source_root(package)
+        self.assertIsNotNone(root)
+        self.assertTrue(os.path.isfile(os.path.join(root, "meson.build")))
+        with tempfile.TemporaryDirectory() as top:
+            site = os.path.join(top, "lib", "python3", "site-packages",
+                                "airs")
+            os.makedirs(site)
+            os.makedirs(os.path.join(top, "build"))
+            open(os.path.join(top, "build", "libairs.so.0"), "w").close()
+            self.assertIsNone(_library.source_root(site))
 
     def test_version_mismatch_raises_version_error(self):
         # A package claiming a newer major version than the library.
