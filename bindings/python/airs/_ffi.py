@@ -259,6 +259,8 @@ SIGNATURES = {
     "airs_runtime_next_timer_ms": (STATUS, [RuntimeP, POINTER(c_int64)]),
     "airs_runtime_advance_time": (STATUS, [RuntimeP, u64]),
     "airs_runtime_set_trace_hook": (STATUS, [RuntimeP, vp, vp]),
+    # io.h: the host-driven wake-up fd (airs.aio)
+    "airs_runtime_fd": (STATUS, [RuntimeP, POINTER(c_int)]),
     # exit reasons
     "airs_reason_kind": (c_int, [ReasonP]),
     "airs_reason_code": (c_int32, [ReasonP]),
@@ -371,6 +373,11 @@ FAST_SIGNATURES = {
     "airs_payload_release": (None, [PayloadP]),
     "airs_runtime_new": (c_int, [ConfigP, POINTER(RuntimeP)]),
     "airs_publish": (c_int, [RuntimeP, c_char_p, u64, PayloadP, psize]),
+    # Inside a callback these never block (a BLOCK mailbox blocks only a
+    # plain thread's send), so the request/reply path keeps the GIL.
+    "airs_msg_new": (c_int, [u64, vp, c_size_t, pvp]),
+    "airs_request": (c_int, [vp, u64, vp, c_uint32, pu64]),
+    "airs_reply": (c_int, [vp, vp, vp]),
 }
 
 _last_error_message = lib.airs_last_error_message

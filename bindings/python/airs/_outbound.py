@@ -115,8 +115,11 @@ def new_msg(core, tag, data, ref, priority=0, correlation=0):
             lib.airs_msg_new_owned(tag, ref, 0, core.held_free_address,
                                    ctypes.byref(out))
         else:
-            lib.airs_msg_new(tag, data, len(data) if data else 0,
-                             ctypes.byref(out))
+            # Allocation only: the GIL stays held (the fast table).
+            status = fast.airs_msg_new(tag, data, len(data) if data else 0,
+                                       ctypes.byref(out))
+            if status:
+                _ffi.raise_status(status)
     except BaseException:
         if ref is not None:  # C did not take it
             core.drop_ref(ref)

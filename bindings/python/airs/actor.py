@@ -38,6 +38,8 @@ from .reasons import ExitKind
 _ctx_send_ref = _ffi.ctx_send_ref
 _raise_status = _ffi.raise_status
 _self_of = _ffi.fast.airs_self
+_fast_request = _ffi.fast.airs_request
+_fast_reply = _ffi.fast.airs_reply
 lib = _ffi.lib
 
 
@@ -140,8 +142,11 @@ class Actor:
         msg, ref = _outbound.request_msg(core, to, message, type, codec)
         correlation = _c_uint64()
         try:
-            lib.airs_request(self._ctx, to, msg, u32(timeout_ms, "timeout_ms"),
-                             _byref(correlation))
+            status = _fast_request(self._ctx, to, msg,
+                                   u32(timeout_ms, "timeout_ms"),
+                                   _byref(correlation))
+            if status:
+                _raise_status(status)
         except BaseException:
             _outbound.free_msg(core, msg, ref)
             raise
@@ -174,7 +179,9 @@ class Actor:
                                           python_target=python_target)
         msg = _outbound.new_msg(core, tag, data, ref)
         try:
-            lib.airs_reply(self._ctx, request, msg)
+            status = _fast_reply(self._ctx, request, msg)
+            if status:
+                _raise_status(status)
         except BaseException:
             _outbound.free_msg(core, msg, ref)
             raise

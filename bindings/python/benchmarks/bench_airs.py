@@ -5,6 +5,11 @@ message a real message through the runtime's mailboxes and scheduler.
 Prints one JSON line per run (impl "airs-python").
 
     bench_airs.py spawn N | pingpong M | fanin P K | ring N M | pubsub S M
+    bench_airs.py asks N C
+
+asks (airs-only, issue 16's asyncio target): N asks from one asyncio event
+loop (airs.aio) to a Python actor that replies, C of them in flight at a
+time; ops = N.
 
 Defaults (as peers/python/bench_pykka.py): spawn 1000, pingpong 20000,
 fanin 4 25000, ring 100 20000, pubsub 10 10000.
@@ -50,7 +55,7 @@ import airs  # noqa: E402
 
 WORKERS = 2
 DEFAULTS = {"spawn": [1000], "pingpong": [20000], "fanin": [4, 25000],
-            "ring": [100, 20000], "pubsub": [10, 10000]}
+            "ring": [100, 20000], "pubsub": [10, 10000], "asks": [100000, 256]}
 
 
 def report(workload, params, ops, secs, **extra):
@@ -223,8 +228,37 @@ def pubsub(s, m):
     report("pubsub", {"s": s, "m": m}, s * m, secs)
 
 
+# --------------------------------------------------------------- asks
+
+
+class Echo(airs.Actor):
+    def receive(self, message):
+        self.reply(message)
+
+
+def asks(n, c):
+    import asyncio
+    from airs import aio
+
+    async def main():
+        async with aio.AsyncRuntime() as art:
+            pid = art.spawn(Echo)
+            ask = art.ask
+
+            async def client(count):
+                for i in range(count):
+                    await ask(pid, i)
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(client(n // c) for _ in range(c)))
+            return time.perf_counter() - t0
+
+    secs = asyncio.run(main())
+    report("asks", {"n": n, "c": c}, (n // c) * c, secs)
+
+
 WORKLOADS = {"spawn": spawn, "pingpong": pingpong, "fanin": fanin,
-             "ring": ring, "pubsub": pubsub}
+             "ring": ring, "pubsub": pubsub, "asks": asks}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in WORKLOADS:

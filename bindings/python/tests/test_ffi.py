@@ -83,21 +83,30 @@ class LibraryTest(unittest.TestCase):
         self.assertIn("0.1.0", result.stdout)
 
 
+# Functions of the headers the package does not bind, and why: a job's
+# function is C code run on a pool thread (a Python one would take the GIL
+# there for its whole run: run Python work in a thread of your own), and
+# Python has its own ways to wait on fds (asyncio, selectors).
+NOT_BOUND = {"airs_job_init", "airs_job_submit", "airs_job_cancel",
+             "airs_job_stats_get", "airs_fd_watch", "airs_fd_rearm",
+             "airs_fd_unwatch"}
+
+
 class TableTest(unittest.TestCase):
 
     def test_every_header_function_is_in_the_table(self):
         import re
         names = set()
-        # io.h is not mirrored yet (see test_abi.HEADER_FILES).
         for header in ("airs.h", "supervisor.h", "broker.h", "net.h",
-                       "osl.h", "fs.h", "proc.h"):
+                       "osl.h", "fs.h", "proc.h", "io.h"):
             with open(os.path.join(HEADERS, header)) as f:
                 text = f.read()
             names |= set(re.findall(r"AIRS_API[^;(]*?\b(airs_\w+)\s*\(",
                                     text, re.S))
         self.assertGreater(len(names), 80)
-        self.assertEqual(names - set(_ffi.SIGNATURES), set())
+        self.assertEqual(names - set(_ffi.SIGNATURES) - NOT_BOUND, set())
         self.assertEqual(set(_ffi.SIGNATURES) - names, set())
+        self.assertEqual(NOT_BOUND & set(_ffi.SIGNATURES), set())
 
     def test_statuses_have_errcheck_and_types(self):
         for name, (restype, argtypes) in _ffi.SIGNATURES.items():
