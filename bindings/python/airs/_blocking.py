@@ -74,3 +74,9 @@ def call(fn, abandon):
             future.add_done_callback(
                 lambda f: f.exception() is None and abandon(f.result()))
         raise
+
+
+def submit(fn, *args):
+    """fn(*args) on the helper threads; a concurrent.futures.Future of it
+    (airs.pykka_style's non-blocking asks)."""
+    return _executor().submit(fn, *args)

@@ -46,6 +46,7 @@ from .message import (REF_HELD_BASE, REF_REPLY_BASE, REF_SEND_BASE,
                       SYSTEM_BASE, DeadLetter, DeadLetterReason, Down,
                       ExitSignal, Reply, RequestTimeout, is_python_ref)
 from .pid import Pid, pid_or_none
+from .pykka_style import _ProxyCall, answer_proxy_call
 from .reasons import EXCEPTION_EXIT_CODE, ExitKind, reason_from_c
 
 logger = logging.getLogger("airs")
@@ -264,6 +265,7 @@ class RuntimeCore:
         decode_received = self.decode_received
         crash = self.crash
         missing = _MISSING
+        proxy_call = _ProxyCall
 
         def on_init(user_data, ctx, state_out):
             """behaviour.init: makes a fresh actor for a (re)start. Runs on
@@ -297,7 +299,10 @@ class RuntimeCore:
                     message = refs_pop(kind, missing)
                     if message is missing:
                         message = decode_received(actor, kind, msg)
-                    actor.receive(message)
+                    if message.__class__ is proxy_call:
+                        answer_proxy_call(actor, message)
+                    else:
+                        actor.receive(message)
                 except BaseException:
                     crash(actor, ctx)
                 return 0
