@@ -22,7 +22,7 @@ from ._refs import next_held_ref, next_reply_ref, next_send_ref
 from ._names import encode_name
 from .errors import NoProcessError, NotFoundError
 from .message import BYTES_TYPES, REF_HELD_BASE, check_user_type
-from .osl._wire import Request as OslRequest
+from ._request import Request as OslRequest
 from .pid import Pid
 
 lib = _ffi.lib

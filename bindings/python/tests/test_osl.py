@@ -332,6 +332,20 @@ class ProcessTest(OslTest):
         port.signal(signal.SIGINT)
         self.assertEqual(port.wait().signo, signal.SIGINT)
 
+    def test_thread_client_keeps_output_and_exit(self):
+        port = self.procs.spawn(["sh", "-c", "echo out; echo err >&2"])
+        exit = port.wait()
+        self.assertEqual((exit.exited, exit.code, exit.port),
+                         (True, 0, port.pid))
+        self.assertEqual(port.output(), (b"out\n", b"err\n"))
+        self.assertEqual(port.output(), (b"", b""))  # read once
+        self.assertIs(port.wait(), exit)  # after its end too
+        port = self.procs.spawn(["cat"], stdin=True)
+        port.write(b"fed to cat")
+        port.close_stdin()
+        self.assertEqual(port.wait().code, 0)
+        self.assertEqual(port.output()[0], b"fed to cat")
+
     def test_spawn_errors(self):
         with self.assertRaises(airs.SystemCallError) as caught:
             self.procs.spawn(["/nonexistent/program"])

@@ -6,22 +6,11 @@ import ipaddress
 import os
 
 from .. import _ffi, _osl_ffi
+from .._request import Request  # noqa: F401 (re-exported)
 from ..errors import OK, SystemCallError, error_for
 
 lib = _ffi.lib
 _result_get = _ffi.raw("airs_osl_result_get")
-
-
-class Request:
-    """Base of the system actors' request objects. ``_airs_msg()`` builds
-    a fresh request message, owned by the caller until a send consumes
-    it; :meth:`airs.Actor.request` and :meth:`airs.Runtime.call` send it
-    as it is (no codec, no reference)."""
-
-    __slots__ = ()
-
-    def _airs_msg(self):
-        raise NotImplementedError
 
 
 class Result:

@@ -23,15 +23,18 @@ zombies, no SIGCHLD handler. Inside an actor::
             case airs.osl.proc.ProcessExit(code=code): ...
 
 From a plain thread, :class:`Processes` spawns and returns a
-:class:`Port` (whose output is dropped: a thread cannot receive it; use
-an actor as `owner` to read it).
+:class:`Port`, whose output and exit an actor of the client's keeps for
+the thread (:meth:`Port.output`, :meth:`Port.wait`).
 """
 import ctypes
 import os
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
 from .. import _ffi, _osl_ffi as c
+from ..actor import Actor
+from ..errors import TimeoutError
 from ..pid import Pid, pid_or_none
 from . import _wire
 from ._wire import Request, Result
@@ -315,17 +318,66 @@ def decode(kind, msg):
 # ---------------------------------------------------------------------------
 
 
+class _Collected:
+    """What the ports of a :class:`Processes` client sent: each port's
+    output (until read) and exit. Filled by the client's owner actor on a
+    worker, read by the threads that hold the ports."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.output = {}  # port -> ([stdout bytes], [stderr bytes])
+        self.exits = {}   # port -> ProcessExit
+
+    def add(self, message):
+        with self.cond:
+            if isinstance(message, ProcessOutput):
+                out = self.output.setdefault(message.port, ([], []))
+                out[1 if message.stderr else 0].append(message.data)
+            else:
+                self.exits[message.port] = message
+            self.cond.notify_all()
+
+
+class _PortOwner(Actor):
+    """Owns the ports a thread client spawns: their children die with it
+    (that is, with the runtime), and their output and exits are kept for
+    the threads (ports with no owner would drop them)."""
+
+    def __init__(self, collected):
+        self.collected = collected
+
+    def receive(self, message):
+        if isinstance(message, (ProcessOutput, ProcessExit)):
+            self.collected.add(message)
+
+
 class Processes:
     """Calls the process actor of `runtime` from a plain thread (inside
     an actor use :meth:`airs.Actor.request`). Methods wait for the reply
     (GIL released) up to `timeout_ms` and raise its failure
     (:meth:`ProcReply.check`): :class:`airs.SystemCallError` with errno
-    ENOENT for a program that is not there, and so on."""
+    ENOENT for a program that is not there, and so on.
+
+    The programs it spawns (unless given another `owner`) are owned by an
+    actor of the client's, which keeps their output and exit for the
+    threads: :meth:`Port.output` and :meth:`Port.wait` read them, even
+    after the child has ended. Output is kept until read."""
 
     def __init__(self, runtime, timeout_ms=5000, name=c.OSL_PROC_NAME):
         self.runtime = runtime
         self.timeout_ms = timeout_ms
         self.name = name
+        self._collected = None
+        self._owner = None
+        self._lock = threading.Lock()
+
+    def _port_owner(self):
+        with self._lock:
+            if self._owner is None or not self.runtime.is_alive(self._owner):
+                self._collected = _Collected()
+                self._owner = self.runtime.spawn(_PortOwner,
+                                                 (self._collected,))
+            return self._owner, self._collected
 
     def call(self, request, to=None, timeout_ms=None):
         """Sends `request` to the process actor (or `to`, a port) and
@@ -341,10 +393,13 @@ class Processes:
 
     def spawn(self, argv, **options):
         """Starts a program (the options of :class:`Spawn`) and returns its
-        :class:`Port`. With no `owner` the output is dropped and the child
-        lives until it ends, is terminated, or the runtime is closed."""
+        :class:`Port`. Without an `owner` option, the client's own actor
+        owns it (see the class)."""
+        collected = None
+        if not options.get("owner"):
+            options["owner"], collected = self._port_owner()
         reply = self.call(Spawn(argv, **options)).check()
-        return Port(self, reply.port, reply.os_pid)
+        return Port(self, reply.port, reply.os_pid, collected)
 
     def watch(self, os_pid, owner):
         """Watches a process the runtime did not start for the actor
@@ -356,8 +411,9 @@ class Port:
     """A started program, driven from a plain thread: ``pid`` is its port
     actor, ``os_pid`` the child's process id."""
 
-    def __init__(self, procs, pid, os_pid):
+    def __init__(self, procs, pid, os_pid, collected=None):
         self._procs = procs
+        self._collected = collected
         self.pid = pid
         self.os_pid = os_pid
 
@@ -378,11 +434,30 @@ class Port:
         return self._procs.call(Terminate(), self.pid).check().exit
 
     def wait(self, timeout_ms=5000):
-        """Waits for the child's end; returns its :class:`ProcessExit`.
-        TimeoutError if it still runs after `timeout_ms`."""
-        reply = self._procs.call(Wait(timeout_ms), self.pid,
-                                 timeout_ms=timeout_ms + 5000)
-        return reply.check().exit
+        """Waits for the child's end; returns its :class:`ProcessExit`,
+        also once the child has ended already. TimeoutError if it still
+        runs after `timeout_ms`."""
+        if self._collected is None:  # another actor owns it: ask the port
+            reply = self._procs.call(Wait(timeout_ms), self.pid,
+                                     timeout_ms=timeout_ms + 5000)
+            return reply.check().exit
+        collected = self._collected
+        with collected.cond:
+            if not collected.cond.wait_for(
+                    lambda: self.pid in collected.exits, timeout_ms / 1000):
+                raise TimeoutError(f"{self!r} still runs after "
+                                   f"{timeout_ms} ms")
+            return collected.exits[self.pid]
+
+    def output(self):
+        """``(stdout, stderr)``: the bytes the child wrote since the last
+        call (all of it once :meth:`wait` returned). Empty for a port
+        another actor owns (its output goes there)."""
+        if self._collected is None:
+            return b"", b""
+        with self._collected.cond:
+            out, err = self._collected.output.pop(self.pid, ([], []))
+        return b"".join(out), b"".join(err)
 
     def __repr__(self):
         return f"<airs.osl.proc.Port {self.pid} os_pid={self.os_pid}>"
