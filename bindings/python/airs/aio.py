@@ -122,7 +122,7 @@ class _Asker(Actor):
                     continue
                 ref = self.request(pid, message, timeout_ms)
             except Exception as e:
-                future.set_exception(e)
+                self.art._resolve(future, None, e)
                 continue
             self.asks[ref] = (future, pid)
             self.watch(pid)[1] += 1
@@ -143,11 +143,7 @@ class _Asker(Actor):
         if entry is None:
             return
         future, pid = entry
-        if not future.done():
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
+        self.art._resolve(future, result, error)
         self.release(pid)
 
     def release(self, pid):
@@ -170,13 +166,11 @@ class _Asker(Actor):
         for ref, (future, pid) in list(self.asks.items()):
             if pid == down.pid:
                 del self.asks[ref]
-                if not future.done():
-                    future.set_exception(ProcessExitedError(
-                        f"{down.pid!r} ended before it replied: "
-                        f"{down.reason}"))
+                self.art._resolve(future, None, ProcessExitedError(
+                    f"{down.pid!r} ended before it replied: "
+                    f"{down.reason}"))
         for future in self.waits.pop(down.pid, ()):
-            if not future.done():
-                future.set_result(down.reason)
+            self.art._resolve(future, down.reason, None)
 
 
 class AsyncRuntime:
@@ -201,6 +195,8 @@ class AsyncRuntime:
             self._fd = fd.value
             self._queued = collections.deque()
             self._woken = False
+            self._resolved = collections.deque()  # (future, result, error)
+            self._resolving = False
             self._closed = False
             self._asker = self.runtime.spawn(_Asker, (self,))
             self._loop.add_reader(self._fd, self._run)
@@ -221,6 +217,34 @@ class AsyncRuntime:
         end = time.monotonic() + SLICE_S
         while poll(POLL_BUDGET) and time.monotonic() < end:
             pass
+
+    def _resolve(self, future, result, error):
+        """Queues a future's outcome. Futures are settled in callbacks of
+        their own (_settle), not inside the runtime's turn: settling one
+        schedules its awaiting task, which costs (much more in debug
+        mode) and would stretch the turn."""
+        self._resolved.append((future, result, error))
+        if not self._resolving:
+            self._resolving = True
+            self._loop.call_soon(self._settle)
+
+    def _settle(self):
+        """Settles queued futures for one slice; the rest in the next."""
+        resolved = self._resolved
+        end = time.monotonic() + SLICE_S
+        while resolved:
+            future, result, error = resolved.popleft()
+            if not future.done():
+                if error is None:
+                    future.set_result(result)
+                else:
+                    future.set_exception(error)
+            if time.monotonic() >= end:
+                break
+        if resolved:
+            self._loop.call_soon(self._settle)
+        else:
+            self._resolving = False
 
     # -- asks -------------------------------------------------------------
 
