@@ -26,15 +26,22 @@ From a plain thread, :class:`Processes` spawns and returns a
 :class:`Port` (whose output is dropped: a thread cannot receive it; use
 an actor as `owner` to read it).
 """
+from __future__ import annotations
+
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import (TYPE_CHECKING, Any, Iterable, Mapping, Optional,
+                    Sequence, Union)
 
 from .. import _ffi, _osl_ffi as c
 from ..pid import Pid, pid_or_none
 from . import _wire
 from ._wire import Request, Result
+
+if TYPE_CHECKING:
+    from .._types import Buffer, Dest, PidLike, StrPath
+    from ..runtime import Runtime
 
 lib = _ffi.lib
 
@@ -72,17 +79,17 @@ class Spawn(_Request):
     before SIGKILL. `owner`: the actor that gets the output and the exit
     and with whose end the child dies (0: the requester; from a thread,
     nobody). Reply: ``os_pid`` and ``port``."""
-    argv: tuple
-    path: Optional[str] = None
-    env: object = None
-    cwd: Optional[str] = None
+    argv: Sequence[StrPath]  # kept as a tuple
+    path: Optional[StrPath] = None
+    env: Union[Mapping[str, str], Iterable[StrPath], None] = None
+    cwd: Optional[StrPath] = None
     stdin: bool = False
     stderr: str = PIPE
     stdout: str = PIPE
     kill_grace_ms: int = KILL_GRACE_DEFAULT
-    owner: int = 0
+    owner: PidLike = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.argv, (str, bytes)):
             raise TypeError("argv is a list of strings (argv[0] the "
                             "program), not one string")
@@ -135,7 +142,7 @@ class Watch(_Request):
     ``unknown`` set when it ends. Reply: ``watcher``, the watching actor
     (stop it to stop watching)."""
     os_pid: int
-    owner: int = 0
+    owner: PidLike = 0
 
     def _airs_msg(self):
         return _wire.take_msg(lib.airs_proc_req_watch, self.os_pid,
@@ -212,26 +219,26 @@ class ProcessExit:
     flags: int
 
     @property
-    def exited(self):
+    def exited(self) -> bool:
         """It exited by itself (``code`` is its status)."""
         return bool(self.flags & c.PROC_EXIT_EXITED)
 
     @property
-    def signaled(self):
+    def signaled(self) -> bool:
         """A signal ended it (``signo``)."""
         return bool(self.flags & c.PROC_EXIT_SIGNALED)
 
     @property
-    def core_dumped(self):
+    def core_dumped(self) -> bool:
         return bool(self.flags & c.PROC_EXIT_CORE)
 
     @property
-    def unknown(self):
+    def unknown(self) -> bool:
         """It ended, how is not known (a watched process)."""
         return bool(self.flags & c.PROC_EXIT_UNKNOWN)
 
     @property
-    def by_port(self):
+    def by_port(self) -> bool:
         """The port killed it (its owner ended, or it was killed)."""
         return bool(self.flags & c.PROC_EXIT_BY_PORT)
 
@@ -276,7 +283,8 @@ def _exit_of(msg, port):
     return ProcessExit(port, out.os_pid, out.code, out.signo, out.flags)
 
 
-def decode(kind, msg):
+def decode(kind: int, msg: int
+           ) -> Union[ProcReply, ProcessOutput, ProcessExit, None]:
     """The Python object of a borrowed proc message of type `kind`: a
     :class:`ProcReply`, :class:`ProcessOutput` or :class:`ProcessExit`;
     None if `kind` is none of them."""
@@ -322,12 +330,14 @@ class Processes:
     (:meth:`ProcReply.check`): :class:`airs.SystemCallError` with errno
     ENOENT for a program that is not there, and so on."""
 
-    def __init__(self, runtime, timeout_ms=5000, name=c.OSL_PROC_NAME):
+    def __init__(self, runtime: Runtime, timeout_ms: int = 5000,
+                 name: Dest = c.OSL_PROC_NAME) -> None:
         self.runtime = runtime
         self.timeout_ms = timeout_ms
         self.name = name
 
-    def call(self, request, to=None, timeout_ms=None):
+    def call(self, request: Request, to: Optional[Dest] = None,
+             timeout_ms: Optional[int] = None) -> Optional[ProcReply]:
         """Sends `request` to the process actor (or `to`, a port) and
         returns its :class:`ProcReply` unchecked."""
         msg = request._airs_msg()
@@ -339,14 +349,14 @@ class Processes:
         finally:
             lib.airs_msg_free(reply)
 
-    def spawn(self, argv, **options):
+    def spawn(self, argv: Sequence[StrPath], **options: Any) -> Port:
         """Starts a program (the options of :class:`Spawn`) and returns its
         :class:`Port`. With no `owner` the output is dropped and the child
         lives until it ends, is terminated, or the runtime is closed."""
         reply = self.call(Spawn(argv, **options)).check()
         return Port(self, reply.port, reply.os_pid)
 
-    def watch(self, os_pid, owner):
+    def watch(self, os_pid: int, owner: PidLike) -> Pid:
         """Watches a process the runtime did not start for the actor
         `owner`; returns the watcher's pid."""
         return self.call(Watch(os_pid, owner)).check().watcher
@@ -356,33 +366,33 @@ class Port:
     """A started program, driven from a plain thread: ``pid`` is its port
     actor, ``os_pid`` the child's process id."""
 
-    def __init__(self, procs, pid, os_pid):
+    def __init__(self, procs: Processes, pid: Pid, os_pid: int) -> None:
         self._procs = procs
         self.pid = pid
         self.os_pid = os_pid
 
-    def write(self, data):
+    def write(self, data: Buffer) -> None:
         """Writes to the child's stdin (spawned with stdin=True)."""
         self._procs.call(Write(data), self.pid).check()
 
-    def close_stdin(self):
+    def close_stdin(self) -> None:
         """Closes the child's stdin: it reads end of file."""
         self._procs.call(CloseStdin(), self.pid).check()
 
-    def signal(self, signo, group=False):
+    def signal(self, signo: int, group: bool = False) -> None:
         """Sends a signal to the child (or its process group)."""
         self._procs.call(Signal(signo, group), self.pid).check()
 
-    def terminate(self):
+    def terminate(self) -> ProcessExit:
         """Ends the child gracefully; returns its :class:`ProcessExit`."""
         return self._procs.call(Terminate(), self.pid).check().exit
 
-    def wait(self, timeout_ms=5000):
+    def wait(self, timeout_ms: int = 5000) -> ProcessExit:
         """Waits for the child's end; returns its :class:`ProcessExit`.
         TimeoutError if it still runs after `timeout_ms`."""
         reply = self._procs.call(Wait(timeout_ms), self.pid,
                                  timeout_ms=timeout_ms + 5000)
         return reply.check().exit
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<airs.osl.proc.Port {self.pid} os_pid={self.os_pid}>"
