@@ -5,7 +5,8 @@ from __future__ import annotations
 import atexit
 import ctypes
 import threading
-from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
+from typing import (TYPE_CHECKING, Any, Iterable, List, Mapping, Optional,
+                    TypeVar)
 
 from . import _ffi, _outbound, _spawning, supervisor
 from ._dispatch import RuntimeCore
@@ -34,6 +35,8 @@ _probe_runtime = _ffi.raw("airs_spawn_opts_init")
 # interpreter finalizes (a callback arriving after that could not run).
 _open_runtimes: List[Runtime] = []
 _open_lock = threading.Lock()
+# A subclass's `with` gives the subclass.
+_Runtime = TypeVar("_Runtime", bound="Runtime")
 
 
 class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
@@ -149,7 +152,7 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         """True once :meth:`close` has run."""
         return self._closed
 
-    def __enter__(self) -> Runtime:
+    def __enter__(self: _Runtime) -> _Runtime:
         return self
 
     def __exit__(self, *exc: object) -> None:
