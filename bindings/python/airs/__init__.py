@@ -23,6 +23,8 @@ The library is found through ``AIRS_LIBRARY``, a build tree above the
 package, or an installed copy (see :mod:`airs._library`); its version is
 checked on import.
 """
+from __future__ import annotations
+
 from . import _ffi
 from .actor import Actor, Health
 from .codec import Codec, JsonCodec, PickleCodec
@@ -45,11 +47,11 @@ from .supervisor import (AutoShutdown, ChildCounts, ChildInfo, ChildSpec,
                          ChildState, ChildType, Restart, Shutdown, Strategy,
                          Supervisor, SupervisorSpec)
 
-__version__ = ".".join(map(str, _ffi.PACKAGE_VERSION))
+__version__: str = ".".join(map(str, _ffi.PACKAGE_VERSION))
 #: The version string of the loaded libairs.
-library_version = _ffi.LIBRARY_VERSION
+library_version: str = _ffi.LIBRARY_VERSION
 #: The path libairs was loaded from.
-library_path = _ffi.LIBRARY_PATH
+library_path: str = _ffi.LIBRARY_PATH
 
 __all__ = [
     "Actor", "ActorStartError", "AirsError", "AlreadyExistsError",

@@ -11,5 +11,5 @@ class Request:
 
     __slots__ = ()
 
-    def _airs_msg(self):
+    def _airs_msg(self) -> int:
         raise NotImplementedError

@@ -1,14 +1,20 @@
 """Spawning Python actors (airs_spawn / airs_ctx_spawn) and building spawn
 options; shared by :meth:`airs.Runtime.spawn`, :meth:`airs.Actor.spawn`
 and supervisor child specs."""
+from __future__ import annotations
+
 import ctypes
 import enum
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 
 from . import _ffi
 from ._starts import ActorStart, clear_start_failure, take_start_failure
 from ._ints import check_int, u32
 from .errors import AirsError
 from .pid import Pid
+
+if TYPE_CHECKING:
+    from ._types import Factory, Name
 
 lib = _ffi.lib
 
@@ -43,7 +49,7 @@ def spawn_opts(handle, link=False, trap_exit=False, mailbox_capacity=None,
     return opts
 
 
-def raise_start_error(error):
+def raise_start_error(error: AirsError) -> NoReturn:
     """Re-raises a failed spawn/start as the actor's own start failure
     (ActorStartError caused by the Python exception) when one was recorded
     on this thread, else as is."""
@@ -54,9 +60,12 @@ def raise_start_error(error):
     raise error
 
 
-def spawn(core, ctx, factory, args=(), kwargs=None, name=None, link=False,
-          trap_exit=False, mailbox_capacity=None, mailbox_policy=None,
-          block_timeout_ms=None):
+def spawn(core: Any, ctx: Any, factory: Factory, args: Iterable[Any] = (),
+          kwargs: Optional[Mapping[str, Any]] = None,
+          name: Optional[Name] = None, link: bool = False,
+          trap_exit: bool = False, mailbox_capacity: Optional[int] = None,
+          mailbox_policy: Optional[int] = None,
+          block_timeout_ms: Optional[int] = None) -> Pid:
     """Spawns a Python actor; with `ctx`, from inside that actor's callback
     (airs_ctx_spawn, which alone may link). Returns its Pid. on_start has
     run when this returns. Raises ActorStartError if the factory or

@@ -23,8 +23,12 @@ supervisor restarts the actor by its policy. An exception in ``on_start``
 spawn call; a failed restart for a supervisor). One in ``on_stop`` is
 logged and ignored.
 """
+from __future__ import annotations
+
 import enum
 from ctypes import byref as _byref, c_uint64 as _c_uint64
+from typing import (TYPE_CHECKING, Any, Iterable, Mapping, Optional,
+                    Union)
 
 from . import _ffi, _outbound, _spawning
 from ._refs import next_send_ref as _next_send_ref
@@ -34,6 +38,11 @@ from .message import BYTES_TYPES as _BYTES_TYPES
 from .message import Priority, is_python_ref
 from .pid import Pid
 from .reasons import ExitKind
+
+if TYPE_CHECKING:
+    from ._types import CodecLike, Dest, Factory, Name, PidLike
+    from .reasons import ExitReason
+    from .runtime import Runtime
 
 _ctx_send_ref = _ffi.ctx_send_ref
 _raise_status = _ffi.raise_status
@@ -59,14 +68,16 @@ class Actor:
     process; the runtime keeps it from start to stop, then drops it.
     """
 
-    pid = None
-    runtime = None
-    _core = None
-    _ctx = None          # the airs_ctx* of the running callback
-    _msg = None          # the airs_msg* being received, else None
-    _awaiting = frozenset()  # correlation ids of pending requests
-    _python_pids = frozenset()
-    _refs = None
+    # None until the runtime attaches the actor, which it does before
+    # on_start: the hints are the callbacks' view.
+    pid: Pid = None  # type: ignore[assignment]
+    runtime: Runtime = None  # type: ignore[assignment]
+    _core: Any = None
+    _ctx: Any = None          # the airs_ctx* of the running callback
+    _msg: Any = None          # the airs_msg* being received, else None
+    _awaiting: Any = frozenset()  # correlation ids of pending requests
+    _python_pids: Any = frozenset()
+    _refs: Any = None
 
     def _attach(self, core, pid, ctx):
         """[init] Binds the actor to its process (called by the runtime)."""
@@ -81,27 +92,28 @@ class Actor:
 
     # -- callbacks to override --------------------------------------------
 
-    def on_start(self):
+    def on_start(self) -> None:
         """Called once per start, inside the spawn call and before any
         message, with ``pid`` and ``runtime`` set. Raising fails the
         start."""
 
-    def receive(self, message):
+    def receive(self, message: Any) -> None:
         """Handles one message (see :mod:`airs.message` for what
         `message` can be). Raising ends the actor with an error exit."""
 
-    def on_stop(self, reason):
+    def on_stop(self, reason: ExitReason) -> None:
         """Called exactly once when a started actor ends, whatever the
         reason (an :class:`airs.ExitReason`). It may send messages."""
 
-    def health(self):
+    def health(self) -> Union[Health, int]:
         """Polled by a supervisor with health checks enabled; return a
         :class:`Health`. The default is HEALTHY."""
         return Health.HEALTHY
 
     # -- messaging ----------------------------------------------------------
 
-    def send(self, to, message, type=0, codec=None, priority=0):
+    def send(self, to: Dest, message: Any, type: int = 0,
+             codec: Optional[CodecLike] = None, priority: int = 0) -> None:
         """[inside a callback] Sends `message` to `to` (a Pid or a
         registered name) as this actor; never blocks.
 
@@ -129,7 +141,8 @@ class Actor:
         _outbound.send(self._core, self._ctx, to, message, type, codec,
                        priority)
 
-    def request(self, to, message, timeout_ms=5000, type=0, codec=None):
+    def request(self, to: Dest, message: Any, timeout_ms: int = 5000,
+                type: int = 0, codec: Optional[CodecLike] = None) -> int:
         """[inside a callback] Sends `message` to `to` as a request and
         returns its correlation id at once. Later this actor receives
         :class:`airs.Reply` (ref = that id) with the callee's answer, or
@@ -153,7 +166,8 @@ class Actor:
         self._awaiting.add(correlation.value)
         return correlation.value
 
-    def reply(self, value, type=0, codec=None):
+    def reply(self, value: Any, type: int = 0,
+              codec: Optional[CodecLike] = None) -> None:
         """[inside receive] Answers the message being received (a request
         from :meth:`request` or :meth:`airs.Runtime.call`) with `value`.
         A Python requester gets the object by reference (a request from a
@@ -186,22 +200,24 @@ class Actor:
             _outbound.free_msg(core, msg, ref)
             raise
 
-    def publish(self, topic, message, type=0, codec=None):
+    def publish(self, topic: Name, message: Any, type: int = 0,
+                codec: Optional[CodecLike] = None) -> int:
         """Publishes to a broker topic as this actor (see
         :meth:`airs.Runtime.publish`); returns the number of subscribers
         reached."""
         return self.runtime.publish(topic, message, type, codec)
 
-    def subscribe(self, topic):
+    def subscribe(self, topic: Name) -> None:
         """Subscribes this actor to `topic` (until it unsubscribes or
         ends)."""
         self.runtime.subscribe(topic, self.pid)
 
-    def unsubscribe(self, topic):
+    def unsubscribe(self, topic: Name) -> None:
         """Leaves `topic`; NotFoundError if not subscribed."""
         self.runtime.unsubscribe(topic, self.pid)
 
-    def send_after(self, delay_ms, to, message, type=0, codec=None):
+    def send_after(self, delay_ms: int, to: Optional[Dest], message: Any,
+                   type: int = 0, codec: Optional[CodecLike] = None) -> int:
         """Sends `message` to `to` (None: this actor) after `delay_ms`;
         returns a timer id for :meth:`airs.Runtime.cancel_timer`. The
         order of :meth:`airs.Runtime.send_after` (Erlang's)."""
@@ -221,36 +237,40 @@ class Actor:
         return msg
 
     @property
-    def sender(self):
+    def sender(self) -> Optional[Pid]:
         """[inside receive] The Pid that sent the current message, or None
         (sent from outside any actor)."""
         value = _ffi.fast.airs_msg_sender(self._current_msg())
         return Pid(value) if value else None
 
     @property
-    def message_type(self):
+    def message_type(self) -> int:
         """[inside receive] The type tag of the current message (0 for a
         Python object passed by reference)."""
         kind = _ffi.fast.airs_msg_type(self._current_msg())
         return 0 if is_python_ref(kind) else kind
 
     @property
-    def correlation(self):
+    def correlation(self) -> int:
         """[inside receive] The correlation id of the current message
         (non-zero for requests and replies)."""
         return _ffi.fast.airs_msg_correlation(self._current_msg())
 
     @property
-    def priority(self):
+    def priority(self) -> Priority:
         """[inside receive] The :class:`airs.Priority` of the current
         message."""
         return Priority(lib.airs_msg_priority(self._current_msg()))
 
     # -- processes ----------------------------------------------------------
 
-    def spawn(self, factory, args=(), kwargs=None, *, link=False,
-              trap_exit=False, name=None, mailbox_capacity=None,
-              mailbox_policy=None, block_timeout_ms=None):
+    def spawn(self, factory: Factory, args: Iterable[Any] = (),
+              kwargs: Optional[Mapping[str, Any]] = None, *,
+              link: bool = False, trap_exit: bool = False,
+              name: Optional[Name] = None,
+              mailbox_capacity: Optional[int] = None,
+              mailbox_policy: Optional[int] = None,
+              block_timeout_ms: Optional[int] = None) -> Pid:
         """[inside a callback] Spawns a child actor (see
         :meth:`airs.Runtime.spawn`); `link` links it to this actor before
         it can run (allowed in on_start, not in on_stop: StateError)."""
@@ -258,18 +278,18 @@ class Actor:
                                name, link, trap_exit, mailbox_capacity,
                                mailbox_policy, block_timeout_ms)
 
-    def link(self, pid):
+    def link(self, pid: PidLike) -> None:
         """[inside a callback, not on_stop] Links this actor and `pid`
         both ways (see airs_link). Linking to a process that is gone
         delivers an exit signal with reason NOPROC; linking to self does
         nothing (as in Erlang)."""
         lib.airs_link(self._ctx, pid)
 
-    def unlink(self, pid):
+    def unlink(self, pid: PidLike) -> None:
         """[inside a callback] Removes the link with `pid`, if any."""
         lib.airs_unlink(self._ctx, pid)
 
-    def trap_exit(self, on=True):
+    def trap_exit(self, on: bool = True) -> None:
         """[inside a callback] With `on`, exit signals (except kill)
         arrive as :class:`airs.ExitSignal` messages instead of ending this
         actor. Closing the runtime sends such an actor
@@ -278,7 +298,7 @@ class Actor:
         runtime's shutdown timeout."""
         lib.airs_trap_exit(self._ctx, bool(on))
 
-    def monitor(self, pid):
+    def monitor(self, pid: PidLike) -> int:
         """[inside a callback, not on_stop] Watches `pid`; returns the
         monitor ref. When `pid` ends this actor receives one
         :class:`airs.Down` (at once, reason NOPROC, if it is gone). A
@@ -287,22 +307,23 @@ class Actor:
         lib.airs_monitor(self._ctx, pid, _byref(ref))
         return ref.value
 
-    def demonitor(self, ref):
+    def demonitor(self, ref: int) -> None:
         """[inside a callback] Stops monitor `ref`; its Down will not come.
         A ref that is not active (its Down came already) is fine, as
         Erlang's demonitor."""
         lib.airs_demonitor(self._ctx, ref)
 
-    def exit(self, kind=ExitKind.NORMAL, code=0, text=""):
+    def exit(self, kind: int = ExitKind.NORMAL, code: int = 0,
+             text: str = "") -> None:
         """[inside a callback] Ends this actor with this reason once the
         current callback returns."""
         lib.airs_exit(self._ctx, int(kind), code,
                       text.encode("utf-8", "replace") if text else None)
 
-    def stop(self):
+    def stop(self) -> None:
         """[inside a callback] Ends this actor normally once the current
         callback returns."""
         self.exit(ExitKind.NORMAL)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.pid}>"

@@ -10,13 +10,20 @@ copied. C subscribers of a topic published to with plain Python objects
 get a reserved type tag and no data: publish bytes or use a codec when C
 actors subscribe.
 """
+from __future__ import annotations
+
 import ctypes
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from . import _ffi
 from ._names import encode_name
 from ._refs import next_held_ref
 from .message import BYTES_TYPES, check_user_type
+from .pid import Pid
 from .registry import read_pids
+
+if TYPE_CHECKING:
+    from ._types import CodecLike, Name, PidLike
 
 lib = _ffi.lib
 fast = _ffi.fast
@@ -30,22 +37,27 @@ class BrokerMixin:
     """Topic methods of :class:`airs.Runtime`; all any-thread, none
     blocks."""
 
-    def subscribe(self, topic, pid):
+    # Set by Runtime.__init__.
+    _handle: Any
+    _core: Any
+
+    def subscribe(self, topic: Name, pid: PidLike) -> None:
         """Subscribes `pid` to `topic` (twice is once). NoProcessError: not
         alive. InvalidArgumentError: empty or too long name."""
         lib.airs_subscribe(self._handle, encode_name(topic, "topic"), pid)
 
-    def unsubscribe(self, topic, pid):
+    def unsubscribe(self, topic: Name, pid: PidLike) -> None:
         """Removes the subscription. NotFoundError: not subscribed."""
         lib.airs_unsubscribe(self._handle, encode_name(topic, "topic"), pid)
 
-    def subscribers(self, topic):
+    def subscribers(self, topic: Name) -> List[Pid]:
         """The subscribers of `topic`, in no particular order."""
         name = encode_name(topic, "topic")
         return read_pids(lambda out, cap, count: lib.airs_topic_subscribers(
             self._handle, name, out, cap, count))
 
-    def publish(self, topic, message, type=0, codec=None):
+    def publish(self, topic: Name, message: Any, type: int = 0,
+                codec: Optional[CodecLike] = None) -> int:
         """Delivers `message` to every subscriber of `topic` and returns
         how many were reached (0: nobody subscribes; the message then goes
         to the dead-letter hook). Order is FIFO per publisher and
@@ -97,7 +109,7 @@ class BrokerMixin:
         fast.airs_payload_release(payload)
         return delivered.value
 
-    def _encode_topic(self, topic):
+    def _encode_topic(self, topic: Name) -> bytes:
         names = self._core.names
         if len(names) >= _NAME_CACHE_MAX:
             names.clear()

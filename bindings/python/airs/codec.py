@@ -15,25 +15,28 @@ with:
 ``encode`` runs on the sending thread, ``decode`` on the receiving actor's
 worker thread; both must be thread-safe.
 """
+from __future__ import annotations
+
 import json
 import pickle
+from typing import Any
 
 
 class Codec:
     """Base class of codecs; subclasses set ``type_tag`` and implement
     ``encode``/``decode``."""
 
-    type_tag = 0
+    type_tag: int = 0
 
-    def encode(self, value):
+    def encode(self, value: Any) -> bytes:
         """The bytes that represent `value`."""
         raise NotImplementedError
 
-    def decode(self, data):
+    def decode(self, data: bytes) -> Any:
         """The value that `data` (bytes) represents."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} type_tag={self.type_tag:#x}>"
 
 
@@ -41,14 +44,14 @@ class JsonCodec(Codec):
     """UTF-8 JSON (``json.dumps`` / ``json.loads``); the lingua franca for C
     peers. Default tag 0x4A534F4E ("JSON")."""
 
-    def __init__(self, type_tag=0x4A534F4E):
+    def __init__(self, type_tag: int = 0x4A534F4E) -> None:
         self.type_tag = type_tag
 
-    def encode(self, value):
+    def encode(self, value: Any) -> bytes:
         """Compact JSON, UTF-8."""
         return json.dumps(value, separators=(",", ":")).encode()
 
-    def decode(self, data):
+    def decode(self, data: bytes) -> Any:
         """``json.loads`` (ValueError on bad JSON)."""
         return json.loads(data)
 
@@ -58,14 +61,15 @@ class PickleCodec(Codec):
     runtime or process. Only decode payloads you trust. Default tag
     0x504B4C ("PKL")."""
 
-    def __init__(self, type_tag=0x504B4C, protocol=pickle.HIGHEST_PROTOCOL):
+    def __init__(self, type_tag: int = 0x504B4C,
+                 protocol: int = pickle.HIGHEST_PROTOCOL) -> None:
         self.type_tag = type_tag
         self.protocol = protocol
 
-    def encode(self, value):
+    def encode(self, value: Any) -> bytes:
         """``pickle.dumps`` with this codec's protocol."""
         return pickle.dumps(value, self.protocol)
 
-    def decode(self, data):
+    def decode(self, data: bytes) -> Any:
         """``pickle.loads``: only for trusted data."""
         return pickle.loads(data)

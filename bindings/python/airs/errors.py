@@ -7,7 +7,10 @@ that have a natural built-in counterpart also derive from it, so that
 ``except TimeoutError`` or ``except ValueError`` work as a Python user
 expects.
 """
+from __future__ import annotations
+
 import builtins
+from typing import Dict, Optional, Type
 
 # airs_status values (airs.h). Explicit, only ever appended.
 OK = 0
@@ -27,7 +30,7 @@ IGNORE = 13  # not an error: an init that asks not to start
 EAGAIN = 14  # not now, later: a socket's send buffer is full
 EOS = 15  # an operating-system call failed (a system actor's reply)
 
-STATUS_NAMES = {
+STATUS_NAMES: Dict[int, str] = {
     OK: "AIRS_OK", EINVAL: "AIRS_EINVAL", ENOMEM: "AIRS_ENOMEM",
     ENOPROC: "AIRS_ENOPROC", EFULL: "AIRS_EFULL",
     ETIMEDOUT: "AIRS_ETIMEDOUT", EEXIST: "AIRS_EEXIST",
@@ -46,9 +49,10 @@ class AirsError(Exception):
     binding's own explanation for errors found before calling C).
     """
 
-    status = EINTERNAL
+    status: int = EINTERNAL
 
-    def __init__(self, detail="", status=None):
+    def __init__(self, detail: str = "",
+                 status: Optional[int] = None) -> None:
         if status is not None:
             self.status = status
         self.detail = detail
@@ -56,7 +60,7 @@ class AirsError(Exception):
         super().__init__(f"{name}: {detail}" if detail else name)
 
     @property
-    def status_name(self):
+    def status_name(self) -> str:
         """The C name of the status, e.g. ``"AIRS_ENOPROC"``."""
         return STATUS_NAMES.get(self.status, f"status {self.status}")
 
@@ -140,7 +144,7 @@ class SystemCallError(AirsError):
     catches the runtime's own statuses: test ``e.errno`` instead of
     catching FileNotFoundError and the like."""
     status = EOS
-    errno = 0
+    errno: int = 0
 
 
 class ActorStartError(AirsError):
@@ -154,14 +158,14 @@ class ActorStartError(AirsError):
     status = EINVAL
 
 
-_BY_STATUS = {cls.status: cls for cls in (
+_BY_STATUS: Dict[int, Type[AirsError]] = {cls.status: cls for cls in (
     InvalidArgumentError, OutOfMemoryError, NoProcessError,
     MailboxFullError, TimeoutError, AlreadyExistsError, NotFoundError,
     StateError, LimitError, VersionError, InternalError, ProcessExitedError,
     TryAgainError, SystemCallError)}
 
 
-def error_for(status, detail):
+def error_for(status: int, detail: str) -> AirsError:
     """The exception instance for a failed status (not raised)."""
     cls = _BY_STATUS.get(status)
     if cls is None:

@@ -7,9 +7,11 @@ source, holding the GIL for the call only. It must not block, and must not
 call supervisor operations on the event's source (the C runtime answers
 those with :class:`airs.StateError`).
 """
+from __future__ import annotations
+
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional, Union
 
 from .pid import Pid, pid_or_none
 from .reasons import ExitReason, reason_from_c
@@ -69,14 +71,14 @@ class Event:
     text: str
 
 
-def _kind(value):
+def _kind(value: int) -> Union[EventKind, int]:
     try:
         return EventKind(value)
     except ValueError:
         return value
 
 
-def event_from_c(raw):
+def event_from_c(raw: Any) -> Event:
     """Copies an airs_event (valid only during the hook call)."""
     return Event(
         kind=_kind(raw.kind),

@@ -20,9 +20,11 @@ there belong to language bindings, and the range below that, from
 receiver learns what it got from the one ``airs_msg_type`` call it makes
 anyway). Applications must use tags below :data:`USER_TYPE_LIMIT`.
 """
+from __future__ import annotations
+
 import enum
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, FrozenSet, Optional
 
 from . import _ffi
 from .pid import Pid
@@ -30,7 +32,7 @@ from .reasons import ExitReason
 
 #: Application type tags must be below this (the system actors' requests
 #: and replies, osl.h, use the tags from here to the binding range).
-USER_TYPE_LIMIT = _ffi.MSG_OSL_BASE
+USER_TYPE_LIMIT: int = _ffi.MSG_OSL_BASE
 # Python objects sent point to point: the receiver takes the reference out
 # of the runtime's table; an undelivered one is released by the
 # dead-letter hook, or when the runtime is closed.
@@ -45,7 +47,7 @@ REF_HELD_BASE = 0xF800000000000000
 SYSTEM_BASE = _ffi.MSG_SYSTEM_BASE
 
 
-def is_python_ref(type_tag):
+def is_python_ref(type_tag: int) -> bool:
     """True if `type_tag` names a Python object in flight."""
     return REF_SEND_BASE <= type_tag < SYSTEM_BASE
 
@@ -116,10 +118,10 @@ class DeadLetter:
 
 #: The types whose values are copied as bytes payloads (exactly these:
 #: instances of subclasses are Python objects like any other).
-BYTES_TYPES = frozenset((bytes, bytearray, memoryview))
+BYTES_TYPES: FrozenSet[type] = frozenset((bytes, bytearray, memoryview))
 
 
-def check_user_type(type_tag):
+def check_user_type(type_tag: int) -> None:
     """Raises ValueError unless `type_tag` is an application type tag."""
     if not 0 <= type_tag < USER_TYPE_LIMIT:
         raise ValueError(

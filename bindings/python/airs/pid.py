@@ -1,4 +1,7 @@
 """Process ids."""
+from __future__ import annotations
+
+from typing import Optional
 
 
 class Pid(int):
@@ -19,26 +22,26 @@ class Pid(int):
     __slots__ = ()
 
     @property
-    def runtime(self):
+    def runtime(self) -> int:
         """The tag of the runtime that made it (high 16 bits)."""
         return int(self) >> 48
 
     @property
-    def index(self):
+    def index(self) -> int:
         """The process-table slot (low 27 bits)."""
         return int(self) & 0x7FFFFFF
 
     @property
-    def generation(self):
+    def generation(self) -> int:
         """How many processes used the slot before (the 21 bits between)."""
         return (int(self) >> 27) & 0x1FFFFF
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Pid {self.runtime}.{self.index}.{self.generation}>"
 
     __str__ = __repr__
 
 
-def pid_or_none(value):
+def pid_or_none(value: int) -> Optional[Pid]:
     """Pid(value), or None for 0 ("no process")."""
     return Pid(value) if value else None

@@ -1,4 +1,6 @@
 """Why a process ended: :class:`ExitKind` and :class:`ExitReason`."""
+from __future__ import annotations
+
 import enum
 from dataclasses import dataclass
 
@@ -31,12 +33,12 @@ class ExitReason:
     text: str = ""
 
     @property
-    def is_normal(self):
+    def is_normal(self) -> bool:
         """True for NORMAL and SHUTDOWN: the ends a transient child is not
         restarted for."""
         return self.kind in (ExitKind.NORMAL, ExitKind.SHUTDOWN)
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.kind == ExitKind.ERROR:
             first = self.text.strip().splitlines()[-1:] or [""]
             return f"error({self.code}: {first[0]})"
@@ -48,7 +50,7 @@ SHUTDOWN = ExitReason(ExitKind.SHUTDOWN)
 KILLED = ExitReason(ExitKind.KILLED)
 
 
-def reason_from_c(pointer):
+def reason_from_c(pointer: object) -> ExitReason:
     """Copies a borrowed ``const airs_reason*`` (NULL reads as NORMAL).
     [any thread, while the reason is valid]"""
     lib = _ffi.lib

@@ -1,8 +1,12 @@
 """The :class:`Runtime`: one C runtime (its processes and worker threads)
 and the Python objects that live as long as it does."""
+from __future__ import annotations
+
 import atexit
 import ctypes
 import threading
+from typing import (TYPE_CHECKING, Any, Iterable, List, Mapping, Optional,
+                    TypeVar)
 
 from . import _ffi, _outbound, _spawning, supervisor
 from ._dispatch import RuntimeCore
@@ -17,6 +21,11 @@ from .reasons import ExitKind
 from .registry import RegistryMixin
 from .timers import TimerMixin
 
+if TYPE_CHECKING:
+    from ._types import CodecLike, Dest, Factory, Name, PidLike
+    # By name: the method Runtime.supervisor hides the module there.
+    from .supervisor import Supervisor, SupervisorSpec
+
 lib = _ffi.lib
 fast = _ffi.fast
 # Answers AIRS_ESTATE for a freed runtime, AIRS_OK for a live one.
@@ -24,8 +33,10 @@ _probe_runtime = _ffi.raw("airs_spawn_opts_init")
 
 # Every open runtime, so that the atexit handler can close them before the
 # interpreter finalizes (a callback arriving after that could not run).
-_open_runtimes = []
+_open_runtimes: List[Runtime] = []
 _open_lock = threading.Lock()
+# A subclass's `with` gives the subclass.
+_Runtime = TypeVar("_Runtime", bound="Runtime")
 
 
 class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
@@ -55,10 +66,16 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
     while they wait, so Python actors keep running.
     """
 
-    def __init__(self, workers=None, *, mailbox_capacity=None,
-                 mailbox_policy=None, block_timeout_ms=None,
-                 max_processes=None, shutdown_timeout_ms=None, budget=None,
-                 manual_clock=None, events=None, codec=None):
+    def __init__(self, workers: Optional[int] = None, *,
+                 mailbox_capacity: Optional[int] = None,
+                 mailbox_policy: Optional[int] = None,
+                 block_timeout_ms: Optional[int] = None,
+                 max_processes: Optional[int] = None,
+                 shutdown_timeout_ms: Optional[int] = None,
+                 budget: Optional[int] = None,
+                 manual_clock: Optional[bool] = None,
+                 events: Optional[bool] = None,
+                 codec: Optional[CodecLike] = None) -> None:
         settings = ((_ffi.CFG_WORKERS, workers),
                     (_ffi.CFG_MAILBOX_CAPACITY, mailbox_capacity),
                     (_ffi.CFG_MAILBOX_POLICY, mailbox_policy),
@@ -106,7 +123,7 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
 
     # -- lifetime -----------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Stops every process (supervision trees top-down; each gets a
         shutdown exit signal, then a kill after the shutdown timeout), runs
         every on_stop, joins the threads and frees everything; then
@@ -131,26 +148,29 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
                 _open_runtimes.remove(self)
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True once :meth:`close` has run."""
         return self._closed
 
-    def __enter__(self):
+    def __enter__(self: _Runtime) -> _Runtime:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         address = ctypes.cast(self._handle, ctypes.c_void_p).value or 0
         return f"<airs.Runtime {state} at {address:#x}>"
 
     # -- processes ----------------------------------------------------------
 
-    def spawn(self, factory, args=(), kwargs=None, *, name=None,
-              trap_exit=False, mailbox_capacity=None, mailbox_policy=None,
-              block_timeout_ms=None):
+    def spawn(self, factory: Factory, args: Iterable[Any] = (),
+              kwargs: Optional[Mapping[str, Any]] = None, *,
+              name: Optional[Name] = None, trap_exit: bool = False,
+              mailbox_capacity: Optional[int] = None,
+              mailbox_policy: Optional[int] = None,
+              block_timeout_ms: Optional[int] = None) -> Pid:
         """Starts a Python actor made by ``factory(*args, **kwargs)`` and
         returns its Pid; its ``on_start`` has run (on this thread) when
         this returns. `name` registers it before on_start (released when it
@@ -164,7 +184,8 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
                                False, trap_exit, mailbox_capacity,
                                mailbox_policy, block_timeout_ms)
 
-    def send(self, to, message, type=0, codec=None, priority=0):
+    def send(self, to: Dest, message: Any, type: int = 0,
+             codec: Optional[CodecLike] = None, priority: int = 0) -> None:
         """Sends `message` to `to` (a Pid or a registered name) from this
         thread (inside an actor callback the sender is that actor; prefer
         :meth:`airs.Actor.send` there). Python objects go by reference to
@@ -174,7 +195,8 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         TimeoutError (BLOCK), TypeError."""
         _outbound.send(self._core, None, to, message, type, codec, priority)
 
-    def call(self, to, message, timeout_ms=5000, type=0, codec=None):
+    def call(self, to: Dest, message: Any, timeout_ms: int = 5000,
+             type: int = 0, codec: Optional[CodecLike] = None) -> Any:
         """Sends `message` to `to` as a request and waits (GIL released) for
         the reply, which is returned: the object the actor passed to
         :meth:`airs.Actor.reply`, or bytes / a codec-decoded value from a C
@@ -234,35 +256,36 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
 
         return _blocking.call(fn, abandon)
 
-    def stop(self, pid):
+    def stop(self, pid: PidLike) -> None:
         """Sends `pid` a shutdown exit signal (a polite, trappable stop).
         NoProcessError: not alive."""
         lib.airs_stop(self._handle, pid)
 
-    def kill(self, pid):
+    def kill(self, pid: PidLike) -> None:
         """Ends `pid` with reason killed; cannot be trapped.
         NoProcessError: not alive."""
         lib.airs_kill(self._handle, pid)
 
-    def send_exit(self, pid, kind=ExitKind.SHUTDOWN, code=0, text=""):
+    def send_exit(self, pid: PidLike, kind: int = ExitKind.SHUTDOWN,
+                  code: int = 0, text: str = "") -> None:
         """Sends `pid` an exit signal with this reason (Erlang's exit/2): a
         trapping process gets an :class:`airs.ExitSignal`; otherwise a
         NORMAL one is ignored and any other ends it."""
         lib.airs_send_exit(self._handle, pid, int(kind), code,
                            text.encode("utf-8", "replace") if text else None)
 
-    def wait(self, pid, timeout_ms=5000):
+    def wait(self, pid: PidLike, timeout_ms: int = 5000) -> None:
         """Waits (GIL released) until `pid` has ended; at once if it has.
         TimeoutError after `timeout_ms`. In host-driven mode this thread
         runs the processes meanwhile. On the main thread Ctrl-C interrupts
         it within 50 ms. [not inside a callback]"""
         _blocking.wait(self._handle, pid, u32(timeout_ms, "timeout_ms"))
 
-    def is_alive(self, pid):
+    def is_alive(self, pid: PidLike) -> bool:
         """True if `pid` is a live process of this runtime."""
         return bool(lib.airs_is_alive(self._handle, pid))
 
-    def start_supervisor(self, spec):
+    def start_supervisor(self, spec: SupervisorSpec) -> Supervisor:
         """Starts the supervision tree described by `spec` (a
         :class:`airs.SupervisorSpec`): every child starts on this thread,
         in order, before any of them runs a message. Returns an
@@ -271,7 +294,8 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
         a Python child whose factory or on_start raised)."""
         return supervisor.start_supervisor(self, spec)
 
-    def supervisor(self, pid, spec=None):
+    def supervisor(self, pid: PidLike,
+                   spec: Optional[SupervisorSpec] = None) -> Supervisor:
         """A :class:`airs.Supervisor` handle for the supervisor `pid`
         (`spec`, the SupervisorSpec it was started from, is needed only for
         dynamic children)."""
@@ -279,7 +303,7 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
 
     # -- host-driven mode and time ----------------------------------------
 
-    def poll(self, budget=64):
+    def poll(self, budget: int = 64) -> int:
         """Host-driven mode (workers=0): fires due timers, then runs up to
         `budget` process turns on this thread; returns how many ran (0:
         nothing to do). StateError with worker threads. [not inside a
@@ -289,7 +313,7 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
                               ctypes.byref(ran))
         return ran.value
 
-    def run_until_idle(self, budget=64):
+    def run_until_idle(self, budget: int = 64) -> int:
         """Host-driven mode: polls until nothing is left to do; returns the
         number of turns run."""
         total = 0
@@ -299,14 +323,14 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
                 return total
             total += ran
 
-    def next_timer_ms(self):
+    def next_timer_ms(self) -> Optional[int]:
         """Milliseconds until the next timer is due (0: now), or None if no
         timer is pending."""
         ms = ctypes.c_int64()
         lib.airs_runtime_next_timer_ms(self._handle, ctypes.byref(ms))
         return None if ms.value < 0 else ms.value
 
-    def advance_time(self, ms):
+    def advance_time(self, ms: int) -> None:
         """With manual_clock=True: moves the clock forward by `ms` and lets
         due timers fire. StateError: the clock is not manual."""
         lib.airs_runtime_advance_time(self._handle, u64(ms, "ms"))
@@ -314,19 +338,19 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
     # -- codecs -------------------------------------------------------------
 
     @property
-    def default_codec(self):
+    def default_codec(self) -> Optional[CodecLike]:
         """The codec used for non-bytes values sent to processes that are
         not Python actors of this runtime (None: such sends raise
         TypeError). Setting it also registers it for decoding."""
         return self._core.default_codec
 
     @default_codec.setter
-    def default_codec(self, codec):
+    def default_codec(self, codec: Optional[CodecLike]) -> None:
         if codec is not None:
             self.add_codec(codec)
         self._core.default_codec = codec
 
-    def add_codec(self, codec):
+    def add_codec(self, codec: CodecLike) -> None:
         """Registers `codec` for decoding: a payload whose type tag is
         ``codec.type_tag`` reaches Python actors (and call() results)
         decoded."""

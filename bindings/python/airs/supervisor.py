@@ -17,11 +17,14 @@ a callback the C call waits for a restart in progress and for a terminated
 child's end, with the GIL released (Python actors keep running); inside
 one it never waits.
 """
+from __future__ import annotations
+
 import copy
 import ctypes
 import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, List, Mapping,
+                    Optional, Union)
 
 from . import _ffi
 from ._names import encode_name
@@ -30,6 +33,10 @@ from ._starts import ActorStart, clear_start_failure
 from ._ints import u32
 from .errors import AirsError
 from .pid import Pid, pid_or_none
+
+if TYPE_CHECKING:
+    from ._types import Factory, Name, PidLike
+    from .runtime import Runtime
 
 lib = _ffi.lib
 
@@ -91,12 +98,17 @@ class ChildSpec:
     message).
     """
 
-    def __init__(self, id, factory=None, args=(), kwargs=None, *,
-                 supervisor=None, restart=Restart.PERMANENT,
-                 shutdown=Shutdown.DEFAULT, shutdown_ms=5000,
-                 significant=False, name=None, type=None,
-                 mailbox_capacity=None, mailbox_policy=None,
-                 block_timeout_ms=None):
+    def __init__(self, id: Optional[Name], factory: Optional[Factory] = None,
+                 args: Iterable[Any] = (),
+                 kwargs: Optional[Mapping[str, Any]] = None, *,
+                 supervisor: Optional[SupervisorSpec] = None,
+                 restart: int = Restart.PERMANENT,
+                 shutdown: int = Shutdown.DEFAULT, shutdown_ms: int = 5000,
+                 significant: bool = False, name: Optional[Name] = None,
+                 type: Optional[int] = None,
+                 mailbox_capacity: Optional[int] = None,
+                 mailbox_policy: Optional[int] = None,
+                 block_timeout_ms: Optional[int] = None) -> None:
         if (factory is None) == (supervisor is None):
             raise ValueError("a child spec needs exactly one of factory "
                              "and supervisor")
@@ -114,7 +126,7 @@ class ChildSpec:
                             mailbox_policy=mailbox_policy,
                             block_timeout_ms=block_timeout_ms)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         what = (self.start.factory if self.start is not None
                 else "supervisor")
         return f"<ChildSpec {self.id!r} {what!r}>"
@@ -128,11 +140,13 @@ class SupervisorSpec:
     children started by :meth:`Supervisor.start_dynamic_child`.
     """
 
-    def __init__(self, children=(), *, strategy=Strategy.ONE_FOR_ONE,
-                 intensity=1, period_ms=5000, backoff_base_ms=0,
-                 backoff_max_ms=0, auto_shutdown=AutoShutdown.NEVER,
-                 health_interval_ms=0, health_timeout_ms=1000,
-                 health_threshold=3):
+    def __init__(self, children: Iterable[ChildSpec] = (), *,
+                 strategy: int = Strategy.ONE_FOR_ONE, intensity: int = 1,
+                 period_ms: int = 5000, backoff_base_ms: int = 0,
+                 backoff_max_ms: int = 0,
+                 auto_shutdown: int = AutoShutdown.NEVER,
+                 health_interval_ms: int = 0, health_timeout_ms: int = 1000,
+                 health_threshold: int = 3) -> None:
         self.children = list(children)
         self.strategy = strategy
         self.intensity = intensity
@@ -144,7 +158,7 @@ class SupervisorSpec:
         self.health_timeout_ms = health_timeout_ms
         self.health_threshold = health_threshold
 
-    def child(self, id):
+    def child(self, id: Name) -> ChildSpec:
         """The ChildSpec with this id (KeyError if none)."""
         for child in self.children:
             if child.id == id:
@@ -175,7 +189,7 @@ class ChildCounts:
 # ---------------------------------------------------------------------------
 
 
-def build_sup_spec(core, spec):
+def build_sup_spec(core: Any, spec: SupervisorSpec) -> Any:
     """A new airs_sup_spec* (a SupSpecP) for `spec` on the runtime of
     `core`; the caller owns one reference (airs_sup_spec_free)."""
     flags = _ffi.SupFlags()
@@ -203,7 +217,8 @@ def build_sup_spec(core, spec):
     return out
 
 
-def with_child_struct(core, child, call):
+def with_child_struct(core: Any, child: ChildSpec,
+                      call: Callable[[Any], Any]) -> Any:
     """Fills an airs_child_spec for `child` and runs ``call(struct)``;
     the struct and everything it points to stay alive for the call. The
     actor start is registered last, right before the call, which takes it
@@ -245,7 +260,7 @@ def with_child_struct(core, child, call):
             lib.airs_sup_spec_free(nested)
 
 
-def start_supervisor(runtime, spec):
+def start_supervisor(runtime: Runtime, spec: SupervisorSpec) -> Supervisor:
     """Starts the tree of `spec` on `runtime` (see
     :meth:`airs.Runtime.start_supervisor`)."""
     if not isinstance(spec, SupervisorSpec):
@@ -278,19 +293,20 @@ class Supervisor:
     itself is running, such as a child's on_start during a start, or the
     supervisor is busy and the caller is inside a callback)."""
 
-    def __init__(self, runtime, pid, spec=None):
+    def __init__(self, runtime: Runtime, pid: PidLike,
+                 spec: Optional[SupervisorSpec] = None) -> None:
         self.runtime = runtime
         self.pid = Pid(pid)
         self.spec = spec
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Supervisor {self.pid}>"
 
     @property
-    def _handle(self):
+    def _handle(self) -> Any:
         return self.runtime._handle
 
-    def start_child(self, child):
+    def start_child(self, child: ChildSpec) -> Pid:
         """Adds `child` (a ChildSpec) at the end and starts it; returns its
         pid. AlreadyExistsError: the id is taken. ActorStartError: its
         factory or on_start raised."""
@@ -308,7 +324,7 @@ class Supervisor:
             self.spec.children.append(child)
         return Pid(out.value)
 
-    def start_dynamic_child(self, *args):
+    def start_dynamic_child(self, *args: Any) -> Pid:
         """simple_one_for_one: starts a child from the template, whose
         factory gets the template's args followed by `args` (on every
         restart too). Returns its pid."""
@@ -331,7 +347,7 @@ class Supervisor:
             raise_start_error(e)
         return Pid(out.value)
 
-    def terminate_child(self, child):
+    def terminate_child(self, child: Union[Name, PidLike]) -> None:
         """Stops a running child, named by id (str), or by pid in a
         SIMPLE_ONE_FOR_ONE supervisor (as OTP), by its shutdown spec;
         returns once it has ended (outside callbacks). A stopped child
@@ -344,7 +360,7 @@ class Supervisor:
             lib.airs_supervisor_terminate_child(
                 self._handle, self.pid, encode_name(child, "child id"))
 
-    def restart_child(self, id):
+    def restart_child(self, id: Name) -> Pid:
         """Starts a STOPPED child again; returns its new pid.
         StateError: it is not stopped."""
         out = ctypes.c_uint64()
@@ -357,7 +373,7 @@ class Supervisor:
             raise_start_error(e)
         return Pid(out.value)
 
-    def delete_child(self, id):
+    def delete_child(self, id: Name) -> None:
         """Removes the spec of a STOPPED child. StateError: not stopped."""
         lib.airs_supervisor_delete_child(self._handle, self.pid,
                                          encode_name(id, "child id"))
@@ -365,7 +381,7 @@ class Supervisor:
             self.spec.children = [c for c in self.spec.children
                                   if c.id != id]
 
-    def which_children(self):
+    def which_children(self) -> List[ChildInfo]:
         """The children in start order, as :class:`ChildInfo` rows."""
         capacity = 16
         while True:
@@ -380,7 +396,7 @@ class Supervisor:
                         for row in rows[:count.value]]
             capacity = count.value * 2
 
-    def count_children(self):
+    def count_children(self) -> ChildCounts:
         """A :class:`ChildCounts`."""
         raw = _ffi.ChildCountsStruct()
         lib.airs_supervisor_count_children(self._handle, self.pid,
@@ -388,14 +404,14 @@ class Supervisor:
         return ChildCounts(raw.specs, raw.active, raw.supervisors,
                            raw.workers)
 
-    def child_pid(self, id):
+    def child_pid(self, id: str) -> Optional[Pid]:
         """The pid of the running child `id`, or None."""
         for info in self.which_children():
             if info.id == id:
                 return info.pid
         raise KeyError(id)
 
-    def child_supervisor(self, id):
+    def child_supervisor(self, id: str) -> Supervisor:
         """A Supervisor handle for the running child supervisor `id` (with
         its nested spec, so that dynamic starts work on it)."""
         pid = self.child_pid(id)
@@ -404,7 +420,7 @@ class Supervisor:
         nested = self.spec.child(id).supervisor if self.spec else None
         return Supervisor(self.runtime, pid, nested)
 
-    def stop(self, timeout_ms=5000):
+    def stop(self, timeout_ms: int = 5000) -> None:
         """Asks the supervisor to shut down (its children stop in reverse
         start order) and waits until it has ended. [not inside a
         callback]"""

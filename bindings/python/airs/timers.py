@@ -1,15 +1,21 @@
 """Timers, as methods of :class:`airs.Runtime` (any thread, never block)."""
+from __future__ import annotations
+
 import ctypes
+from typing import TYPE_CHECKING, Any, Optional
 
 from . import _ffi, _outbound
 from ._ints import u64
 from .errors import NotFoundError
 from .pid import Pid
 
+if TYPE_CHECKING:
+    from ._types import CodecLike, Dest
+
 lib = _ffi.lib
 
 
-def check_delay(delay_ms):
+def check_delay(delay_ms: object) -> None:
     """TypeError unless `delay_ms` is a plain int (a Pid is an int, and
     the likeliest mistake: the arguments in another order)."""
     if isinstance(delay_ms, Pid) or not isinstance(delay_ms, int) or \
@@ -21,7 +27,12 @@ def check_delay(delay_ms):
 class TimerMixin:
     """send_after / cancel_timer of :class:`airs.Runtime`."""
 
-    def send_after(self, delay_ms, to, message, type=0, codec=None):
+    # Set by Runtime.__init__.
+    _handle: Any
+    _core: Any
+
+    def send_after(self, delay_ms: int, to: Dest, message: Any,
+                   type: int = 0, codec: Optional[CodecLike] = None) -> int:
         """Sends `message` to `to` (a Pid or a registered name) after
         `delay_ms` (0..2**40) and returns the timer id: Erlang's
         ``erlang:send_after(Time, Dest, Msg)`` order, the same as
@@ -46,7 +57,7 @@ class TimerMixin:
             raise
         return timer.value
 
-    def cancel_timer(self, timer_id):
+    def cancel_timer(self, timer_id: int) -> bool:
         """Cancels a pending timer and frees its message. True if it was
         pending, False if it had fired or been cancelled already."""
         try:

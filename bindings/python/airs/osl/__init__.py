@@ -26,7 +26,10 @@ refused). Example::
         fs.write("/tmp/hello", b"hi")
         print(fs.list("/tmp"))
 """
+from __future__ import annotations
+
 import ctypes
+from typing import TYPE_CHECKING, Any, Optional
 
 from .. import _ffi, _osl_ffi as c
 from ..pid import Pid
@@ -36,13 +39,18 @@ from .fs import File, FileStat, FileSystem, FileType, FsReply
 from .net import Network, NetReply, Socket, SocketOptions
 from .proc import Port, ProcessExit, ProcessOutput, Processes, ProcReply
 
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+    from ..supervisor import Supervisor
+
 #: The registered names of the system actors.
-FS_NAME = c.OSL_FS_NAME
-PROC_NAME = c.OSL_PROC_NAME
-NET_NAME = c.OSL_NET_NAME
+FS_NAME: str = c.OSL_FS_NAME
+PROC_NAME: str = c.OSL_PROC_NAME
+NET_NAME: str = c.OSL_NET_NAME
 
 
-def start(runtime, *, intensity=3, period_ms=5000, name=None):
+def start(runtime: Runtime, *, intensity: int = 3, period_ms: int = 5000,
+          name: Optional[str] = None) -> Supervisor:
     """Starts the file system, process and network actors, in that order,
     under one ``rest_for_one`` supervisor (a crash of the fs actor
     restarts all three; of the network actor, only it), registered as
@@ -68,7 +76,7 @@ _DECODERS = ((c.MSG_FS_BASE, c.MSG_FS_BASE + 0x100, fs.decode),
              (c.MSG_SOCK_DATA, c.MSG_SOCK_ACCEPT_ERROR + 1, net.decode))
 
 
-def decode(kind, msg):
+def decode(kind: int, msg: int) -> Any:
     """The typed object of a borrowed system-actor or socket message of
     type `kind`, or None if the binding does not know the type (the
     receiver then gets its bytes)."""
@@ -78,7 +86,7 @@ def decode(kind, msg):
     return None
 
 
-def is_osl_type(kind):
+def is_osl_type(kind: int) -> bool:
     """True if `kind` is a type the system actors or sockets use."""
     return (c.MSG_OSL_BASE <= kind < _ffi.MSG_BINDING_BASE
             or c.MSG_SOCK_DATA <= kind <= c.MSG_SOCK_ACCEPT_ERROR)

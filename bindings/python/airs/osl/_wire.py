@@ -1,16 +1,26 @@
 """What the fs, proc and net modules share: reading a reply's result,
 turning it into an exception, paths and addresses to and from C, and
 calling a system actor from a thread with a request message."""
+from __future__ import annotations
+
 import ctypes
 import ipaddress
 import os
+from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar
 
 from .. import _ffi, _osl_ffi
 from .._request import Request  # noqa: F401 (re-exported)
-from ..errors import OK, SystemCallError, error_for
+from ..errors import OK, AirsError, SystemCallError, error_for
+
+if TYPE_CHECKING:
+    from .._types import Address, Dest, StrPath
+    from ..runtime import Runtime
 
 lib = _ffi.lib
 _result_get = _ffi.raw("airs_osl_result_get")
+
+
+_R = TypeVar("_R", bound="Result")
 
 
 class Result:
@@ -21,13 +31,17 @@ class Result:
     reply class; :meth:`check` raises the failure."""
 
     __slots__ = ()
+    # The fields of each reply dataclass.
+    status: int
+    errno: int
+    text: str
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         """True if the operation succeeded."""
         return self.status == OK
 
-    def error(self):
+    def error(self) -> Optional[AirsError]:
         """The exception for a failed reply (not raised), or None: the
         :mod:`airs.errors` class of its status; an EOS is a
         :class:`airs.SystemCallError` whose ``errno`` is the OS's."""
@@ -38,7 +52,7 @@ class Result:
             error.errno = self.errno
         return error
 
-    def check(self):
+    def check(self: _R) -> _R:
         """Returns self if the operation succeeded, else raises
         :meth:`error`."""
         error = self.error()
@@ -47,7 +61,7 @@ class Result:
         return self
 
 
-def read_result(msg):
+def read_result(msg: int) -> Tuple[int, int, str]:
     """(status, errno, text) of a system actor's reply `msg` (borrowed).
     A message that is no reply reads as the C reader says (EINVAL with its
     reason)."""
@@ -58,7 +72,7 @@ def read_result(msg):
     return out.status, out.err, out.text.decode("utf-8", "replace")
 
 
-def fs_path(path):
+def fs_path(path: StrPath) -> Tuple[bytes, int]:
     """A path as C takes it: bytes (str through os.fsencode), and its
     exact length, so that an embedded NUL reaches the actor, which refuses
     it with EINVAL, instead of cutting the path short here."""
@@ -74,13 +88,13 @@ def take_msg(build, *args):
     return out.value
 
 
-def msg_bytes(msg):
+def msg_bytes(msg: int) -> bytes:
     """The whole data of a borrowed message, as bytes."""
     size = _ffi.fast.airs_msg_size(msg)
     return ctypes.string_at(_ffi.fast.airs_msg_data(msg), size) if size else b""
 
 
-def call(runtime, to, msg, timeout_ms):
+def call(runtime: Runtime, to: Dest, msg: int, timeout_ms: int) -> int:
     """Sends the request `msg` (owned; consumed) to `to` with airs_call
     from this thread and returns the reply message (owned by the caller:
     free it with lib.airs_msg_free). Raises as :meth:`airs.Runtime.call`
@@ -117,7 +131,7 @@ def call(runtime, to, msg, timeout_ms):
 # ---------------------------------------------------------------------------
 
 
-def to_addr(address):
+def to_addr(address: Address) -> Any:
     """An airs_addr for `address`: (host, port), or "host:port" /
     "[v6]:port" text. Numeric hosts only (resolve names with
     :func:`airs.osl.net.resolve`). InvalidArgumentError if malformed."""
@@ -138,7 +152,7 @@ def to_addr(address):
     return out
 
 
-def from_addr(addr):
+def from_addr(addr: Any) -> Optional[Tuple[str, int]]:
     """(host, port) for an airs_addr; None for an empty one."""
     if addr.family == _osl_ffi.AF_INET4:
         host = str(ipaddress.IPv4Address(bytes(addr.ip[:4])))

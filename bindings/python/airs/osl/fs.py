@@ -19,16 +19,23 @@ with ``errno`` for what the OS refused, InvalidArgumentError for a path
 that is empty, longer than :data:`PATH_MAX` bytes or holds a NUL.
 Paths are str (encoded with os.fsencode) or bytes.
 """
+from __future__ import annotations
+
 import ctypes
 import enum
 import os
 from dataclasses import dataclass
-from typing import Optional
+import typing
+from typing import TYPE_CHECKING, Any, Optional
 
 from .. import _ffi, _osl_ffi as c
 from ..pid import Pid, pid_or_none
 from . import _wire
 from ._wire import Request, Result
+
+if TYPE_CHECKING:
+    from .._types import Buffer, Dest, StrPath
+    from ..runtime import Runtime
 
 lib = _ffi.lib
 
@@ -59,7 +66,7 @@ class _Request(Request):
     __slots__ = ()
     _type = 0
 
-    def _fill(self, req, keep):
+    def _fill(self, req: Any, keep: typing.List[Any]) -> None:
         """Sets the fields of `req` (an airs_fs_req) this request reads;
         `keep` holds the buffers its pointers refer to until the build."""
 
@@ -93,7 +100,7 @@ class Read(_Request):
     """The file's bytes from `offset`, at most `length` (0: to the end;
     either way at most READ_MAX, else LimitError: open it and read in
     parts). Reply: ``data``."""
-    path: object
+    path: StrPath
     offset: int = 0
     length: int = 0
     _type = c.MSG_FS_READ
@@ -108,7 +115,7 @@ class Write(_Request):
     """Creates or replaces the file with `data` (permission bits `mode`
     less the umask, 0 = 0666); `exclusive`: fail with EEXIST if it
     exists. Reply: ``value`` = bytes written."""
-    path: object
+    path: StrPath
     data: bytes
     mode: int = 0
     exclusive: bool = False
@@ -125,7 +132,7 @@ class Write(_Request):
 class Append(_Request):
     """Appends `data` (creating the file with `mode`). Reply: ``value``
     = bytes written."""
-    path: object
+    path: StrPath
     data: bytes
     mode: int = 0
     _type = c.MSG_FS_APPEND
@@ -139,7 +146,7 @@ class Append(_Request):
 @dataclass(frozen=True)
 class Delete(_Request):
     """Removes a file or a link (not a directory: :class:`Rmdir`)."""
-    path: object
+    path: StrPath
     _type = c.MSG_FS_DELETE
 
     def _fill(self, req, keep):
@@ -150,7 +157,7 @@ class Delete(_Request):
 class List(_Request):
     """The entry names of a directory, sorted, without . and ..
     Reply: ``names``."""
-    path: object
+    path: StrPath
     _type = c.MSG_FS_LIST
 
     def _fill(self, req, keep):
@@ -160,7 +167,7 @@ class List(_Request):
 @dataclass(frozen=True)
 class Mkdir(_Request):
     """Makes a directory (`mode` 0 = 0777, less the umask)."""
-    path: object
+    path: StrPath
     mode: int = 0
     _type = c.MSG_FS_MKDIR
 
@@ -172,7 +179,7 @@ class Mkdir(_Request):
 @dataclass(frozen=True)
 class Rmdir(_Request):
     """Removes an empty directory."""
-    path: object
+    path: StrPath
     _type = c.MSG_FS_RMDIR
 
     def _fill(self, req, keep):
@@ -183,7 +190,7 @@ class Rmdir(_Request):
 class Stat(_Request):
     """What the path names (of a link itself with follow_symlinks=False).
     Reply: ``stat``, a :class:`FileStat`."""
-    path: object
+    path: StrPath
     follow_symlinks: bool = True
     _type = c.MSG_FS_STAT
 
@@ -195,8 +202,8 @@ class Stat(_Request):
 @dataclass(frozen=True)
 class Rename(_Request):
     """Renames `path` to `new_path` (rename(2): replaces a file there)."""
-    path: object
-    new_path: object
+    path: StrPath
+    new_path: StrPath
     _type = c.MSG_FS_RENAME
 
     def _fill(self, req, keep):
@@ -210,7 +217,7 @@ _OPEN_MODES = {"r": c.FS_OPEN_READ,
                "x": c.FS_OPEN_WRITE | c.FS_OPEN_CREATE | c.FS_OPEN_EXCL}
 
 
-def open_flags(mode):
+def open_flags(mode: str) -> int:
     """The AIRS_FS_OPEN_* flags of a Python open() mode: "r", "w", "a" or
     "x", with "+" for reading and writing ("b" is allowed: files are
     bytes). ValueError for anything else."""
@@ -231,7 +238,7 @@ class Open(_Request):
     owns (it closes when its owner ends). `mode` as Python's open() ("r",
     "w", "a", "x", with "+"); `perm` the permission bits of a file made.
     Reply: ``file``, the file actor's pid, for the ``File*`` requests."""
-    path: object
+    path: StrPath
     mode: str = "r"
     perm: int = 0
     _type = c.MSG_FS_OPEN
@@ -323,7 +330,7 @@ class FsReply(Result):
     value: int = 0
     data: Optional[bytes] = None
     eof: bool = False
-    names: Optional[list] = None
+    names: Optional[typing.List[str]] = None
     stat: Optional[FileStat] = None
     file: Optional[Pid] = None
 
@@ -335,7 +342,7 @@ _REPLY_TYPES = {c.msg_fs_reply(t): t for t in (
     c.MSG_FILE_SYNC, c.MSG_FILE_CLOSE)}
 
 
-def decode(kind, msg):
+def decode(kind: int, msg: int) -> Optional[FsReply]:
     """The :class:`FsReply` of a borrowed reply message of type `kind`,
     or None if `kind` is no fs reply."""
     request = _REPLY_TYPES.get(kind)
@@ -392,12 +399,14 @@ class FileSystem:
     NoProcessError if no fs actor runs (or ProcessExitedError if it ended
     before replying, e.g. restarted), TimeoutError."""
 
-    def __init__(self, runtime, timeout_ms=5000, name=c.OSL_FS_NAME):
+    def __init__(self, runtime: Runtime, timeout_ms: int = 5000,
+                 name: Dest = c.OSL_FS_NAME) -> None:
         self.runtime = runtime
         self.timeout_ms = timeout_ms
         self.name = name
 
-    def call(self, request, to=None):
+    def call(self, request: Request,
+             to: Optional[Dest] = None) -> Optional[FsReply]:
         """Sends `request` to the fs actor (or `to`) and returns its
         :class:`FsReply` unchecked."""
         msg = request._airs_msg()
@@ -411,43 +420,44 @@ class FileSystem:
     def _do(self, request, to=None):
         return self.call(request, to).check()
 
-    def read(self, path, offset=0, length=0):
+    def read(self, path: StrPath, offset: int = 0, length: int = 0) -> bytes:
         """The file's bytes (see :class:`Read`)."""
         return self._do(Read(path, offset, length)).data
 
-    def write(self, path, data, mode=0, exclusive=False):
+    def write(self, path: StrPath, data: Buffer, mode: int = 0,
+              exclusive: bool = False) -> int:
         """Creates or replaces the file; returns bytes written."""
         return self._do(Write(path, data, mode, exclusive)).value
 
-    def append(self, path, data, mode=0):
+    def append(self, path: StrPath, data: Buffer, mode: int = 0) -> int:
         """Appends to the file; returns bytes written."""
         return self._do(Append(path, data, mode)).value
 
-    def delete(self, path):
+    def delete(self, path: StrPath) -> None:
         """Removes a file or link."""
         self._do(Delete(path))
 
-    def list(self, path):
+    def list(self, path: StrPath) -> typing.List[str]:
         """The sorted entry names of a directory."""
         return self._do(List(path)).names
 
-    def mkdir(self, path, mode=0):
+    def mkdir(self, path: StrPath, mode: int = 0) -> None:
         """Makes a directory."""
         self._do(Mkdir(path, mode))
 
-    def rmdir(self, path):
+    def rmdir(self, path: StrPath) -> None:
         """Removes an empty directory."""
         self._do(Rmdir(path))
 
-    def stat(self, path, follow_symlinks=True):
+    def stat(self, path: StrPath, follow_symlinks: bool = True) -> FileStat:
         """A :class:`FileStat`."""
         return self._do(Stat(path, follow_symlinks)).stat
 
-    def rename(self, path, new_path):
+    def rename(self, path: StrPath, new_path: StrPath) -> None:
         """Renames `path` to `new_path`."""
         self._do(Rename(path, new_path))
 
-    def open(self, path, mode="r", perm=0):
+    def open(self, path: StrPath, mode: str = "r", perm: int = 0) -> File:
         """Opens the file in a file actor; returns a :class:`File`. Opened
         from a thread it has no owner: close it (or use ``with``), or it
         stays open until the runtime is closed."""
@@ -460,34 +470,34 @@ class File:
     it. ``pid`` is the file actor: actors may send it ``File*`` requests
     too."""
 
-    def __init__(self, fs, pid):
+    def __init__(self, fs: FileSystem, pid: Pid) -> None:
         self._fs = fs
         self.pid = pid
         self.closed = False
 
-    def read(self, length, offset=None):
+    def read(self, length: int, offset: Optional[int] = None) -> bytes:
         """Up to `length` bytes; b"" at the end of the file."""
         return self._fs._do(FileRead(length, offset), self.pid).data
 
-    def write(self, data, offset=None):
+    def write(self, data: Buffer, offset: Optional[int] = None) -> int:
         """Writes `data`; returns bytes written."""
         return self._fs._do(FileWrite(data, offset), self.pid).value
 
-    def sync(self, data_only=False):
+    def sync(self, data_only: bool = False) -> None:
         """fsync (fdatasync with data_only)."""
         self._fs._do(FileSync(data_only), self.pid)
 
-    def close(self):
+    def close(self) -> None:
         """Closes the file (again: nothing)."""
         if not self.closed:
             self.closed = True
             self._fs._do(FileClose(), self.pid)
 
-    def __enter__(self):
+    def __enter__(self) -> File:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<airs.osl.fs.File {self.pid}{' closed' if self.closed else ''}>"

@@ -17,13 +17,19 @@ Sending, flow control and closing go straight to the runtime through a
 :class:`Socket`, from any thread. Addresses are ``(host, port)`` tuples of
 numeric hosts (or "host:port" text; "[::1]:80" for IPv6).
 """
+from __future__ import annotations
+
 import ctypes
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .. import _ffi, _osl_ffi as c
 from . import _wire
 from ._wire import Request, Result, from_addr, to_addr
+
+if TYPE_CHECKING:
+    from .._types import Address, Buffer, Dest, PidLike
+    from ..runtime import Runtime
 
 lib = _ffi.lib
 
@@ -46,7 +52,7 @@ class SocketOptions:
     read_size: Optional[int] = None
     backlog: Optional[int] = None
 
-    def _c(self):
+    def _c(self) -> Any:
         opts = c.SocketOpts()
         lib.airs_socket_opts_init(ctypes.byref(opts))
         opts.active = self.active
@@ -65,7 +71,7 @@ class _Request(Request):
     __slots__ = ()
     _type = 0
 
-    def _fill(self, req):
+    def _fill(self, req: Any) -> None:
         """Sets the request's fields of `req`."""
 
     def _airs_msg(self):
@@ -89,8 +95,8 @@ class Connect(_Request):
     kernel's timeout). The socket belongs to `owner` (0: the requester; a
     thread must name an actor), which gets :class:`SocketConnected` or
     :class:`SocketError`. Reply: ``socket``."""
-    address: object
-    owner: int = 0
+    address: Address
+    owner: PidLike = 0
     timeout_ms: int = 0
     options: Optional[SocketOptions] = None
     _type = c.MSG_NET_CONNECT
@@ -105,8 +111,8 @@ class Listen(_Request):
     """A TCP listener on `address` (port 0: any free one); `owner` gets
     :class:`SocketAccepted` per connection and unit of credit. Reply:
     ``socket`` and ``local`` (the bound address)."""
-    address: object
-    owner: int = 0
+    address: Address
+    owner: PidLike = 0
     options: Optional[SocketOptions] = None
     _type = c.MSG_NET_LISTEN
 
@@ -118,8 +124,8 @@ class Listen(_Request):
 class UdpOpen(_Request):
     """A UDP socket bound to `address`; `owner` gets
     :class:`SocketDatagram`. Reply: ``socket`` and ``local``."""
-    address: object
-    owner: int = 0
+    address: Address
+    owner: PidLike = 0
     options: Optional[SocketOptions] = None
     _type = c.MSG_NET_UDP_OPEN
 
@@ -153,8 +159,8 @@ class NetReply(Result):
     errno: int
     text: str
     socket: int = 0
-    local: Optional[tuple] = None
-    addresses: tuple = ()
+    local: Optional[Tuple[str, int]] = None
+    addresses: Tuple[Tuple[str, int], ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +180,7 @@ class SocketDatagram:
     """One UDP datagram from ``peer``; ``truncated`` if it was longer
     than the socket's read_size."""
     socket: int
-    peer: tuple
+    peer: Tuple[str, int]
     data: bytes
     truncated: bool
 
@@ -208,7 +214,7 @@ class SocketAccepted:
     listener's owner and is passive: give it away, then set it active."""
     listener: int
     socket: int
-    peer: tuple
+    peer: Tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -285,7 +291,7 @@ _SOCKET_MESSAGES = {
 }
 
 
-def decode(kind, msg):
+def decode(kind: int, msg: int) -> Any:
     """The Python object of a borrowed socket message or network reply of
     type `kind`, or None if it is neither."""
     if kind == c.MSG_NET_REPLY:
@@ -317,58 +323,58 @@ class Socket:
     or never was), StateError (wrong kind of socket for the call),
     TryAgainError (send buffer full: wait for :class:`SocketWritable`)."""
 
-    def __init__(self, runtime, id):
+    def __init__(self, runtime: Runtime, id: int) -> None:
         self.runtime = runtime
         self.id = id
 
     @property
-    def _rt(self):
+    def _rt(self) -> Any:
         return self.runtime._core.handle
 
-    def send(self, data, ack=0):
+    def send(self, data: Buffer, ack: int = 0) -> None:
         """TCP: queues `data` for sending (in order); `ack` != 0 asks for
         a :class:`SocketSent` with it."""
         data = bytes(data)
         lib.airs_socket_send(self._rt, self.id, data, len(data), ack)
 
-    def send_to(self, address, data):
+    def send_to(self, address: Address, data: Buffer) -> None:
         """UDP: sends one datagram to `address` now."""
         data = bytes(data)
         addr = to_addr(address)
         lib.airs_udp_send(self._rt, self.id, ctypes.byref(addr), data,
                           len(data))
 
-    def set_active(self, n):
+    def set_active(self, n: int) -> None:
         """Flow control: n > 0 adds credit, 0 makes it passive now,
         ACTIVE_ALWAYS delivers everything."""
         lib.airs_socket_set_active(self._rt, self.id, n)
 
-    def give(self, owner):
+    def give(self, owner: PidLike) -> None:
         """Hands the socket to the actor `owner`
         (gen_tcp:controlling_process)."""
         lib.airs_socket_give(self._rt, self.id, owner)
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         """TCP half-close: the peer reads EOF once the buffer is sent."""
         lib.airs_socket_shutdown(self._rt, self.id)
 
-    def close(self):
+    def close(self) -> None:
         """Closes now; unsent bytes are dropped."""
         lib.airs_socket_close(self._rt, self.id)
 
-    def local_address(self):
+    def local_address(self) -> Optional[Tuple[str, int]]:
         """The bound (host, port)."""
         local = c.Addr()
         lib.airs_socket_addr(self._rt, self.id, ctypes.byref(local), None)
         return from_addr(local)
 
-    def peer_address(self):
+    def peer_address(self) -> Optional[Tuple[str, int]]:
         """The remote (host, port); StateError for a listener."""
         peer = c.Addr()
         lib.airs_socket_addr(self._rt, self.id, None, ctypes.byref(peer))
         return from_addr(peer)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<airs.osl.net.Socket {self.id}>"
 
 
@@ -377,12 +383,13 @@ class Network:
     need an owner (an actor's pid): from a thread there is no requester
     to default to. Methods raise the reply's failure."""
 
-    def __init__(self, runtime, timeout_ms=5000, name=c.OSL_NET_NAME):
+    def __init__(self, runtime: Runtime, timeout_ms: int = 5000,
+                 name: Dest = c.OSL_NET_NAME) -> None:
         self.runtime = runtime
         self.timeout_ms = timeout_ms
         self.name = name
 
-    def call(self, request):
+    def call(self, request: Request) -> Optional[NetReply]:
         """Sends `request` and returns its :class:`NetReply` unchecked."""
         msg = request._airs_msg()
         reply = _wire.call(self.runtime, self.name, msg, self.timeout_ms)
@@ -391,30 +398,35 @@ class Network:
         finally:
             lib.airs_msg_free(reply)
 
-    def listen(self, address, owner, options=None):
+    def listen(self, address: Address, owner: PidLike,
+               options: Optional[SocketOptions] = None
+               ) -> Tuple[Socket, Tuple[str, int]]:
         """A listener owned by `owner`; returns ``(Socket, (host,
         port))``."""
         reply = self.call(Listen(address, owner, options)).check()
         return Socket(self.runtime, reply.socket), reply.local
 
-    def connect(self, address, owner, timeout_ms=0, options=None):
+    def connect(self, address: Address, owner: PidLike, timeout_ms: int = 0,
+                options: Optional[SocketOptions] = None) -> Socket:
         """Starts connecting for `owner` (which gets SocketConnected or
         SocketError); returns the :class:`Socket`."""
         reply = self.call(Connect(address, owner, timeout_ms,
                                   options)).check()
         return Socket(self.runtime, reply.socket)
 
-    def udp_open(self, address, owner, options=None):
+    def udp_open(self, address: Address, owner: PidLike,
+                 options: Optional[SocketOptions] = None
+                 ) -> Tuple[Socket, Tuple[str, int]]:
         """A UDP socket; returns ``(Socket, (host, port))``."""
         reply = self.call(UdpOpen(address, owner, options)).check()
         return Socket(self.runtime, reply.socket), reply.local
 
-    def resolve(self, host, port=0):
+    def resolve(self, host: str, port: int = 0) -> List[Tuple[str, int]]:
         """The addresses of `host`, as (host, port) tuples."""
         return list(self.call(Resolve(host, port)).check().addresses)
 
 
-def socket_count(runtime):
+def socket_count(runtime: Runtime) -> int:
     """Sockets open now in `runtime`."""
     return lib.airs_socket_count(runtime._core.handle)
 

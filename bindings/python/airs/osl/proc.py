@@ -26,11 +26,14 @@ From a plain thread, :class:`Processes` spawns and returns a
 :class:`Port`, whose output and exit an actor of the client's keeps for
 the thread (:meth:`Port.output`, :meth:`Port.wait`).
 """
+from __future__ import annotations
+
 import ctypes
 import os
 import threading
 from dataclasses import dataclass
-from typing import Optional
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, List, Mapping,
+                    Optional, Sequence, Tuple, Union)
 
 from .. import _ffi, _osl_ffi as c
 from ..actor import Actor
@@ -38,6 +41,10 @@ from ..errors import TimeoutError
 from ..pid import Pid, pid_or_none
 from . import _wire
 from ._wire import Request, Result
+
+if TYPE_CHECKING:
+    from .._types import Buffer, Dest, PidLike, StrPath
+    from ..runtime import Runtime
 
 lib = _ffi.lib
 
@@ -75,17 +82,17 @@ class Spawn(_Request):
     before SIGKILL. `owner`: the actor that gets the output and the exit
     and with whose end the child dies (0: the requester; from a thread,
     nobody). Reply: ``os_pid`` and ``port``."""
-    argv: tuple
-    path: Optional[str] = None
-    env: object = None
-    cwd: Optional[str] = None
+    argv: Sequence[StrPath]  # kept as a tuple
+    path: Optional[StrPath] = None
+    env: Union[Mapping[str, str], Iterable[StrPath], None] = None
+    cwd: Optional[StrPath] = None
     stdin: bool = False
     stderr: str = PIPE
     stdout: str = PIPE
     kill_grace_ms: int = KILL_GRACE_DEFAULT
-    owner: int = 0
+    owner: PidLike = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.argv, (str, bytes)):
             raise TypeError("argv is a list of strings (argv[0] the "
                             "program), not one string")
@@ -138,7 +145,7 @@ class Watch(_Request):
     ``unknown`` set when it ends. Reply: ``watcher``, the watching actor
     (stop it to stop watching)."""
     os_pid: int
-    owner: int = 0
+    owner: PidLike = 0
 
     def _airs_msg(self):
         return _wire.take_msg(lib.airs_proc_req_watch, self.os_pid,
@@ -215,26 +222,26 @@ class ProcessExit:
     flags: int
 
     @property
-    def exited(self):
+    def exited(self) -> bool:
         """It exited by itself (``code`` is its status)."""
         return bool(self.flags & c.PROC_EXIT_EXITED)
 
     @property
-    def signaled(self):
+    def signaled(self) -> bool:
         """A signal ended it (``signo``)."""
         return bool(self.flags & c.PROC_EXIT_SIGNALED)
 
     @property
-    def core_dumped(self):
+    def core_dumped(self) -> bool:
         return bool(self.flags & c.PROC_EXIT_CORE)
 
     @property
-    def unknown(self):
+    def unknown(self) -> bool:
         """It ended, how is not known (a watched process)."""
         return bool(self.flags & c.PROC_EXIT_UNKNOWN)
 
     @property
-    def by_port(self):
+    def by_port(self) -> bool:
         """The port killed it (its owner ended, or it was killed)."""
         return bool(self.flags & c.PROC_EXIT_BY_PORT)
 
@@ -279,7 +286,8 @@ def _exit_of(msg, port):
     return ProcessExit(port, out.os_pid, out.code, out.signo, out.flags)
 
 
-def decode(kind, msg):
+def decode(kind: int, msg: int
+           ) -> Union[ProcReply, ProcessOutput, ProcessExit, None]:
     """The Python object of a borrowed proc message of type `kind`: a
     :class:`ProcReply`, :class:`ProcessOutput` or :class:`ProcessExit`;
     None if `kind` is none of them."""
@@ -323,12 +331,13 @@ class _Collected:
     output (until read) and exit. Filled by the client's owner actor on a
     worker, read by the threads that hold the ports."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.cond = threading.Condition()
-        self.output = {}  # port -> ([stdout bytes], [stderr bytes])
-        self.exits = {}   # port -> ProcessExit
+        # port -> ([stdout bytes], [stderr bytes])
+        self.output: Dict[Pid, Tuple[List[bytes], List[bytes]]] = {}
+        self.exits: Dict[Pid, ProcessExit] = {}
 
-    def add(self, message):
+    def add(self, message: Any) -> None:
         with self.cond:
             if isinstance(message, ProcessOutput):
                 out = self.output.setdefault(message.port, ([], []))
@@ -343,10 +352,10 @@ class _PortOwner(Actor):
     (that is, with the runtime), and their output and exits are kept for
     the threads (ports with no owner would drop them)."""
 
-    def __init__(self, collected):
+    def __init__(self, collected: _Collected) -> None:
         self.collected = collected
 
-    def receive(self, message):
+    def receive(self, message: Any) -> None:
         if isinstance(message, (ProcessOutput, ProcessExit)):
             self.collected.add(message)
 
@@ -363,23 +372,26 @@ class Processes:
     threads: :meth:`Port.output` and :meth:`Port.wait` read them, even
     after the child has ended. Output is kept until read."""
 
-    def __init__(self, runtime, timeout_ms=5000, name=c.OSL_PROC_NAME):
+    def __init__(self, runtime: Runtime, timeout_ms: int = 5000,
+                 name: Dest = c.OSL_PROC_NAME) -> None:
         self.runtime = runtime
         self.timeout_ms = timeout_ms
         self.name = name
-        self._collected = None
-        self._owner = None
+        self._collected: Optional[_Collected] = None
+        self._owner: Optional[Pid] = None
         self._lock = threading.Lock()
 
-    def _port_owner(self):
+    def _port_owner(self) -> Tuple[Pid, _Collected]:
         with self._lock:
             if self._owner is None or not self.runtime.is_alive(self._owner):
-                self._collected = _Collected()
-                self._owner = self.runtime.spawn(_PortOwner,
-                                                 (self._collected,))
+                collected = _Collected()
+                self._owner = self.runtime.spawn(_PortOwner, (collected,))
+                self._collected = collected
+            assert self._collected is not None
             return self._owner, self._collected
 
-    def call(self, request, to=None, timeout_ms=None):
+    def call(self, request: Request, to: Optional[Dest] = None,
+             timeout_ms: Optional[int] = None) -> Optional[ProcReply]:
         """Sends `request` to the process actor (or `to`, a port) and
         returns its :class:`ProcReply` unchecked."""
         msg = request._airs_msg()
@@ -391,7 +403,7 @@ class Processes:
         finally:
             lib.airs_msg_free(reply)
 
-    def spawn(self, argv, **options):
+    def spawn(self, argv: Sequence[StrPath], **options: Any) -> Port:
         """Starts a program (the options of :class:`Spawn`) and returns its
         :class:`Port`. Without an `owner` option, the client's own actor
         owns it (see the class)."""
@@ -401,7 +413,7 @@ class Processes:
         reply = self.call(Spawn(argv, **options)).check()
         return Port(self, reply.port, reply.os_pid, collected)
 
-    def watch(self, os_pid, owner):
+    def watch(self, os_pid: int, owner: PidLike) -> Pid:
         """Watches a process the runtime did not start for the actor
         `owner`; returns the watcher's pid."""
         return self.call(Watch(os_pid, owner)).check().watcher
@@ -411,29 +423,30 @@ class Port:
     """A started program, driven from a plain thread: ``pid`` is its port
     actor, ``os_pid`` the child's process id."""
 
-    def __init__(self, procs, pid, os_pid, collected=None):
+    def __init__(self, procs: Processes, pid: Pid, os_pid: int,
+                 collected: Optional[_Collected] = None) -> None:
         self._procs = procs
         self._collected = collected
         self.pid = pid
         self.os_pid = os_pid
 
-    def write(self, data):
+    def write(self, data: Buffer) -> None:
         """Writes to the child's stdin (spawned with stdin=True)."""
         self._procs.call(Write(data), self.pid).check()
 
-    def close_stdin(self):
+    def close_stdin(self) -> None:
         """Closes the child's stdin: it reads end of file."""
         self._procs.call(CloseStdin(), self.pid).check()
 
-    def signal(self, signo, group=False):
+    def signal(self, signo: int, group: bool = False) -> None:
         """Sends a signal to the child (or its process group)."""
         self._procs.call(Signal(signo, group), self.pid).check()
 
-    def terminate(self):
+    def terminate(self) -> ProcessExit:
         """Ends the child gracefully; returns its :class:`ProcessExit`."""
         return self._procs.call(Terminate(), self.pid).check().exit
 
-    def wait(self, timeout_ms=5000):
+    def wait(self, timeout_ms: int = 5000) -> ProcessExit:
         """Waits for the child's end; returns its :class:`ProcessExit`,
         also once the child has ended already. TimeoutError if it still
         runs after `timeout_ms`."""
@@ -449,7 +462,7 @@ class Port:
                                    f"{timeout_ms} ms")
             return collected.exits[self.pid]
 
-    def output(self):
+    def output(self) -> Tuple[bytes, bytes]:
         """``(stdout, stderr)``: the bytes the child wrote since the last
         call (all of it once :meth:`wait` returned). Empty for a port
         another actor owns (its output goes there)."""
@@ -459,5 +472,5 @@ class Port:
             out, err = self._collected.output.pop(self.pid, ([], []))
         return b"".join(out), b"".join(err)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<airs.osl.proc.Port {self.pid} os_pid={self.os_pid}>"
