@@ -50,7 +50,8 @@ from .supervisor import (AutoShutdown, ChildCounts, ChildInfo, ChildSpec,
 __version__: str = ".".join(map(str, _ffi.PACKAGE_VERSION))
 #: The version string of the loaded libairs.
 library_version: str = _ffi.LIBRARY_VERSION
-#: The path libairs was loaded from.
+#: The path libairs was loaded from, or its soname ("libairs.so.0") when
+#: the dynamic loader found it (airs._library says the order).
 library_path: str = _ffi.LIBRARY_PATH
 
 __all__ = [

@@ -375,11 +375,12 @@ class Supervisor:
 
     def delete_child(self, id: Name) -> None:
         """Removes the spec of a STOPPED child. StateError: not stopped."""
-        lib.airs_supervisor_delete_child(self._handle, self.pid,
-                                         encode_name(id, "child id"))
-        if self.spec is not None:
-            self.spec.children = [c for c in self.spec.children
-                                  if c.id != id]
+        encoded = encode_name(id, "child id")
+        lib.airs_supervisor_delete_child(self._handle, self.pid, encoded)
+        if self.spec is not None:  # the same id, given as str or bytes
+            self.spec.children = [
+                c for c in self.spec.children
+                if encode_name(c.id, "child id") != encoded]
 
     def which_children(self) -> List[ChildInfo]:
         """The children in start order, as :class:`ChildInfo` rows."""
@@ -405,7 +406,8 @@ class Supervisor:
                            raw.workers)
 
     def child_pid(self, id: str) -> Optional[Pid]:
-        """The pid of the running child `id`, or None."""
+        """The pid of child `id`: None if it is not running (stopped, or
+        restarting). KeyError: the supervisor has no child `id`."""
         for info in self.which_children():
             if info.id == id:
                 return info.pid

@@ -170,6 +170,39 @@ class FileSystemTest(OslTest):
         with self.assertRaises(ValueError):
             self.rt.call(osl.FS_NAME, fs.Read(self.path("y")), type=5)
 
+    def test_a_reply_of_another_kind_is_an_error_not_none(self):
+        # A client pointed at an actor that answers with something else.
+        class Other(airs.Actor):
+            def receive(self, message):
+                self.reply(["not", "an", "fs", "reply"])
+
+        other = self.rt.spawn(Other)
+        for client, request in [(self.fs, fs.Read(self.path("x"))),
+                                (self.procs, proc.Spawn(["true"])),
+                                (osl.Network(self.rt, name=other),
+                                 net.Resolve("localhost"))]:
+            with self.subTest(client=type(client).__name__):
+                with self.assertRaises(airs.InvalidArgumentError) as caught:
+                    if isinstance(client, osl.Network):
+                        client.call(request)
+                    else:
+                        client.call(request, to=other)
+                self.assertIn("not a reply of", str(caught.exception))
+        self.assertEqual(self.rt._core.replies, {})  # nothing kept
+
+    def test_data_must_be_bytes(self):
+        for bad in [5, "text", None, [1, 2]]:
+            with self.subTest(data=bad):
+                with self.assertRaises(TypeError):
+                    self.fs.write(self.path("d"), bad)
+                with self.assertRaises(TypeError):
+                    fs.FileWrite(bad)._airs_msg()
+                with self.assertRaises(TypeError):
+                    proc.Write(bad)._airs_msg()
+        self.assertEqual(self.fs.write(self.path("d"), bytearray(b"ok")), 2)
+        self.assertEqual(self.fs.append(self.path("d"), memoryview(b"!")), 1)
+        self.assertEqual(self.fs.read(self.path("d")), b"ok!")
+
     def test_streaming_through_a_file_actor(self):
         p = self.path("big")
         chunk = bytes(range(256)) * 256  # 64 KiB
@@ -431,6 +464,10 @@ class NetworkTest(OslTest):
             got += message.data
         self.assertEqual(sock.peer_address(), (host, port))
         self.assertGreaterEqual(net.socket_count(self.rt), 3)
+        with self.assertRaises(TypeError):
+            sock.send(5)  # not five NUL bytes
+        with self.assertRaises(TypeError):
+            sock.send("text")
         sock.close()
         with self.assertRaises(airs.NotFoundError):
             sock.send(b"closed")

@@ -206,6 +206,23 @@ class SupervisorTest(RuntimeTest):
             sup.terminate_child("nope")
         self.assertEqual(sup.count_children(), airs.ChildCounts(1, 1, 0, 1))
         self.assertEqual([c.id for c in sup.spec.children], ["a"])
+        # An id given as bytes names the same child, in C and in the spec.
+        sup.start_child(self.child("c"))
+        self.starts(1)
+        sup.terminate_child("c")
+        self.entry()
+        sup.delete_child(b"c")
+        self.assertEqual([c.id for c in sup.spec.children], ["a"])
+        # child_pid: None for a child that is not running, KeyError for
+        # an id the supervisor does not have.
+        sup.start_child(self.child("d"))
+        self.starts(1)
+        sup.terminate_child("d")
+        self.entry()
+        self.assertIsNone(sup.child_pid("d"))
+        with self.assertRaises(KeyError):
+            sup.child_pid("nope")
+        sup.delete_child("d")
         sup.stop()
         self.assertEqual(self.entry()[:2], ("stop", "a"))
         self.assertFalse(self.rt.is_alive(sup.pid))

@@ -75,7 +75,7 @@ def osl_misuse(rt: airs.Runtime, owner: airs.Pid) -> None:
     fs.read(12)  # E: arg-type (a path is str, bytes or PathLike)
     fs.write("/tmp/x", "text")  # E: arg-type (bytes, not str)
     name: str = fs.list("/tmp")  # E: assignment (a list of names)
-    fs.call(airs.osl.fs.Stat("/tmp")).stat  # E: union-attr (may be None)
+    fs.call(airs.osl.fs.Stat("/tmp")).stat.size  # E: union-attr (stat may be None)
     procs = airs.osl.Processes(rt)
     procs.spawn(["cat"]).write("text")  # E: arg-type (bytes)
     code: str = procs.spawn(["true"]).wait().code  # E: assignment

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar
 
 from .. import _ffi, _osl_ffi
 from .._request import Request  # noqa: F401 (re-exported)
-from ..errors import OK, AirsError, SystemCallError, error_for
+from ..errors import (OK, AirsError, InvalidArgumentError,
+                      SystemCallError, error_for)
 
 if TYPE_CHECKING:
     from .._types import Address, Dest, StrPath
@@ -72,6 +73,20 @@ def read_result(msg: int) -> Tuple[int, int, str]:
     return out.status, out.err, out.text.decode("utf-8", "replace")
 
 
+def as_bytes(data: Any, what: str = "data") -> bytes:
+    """`data` (bytes, bytearray, memoryview: anything with the buffer
+    protocol but str and int) as bytes. TypeError for the rest: bytes(5)
+    would be five NUL bytes, bytes("x") an error that says less."""
+    if isinstance(data, (str, int)) or data is None:
+        raise TypeError(f"{what} is bytes (or a bytes-like object), not "
+                        f"{type(data).__name__}")
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(f"{what} is bytes (or a bytes-like object), not "
+                        f"{type(data).__name__}") from None
+
+
 def fs_path(path: StrPath) -> Tuple[bytes, int]:
     """A path as C takes it: bytes (str through os.fsencode), and its
     exact length, so that an embedded NUL reaches the actor, which refuses
@@ -123,6 +138,25 @@ def call(runtime: Runtime, to: Dest, msg: int, timeout_ms: int) -> int:
         return reply.value
 
     return runtime._blocking_call(send_and_wait)
+
+
+def call_decoded(runtime: Runtime, to: Dest, request: Request,
+                 timeout_ms: int, decode: Any, actor: str) -> Any:
+    """Sends `request` to `to` and returns ``decode(type, reply)``, the
+    typed reply. A reply that is none of `actor`'s (`to` is some other
+    process) is InvalidArgumentError, its Python object released."""
+    reply = call(runtime, to, request._airs_msg(), timeout_ms)
+    try:
+        kind = _ffi.fast.airs_msg_type(reply)
+        decoded = decode(kind, reply)
+        if decoded is None:
+            runtime._core.decode_value(reply)  # releases what it carries
+            raise InvalidArgumentError(
+                f"{to!r} answered with a message of type {kind:#x}: not a "
+                f"reply of the {actor}")
+        return decoded
+    finally:
+        lib.airs_msg_free(reply)
 
 
 # ---------------------------------------------------------------------------

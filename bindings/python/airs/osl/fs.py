@@ -89,7 +89,7 @@ def _set_path(req, keep, path, second=False):
 
 
 def _set_data(req, keep, data):
-    data = bytes(data)
+    data = _wire.as_bytes(data)
     keep.append(data)
     req.data = ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p)
     req.data_size = len(data)
@@ -406,16 +406,12 @@ class FileSystem:
         self.name = name
 
     def call(self, request: Request,
-             to: Optional[Dest] = None) -> Optional[FsReply]:
+             to: Optional[Dest] = None) -> FsReply:
         """Sends `request` to the fs actor (or `to`) and returns its
         :class:`FsReply` unchecked."""
-        msg = request._airs_msg()
-        reply = _wire.call(self.runtime, self.name if to is None else to,
-                           msg, self.timeout_ms)
-        try:
-            return decode(_ffi.fast.airs_msg_type(reply), reply)
-        finally:
-            lib.airs_msg_free(reply)
+        return _wire.call_decoded(self.runtime,
+                                  self.name if to is None else to, request,
+                                  self.timeout_ms, decode, "fs actor")
 
     def _do(self, request, to=None):
         return self.call(request, to).check()

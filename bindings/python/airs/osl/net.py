@@ -334,12 +334,12 @@ class Socket:
     def send(self, data: Buffer, ack: int = 0) -> None:
         """TCP: queues `data` for sending (in order); `ack` != 0 asks for
         a :class:`SocketSent` with it."""
-        data = bytes(data)
+        data = _wire.as_bytes(data)
         lib.airs_socket_send(self._rt, self.id, data, len(data), ack)
 
     def send_to(self, address: Address, data: Buffer) -> None:
         """UDP: sends one datagram to `address` now."""
-        data = bytes(data)
+        data = _wire.as_bytes(data)
         addr = to_addr(address)
         lib.airs_udp_send(self._rt, self.id, ctypes.byref(addr), data,
                           len(data))
@@ -389,14 +389,10 @@ class Network:
         self.timeout_ms = timeout_ms
         self.name = name
 
-    def call(self, request: Request) -> Optional[NetReply]:
+    def call(self, request: Request) -> NetReply:
         """Sends `request` and returns its :class:`NetReply` unchecked."""
-        msg = request._airs_msg()
-        reply = _wire.call(self.runtime, self.name, msg, self.timeout_ms)
-        try:
-            return decode(_ffi.fast.airs_msg_type(reply), reply)
-        finally:
-            lib.airs_msg_free(reply)
+        return _wire.call_decoded(self.runtime, self.name, request,
+                                  self.timeout_ms, decode, "network actor")
 
     def listen(self, address: Address, owner: PidLike,
                options: Optional[SocketOptions] = None

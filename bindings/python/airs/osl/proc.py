@@ -159,7 +159,7 @@ class Write(_Request):
     data: bytes
 
     def _airs_msg(self):
-        data = bytes(self.data)
+        data = _wire.as_bytes(self.data)
         return _wire.take_msg(lib.airs_proc_req_write, data, len(data))
 
 
@@ -391,17 +391,13 @@ class Processes:
             return self._owner, self._collected
 
     def call(self, request: Request, to: Optional[Dest] = None,
-             timeout_ms: Optional[int] = None) -> Optional[ProcReply]:
+             timeout_ms: Optional[int] = None) -> ProcReply:
         """Sends `request` to the process actor (or `to`, a port) and
         returns its :class:`ProcReply` unchecked."""
-        msg = request._airs_msg()
-        reply = _wire.call(self.runtime, self.name if to is None else to,
-                           msg, self.timeout_ms if timeout_ms is None
-                           else timeout_ms)
-        try:
-            return decode(_ffi.fast.airs_msg_type(reply), reply)
-        finally:
-            lib.airs_msg_free(reply)
+        return _wire.call_decoded(
+            self.runtime, self.name if to is None else to, request,
+            self.timeout_ms if timeout_ms is None else timeout_ms, decode,
+            "process actor")
 
     def spawn(self, argv: Sequence[StrPath], **options: Any) -> Port:
         """Starts a program (the options of :class:`Spawn`) and returns its
