@@ -67,6 +67,13 @@
 #include <utility>
 #include <vector>
 
+// Keeps rare paths out of the message loop's hot function.
+#if defined(__GNUC__) || defined(__clang__)
+#define AIRS_HPP_NOINLINE __attribute__((noinline))
+#else
+#define AIRS_HPP_NOINLINE
+#endif
+
 namespace airs {
 
 /* ------------------------------------------------------------------------
@@ -959,10 +966,9 @@ struct pending_reply_of final : pending_reply {
  * runs for. Calling these outside a handler of this actor throws ESTATE
  * (there is no current process then). */
 class actor_base {
- public:
-  virtual ~actor_base() = default;
-
  protected:
+  // Not virtual: a process's object is always deleted as its own class.
+  ~actor_base() = default;
   actor_base() = default;
   actor_base(const actor_base&) = delete;
   actor_base& operator=(const actor_base&) = delete;
@@ -1026,7 +1032,8 @@ class actor_base {
       airs_msg_free(m);
       detail::fail(st, "airs_request");
     }
-    pending_[correlation] = std::move(entry);
+    if (!pending_) pending_ = std::make_unique<pending_map>();
+    (*pending_)[correlation] = std::move(entry);
   }
 
   /* The correlation id of the request being handled (0 for a plain
@@ -1129,8 +1136,11 @@ class actor_base {
   // Set by the trampolines before each callback runs.
   airs_ctx* ctx_ = nullptr;
   const airs_msg* current_ = nullptr;
-  std::unordered_map<std::uint64_t, std::unique_ptr<detail::pending_reply>>
-      pending_;
+  // The requests this actor waits on, made on its first request: most
+  // actors never make one and carry one pointer instead of a map.
+  using pending_map =
+      std::unordered_map<std::uint64_t, std::unique_ptr<detail::pending_reply>>;
+  std::unique_ptr<pending_map> pending_;
 };
 
 namespace detail {
@@ -1290,24 +1300,35 @@ class actor : public actor_base {
     }
   }
 
+  // The hot path: the tag, then one compare per listed type. What is rare
+  // (replies, system messages, unknown tags) is out of line, so that this
+  // function stays small.
   void dispatch(const airs_msg* msg) {
     std::uint64_t tag = airs_msg_type(msg);
-    // A reply or a timeout of a request this actor made: its callback.
-    // DOWN messages also carry a correlation (the monitor's ref), from
-    // another counter, so they never look here.
-    if (!pending_.empty() && tag != AIRS_MSG_DOWN && tag != AIRS_MSG_EXIT) {
-      auto it = pending_.find(airs_msg_correlation(msg));
-      if (it != pending_.end()) {
-        std::unique_ptr<detail::pending_reply> entry = std::move(it->second);
-        pending_.erase(it);
-        if (tag == AIRS_MSG_TIMEOUT)
-          entry->fail(error(AIRS_ETIMEDOUT, "airs_request: no reply in time"));
-        else
-          entry->reply(msg);
-        return;
-      }
-    }
+    if (pending_ && !pending_->empty() && dispatch_reply(tag, msg)) return;
     if ((deliver_if<Ms>(tag, msg) || ...)) return;
+    dispatch_other(tag, msg);
+  }
+
+  // A reply or a timeout of a request this actor made: its callback.
+  // DOWN messages also carry a correlation (the monitor's ref), from
+  // another counter, so they never look here.
+  AIRS_HPP_NOINLINE bool dispatch_reply(std::uint64_t tag,
+                                        const airs_msg* msg) {
+    if (tag == AIRS_MSG_DOWN || tag == AIRS_MSG_EXIT) return false;
+    auto it = pending_->find(airs_msg_correlation(msg));
+    if (it == pending_->end()) return false;
+    std::unique_ptr<detail::pending_reply> entry = std::move(it->second);
+    pending_->erase(it);
+    if (tag == AIRS_MSG_TIMEOUT)
+      entry->fail(error(AIRS_ETIMEDOUT, "airs_request: no reply in time"));
+    else
+      entry->reply(msg);
+    return true;
+  }
+
+  AIRS_HPP_NOINLINE void dispatch_other(std::uint64_t tag,
+                                        const airs_msg* msg) {
     switch (tag) {
       case AIRS_MSG_EXIT:
         me().on_exit(exit_msg{airs_msg_sender(msg),
@@ -1319,6 +1340,15 @@ class actor : public actor_base {
         return;
       default: me().on_unexpected(envelope(msg)); return;
     }
+  }
+
+  [[noreturn]] AIRS_HPP_NOINLINE static void throw_malformed(
+      const airs_msg* msg) {
+    throw error(AIRS_EINVAL, "malformed message: tag " +
+                                 std::to_string(airs_msg_type(msg)) + " with " +
+                                 std::to_string(airs_msg_size(msg)) +
+                                 " bytes is not a well-formed message of the "
+                                 "type with that tag");
   }
 
   template <class T>
@@ -1339,12 +1369,7 @@ class actor : public actor_base {
         invoke<T>(value, msg);
       }
     });
-    if (!ok)
-      throw error(AIRS_EINVAL, "malformed message: tag " + std::to_string(tag) +
-                                   " with " +
-                                   std::to_string(airs_msg_size(msg)) +
-                                   " bytes is not a well-formed message of "
-                                   "the type with that tag");
+    if (!ok) throw_malformed(msg);
     return true;
   }
 
@@ -1742,5 +1767,6 @@ inline supervisor_ref runtime_ref::start_supervisor(
 }  // namespace airs
 
 #undef AIRS_HPP_NOT_ACCEPTED
+#undef AIRS_HPP_NOINLINE
 
 #endif /* AIRS_AIRS_HPP */
