@@ -1183,7 +1183,15 @@ struct has_health<Self, std::void_t<decltype(std::declval<Self&>().health())>>
  * handler move from an owned message, except a published one, which many
  * processes share: that one needs const M&). A handler of a request type
  * returns its reply_type, sent back when the message came as a request
- * (call, request); otherwise the value is dropped. Each start constructs a
+ * (call, request); otherwise the value is dropped. A handler of a request
+ * that returns void answers nothing now (gen_server's noreply): it keeps
+ * correlation() and answers later with reply_to, or the caller times out.
+ *
+ * Typed pids are a compile-time contract, as in CAF, not Erlang: Erlang's
+ * pids take any term. The runtime underneath still carries only tags, so a
+ * C sender, or a pid made with unchecked(), can reach an actor with any
+ * tag: unknown tags go to on_unexpected, a listed tag with a body that is
+ * not that type ends the actor (below). Each start constructs a
  * fresh object from copies of the spawn's arguments and destroys it when
  * the process ends (after on_stop), so a restart never sees a crashed
  * object, as in OTP.

@@ -387,3 +387,56 @@ TEST_CASE("bad arguments throw airs::error, never crash") {
   airs::typed_pid<add> nobody;
   CHECK_THROWS_AS(rt.send(nobody, add{1}), airs::error);
 }
+
+// Answers get_total later, from another handler (gen_server:reply).
+struct release {
+  static constexpr std::uint64_t airs_tag = 24;
+};
+struct deferrer : airs::actor<deferrer, get_total, release> {
+  void on(const get_total&) { waiting = correlation(); }
+  void on(const release&) { reply_to(waiting, total{99}); }
+  std::uint64_t waiting = 0;
+};
+struct ask_deferrer {
+  static constexpr std::uint64_t airs_tag = 25;
+  deferrer::handle whom;
+};
+struct patient : airs::actor<patient, ask_deferrer> {
+  explicit patient(journal* j) : log(j) {}
+  void on(const ask_deferrer& a) {
+    request(
+        a.whom, get_total{}, 1s,
+        [this](const total& t) {
+          log->add("reply " + std::to_string(t.value));
+        },
+        [this](const airs::error& e) { log->add(e.what()); });
+  }
+  journal* log;
+};
+
+TEST_CASE("a request answered later with reply_to") {
+  journal j;
+  auto rt = host_driven();
+  auto d = rt.spawn<deferrer>();
+  auto p = rt.spawn<patient>(&j);
+  rt.send(p, ask_deferrer{d});
+  rt.run_until_idle();
+  CHECK(j.get().empty());
+  rt.send(d, release{});
+  rt.run_until_idle();
+  CHECK(j.get() == std::vector<std::string>{"reply 99"});
+  // A correlation of 0 names no request: the reply is refused.
+  struct bad_reply : airs::actor<bad_reply, release> {
+    void on(const release&) { reply_to(0, total{1}); }
+  };
+  journal k;
+  auto w = rt.spawn<watcher>(&k);
+  auto b = rt.spawn<bad_reply>();
+  rt.send(w, watch{b.id()});
+  rt.run_until_idle();
+  rt.send(b, release{});
+  rt.run_until_idle();
+  CHECK_FALSE(rt.is_alive(b));
+  REQUIRE(k.get().size() == 1);
+  CHECK(k.get()[0].find("down error 1: airs_reply_to: AIRS_EINVAL") == 0);
+}

@@ -170,3 +170,25 @@ TEST_CASE("a child whose constructor throws fails the start with its text") {
   rt.run_until_idle();
   CHECK(rt.stats().processes_alive == 0);
 }
+
+TEST_CASE("health(): a child that reports FAILED is restarted") {
+  struct sick : airs::actor<sick, add> {
+    void on(const add&) {}
+    airs_health health() { return AIRS_HEALTH_FAILED; }
+  };
+  airs::runtime rt(airs::config().workers(0).manual_clock(true));
+  auto sup = rt.start_supervisor(airs::supervisor_spec()
+                                     .intensity(10, 1s)
+                                     .health_checks(10ms, 5ms, 1)
+                                     .child(airs::worker<sick>("s")));
+  auto first = sup.child<sick::handle>("s");
+  REQUIRE(first);
+  for (int i = 0; i < 5; i++) {
+    rt.advance_time(10ms);
+    rt.run_until_idle();
+  }
+  auto now = sup.child<sick::handle>("s");
+  REQUIRE(now);
+  CHECK(*now != *first);
+  CHECK(rt.stats().restarts >= 1);
+}
