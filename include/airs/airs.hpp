@@ -813,6 +813,29 @@ class runtime_ref {
     return H::unchecked(*p);
   }
 
+  /* Pools: named groups of pids to spread work over (airs_pool_join,
+   * airs_pool_leave, airs_pool_pick). A member that ends leaves by
+   * itself. pool_leave: false if `p` was not a member. pool_pick:
+   * std::nullopt if the pool is empty; typed as for whereis. */
+  void pool_join(const std::string& pool, airs_pid p) const {
+    detail::check(airs_pool_join(rt_, pool.c_str(), p), "airs_pool_join");
+  }
+  bool pool_leave(const std::string& pool, airs_pid p) const {
+    airs_status st = airs_pool_leave(rt_, pool.c_str(), p);
+    if (st == AIRS_ENOTFOUND) return false;
+    detail::check(st, "airs_pool_leave");
+    return true;
+  }
+  template <class H>
+  std::optional<H> pool_pick(const std::string& pool,
+                             airs_pick how = AIRS_PICK_ROUND_ROBIN) const {
+    airs_pid p = 0;
+    airs_status st = airs_pool_pick(rt_, pool.c_str(), how, &p);
+    if (st == AIRS_ENOTFOUND) return std::nullopt;
+    detail::check(st, "airs_pool_pick");
+    return H::unchecked(p);
+  }
+
   /* Starts a supervision tree from `spec` (airs_supervisor_start): every
    * child's constructor and on_start run on this thread, in order. Throws
    * the status of the first start that failed (the ones already started
@@ -963,8 +986,9 @@ struct pending_reply_of final : pending_reply {
 
 /* What every actor can do from inside its handlers, on_start and on_stop:
  * the [inside a callback] calls of the C API, on the process the handler
- * runs for. Calling these outside a handler of this actor throws ESTATE
- * (there is no current process then). */
+ * runs for. Only there: the context they use is the current callback's
+ * (called from elsewhere, the C call refuses the stale context with
+ * ESTATE, and this throws). */
 class actor_base {
  protected:
   // Not virtual: a process's object is always deleted as its own class.

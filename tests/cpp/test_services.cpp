@@ -149,3 +149,25 @@ TEST_CASE("the event hook sees spawns and exits") {
   rt.set_event_hook(nullptr);
   CHECK(j.get() == std::vector<std::string>{"exited with reason"});
 }
+
+TEST_CASE("pools: join, pick in turn, leave") {
+  journal j;
+  auto rt = manual_host();
+  auto a = rt.spawn<recorder>(&j, std::string("a"));
+  auto b = rt.spawn<recorder>(&j, std::string("b"));
+  using add_pid = airs::typed_pid<add>;
+  CHECK_FALSE(rt.pool_pick<add_pid>("workers"));
+  rt.pool_join("workers", a.id());
+  rt.pool_join("workers", b.id());
+  for (int i = 0; i < 4; i++)
+    rt.send(*rt.pool_pick<add_pid>("workers"), add{i});
+  rt.run_until_idle();
+  auto lines = j.get();
+  std::sort(lines.begin(), lines.end());
+  CHECK(lines ==
+        std::vector<std::string>{"a add 0", "a add 2", "b add 1", "b add 3"});
+  CHECK(rt.pool_leave("workers", a.id()));
+  CHECK_FALSE(rt.pool_leave("workers", a.id()));
+  CHECK(rt.pool_pick<add_pid>("workers")->id() == b.id());
+  CHECK_THROWS_AS(rt.pool_join("", a.id()), airs::error);
+}
