@@ -61,6 +61,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <memory>
 #include <new>
 #include <optional>
@@ -243,6 +244,13 @@ template <class T, class U, class... Rest>
 constexpr bool unique_tags() {
   return tag_of<T>() != tag_of<U>() && unique_tags<T, Rest...>() &&
          unique_tags<U, Rest...>();
+}
+template <class... Ts>
+constexpr bool all_tags_unique() {
+  if constexpr (sizeof...(Ts) == 0)
+    return true;
+  else
+    return unique_tags<Ts...>();
 }
 
 // A message in a fresh envelope (the caller owns it until a send takes it).
@@ -622,6 +630,11 @@ typename A::handle spawn_with(SpawnFn&& spawn_fn, factory_ptr f,
 
 }  // namespace detail
 
+namespace detail {
+template <class V, class R, class... Ms>
+class asker;
+}  // namespace detail
+
 /* ------------------------------------------------------------------------
  * Runtime.
  * ---------------------------------------------------------------------- */
@@ -746,6 +759,20 @@ class runtime_ref {
                       std::to_string(airs_msg_type(reply)) + ")");
     return std::move(*out);
   }
+
+  /* Sends request `msg` and returns at once with a future of its reply
+   * (R = T::reply_type). A small process of its own makes the request
+   * (airs_request) and settles the future: with the reply, or with an
+   * airs::error: ETIMEDOUT after `timeout`, EINVAL for a reply that is not
+   * an R, EEXITED if that process is stopped first (the runtime freed).
+   * Throws at once what the request cannot start with (ENOPROC: `to` is
+   * not alive). [any thread]; but wait on the future outside callbacks
+   * (a blocked worker runs nothing), and in host-driven mode poll the
+   * runtime until it is ready. */
+  template <class... Ms, class T, class Rep, class Period>
+  std::future<typename detail::reply_of<std::decay_t<T>>::type> ask(
+      typed_pid<Ms...> to, T&& msg,
+      std::chrono::duration<Rep, Period> timeout) const;
 
   /* Exit signals and waiting (airs_stop, airs_kill, airs_send_exit,
    * airs_wait). stop/kill throw ENOPROC for a process that has ended.
@@ -1233,8 +1260,7 @@ struct has_health<Self, std::void_t<decltype(std::declval<Self&>().health())>>
  * clauses do not match crashes with function_clause. */
 template <class Self, class... Ms>
 class actor : public actor_base {
-  static_assert(sizeof...(Ms) > 0, "airs: an actor takes at least one type");
-  static_assert(detail::unique_tags<Ms...>(),
+  static_assert(detail::all_tags_unique<Ms...>(),
                 "airs: two message types of one actor share a tag");
 
  public:
@@ -1431,6 +1457,86 @@ class actor : public actor_base {
     }
   }
 };
+
+namespace detail {
+
+template <class V, class R>
+struct ask_state {
+  explicit ask_state(V&& m) : msg(std::move(m)) {}
+  std::optional<V> msg;
+  std::promise<R> promise;
+  bool settled = false;
+};
+
+// The process behind runtime_ref::ask: makes the request in on_start,
+// settles the promise once and ends. It takes no messages of its own.
+template <class V, class R, class... Ms>
+class asker final : public actor<asker<V, R, Ms...>> {
+ public:
+  asker(std::shared_ptr<ask_state<V, R>> state, typed_pid<Ms...> to,
+        std::uint32_t timeout_ms)
+      : state_(std::move(state)), to_(to), timeout_ms_(timeout_ms) {}
+
+  void on_start() {
+    this->request(
+        to_, std::move(*state_->msg), std::chrono::milliseconds(timeout_ms_),
+        [this](auto& reply) {
+          using Reply = std::remove_reference_t<decltype(reply)>;
+          if constexpr (std::is_const_v<Reply>)
+            settle([&] { state_->promise.set_value(reply); });
+          else
+            settle([&] { state_->promise.set_value(std::move(reply)); });
+        },
+        [this](const error& e) {
+          settle([&] {
+            state_->promise.set_exception(std::make_exception_ptr(e));
+          });
+        });
+  }
+  void on_stop(const exit_reason& reason) {
+    settle(
+        [&] {
+          state_->promise.set_exception(std::make_exception_ptr(
+              error(AIRS_EEXITED, "ask: stopped before the reply came (" +
+                                      reason.describe() + ")")));
+        },
+        false);
+  }
+
+ private:
+  // The reply, the error or the stop, whichever comes first; after a reply
+  // or an error the process has nothing left to do and ends.
+  template <class Fn>
+  void settle(Fn&& fn, bool then_exit = true) {
+    if (state_->settled) return;
+    state_->settled = true;
+    fn();
+    if (then_exit) this->exit();
+  }
+
+  std::shared_ptr<ask_state<V, R>> state_;
+  typed_pid<Ms...> to_;
+  std::uint32_t timeout_ms_;
+};
+
+}  // namespace detail
+
+template <class... Ms, class T, class Rep, class Period>
+std::future<typename detail::reply_of<std::decay_t<T>>::type> runtime_ref::ask(
+    typed_pid<Ms...> to, T&& msg,
+    std::chrono::duration<Rep, Period> timeout) const {
+  using V = std::decay_t<T>;
+  using R = typename detail::reply_of<V>::type;
+  static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
+  static_assert(!std::is_void<R>::value,
+                "airs: ask needs a request type (one with a reply_type)");
+  std::uint32_t ms = detail::to_timeout_ms(timeout, "airs_request");
+  auto state =
+      std::make_shared<detail::ask_state<V, R>>(V(std::forward<T>(msg)));
+  std::future<R> future = state->promise.get_future();
+  spawn<detail::asker<V, R, Ms...>>(state, to, ms);
+  return future;
+}
 
 /* ------------------------------------------------------------------------
  * Topics.

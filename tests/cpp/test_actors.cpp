@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <type_traits>
 
@@ -439,4 +440,44 @@ TEST_CASE("a request answered later with reply_to") {
   CHECK_FALSE(rt.is_alive(b));
   REQUIRE(k.get().size() == 1);
   CHECK(k.get()[0].find("down error 1: airs_reply_to: AIRS_EINVAL") == 0);
+}
+
+TEST_CASE("ask: a future of the reply, or of the error") {
+  airs::runtime rt(airs::config().workers(2));
+  auto c = rt.spawn<counter>();
+  rt.send(c, add{12});
+  std::future<total> reply = rt.ask(c, get_total{}, 1s);
+  CHECK(reply.get().value == 12);
+  std::future<total> late = rt.ask(c, ignored_request{}, 20ms);
+  try {
+    late.get();
+    FAIL("must time out");
+  } catch (const airs::error& e) {
+    CHECK(e.status() == AIRS_ETIMEDOUT);
+  }
+  std::future<total> pending = rt.ask(c, ignored_request{}, 10s);
+  rt.kill(c);  // the request then times out...
+  rt.close();  // ...unless the runtime stops the asking process first
+  try {
+    pending.get();
+    FAIL("must not have a value");
+  } catch (const airs::error& e) {
+    CHECK(e.status() == AIRS_EEXITED);
+  }
+  airs::runtime rt2(airs::config().workers(0));
+  auto gone = rt2.spawn<counter>();
+  rt2.kill(gone);
+  rt2.run_until_idle();
+  try {
+    rt2.ask(gone, get_total{}, 1s);
+    FAIL("an ask of an ended process must throw");
+  } catch (const airs::error& e) {
+    CHECK(e.status() == AIRS_ENOPROC);
+  }
+  // Host-driven: the host polls until the future is ready.
+  auto here = rt2.spawn<counter>();
+  rt2.send(here, add{3});
+  std::future<total> polled = rt2.ask(here, get_total{}, 1s);
+  while (polled.wait_for(0s) != std::future_status::ready) rt2.poll();
+  CHECK(polled.get().value == 3);
 }
