@@ -13,6 +13,7 @@
  *   - airs::config and airs::runtime (RAII), airs::runtime_ref (borrowed);
  *   - airs::actor<Self, Ms...>: an actor class with one handler `on(const
  *     M&)` per message type, and requests with a reply callback;
+ *     from outside, call (blocking) and ask (a std::future);
  *   - airs::topic<T> (publish/subscribe), timers with std::chrono, the
  *     registry and pools;
  *   - airs::supervisor_spec (fluent), airs::supervisor_ref.
