@@ -53,15 +53,15 @@ from .pid import Pid
 from .runtime import Runtime
 
 #: How long one loop callback runs the runtime, at most (plus one poll).
-SLICE_S = 0.00025
-#: Process turns per poll inside a slice, and messages per turn (the
-#: runtime's budget, unless given): small, so that one poll stays well
-#: under a millisecond of Python.
-POLL_BUDGET = 2
-TURN_BUDGET = 8
-#: Asks the asker sends per message it handles; more wait for its next
-#: turn (it wakes itself again).
-ASKS_PER_TURN = 16
+SLICE_S = 0.0002
+#: Process turns per poll inside a slice, messages per turn (the
+#: runtime's budget, unless given), and asks the asker sends per message
+#: it handles (more wait for its next turn: it wakes itself again). Small,
+#: so that one poll stays well under a millisecond of Python. In asyncio's
+#: debug mode, where each future and handle costs several times more, the
+#: second set: the loop's own check (slow_callback_duration) stays quiet.
+POLL_BUDGET, TURN_BUDGET, ASKS_PER_TURN = 2, 8, 16
+DEBUG_POLL_BUDGET, DEBUG_TURN_BUDGET, DEBUG_ASKS_PER_TURN = 1, 4, 8
 #: Monitors the asker keeps on callees with no ask pending, at most.
 IDLE_MONITORS_MAX = 1024
 
@@ -107,7 +107,7 @@ class _Asker(Actor):
 
     def send_queued(self):
         queued = self.art._queued
-        for _ in range(ASKS_PER_TURN):
+        for _ in range(self.art._asks_per_turn):
             if not queued:
                 break
             kind, to, message, timeout_ms, future = queued.popleft()
@@ -187,7 +187,11 @@ class AsyncRuntime:
             raise TypeError("an AsyncRuntime has no worker threads: the "
                             "event loop runs it")
         self._loop = loop or asyncio.get_running_loop()
-        runtime_options.setdefault("budget", TURN_BUDGET)
+        debug = self._loop.get_debug()
+        self._poll_budget = DEBUG_POLL_BUDGET if debug else POLL_BUDGET
+        self._asks_per_turn = DEBUG_ASKS_PER_TURN if debug else ASKS_PER_TURN
+        runtime_options.setdefault("budget",
+                                   DEBUG_TURN_BUDGET if debug else TURN_BUDGET)
         self.runtime = Runtime(0, **runtime_options)
         fd = ctypes.c_int(-1)
         try:
@@ -213,9 +217,9 @@ class AsyncRuntime:
         for one slice. What is left keeps the fd readable."""
         if self._closed:
             return
-        poll = self.runtime.poll
+        poll, budget = self.runtime.poll, self._poll_budget
         end = time.monotonic() + SLICE_S
-        while poll(POLL_BUDGET) and time.monotonic() < end:
+        while poll(budget) and time.monotonic() < end:
             pass
 
     def _resolve(self, future, result, error):
