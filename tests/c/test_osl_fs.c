@@ -614,7 +614,8 @@ static void test_streaming(void) {
    * the fs range that is no request. A reply type gets no answer (two
    * actors could answer each other forever): the call times out. */
   {
-    static const uint64_t refused[] = {AIRS_MSG_FS_STAT, AIRS_MSG_FS_BASE + 0x30,
+    static const uint64_t refused[] = {AIRS_MSG_FS_STAT,
+                                       AIRS_MSG_FS_BASE + 0x30,
                                        AIRS_MSG_FS_REPLY(AIRS_MSG_FILE_READ)};
     size_t i;
     r = req_of(AIRS_MSG_FS_STAT, dir);
