@@ -98,7 +98,8 @@ void on_claim(natsConnection* nc, natsSubscription*, natsMsg* msg,
   auto* n = static_cast<airs_node*>(closure);
   if (natsMsg_GetReply(msg) != nullptr) {
     unsigned char frame[airs::node::kFrameMax];
-    size_t size = airs::node::heartbeat_frame(n, 0, frame);
+    // The answer is who holds the name; its sequence number means nothing.
+    size_t size = airs::node::heartbeat_frame(n, 0, 0, frame);
     natsConnection_Publish(nc, natsMsg_GetReply(msg), frame,
                            static_cast<int>(size));
   }
@@ -215,7 +216,13 @@ void teardown(airs_node* n, bool leave) noexcept {
   if (n->nc != nullptr) {
     if (leave) {
       unsigned char frame[airs::node::kFrameMax];
-      size_t size = airs::node::heartbeat_frame(n, airs::node::kLeaving, frame);
+      uint64_t seq;
+      {
+        std::lock_guard<std::mutex> lock(n->mu);
+        seq = ++n->seq;
+      }
+      size_t size =
+          airs::node::heartbeat_frame(n, airs::node::kLeaving, seq, frame);
       natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
                              static_cast<int>(size));
       natsConnection_FlushTimeout(n->nc, 500);

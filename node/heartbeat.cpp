@@ -34,14 +34,14 @@ uint64_t get_le(const unsigned char* p, int bytes) noexcept {
 
 }  // namespace
 
-size_t heartbeat_frame(const airs_node* n, uint32_t flags,
+size_t heartbeat_frame(const airs_node* n, uint32_t flags, uint64_t seq,
                        unsigned char out[kFrameMax]) noexcept {
   memcpy(out, kMagic, 4);
   out[4] = kVersion;
   out[5] = static_cast<unsigned char>(flags);
   put_le(out + 6, n->name.size(), 2);
   put_le(out + 8, n->incarnation, 8);
-  put_le(out + 16, n->seq, 8);
+  put_le(out + 16, seq, 8);
   memcpy(out + kFrameHead, n->name.data(), n->name.size());
   return kFrameHead + n->name.size();
 }

@@ -74,7 +74,7 @@ struct airs_node {
   bool grace_spent = false;  // peers declared down for this loss already
   int subs_open = 0;         // subscriptions whose handlers may still run
   bool conn_closed = false;  // the closed callback ran
-  uint64_t seq = 0;          // heartbeats sent
+  uint64_t seq = 0;          // heartbeats sent (under mu)
 
   std::thread ticker;
 };
@@ -102,8 +102,10 @@ constexpr uint32_t kLeaving = 1;
 constexpr size_t kFrameHead = 24;
 constexpr size_t kFrameMax = kFrameHead + AIRS_NODE_NAME_MAX;
 
-// Writes the heartbeat of `n` with `flags` to out; returns its size.
-size_t heartbeat_frame(const airs_node* n, uint32_t flags,
+// Writes the heartbeat of `n` with `flags` and sequence number `seq` to
+// out; returns its size. Reads only what attach set (name, incarnation):
+// any thread, no lock.
+size_t heartbeat_frame(const airs_node* n, uint32_t flags, uint64_t seq,
                        unsigned char out[kFrameMax]) noexcept;
 // Reads a frame; false if it is not one (ignored: anyone may publish).
 bool heartbeat_parse(const void* data, size_t size,

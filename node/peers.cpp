@@ -104,13 +104,14 @@ void heard(airs_node* n, const char* name, uint64_t incarnation,
 void tick(airs_node* n, bool stalled) noexcept {
   unsigned char frame[kFrameMax];
   bool connected;
+  uint64_t seq;
   {
     std::lock_guard<std::mutex> lock(n->mu);
     connected = n->connected;
-    n->seq++;
+    seq = ++n->seq;
   }
   if (connected) {
-    size_t size = heartbeat_frame(n, 0, frame);
+    size_t size = heartbeat_frame(n, 0, seq, frame);
     natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
                            static_cast<int>(size));
   }
