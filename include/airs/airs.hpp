@@ -131,6 +131,19 @@ inline void check(airs_status status, const char* function) {
   if (status != AIRS_OK) fail(status, function);
 }
 
+// fn()'s status, with the failures this layer throws turned back into
+// statuses: the try_ calls, which never throw.
+template <class Fn>
+airs_status status_of(Fn&& fn) noexcept {
+  try {
+    return fn();
+  } catch (const error& e) {
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    return AIRS_ENOMEM;
+  }
+}
+
 // A duration in whole milliseconds, rounded up so that a timeout never
 // ends early. Negative durations are refused (EINVAL), not clamped: a
 // negative timeout is a bug in the caller.
@@ -685,13 +698,8 @@ class runtime_ref {
   template <class... Ms, class T>
   airs_status try_send(typed_pid<Ms...> to, T&& msg) const noexcept {
     static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
-    try {
-      return detail::send_rt(rt_, to.id(), std::forward<T>(msg));
-    } catch (const error& e) {
-      return e.status();
-    } catch (const std::bad_alloc&) {
-      return AIRS_ENOMEM;
-    }
+    return detail::status_of(
+        [&] { return detail::send_rt(rt_, to.id(), std::forward<T>(msg)); });
   }
 
   /* Sends `msg` to `to` after `delay` (airs_send_after); returns the timer
@@ -1053,13 +1061,8 @@ class actor_base {
   template <class... Ms, class T>
   airs_status try_send(typed_pid<Ms...> to, T&& msg) const noexcept {
     static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
-    try {
-      return detail::send_ctx(ctx_, to.id(), std::forward<T>(msg));
-    } catch (const error& e) {
-      return e.status();
-    } catch (const std::bad_alloc&) {
-      return AIRS_ENOMEM;
-    }
+    return detail::status_of(
+        [&] { return detail::send_ctx(ctx_, to.id(), std::forward<T>(msg)); });
   }
 
   /* Sends request `msg` (airs_request) and returns at once. Later, in this
