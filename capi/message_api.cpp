@@ -115,6 +115,11 @@ const void* airs_msg_data(const airs_msg* m) {
 size_t airs_msg_size(const airs_msg* m) {
   return m ? m->size : 0;
 }
+const void* airs_msg_read(const airs_msg* m, uint64_t* type, size_t* size) {
+  if (type) *type = m ? m->type : 0;
+  if (size) *size = m ? m->size : 0;
+  return m ? m->data : nullptr;
+}
 
 const airs_reason* airs_msg_reason(const airs_msg* m) {
   return m && m->has_reason ? static_cast<const airs_reason*>(m->reason)

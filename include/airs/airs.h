@@ -618,6 +618,12 @@ AIRS_API uint64_t airs_msg_correlation(const airs_msg* msg);
 AIRS_API airs_priority airs_msg_priority(const airs_msg* msg);
 AIRS_API const void* airs_msg_data(const airs_msg* msg);
 AIRS_API size_t airs_msg_size(const airs_msg* msg);
+/* The type, size and data of a message in one call, for dispatchers that
+ * read all three for every message (a typed layer, a binding): returns
+ * what airs_msg_data returns, and writes airs_msg_type to *type and
+ * airs_msg_size to *size (either may be NULL). [any thread] */
+AIRS_API const void* airs_msg_read(const airs_msg* msg, uint64_t* type,
+                                   size_t* size);
 /* The exit reason of AIRS_MSG_EXIT / AIRS_MSG_DOWN messages, else NULL. */
 AIRS_API const airs_reason* airs_msg_reason(const airs_msg* msg);
 /* The shared payload of a message made by airs_msg_new_shared, else NULL.

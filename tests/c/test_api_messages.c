@@ -49,6 +49,18 @@ static void test_msg_new(void) {
   CHECK_EQ(airs_msg_priority(m), AIRS_PRIORITY_NORMAL);
   CHECK(airs_msg_reason(m) == NULL);
   CHECK(airs_msg_payload(m) == NULL);
+  /* airs_msg_read: the three at once; NULL outputs skipped; NULL msg. */
+  {
+    uint64_t type = 1;
+    size_t size = 1;
+    CHECK(airs_msg_read(m, &type, &size) == airs_msg_data(m));
+    CHECK_EQ(type, AIRS_MSG_SYSTEM_BASE - 1);
+    CHECK_EQ(size, 7);
+    CHECK(airs_msg_read(m, NULL, NULL) == airs_msg_data(m));
+    CHECK(airs_msg_read(NULL, &type, &size) == NULL);
+    CHECK_EQ(type, 0);
+    CHECK_EQ(size, 0);
+  }
 
   /* Priority and correlation. */
   CHECK_ST(airs_msg_set_priority(m, AIRS_PRIORITY_HIGH), AIRS_OK);

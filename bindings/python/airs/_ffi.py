@@ -299,6 +299,7 @@ SIGNATURES = {
     "airs_msg_priority": (c_int, [vp]),
     "airs_msg_data": (vp, [vp]),
     "airs_msg_size": (c_size_t, [vp]),
+    "airs_msg_read": (vp, [vp, pu64, psize]),
     "airs_msg_reason": (ReasonP, [vp]),
     "airs_msg_payload": (PayloadP, [vp]),
     "airs_payload_new": (STATUS, [vp, c_size_t, POINTER(PayloadP)]),
