@@ -210,28 +210,43 @@ class LoopTest(unittest.TestCase):
         run(main())
 
     def test_no_slow_callbacks_in_debug_mode(self):
-        slow = []
+        # asyncio's debug mode times every callback by the wall clock and
+        # logs those over slow_callback_duration; on a shared machine a
+        # callback preempted by another process is logged too. So each of
+        # the runtime's callbacks (_run, and _settle, which resolves the
+        # futures) is timed here by the CPU time of its thread: what the
+        # runtime's own slicing decides, in debug mode's costs. The
+        # loop's wall-clock log is kept for the failure message.
+        logged = []
 
         class Catch(logging.Handler):
             def emit(self, record):
-                # The runtime's callbacks (the asker's work included);
-                # asyncio's own (gather's callbacks, this test's task,
-                # slow in debug mode for thousands of futures) are not
-                # what is checked.
                 text = record.getMessage()
-                if "took" in text and "AsyncRuntime._run" in text:
-                    slow.append(text)
+                if "took" in text and "AsyncRuntime._" in text:
+                    logged.append(text)
 
         handler = Catch()
         logger = logging.getLogger("asyncio")
         logger.addHandler(handler)
         old_level = logger.level
         logger.setLevel(logging.WARNING)
+        cpu = []
+
+        def timed(fn):
+            def run():
+                start = time.thread_time()
+                fn()
+                cpu.append(time.thread_time() - start)
+            return run
 
         async def main():
             loop = asyncio.get_running_loop()
             loop.slow_callback_duration = SLOW_CALLBACK_S
             async with aio.AsyncRuntime() as art:
+                art._run = timed(art._run)
+                art._settle = timed(art._settle)
+                loop.remove_reader(art._fd)
+                loop.add_reader(art._fd, art._run)
                 pids = [art.spawn(Counter) for _ in range(50)]
                 for _ in range(3):
                     for pid in pids:  # a burst: 50 x 100 sends
@@ -254,7 +269,11 @@ class LoopTest(unittest.TestCase):
             gc.enable()
             logger.removeHandler(handler)
             logger.setLevel(old_level)
-        self.assertEqual(slow, [])
+        self.assertGreater(len(cpu), 100)
+        self.assertLess(max(cpu), SLOW_CALLBACK_S,
+                        f"slowest of {len(cpu)} runtime callbacks: "
+                        f"{max(cpu) * 1e3:.2f} ms of CPU; the loop logged "
+                        f"{logged}")
 
 
 if __name__ == "__main__":
