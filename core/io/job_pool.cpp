@@ -178,18 +178,25 @@ bool spin_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
   return queued;
 }
 
-// Waits for work until keepalive runs out. false: this thread should end
-// (stop began, or it idled past keepalive above the minimum). [mu held]
-bool wait_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
-  if (c.stopping) return false;
+// What a wait for work ended with.
+enum class Waited {
+  kWoken,  // a job was queued for this thread: look for it
+  kStay,   // keepalive ran out, but the pool keeps its minimum: wait again
+  kEnd     // stop began, or keepalive ran out above the minimum
+};
+
+// Waits for work until keepalive runs out. [mu held]
+Waited wait_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
+  if (c.stopping) return Waited::kEnd;
   c.idle++;
   bool woken =
       c.work.wait_for(lk, std::chrono::milliseconds(c.cfg.pool_keepalive_ms),
                       [&] { return c.stopping || c.wakeups > 0; });
   c.idle--;
   if (c.wakeups > 0) c.wakeups--;
-  if (c.stopping) return false;
-  return woken || c.threads <= c.cfg.pool_min_threads;
+  if (c.stopping) return Waited::kEnd;
+  if (woken) return Waited::kWoken;
+  return c.threads <= c.cfg.pool_min_threads ? Waited::kStay : Waited::kEnd;
 }
 
 // A pool thread: jobs until it should end; then it hands its std::thread
@@ -209,10 +216,13 @@ void thread_main(std::shared_ptr<JobPoolCore> c,
     } else if (!spun) {
       spun = true;
       spin_for_work(*c, lk);
-    } else if (!wait_for_work(*c, lk)) {
-      break;
     } else {
-      spun = false;
+      Waited w = wait_for_work(*c, lk);
+      if (w == Waited::kEnd) break;
+      // Only a wake-up may be worth a spin: a minimum's thread whose
+      // keepalive ran out waits again at once (it spun for nothing every
+      // period, and was not idle while it did).
+      spun = w == Waited::kStay;
     }
   }
   bool tell_end = !c->let_go;

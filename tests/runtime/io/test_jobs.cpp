@@ -291,6 +291,33 @@ TEST_CASE("threads come with the work and go after keepalive") {
   CHECK(s.threads_peak == 4);
 }
 
+// The thread kept for the minimum sleeps through its keepalive timeouts:
+// it must not wake to spin for work each time (a spinning thread is not
+// idle). Before the fix it spun 50 us every keepalive period, and the
+// test above saw threads_idle 0 once in about 40 runs.
+TEST_CASE("the minimum's thread stays idle across keepalive timeouts") {
+  Actor owner;
+  Task t;
+  Runtime rt({{AIRS_CFG_WORKERS, 1},
+              {AIRS_CFG_POOL_MIN_THREADS, 1},
+              {AIRS_CFG_POOL_KEEPALIVE_MS, 10}});
+  airs_pid pid = spawn(rt, owner);
+  airs_job j = job_of(&t, pid);
+  REQUIRE(airs_job_submit(rt, &j, nullptr) == AIRS_OK);
+  REQUIRE(wait_until([&] { return owner.received == 1; }, 5000));
+  REQUIRE(wait_until([&] { return stats_of(rt).threads_idle == 1; }, 5000));
+  // 30 keepalive periods, sampled every few microseconds.
+  int busy = 0, samples = 0;
+  auto end = std::chrono::steady_clock::now() + ms(300);
+  while (std::chrono::steady_clock::now() < end) {
+    airs_job_stats s = stats_of(rt);
+    samples++;
+    if (s.threads_idle != 1) busy++;
+  }
+  INFO("samples: ", samples);
+  CHECK(busy == 0);
+}
+
 TEST_CASE("a completion for a process that ended is a dead letter") {
   DeadLetters dl;
   Actor owner;
