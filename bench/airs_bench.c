@@ -1735,8 +1735,23 @@ static void run_spawn_process(const char* workload, long n, int big) {
   free(mem);
 }
 
-static long arg(int argc, char** argv, int i, long dflt) {
-  return i < argc ? atol(argv[i]) : dflt;
+static void print_usage(void) {
+  fprintf(stderr,
+          "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
+          "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
+          "  restart N | idle [SECONDS] |\n"
+          "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
+          "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
+          "  file_read [N] | spawn_process [N] | spawn_process_big [N]\n");
+}
+
+/* A bad argument: says which, then the usage; exit status 2. */
+static void usage_error(const char* format, const char* a, const char* b) {
+  fprintf(stderr, "airs-bench: ");
+  fprintf(stderr, format, a, b);
+  fprintf(stderr, "\n");
+  print_usage();
+  exit(2);
 }
 
 /* argv[i] as an integer in min..max, or dflt when absent; anything else
@@ -1748,9 +1763,10 @@ static long count_arg(int argc, char** argv, int i, long dflt, long min,
   errno = 0;
   long v = strtol(argv[i], &end, 10);
   if (errno != 0 || end == argv[i] || *end != '\0' || v < min || v > max) {
-    fprintf(stderr, "airs-bench: %s must be an integer in %ld..%ld, not '%s'\n",
-            name, min, max, argv[i]);
-    exit(2);
+    char range[64];
+    snprintf(range, sizeof range, "%s must be an integer in %ld..%ld", name,
+             min, max);
+    usage_error("%s, not '%s'", range, argv[i]);
   }
   return v;
 }
@@ -1758,13 +1774,25 @@ static long count_arg(int argc, char** argv, int i, long dflt, long min,
 /* At most n arguments after the workload's name (at argv[i - 1]). */
 static void max_args(int argc, char** argv, int i, int n) {
   if (argc - i > n) {
-    fprintf(stderr, "airs-bench: %s takes at most %d argument%s\n", argv[i - 1],
-            n, n == 1 ? "" : "s");
-    exit(2);
+    char most[32];
+    snprintf(most, sizeof most, "%d argument%s", n, n == 1 ? "" : "s");
+    usage_error("%s takes at most %s", argv[i - 1], most);
   }
 }
 
 enum { MAX_COUNT = 1000000000, MAX_CONNS = 1000000 };
+
+/* argv[i] as seconds in (0, 3600], or dflt when absent. */
+static double seconds_arg(int argc, char** argv, int i, double dflt) {
+  if (i >= argc) return dflt;
+  char* end;
+  errno = 0;
+  double v = strtod(argv[i], &end);
+  if (errno != 0 || end == argv[i] || *end != '\0' || !(v > 0 && v <= 3600))
+    usage_error("SECONDS must be a number in (0, 3600], not '%s'%s", argv[i],
+                "");
+  return v;
+}
 
 int main(int argc, char** argv) {
   int i = 1;
@@ -1773,35 +1801,44 @@ int main(int argc, char** argv) {
     i += 2;
   }
   if (i >= argc) {
-    fprintf(stderr,
-            "usage: airs-bench [--workers N] WORKLOAD [ARGS...]\n"
-            "  spawn N | pingpong M | fanin P K | ring N M | pubsub S M |\n"
-            "  restart N | idle [SECONDS] |\n"
-            "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
-            "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
-            "  file_read [N] | spawn_process [N] | spawn_process_big [N]\n");
+    print_usage();
     return 2;
   }
   const char* w = argv[i++];
-  if (strcmp(w, "spawn") == 0)
-    run_spawn(arg(argc, argv, i, 1000000));
-  else if (strcmp(w, "pingpong") == 0)
-    run_pingpong(arg(argc, argv, i, 1000000));
-  else if (strcmp(w, "fanin") == 0)
-    run_fanin(arg(argc, argv, i, 100), arg(argc, argv, i + 1, 100000));
-  else if (strcmp(w, "ring") == 0)
-    run_ring(arg(argc, argv, i, 1000), arg(argc, argv, i + 1, 1000000));
-  else if (strcmp(w, "pubsub") == 0)
-    run_pubsub(arg(argc, argv, i, 100), arg(argc, argv, i + 1, 100000));
-  else if (strcmp(w, "restart") == 0)
-    run_restart(arg(argc, argv, i, 100000));
-  else if (strcmp(w, "idle") == 0)
-    run_idle(i < argc ? atof(argv[i]) : 2.0);
-  else if (strcmp(w, "starve") == 0)
-    run_starve(arg(argc, argv, i, 10000), arg(argc, argv, i + 1, 1000),
-               arg(argc, argv, i + 2, 200),
-               i + 3 < argc ? argv[i + 3] : "ring");
-  else if (strcmp(w, "echo") == 0) {
+  if (strcmp(w, "spawn") == 0) {
+    max_args(argc, argv, i, 1);
+    run_spawn(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "N"));
+  } else if (strcmp(w, "pingpong") == 0) {
+    max_args(argc, argv, i, 1);
+    run_pingpong(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "M"));
+  } else if (strcmp(w, "fanin") == 0) {
+    max_args(argc, argv, i, 2);
+    long p = count_arg(argc, argv, i, 100, 1, MAX_CONNS, "P");
+    run_fanin(p, count_arg(argc, argv, i + 1, 100000, 1, MAX_COUNT, "K"));
+  } else if (strcmp(w, "ring") == 0) {
+    max_args(argc, argv, i, 2);
+    long n = count_arg(argc, argv, i, 1000, 1, MAX_CONNS, "N");
+    run_ring(n, count_arg(argc, argv, i + 1, 1000000, 1, MAX_COUNT, "M"));
+  } else if (strcmp(w, "pubsub") == 0) {
+    max_args(argc, argv, i, 2);
+    long s = count_arg(argc, argv, i, 100, 1, MAX_CONNS, "S");
+    run_pubsub(s, count_arg(argc, argv, i + 1, 100000, 1, MAX_COUNT, "M"));
+  } else if (strcmp(w, "restart") == 0) {
+    max_args(argc, argv, i, 1);
+    run_restart(count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
+  } else if (strcmp(w, "idle") == 0) {
+    max_args(argc, argv, i, 1);
+    run_idle(seconds_arg(argc, argv, i, 2.0));
+  } else if (strcmp(w, "starve") == 0) {
+    max_args(argc, argv, i, 4);
+    long actors = count_arg(argc, argv, i, 10000, 1, MAX_CONNS, "ACTORS");
+    long tokens = count_arg(argc, argv, i + 1, 1000, 1, MAX_CONNS, "TOKENS");
+    long samples = count_arg(argc, argv, i + 2, 200, 1, MAX_COUNT, "SAMPLES");
+    const char* mode = i + 3 < argc ? argv[i + 3] : "ring";
+    if (strcmp(mode, "ring") != 0 && strcmp(mode, "random") != 0)
+      usage_error("starve's mode is ring or random, not '%s'%s", mode, "");
+    run_starve(actors, tokens, samples, mode);
+  } else if (strcmp(w, "echo") == 0) {
     max_args(argc, argv, i, 1);
     run_net("echo", 1, NET_ECHO_WARMUP,
             count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
@@ -1824,8 +1861,7 @@ int main(int argc, char** argv) {
     max_args(argc, argv, i, 1);
     run_file_read(count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
   } else {
-    fprintf(stderr, "airs-bench: unknown workload '%s'\n", w);
-    return 2;
+    usage_error("unknown workload '%s'%s", w, "");
   }
   return 0;
 }
