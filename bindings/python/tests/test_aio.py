@@ -216,13 +216,34 @@ class LoopTest(unittest.TestCase):
         # the runtime's callbacks (_run, and _settle, which resolves the
         # futures) is timed here by the CPU time of its thread: what the
         # runtime's own slicing decides, in debug mode's costs. The
-        # loop's wall-clock log is kept for the failure message.
+        # loop's wall-clock log is kept for the failure message. Up to
+        # three rounds: one round within the bound passes. A virtual
+        # machine's vCPU descheduled by its host still charges that time
+        # to the running thread (2.35 ms once in a full-suite run, never
+        # alone), which one round can meet; slicing that is broken (20 ms
+        # slices) fails every round.
+        rounds = []
+        for _ in range(3):
+            slowest, logged, count = self._debug_round()
+            rounds.append(slowest)
+            self.assertGreater(count, 100)
+            if slowest < SLOW_CALLBACK_S:
+                return
+        self.fail(f"the slowest runtime callback of each round: "
+                  f"{', '.join(f'{r * 1e3:.2f} ms' for r in rounds)} of CPU "
+                  f"(bound {SLOW_CALLBACK_S * 1e3:.0f} ms); the loop logged "
+                  f"{logged}")
+
+    def _debug_round(self):
+        """One burst in debug mode: (slowest callback's CPU seconds, what
+        the loop logged, how many callbacks ran)."""
         logged = []
 
         class Catch(logging.Handler):
             def emit(self, record):
                 text = record.getMessage()
-                if "took" in text and "AsyncRuntime._" in text:
+                if "took" in text and ("AsyncRuntime._" in text or
+                                       "timed.<locals>.run" in text):
                     logged.append(text)
 
         handler = Catch()
@@ -269,11 +290,7 @@ class LoopTest(unittest.TestCase):
             gc.enable()
             logger.removeHandler(handler)
             logger.setLevel(old_level)
-        self.assertGreater(len(cpu), 100)
-        self.assertLess(max(cpu), SLOW_CALLBACK_S,
-                        f"slowest of {len(cpu)} runtime callbacks: "
-                        f"{max(cpu) * 1e3:.2f} ms of CPU; the loop logged "
-                        f"{logged}")
+        return max(cpu, default=0.0), logged, len(cpu)
 
 
 if __name__ == "__main__":
