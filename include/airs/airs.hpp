@@ -10,6 +10,8 @@
  *   - message tags: airs::message_type<T> or a static member T::airs_tag;
  *   - airs::typed_pid<Ms...>: a pid whose send accepts only Ms, checked at
  *     compile time;
+ *   - airs::message<T> (an owned envelope: priority, send later) and
+ *     airs::payload<T> (one T shared by reference count);
  *   - airs::config and airs::runtime (RAII), airs::runtime_ref (borrowed);
  *   - airs::actor<Self, Ms...>: an actor class with one handler `on(const
  *     M&)` per message type, and requests with a reply callback;
@@ -187,6 +189,11 @@ struct message_type<T, std::void_t<decltype(T::airs_tag)>> {
   static constexpr std::uint64_t tag = T::airs_tag;
 };
 
+template <class T>
+class message;
+template <class T>
+class payload;
+
 /* A request type names the type of its reply:
  *     struct get_total { static constexpr std::uint64_t airs_tag = 7;
  *                        using reply_type = total; };
@@ -225,6 +232,39 @@ template <class T>
 struct reply_of<T, std::void_t<typename T::reply_type>> {
   using type = typename T::reply_type;
 };
+
+// What a send carries: T itself, or the T inside a message<T> or a
+// payload<T> (typed pids check that type).
+template <class T>
+struct unwrap {
+  using type = T;
+};
+template <class T>
+struct unwrap<message<T>> {
+  using type = T;
+};
+template <class T>
+struct unwrap<payload<T>> {
+  using type = T;
+};
+template <class T>
+using unwrap_t = typename unwrap<std::decay_t<T>>::type;
+
+template <class T>
+constexpr bool is_message_v = false;
+template <class T>
+constexpr bool is_message_v<message<T>> = true;
+template <class T>
+constexpr bool is_payload_v = false;
+template <class T>
+constexpr bool is_payload_v<payload<T>> = true;
+template <class T>
+constexpr bool is_wrapper_v =
+    is_message_v<std::decay_t<T>> || is_payload_v<std::decay_t<T>>;
+
+#define AIRS_HPP_VALUE_ONLY                                           \
+  "airs: requests and replies take the value itself; message<T> and " \
+  "payload<T> go through send, try_send, send_after and publish"
 
 // Copied into the envelope, or moved into an owned box.
 template <class T>
@@ -269,11 +309,16 @@ constexpr bool all_tags_unique() {
 }
 
 // A message in a fresh envelope (the caller owns it until a send takes it).
+// A payload<U> gives a message that shares it (a new reference).
 template <class T>
 airs_msg* make_msg(T&& value) {
   using V = std::decay_t<T>;
+  static_assert(!is_message_v<V>, "airs: internal: a message<T> is lent");
   airs_msg* msg = nullptr;
-  if constexpr (copied_v<V>) {
+  if constexpr (is_payload_v<V>) {
+    check(airs_msg_new_shared(tag_of<unwrap_t<V>>(), value.c_payload(), &msg),
+          "airs_msg_new_shared");
+  } else if constexpr (copied_v<V>) {
     check(airs_msg_new(tag_of<V>(), wire_size_v<V> ? &value : nullptr,
                        wire_size_v<V>, &msg),
           "airs_msg_new");
@@ -345,6 +390,28 @@ bool read_msg(const airs_msg* msg, Fn&& fn) {
   return read_msg<T>(msg, data, size, std::forward<Fn>(fn));
 }
 
+// Runs send(airs_msg*) on the envelope of `value`, with C's rule that a
+// send consumes its message only on AIRS_OK: a message<T> lends its own and
+// gives it up only then (on failure the caller still has it, to send again);
+// a value or a payload<T> gets a fresh envelope, freed on failure.
+template <class T, class Send>
+airs_status send_with(T&& value, Send&& send) {
+  using V = std::decay_t<T>;
+  if constexpr (is_message_v<V>) {
+    static_assert(!std::is_lvalue_reference<T>::value,
+                  "airs: a message<T> is sent with std::move(m): the send "
+                  "takes it");
+    airs_status st = send(value.c_msg());
+    if (st == AIRS_OK) value.release();
+    return st;
+  } else {
+    airs_msg* msg = make_msg(std::forward<T>(value));
+    airs_status st = send(msg);
+    if (st != AIRS_OK) airs_msg_free(msg);
+    return st;
+  }
+}
+
 // Sends from any thread (airs_send / airs_send_msg).
 template <class T>
 airs_status send_rt(airs_runtime* rt, airs_pid to, T&& value) {
@@ -353,10 +420,8 @@ airs_status send_rt(airs_runtime* rt, airs_pid to, T&& value) {
     return airs_send(rt, to, tag_of<V>(), wire_size_v<V> ? &value : nullptr,
                      wire_size_v<V>);
   } else {
-    airs_msg* msg = make_msg(std::forward<T>(value));
-    airs_status st = airs_send_msg(rt, to, msg);
-    if (st != AIRS_OK) airs_msg_free(msg);
-    return st;
+    return send_with(std::forward<T>(value),
+                     [&](airs_msg* m) { return airs_send_msg(rt, to, m); });
   }
 }
 
@@ -368,10 +433,9 @@ airs_status send_ctx(airs_ctx* ctx, airs_pid to, T&& value) {
     return airs_ctx_send(ctx, to, tag_of<V>(),
                          wire_size_v<V> ? &value : nullptr, wire_size_v<V>);
   } else {
-    airs_msg* msg = make_msg(std::forward<T>(value));
-    airs_status st = airs_ctx_send_msg(ctx, to, msg);
-    if (st != AIRS_OK) airs_msg_free(msg);
-    return st;
+    return send_with(std::forward<T>(value), [&](airs_msg* m) {
+      return airs_ctx_send_msg(ctx, to, m);
+    });
   }
 }
 
@@ -394,10 +458,11 @@ using pid = airs_pid;
 template <class... Ms>
 class typed_pid {
  public:
-  /* Does this pid take messages of type T? */
+  /* Does this pid take messages of type T (alone, or in an
+   * airs::message<T> or airs::payload<T>)? */
   template <class T>
-  static constexpr bool accepts = (std::is_same<std::decay_t<T>, Ms>::value ||
-                                   ...);
+  static constexpr bool accepts =
+      (std::is_same<detail::unwrap_t<T>, Ms>::value || ...);
 
   constexpr typed_pid() = default;
 
@@ -522,6 +587,173 @@ class envelope {
 
  private:
   const airs_msg* msg_;
+};
+
+/* ------------------------------------------------------------------------
+ * Messages and payloads as objects.
+ * ---------------------------------------------------------------------- */
+
+/* A T in an envelope of its own (an airs_msg* the caller owns), for what a
+ * plain send of a value cannot say: a priority, or a message made in one
+ * place and sent later or elsewhere. Move-only; the destructor frees an
+ * unsent message (and the T in it, once). Send it with std::move(m)
+ * through send, try_send or send_after (of runtime_ref or an actor) to a
+ * typed pid that takes T; any other type does not compile.
+ *
+ * Ownership follows the C rule: the send takes the message only when it
+ * succeeds (afterwards `m` is empty: bool(m) is false). When a send fails
+ * (throws, or try_send returns a status), `m` still holds it, so a sender
+ * that meets back-pressure (AIRS_EFULL) can send the same message again.
+ * Sending an empty message throws EINVAL. Requests and replies (call, ask,
+ * request, reply_to) take values, not messages.
+ *
+ * A message made from a payload<T> shares that payload (no copy of T).
+ * Constructors throw airs::error (ENOMEM). Not shared between threads
+ * while it is changed; once sent it is the runtime's. [any thread] */
+template <class T>
+class message {
+ public:
+  explicit message(const T& value) : msg_(detail::make_msg(value)) {}
+  explicit message(T&& value) : msg_(detail::make_msg(std::move(value))) {}
+  explicit message(const payload<T>& shared) : msg_(detail::make_msg(shared)) {}
+
+  message(message&& other) noexcept
+      : msg_(std::exchange(other.msg_, nullptr)) {}
+  message& operator=(message&& other) noexcept {
+    if (this != &other) {
+      airs_msg_free(msg_);
+      msg_ = std::exchange(other.msg_, nullptr);
+    }
+    return *this;
+  }
+  message(const message&) = delete;
+  message& operator=(const message&) = delete;
+  ~message() { airs_msg_free(msg_); }
+
+  /* AIRS_PRIORITY_HIGH: handled before every normal message waiting in the
+   * receiver's mailbox (airs_msg_set_priority). Throws EINVAL for an empty
+   * message or a bad priority. */
+  message& set_priority(airs_priority priority) {
+    detail::check(airs_msg_set_priority(msg_, priority),
+                  "airs_msg_set_priority");
+    return *this;
+  }
+  airs_priority priority() const { return airs_msg_priority(msg_); }
+  /* T's tag; the bytes the envelope carries (0 for an empty message). */
+  static constexpr std::uint64_t tag() { return detail::tag_of<T>(); }
+  std::size_t size() const { return airs_msg_size(msg_); }
+  /* false once sent (or moved from). */
+  explicit operator bool() const { return msg_ != nullptr; }
+
+  /* The C message, still owned by this object (for C calls that borrow
+   * one); release() gives up ownership: the caller must send or free it. */
+  airs_msg* c_msg() const { return msg_; }
+  airs_msg* release() noexcept { return std::exchange(msg_, nullptr); }
+
+ private:
+  airs_msg* msg_;
+};
+
+/* One immutable T shared by reference count (an airs_payload): any number
+ * of messages, processes and copies of this object read the same T, which
+ * is destroyed with the last reference. Copying retains, destroying
+ * releases ([any thread], atomic counts). Made here, the T lives in its
+ * own heap object (aligned for T; non-trivially-copyable types move into
+ * it); a payload read back from a received message (actor's
+ * shared_payload) may be one a C sender made.
+ *
+ * Send one to many processes with no copy of T: topic<T>::publish(rt, p),
+ * send(pid, p) or message<T>(p). Receivers get const T& (a shared T must
+ * not be changed: handlers that take T& refuse it, see actor). An empty
+ * payload (default-made or moved from) has no T: get() on it is undefined,
+ * sending it throws EINVAL. */
+template <class T>
+class payload {
+ public:
+  payload() = default;
+  explicit payload(const T& value) : payload_(make(value)) {}
+  explicit payload(T&& value) : payload_(make(std::move(value))) {}
+
+  payload(const payload& other) noexcept : payload_(other.payload_) {
+    airs_payload_retain(payload_);
+  }
+  payload(payload&& other) noexcept
+      : payload_(std::exchange(other.payload_, nullptr)) {}
+  payload& operator=(payload other) noexcept {
+    std::swap(payload_, other.payload_);
+    return *this;
+  }
+  ~payload() { airs_payload_release(payload_); }
+
+  const T& get() const { return *static_cast<const T*>(value_ptr()); }
+  const T& operator*() const { return get(); }
+  const T* operator->() const { return &get(); }
+  explicit operator bool() const { return payload_ != nullptr; }
+
+  /* The C payload, borrowed (retain it to keep it). */
+  airs_payload* c_payload() const { return payload_; }
+
+  /* A new reference to `shared` if it holds a T in this layer's format
+   * (size, check word, and for a copied T an address aligned for T),
+   * else an empty payload. For messages received as const T&. */
+  static payload adopt_if_fits(airs_payload* shared) {
+    payload p;
+    if (!shared || !fits(airs_payload_data(shared), airs_payload_size(shared)))
+      return p;
+    airs_payload_retain(shared);
+    p.payload_ = shared;
+    return p;
+  }
+
+ private:
+  // Copied types: the T's bytes (readers of the message copy them out).
+  // Others: a box with its check word, as owned messages.
+  template <class U>
+  static airs_payload* make(U&& value) {
+    airs_payload* out = nullptr;
+    if constexpr (detail::copied_v<T>) {
+      T* object = new T(std::forward<U>(value));
+      airs_status st = airs_payload_wrap(object, detail::wire_size_v<T>,
+                                         &delete_object, &out);
+      if (st != AIRS_OK) {
+        delete object;
+        detail::fail(st, "airs_payload_wrap");
+      }
+    } else {
+      out = detail::make_payload(T(std::forward<U>(value)));
+    }
+    return out;
+  }
+  static void delete_object(void* ptr) { delete static_cast<T*>(ptr); }
+
+  static bool fits(const void* data, std::size_t size) {
+    if constexpr (detail::copied_v<T>) {
+      if (size != detail::wire_size_v<T>) return false;
+      if (size == 0) return true;  // an empty T: no bytes to read
+      return reinterpret_cast<std::uintptr_t>(data) % alignof(T) == 0;
+    } else {
+      if (size != sizeof(detail::box<T>) || !data) return false;
+      std::uint64_t word;
+      std::memcpy(&word, data, sizeof word);
+      return word == detail::box_check_v<T>;
+    }
+  }
+
+  const void* value_ptr() const {
+    const void* data = airs_payload_data(payload_);
+    if constexpr (detail::copied_v<T>) {
+      if constexpr (detail::wire_size_v<T> == 0) {
+        if (!data) return &empty_value;  // a C sender's empty payload
+      }
+      return data;
+    } else {
+      return &static_cast<const detail::box<T>*>(data)->value;
+    }
+  }
+  // The object an empty T read from zero bytes stands for.
+  static inline const T empty_value{};
+
+  airs_payload* payload_ = nullptr;
 };
 
 /* ------------------------------------------------------------------------
@@ -719,13 +951,13 @@ class runtime_ref {
                            std::chrono::duration<Rep, Period> delay) const {
     static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
     std::uint64_t ms = detail::to_ms(delay, "airs_send_after");
-    airs_msg* m = detail::make_msg(std::forward<T>(msg));
     std::uint64_t id = 0;
-    airs_status st = airs_send_after(rt_, to.id(), ms, m, &id);
-    if (st != AIRS_OK) {
-      airs_msg_free(m);
-      detail::fail(st, "airs_send_after");
-    }
+    detail::check(detail::send_with(std::forward<T>(msg),
+                                    [&](airs_msg* m) {
+                                      return airs_send_after(rt_, to.id(), ms,
+                                                             m, &id);
+                                    }),
+                  "airs_send_after");
     return id;
   }
   /* true if the timer was pending and is now cancelled (its message
@@ -749,6 +981,7 @@ class runtime_ref {
     using V = std::decay_t<T>;
     using R = typename detail::reply_of<V>::type;
     static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
+    static_assert(!detail::is_wrapper_v<T>, AIRS_HPP_VALUE_ONLY);
     static_assert(!std::is_void<R>::value,
                   "airs: call needs a request type (one with a reply_type)");
     std::uint32_t ms = detail::to_timeout_ms(timeout, "airs_call");
@@ -1087,6 +1320,7 @@ class actor_base {
     using V = std::decay_t<T>;
     using R = typename detail::reply_of<V>::type;
     static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
+    static_assert(!detail::is_wrapper_v<T>, AIRS_HPP_VALUE_ONLY);
     static_assert(!std::is_void<R>::value,
                   "airs: request needs a request type (one with a reply_type)");
     std::uint32_t ms = detail::to_timeout_ms(timeout, "airs_request");
@@ -1104,12 +1338,24 @@ class actor_base {
     (*pending_)[correlation] = std::move(entry);
   }
 
+  /* The payload of the message being handled, when it came shared (a
+   * publish, or a send of a payload<T>): a new reference, so a handler can
+   * keep what it got as const T& past its return with no copy. Empty when
+   * that message was sent as a plain value (copy it instead), or is not a
+   * T in this layer's format. */
+  template <class T>
+  payload<T> shared_payload() const {
+    if (airs_msg_type(current_) != detail::tag_of<T>()) return payload<T>();
+    return payload<T>::adopt_if_fits(airs_msg_payload(current_));
+  }
+
   /* The correlation id of the request being handled (0 for a plain
    * message): keep it to answer later with reply_to, from another handler
    * (gen_server:reply). */
   std::uint64_t correlation() const { return airs_msg_correlation(current_); }
   template <class R>
   void reply_to(std::uint64_t correlation, R&& reply) const {
+    static_assert(!detail::is_wrapper_v<R>, AIRS_HPP_VALUE_ONLY);
     airs_msg* m = detail::make_msg(std::forward<R>(reply));
     airs_status st = airs_reply_to(ctx_, correlation, m);
     if (st != AIRS_OK) {
@@ -1544,6 +1790,7 @@ std::future<typename detail::reply_of<std::decay_t<T>>::type> runtime_ref::ask(
   using V = std::decay_t<T>;
   using R = typename detail::reply_of<V>::type;
   static_assert(typed_pid<Ms...>::template accepts<T>, AIRS_HPP_NOT_ACCEPTED);
+  static_assert(!detail::is_wrapper_v<T>, AIRS_HPP_VALUE_ONLY);
   static_assert(!std::is_void<R>::value,
                 "airs: ask needs a request type (one with a reply_type)");
   std::uint32_t ms = detail::to_timeout_ms(timeout, "airs_request");
@@ -1585,18 +1832,29 @@ class topic {
   }
   /* Delivers one shared copy of `msg` to every subscriber (zero copy per
    * subscriber; a non-trivially-copyable T is shared, so its handlers
-   * take const T&). Returns how many subscribers it reached (0: nobody
-   * subscribes; the message went to the dead-letter hook). */
+   * take const T&). `msg` is a T, or a payload<T> to share one that
+   * exists (the caller keeps its reference; an empty one throws EINVAL).
+   * Returns how many subscribers it reached (0: nobody subscribes; the
+   * message went to the dead-letter hook). */
   template <class U>
   std::size_t publish(runtime_ref rt, U&& msg) const {
-    static_assert(std::is_same<std::decay_t<U>, T>::value,
-                  "airs: this topic does not carry this message type");
-    airs_payload* payload = detail::make_payload(std::forward<U>(msg));
+    using V = std::decay_t<U>;
+    static_assert(
+        std::is_same<V, T>::value || std::is_same<V, airs::payload<T>>::value,
+        "airs: this topic does not carry this message type");
     std::size_t delivered = 0;
-    airs_status st = airs_publish(rt.c_runtime(), name_.c_str(),
-                                  detail::tag_of<T>(), payload, &delivered);
-    airs_payload_release(payload);
-    detail::check(st, "airs_publish");
+    if constexpr (detail::is_payload_v<V>) {
+      detail::check(
+          airs_publish(rt.c_runtime(), name_.c_str(), detail::tag_of<T>(),
+                       msg.c_payload(), &delivered),
+          "airs_publish");
+    } else {
+      airs_payload* shared = detail::make_payload(std::forward<U>(msg));
+      airs_status st = airs_publish(rt.c_runtime(), name_.c_str(),
+                                    detail::tag_of<T>(), shared, &delivered);
+      airs_payload_release(shared);
+      detail::check(st, "airs_publish");
+    }
     return delivered;
   }
 

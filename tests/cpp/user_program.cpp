@@ -36,11 +36,17 @@ int main() {
     airs::runtime rt(airs::config().workers(1));
     auto c = rt.spawn<counter>();
     for (int i = 1; i <= 10; i++) rt.send(c, add{i});
-    rt.send(c, label{"four"});
+    // An owned message with a priority, and a shared payload sent twice.
+    airs::message<label> named(label{"four"});
+    named.set_priority(AIRS_PRIORITY_HIGH);
+    rt.send(c, std::move(named));
+    airs::payload<add> shared(add{2});
+    rt.send(c, shared);
+    rt.send(c, airs::message<add>(shared));
     total t = rt.call(c, get_total{}, std::chrono::seconds(5));
     std::printf("total %lld (C++ %ld)\n", static_cast<long long>(t.value),
                 static_cast<long>(__cplusplus));
-    return t.value == 59 ? 0 : 1;
+    return t.value == 63 ? 0 : 1;
   } catch (const airs::error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
