@@ -35,6 +35,7 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_POOL_SLOW_MAX, "AIRS_CFG_POOL_SLOW_MAX", 1, 1023},
     {AIRS_CFG_POOL_KEEPALIVE_MS, "AIRS_CFG_POOL_KEEPALIVE_MS", 0,
      airs::kMaxWaitMs},
+    {AIRS_CFG_PID_TAG, "AIRS_CFG_PID_TAG", 0, 65535},
 };
 
 const KeyInfo* find_key(int key) {
@@ -73,6 +74,7 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
     case AIRS_CFG_POOL_MAX_THREADS: pool_max_threads = v; break;
     case AIRS_CFG_POOL_SLOW_MAX: pool_slow_max = v; break;
     case AIRS_CFG_POOL_KEEPALIVE_MS: pool_keepalive_ms = v; break;
+    case AIRS_CFG_PID_TAG: pid_tag = v; break;
   }
   return AIRS_OK;
 }
@@ -114,6 +116,7 @@ airs_status airs_config::get(int key, int64_t* value) const noexcept {
     case AIRS_CFG_POOL_MAX_THREADS: *value = pool_max_threads; return AIRS_OK;
     case AIRS_CFG_POOL_SLOW_MAX: *value = pool_slow_max; return AIRS_OK;
     case AIRS_CFG_POOL_KEEPALIVE_MS: *value = pool_keepalive_ms; return AIRS_OK;
+    case AIRS_CFG_PID_TAG: *value = pid_tag; return AIRS_OK;
   }
   return airs::failf(AIRS_EINVAL, "unknown key %d", key);
 }

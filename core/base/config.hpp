@@ -23,6 +23,7 @@ struct airs_config {
   uint32_t pool_max_threads = 4;
   uint32_t pool_slow_max = 2;
   uint32_t pool_keepalive_ms = 10000;
+  uint32_t pid_tag = 0;  // 0: any free one
   // Told of each thread the runtime starts and ends (see airs.h).
   airs_thread_fn thread_hook = nullptr;
   void* thread_hook_data = nullptr;

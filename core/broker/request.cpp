@@ -20,14 +20,20 @@ Requests::~Requests() {
   pending_.clear();
 }
 
+// Correlation ids carry this runtime's pid tag in their top 16 bits, as
+// pids do: a reply made on another runtime finds its way back here by it
+// (reply() below).
 bool Requests::add(const Pending& p, uint64_t* id) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
+  uint64_t correlation =
+      static_cast<uint64_t>(seam_.own_tag()) << 48 | (next_ & kSeqMask);
   try {
-    pending_.emplace(next_, p);
+    pending_.emplace(correlation, p);
   } catch (const std::bad_alloc&) {
     return false;
   }
-  *id = next_++;
+  next_++;
+  *id = correlation;
   return true;
 }
 
@@ -45,10 +51,12 @@ airs_status Requests::send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
   if (!add(entry, id)) return fail(AIRS_ENOMEM, "out of memory");
   uint64_t correlation = m->correlation;
   m->correlation = *id;
+  m->remote_kind = AIRS_TRANSPORT_REQUEST;  // (read by transports only)
   airs_status st = seam_.send(to, m, from);
   if (st != AIRS_OK) {
     // Not sent: the caller keeps `m` as it gave it, and nothing waits.
     m->correlation = correlation;
+    m->remote_kind = AIRS_TRANSPORT_MESSAGE;
     Pending gone;
     take(*id, &gone);
   }
@@ -117,12 +125,42 @@ bool Requests::expire(void* self, uint64_t requester, Msg* timeout) noexcept {
 void Requests::reply(Ctx* c, uint64_t correlation, Msg* m) noexcept {
   m->correlation = correlation;
   m->sender = c->pid;
+  uint32_t tag = pid_tag(correlation);
+  if (tag != seam_.own_tag() && tag != 0) {
+    // A request made on another runtime: the reply goes to that runtime's
+    // table through the transport (to: the tag alone).
+    m->remote_kind = AIRS_TRANSPORT_REPLY;
+    uint64_t to = static_cast<uint64_t>(tag) << 48;
+    if (seam_.send_remote(to, m, c->pid) != AIRS_OK) {
+      m->to = to;
+      seam_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
+    }
+    return;
+  }
   Pending p;
   if (!take(correlation, &p)) {  // timed out, or never a request
     m->to = 0;
     seam_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
     return;
   }
+  hand_over(p, m);
+}
+
+airs_status Requests::reply_from_remote(uint64_t from, uint64_t correlation,
+                                        Msg* m) noexcept {
+  m->correlation = correlation;
+  m->sender = from;
+  Pending p;
+  if (!take(correlation, &p)) {
+    m->to = 0;
+    seam_.dead_letter(m, AIRS_DEAD_LETTER_LATE_REPLY);
+    return fail(AIRS_ENOTFOUND, "no request is waiting for this reply");
+  }
+  hand_over(p, m);
+  return AIRS_OK;
+}
+
+void Requests::hand_over(const Pending& p, Msg* m) noexcept {
   if (p.waiter) {
     std::lock_guard<std::mutex> lock(mu_);
     p.waiter->reply = m;
@@ -183,7 +221,10 @@ void Requests::unwatch_callee(uint64_t to, Waiter* w) noexcept {
 airs_status Requests::call(uint64_t to, Msg* m, uint32_t timeout_ms,
                            Msg** reply) noexcept {
   Waiter w;
-  airs_status st = watch_callee(to, &w);
+  // A callee of another runtime cannot be watched from here (not yet):
+  // only its reply or the timeout ends the call.
+  bool remote = pid_tag(to) != seam_.own_tag();
+  airs_status st = remote ? AIRS_OK : watch_callee(to, &w);
   if (st != AIRS_OK) return st;
   st = wait_reply(to, m, timeout_ms, &w);
   std::lock_guard<std::mutex> lock(mu_);

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "airs/airs.h"
+#include "airs/transport.h"
 #include "kernel/seam.hpp"
 #include "mail/message.hpp"
 
@@ -42,8 +43,15 @@ class Requests {
                    Msg** reply) noexcept;
   // Answers request `correlation`; consumes `reply` whatever happens (a
   // reply nobody waits for is a LATE_REPLY dead letter). [inside a
-  // callback]
+  // callback]. A correlation id of another runtime's request (its tag in
+  // the top 16 bits) sends the reply there through the transport.
   void reply(Ctx* c, uint64_t correlation, Msg* reply) noexcept;
+  // A reply that a transport brought from another runtime, from `from`:
+  // handed to the request `correlation` of this runtime; consumes `m`.
+  // ENOTFOUND: no such request waits (a LATE_REPLY dead letter). [any
+  // thread]
+  airs_status reply_from_remote(uint64_t from, uint64_t correlation,
+                                Msg* m) noexcept;
 
  private:
   struct Waiter {  // a blocking call's rendezvous
@@ -67,6 +75,10 @@ class Requests {
   airs_status send(const Pending& entry, uint64_t to, Msg* m, Ctx* from,
                    uint64_t* id) noexcept;
   bool take(uint64_t correlation, Pending* out) noexcept;
+  // Gives reply `m` of request `p` (taken from the table) to its waiter or
+  // its requester.
+  void hand_over(const Pending& p, Msg* m) noexcept;
+  static constexpr uint64_t kSeqMask = (uint64_t{1} << 48) - 1;
   // The exit observer: wakes the calls waiting on `pid` with its reason.
   static void callee_ended(void* self, uint64_t pid, Process* p,
                            Reason* reason) noexcept;

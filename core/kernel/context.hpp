@@ -25,6 +25,10 @@ struct airs_ctx {
   // new link, monitor or linked spawn, and airs_exit does nothing.
   bool ending = false;
   uint32_t sends = 0;  // messages sent during this turn (its cost)
+  bool in_turn = false;  // a scheduled turn's context (Turns::turn)
+  // Messages went to the transport during this turn: it flushes them when
+  // the turn ends (Remote::flush), so that they can leave as one frame.
+  bool remote_dirty = false;
 };
 
 namespace airs {

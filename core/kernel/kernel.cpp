@@ -16,7 +16,7 @@ void fire_timer(void* kernel, uint64_t to, Msg* m) noexcept {
 
 Kernel::Kernel(const Config& config)
     : cfg(config),
-      table(cfg.max_processes),
+      table(cfg.max_processes, cfg.pid_tag),
       observer(cfg.events),
       turns(*this),
       sched(cfg, &Turns::run, &turns),
@@ -44,6 +44,10 @@ Kernel::~Kernel() {
 }
 
 airs_status Kernel::start() noexcept {
+  if (table.tag() == 0 && cfg.pid_tag != 0)
+    return failf(AIRS_EEXIST,
+                 "pid tag %u (AIRS_CFG_PID_TAG) is held by a live runtime",
+                 cfg.pid_tag);
   if (table.tag() == 0)
     return failf(AIRS_ELIMIT,
                  "%u runtimes are alive (the most pids can tell "

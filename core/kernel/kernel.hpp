@@ -6,6 +6,7 @@
 //   timers      the timer service (sched/)
 //   seeded      the seeded deterministic poll (sched/), with a seed
 //   mail        every way into a mailbox                mail.hpp
+//   remote      the transport for other runtimes' pids  remote.hpp
 //   signals     links, monitors, exit signals           signals.hpp
 //   processes   spawn, end, wait, exit observers        processes.hpp
 //   turns       one scheduled turn of a process         turn.hpp
@@ -23,6 +24,7 @@
 #include "kernel/mail.hpp"
 #include "kernel/observer.hpp"
 #include "kernel/processes.hpp"
+#include "kernel/remote.hpp"
 #include "kernel/seam.hpp"
 #include "kernel/signals.hpp"
 #include "kernel/turn.hpp"
@@ -61,6 +63,7 @@ struct Kernel {
   TimerService timers;
   std::unique_ptr<SeededPoll> seeded;  // with AIRS_CFG_SEED only
   Mail mail;
+  Remote remote;
   Signals signals;
   Processes processes;
   NameService* names = nullptr;  // set by the runtime

@@ -57,15 +57,37 @@ void Mail::count_sent(Worker* w) noexcept {
     k_.observer.count_sent_elsewhere();
 }
 
+// A user message for `to`, which is not alive: the dead-letter hook sees
+// it, the caller keeps it.
+airs_status Mail::refuse_noproc(uint64_t to, uint64_t sender, Msg* m) noexcept {
+  fail(AIRS_ENOPROC, "the receiver is not alive");
+  k_.observer.dead_letter_kept(to, sender, m);
+  return AIRS_ENOPROC;
+}
+
 // --- the ways in --------------------------------------------------------
 
 airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
   Process* p = k_.processes.live(to);
   uint64_t sender = from ? from->pid : 0;
   if (!p) {
-    fail(AIRS_ENOPROC, "the receiver is not alive");
-    k_.observer.dead_letter_kept(to, sender, m);
-    return AIRS_ENOPROC;
+    if (pid_tag(to) != k_.table.tag() && to != 0) {
+      // Another runtime's pid: the transport's, if there is one.
+      airs_status st = k_.remote.send(to, sender, m);
+      if (st == AIRS_OK) {
+        // A turn's messages leave together when it ends; any other
+        // sender's leave now.
+        if (from && from->in_turn)
+          from->remote_dirty = true;
+        else
+          k_.remote.flush();
+        return AIRS_OK;
+      }
+      if (st != AIRS_ENOPROC)
+        return failf(st, "the transport refused the message for %#llx",
+                     static_cast<unsigned long long>(to));
+    }
+    return refuse_noproc(to, sender, m);
   }
   m->sender = sender;
   Worker* w = from ? from->worker : k_.sched.local_worker();
@@ -83,6 +105,16 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
   r.admit = Admit::kUser;
   r.worker = w;
   r.run_next = from != nullptr;
+  return deliver(p, to, m, r);
+}
+
+airs_status Mail::deliver_remote(uint64_t to, uint64_t from, Msg* m) noexcept {
+  Process* p = k_.processes.live(to);
+  if (!p) return refuse_noproc(to, from, m);
+  m->sender = from;
+  Route r;
+  r.admit = Admit::kUser;
+  r.worker = k_.sched.local_worker();
   return deliver(p, to, m, r);
 }
 

@@ -76,8 +76,14 @@ class Mail {
   // A user message to `to`; consumes `m` on AIRS_OK. `from`: the sending
   // callback's context in this kernel, or nullptr. ENOPROC (a dead pid:
   // the dead-letter hook sees `m` first), EFULL, ETIMEDOUT (BLOCK), with
-  // `m` still the caller's. [any thread]
+  // `m` still the caller's. A pid of another runtime goes to the
+  // transport (remote.hpp), whose status this returns. [any thread]
   airs_status send(uint64_t to, Msg* m, Ctx* from) noexcept;
+
+  // A user message a transport brought in, from `from` (a remote pid or
+  // 0), as a send from outside any process; the errors of send, with `m`
+  // still the caller's. [any thread]
+  airs_status deliver_remote(uint64_t to, uint64_t from, Msg* m) noexcept;
 
   // A system signal from the calling thread; consumes `m` on true.
   // false: `to` is not alive, and `m` is still the caller's (to free, or
@@ -168,6 +174,9 @@ class Mail {
   void start(Process* p, Worker* w, bool run_next) noexcept;
   static bool killed(const Process* p) noexcept;
   void count_sent(Worker* w) noexcept;
+  // ENOPROC for a user message to `to`, which is not alive (the
+  // dead-letter hook sees `m`, which stays the caller's).
+  airs_status refuse_noproc(uint64_t to, uint64_t sender, Msg* m) noexcept;
   void count_in(Process* p, Worker* w, uint32_t n) noexcept;
   // signal(), or signal_until_ended() when `ending_too`.
   bool signal_to(uint64_t to, Msg* m, bool ending_too) noexcept;

@@ -37,6 +37,14 @@ airs_status Seam::send(uint64_t to, Msg* m, Ctx* from) noexcept {
   return k_.mail.send(to, m, from);
 }
 
+airs_status Seam::send_remote(uint64_t to, Msg* m, uint64_t sender) noexcept {
+  return k_.remote.send(to, sender, m);
+}
+
+uint32_t Seam::own_tag() const noexcept {
+  return k_.table.tag();
+}
+
 bool Seam::signal(uint64_t to, Msg* m) noexcept {
   return k_.mail.signal_or_drop(to, m);
 }

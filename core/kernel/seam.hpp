@@ -118,6 +118,13 @@ class Seam {
   // dead-letter hook). blocks: a BLOCK mailbox, from a plain thread.
   airs_status send(uint64_t to, Msg* m, Ctx* from) noexcept;
 
+  // The transport's, for `to` of another runtime (Remote::send, with
+  // `sender`): OK takes `m`; ENOPROC when there is no transport or it
+  // knows no such runtime. threads: any. calls user code (the transport).
+  airs_status send_remote(uint64_t to, Msg* m, uint64_t sender) noexcept;
+  // This runtime's pid tag (the top 16 bits of its pids). threads: any.
+  uint32_t own_tag() const noexcept;
+
   // A system signal: consumes `m`; false: `to` is not alive. threads: any.
   // calls user code (the dead-letter hook: mail staged for processes that
   // ended). blocks: no.

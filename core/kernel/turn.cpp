@@ -29,8 +29,16 @@ uint64_t Turns::run(void* self, Process* p, Worker* w) noexcept {
   return static_cast<Turns*>(self)->turn(p, w);
 }
 
+// The end of every turn: what it staged goes to the mailboxes, and what it
+// handed to the transport leaves.
+void Turns::finish(Ctx& c, Worker* w) noexcept {
+  if (w) k_.mail.flush(w);
+  if (c.remote_dirty) k_.remote.flush();
+}
+
 uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   Ctx c{&k_, p, p->pid.load(std::memory_order_acquire), w};
+  c.in_turn = true;
   CtxScope scope(&c);
   const uint32_t budget = k_.cfg.budget;
   uint32_t n = 0;
@@ -38,7 +46,7 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   // process before anything else.
   if (p->kill_gen.load(std::memory_order_acquire) == pid_generation(c.pid)) {
     k_.processes.end(p, c, reason_static(AIRS_EXIT_KILLED), true);
-    if (w) k_.mail.flush(w);
+    finish(c, w);
     return 1;
   }
   while (n < budget) {
@@ -68,11 +76,11 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
       // What the process staged goes in before its exit signals: the mail
       // path pushes the outbox before any signal.
       k_.processes.end(p, c, r, true);
-      if (w) k_.mail.flush(w);
+      finish(c, w);
       return n + c.sends;
     }
   }
-  if (w) k_.mail.flush(w);
+  finish(c, w);
   if (n == budget) {  // more may be waiting: back of the line, still ours
     k_.sched.submit(p, w, false);
     return n + c.sends;

@@ -27,6 +27,7 @@ class Turns {
 
  private:
   uint64_t turn(Process* p, Worker* w) noexcept;
+  void finish(Ctx& c, Worker* w) noexcept;
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
 

@@ -34,6 +34,7 @@ Msg* msg_init(void* p) noexcept {
   m->priority = AIRS_PRIORITY_NORMAL;
   m->signal = Signal::kNone;
   m->has_reason = 0;
+  m->remote_kind = 0;
   return m;
 }
 

@@ -107,7 +107,9 @@ struct airs_msg : airs::Node {
   airs::PayloadKind kind;
   uint8_t priority;
   airs::Signal signal;
-  uint8_t has_reason;
+  uint8_t has_reason : 1;
+  // For a transport (airs/transport.h): an airs_transport_kind.
+  uint8_t remote_kind : 2;
 };
 
 namespace airs {
@@ -169,6 +171,7 @@ inline Msg* msg_block_shared_adopt(MsgBlock* b, uint32_t i, uint64_t type,
   m->priority = AIRS_PRIORITY_NORMAL;
   m->signal = Signal::kNone;
   m->has_reason = 0;
+  m->remote_kind = 0;
   return m;
 }
 // The owner is done with `b` after using `used` slots (0: frees it); it

@@ -44,6 +44,11 @@ uint32_t pid_tag_acquire() noexcept {
   return 0;
 }
 
+uint32_t pid_tag_take(uint32_t tag) noexcept {
+  if (tag == 0 || tag > kMaxTag) return 0;
+  return try_take(tag) ? tag : 0;
+}
+
 void pid_tag_release(uint32_t tag) noexcept {
   if (tag == 0 || tag > kMaxTag) return;
   uint64_t bit = uint64_t{1} << (tag % 64);

@@ -21,6 +21,10 @@ namespace airs {
 // all are in use. [any thread]
 uint32_t pid_tag_acquire() noexcept;
 
+// Takes `tag` (1..kMaxTag) if no live runtime of this library copy holds
+// it: returns it, or 0 if it is held. [any thread]
+uint32_t pid_tag_take(uint32_t tag) noexcept;
+
 // Gives a tag back once no pid of its runtime can be used any more (the
 // runtime is freed). [any thread]
 void pid_tag_release(uint32_t tag) noexcept;

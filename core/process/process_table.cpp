@@ -12,8 +12,9 @@
 
 namespace airs {
 
-ProcessTable::ProcessTable(uint32_t max_processes)
-    : tag_(pid_tag_acquire()), max_(max_processes) {
+ProcessTable::ProcessTable(uint32_t max_processes, uint32_t wanted_tag)
+    : tag_(wanted_tag ? pid_tag_take(wanted_tag) : pid_tag_acquire()),
+      max_(max_processes) {
   chunks_ = new std::atomic<Process*>[kMaxChunks];
   for (uint32_t i = 0; i < kMaxChunks; i++)
     chunks_[i].store(nullptr, std::memory_order_relaxed);

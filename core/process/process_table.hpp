@@ -21,7 +21,9 @@ class ProcessTable {
   // past max_processes (1 KiB of pointers per 4 Mi slots).
   static constexpr uint32_t kMaxChunks = kMaxSlots / kChunkSize;
 
-  explicit ProcessTable(uint32_t max_processes);
+  // wanted_tag: the pid tag to take (AIRS_CFG_PID_TAG), or 0 for any free
+  // one. tag() is 0 if it could not be had (see Kernel::start).
+  explicit ProcessTable(uint32_t max_processes, uint32_t wanted_tag = 0);
   ~ProcessTable();
   ProcessTable(const ProcessTable&) = delete;
   ProcessTable& operator=(const ProcessTable&) = delete;

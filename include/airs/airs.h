@@ -163,7 +163,14 @@ typedef enum airs_config_key {
   AIRS_CFG_POOL_SLOW_MAX = 13,
   /* How long an idle pool thread above the minimum waits for a job before
    * it ends, in ms: 0..3600000 (10000). */
-  AIRS_CFG_POOL_KEEPALIVE_MS = 14
+  AIRS_CFG_POOL_KEEPALIVE_MS = 14,
+  /* The runtime's pid tag, the top 16 bits of each of its pids
+   * (airs_pid_tag): 1..65535, or 0 (default) for any tag no live runtime
+   * of this library copy holds. A transport that carries messages between
+   * runtimes (transport.h) fixes it so that tags are unique across all of
+   * them. airs_runtime_new fails with AIRS_EEXIST when a live runtime of
+   * this library copy holds it. */
+  AIRS_CFG_PID_TAG = 15
 } airs_config_key;
 
 /* Makes a config with every key at its default. The caller owns *out and
@@ -680,8 +687,10 @@ typedef enum airs_dead_letter_reason {
                                           send returns AIRS_ENOPROC and the
                                           caller keeps the message; the hook
                                           sees it first */
-  AIRS_DEAD_LETTER_LATE_REPLY = 6      /* a reply after its request timed out
+  AIRS_DEAD_LETTER_LATE_REPLY = 6,     /* a reply after its request timed out
                                           (or its requester ended) */
+  AIRS_DEAD_LETTER_NOCONNECTION = 7    /* for a pid on another node that is
+                                          not reachable (transport.h) */
 } airs_dead_letter_reason;
 
 /* Called for each message the runtime could not deliver, on the thread

@@ -894,7 +894,7 @@ static void dead_letter_hook(void* user_data, airs_pid to, const airs_msg* msg,
                              airs_dead_letter_reason reason) {
   CHECK(user_data == &g_dl_mode);
   CHECK(reason >= AIRS_DEAD_LETTER_MAILBOX_FULL &&
-        reason <= AIRS_DEAD_LETTER_LATE_REPLY);
+        reason <= AIRS_DEAD_LETTER_NOCONNECTION);
   (void)airs_msg_type(msg);
   (void)airs_msg_data(msg);
   (void)airs_msg_size(msg);

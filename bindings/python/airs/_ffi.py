@@ -89,6 +89,7 @@ CFG_POOL_MIN_THREADS = 11
 CFG_POOL_MAX_THREADS = 12
 CFG_POOL_SLOW_MAX = 13
 CFG_POOL_KEEPALIVE_MS = 14
+CFG_PID_TAG = 15
 
 # ---------------------------------------------------------------------------
 # Opaque handles. The ones the binding creates and keeps are typed
@@ -279,6 +280,8 @@ SIGNATURES = {
     "airs_kill": (STATUS, [RuntimeP, u64]),
     "airs_wait": (STATUS, [RuntimeP, u64, c_uint32]),
     "airs_is_alive": (c_bool, [RuntimeP, u64]),
+    # a pid of another runtime, on another node (transport.h)
+    "airs_runtime_pid_tag": (STATUS, [RuntimeP, ctypes.POINTER(c_uint32)]),
     "airs_process_stat_get": (STATUS, [RuntimeP, u64, c_int, pu64]),
     # links and monitors
     "airs_link": (STATUS, [vp, u64]),
@@ -368,6 +371,7 @@ FAST_SIGNATURES = {
     "airs_msg_data": (vp, [vp]),
     "airs_msg_size": (c_size_t, [vp]),
     "airs_self": (c_uint64, [vp]),
+    "airs_pid_tag": (c_uint32, [u64]),
     "airs_ctx_send": (c_int, [vp, u64, u64, vp, c_size_t]),
     "airs_payload_wrap": (c_int, [vp, c_size_t, vp, POINTER(PayloadP)]),
     "airs_payload_new": (c_int, [vp, c_size_t, POINTER(PayloadP)]),

@@ -67,6 +67,7 @@ class DeadLetterReason(enum.IntEnum):
     NO_SUBSCRIBERS = 4
     NOPROC = 5
     LATE_REPLY = 6
+    NOCONNECTION = 7
 
 
 @dataclass(frozen=True)

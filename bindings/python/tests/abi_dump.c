@@ -133,6 +133,7 @@ static void constants(void) {
   ENUM(AIRS_CFG_POOL_MAX_THREADS);
   ENUM(AIRS_CFG_POOL_SLOW_MAX);
   ENUM(AIRS_CFG_POOL_KEEPALIVE_MS);
+  ENUM(AIRS_CFG_PID_TAG);
   close_();
 
   open_("airs_exit_kind");
@@ -175,6 +176,7 @@ static void constants(void) {
   ENUM(AIRS_DEAD_LETTER_NO_SUBSCRIBERS);
   ENUM(AIRS_DEAD_LETTER_NOPROC);
   ENUM(AIRS_DEAD_LETTER_LATE_REPLY);
+  ENUM(AIRS_DEAD_LETTER_NOCONNECTION);
   close_();
 
   open_("airs_severity");

@@ -51,7 +51,7 @@ TEST_CASE("msg_new_copy copies the bytes inline, after the envelope") {
   CHECK(m->size == 100);
   CHECK(m->kind == PayloadKind::kInline);
   CHECK(m->signal == Signal::kNone);
-  CHECK(m->has_reason == 0);
+  CHECK_FALSE(static_cast<bool>(m->has_reason));
   CHECK(m->priority == AIRS_PRIORITY_NORMAL);
   CHECK(m->sender == 0);
   CHECK(m->correlation == 0);
@@ -267,7 +267,7 @@ TEST_CASE("msg_new_signal takes a reference to its reason; msg_free drops it") {
   CHECK(m->signal == Signal::kExit);
   CHECK(m->sender == 1234);
   CHECK(m->correlation == 99);
-  CHECK(m->has_reason == 1);
+  CHECK(static_cast<bool>(m->has_reason));
   CHECK(m->reason == r);
   CHECK(m->type == 0);
   CHECK(m->size == 0);
@@ -289,13 +289,13 @@ TEST_CASE("a signal without a reason") {
   REQUIRE(m != nullptr);
   CHECK(m->signal == Signal::kLink);
   CHECK(m->sender == 77);
-  CHECK(m->has_reason == 0);
+  CHECK_FALSE(static_cast<bool>(m->has_reason));
   CHECK(m->kind == PayloadKind::kInline);
   msg_free(m);
 
   Msg* k = msg_new_signal(Signal::kKill, 1, reason_static(AIRS_EXIT_KILLED), 0);
   REQUIRE(k != nullptr);
-  CHECK(k->has_reason == 1);
+  CHECK(static_cast<bool>(k->has_reason));
   CHECK(k->reason == reason_static(AIRS_EXIT_KILLED));
   msg_free(k);
   CHECK(reason_static(AIRS_EXIT_KILLED)->kind == AIRS_EXIT_KILLED);

@@ -1,0 +1,57 @@
+// remote.cpp - the transport hand-off (remote.hpp).
+#include "kernel/remote.hpp"
+
+#include <new>
+#include <thread>
+
+namespace airs {
+
+Remote::~Remote() {
+  delete hook_.load(std::memory_order_relaxed);
+}
+
+bool Remote::set(const airs_transport* t, void* user_data) noexcept {
+  Hook* fresh = nullptr;
+  if (t) {
+    fresh = new (std::nothrow) Hook{t->send, t->flush, user_data};
+    if (!fresh) return false;
+  }
+  std::lock_guard<std::mutex> lock(set_mu_);
+  Hook* old = hook_.exchange(fresh, std::memory_order_seq_cst);
+  // A send that loaded `old` counted itself in first (seq_cst on both
+  // sides): once the count is seen at 0 after the exchange, no send can
+  // still reach `old`.
+  while (in_flight_.load(std::memory_order_seq_cst) != 0)
+    std::this_thread::yield();
+  delete old;
+  return true;
+}
+
+// Runs fn(hook) inside the in-flight count (set() waits for it), if a
+// transport is installed.
+template <class Fn>
+void Remote::with_hook(Fn&& fn) noexcept {
+  if (!hook_.load(std::memory_order_relaxed)) return;
+  in_flight_.fetch_add(1, std::memory_order_seq_cst);
+  Hook* h = hook_.load(std::memory_order_seq_cst);
+  if (h) fn(*h);
+  in_flight_.fetch_sub(1, std::memory_order_release);
+}
+
+airs_status Remote::send(uint64_t to, uint64_t sender, Msg* m) noexcept {
+  airs_status st = AIRS_ENOPROC;
+  with_hook([&](const Hook& h) {
+    m->sender = sender;
+    m->to = to;
+    st = h.send(h.user_data, to, m);
+  });
+  return st;
+}
+
+void Remote::flush() noexcept {
+  with_hook([](const Hook& h) {
+    if (h.flush) h.flush(h.user_data);
+  });
+}
+
+}  // namespace airs

@@ -1,0 +1,58 @@
+// remote.hpp - mail across runtimes: the hand-off of a message for a pid
+// of another runtime to the transport installed on this one
+// (airs/transport.h), and the delivery of a message a transport brought
+// in, with its remote sender.
+//
+// A transport is user code. It is called with no lock of ours held, on the
+// sending thread. Replacing it waits until no send is inside the old one,
+// so that its owner may free it when airs_transport_set returns: sends
+// announce themselves in an in-flight count around the call.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "airs/transport.h"
+#include "mail/message.hpp"
+
+namespace airs {
+
+class Remote {
+ public:
+  Remote() = default;
+  ~Remote();
+  Remote(const Remote&) = delete;
+  Remote& operator=(const Remote&) = delete;
+
+  // Installs *t (copied) or, with t == nullptr, removes the transport, then
+  // waits for the sends still inside the one it replaced. false: out of
+  // memory (nothing changed). [any thread, not from inside a transport]
+  bool set(const airs_transport* t, void* user_data) noexcept;
+
+  // Hands `m` for `to` (another runtime's pid), from `sender`, to the
+  // transport: its status (OK: the transport owns m). AIRS_ENOPROC with m
+  // untouched when no transport is installed. Calls user code; lock ok
+  // only for locks no [any thread] call needs. [any thread]
+  airs_status send(uint64_t to, uint64_t sender, Msg* m) noexcept;
+
+  // Tells the transport that the messages handed to it may leave now (its
+  // flush, if it has one). Calls user code. [any thread]
+  void flush() noexcept;
+
+ private:
+  struct Hook {
+    airs_status (*send)(void*, airs_pid, airs_msg*);
+    void (*flush)(void*);
+    void* user_data;
+  };
+  // Runs fn(hook) inside the in-flight count, if a transport is installed.
+  template <class Fn>
+  void with_hook(Fn&& fn) noexcept;
+
+  std::atomic<Hook*> hook_{nullptr};
+  std::atomic<uint64_t> in_flight_{0};  // sends between load and return
+  std::mutex set_mu_;                   // one set at a time
+};
+
+}  // namespace airs

@@ -1,0 +1,152 @@
+/*
+ * transport.h - the seam between a runtime and a transport: the code that
+ * carries messages to processes of other runtimes (in other processes, on
+ * other machines) and brings theirs in. libairs_node (node.h) is one,
+ * over NATS; a host may write its own. Read airs.h's conventions (status,
+ * ownership, thread tags) first.
+ *
+ * Pids across runtimes. The top 16 bits of a pid are its runtime's tag
+ * (airs_pid_tag). Within one copy of the library the tags of live runtimes
+ * differ; runtimes that exchange messages through a transport must have
+ * tags that differ across all of them, which the transport arranges by
+ * fixing each one's tag (AIRS_CFG_PID_TAG) when it is made. A pid may then
+ * travel anywhere, inside message data too, and still name one process.
+ *
+ * Outbound. With a transport installed on a runtime, a send (airs_send,
+ * airs_send_msg, airs_ctx_send, airs_ctx_send_msg, and requests) to a pid
+ * whose tag is not the runtime's own goes to the transport's send
+ * function, on the sending thread, inside the send call. The message's
+ * sender (airs_msg_sender) is set as for a local send. Without a
+ * transport, such a send fails with AIRS_ENOPROC, as before.
+ *
+ * Inbound. The transport hands each message that arrives to
+ * airs_transport_deliver, with its remote sender: the receiver sees that
+ * pid as airs_msg_sender, and a send to it goes back out through the
+ * transport.
+ *
+ * Semantics are Erlang's: delivery is at most once; messages from one
+ * sender to one receiver keep their order if the transport keeps the order
+ * of the calls it gets from one thread and delivers them in that order
+ * (libairs_node does). A message the transport cannot deliver (its node
+ * is unreachable) is a dead letter (airs_transport_drop): counted, seen by
+ * the dead-letter hook; the send that gave it is not failed, as an Erlang
+ * send to a node that is down is not.
+ *
+ * Requests. A request to a remote pid (airs_request, airs_call) goes out
+ * as a message of kind AIRS_TRANSPORT_REQUEST; its correlation id carries
+ * the requester's runtime tag in its top 16 bits, as a pid does. The
+ * callee's airs_reply (or airs_reply_to) sends the answer, of kind
+ * AIRS_TRANSPORT_REPLY, to that runtime, whose transport hands it to
+ * airs_transport_deliver_reply; the call or request there completes as a
+ * local one does. A call cannot watch a remote callee yet: if it ends
+ * without replying, the call runs to its timeout.
+ *
+ * Not yet across runtimes: links, monitors and exit signals (airs_link,
+ * airs_monitor, airs_send_exit with a remote pid fail with AIRS_ENOPROC),
+ * timers aimed at a remote pid (airs_send_after: ENOPROC).
+ */
+#ifndef AIRS_TRANSPORT_H
+#define AIRS_TRANSPORT_H
+
+#include "airs/airs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The runtime tag of a pid: its top 16 bits (0 for pid 0). [any thread] */
+AIRS_API uint32_t airs_pid_tag(airs_pid pid);
+
+/* The runtime's own pid tag, 1..65535, to *tag. EINVAL: NULL argument.
+ * ESTATE: runtime freed. [any thread] */
+AIRS_API airs_status airs_runtime_pid_tag(airs_runtime* rt, uint32_t* tag);
+
+#define AIRS_TRANSPORT_VERSION 1
+
+/* What a message handed to a transport is. */
+typedef enum airs_transport_kind {
+  AIRS_TRANSPORT_MESSAGE = 0, /* a message for `to` */
+  AIRS_TRANSPORT_REQUEST = 1, /* a request for `to` (its correlation id
+                                 names it): a transport that knows that
+                                 `to`'s node is down refuses it with
+                                 AIRS_ENOPROC, so that a call fails at once
+                                 rather than at its timeout */
+  AIRS_TRANSPORT_REPLY = 2    /* the reply to request airs_msg_correlation()
+                                 made on the runtime whose tag `to` carries
+                                 (`to` is that tag in the top 16 bits, 0
+                                 below): airs_transport_deliver_reply there */
+} airs_transport_kind;
+
+/* The kind of a message a transport's send was given (MESSAGE for any
+ * other message, and for NULL). [any thread] */
+AIRS_API airs_transport_kind airs_transport_msg_kind(const airs_msg* msg);
+
+typedef struct airs_transport {
+  uint32_t version; /* AIRS_TRANSPORT_VERSION */
+  uint32_t size;    /* sizeof(airs_transport) */
+  /* A message for `to`, a pid of another runtime. Runs on the sending
+   * thread (a worker, a host thread, a polling thread), inside the send:
+   * it must not block for long and must not call airs_transport_set.
+   * Return AIRS_OK to take the message: the transport then owns msg and
+   * frees it (airs_msg_free, or airs_transport_drop), now or later, on
+   * any thread. Any other status fails the send with that status and
+   * leaves msg with the sender; AIRS_ENOPROC (no runtime the transport
+   * knows has that tag, or the one that had it is gone) also gives the
+   * message to the dead-letter hook as a send to an ended pid does. */
+  airs_status (*send)(void* user_data, airs_pid to, airs_msg* msg);
+  /* Optional (NULL: none). The messages handed to send may leave now: a
+   * transport that gathers them into frames sends what it holds. Called
+   * on the sending thread when the turn of the process that sent them
+   * ends (so a turn's messages to one node can leave as one frame), and
+   * right after a send from outside any process (or from an init). Same
+   * rules as send. */
+  void (*flush)(void* user_data);
+} airs_transport;
+
+/* Installs a transport on `rt` (t != NULL; the struct is copied) or
+ * removes it (t == NULL). When this returns, no send is still inside the
+ * transport it replaced, so that transport's user_data may be freed.
+ * EINVAL: NULL rt, bad version or size, NULL send. ESTATE: runtime freed.
+ * [any thread, but not from inside a transport's send] */
+AIRS_API airs_status airs_transport_set(airs_runtime* rt,
+                                        const airs_transport* t,
+                                        void* user_data);
+
+/* Delivers a message that came from another runtime to the local process
+ * `to`: a copy of `size` bytes of `data` under `type`, with sender `from`
+ * (a remote pid; 0 for none), the given priority and correlation id. The
+ * mailbox policy of `to` applies as to a send from outside any process.
+ * ENOPROC: `to` is not alive (the dead-letter hook sees the message).
+ * EINVAL: NULL rt, NULL data with size > 0, a type in the system range, a
+ * bad priority. EFULL / ETIMEDOUT: as airs_send_msg. ENOMEM. ESTATE.
+ * [any thread] */
+AIRS_API airs_status airs_transport_deliver(airs_runtime* rt, airs_pid from,
+                                            airs_pid to, uint64_t type,
+                                            const void* data, size_t size,
+                                            airs_priority priority,
+                                            uint64_t correlation);
+
+/* Delivers a reply that came from another runtime (kind
+ * AIRS_TRANSPORT_REPLY) to the request `correlation` made here, with
+ * sender `from` (the callee): the requester's reply callback gets it, or
+ * the airs_call waiting for it returns it. ENOTFOUND: no such request is
+ * waiting (it timed out, or never was): the reply is a LATE_REPLY dead
+ * letter. EINVAL: NULL rt, NULL data with size > 0, a type in the system
+ * range. ENOMEM. ESTATE. [any thread] */
+AIRS_API airs_status airs_transport_deliver_reply(
+    airs_runtime* rt, airs_pid from, uint64_t correlation, uint64_t type,
+    const void* data, size_t size);
+
+/* A message the transport took and cannot deliver: counts it in
+ * airs_runtime_stats.dead_letters, gives it to the dead-letter hook with
+ * `reason` (AIRS_DEAD_LETTER_NOCONNECTION for an unreachable node), then
+ * frees it. Takes msg whatever the status. EINVAL: NULL rt or msg.
+ * ESTATE: runtime freed (msg freed all the same). [any thread] */
+AIRS_API airs_status airs_transport_drop(airs_runtime* rt, airs_msg* msg,
+                                         airs_dead_letter_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRS_TRANSPORT_H */

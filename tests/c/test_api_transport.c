@@ -1,0 +1,983 @@
+/*
+ * test_api_transport.c - the transport seam (<airs/transport.h>): fixed
+ * pid tags, sends to another runtime's pids handed to the transport,
+ * messages brought in with their remote sender, dead letters, and
+ * replacing a transport while sends are inside it. Two runtimes of this
+ * process stand for two nodes; the transports join them in memory.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <airs/broker.h>
+#include <airs/transport.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "helpers.h"
+
+/* ---- a transport that joins two runtimes ------------------------------- */
+
+typedef struct queued {
+  airs_msg* msg;
+  airs_pid to;
+  struct queued* next;
+} queued;
+
+typedef struct loop {
+  airs_runtime* self; /* the runtime it is installed on */
+  airs_runtime* peer; /* where its messages go */
+  airs_status answer; /* != OK: refuse every send with it */
+  int drop;           /* 1: every message is a NOCONNECTION dead letter */
+  int async;          /* 1: a thread of its own delivers, in order */
+  int sent;
+  int deliver_failures;
+  airs_transport_kind last_kind;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  queued *head, *tail;
+  int stopping;
+  pthread_t thread;
+} loop;
+
+static void deliver_one(loop* l, airs_pid to, airs_msg* msg) {
+  if (airs_transport_msg_kind(msg) == AIRS_TRANSPORT_REPLY) {
+    if (airs_transport_deliver_reply(l->peer, airs_msg_sender(msg),
+                                     airs_msg_correlation(msg),
+                                     airs_msg_type(msg), airs_msg_data(msg),
+                                     airs_msg_size(msg)) != AIRS_OK)
+      __atomic_fetch_add(&l->deliver_failures, 1, __ATOMIC_RELEASE);
+    airs_msg_free(msg);
+    return;
+  }
+  if (airs_transport_deliver(l->peer, airs_msg_sender(msg), to,
+                             airs_msg_type(msg), airs_msg_data(msg),
+                             airs_msg_size(msg), airs_msg_priority(msg),
+                             airs_msg_correlation(msg)) != AIRS_OK)
+    __atomic_fetch_add(&l->deliver_failures, 1, __ATOMIC_RELEASE);
+  airs_msg_free(msg);
+}
+
+static airs_status loop_send(void* user_data, airs_pid to, airs_msg* msg) {
+  loop* l = (loop*)user_data;
+  l->last_kind = airs_transport_msg_kind(msg);
+  if (l->answer != AIRS_OK) return l->answer;
+  if (l->drop)
+    return airs_transport_drop(l->self, msg, AIRS_DEAD_LETTER_NOCONNECTION);
+  if (!l->async) {
+    l->sent++;
+    deliver_one(l, to, msg);
+    return AIRS_OK;
+  }
+  queued* q = (queued*)malloc(sizeof *q);
+  if (!q) return AIRS_ENOMEM;
+  q->msg = msg;
+  q->to = to;
+  q->next = NULL;
+  pthread_mutex_lock(&l->mu);
+  l->sent++;
+  if (l->tail)
+    l->tail->next = q;
+  else
+    l->head = q;
+  l->tail = q;
+  pthread_cond_signal(&l->cv);
+  pthread_mutex_unlock(&l->mu);
+  return AIRS_OK;
+}
+
+static void* loop_thread(void* arg) {
+  loop* l = (loop*)arg;
+  pthread_mutex_lock(&l->mu);
+  for (;;) {
+    while (!l->head && !l->stopping) pthread_cond_wait(&l->cv, &l->mu);
+    if (!l->head) break;
+    queued* q = l->head;
+    l->head = q->next;
+    if (!l->head) l->tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    deliver_one(l, q->to, q->msg);
+    free(q);
+    pthread_mutex_lock(&l->mu);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return NULL;
+}
+
+static void loop_init(loop* l, airs_runtime* self, airs_runtime* peer,
+                      int async) {
+  memset(l, 0, sizeof *l);
+  l->self = self;
+  l->peer = peer;
+  l->async = async;
+  pthread_mutex_init(&l->mu, NULL);
+  pthread_cond_init(&l->cv, NULL);
+  if (async) pthread_create(&l->thread, NULL, loop_thread, l);
+}
+
+static void loop_stop(loop* l) {
+  if (l->async) {
+    pthread_mutex_lock(&l->mu);
+    l->stopping = 1;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    pthread_join(l->thread, NULL);
+  }
+  pthread_mutex_destroy(&l->mu);
+  pthread_cond_destroy(&l->cv);
+}
+
+static airs_status install(airs_runtime* rt, loop* l) {
+  airs_transport t;
+  memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  t.send = loop_send;
+  return airs_transport_set(rt, &t, l);
+}
+
+static airs_runtime* runtime_with_tag(int workers, int64_t tag) {
+  airs_config* cfg = NULL;
+  airs_runtime* rt = NULL;
+  if (airs_config_new(&cfg) != AIRS_OK) return NULL;
+  if (airs_config_set(cfg, AIRS_CFG_WORKERS, workers) != AIRS_OK ||
+      airs_config_set(cfg, AIRS_CFG_PID_TAG, tag) != AIRS_OK ||
+      airs_runtime_new(cfg, &rt) != AIRS_OK)
+    rt = NULL;
+  airs_config_free(cfg);
+  return rt;
+}
+
+/* ---- actors -------------------------------------------------------------- */
+
+enum { MSG_PING = 1, MSG_PONG = 2, MSG_GO = 3, MSG_SEQ = 4 };
+
+/* Answers each PING with a PONG of the same bytes to its (remote) sender. */
+typedef struct echo {
+  airs_pid last_sender;
+  uint64_t last_correlation;
+  airs_priority last_priority;
+  int pings;
+} echo;
+
+static airs_status echo_receive(void* state, airs_ctx* ctx,
+                                const airs_msg* msg) {
+  echo* e = (echo*)state;
+  if (airs_msg_type(msg) != MSG_PING) return AIRS_OK;
+  e->pings++;
+  e->last_sender = airs_msg_sender(msg);
+  e->last_correlation = airs_msg_correlation(msg);
+  e->last_priority = airs_msg_priority(msg);
+  if (airs_msg_sender(msg) == 0) return AIRS_OK;
+  return airs_ctx_send(ctx, airs_msg_sender(msg), MSG_PONG, airs_msg_data(msg),
+                       airs_msg_size(msg));
+}
+
+static airs_status state_init(void* user_data, airs_ctx* ctx, void** state) {
+  (void)ctx;
+  *state = user_data;
+  return AIRS_OK;
+}
+
+static airs_pid spawn_with(airs_runtime* rt,
+                           airs_status (*receive)(void*, airs_ctx*,
+                                                  const airs_msg*),
+                           void* state) {
+  airs_behaviour b;
+  airs_pid pid = 0;
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.init = state_init;
+  b.receive = receive;
+  if (airs_spawn(rt, &b, state, NULL, NULL, &pid) != AIRS_OK) return 0;
+  return pid;
+}
+
+/* On GO (data: a pid and a count), sends that many numbered SEQs there. */
+static airs_status sender_receive(void* state, airs_ctx* ctx,
+                                  const airs_msg* msg) {
+  airs_pid to;
+  uint32_t n, i;
+  (void)state;
+  if (airs_msg_type(msg) != MSG_GO) return AIRS_OK;
+  memcpy(&to, airs_msg_data(msg), sizeof to);
+  memcpy(&n, (const char*)airs_msg_data(msg) + sizeof to, sizeof n);
+  for (i = 0; i < n; i++) {
+    airs_status st = airs_ctx_send(ctx, to, MSG_SEQ, &i, sizeof i);
+    if (st != AIRS_OK) return st;
+  }
+  return AIRS_OK;
+}
+
+/* Counts SEQs and how many came out of order. */
+typedef struct seq_counter {
+  pthread_mutex_t mu;
+  uint32_t received;
+  uint32_t out_of_order;
+  airs_pid sender;
+} seq_counter;
+
+static airs_status counter_receive(void* state, airs_ctx* ctx,
+                                   const airs_msg* msg) {
+  seq_counter* c = (seq_counter*)state;
+  uint32_t seq;
+  (void)ctx;
+  if (airs_msg_type(msg) != MSG_SEQ || airs_msg_size(msg) != sizeof seq)
+    return AIRS_OK;
+  memcpy(&seq, airs_msg_data(msg), sizeof seq);
+  pthread_mutex_lock(&c->mu);
+  if (seq != c->received) c->out_of_order++;
+  c->received++;
+  c->sender = airs_msg_sender(msg);
+  pthread_mutex_unlock(&c->mu);
+  return AIRS_OK;
+}
+
+/* ---- the dead-letter hook ------------------------------------------------ */
+
+typedef struct dead {
+  int count;
+  airs_dead_letter_reason reason;
+  airs_pid to;
+  uint64_t type;
+} dead;
+
+static void on_dead(void* user_data, airs_pid to, const airs_msg* msg,
+                    airs_dead_letter_reason reason) {
+  dead* d = (dead*)user_data;
+  d->count++;
+  d->reason = reason;
+  d->to = to;
+  d->type = airs_msg_type(msg);
+}
+
+/* ---- tests ----------------------------------------------------------------
+ */
+
+static void test_pid_tags(void) {
+  airs_config* cfg = NULL;
+  airs_runtime *a, *b;
+  uint32_t tag = 0;
+  airs_pid pid = 0;
+  recorder r;
+  int64_t v = -1;
+
+  CHECK_ST(airs_config_new(&cfg), AIRS_OK);
+  CHECK_ST(airs_config_get(cfg, AIRS_CFG_PID_TAG, &v), AIRS_OK);
+  CHECK_EQ(v, 0);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_PID_TAG, 65536), AIRS_EINVAL);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_PID_TAG, -1), AIRS_EINVAL);
+  airs_config_free(cfg);
+
+  a = runtime_with_tag(0, 4242);
+  CHECK(a != NULL);
+  if (!a) return;
+  CHECK_ST(airs_runtime_pid_tag(a, &tag), AIRS_OK);
+  CHECK_EQ(tag, 4242);
+  CHECK_ST(airs_runtime_pid_tag(a, NULL), AIRS_EINVAL);
+  CHECK_ST(airs_runtime_pid_tag(NULL, &tag), AIRS_EINVAL);
+  memset(&r, 0, sizeof r);
+  pid = spawn_rec(a, &r, NULL);
+  CHECK_EQ(airs_pid_tag(pid), 4242);
+  CHECK_EQ(airs_pid_tag(0), 0);
+
+  /* The tag is this library copy's while a holds it. */
+  CHECK_ST(airs_config_new(&cfg), AIRS_OK);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_WORKERS, 0), AIRS_OK);
+  CHECK_ST(airs_config_set(cfg, AIRS_CFG_PID_TAG, 4242), AIRS_OK);
+  b = NULL;
+  CHECK_ST(airs_runtime_new(cfg, &b), AIRS_EEXIST);
+  CHECK(b == NULL);
+  CHECK(strstr(airs_last_error_message(), "4242") != NULL);
+  airs_runtime_free(a);
+  CHECK_ST(airs_runtime_new(cfg, &b), AIRS_OK);
+  if (b) airs_runtime_free(b);
+  airs_config_free(cfg);
+}
+
+static void test_set_and_bad_arguments(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  airs_transport t;
+  airs_msg* m = NULL;
+  recorder r;
+  airs_pid pb;
+  loop l;
+  dead d;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  memset(&r, 0, sizeof r);
+  pb = spawn_rec(b, &r, NULL);
+  memset(&d, 0, sizeof d);
+  CHECK_ST(airs_set_dead_letter_hook(a, on_dead, &d), AIRS_OK);
+
+  /* No transport: another runtime's pid is not alive here. */
+  CHECK_ST(airs_send(a, pb, MSG_PING, "x", 1), AIRS_ENOPROC);
+  CHECK_EQ(d.count, 1);
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_NOPROC);
+
+  memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  CHECK_ST(airs_transport_set(a, &t, NULL), AIRS_EINVAL); /* no send */
+  t.send = loop_send;
+  t.version = 99;
+  CHECK_ST(airs_transport_set(a, &t, NULL), AIRS_EINVAL);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = 4;
+  CHECK_ST(airs_transport_set(a, &t, NULL), AIRS_EINVAL);
+  t.size = sizeof t;
+  CHECK_ST(airs_transport_set(NULL, &t, NULL), AIRS_EINVAL);
+
+  loop_init(&l, a, b, 0);
+  CHECK_ST(install(a, &l), AIRS_OK);
+  /* A pid of a's own tag never goes out, even when it is dead. */
+  {
+    recorder gone;
+    airs_pid pg;
+    memset(&gone, 0, sizeof gone);
+    pg = spawn_rec(a, &gone, NULL);
+    CHECK_ST(airs_kill(a, pg), AIRS_OK);
+    poll_all(a);
+    CHECK_ST(airs_send(a, pg, MSG_PING, "x", 1), AIRS_ENOPROC);
+    CHECK_EQ(l.sent, 0);
+    CHECK_EQ(d.count, 2);
+    CHECK_EQ(d.to, pg);
+  }
+
+  /* What the transport answers is what the send returns. */
+  l.answer = AIRS_EFULL;
+  CHECK_ST(airs_msg_new(MSG_PING, "y", 1, &m), AIRS_OK);
+  CHECK_ST(airs_send_msg(a, pb, m), AIRS_EFULL);
+  l.answer = AIRS_ENOPROC; /* and with noproc, the dead-letter hook too */
+  CHECK_ST(airs_send_msg(a, pb, m), AIRS_ENOPROC);
+  CHECK_EQ(d.count, 3);
+  CHECK_EQ(d.to, pb);
+  CHECK_EQ(airs_msg_type(m), MSG_PING); /* still ours */
+  airs_msg_free(m);
+  l.answer = AIRS_OK;
+
+  /* A node it cannot reach: the send succeeds, the message is a counted
+   * dead letter (Erlang's send to a node that is down). */
+  {
+    airs_runtime_stats before, after;
+    memset(&before, 0, sizeof before);
+    before.version = 1;
+    before.size = sizeof before;
+    after = before;
+    CHECK_ST(airs_runtime_stats_get(a, &before), AIRS_OK);
+    l.drop = 1;
+    CHECK_ST(airs_send(a, pb, MSG_PING, "z", 1), AIRS_OK);
+    l.drop = 0;
+    CHECK_ST(airs_runtime_stats_get(a, &after), AIRS_OK);
+    CHECK_EQ(after.dead_letters - before.dead_letters, 1);
+    CHECK_EQ(d.count, 4);
+    CHECK_EQ(d.reason, AIRS_DEAD_LETTER_NOCONNECTION);
+    CHECK_EQ(d.to, pb);
+    CHECK_EQ(d.type, MSG_PING);
+  }
+
+  /* airs_transport_drop takes the message even when it fails. */
+  CHECK_ST(airs_transport_drop(a, NULL, AIRS_DEAD_LETTER_NOCONNECTION),
+           AIRS_EINVAL);
+  CHECK_ST(airs_msg_new(MSG_PING, "w", 1, &m), AIRS_OK);
+  CHECK_ST(airs_transport_drop(a, m, (airs_dead_letter_reason)99), AIRS_EINVAL);
+  CHECK_ST(airs_msg_new(MSG_PING, "w", 1, &m), AIRS_OK);
+  CHECK_ST(airs_transport_drop(NULL, m, AIRS_DEAD_LETTER_NOCONNECTION),
+           AIRS_EINVAL);
+
+  /* airs_transport_deliver's refusals. */
+  CHECK_ST(airs_transport_deliver(NULL, 0, pb, MSG_PING, "v", 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver(b, 0, pb, AIRS_MSG_EXIT, "v", 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver(b, 0, pb, MSG_PING, NULL, 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_EINVAL);
+  CHECK_ST(
+      airs_transport_deliver(b, 0, pb, MSG_PING, "v", 1, (airs_priority)5, 0),
+      AIRS_EINVAL);
+  {
+    dead db;
+    memset(&db, 0, sizeof db);
+    CHECK_ST(airs_set_dead_letter_hook(b, on_dead, &db), AIRS_OK);
+    CHECK_ST(airs_transport_deliver(b, 0, pb + 1, MSG_PING, "v", 1,
+                                    AIRS_PRIORITY_NORMAL, 0),
+             AIRS_ENOPROC);
+    CHECK_EQ(db.count, 1);
+    CHECK_EQ(db.reason, AIRS_DEAD_LETTER_NOPROC);
+    CHECK_ST(airs_set_dead_letter_hook(b, NULL, NULL), AIRS_OK);
+  }
+  /* Delivered: the remote sender, the priority and the correlation. */
+  CHECK_ST(airs_transport_deliver(b, (airs_pid)77 << 48, pb, MSG_PING, "v", 1,
+                                  AIRS_PRIORITY_HIGH, 1234),
+           AIRS_OK);
+  poll_all(b);
+  CHECK_EQ(r.n, 1);
+  CHECK_EQ(r.msgs[0].sender, (airs_pid)77 << 48);
+  CHECK_EQ(r.msgs[0].priority, AIRS_PRIORITY_HIGH);
+  CHECK_EQ(r.msgs[0].correlation, 1234);
+  CHECK_EQ(r.msgs[0].bytes[0], 'v');
+
+  /* Removed: back to noproc. */
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_send(a, pb, MSG_PING, "x", 1), AIRS_ENOPROC);
+  CHECK_EQ(l.sent, 0);
+  loop_stop(&l);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+}
+
+/* Sends a PING to the pid a GO names; records the PONGs that come back. */
+typedef struct pinger {
+  int pongs;
+  airs_pid pong_sender;
+  char text[16];
+} pinger;
+
+static airs_status pinger_receive(void* state, airs_ctx* ctx,
+                                  const airs_msg* msg) {
+  pinger* p = (pinger*)state;
+  if (airs_msg_type(msg) == MSG_GO) {
+    airs_pid to;
+    memcpy(&to, airs_msg_data(msg), sizeof to);
+    return airs_ctx_send(ctx, to, MSG_PING, "hello", 6);
+  }
+  if (airs_msg_type(msg) == MSG_PONG) {
+    p->pongs++;
+    p->pong_sender = airs_msg_sender(msg);
+    snprintf(p->text, sizeof p->text, "%s", (const char*)airs_msg_data(msg));
+  }
+  return AIRS_OK;
+}
+
+/* A process of a pings one of b, which answers its remote sender. */
+static void test_round_trip(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  airs_msg* m = NULL;
+  loop la, lb;
+  echo e;
+  pinger p;
+  airs_pid pa, pb;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  loop_init(&la, a, b, 0);
+  loop_init(&lb, b, a, 0);
+  CHECK_ST(install(a, &la), AIRS_OK);
+  CHECK_ST(install(b, &lb), AIRS_OK);
+  memset(&e, 0, sizeof e);
+  memset(&p, 0, sizeof p);
+  pb = spawn_with(b, echo_receive, &e);
+  pa = spawn_with(a, pinger_receive, &p);
+  CHECK(airs_pid_tag(pa) != airs_pid_tag(pb));
+
+  CHECK_ST(airs_send(a, pa, MSG_GO, &pb, sizeof pb), AIRS_OK);
+  poll_all(a); /* pa's PING goes out through a's transport into b */
+  CHECK_EQ(la.sent, 1);
+  poll_all(b); /* the echo answers pa: out through b's transport */
+  CHECK_EQ(e.pings, 1);
+  CHECK_EQ(e.last_sender, pa);
+  CHECK_EQ(lb.sent, 1);
+  poll_all(a);
+  CHECK_EQ(p.pongs, 1);
+  CHECK_EQ(p.pong_sender, pb);
+  CHECK_STR(p.text, "hello");
+
+  /* From outside any process: sender 0; correlation and priority kept. */
+  CHECK_ST(airs_msg_new(MSG_PING, "x", 2, &m), AIRS_OK);
+  CHECK_ST(airs_msg_set_correlation(m, 4321), AIRS_OK);
+  CHECK_ST(airs_msg_set_priority(m, AIRS_PRIORITY_HIGH), AIRS_OK);
+  CHECK_ST(airs_send_msg(a, pb, m), AIRS_OK);
+  poll_all(b);
+  CHECK_EQ(e.pings, 2);
+  CHECK_EQ(e.last_sender, 0);
+  CHECK_EQ(e.last_correlation, 4321);
+  CHECK_EQ(e.last_priority, AIRS_PRIORITY_HIGH);
+  CHECK(airs_is_alive(b, pb));
+
+  /* A pid of b that has ended: b refuses it when it arrives (a dead
+   * letter there); the send from a went out. */
+  CHECK_ST(airs_kill(b, pb), AIRS_OK);
+  poll_all(b);
+  CHECK_ST(airs_send(a, pb, MSG_PING, "y", 2), AIRS_OK);
+  CHECK_EQ(la.deliver_failures, 1);
+
+  loop_stop(&la);
+  loop_stop(&lb);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+}
+
+/* Worker threads on both sides and a transport thread in between:
+ * 20,000 messages from one sender to one receiver keep their order. */
+static void test_order_across_threads(void) {
+  airs_runtime* a = runtime_with_tag(2, 0);
+  airs_runtime* b = runtime_with_tag(2, 0);
+  loop la;
+  seq_counter c;
+  unsigned char go[sizeof(airs_pid) + sizeof(uint32_t)];
+  uint32_t n = 20000;
+  airs_pid ps, pc;
+  int waited;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  loop_init(&la, a, b, 1);
+  CHECK_ST(install(a, &la), AIRS_OK);
+  memset(&c, 0, sizeof c);
+  pthread_mutex_init(&c.mu, NULL);
+  pc = spawn_with(b, counter_receive, &c);
+  ps = spawn_with(a, sender_receive, NULL);
+  memcpy(go, &pc, sizeof pc);
+  memcpy(go + sizeof pc, &n, sizeof n);
+  CHECK_ST(airs_send(a, ps, MSG_GO, go, sizeof go), AIRS_OK);
+  for (waited = 0; waited < 20000; waited++) {
+    uint32_t got;
+    struct timespec ts = {0, 1000000};
+    pthread_mutex_lock(&c.mu);
+    got = c.received;
+    pthread_mutex_unlock(&c.mu);
+    if (got == n) break;
+    nanosleep(&ts, NULL);
+  }
+  pthread_mutex_lock(&c.mu);
+  CHECK_EQ(c.received, n);
+  CHECK_EQ(c.out_of_order, 0);
+  CHECK_EQ(c.sender, ps);
+  pthread_mutex_unlock(&c.mu);
+  CHECK_EQ(la.deliver_failures, 0);
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  loop_stop(&la);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+  pthread_mutex_destroy(&c.mu);
+}
+
+/* ---- replacing a transport while threads send through it ------------------
+ */
+
+#define LIVE_MAGIC 0x11FE11FEu
+
+typedef struct guarded {
+  unsigned magic; /* LIVE_MAGIC until its owner frees it */
+  unsigned long calls;
+} guarded;
+
+static int g_violations;
+static int g_senders_done;
+
+static airs_status guarded_send(void* user_data, airs_pid to, airs_msg* msg) {
+  guarded* g = (guarded*)user_data;
+  (void)to;
+  /* A send still inside a transport that was replaced and freed would
+   * read freed memory here (AddressSanitizer stops on it) or a cleared
+   * magic. */
+  volatile unsigned spin;
+  if (__atomic_load_n(&g->magic, __ATOMIC_RELAXED) != LIVE_MAGIC)
+    __atomic_fetch_add(&g_violations, 1, __ATOMIC_RELAXED);
+  for (spin = 0; spin < 2000; spin++) {
+  } /* stay inside a while, as a real transport's work would */
+  if (__atomic_load_n(&g->magic, __ATOMIC_RELAXED) != LIVE_MAGIC)
+    __atomic_fetch_add(&g_violations, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&g->calls, 1, __ATOMIC_RELAXED);
+  airs_msg_free(msg);
+  return AIRS_OK;
+}
+
+typedef struct sender_arg {
+  airs_runtime* rt;
+  airs_pid to;
+  int sends;
+  int failures;
+} sender_arg;
+
+static void* send_loop(void* p) {
+  sender_arg* s = (sender_arg*)p;
+  int i;
+  for (i = 0; i < s->sends; i++)
+    if (airs_send(s->rt, s->to, MSG_PING, &i, sizeof i) != AIRS_OK)
+      s->failures++;
+  __atomic_fetch_add(&g_senders_done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+static void test_replace_while_sending(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  airs_transport t;
+  sender_arg args[2];
+  pthread_t threads[2];
+  guarded* current;
+  recorder r;
+  airs_pid pb;
+  int i, replaced;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  memset(&r, 0, sizeof r);
+  pb = spawn_rec(b, &r, NULL);
+  memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  t.send = guarded_send;
+  current = (guarded*)calloc(1, sizeof *current);
+  current->magic = LIVE_MAGIC;
+  CHECK_ST(airs_transport_set(a, &t, current), AIRS_OK);
+  for (i = 0; i < 2; i++) {
+    args[i].rt = a;
+    args[i].to = pb;
+    args[i].sends = 20000;
+    args[i].failures = 0;
+    pthread_create(&threads[i], NULL, send_loop, &args[i]);
+  }
+  /* Replace it over and over while both threads send. */
+  for (replaced = 0; __atomic_load_n(&g_senders_done, __ATOMIC_ACQUIRE) < 2;
+       replaced++) {
+    guarded* fresh = (guarded*)calloc(1, sizeof *fresh);
+    guarded* old = current;
+    fresh->magic = LIVE_MAGIC;
+    if (airs_transport_set(a, &t, fresh) != AIRS_OK) g_violations++;
+    current = fresh;
+    /* No send is inside `old` any more: free it. */
+    __atomic_store_n(&old->magic, 0u, __ATOMIC_RELAXED);
+    free(old);
+  }
+  for (i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+  CHECK(replaced > 0);
+  CHECK_EQ(g_violations, 0);
+  CHECK_EQ(args[0].failures + args[1].failures, 0);
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  free(current);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+}
+
+/* ---- requests across runtimes -------------------------------------------- */
+
+enum {
+  REQ_ADD = 10,
+  REQ_SUM = 11,
+  REQ_HOLD = 12,
+  REQ_RELEASE = 13,
+  REQ_ASK = 20
+};
+
+/* In b: answers REQ_ADD with n + 1 now; keeps a REQ_HOLD's correlation and
+ * answers it with REQ_SUM 0 when REQ_RELEASE comes (airs_reply_to). */
+typedef struct replier {
+  uint64_t held;
+} replier;
+
+static airs_status replier_receive(void* state, airs_ctx* ctx,
+                                   const airs_msg* msg) {
+  replier* r = (replier*)state;
+  airs_msg* reply = NULL;
+  int32_t n = 0;
+  airs_status st;
+  if (airs_msg_type(msg) == REQ_ADD) {
+    memcpy(&n, airs_msg_data(msg), sizeof n);
+    n++;
+    st = airs_msg_new(REQ_SUM, &n, sizeof n, &reply);
+    if (st == AIRS_OK) st = airs_reply(ctx, msg, reply);
+    return st;
+  }
+  if (airs_msg_type(msg) == REQ_HOLD)
+    __atomic_store_n(&r->held, airs_msg_correlation(msg), __ATOMIC_RELEASE);
+  if (airs_msg_type(msg) == REQ_RELEASE && r->held) {
+    st = airs_msg_new(REQ_SUM, &n, sizeof n, &reply);
+    if (st == AIRS_OK) st = airs_reply_to(ctx, r->held, reply);
+    __atomic_store_n(&r->held, 0, __ATOMIC_RELEASE);
+    return st;
+  }
+  return AIRS_OK;
+}
+
+/* In a: on REQ_ASK {pid, type, timeout} makes a request; records what
+ * comes back. */
+typedef struct asker {
+  pthread_mutex_t mu;
+  uint64_t correlation; /* of the last request made */
+  airs_status request_status;
+  int replies, timeouts;
+  int32_t last_sum;
+  uint64_t reply_correlation;
+  airs_pid reply_sender;
+} asker;
+
+static airs_status asker_receive(void* state, airs_ctx* ctx,
+                                 const airs_msg* msg) {
+  asker* k = (asker*)state;
+  uint64_t type = airs_msg_type(msg);
+  pthread_mutex_lock(&k->mu);
+  if (type == REQ_ASK) {
+    struct {
+      airs_pid to;
+      uint64_t type;
+      uint32_t timeout;
+    } ask;
+    int32_t n = 41;
+    airs_msg* m = NULL;
+    memcpy(&ask, airs_msg_data(msg), sizeof ask);
+    k->request_status = airs_msg_new(ask.type, &n, sizeof n, &m);
+    if (k->request_status == AIRS_OK)
+      k->request_status =
+          airs_request(ctx, ask.to, m, ask.timeout, &k->correlation);
+    if (k->request_status != AIRS_OK) airs_msg_free(m);
+  } else if (type == REQ_SUM) {
+    k->replies++;
+    memcpy(&k->last_sum, airs_msg_data(msg), sizeof k->last_sum);
+    k->reply_correlation = airs_msg_correlation(msg);
+    k->reply_sender = airs_msg_sender(msg);
+  } else if (type == AIRS_MSG_TIMEOUT) {
+    k->timeouts++;
+  }
+  pthread_mutex_unlock(&k->mu);
+  return AIRS_OK;
+}
+
+static void ask(airs_runtime* rt, airs_pid asker_pid, airs_pid to,
+                uint64_t type, uint32_t timeout) {
+  struct {
+    airs_pid to;
+    uint64_t type;
+    uint32_t timeout;
+  } a;
+  memset(&a, 0, sizeof a);
+  a.to = to;
+  a.type = type;
+  a.timeout = timeout;
+  CHECK_ST(airs_send(rt, asker_pid, REQ_ASK, &a, sizeof a), AIRS_OK);
+}
+
+/* Waits (10 s at most) until `cond` holds under k->mu. */
+#define ASKER_WAIT(k, cond)                             \
+  do {                                                  \
+    int tries_;                                         \
+    for (tries_ = 0; tries_ < 10000; tries_++) {        \
+      int ok_;                                          \
+      struct timespec ts_ = {0, 1000000};               \
+      pthread_mutex_lock(&(k)->mu);                     \
+      ok_ = (cond);                                     \
+      pthread_mutex_unlock(&(k)->mu);                   \
+      if (ok_) break;                                   \
+      nanosleep(&ts_, NULL);                            \
+    }                                                   \
+    pthread_mutex_lock(&(k)->mu);                       \
+    check_report_(!!(cond), __FILE__, __LINE__, #cond); \
+    pthread_mutex_unlock(&(k)->mu);                     \
+  } while (0)
+
+static void test_requests_across(void) {
+  airs_runtime* a = runtime_with_tag(1, 0);
+  airs_runtime* b = runtime_with_tag(1, 0);
+  airs_msg *m = NULL, *reply = NULL;
+  uint32_t tag_a = 0;
+  loop la, lb;
+  replier r;
+  asker k;
+  airs_pid pb, pk;
+  int32_t n = 41;
+  dead d;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  CHECK_ST(airs_runtime_pid_tag(a, &tag_a), AIRS_OK);
+  loop_init(&la, a, b, 0);
+  loop_init(&lb, b, a, 0);
+  CHECK_ST(install(a, &la), AIRS_OK);
+  CHECK_ST(install(b, &lb), AIRS_OK);
+  memset(&r, 0, sizeof r);
+  memset(&k, 0, sizeof k);
+  pthread_mutex_init(&k.mu, NULL);
+  memset(&d, 0, sizeof d);
+  CHECK_ST(airs_set_dead_letter_hook(a, on_dead, &d), AIRS_OK);
+  pb = spawn_with(b, replier_receive, &r);
+  pk = spawn_with(a, asker_receive, &k);
+  CHECK_EQ(airs_transport_msg_kind(NULL), AIRS_TRANSPORT_MESSAGE);
+
+  /* airs_call from a thread of a to a process of b. */
+  CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
+  CHECK_ST(airs_call(a, pb, m, 5000, &reply), AIRS_OK);
+  CHECK_EQ(la.last_kind, AIRS_TRANSPORT_REQUEST);
+  CHECK_EQ(lb.last_kind, AIRS_TRANSPORT_REPLY);
+  CHECK_EQ(airs_msg_type(reply), REQ_SUM);
+  CHECK_EQ(airs_msg_sender(reply), pb);
+  CHECK_EQ(*(const int32_t*)airs_msg_data(reply), 42);
+  airs_msg_free(reply);
+  reply = NULL;
+
+  /* A callee that never answers: the call times out. */
+  CHECK_ST(airs_msg_new(REQ_HOLD, &n, sizeof n, &m), AIRS_OK);
+  CHECK_ST(airs_call(a, pb, m, 100, &reply), AIRS_ETIMEDOUT);
+  /* Its answer, made later, is a late reply in a (a dead letter). */
+  CHECK_ST(airs_send(a, pb, REQ_RELEASE, NULL, 0), AIRS_OK);
+  {
+    int tries;
+    for (tries = 0; tries < 5000 && __atomic_load_n(&lb.deliver_failures,
+                                                    __ATOMIC_ACQUIRE) == 0;
+         tries++) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  CHECK_EQ(lb.deliver_failures, 1); /* ENOTFOUND in a */
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_LATE_REPLY);
+
+  /* airs_request from a process of a: the reply, with its correlation id,
+   * which carries a's tag. */
+  ask(a, pk, pb, REQ_ADD, 5000);
+  ASKER_WAIT(&k, k.replies == 1);
+  pthread_mutex_lock(&k.mu);
+  CHECK_EQ(k.request_status, AIRS_OK);
+  CHECK_EQ(k.last_sum, 42);
+  CHECK_EQ(k.reply_correlation, k.correlation);
+  CHECK_EQ(k.reply_sender, pb);
+  CHECK_EQ(airs_pid_tag(k.correlation), tag_a);
+  pthread_mutex_unlock(&k.mu);
+
+  /* Answered later, with airs_reply_to. */
+  ask(a, pk, pb, REQ_HOLD, 5000);
+  ASKER_WAIT(&k, __atomic_load_n(&r.held, __ATOMIC_ACQUIRE) != 0 ||
+                     k.request_status != AIRS_OK);
+  CHECK_ST(airs_send(a, pb, REQ_RELEASE, NULL, 0), AIRS_OK);
+  ASKER_WAIT(&k, k.replies == 2);
+  pthread_mutex_lock(&k.mu);
+  CHECK_EQ(k.last_sum, 0);
+  CHECK_EQ(k.reply_correlation, k.correlation);
+  pthread_mutex_unlock(&k.mu);
+
+  /* No answer: the request times out in a, once. */
+  ask(a, pk, pb, REQ_HOLD, 50);
+  ASKER_WAIT(&k, k.timeouts == 1);
+
+  /* A request the transport refuses (a node that is down) fails at once;
+   * the caller keeps its message. */
+  la.answer = AIRS_ENOPROC;
+  CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
+  CHECK_ST(airs_call(a, pb, m, 5000, &reply), AIRS_ENOPROC);
+  CHECK_EQ(airs_msg_correlation(m), 0); /* as it was given */
+  CHECK_EQ(airs_transport_msg_kind(m), AIRS_TRANSPORT_MESSAGE);
+  airs_msg_free(m);
+  la.answer = AIRS_OK;
+
+  /* airs_transport_deliver_reply's refusals. */
+  CHECK_ST(airs_transport_deliver_reply(NULL, pb, 1, REQ_SUM, NULL, 0),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_reply(a, pb, 1, AIRS_MSG_TIMEOUT, NULL, 0),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_reply(a, pb, 1, REQ_SUM, NULL, 4),
+           AIRS_EINVAL);
+  d.count = 0;
+  CHECK_ST(airs_transport_deliver_reply(a, pb, 12345, REQ_SUM, &n, sizeof n),
+           AIRS_ENOTFOUND);
+  CHECK_EQ(d.count, 1);
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_LATE_REPLY);
+
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_transport_set(b, NULL, NULL), AIRS_OK);
+  loop_stop(&la);
+  loop_stop(&lb);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+  pthread_mutex_destroy(&k.mu);
+}
+
+/* ---- flush: a turn's messages leave together ------------------------------
+ */
+
+/* Holds what it is given until its flush; counts flushes and what each
+ * one found. Host-driven runtimes: one thread. */
+typedef struct holder {
+  airs_runtime* peer;
+  airs_msg* held[64];
+  airs_pid to[64];
+  int n, flushes, last_flush_size;
+} holder;
+
+static airs_status holder_send(void* user_data, airs_pid to, airs_msg* msg) {
+  holder* h = (holder*)user_data;
+  if (h->n == 64) return AIRS_EFULL;
+  h->held[h->n] = msg;
+  h->to[h->n] = to;
+  h->n++;
+  return AIRS_OK;
+}
+
+static void holder_flush(void* user_data) {
+  holder* h = (holder*)user_data;
+  int i;
+  h->flushes++;
+  h->last_flush_size = h->n;
+  for (i = 0; i < h->n; i++) {
+    airs_transport_deliver(h->peer, airs_msg_sender(h->held[i]), h->to[i],
+                           airs_msg_type(h->held[i]), airs_msg_data(h->held[i]),
+                           airs_msg_size(h->held[i]), AIRS_PRIORITY_NORMAL, 0);
+    airs_msg_free(h->held[i]);
+  }
+  h->n = 0;
+}
+
+static void test_flush(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  airs_transport t;
+  holder h;
+  seq_counter c;
+  airs_pid ps, pc;
+  unsigned char go[sizeof(airs_pid) + sizeof(uint32_t)];
+  uint32_t n = 5;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  memset(&h, 0, sizeof h);
+  h.peer = b;
+  memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  t.send = holder_send;
+  t.flush = holder_flush;
+  CHECK_ST(airs_transport_set(a, &t, &h), AIRS_OK);
+  memset(&c, 0, sizeof c);
+  pthread_mutex_init(&c.mu, NULL);
+  pc = spawn_with(b, counter_receive, &c);
+  ps = spawn_with(a, sender_receive, NULL);
+
+  /* From outside any process: flushed right after the send. */
+  CHECK_ST(airs_send(a, pc, MSG_PING, "x", 1), AIRS_OK);
+  CHECK_EQ(h.flushes, 1);
+  CHECK_EQ(h.last_flush_size, 1);
+
+  /* Five sends in one turn: one flush, when the turn ends, with all five. */
+  memcpy(go, &pc, sizeof pc);
+  memcpy(go + sizeof pc, &n, sizeof n);
+  CHECK_ST(airs_send(a, ps, MSG_GO, go, sizeof go), AIRS_OK);
+  CHECK_EQ(h.flushes, 1); /* a local send: nothing to flush */
+  poll_all(a);
+  CHECK_EQ(h.flushes, 2);
+  CHECK_EQ(h.last_flush_size, 5);
+  poll_all(b);
+  CHECK_EQ(c.received, 5);
+  CHECK_EQ(c.out_of_order, 0);
+
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+  pthread_mutex_destroy(&c.mu);
+}
+
+int main(void) {
+  test_pid_tags();
+  test_set_and_bad_arguments();
+  test_round_trip();
+  test_order_across_threads();
+  test_requests_across();
+  test_flush();
+  test_replace_while_sending();
+  return CHECK_DONE();
+}
