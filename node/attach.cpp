@@ -84,15 +84,23 @@ void on_heartbeat(natsConnection*, natsSubscription*, natsMsg* msg,
   auto* n = static_cast<airs_node*>(closure);
   char name[AIRS_NODE_NAME_MAX + 1];
   uint64_t incarnation;
-  uint32_t flags;
+  uint32_t tag, flags;
   if (airs::node::heartbeat_parse(
           natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)),
-          name, &incarnation, &flags))
-    airs::node::heard(n, name, incarnation, flags);
+          name, &incarnation, &tag, &flags))
+    airs::node::heard(n, name, incarnation, tag, flags);
   natsMsg_Destroy(msg);
 }
 
-// A claim of our name by a node attaching: we answer, so it fails.
+void on_data(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  airs::node::deliver(static_cast<airs_node*>(closure), natsMsg_GetData(msg),
+                      static_cast<size_t>(natsMsg_GetDataLength(msg)),
+                      natsMsg_GetReply(msg));
+  natsMsg_Destroy(msg);
+}
+
+// A claim of our name or our pid tag by a node attaching: we answer (with
+// who we are), so it fails.
 void on_claim(natsConnection* nc, natsSubscription*, natsMsg* msg,
               void* closure) {
   auto* n = static_cast<airs_node*>(closure);
@@ -139,6 +147,7 @@ airs_status connect(airs_node* n, const airs_node_opts* o) noexcept {
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(n->opts, true);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(n->opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(n->opts, 100);
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(n->opts, true);
   if (s == NATS_OK)
     s = natsOptions_SetDisconnectedCB(n->opts, on_disconnected, n);
   if (s == NATS_OK)
@@ -152,6 +161,35 @@ airs_status connect(airs_node* n, const airs_node_opts* o) noexcept {
                  natsStatus_GetText(s));
   }
   return AIRS_OK;
+}
+
+// Asks whoever holds the runtime's pid tag: "no responders" means nobody
+// does. Tags must differ across the cluster, so that a pid names one
+// process everywhere (airs/transport.h).
+airs_status claim_tag(airs_node* n, uint32_t timeout_ms) noexcept {
+  natsMsg* reply = nullptr;
+  natsStatus s = natsConnection_RequestString(
+      &reply, n->nc, n->tag_subject.c_str(), "claim",
+      timeout_ms < 500 ? timeout_ms : 500);
+  char holder[AIRS_NODE_NAME_MAX + 1] = "?";
+  uint64_t incarnation;
+  uint32_t tag, flags;
+  if (reply != nullptr) {
+    airs::node::heartbeat_parse(
+        natsMsg_GetData(reply),
+        static_cast<size_t>(natsMsg_GetDataLength(reply)), holder, &incarnation,
+        &tag, &flags);
+    natsMsg_Destroy(reply);
+  }
+  if (s == NATS_NO_RESPONDERS) return AIRS_OK;
+  if (s == NATS_OK || s == NATS_TIMEOUT)
+    return failf(AIRS_EEXIST,
+                 "airs_node_attach: the runtime's pid tag %u is held by "
+                 "node '%s' of cluster '%s'%s; make the runtime with "
+                 "AIRS_CFG_PID_TAG set to another tag",
+                 n->tag, holder, n->cluster.c_str(),
+                 s == NATS_TIMEOUT ? " (which does not answer)" : "");
+  return nats_failed("claiming the pid tag", s);
 }
 
 // Asks whoever holds the name: "no responders" means nobody does.
@@ -175,8 +213,11 @@ airs_status claim_name(airs_node* n, uint32_t timeout_ms) noexcept {
   return nats_failed("claiming the name", s);
 }
 
-airs_status subscribe(airs_node* n, natsSubscription** sub,
-                      const std::string& subject, natsMsgHandler handler) {
+}  // namespace
+
+airs_status airs::node::subscribe(airs_node* n, natsSubscription** sub,
+                                  const std::string& subject,
+                                  natsMsgHandler handler) noexcept {
   natsStatus s =
       natsConnection_Subscribe(sub, n->nc, subject.c_str(), handler, n);
   if (s == NATS_OK) {
@@ -187,6 +228,25 @@ airs_status subscribe(airs_node* n, natsSubscription** sub,
     s = natsSubscription_SetOnCompleteCB(*sub, on_sub_complete, n);
   }
   if (s != NATS_OK) return nats_failed(subject.c_str(), s);
+  return AIRS_OK;
+}
+
+namespace {
+using airs::node::subscribe;
+
+// From now on, sends to pids of other runtimes come to transport_send.
+airs_status install_transport(airs_node* n) noexcept {
+  n->max_payload = natsConnection_GetMaxPayload(n->nc);
+  airs_transport t;
+  memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  t.send = airs::node::transport_send;
+  t.flush = airs::node::transport_flush;
+  if (airs_transport_set(n->rt, &t, n) != AIRS_OK)
+    return failf(AIRS_ENOMEM, "airs_node_attach: %s",
+                 airs_last_error_message());
+  n->transport_set = true;
   return AIRS_OK;
 }
 
@@ -213,7 +273,20 @@ void teardown(airs_node* n, bool leave) noexcept {
     n->cv.notify_all();
   }
   if (n->ticker.joinable()) n->ticker.join();
+  airs::node::globals_stop(n);
+  // No send is inside our transport once this returns.
+  if (n->transport_set) {
+    airs_transport_set(n->rt, nullptr, nullptr);
+    airs::node::transport_flush(n);  // what the last turns left
+  }
   if (n->nc != nullptr) {
+    // Nothing answers for this node any more (its names, its tag, its
+    // data) before the peers hear it leave: the server handles one
+    // connection's protocol in order, so a peer that acts on the leaving
+    // heartbeat finds nobody (whereis: not found; a call: noproc).
+    for (natsSubscription* sub : {n->self_sub, n->data_sub, n->tag_sub})
+      if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    airs::node::globals_unsubscribe(n);
     if (leave) {
       unsigned char frame[airs::node::kFrameMax];
       uint64_t seq;
@@ -227,14 +300,15 @@ void teardown(airs_node* n, bool leave) noexcept {
                              static_cast<int>(size));
       natsConnection_FlushTimeout(n->nc, 500);
     }
-    for (natsSubscription* sub : {n->hb_sub, n->self_sub})
-      if (sub != nullptr) natsSubscription_Unsubscribe(sub);
+    if (n->hb_sub != nullptr) natsSubscription_Unsubscribe(n->hb_sub);
     natsConnection_Close(n->nc);
     std::unique_lock<std::mutex> lock(n->mu);
     n->cv.wait(lock, [n] { return n->subs_open == 0 && n->conn_closed; });
   }
-  for (natsSubscription* sub : {n->hb_sub, n->self_sub})
+  for (natsSubscription* sub :
+       {n->hb_sub, n->self_sub, n->data_sub, n->tag_sub})
     if (sub != nullptr) natsSubscription_Destroy(sub);
+  airs::node::globals_destroy(n);
   if (n->nc != nullptr) natsConnection_Destroy(n->nc);
   if (n->opts != nullptr) natsOptions_Destroy(n->opts);
   {
@@ -298,6 +372,10 @@ airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
     return failf(AIRS_ENOMEM, "airs_node_attach: out of memory");
   try {
     n->rt = rt;
+    if (airs_runtime_pid_tag(rt, &n->tag) != AIRS_OK) {
+      delete n;
+      return failf(AIRS_ESTATE, "airs_node_attach: the runtime is freed");
+    }
     n->name = opts->name;
     n->cluster = opts->cluster;
     n->incarnation = new_incarnation();
@@ -306,6 +384,8 @@ airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
     n->grace = std::chrono::milliseconds(opts->reconnect_grace_ms);
     n->hb_subject = n->cluster + ".hb";
     n->self_subject = n->cluster + ".node." + n->name;
+    n->data_subject = airs::node::data_subject_of(n, n->name);
+    n->tag_subject = n->cluster + ".tag." + std::to_string(n->tag);
   } catch (...) {
     delete n;
     return failf(AIRS_ENOMEM, "airs_node_attach: out of memory");
@@ -316,8 +396,13 @@ airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
   }
   if ((st = connect(n, opts)) == AIRS_OK &&
       (st = claim_name(n, opts->connect_timeout_ms)) == AIRS_OK &&
+      (st = claim_tag(n, opts->connect_timeout_ms)) == AIRS_OK &&
       (st = subscribe(n, &n->self_sub, n->self_subject, on_claim)) == AIRS_OK &&
-      (st = subscribe(n, &n->hb_sub, n->hb_subject, on_heartbeat)) == AIRS_OK) {
+      (st = subscribe(n, &n->tag_sub, n->tag_subject, on_claim)) == AIRS_OK &&
+      (st = subscribe(n, &n->data_sub, n->data_subject, on_data)) == AIRS_OK &&
+      (st = subscribe(n, &n->hb_sub, n->hb_subject, on_heartbeat)) == AIRS_OK &&
+      (st = install_transport(n)) == AIRS_OK &&
+      (st = airs::node::globals_start(n)) == AIRS_OK) {
     try {
       n->ticker = std::thread(run_ticker, n);
     } catch (...) {

@@ -7,7 +7,8 @@
 //   6       2     name length, little-endian
 //   8       8     incarnation, little-endian
 //   16      8     sequence number, little-endian (for reading captures)
-//   24      n     the name
+//   24      4     the runtime's pid tag, little-endian
+//   28      n     the name
 //
 // Explicit little-endian, so that nodes of any byte order share a cluster.
 #include <cstring>
@@ -19,18 +20,7 @@ namespace airs::node {
 namespace {
 
 constexpr char kMagic[4] = {'A', 'I', 'R', 'H'};
-constexpr uint8_t kVersion = 1;
-
-void put_le(unsigned char* p, uint64_t v, int bytes) noexcept {
-  for (int i = 0; i < bytes; i++)
-    p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-
-uint64_t get_le(const unsigned char* p, int bytes) noexcept {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; i++) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-}
+constexpr uint8_t kVersion = 2;  // 2: with the pid tag
 
 }  // namespace
 
@@ -42,13 +32,14 @@ size_t heartbeat_frame(const airs_node* n, uint32_t flags, uint64_t seq,
   put_le(out + 6, n->name.size(), 2);
   put_le(out + 8, n->incarnation, 8);
   put_le(out + 16, seq, 8);
+  put_le(out + 24, n->tag, 4);
   memcpy(out + kFrameHead, n->name.data(), n->name.size());
   return kFrameHead + n->name.size();
 }
 
 bool heartbeat_parse(const void* data, size_t size,
                      char name[AIRS_NODE_NAME_MAX + 1], uint64_t* incarnation,
-                     uint32_t* flags) noexcept {
+                     uint32_t* tag, uint32_t* flags) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
   if (size < kFrameHead || memcmp(p, kMagic, 4) != 0 || p[4] != kVersion)
     return false;
@@ -58,8 +49,9 @@ bool heartbeat_parse(const void* data, size_t size,
   name[len] = '\0';
   if (!valid_name(name)) return false;  // a NUL inside, or a bad byte
   *incarnation = get_le(p + 8, 8);
+  *tag = static_cast<uint32_t>(get_le(p + 24, 4));
   *flags = p[5];
-  return *incarnation != 0;
+  return *incarnation != 0 && *tag != 0 && *tag <= 0xFFFF;
 }
 
 }  // namespace airs::node

@@ -4,8 +4,11 @@
 // Threads. Three kinds touch a Node:
 //   - the caller of the C API (attach, detach, self, monitor, peers);
 //   - cnats's threads: the delivery thread of each subscription (heard()
-//     for heartbeats, answer_claim() for name claims) and the connection
-//     event thread (disconnected(), reconnected(), closed());
+//     for heartbeats, deliver() for data, on_claim for name and tag
+//     claims) and the connection event thread (disconnected(),
+//     reconnected(), closed());
+//   - any thread that sends to a remote pid: the runtime calls
+//     transport_send() on it (airs/transport.h), inside the send;
 //   - the node's own ticker thread (tick()): heartbeats out, silence in.
 // Locks, in the order they may be taken:
 //   notify_mu  (recursive) held while a batch of UP/DOWN messages is
@@ -13,8 +16,9 @@
 //              and DOWN in the order they happened; airs_send, under it,
 //              may run the runtime's dead-letter hook, which may call
 //              airs_node_monitor on this thread: hence recursive.
-//   mu         the peer table, the monitors and the connection state;
-//              never held across a call into cnats or the runtime.
+//   mu         the peer table, the routes, the monitors and the
+//              connection state; never held across a call into cnats or
+//              the runtime.
 #pragma once
 
 #include <nats/nats.h>
@@ -22,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,6 +35,7 @@
 #include <vector>
 
 #include "airs/node.h"
+#include "airs/transport.h"
 
 namespace airs::node {
 
@@ -38,8 +44,33 @@ using Clock = std::chrono::steady_clock;
 struct Peer {
   uint64_t incarnation = 0;
   uint64_t replaced = 0;  // the incarnation this one replaced, if any
+  uint32_t tag = 0;       // its runtime's pid tag
   Clock::time_point last_heard;
   bool up = false;
+};
+
+// Where the pids of one runtime tag go: the data subject of the node that
+// holds the tag. Made from a heartbeat, or from the first data frame of a
+// node not heard yet (its reply subject), so that an answer never races
+// the heartbeat that introduces its sender.
+// The frames gathered for one node, published together (remote.cpp).
+struct Outbound {
+  explicit Outbound(std::string s) : subject(std::move(s)) {}
+  const std::string subject;          // the node's data subject
+  std::mutex mu;                      // a leaf: held across the publish
+  std::vector<unsigned char> frames;  // whole frames, in send order
+  bool queued = false;                // in airs_node::dirty (under mu)
+};
+
+struct Route {
+  std::shared_ptr<Outbound> out;
+  bool up = true;  // false: the node is down (sends are NOCONNECTION)
+};
+
+// A global name this node holds (airs_node_register).
+struct Global {
+  airs_pid pid = 0;
+  natsSubscription* sub = nullptr;  // answers whereis on its subject
 };
 
 // An UP or DOWN to send to every monitor.
@@ -55,18 +86,32 @@ struct airs_node {
   uint64_t incarnation = 0;
   std::chrono::milliseconds heartbeat, down_after, grace;
 
+  uint32_t tag = 0;          // the runtime's pid tag, claimed in the cluster
   std::string hb_subject;    // <cluster>.hb: everybody's heartbeats
   std::string self_subject;  // <cluster>.node.<name>: claims of the name
+  std::string data_subject;  // <cluster>.node.<name>.data: messages to us
+  std::string tag_subject;   // <cluster>.tag.<tag>: claims of the tag
 
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   natsSubscription* hb_sub = nullptr;
   natsSubscription* self_sub = nullptr;
+  natsSubscription* data_sub = nullptr;
+  natsSubscription* tag_sub = nullptr;
+  bool transport_set = false;
+  int64_t max_payload = 0;  // the server's, read at attach
 
   std::recursive_mutex notify_mu;
   std::mutex mu;
   std::condition_variable cv;  // the ticker's sleep; subs' and close's ends
   std::unordered_map<std::string, airs::node::Peer> peers;
+  std::unordered_map<uint32_t, airs::node::Route> routes;  // by pid tag
+  // Outbounds holding frames, for the next flush (dirty_mu, a leaf);
+  // flush_mu lets one flush at a time walk `flushing`.
+  std::mutex dirty_mu, flush_mu;
+  std::vector<std::shared_ptr<airs::node::Outbound>> dirty, flushing;
+  std::unordered_map<std::string, airs::node::Global> globals;  // by name
+  airs_pid registrar = AIRS_NO_PID;  // watches the globally named processes
   std::unordered_set<airs_pid> monitors;
   bool stopping = false;
   bool connected = true;
@@ -81,11 +126,22 @@ struct airs_node {
 
 namespace airs::node {
 
+// The data subject of node `name` of n's cluster: <cluster>.node.<name>.data
+// (remote.cpp). May throw bad_alloc.
+inline std::string data_subject_of(const airs_node* n,
+                                   const std::string& name) {
+  return n->cluster + ".node." + name + ".data";
+}
+
 // --- peers.cpp: the peer table and the monitors ----------------------------
 
-// A heartbeat from `peer` (flags: kLeaving). [cnats delivery thread]
-void heard(airs_node* n, const char* peer, uint64_t incarnation,
+// A heartbeat from `peer`, whose runtime has pid tag `tag` (flags:
+// kLeaving). [cnats delivery thread]
+void heard(airs_node* n, const char* peer, uint64_t incarnation, uint32_t tag,
            uint32_t flags) noexcept;
+// A node not heard yet sent us data: route `tag` to its data subject
+// until its heartbeat says more. [cnats delivery thread]
+void learn_route(airs_node* n, uint32_t tag, const char* data_subject) noexcept;
 // Sends a heartbeat, then declares down the peers silent too long.
 // `stalled`: this thread slept through more than down_after (the process
 // was stopped): give every peer down_after again instead. [ticker]
@@ -96,10 +152,62 @@ airs_status monitor(airs_node* n, airs_pid pid, bool on) noexcept;
 void disconnected(airs_node* n) noexcept;
 void reconnected(airs_node* n) noexcept;
 
+// --- remote.cpp: messages between nodes -------------------------------------
+
+// The transport the runtime calls for a send to a pid of another runtime
+// (airs_transport.send): routes by the pid's tag, frames the message and
+// publishes it on the data subject of the node that holds the tag.
+// [any sending thread; takes mu briefly]
+airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept;
+// The transport's flush: publishes every outbound holding frames. [any
+// thread; also the ticker, and detach]
+void transport_flush(void* node) noexcept;
+// A data frame from NATS: delivered into the runtime with its remote
+// sender; `reply` (the sender node's data subject) makes a route for a tag
+// not heard of yet. [cnats delivery thread of the data subscription]
+void deliver(airs_node* n, const void* data, size_t size,
+             const char* reply) noexcept;
+
+// --- global.cpp: names across the cluster ---------------------------------
+
+// Starts the registrar, the hidden process that watches the processes
+// with global names (it forgets their names when they end). [attach]
+airs_status globals_start(airs_node* n) noexcept;
+// Stops the registrar and waits for its end. [detach, first]
+void globals_stop(airs_node* n) noexcept;
+// Unsubscribes every global name; then, once the connection is closed,
+// frees them. [detach]
+void globals_unsubscribe(airs_node* n) noexcept;
+void globals_destroy(airs_node* n) noexcept;
+
+// --- attach.cpp
+// ----------------------------------------------------------------
+
+// Subscribes `handler` (closure: the node) to `subject`, counted in
+// subs_open until cnats says the subscription is done. [attach, or any
+// thread holding no lock of the node]
+airs_status subscribe(airs_node* n, natsSubscription** sub,
+                      const std::string& subject,
+                      natsMsgHandler handler) noexcept;
+
+// --- frames: little-endian integers, so that nodes of any byte order ------
+// --- share a cluster ------------------------------------------------------
+
+inline void put_le(unsigned char* p, uint64_t v, int bytes) noexcept {
+  for (int i = 0; i < bytes; i++)
+    p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+inline uint64_t get_le(const unsigned char* p, int bytes) noexcept {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; i++) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
 // --- heartbeat.cpp: the frames on <cluster>.hb ------------------------------
 
 constexpr uint32_t kLeaving = 1;
-constexpr size_t kFrameHead = 24;
+constexpr size_t kFrameHead = 28;
 constexpr size_t kFrameMax = kFrameHead + AIRS_NODE_NAME_MAX;
 
 // Writes the heartbeat of `n` with `flags` and sequence number `seq` to
@@ -110,7 +218,7 @@ size_t heartbeat_frame(const airs_node* n, uint32_t flags, uint64_t seq,
 // Reads a frame; false if it is not one (ignored: anyone may publish).
 bool heartbeat_parse(const void* data, size_t size,
                      char name[AIRS_NODE_NAME_MAX + 1], uint64_t* incarnation,
-                     uint32_t* flags) noexcept;
+                     uint32_t* tag, uint32_t* flags) noexcept;
 
 // --- error.cpp ---------------------------------------------------------------
 

@@ -53,52 +53,108 @@ void send_changes(airs_node* n, const Change* changes, size_t count,
   }
 }
 
+// Points `tag` at the data subject of node `name`. [under mu; may throw
+// bad_alloc]
+void set_route(airs_node* n, uint32_t tag, const char* name) {
+  Route& r = n->routes[tag];
+  r.out = std::make_shared<Outbound>(data_subject_of(n, name));
+  r.up = true;
+}
+
+// Marks the route of `tag` up or down, if there is one. [under mu]
+void route_up(airs_node* n, uint32_t tag, bool up) noexcept {
+  auto it = n->routes.find(tag);
+  if (it != n->routes.end()) it->second.up = up;
+}
+
+// A heartbeat now, out of turn: a node that hears a newcomer introduces
+// itself at once, so that the newcomer can route to it before it sends.
+void announce(airs_node* n) noexcept {
+  unsigned char frame[kFrameMax];
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (!n->connected || n->stopping) return;
+    seq = ++n->seq;
+  }
+  size_t size = heartbeat_frame(n, 0, seq, frame);
+  natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
+                         static_cast<int>(size));
+}
+
 }  // namespace
 
-void heard(airs_node* n, const char* name, uint64_t incarnation,
+void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
            uint32_t flags) noexcept {
   if (incarnation == n->incarnation) return;  // our own
   Change changes[2];
   size_t count = 0;
-  std::lock_guard<std::recursive_mutex> order(n->notify_mu);
-  try {
-    std::lock_guard<std::mutex> lock(n->mu);
-    if (n->stopping) return;
-    auto it = n->peers.find(name);
-    if (flags & kLeaving) {
-      if (it == n->peers.end() || it->second.incarnation != incarnation) return;
-      if (it->second.up)
-        changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_LEFT);
-      n->peers.erase(it);
-    } else if (it == n->peers.end()) {
-      Peer& p = n->peers[name];
-      p.incarnation = incarnation;
-      p.last_heard = Clock::now();
-      p.up = true;
-      changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
-    } else {
-      Peer& p = it->second;
-      if (p.incarnation != incarnation) {
-        // Another incarnation of the name: the one we knew is gone. A
-        // heartbeat of it still in flight must not bring it back.
-        if (incarnation == p.replaced) return;
-        if (p.up)
-          changes[count++] =
-              change(name, p.incarnation, AIRS_NODE_DOWN_RESTARTED);
-        p.replaced = p.incarnation;
+  bool newcomer = false;
+  {
+    std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+    try {
+      std::lock_guard<std::mutex> lock(n->mu);
+      if (n->stopping) return;
+      auto it = n->peers.find(name);
+      if (flags & kLeaving) {
+        if (it == n->peers.end() || it->second.incarnation != incarnation)
+          return;
+        if (it->second.up)
+          changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_LEFT);
+        n->routes.erase(it->second.tag);  // its pids are stale: noproc
+        n->peers.erase(it);
+      } else if (it == n->peers.end()) {
+        set_route(n, tag, name);
+        Peer& p = n->peers[name];
         p.incarnation = incarnation;
-        p.up = false;
-      }
-      p.last_heard = Clock::now();
-      if (!p.up) {
+        p.tag = tag;
+        p.last_heard = Clock::now();
         p.up = true;
         changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
+        newcomer = true;
+      } else {
+        Peer& p = it->second;
+        if (p.incarnation != incarnation) {
+          // Another incarnation of the name: the one we knew is gone. A
+          // heartbeat of it still in flight must not bring it back.
+          if (incarnation == p.replaced) return;
+          if (p.up)
+            changes[count++] =
+                change(name, p.incarnation, AIRS_NODE_DOWN_RESTARTED);
+          n->routes.erase(p.tag);  // the old incarnation's pids: noproc
+          set_route(n, tag, name);
+          p.replaced = p.incarnation;
+          p.incarnation = incarnation;
+          p.tag = tag;
+          p.up = false;
+          newcomer = true;
+        }
+        p.last_heard = Clock::now();
+        if (!p.up) {
+          p.up = true;
+          route_up(n, p.tag, true);
+          changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
+        }
       }
+    } catch (...) {
+      return;  // out of memory for a new peer: it is heard again soon
     }
-  } catch (...) {
-    return;  // out of memory for a new peer: it is heard again soon
+    send_changes(n, changes, count);
   }
-  send_changes(n, changes, count);
+  if (newcomer) announce(n);
+}
+
+void learn_route(airs_node* n, uint32_t tag,
+                 const char* data_subject) noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (n->stopping || n->routes.count(tag)) return;
+    Route& r = n->routes[tag];
+    r.out = std::make_shared<Outbound>(data_subject);
+    r.up = true;
+  } catch (...) {
+    // Out of memory: the heartbeat makes the route soon.
+  }
 }
 
 void tick(airs_node* n, bool stalled) noexcept {
@@ -111,6 +167,7 @@ void tick(airs_node* n, bool stalled) noexcept {
     seq = ++n->seq;
   }
   if (connected) {
+    transport_flush(n);  // a safety net: turns flush their own
     size_t size = heartbeat_frame(n, 0, seq, frame);
     natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
                            static_cast<int>(size));
@@ -133,10 +190,12 @@ void tick(airs_node* n, bool stalled) noexcept {
           continue;
         }
         p.up = false;
+        route_up(n, p.tag, false);
         changes.push_back(
             change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_DISCONNECTED));
       } else if (now - p.last_heard > n->down_after) {
         p.up = false;
+        route_up(n, p.tag, false);
         changes.push_back(
             change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_NOCONNECTION));
       }

@@ -32,8 +32,41 @@
  * its peers down for the silence it slept through: on resuming it gives
  * them down_after_ms again.
  *
- * Later steps of the distribution (remote pids, messages, links and
- * monitors across nodes) build on this; they are not here yet.
+ * Messages. An attached node is its runtime's transport (transport.h):
+ * airs_send, airs_send_msg, airs_ctx_send and airs_ctx_send_msg reach a
+ * pid of any node of the cluster with the same calls as a local pid, and
+ * the receiver sees the sender's pid and answers it with a plain send.
+ * airs_call and airs_request work too; the callee's airs_reply (or
+ * airs_reply_to) goes back to the requester's node. A call to a node that
+ * is down or gone fails at once with AIRS_ENOPROC, not at its timeout; a
+ * call whose callee ends without replying runs to its timeout (remote
+ * callees are not watched yet).
+ * Pids may travel inside message data. For that, the pid tag of each
+ * node's runtime must be unique in the cluster: attach claims it, as it
+ * claims the name. The semantics are Erlang's:
+ *   - at most once; in order per sender and receiver pair;
+ *   - a send to a pid whose node is down (not heard for down_after_ms, or
+ *     this node cut off) returns AIRS_OK and the message is a dead letter
+ *     (AIRS_DEAD_LETTER_NOCONNECTION), as an Erlang send to a node that is
+ *     down is silently lost;
+ *   - a pid whose tag no node holds (never known, or its node detached or
+ *     came back as a new incarnation) gets AIRS_ENOPROC at once: a
+ *     restarted node never takes messages meant for its old processes.
+ *     The first send to a node not heard yet asks the cluster who holds
+ *     the tag (one round trip to the server; 100 ms at most, for a holder
+ *     that does not answer), as Erlang connects on the first send;
+ *   - a message to a live node's process that has ended is a dead letter
+ *     on that node;
+ *   - a message over the server's max_payload (nats-server: 1 MiB) less
+ *     44 bytes fails with AIRS_EINVAL: not fragmented yet.
+ * Not yet across nodes: links, monitors and exit signals, timers aimed at
+ * remote pids, topics and pools.
+ *
+ * Efficiency: one subject per node. The messages a process's turn sends
+ * to one node leave together, as one NATS message of up to 64 KiB, when
+ * the turn ends (or when the batch is full); a send from outside any
+ * process, a request and a reply leave at once. A message too big to
+ * share a batch goes alone.
  */
 #ifndef AIRS_NODE_H
 #define AIRS_NODE_H
@@ -112,12 +145,17 @@ AIRS_API airs_status airs_node_opts_init(airs_node_opts* opts);
  * connects (waiting up to connect_timeout_ms), checks that no live node of
  * the cluster has the name, then starts heartbeats. *out gets the node,
  * which the caller frees with airs_node_detach before airs_runtime_free.
- * One node per runtime.
+ * One node per runtime. The node installs itself as the runtime's
+ * transport (transport.h) and starts one hidden process in it, the
+ * registrar of global names (it runs as any process does: in host-driven
+ * mode, when the host polls).
  *
  * EINVAL: NULL argument, bad version or size, no url, a name or cluster
  * empty, too long or with a character outside [A-Za-z0-9_-], a number
  * out of range. EEXIST: a live node of the cluster has the name (or one
- * that does not answer: a stopped one; try again once it is down).
+ * that does not answer: a stopped one; try again once it is down), or
+ * holds the runtime's pid tag (make the runtime with AIRS_CFG_PID_TAG set
+ * to another).
  * ESTATE: the runtime has a node already. EOS: the server
  * cannot be reached (the text says why). ENOMEM.
  * airs_node_last_error_message() says more. [not inside a callback] */
@@ -147,6 +185,38 @@ AIRS_API airs_status airs_node_monitor(airs_node* node, airs_pid pid, int on);
  * cap > 0. [any thread] */
 AIRS_API airs_status airs_node_peers(airs_node* node, airs_node_peer* out,
                                      size_t cap, size_t* count);
+
+/* ------------------------------------------------------------------------
+ * Global names: one name, one process, in the whole cluster (Erlang's
+ * global:register_name and global:whereis_name). A name is 1 to
+ * AIRS_NODE_NAME_MAX characters of [A-Za-z0-9_-]. It is free again when
+ * its process ends, when it is unregistered, or when its node detaches or
+ * loses its connection (nobody answers for it any more).
+ * ---------------------------------------------------------------------- */
+
+/* Registers `pid`, a live process of the node's runtime, under `name` in
+ * the cluster. It asks the cluster first and, once it holds the name,
+ * asks again for a claimant that raced it (for about 50 ms), so that a
+ * name never has two holders: two nodes registering one name at the same
+ * moment may both get EEXIST. EEXIST: a process of some node has the name
+ * (the message names the node), or one raced it. ENOPROC: not a live
+ * process of this runtime. EINVAL: NULL node, a bad name, pid 0. EOS: the
+ * server could not be asked. ENOMEM. [not inside a callback: it waits for
+ * the cluster's answers] */
+AIRS_API airs_status airs_node_register(airs_node* node, const char* name,
+                                        airs_pid pid);
+
+/* Gives up a name this node holds. ENOTFOUND: this node does not hold
+ * it. EINVAL: NULL node or name. [any thread] */
+AIRS_API airs_status airs_node_unregister(airs_node* node, const char* name);
+
+/* The process registered under `name` anywhere in the cluster, to *out.
+ * ENOTFOUND: nobody holds it. ETIMEDOUT: its holder did not answer within
+ * timeout_ms (a stopped node). EINVAL: NULL argument, a bad name,
+ * timeout 0. EOS. [not inside a callback: it waits for the answer; a
+ * name this node holds is answered at once] */
+AIRS_API airs_status airs_node_whereis(airs_node* node, const char* name,
+                                       uint32_t timeout_ms, airs_pid* out);
 
 /* Why the last failed airs_node_* call of this thread failed, or "".
  * Valid until the thread's next airs_node_* call. [any thread] */

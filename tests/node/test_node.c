@@ -37,100 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../c/check.h"
-
-/* A node call returns `want`; a failure also sets the node library's
- * last error message (node.h keeps its own). */
-#define NODE_ST(call, want)                                                   \
-  do {                                                                        \
-    airs_status node_want_ = (want), node_got_ = (call);                      \
-    if (!check_report_(node_got_ == node_want_, __FILE__, __LINE__, #call))   \
-      fprintf(stderr, "    got %s, want %s (%s)\n", airs_strerror(node_got_), \
-              airs_strerror(node_want_), airs_node_last_error_message());     \
-    if (node_want_ != AIRS_OK)                                                \
-      check_report_(airs_node_last_error_message()[0] != '\0', __FILE__,      \
-                    __LINE__, "the failure set a message");                   \
-  } while (0)
-
-extern char** environ;
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-/* ---- nats-server ----------------------------------------------------- */
-
-static int free_port(void) {
-  struct sockaddr_in a;
-  socklen_t len = sizeof a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || bind(fd, (struct sockaddr*)&a, sizeof a) != 0 ||
-      getsockname(fd, (struct sockaddr*)&a, &len) != 0) {
-    perror("free_port");
-    exit(1);
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-static int can_connect(int port) {
-  struct sockaddr_in a;
-  int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ok = connect(fd, (struct sockaddr*)&a, sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-/* Starts nats-server on 127.0.0.1:port and waits until it takes
- * connections (10 s at most). */
-static pid_t server_start(int port) {
-  char port_text[16];
-  char* argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port_text, NULL};
-  pid_t pid;
-  double end = now_ms() + 10000;
-  snprintf(port_text, sizeof port_text, "%d", port);
-  if (posix_spawnp(&pid, "nats-server", NULL, NULL, argv, environ) != 0) {
-    fprintf(stderr,
-            "cannot start nats-server (apt-get install "
-            "nats-server)\n");
-    exit(1);
-  }
-  while (!can_connect(port)) {
-    if (now_ms() > end) {
-      fprintf(stderr, "nats-server did not listen on port %d\n", port);
-      kill(pid, SIGKILL);
-      exit(1);
-    }
-    sleep_ms(10);
-  }
-  return pid;
-}
-
-static void reap(pid_t pid, int sig) {
-  kill(pid, sig);
-  waitpid(pid, NULL, 0);
-}
+#include "harness.h"
 
 /* ---- child nodes ------------------------------------------------------- */
 
 typedef struct child {
-  pid_t pid;
-  int in;  /* its stdin: closing it makes it detach and exit */
-  int out; /* its stdout: "ready <incarnation>" */
+  node_child n; /* prints "ready <incarnation>" */
   uint64_t incarnation;
 } child;
 
@@ -164,38 +76,12 @@ static int child_main(const char* url, const char* name) {
 
 static child child_start(const char* self_path, const char* url,
                          const char* name) {
-  child ch;
-  int in[2], out[2];
-  char line[64] = "";
   char* argv[] = {(char*)self_path, "child", (char*)url, (char*)name, NULL};
-  posix_spawn_file_actions_t fa;
-  ssize_t got = 0;
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) exit(1);
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  if (posix_spawn(&ch.pid, self_path, &fa, NULL, argv, environ) != 0) exit(1);
-  posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(out[1]);
-  ch.in = in[1];
-  ch.out = out[0];
-  while (got < (ssize_t)sizeof line - 1) {
-    ssize_t n = read(ch.out, line + got, sizeof line - 1 - (size_t)got);
-    if (n <= 0) break;
-    got += n;
-    if (memchr(line, '\n', (size_t)got)) break;
-  }
-  ch.incarnation = strtoull(line + 6, NULL, 10);
-  CHECK(strncmp(line, "ready ", 6) == 0);
+  child ch;
+  ch.n = node_child_start(argv);
+  CHECK(strncmp(ch.n.line, "ready ", 6) == 0);
+  ch.incarnation = strtoull(ch.n.line + 6, NULL, 10);
   return ch;
-}
-
-static void child_end(child* ch, int sig) {
-  close(ch->in);
-  close(ch->out);
-  if (sig) kill(ch->pid, sig);
-  waitpid(ch->pid, NULL, 0);
 }
 
 /* ---- what the monitor process heard ----------------------------------- */
@@ -264,16 +150,6 @@ static void expect_nothing(int wait_ms) {
 }
 
 /* ---- the checks ------------------------------------------------------- */
-
-static airs_runtime* runtime_new(int workers) {
-  airs_config* cfg = NULL;
-  airs_runtime* rt = NULL;
-  CHECK_ST(airs_config_new(&cfg), AIRS_OK);
-  CHECK_ST(airs_config_set(cfg, AIRS_CFG_WORKERS, workers), AIRS_OK);
-  CHECK_ST(airs_runtime_new(cfg, &rt), AIRS_OK);
-  airs_config_free(cfg);
-  return rt;
-}
 
 static void bad_input(airs_runtime* rt, const char* url, int dead_port) {
   airs_node_opts o;
@@ -391,14 +267,14 @@ int main(int argc, char** argv) {
 
   /* kill -9: DOWN (noconnection) within 1.5 s. */
   t0 = now_ms();
-  kill(b1.pid, SIGKILL);
+  kill(b1.n.pid, SIGKILL);
   i = expect(AIRS_MSG_NODE_DOWN, "b", AIRS_NODE_DOWN_NOCONNECTION, 5000);
   if (i >= 0) {
     printf("kill -9 to DOWN: %.0f ms\n", events[i].at - t0);
     CHECK(events[i].at - t0 <= 1500);
     CHECK_EQ(events[i].ev.peer.incarnation, b1.incarnation);
   }
-  child_end(&b1, 0);
+  node_child_end(&b1.n, 0);
 
   /* Restarted: UP, a new incarnation. */
   b2 = child_start(argv[0], url, "b");
@@ -410,17 +286,17 @@ int main(int argc, char** argv) {
   c1 = child_start(argv[0], url, "c");
   expect(AIRS_MSG_NODE_UP, "c", 0, 3000);
   t0 = now_ms();
-  child_end(&c1, 0); /* closes its stdin: it detaches */
+  node_child_end(&c1.n, 0); /* closes its stdin: it detaches */
   i = expect(AIRS_MSG_NODE_DOWN, "c", AIRS_NODE_DOWN_LEFT, 3000);
   if (i >= 0) CHECK(events[i].at - t0 < 500);
 
   /* SIGSTOP: DOWN; its name cannot be claimed (it does not answer);
    * SIGCONT: UP again, the same incarnation. */
-  kill(b2.pid, SIGSTOP);
+  kill(b2.n.pid, SIGSTOP);
   expect(AIRS_MSG_NODE_DOWN, "b", AIRS_NODE_DOWN_NOCONNECTION, 5000);
   NODE_ST(airs_node_attach(rt2, &o, &dup), AIRS_EEXIST);
   CHECK(strstr(airs_node_last_error_message(), "does not answer") != NULL);
-  kill(b2.pid, SIGCONT);
+  kill(b2.n.pid, SIGCONT);
   i = expect(AIRS_MSG_NODE_UP, "b", 0, 3000);
   if (i >= 0) CHECK_EQ(events[i].ev.peer.incarnation, b2.incarnation);
   expect_nothing(300); /* no DOWN from b's own stall */
@@ -437,7 +313,7 @@ int main(int argc, char** argv) {
   /* Monitoring off; then nothing comes. */
   NODE_ST(airs_node_monitor(a, mon, 0), AIRS_OK);
   NODE_ST(airs_node_monitor(a, mon, 0), AIRS_ENOTFOUND);
-  child_end(&b2, SIGKILL);
+  node_child_end(&b2.n, SIGKILL);
   expect_nothing(1500);
 
   airs_node_detach(a);
