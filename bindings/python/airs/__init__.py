@@ -42,6 +42,7 @@ from .reasons import EXCEPTION_EXIT_CODE, ExitKind, ExitReason
 from .registry import Pick
 from .runtime import Runtime
 from . import osl
+from . import node
 from ._spawning import MailboxPolicy
 from .supervisor import (AutoShutdown, ChildCounts, ChildInfo, ChildSpec,
                          ChildState, ChildType, Restart, Shutdown, Strategy,

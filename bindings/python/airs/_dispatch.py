@@ -75,6 +75,8 @@ class RuntimeCore:
         self.held = {}
         self.actors = {}
         self.python_pids = set()
+        self.pid_tag = None  # this runtime's pid tag, once asked
+        self.has_node = False  # attached to a cluster (airs.node)
         self.starts = {}
         self.codecs = {}
         self.default_codec = None

@@ -11,9 +11,12 @@ Rules, in order, for a value sent to ``to``:
 3. ``to`` is a Python actor of this runtime: the object itself, by
    reference (no type tag allowed);
 4. the runtime's default codec, if set;
-5. otherwise TypeError; but a value for a pid that is not alive goes as
-   in 3, so that C reports it (dead-letter hook, NoProcessError) as any
-   message to a dead pid.
+5. otherwise TypeError; but a value for a pid of this runtime that is not
+   alive goes as in 3, so that C reports it (dead-letter hook,
+   NoProcessError) as any message to a dead pid. Once the runtime is a
+   node (:mod:`airs.node`), a pid of another runtime is another node's
+   process and never takes a reference, which means nothing outside this
+   process: it needs bytes or a codec.
 """
 import ctypes
 
@@ -43,6 +46,16 @@ def resolve(core, to):
         return Pid(out.value)
     raise TypeError(f"a message goes to a Pid or a registered name, not "
                     f"{type(to).__name__}")
+
+
+def is_remote(core, pid):
+    """True if `pid` belongs to another runtime (its tag is not ours)."""
+    tag = core.pid_tag
+    if tag is None:
+        out = ctypes.c_uint32()
+        lib.airs_runtime_pid_tag(core.handle, ctypes.byref(out))
+        tag = core.pid_tag = out.value
+    return pid != 0 and fast.airs_pid_tag(pid) != tag
 
 
 SEND, REPLY, HELD = "send", "reply", "held"
@@ -75,6 +88,11 @@ def encode(core, to, message, type=0, codec=None, ref_kind=SEND,
     codec = core.default_codec
     if codec is not None:
         return type or codec.type_tag, codec.encode(message), None
+    if core.has_node and is_remote(core, to):
+        raise TypeError(
+            f"{to!r} is a process of another node: a {type_name(message)} "
+            f"cannot go by reference; send bytes, or give a codec "
+            f"(codec=airs.PickleCodec(), or Runtime(codec=...))")
     if not lib.airs_is_alive(core.handle, to):
         # Sent anyway, by reference: C reports it to the dead-letter hook
         # (NOPROC) as for any message to a dead pid, then the send raises

@@ -18,6 +18,7 @@
  * add new ones here when the headers grow.
  */
 #include <airs/airs.h>
+#include <airs/node.h>
 #include <airs/osl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -412,6 +413,22 @@ static void constants(void) {
   ENUM(AIRS_FS_TYPE_OTHER);
   close_();
 
+  open_("node");
+  DEFINE(AIRS_NODE_NAME_MAX);
+  DEFINE(AIRS_MSG_NODE_BASE);
+  DEFINE(AIRS_MSG_NODE_UP);
+  DEFINE(AIRS_MSG_NODE_DOWN);
+  DEFINE(AIRS_NODE_OPTS_VERSION);
+  close_();
+
+  open_("airs_node_down_reason");
+  ENUM(AIRS_NODE_DOWN_NONE);
+  ENUM(AIRS_NODE_DOWN_NOCONNECTION);
+  ENUM(AIRS_NODE_DOWN_LEFT);
+  ENUM(AIRS_NODE_DOWN_RESTARTED);
+  ENUM(AIRS_NODE_DOWN_DISCONNECTED);
+  close_();
+
   close_();
 }
 
@@ -487,6 +504,29 @@ static void structs(void) {
   INT_FIELD(airs_sup_flags, health_interval_ms);
   INT_FIELD(airs_sup_flags, health_timeout_ms);
   INT_FIELD(airs_sup_flags, health_threshold);
+  END_STRUCT();
+
+  STRUCT(airs_node_peer);
+  FIELD(airs_node_peer, name);
+  INT_FIELD(airs_node_peer, incarnation);
+  END_STRUCT();
+
+  STRUCT(airs_node_event);
+  FIELD(airs_node_event, peer);
+  INT_FIELD(airs_node_event, reason);
+  INT_FIELD(airs_node_event, reserved);
+  END_STRUCT();
+
+  STRUCT(airs_node_opts);
+  INT_FIELD(airs_node_opts, version);
+  INT_FIELD(airs_node_opts, size);
+  FIELD(airs_node_opts, url);
+  FIELD(airs_node_opts, name);
+  FIELD(airs_node_opts, cluster);
+  INT_FIELD(airs_node_opts, heartbeat_ms);
+  INT_FIELD(airs_node_opts, down_after_ms);
+  INT_FIELD(airs_node_opts, reconnect_grace_ms);
+  INT_FIELD(airs_node_opts, connect_timeout_ms);
   END_STRUCT();
 
   STRUCT(airs_child_spec);

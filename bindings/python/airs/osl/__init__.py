@@ -32,6 +32,7 @@ import ctypes
 from typing import TYPE_CHECKING, Any, Optional
 
 from .. import _ffi, _osl_ffi as c
+from .. import node as _node
 from ..pid import Pid
 from . import fs, net, proc
 from ._wire import Result
@@ -70,7 +71,8 @@ def start(runtime: Runtime, *, intensity: int = 3, period_ms: int = 5000,
     return runtime.supervisor(Pid(pid.value))
 
 
-_DECODERS = ((c.MSG_FS_BASE, c.MSG_FS_BASE + 0x100, fs.decode),
+_DECODERS = ((_node.MSG_NODE_BASE, _node.MSG_NODE_BASE + 0x100, _node.decode),
+             (c.MSG_FS_BASE, c.MSG_FS_BASE + 0x100, fs.decode),
              (c.MSG_PROC_BASE, c.MSG_PROC_BASE + 0x100, proc.decode),
              (c.MSG_NET_BASE, c.MSG_NET_BASE + 0x100, net.decode),
              (c.MSG_SOCK_DATA, c.MSG_SOCK_ACCEPT_ERROR + 1, net.decode))

@@ -1,0 +1,156 @@
+"""airs.node: two nodes (two runtimes of this process) of a cluster over a
+nats-server the test starts on a free loopback port."""
+import queue
+import socket
+import subprocess
+import time
+import unittest
+
+import airs
+from airs.node import DownReason, Node, NodeDown, NodeUp
+
+TIMEOUT = 10
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Echo(airs.Actor):
+    """Answers ("add", a, b) requests; sends ("pong", n) back for each
+    ("ping", n) message."""
+
+    def receive(self, message):
+        if message[0] == "add":
+            self.reply(message[1] + message[2])
+        elif message[0] == "ping":
+            self.send(self.sender, ("pong", message[1]))
+
+
+class Collector(airs.Actor):
+    """Puts what it gets in a queue; ("go", pid, n) sends n pings."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def receive(self, message):
+        if isinstance(message, tuple) and message[0] == "go":
+            for n in range(message[2]):
+                self.send(message[1], ("ping", n))
+        else:
+            self.out.put((message, self.sender))
+
+
+class NodeTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        port = free_port()
+        cls.url = f"nats://127.0.0.1:{port}"
+        cls.server = subprocess.Popen(
+            ["nats-server", "-a", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    cls.server.kill()
+                    raise
+                time.sleep(0.01)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(TIMEOUT)
+
+    def setUp(self):
+        self.a = airs.Runtime(codec=airs.PickleCodec())
+        self.b = airs.Runtime(codec=airs.PickleCodec())
+        self.na = Node(self.a, self.url, "a", cluster="py")
+        self.nb = Node(self.b, self.url, "b", cluster="py")
+
+    def tearDown(self):
+        self.nb.detach()
+        self.na.detach()
+        self.b.close()
+        self.a.close()
+
+    def test_call_a_global_name_on_another_node(self):
+        echo = self.b.spawn(Echo)
+        self.nb.register("echo", echo)
+        found = self.na.whereis("echo")
+        self.assertEqual(found, echo)
+        self.assertEqual(self.a.call(found, ("add", 2, 3)), 5)
+        self.assertIsNone(self.na.whereis("nobody"))
+
+    def test_messages_both_ways_in_order(self):
+        echo = self.b.spawn(Echo)
+        out = queue.Queue()
+        collector = self.a.spawn(Collector, (out,))
+        self.a.send(collector, ("go", echo, 200))
+        got = [out.get(timeout=TIMEOUT) for _ in range(200)]
+        self.assertEqual([m for m, _ in got], [("pong", n) for n in range(200)])
+        self.assertTrue(all(sender == echo for _, sender in got))
+
+    def test_node_events(self):
+        out = queue.Queue()
+        watcher = self.a.spawn(Collector, (out,))
+        self.na.monitor(watcher)
+        message, _ = out.get(timeout=TIMEOUT)
+        self.assertIsInstance(message, NodeUp)
+        self.assertEqual(message.peer.name, "b")
+        self.assertEqual(message.peer.incarnation, self.nb.self.incarnation)
+        self.assertEqual([p.name for p in self.na.peers()], ["b"])
+        self.nb.detach()
+        message, _ = out.get(timeout=TIMEOUT)
+        self.assertEqual(message, NodeDown(message.peer, DownReason.LEFT))
+        self.na.monitor(watcher, False)
+
+    def test_objects_need_a_codec_to_cross(self):
+        echo = self.b.spawn(Echo)
+        with airs.Runtime() as plain:
+            node = Node(plain, self.url, "plain", cluster="py")
+            try:
+                with self.assertRaises(TypeError):
+                    plain.send(echo, ("ping", 1))
+                plain.send(echo, b"raw bytes are fine")
+            finally:
+                node.detach()
+
+    def test_errors(self):
+        with self.assertRaises(airs.AlreadyExistsError):
+            with airs.Runtime() as other:
+                Node(other, self.url, "a", cluster="py")
+        with self.assertRaises(airs.InvalidArgumentError):
+            self.na.register("a.b", self.a.spawn(Echo))
+        with self.assertRaises(airs.NotFoundError):
+            self.na.unregister("nobody")
+        with self.assertRaises(airs.NoProcessError):
+            self.na.register("dead", 12345)
+        echo = self.b.spawn(Echo)
+        self.nb.register("taken", echo)
+        with self.assertRaises(airs.AlreadyExistsError):
+            self.na.register("taken", self.a.spawn(Echo))
+        self.nb.detach()
+        with self.assertRaises(airs.InvalidArgumentError):
+            self.nb.register("x", echo)
+        # b left: once a has heard it, b's pids are stale at once.
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                self.a.call(echo, ("add", 1, 1), timeout_ms=200)
+            except airs.NoProcessError:
+                break
+            except airs.TimeoutError:
+                pass
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+
+
+if __name__ == "__main__":
+    unittest.main()
