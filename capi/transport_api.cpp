@@ -2,6 +2,8 @@
 // tags, installing a transport, and mail coming in from one.
 #include "airs/transport.h"
 
+#include <cstring>
+
 #include "capi.hpp"
 
 using namespace airs;
@@ -67,8 +69,73 @@ airs_status airs_transport_deliver(airs_runtime* h, airs_pid from, airs_pid to,
 }
 
 airs_transport_kind airs_transport_msg_kind(const airs_msg* msg) {
-  return msg ? static_cast<airs_transport_kind>(msg->remote_kind)
-             : AIRS_TRANSPORT_MESSAGE;
+  if (!msg) return AIRS_TRANSPORT_MESSAGE;
+  if (msg->signal != Signal::kNone) return AIRS_TRANSPORT_SIGNAL;
+  return static_cast<airs_transport_kind>(msg->remote_kind);
+}
+
+airs_status airs_transport_signal_read(const airs_msg* msg,
+                                       airs_transport_signal* out) {
+  return api("airs_transport_signal_read", [&] {
+    if (!msg || !out) return fail(AIRS_EINVAL, "NULL argument");
+    uint32_t code = signal_code(msg->signal);
+    if (code == 0) return fail(AIRS_EINVAL, "not a signal that crosses");
+    const Reason* r = msg->has_reason ? msg->reason : nullptr;
+    const char* text = r && r->text ? r->text : "";
+    *out = airs_transport_signal{};
+    out->code = code;
+    out->exit_kind = r ? r->kind : AIRS_EXIT_NORMAL;
+    out->exit_code = r ? r->code : 0;
+    out->text = text;
+    out->text_size = static_cast<uint32_t>(std::strlen(text));
+    out->ref = msg->correlation;
+    return AIRS_OK;
+  });
+}
+
+airs_status airs_transport_deliver_signal(airs_runtime* h, airs_pid from,
+                                          airs_pid to,
+                                          const airs_transport_signal* sig) {
+  return api("airs_transport_deliver_signal", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!sig) return fail(AIRS_EINVAL, "sig is NULL");
+    Kernel& k = use.runtime()->kernel();
+    Signal kind = signal_of_code(sig->code);
+    if (kind == Signal::kNone)
+      return failf(AIRS_EINVAL, "unknown signal code %u", sig->code);
+    // Only an exit signal may come from outside any process (sender 0):
+    // every other one is answered, or names a link or monitor end.
+    if ((from == 0 && kind != Signal::kExit) ||
+        (from != 0 && pid_tag(from) == k.table.tag()))
+      return failf(AIRS_EINVAL, "from %#llx is not another runtime's pid",
+                   static_cast<unsigned long long>(from));
+    Reason* reason = nullptr;
+    if (kind == Signal::kExit || kind == Signal::kLinkExit ||
+        kind == Signal::kDown) {
+      if (airs_status st = check_exit_kind(sig->exit_kind); st != AIRS_OK)
+        return st;
+      reason = reason_new(static_cast<airs_exit_kind>(sig->exit_kind),
+                          sig->exit_code,
+                          sig->text && sig->text[0] ? sig->text : nullptr);
+      if (!reason) return fail(AIRS_ENOMEM, "out of memory");
+    }
+    Msg* m = msg_new_signal(kind, from, reason, sig->ref);
+    reason_release(reason);
+    if (!m) return fail(AIRS_ENOMEM, "out of memory");
+    return k.signals.deliver_remote(to, m);
+  });
+}
+
+airs_status airs_transport_node_down(airs_runtime* h, uint32_t tag) {
+  return api("airs_transport_node_down", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    Kernel& k = use.runtime()->kernel();
+    if (tag == 0 || tag > 0xffff || tag == k.table.tag())
+      return failf(AIRS_EINVAL, "tag %u is not another runtime's", tag);
+    return k.signals.node_down(tag);
+  });
 }
 
 airs_status airs_transport_deliver_reply(airs_runtime* h, airs_pid from,
@@ -100,6 +167,15 @@ airs_status airs_transport_drop(airs_runtime* h, airs_msg* msg,
         r > AIRS_DEAD_LETTER_NOCONNECTION) {
       msg_free(msg);
       return failf(AIRS_EINVAL, "unknown dead-letter reason %d", r);
+    }
+    if (msg->signal != Signal::kNone) {
+      // Not a dead letter: answered as an unreachable node or a gone pid
+      // answers it (a link or monitor request), or freed.
+      Reason* why = r == AIRS_DEAD_LETTER_NOCONNECTION
+                        ? reason_static(AIRS_EXIT_NOCONNECTION)
+                        : nullptr;
+      use.runtime()->kernel().signals.undeliverable(msg, why);
+      return AIRS_OK;
     }
     use.runtime()->kernel().observer.dead_letter(
         msg, static_cast<airs_dead_letter_reason>(r));

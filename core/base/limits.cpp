@@ -64,7 +64,7 @@ airs_status check_child_id(const char* id) noexcept {
 }
 
 airs_status check_exit_kind(int kind) noexcept {
-  if (kind < AIRS_EXIT_NORMAL || kind > AIRS_EXIT_NOPROC)
+  if (kind < AIRS_EXIT_NORMAL || kind > AIRS_EXIT_NOCONNECTION)
     return failf(AIRS_EINVAL, "unknown exit kind %d", kind);
   return AIRS_OK;
 }

@@ -75,12 +75,7 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
       // Another runtime's pid: the transport's, if there is one.
       airs_status st = k_.remote.send(to, sender, m);
       if (st == AIRS_OK) {
-        // A turn's messages leave together when it ends; any other
-        // sender's leave now.
-        if (from && from->in_turn)
-          from->remote_dirty = true;
-        else
-          k_.remote.flush();
+        remote_sent(from);
         return AIRS_OK;
       }
       if (st != AIRS_ENOPROC)
@@ -126,10 +121,26 @@ bool Mail::signal_until_ended(uint64_t to, Msg* m) noexcept {
   return signal_to(to, m, true);
 }
 
+// A turn's messages to other runtimes leave together when it ends; any
+// other sender's leave now.
+void Mail::remote_sent(Ctx* from) noexcept {
+  if (from && from->in_turn)
+    from->remote_dirty = true;
+  else
+    k_.remote.flush();
+}
+
 bool Mail::signal_to(uint64_t to, Msg* m, bool ending_too) noexcept {
   Worker* w = k_.sched.local_worker();
   // A signal never overtakes the messages its sender staged before it.
   if (w) make_way(outbox(w), w, Next::kAny);
+  if (to != 0 && pid_tag(to) != k_.table.tag()) {
+    // Another runtime's pid: the transport carries it, after the messages
+    // the sender gave it before (it keeps their order).
+    if (k_.remote.send_signal(to, m) != AIRS_OK) return false;
+    remote_sent(current_ctx_in(&k_));
+    return true;
+  }
   Process* p = ending_too ? k_.table.lookup(to) : k_.processes.live(to);
   // (If the slot is reused after this check, the new process finds `m` is
   // for an earlier pid and answers it as undeliverable: noproc.)

@@ -87,7 +87,9 @@ class Mail {
 
   // A system signal from the calling thread; consumes `m` on true.
   // false: `to` is not alive, and `m` is still the caller's (to free, or
-  // to turn into the answer a dead process gives). [any thread]
+  // to turn into the answer a dead process gives). A pid of another
+  // runtime: the transport's (Remote::send_signal); false if it refused.
+  // [any thread]
   bool signal(uint64_t to, Msg* m) noexcept;
   // The same, also to a process that is ending but whose end is not done:
   // its end then answers `m` (Signals::undeliverable) after its exit
@@ -178,6 +180,9 @@ class Mail {
   // dead-letter hook sees `m`, which stays the caller's).
   airs_status refuse_noproc(uint64_t to, uint64_t sender, Msg* m) noexcept;
   void count_in(Process* p, Worker* w, uint32_t n) noexcept;
+  // After a hand-off to the transport: flush it now, or at the end of
+  // the sender's turn.
+  void remote_sent(Ctx* from) noexcept;
   // signal(), or signal_until_ended() when `ending_too`.
   bool signal_to(uint64_t to, Msg* m, bool ending_too) noexcept;
   // fanout.cpp

@@ -6,6 +6,38 @@
 
 namespace airs {
 
+namespace {
+
+struct WireSignal {
+  Signal signal;
+  uint32_t code;
+};
+
+constexpr WireSignal kWire[] = {
+    {Signal::kExit, AIRS_TRANSPORT_SIG_EXIT},
+    {Signal::kLinkExit, AIRS_TRANSPORT_SIG_LINK_EXIT},
+    {Signal::kLink, AIRS_TRANSPORT_SIG_LINK},
+    {Signal::kUnlink, AIRS_TRANSPORT_SIG_UNLINK},
+    {Signal::kUnlinkAck, AIRS_TRANSPORT_SIG_UNLINK_ACK},
+    {Signal::kMonitor, AIRS_TRANSPORT_SIG_MONITOR},
+    {Signal::kDemonitor, AIRS_TRANSPORT_SIG_DEMONITOR},
+    {Signal::kDown, AIRS_TRANSPORT_SIG_DOWN},
+};
+
+}  // namespace
+
+uint32_t signal_code(Signal s) noexcept {
+  for (const WireSignal& w : kWire)
+    if (w.signal == s) return w.code;
+  return 0;
+}
+
+Signal signal_of_code(uint32_t code) noexcept {
+  for (const WireSignal& w : kWire)
+    if (w.code == code) return w.signal;
+  return Signal::kNone;
+}
+
 Remote::~Remote() {
   delete hook_.load(std::memory_order_relaxed);
 }
@@ -43,6 +75,17 @@ airs_status Remote::send(uint64_t to, uint64_t sender, Msg* m) noexcept {
   with_hook([&](const Hook& h) {
     m->sender = sender;
     m->to = to;
+    st = h.send(h.user_data, to, m);
+  });
+  return st;
+}
+
+airs_status Remote::send_signal(uint64_t to, Msg* m) noexcept {
+  if (signal_code(m->signal) == 0) return AIRS_ENOPROC;
+  airs_status st = AIRS_ENOPROC;
+  with_hook([&](const Hook& h) {
+    m->to = to;
+    m->remote_kind = AIRS_TRANSPORT_SIGNAL;
     st = h.send(h.user_data, to, m);
   });
   return st;

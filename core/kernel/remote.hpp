@@ -18,6 +18,14 @@
 
 namespace airs {
 
+// The wire code (airs_transport_signal_code) of a signal that crosses
+// runtimes, or 0 for one that never does (kills cross as an exit signal
+// `killed`; a service's watch, health checks and a process's own notes
+// stay home).
+uint32_t signal_code(Signal s) noexcept;
+// The signal of a wire code; Signal::kNone for an unknown code.
+Signal signal_of_code(uint32_t code) noexcept;
+
 class Remote {
  public:
   Remote() = default;
@@ -35,6 +43,17 @@ class Remote {
   // untouched when no transport is installed. Calls user code; lock ok
   // only for locks no [any thread] call needs. [any thread]
   airs_status send(uint64_t to, uint64_t sender, Msg* m) noexcept;
+
+  // A signal (links, monitors, exit: signals.hpp) for `to`, another
+  // runtime's pid, as the transport carries it (kind SIGNAL); its sender
+  // stays. AIRS_OK: the transport owns m. AIRS_ENOPROC with m untouched:
+  // no transport, or a signal that does not cross runtimes. [any thread]
+  airs_status send_signal(uint64_t to, Msg* m) noexcept;
+
+  // Whether a transport is installed (a hint: it may change at once).
+  bool installed() const noexcept {
+    return hook_.load(std::memory_order_relaxed) != nullptr;
+  }
 
   // Tells the transport that the messages handed to it may leave now (its
   // flush, if it has one). Calls user code. [any thread]

@@ -39,6 +39,20 @@ Signal down_of(const Msg* record) noexcept {
 
 }  // namespace
 
+bool Signals::remote(uint64_t pid) const noexcept {
+  return pid != 0 && pid_tag(pid) != k_.table.tag();
+}
+
+// A pid of another runtime is taken on trust while a transport is
+// installed: only its own runtime knows whether it lives.
+bool Signals::may_exist(uint64_t pid) const noexcept {
+  return remote(pid) ? k_.remote.installed() : ever_existed(pid);
+}
+
+void Signals::tie_remote(Process* p, uint64_t pid) noexcept {
+  if (remote(pid)) p->flags.fetch_or(kRemoteTies, std::memory_order_seq_cst);
+}
+
 bool Signals::ever_existed(uint64_t pid) const noexcept {
   Process* p = k_.table.lookup(pid);
   return p && pid_generation(pid) != 0 &&
@@ -51,7 +65,7 @@ bool Signals::ever_existed(uint64_t pid) const noexcept {
 airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
   if (c->ending) return fail(AIRS_ESTATE, kEndingText);
   if (pid == c->pid) return AIRS_OK;  // Erlang: link(self()) does nothing
-  if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
+  if (!may_exist(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
   Msg* record = x->link_record(pid);
@@ -68,6 +82,7 @@ airs_status Signals::link(Ctx* c, uint64_t pid) noexcept {
     msg_free(record);
     return fail(AIRS_ENOMEM, "out of memory");
   }
+  tie_remote(c->proc, pid);           // before the request leaves (node_down)
   if (!k_.mail.signal(pid, request))  // already gone: the exit signal a
     refuse(request, pid, reason_static(AIRS_EXIT_NOPROC));  // dead link gives
   return AIRS_OK;
@@ -96,7 +111,7 @@ airs_status Signals::unlink(Ctx* c, uint64_t pid) noexcept {
 
 airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
   if (c->ending) return fail(AIRS_ESTATE, kEndingText);
-  if (!ever_existed(pid)) return fail(AIRS_ENOPROC, "no such process");
+  if (!may_exist(pid)) return fail(AIRS_ENOPROC, "no such process");
   ProcessExtra* x = c->proc->ensure_extra();
   if (!x) return fail(AIRS_ENOMEM, "out of memory");
   uint64_t r = next_ref_.fetch_add(1, std::memory_order_relaxed);
@@ -110,10 +125,18 @@ airs_status Signals::monitor(Ctx* c, uint64_t pid, uint64_t* ref) noexcept {
   }
   // The request becomes the target's record of the monitor: its DOWN.
   Msg* request = msg_new_signal(Signal::kMonitor, c->pid, nullptr, r);
-  if (!request || !x->add_monitor(MonitorEntry{r, pid})) {
+  // Another runtime's pid: the DOWN for losing that runtime, made now.
+  Msg* lost = remote(pid)
+                  ? msg_new_signal(Signal::kDownLost, pid,
+                                   reason_static(AIRS_EXIT_NOCONNECTION), r)
+                  : nullptr;
+  if (!request || (remote(pid) && !lost) ||
+      !x->add_monitor(MonitorEntry{r, pid, lost})) {
     msg_free(request);
+    msg_free(lost);
     return fail(AIRS_ENOMEM, "out of memory");
   }
+  tie_remote(c->proc, pid);  // before the request leaves (node_down)
   if (!k_.mail.signal(pid, request))
     refuse(request, pid, reason_static(AIRS_EXIT_NOPROC));
   *ref = r;
@@ -158,8 +181,11 @@ airs_status Signals::exit_self(Ctx* c, int kind, int32_t code,
 airs_status Signals::exit_signal(uint64_t to, int kind, int32_t code,
                                  const char* text, uint64_t from) noexcept {
   if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
-  if (kind == AIRS_EXIT_KILLED) return kill(to);
-  if (!k_.processes.live(to)) return fail(AIRS_ENOPROC, "not alive");
+  // A kill crosses runtimes as an exit signal `killed`, which the other
+  // side turns into its kill (deliver_remote).
+  if (kind == AIRS_EXIT_KILLED && !remote(to)) return kill(to);
+  if (!remote(to) && !k_.processes.live(to))
+    return fail(AIRS_ENOPROC, "not alive");
   Ctx* c = current_ctx_in(&k_);
   uint64_t sender = from != kFromCaller ? from : c ? c->pid : 0;
   Reason* r = reason_new(static_cast<airs_exit_kind>(kind), code, text);
@@ -282,7 +308,10 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       // The request becomes our record of the link: the exit signal its
       // maker gets when we end.
       m->to = m->sender;
-      if (x && x->add_link(m)) return {};
+      if (x && x->add_link(m)) {
+        tie_remote(p, m->to);
+        return {};
+      }
       // No memory to keep it: a link must not be half made (our maker
       // would never hear of our end), so both ends go, as out of memory.
       refuse(m, c.pid, reason_no_memory());
@@ -310,8 +339,11 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
     case Signal::kMonitor:
     case Signal::kWatch:
       m->to = m->sender;  // likewise: it becomes the watcher's DOWN
-      if (!(x = p->ensure_extra()) || !x->add_watcher(m))
+      if (!(x = p->ensure_extra()) || !x->add_watcher(m)) {
         refuse(m, c.pid, reason_no_memory());
+        return {};
+      }
+      tie_remote(p, m->to);
       return {};
     case Signal::kDemonitor:
       if (x) msg_free(x->take_watcher(m->correlation));
@@ -323,8 +355,13 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       }
       break;  // demonitored since: dropped
     case Signal::kWatchDown:  // a service's: it keeps no record to check
+    case Signal::kDownLost:   // taken from our records by node_lost()
       m->type = AIRS_MSG_DOWN;
       return Arrival{nullptr, true};
+    case Signal::kLinkLost: return exit_arrived(p, c, m);  // likewise
+    case Signal::kNodeDown:
+      node_lost(p, c, static_cast<uint32_t>(m->correlation));
+      break;
     case Signal::kHealth: answer_health(p, c, m); break;
   }
   msg_free(m);
@@ -334,11 +371,17 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
 // An exit signal (exit/2 or from a link): a message if the process traps
 // exits, else ignored if normal (and not from itself), else the end.
 Arrival Signals::exit_arrived(Process* p, Ctx& c, Msg* m) noexcept {
+  Reason* r = m->reason;
+  // A kill from another runtime: as untrappable as a local one.
+  bool kill = m->signal == Signal::kExit && r->kind == AIRS_EXIT_KILLED;
+  if (kill) {
+    msg_free(m);
+    return Arrival{reason_static(AIRS_EXIT_KILLED), false};
+  }
   if (p->flags.load(std::memory_order_relaxed) & kTrapExit) {
     m->type = AIRS_MSG_EXIT;
     return Arrival{nullptr, true};
   }
-  Reason* r = m->reason;
   if (r->kind == AIRS_EXIT_NORMAL && m->sender != c.pid) {
     msg_free(m);
     return {};
@@ -384,6 +427,84 @@ void Signals::spread(Process* p, uint64_t pid, Reason* reason) noexcept {
       k_.mail.signal_or_drop(e.pid, m);
   }
   p->free_extra();
+}
+
+// --- losing another runtime -------------------------------------------------
+
+// Only processes that ever had a tie to another runtime are told: one
+// signal each, which they handle in their own turn, after whatever came
+// before it (node_lost), so nobody but the owner touches its sets.
+airs_status Signals::node_down(uint32_t tag) noexcept {
+  uint32_t untold = 0;
+  uint32_t n = k_.table.high_water();
+  for (uint32_t i = 0; i < n; i++) {
+    Process* p = k_.table.slot(i);
+    if (!p || !(p->flags.load(std::memory_order_seq_cst) & kRemoteTies))
+      continue;
+    uint64_t pid = p->pid.load(std::memory_order_acquire);
+    if (!k_.processes.live(pid)) continue;
+    Msg* m = msg_new_signal(Signal::kNodeDown, 0, nullptr, tag);
+    if (!m) {
+      untold++;
+      continue;
+    }
+    k_.mail.signal_or_drop(pid, m);
+  }
+  if (untold)
+    return failf(AIRS_ENOMEM, "out of memory: %u processes not told", untold);
+  return AIRS_OK;
+}
+
+airs_status Signals::deliver_remote(uint64_t to, Msg* m) noexcept {
+  // A pid that is not ours (a transport's mistake) is as gone as a dead
+  // one: the answer goes back, never out to a third runtime.
+  m->to = to;  // who answers, if it is gone
+  if (remote(to) || !k_.mail.signal(to, m)) undeliverable(m);
+  return AIRS_OK;
+}
+
+// The runtime of `tag` is lost: each link to one of its pids breaks (an
+// exit signal `noconnection` from that pid, queued to ourselves: the
+// record itself), each monitor of one ends (its DOWN, made in advance),
+// and its monitors of us are forgotten. Whatever that runtime sent
+// before came first; what it sent for the same link or monitor after
+// finds no record and is dropped: exactly once.
+void Signals::node_lost(Process* p, Ctx& c, uint32_t tag) noexcept {
+  ProcessExtra* x = p->extra;
+  if (!x) return;
+  Reason* why = reason_static(AIRS_EXIT_NOCONNECTION);
+  for (size_t i = 0; i < x->links.size();) {
+    uint64_t other = x->links[i]->to;
+    if (pid_tag(other) != tag) {
+      i++;
+      continue;
+    }
+    Msg* record = x->take_link(other);  // (the last one moves to i)
+    if (record->correlation != 0) {     // being unlinked: just gone
+      msg_free(record);
+      continue;
+    }
+    send_as(k_.mail, record, Signal::kLinkLost, other, c.pid, why);
+  }
+  for (size_t i = 0; i < x->monitoring.size();) {
+    MonitorEntry e = x->monitoring[i];
+    if (!e.lost || pid_tag(e.pid) != tag) {
+      i++;
+      continue;
+    }
+    x->monitoring[i] = x->monitoring.back();
+    x->monitoring.pop_back();
+    k_.mail.signal_or_drop(c.pid, e.lost);
+  }
+  for (size_t i = 0; i < x->watchers.size();) {
+    if (pid_tag(x->watchers[i]->to) != tag) {
+      i++;
+      continue;
+    }
+    msg_free(x->watchers[i]);
+    x->watchers[i] = x->watchers.back();
+    x->watchers.pop_back();
+  }
 }
 
 // --- for a pid that is gone -------------------------------------------------

@@ -21,7 +21,12 @@
 // would never hear of the other's end. Telling the other end of an end
 // needs no memory (see ProcessExtra), and neither does a kill.
 //
-// Remote pids (distribution) will hook in here.
+// Remote pids (distribution, transport.h): a signal for a pid of another
+// runtime goes to the transport (Mail::signal), comes in through
+// deliver_signal on the other side and is answered there as here. Each
+// process marks itself when it makes a tie to another runtime; losing a
+// runtime (node_down) tells the marked ones, which break those ties in
+// their own turn (node_lost).
 #pragma once
 
 #include <atomic>
@@ -94,6 +99,16 @@ class Signals {
   // Undoes link_to for a start that failed: `to` gets no exit signal.
   void unlink_from(Process* p, uint64_t pid, uint64_t to) noexcept;
 
+  // --- distribution [any thread, not inside a transport's send] ---
+  // The runtime of pid tag `tag` cannot be reached: each live process
+  // that ever had a tie to another runtime gets a kNodeDown to handle in
+  // its turn (node_lost). ENOMEM: some could not be told.
+  airs_status node_down(uint32_t tag) noexcept;
+  // A signal a transport brought in for the local pid `to`, its sender
+  // (another runtime's pid) in m->sender: delivered, or answered as a
+  // process that is gone answers it. Consumes `m`.
+  airs_status deliver_remote(uint64_t to, Msg* m) noexcept;
+
   // --- received [the receiving process's turn] ---
   Arrival arrived(Process* p, Ctx& c, Msg* m) noexcept;
 
@@ -118,6 +133,13 @@ class Signals {
   // exit signal or the down, so refusing needs no memory.
   void refuse(Msg* request, uint64_t target, Reason* why) noexcept;
   bool ever_existed(uint64_t pid) const noexcept;
+  // A pid of another runtime (not 0, not this runtime's tag).
+  bool remote(uint64_t pid) const noexcept;
+  // ever_existed(), or, for another runtime's pid, a transport installed.
+  bool may_exist(uint64_t pid) const noexcept;
+  // Marks `p` as tied to another runtime if `pid` is another runtime's.
+  void tie_remote(Process* p, uint64_t pid) noexcept;
+  void node_lost(Process* p, Ctx& c, uint32_t tag) noexcept;
   airs_status kill(uint64_t to) noexcept;
 
   Kernel& k_;

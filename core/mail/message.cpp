@@ -16,6 +16,7 @@ Reason static_reasons[] = {
     {{1}, true, AIRS_EXIT_KILLED, 0, "killed"},
     {{1}, true, AIRS_EXIT_ERROR, 0, "error"},
     {{1}, true, AIRS_EXIT_NOPROC, 0, "noproc"},
+    {{1}, true, AIRS_EXIT_NOCONNECTION, 0, "noconnection"},
 };
 
 Reason no_memory = {{1}, true, AIRS_EXIT_ERROR, AIRS_ENOMEM, "out of memory"};
@@ -61,7 +62,8 @@ void shared_in(Msg* m, uint64_t type, Payload* payload) noexcept {
 }  // namespace
 
 Reason* reason_static(airs_exit_kind kind) noexcept {
-  return &static_reasons[kind <= AIRS_EXIT_NOPROC ? kind : AIRS_EXIT_ERROR];
+  return &static_reasons[kind <= AIRS_EXIT_NOCONNECTION ? kind
+                                                        : AIRS_EXIT_ERROR];
 }
 
 Reason* reason_no_memory() noexcept {

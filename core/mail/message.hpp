@@ -79,6 +79,11 @@ enum class Signal : uint8_t {
   kWatchDown,  // a watched process ended: always an AIRS_MSG_DOWN
   kUnlinkAck,  // the receiver of a kUnlink dropped its end; id in
                // `correlation`
+  // Distribution (transport.h): the node of runtime tag `correlation`
+  // cannot be reached; the receiver breaks its ties to that node's pids.
+  kNodeDown,
+  kLinkLost,  // one of those links, broken: an exit signal from `sender`
+  kDownLost,  // one of those monitors, over: always an AIRS_MSG_DOWN
 };
 
 // kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).

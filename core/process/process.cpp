@@ -108,6 +108,7 @@ void Process::free_extra() noexcept {
 ProcessExtra::~ProcessExtra() {
   for (Msg* m : links) msg_free(m);
   for (Msg* m : watchers) msg_free(m);
+  for (const MonitorEntry& e : monitoring) msg_free(e.lost);
 }
 
 size_t ProcessExtra::find_link(uint64_t pid) const noexcept {
@@ -192,6 +193,7 @@ bool ProcessExtra::remove_monitor(uint64_t ref, uint64_t* pid) noexcept {
   for (size_t i = 0; i < monitoring.size(); i++)
     if (monitoring[i].ref == ref) {
       if (pid) *pid = monitoring[i].pid;
+      msg_free(monitoring[i].lost);
       monitoring[i] = monitoring.back();
       monitoring.pop_back();
       return true;

@@ -37,6 +37,10 @@ void spec_release(Spec* s) noexcept;  // runs user_data_free on the last ref
 struct MonitorEntry {
   uint64_t ref;
   uint64_t pid;
+  // For a pid of another runtime: its DOWN `noconnection`, made when the
+  // monitor is, so that losing that runtime needs no memory
+  // (Signals::node_lost). Owned by the entry; nullptr otherwise.
+  Msg* lost = nullptr;
 };
 
 // Links and monitors, allocated on first use; touched only by the owner.
@@ -69,8 +73,8 @@ struct ProcessExtra {
   Msg* take_watcher(uint64_t ref) noexcept;
   // Adds a monitor this process holds; false: no memory (nothing changed).
   bool add_monitor(MonitorEntry e) noexcept;
-  // Removes monitor `ref`, writing its other end to *pid (may be nullptr);
-  // false if there is no such monitor.
+  // Removes monitor `ref` (freeing its `lost`), writing its other end to
+  // *pid (may be nullptr); false if there is no such monitor.
   bool remove_monitor(uint64_t ref, uint64_t* pid = nullptr) noexcept;
 
  private:
@@ -86,6 +90,9 @@ enum ProcessFlags : uint32_t {
   kTrapExit = 1u << 0,
   kSupervised = 1u << 1,  // a supervisor's child: stopped by its supervisor
   kOnPool = 1u << 2,      // AIRS_SPAWN_BLOCKING: turns run on the pool
+  // Has had a link or monitor with a pid of another runtime: told when a
+  // runtime is lost (Signals::node_down). Set by the process itself.
+  kRemoteTies = 1u << 3,
   // Bits 8..15: memberships in services that the end of the process must
   // undo (a name, a topic, a pool). Each exit observer gets one
   // (kernel/processes.hpp); see mark_member_if_alive().

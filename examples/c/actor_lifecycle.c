@@ -34,6 +34,7 @@ static const char* kind_name(airs_exit_kind kind) {
     case AIRS_EXIT_KILLED: return "killed";
     case AIRS_EXIT_ERROR: return "error";
     case AIRS_EXIT_NOPROC: return "noproc";
+    case AIRS_EXIT_NOCONNECTION: return "noconnection";
   }
   return "?";
 }

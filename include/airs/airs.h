@@ -340,12 +340,16 @@ AIRS_API airs_status airs_runtime_set_trace_hook(airs_runtime* rt,
  * ---------------------------------------------------------------------- */
 
 typedef enum airs_exit_kind {
-  AIRS_EXIT_NORMAL = 0,   /* finished its work */
-  AIRS_EXIT_SHUTDOWN = 1, /* asked to stop (airs_stop, supervisor, free) */
-  AIRS_EXIT_KILLED = 2,   /* airs_kill: cannot be trapped */
-  AIRS_EXIT_ERROR = 3,    /* failed: code + text */
-  AIRS_EXIT_NOPROC = 4    /* (in down/exit messages) the process was already
-                             gone when the link or monitor was made */
+  AIRS_EXIT_NORMAL = 0,      /* finished its work */
+  AIRS_EXIT_SHUTDOWN = 1,    /* asked to stop (airs_stop, supervisor, free) */
+  AIRS_EXIT_KILLED = 2,      /* airs_kill: cannot be trapped */
+  AIRS_EXIT_ERROR = 3,       /* failed: code + text */
+  AIRS_EXIT_NOPROC = 4,      /* (in down/exit messages) the process was already
+                                gone when the link or monitor was made */
+  AIRS_EXIT_NOCONNECTION = 5 /* (in down/exit messages) the process is on
+                                another node, which cannot be reached: it
+                                was declared down, or was down when the
+                                link or monitor was made (transport.h) */
 } airs_exit_kind;
 
 /* Reads a reason. The reason is borrowed: valid during the callback (or
@@ -530,7 +534,10 @@ AIRS_API airs_status airs_process_stat_get(airs_runtime* rt, airs_pid pid,
  * nothing (both as in Erlang). Allowed in init: if init then fails, the
  * process it linked to gets the exit signal of that failure. ENOPROC: pid 0
  * or never existed. ESTATE: the caller is ending (inside terminate, or a
- * hook its end runs). [inside a callback] */
+ * hook its end runs). A pid of another node (transport.h) links the same
+ * way; if that node cannot be reached, or is declared down later, the
+ * caller gets an exit signal with reason AIRS_EXIT_NOCONNECTION from
+ * `pid`, as in Erlang. [inside a callback] */
 AIRS_API airs_status airs_link(airs_ctx* ctx, airs_pid pid);
 
 /* Removes the link (if any). No exit signal caused by the link arrives
@@ -547,8 +554,11 @@ AIRS_API airs_status airs_trap_exit(airs_ctx* ctx, bool on);
  * message is sent at once). Allowed in init. A monitor of self is made
  * (and may be demonitored) but its DOWN never comes, as in Erlang.
  * EINVAL: NULL ref. ENOPROC: pid 0 or never existed. ESTATE: the caller
- * is ending (inside terminate, or a hook its end runs).
- * [inside a callback] */
+ * is ending (inside terminate, or a hook its end runs). A pid of another
+ * node (transport.h) is watched the same way, and its DOWN comes exactly
+ * once: with the reason it ended with, AIRS_EXIT_NOPROC if it (or its
+ * node's incarnation) was gone, or AIRS_EXIT_NOCONNECTION if its node
+ * cannot be reached or is declared down. ENOMEM. [inside a callback] */
 AIRS_API airs_status airs_monitor(airs_ctx* ctx, airs_pid pid, uint64_t* ref);
 
 /* Stops the monitor `ref`; its down message will not be delivered after

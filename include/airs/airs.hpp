@@ -527,7 +527,8 @@ enum class exit_kind {
   shutdown = AIRS_EXIT_SHUTDOWN,
   killed = AIRS_EXIT_KILLED,
   error = AIRS_EXIT_ERROR,
-  noproc = AIRS_EXIT_NOPROC
+  noproc = AIRS_EXIT_NOPROC,
+  noconnection = AIRS_EXIT_NOCONNECTION
 };
 
 /* Why a process ended: a copy of the borrowed airs_reason, kept as long
@@ -546,13 +547,15 @@ struct exit_reason {
     return {static_cast<exit_kind>(airs_reason_kind(r)), airs_reason_code(r),
             airs_reason_text(r)};
   }
-  /* "normal", "shutdown", "killed", "noproc", or "error <code>: <text>". */
+  /* "normal", "shutdown", "killed", "noproc", "noconnection", or
+   * "error <code>: <text>". */
   std::string describe() const {
     switch (kind) {
       case exit_kind::normal: return "normal";
       case exit_kind::shutdown: return "shutdown";
       case exit_kind::killed: return "killed";
       case exit_kind::noproc: return "noproc";
+      case exit_kind::noconnection: return "noconnection";
       case exit_kind::error: break;
     }
     return "error " + std::to_string(code) + ": " + text;

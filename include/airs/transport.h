@@ -41,9 +41,30 @@
  * local one does. A call cannot watch a remote callee yet: if it ends
  * without replying, the call runs to its timeout.
  *
- * Not yet across runtimes: links, monitors and exit signals (airs_link,
- * airs_monitor, airs_send_exit with a remote pid fail with AIRS_ENOPROC),
- * timers aimed at a remote pid (airs_send_after: ENOPROC).
+ * Signals. Links, monitors and exit signals (airs_link, airs_monitor,
+ * airs_send_exit, airs_kill) reach a remote pid as messages of kind
+ * AIRS_TRANSPORT_SIGNAL, in order with the messages of the same sender:
+ * the transport carries what airs_transport_signal_read gives and hands
+ * it to airs_transport_deliver_signal on the other side, which answers as
+ * a local process would (a link to a process that is gone gets its exit
+ * signal back, through the transport).
+ *
+ * Losing a runtime. When the transport declares the runtime of a tag
+ * unreachable (its node is silent, has left, or restarted), it calls
+ * airs_transport_node_down: each link to one of its processes breaks
+ * with an exit signal AIRS_EXIT_NOCONNECTION, each monitor of one gets
+ * its DOWN with AIRS_EXIT_NOCONNECTION, and the monitors its processes
+ * held here are forgotten. Each process hears this after everything the
+ * transport delivered to it from that runtime before the call; a
+ * transport delivers nothing more from that runtime until it is reached
+ * again. A link or monitor whose request the transport drops because the
+ * node is down (airs_transport_drop, NOCONNECTION) is answered at once
+ * the same way. Exactly one DOWN per monitor: whichever of the real one
+ * and the NOCONNECTION one reaches the process first, the other is
+ * dropped.
+ *
+ * Not yet across runtimes: timers aimed at a remote pid (airs_send_after:
+ * ENOPROC).
  */
 #ifndef AIRS_TRANSPORT_H
 #define AIRS_TRANSPORT_H
@@ -71,11 +92,46 @@ typedef enum airs_transport_kind {
                                  `to`'s node is down refuses it with
                                  AIRS_ENOPROC, so that a call fails at once
                                  rather than at its timeout */
-  AIRS_TRANSPORT_REPLY = 2    /* the reply to request airs_msg_correlation()
+  AIRS_TRANSPORT_REPLY = 2,   /* the reply to request airs_msg_correlation()
                                  made on the runtime whose tag `to` carries
                                  (`to` is that tag in the top 16 bits, 0
                                  below): airs_transport_deliver_reply there */
+  AIRS_TRANSPORT_SIGNAL = 3   /* a link, monitor or exit signal for `to`:
+                                 airs_transport_signal_read says what to
+                                 carry, airs_transport_deliver_signal
+                                 delivers it there */
 } airs_transport_kind;
+
+/* The signals that cross runtimes, as a transport carries them (the
+ * numbers are part of the wire: they never change). */
+typedef enum airs_transport_signal_code {
+  AIRS_TRANSPORT_SIG_EXIT = 1,       /* airs_send_exit (KILLED: airs_kill) */
+  AIRS_TRANSPORT_SIG_LINK_EXIT = 2,  /* a linked process ended */
+  AIRS_TRANSPORT_SIG_LINK = 3,       /* the sender links to `to` */
+  AIRS_TRANSPORT_SIG_UNLINK = 4,     /* the sender unlinks; ref: its id */
+  AIRS_TRANSPORT_SIG_UNLINK_ACK = 5, /* `to`'s unlink `ref` was seen */
+  AIRS_TRANSPORT_SIG_MONITOR = 6,    /* the sender monitors `to`: ref */
+  AIRS_TRANSPORT_SIG_DEMONITOR = 7,  /* the sender drops monitor ref */
+  AIRS_TRANSPORT_SIG_DOWN = 8        /* the monitored sender ended: ref */
+} airs_transport_signal_code;
+
+/* A signal as a transport carries it: what to send across with the
+ * message's sender and receiver. */
+typedef struct airs_transport_signal {
+  uint32_t code;      /* an airs_transport_signal_code */
+  int32_t exit_kind;  /* the reason's airs_exit_kind (EXIT, LINK_EXIT, DOWN) */
+  int32_t exit_code;  /* the reason's code */
+  uint32_t text_size; /* bytes of text, without the NUL */
+  const char* text;   /* the reason's text, NUL-terminated ("" if none);
+                         borrowed from the message */
+  uint64_t ref;       /* the monitor ref or unlink id, or 0 */
+} airs_transport_signal;
+
+/* Reads the signal that a message of kind AIRS_TRANSPORT_SIGNAL carries
+ * into *out. EINVAL: NULL argument, or not such a message. [any thread,
+ * while the transport owns msg] */
+AIRS_API airs_status airs_transport_signal_read(const airs_msg* msg,
+                                                airs_transport_signal* out);
 
 /* The kind of a message a transport's send was given (MESSAGE for any
  * other message, and for NULL). [any thread] */
@@ -137,11 +193,36 @@ AIRS_API airs_status airs_transport_deliver_reply(
     airs_runtime* rt, airs_pid from, uint64_t correlation, uint64_t type,
     const void* data, size_t size);
 
+/* Delivers a signal that came from another runtime (kind
+ * AIRS_TRANSPORT_SIGNAL, read there with airs_transport_signal_read) to
+ * the local process `to`, from `from` (a remote pid). A link or monitor
+ * for a process that is gone is answered as a local one is (its exit
+ * signal or DOWN goes back to `from`); any other signal for it vanishes.
+ * EINVAL: NULL rt or sig, an unknown code, an exit kind out of range,
+ * `from` a pid of this runtime, or 0 for anything but an EXIT (which may
+ * come from outside any process). ENOMEM. ESTATE. [any thread] */
+AIRS_API airs_status
+airs_transport_deliver_signal(airs_runtime* rt, airs_pid from, airs_pid to,
+                              const airs_transport_signal* sig);
+
+/* The runtime with pid tag `tag` cannot be reached any more (see "Losing
+ * a runtime" above): every local process with a link to one of its
+ * processes gets an exit signal AIRS_EXIT_NOCONNECTION, every monitor of
+ * one of its processes a DOWN AIRS_EXIT_NOCONNECTION, and the monitors
+ * its processes held here are dropped. Returns once each such process
+ * has the news in its mailbox. EINVAL: NULL rt, tag 0 or this runtime's
+ * own. ENOMEM: some processes could not be told (retry). ESTATE.
+ * [any thread; not inside a transport's send] */
+AIRS_API airs_status airs_transport_node_down(airs_runtime* rt, uint32_t tag);
+
 /* A message the transport took and cannot deliver: counts it in
  * airs_runtime_stats.dead_letters, gives it to the dead-letter hook with
  * `reason` (AIRS_DEAD_LETTER_NOCONNECTION for an unreachable node), then
- * frees it. Takes msg whatever the status. EINVAL: NULL rt or msg.
- * ESTATE: runtime freed (msg freed all the same). [any thread] */
+ * frees it. A signal is not a dead letter: a link or monitor request is
+ * answered as for a node that is down (NOCONNECTION) or a pid that is
+ * gone (any other reason), any other signal is freed. Takes msg whatever the
+ * status. EINVAL: NULL rt or msg. ESTATE: runtime freed (msg freed all the
+ * same). [any thread] */
 AIRS_API airs_status airs_transport_drop(airs_runtime* rt, airs_msg* msg,
                                          airs_dead_letter_reason reason);
 

@@ -62,7 +62,7 @@ static airs_status op_msg(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
       return AIRS_ENOTFOUND;
     case OP_EXIT_NORMAL: return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
     case OP_EXIT_BAD_KIND:
-      CHECK_ST(airs_exit(ctx, (airs_exit_kind)5, 1, "x"), AIRS_EINVAL);
+      CHECK_ST(airs_exit(ctx, (airs_exit_kind)6, 1, "x"), AIRS_EINVAL);
       CHECK_ST(airs_exit(ctx, (airs_exit_kind)-1, 1, "x"), AIRS_EINVAL);
       return AIRS_OK;
     case OP_EXIT_THEN_FAIL:
@@ -556,7 +556,7 @@ static void test_exit_signals(void) {
   CHECK_ST(airs_send_exit(NULL, pid, AIRS_EXIT_ERROR, 1, "x"), AIRS_EINVAL);
   CHECK_ST(airs_send_exit(rt, AIRS_NO_PID, AIRS_EXIT_ERROR, 1, "x"),
            AIRS_ENOPROC);
-  CHECK_ST(airs_send_exit(rt, pid, (airs_exit_kind)5, 1, "x"), AIRS_EINVAL);
+  CHECK_ST(airs_send_exit(rt, pid, (airs_exit_kind)6, 1, "x"), AIRS_EINVAL);
   CHECK_ST(airs_send_exit(rt, pid, (airs_exit_kind)-1, 1, "x"), AIRS_EINVAL);
   CHECK_ST(airs_stop(NULL, pid), AIRS_EINVAL);
   CHECK_ST(airs_kill(NULL, pid), AIRS_EINVAL);

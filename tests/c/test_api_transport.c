@@ -31,6 +31,7 @@ typedef struct loop {
   int drop;           /* 1: every message is a NOCONNECTION dead letter */
   int async;          /* 1: a thread of its own delivers, in order */
   int sent;
+  int signals; /* of them, signals (links, monitors, exits) */
   int deliver_failures;
   airs_transport_kind last_kind;
   pthread_mutex_t mu;
@@ -41,6 +42,16 @@ typedef struct loop {
 } loop;
 
 static void deliver_one(loop* l, airs_pid to, airs_msg* msg) {
+  if (airs_transport_msg_kind(msg) == AIRS_TRANSPORT_SIGNAL) {
+    airs_transport_signal sig;
+    if (airs_transport_signal_read(msg, &sig) != AIRS_OK ||
+        airs_transport_deliver_signal(l->peer, airs_msg_sender(msg), to,
+                                      &sig) != AIRS_OK)
+      __atomic_fetch_add(&l->deliver_failures, 1, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&l->signals, 1, __ATOMIC_RELEASE);
+    airs_msg_free(msg);
+    return;
+  }
   if (airs_transport_msg_kind(msg) == AIRS_TRANSPORT_REPLY) {
     if (airs_transport_deliver_reply(l->peer, airs_msg_sender(msg),
                                      airs_msg_correlation(msg),
@@ -971,6 +982,394 @@ static void test_flush(void) {
   pthread_mutex_destroy(&c.mu);
 }
 
+/* ---- links, monitors and exit signals across runtimes ------------------- */
+
+enum { MSG_CMD = 9 };
+enum { OP_LINK = 1, OP_UNLINK, OP_MONITOR, OP_DEMONITOR, OP_TRAP, OP_EXIT };
+
+/* A command for a recorder: an op and its argument (a pid or a ref). */
+typedef struct cmd {
+  uint32_t op;
+  uint64_t arg;
+} cmd;
+
+typedef struct driven {
+  recorder r;
+  airs_status last_status;
+  uint64_t last_ref;
+} driven;
+
+/* A recorder whose CMD messages make it link, monitor, trap or exit. */
+static airs_status drive(recorder* r, airs_ctx* ctx, const airs_msg* msg) {
+  driven* d = (driven*)r;
+  cmd c;
+  if (airs_msg_type(msg) != MSG_CMD || airs_msg_size(msg) != sizeof c)
+    return AIRS_OK;
+  memcpy(&c, airs_msg_data(msg), sizeof c);
+  switch (c.op) {
+    case OP_LINK: d->last_status = airs_link(ctx, c.arg); break;
+    case OP_UNLINK: d->last_status = airs_unlink(ctx, c.arg); break;
+    case OP_MONITOR:
+      d->last_status = airs_monitor(ctx, c.arg, &d->last_ref);
+      break;
+    case OP_DEMONITOR: d->last_status = airs_demonitor(ctx, c.arg); break;
+    case OP_TRAP: d->last_status = airs_trap_exit(ctx, c.arg != 0); break;
+    case OP_EXIT:
+      return airs_exit(ctx, AIRS_EXIT_ERROR, (int32_t)c.arg, "boom");
+  }
+  return AIRS_OK;
+}
+
+static airs_pid spawn_driven(airs_runtime* rt, driven* d) {
+  memset(d, 0, sizeof *d);
+  d->r.on_msg = drive;
+  return spawn_rec(rt, &d->r, NULL);
+}
+
+static void command(airs_runtime* rt, airs_pid pid, uint32_t op, uint64_t arg) {
+  cmd c;
+  memset(&c, 0, sizeof c);
+  c.op = op;
+  c.arg = arg;
+  CHECK_ST(airs_send(rt, pid, MSG_CMD, &c, sizeof c), AIRS_OK);
+}
+
+/* Polls both host-driven runtimes until neither has anything to run. */
+static void settle(airs_runtime* a, airs_runtime* b) {
+  int i;
+  for (i = 0; i < 100; i++)
+    if (poll_all(a) + poll_all(b) == 0) return;
+}
+
+/* The messages of type `type` that `r` got. */
+static int count_of(const recorder* r, uint64_t type) {
+  int i, n = 0;
+  for (i = 0; i < r->n && i < REC_MAX; i++)
+    if (r->msgs[i].type == type) n++;
+  return n;
+}
+
+static const rec_msg* last_of(const recorder* r, uint64_t type) {
+  int i;
+  for (i = (r->n < REC_MAX ? r->n : REC_MAX) - 1; i >= 0; i--)
+    if (r->msgs[i].type == type) return &r->msgs[i];
+  return NULL;
+}
+
+/* Two host-driven runtimes joined in memory. */
+typedef struct pair {
+  airs_runtime *a, *b;
+  loop la, lb;
+} pair;
+
+static int pair_open(pair* p) {
+  p->a = runtime_with_tag(0, 0);
+  p->b = runtime_with_tag(0, 0);
+  CHECK(p->a && p->b);
+  if (!p->a || !p->b) return 0;
+  loop_init(&p->la, p->a, p->b, 0);
+  loop_init(&p->lb, p->b, p->a, 0);
+  CHECK_ST(install(p->a, &p->la), AIRS_OK);
+  CHECK_ST(install(p->b, &p->lb), AIRS_OK);
+  return 1;
+}
+
+static void pair_close(pair* p) {
+  /* Neither may reach the other while they end. */
+  CHECK_ST(airs_transport_set(p->a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_transport_set(p->b, NULL, NULL), AIRS_OK);
+  airs_runtime_free(p->a);
+  airs_runtime_free(p->b);
+  loop_stop(&p->la);
+  loop_stop(&p->lb);
+}
+
+/* A monitor and a link to a process of the other runtime: its DOWN and
+ * its exit signal carry the real reason, once. */
+static void test_monitor_and_link_across(void) {
+  pair p;
+  driven w, t, t2;
+  airs_pid pw, pt, pt2;
+  uint64_t ref;
+  const rec_msg* m;
+
+  if (!pair_open(&p)) return;
+  pw = spawn_driven(p.a, &w);
+  pt = spawn_driven(p.b, &t);
+  command(p.a, pw, OP_TRAP, 1);
+  command(p.a, pw, OP_MONITOR, pt);
+  settle(p.a, p.b);
+  CHECK_ST(w.last_status, AIRS_OK);
+  ref = w.last_ref;
+  CHECK(ref != 0);
+  command(p.a, pw, OP_LINK, pt);
+  settle(p.a, p.b);
+  CHECK_ST(w.last_status, AIRS_OK);
+  CHECK(p.la.signals >= 2); /* the monitor and the link went through a */
+
+  command(p.b, pt, OP_EXIT, 7); /* ends with error 7 "boom" */
+  settle(p.a, p.b);
+  CHECK(!airs_is_alive(p.b, pt));
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 1);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 1);
+  m = last_of(&w.r, AIRS_MSG_DOWN);
+  CHECK(m && m->sender == pt && m->correlation == ref &&
+        m->reason_kind == AIRS_EXIT_ERROR && m->reason_code == 7);
+  CHECK(m && strcmp(m->reason_text, "boom") == 0);
+  m = last_of(&w.r, AIRS_MSG_EXIT);
+  CHECK(m && m->sender == pt && m->reason_kind == AIRS_EXIT_ERROR &&
+        m->reason_code == 7);
+
+  /* A pid of b that is gone: DOWN and exit signal noproc, at once. */
+  command(p.a, pw, OP_MONITOR, pt);
+  command(p.a, pw, OP_LINK, pt);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 2);
+  m = last_of(&w.r, AIRS_MSG_DOWN);
+  CHECK(m && m->sender == pt && m->reason_kind == AIRS_EXIT_NOPROC);
+  m = last_of(&w.r, AIRS_MSG_EXIT);
+  CHECK(m && m->sender == pt && m->reason_kind == AIRS_EXIT_NOPROC);
+
+  /* Unlinked and demonitored: nothing when it ends. */
+  pt2 = spawn_driven(p.b, &t2);
+  command(p.a, pw, OP_MONITOR, pt2);
+  command(p.a, pw, OP_LINK, pt2);
+  settle(p.a, p.b);
+  command(p.a, pw, OP_DEMONITOR, w.last_ref);
+  command(p.a, pw, OP_UNLINK, pt2);
+  settle(p.a, p.b);
+  command(p.b, pt2, OP_EXIT, 8);
+  settle(p.a, p.b);
+  CHECK(!airs_is_alive(p.b, pt2));
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 2);
+
+  /* The other way: b's process linked to ours ends when ours does. */
+  pt2 = spawn_driven(p.b, &t2);
+  command(p.b, pt2, OP_LINK, pw);
+  settle(p.a, p.b);
+  command(p.a, pw, OP_EXIT, 9);
+  settle(p.a, p.b);
+  CHECK(!airs_is_alive(p.a, pw));
+  CHECK(!airs_is_alive(p.b, pt2));
+  CHECK_EQ(t2.r.term_kind, AIRS_EXIT_ERROR);
+  CHECK_EQ(t2.r.term_code, 9);
+  CHECK_EQ(p.la.deliver_failures + p.lb.deliver_failures, 0);
+  pair_close(&p);
+}
+
+/* airs_send_exit and airs_kill reach a process of the other runtime; a
+ * kill cannot be trapped there either. */
+static void test_exit_signals_across(void) {
+  pair p;
+  driven t, t2;
+  airs_pid pt, pt2;
+
+  if (!pair_open(&p)) return;
+  pt = spawn_driven(p.b, &t);
+  pt2 = spawn_driven(p.b, &t2);
+  command(p.b, pt, OP_TRAP, 1);
+  command(p.b, pt2, OP_TRAP, 1);
+  settle(p.a, p.b);
+  CHECK_ST(airs_send_exit(p.a, pt, AIRS_EXIT_ERROR, 5, "five"), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK(airs_is_alive(p.b, pt)); /* trapped: a message */
+  CHECK_EQ(count_of(&t.r, AIRS_MSG_EXIT), 1);
+  CHECK(last_of(&t.r, AIRS_MSG_EXIT) &&
+        last_of(&t.r, AIRS_MSG_EXIT)->reason_code == 5);
+  CHECK_ST(airs_kill(p.a, pt), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK(!airs_is_alive(p.b, pt));
+  CHECK_EQ(t.r.term_kind, AIRS_EXIT_KILLED);
+  CHECK_ST(airs_stop(p.a, pt2), AIRS_OK); /* trapped: a message */
+  settle(p.a, p.b);
+  CHECK(airs_is_alive(p.b, pt2));
+  CHECK_EQ(count_of(&t2.r, AIRS_MSG_EXIT), 1);
+  /* To a pid that is gone there: nothing comes back, nothing fails. */
+  CHECK_ST(airs_send_exit(p.a, pt, AIRS_EXIT_ERROR, 1, NULL), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK_EQ(p.la.deliver_failures, 0);
+  pair_close(&p);
+}
+
+/* Losing the other runtime: each link breaks and each monitor gets its
+ * DOWN with noconnection, once; what that runtime sends later for them
+ * finds nothing; its monitors of our processes are forgotten. */
+static void test_node_down(void) {
+  pair p;
+  driven w, w2, t, t2;
+  airs_pid pw, pw2, pt, pt2;
+  uint32_t tag_a, tag_b;
+  const rec_msg* m;
+  int signals_before;
+
+  if (!pair_open(&p)) return;
+  CHECK_ST(airs_runtime_pid_tag(p.a, &tag_a), AIRS_OK);
+  CHECK_ST(airs_runtime_pid_tag(p.b, &tag_b), AIRS_OK);
+  pw = spawn_driven(p.a, &w);
+  pw2 = spawn_driven(p.a, &w2); /* not trapping: ends with noconnection */
+  pt = spawn_driven(p.b, &t);
+  pt2 = spawn_driven(p.b, &t2);
+  command(p.a, pw, OP_TRAP, 1);
+  command(p.a, pw, OP_MONITOR, pt);
+  command(p.a, pw, OP_LINK, pt);
+  command(p.a, pw, OP_MONITOR, pt2);
+  command(p.a, pw2, OP_LINK, pt2);
+  command(p.b, pt, OP_MONITOR, pw); /* b watches a's process */
+  settle(p.a, p.b);
+
+  CHECK_ST(airs_transport_node_down(p.a, tag_b), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 1);
+  m = last_of(&w.r, AIRS_MSG_EXIT);
+  CHECK(m && m->sender == pt && m->reason_kind == AIRS_EXIT_NOCONNECTION);
+  CHECK(m && strcmp(m->reason_text, "noconnection") == 0);
+  m = last_of(&w.r, AIRS_MSG_DOWN);
+  CHECK(m && (m->sender == pt || m->sender == pt2) &&
+        m->reason_kind == AIRS_EXIT_NOCONNECTION);
+  CHECK(!airs_is_alive(p.a, pw2));
+  CHECK_EQ(w2.r.term_kind, AIRS_EXIT_NOCONNECTION);
+  /* Twice is nothing more. */
+  CHECK_ST(airs_transport_node_down(p.a, tag_b), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 1);
+
+  /* The real ends come later: dropped, exactly one DOWN per monitor. */
+  command(p.b, pt, OP_EXIT, 3);
+  command(p.b, pt2, OP_EXIT, 3);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 1);
+
+  /* b's monitor of pw, made after the loss, is as any: then b loses a,
+   * and it gets its DOWN noconnection there. a losing b once more makes
+   * pw forget b's monitors of it: pw's end sends no DOWN across. */
+  pt = spawn_driven(p.b, &t);
+  command(p.b, pt, OP_MONITOR, pw);
+  settle(p.a, p.b);
+  CHECK_ST(airs_transport_node_down(p.b, tag_a), AIRS_OK);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&t.r, AIRS_MSG_DOWN), 1);
+  m = last_of(&t.r, AIRS_MSG_DOWN);
+  CHECK(m && m->sender == pw && m->reason_kind == AIRS_EXIT_NOCONNECTION);
+  CHECK_ST(airs_transport_node_down(p.a, tag_b), AIRS_OK);
+  settle(p.a, p.b);
+  signals_before = p.la.signals;
+  command(p.a, pw, OP_EXIT, 4);
+  settle(p.a, p.b);
+  CHECK(!airs_is_alive(p.a, pw));
+  CHECK_EQ(p.la.signals, signals_before); /* no DOWN went out */
+  CHECK_EQ(count_of(&t.r, AIRS_MSG_DOWN), 1);
+  pair_close(&p);
+}
+
+/* A transport that drops a link or monitor request (the node is down)
+ * answers it with noconnection; one that refuses it with ENOPROC, with
+ * noproc; with no transport, a pid of another runtime is ENOPROC. */
+static void test_unreachable_links(void) {
+  pair p;
+  driven w, t;
+  airs_pid pw, pt;
+
+  if (!pair_open(&p)) return;
+  pw = spawn_driven(p.a, &w);
+  pt = spawn_driven(p.b, &t);
+  command(p.a, pw, OP_TRAP, 1);
+  settle(p.a, p.b);
+  p.la.drop = 1;
+  command(p.a, pw, OP_MONITOR, pt);
+  command(p.a, pw, OP_LINK, pt);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 1);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 1);
+  CHECK(last_of(&w.r, AIRS_MSG_DOWN) &&
+        last_of(&w.r, AIRS_MSG_DOWN)->reason_kind == AIRS_EXIT_NOCONNECTION);
+  CHECK(last_of(&w.r, AIRS_MSG_EXIT) &&
+        last_of(&w.r, AIRS_MSG_EXIT)->reason_kind == AIRS_EXIT_NOCONNECTION);
+  p.la.drop = 0;
+  p.la.answer = AIRS_ENOPROC;
+  command(p.a, pw, OP_MONITOR, pt);
+  command(p.a, pw, OP_LINK, pt);
+  settle(p.a, p.b);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_DOWN), 2);
+  CHECK_EQ(count_of(&w.r, AIRS_MSG_EXIT), 2);
+  CHECK(last_of(&w.r, AIRS_MSG_DOWN) &&
+        last_of(&w.r, AIRS_MSG_DOWN)->reason_kind == AIRS_EXIT_NOPROC);
+  CHECK(last_of(&w.r, AIRS_MSG_EXIT) &&
+        last_of(&w.r, AIRS_MSG_EXIT)->reason_kind == AIRS_EXIT_NOPROC);
+  p.la.answer = AIRS_OK;
+  CHECK_ST(airs_transport_set(p.a, NULL, NULL), AIRS_OK);
+  command(p.a, pw, OP_MONITOR, pt);
+  settle(p.a, p.b);
+  CHECK_EQ(w.last_status, AIRS_ENOPROC);
+  command(p.a, pw, OP_LINK, pt);
+  settle(p.a, p.b);
+  CHECK_EQ(w.last_status, AIRS_ENOPROC);
+  CHECK_ST(airs_send_exit(p.a, pt, AIRS_EXIT_ERROR, 1, NULL), AIRS_ENOPROC);
+  pair_close(&p);
+}
+
+/* Bad input to the signal functions: a status and a message. */
+static void test_signal_bad_arguments(void) {
+  pair p;
+  airs_transport_signal sig;
+  airs_msg* m = NULL;
+  uint32_t tag_a, tag_b;
+  driven t;
+  airs_pid pt;
+
+  if (!pair_open(&p)) return;
+  CHECK_ST(airs_runtime_pid_tag(p.a, &tag_a), AIRS_OK);
+  CHECK_ST(airs_runtime_pid_tag(p.b, &tag_b), AIRS_OK);
+  pt = spawn_driven(p.a, &t);
+  memset(&sig, 0, sizeof sig);
+  sig.code = AIRS_TRANSPORT_SIG_EXIT;
+  sig.exit_kind = AIRS_EXIT_ERROR;
+  sig.text = "x";
+  CHECK_ST(airs_transport_deliver_signal(NULL, 0, pt, &sig), AIRS_EINVAL);
+  CHECK_ST(
+      airs_transport_deliver_signal(p.a, (uint64_t)tag_b << 48 | 5, pt, NULL),
+      AIRS_EINVAL);
+  sig.code = AIRS_TRANSPORT_SIG_LINK; /* only an EXIT may come from 0 */
+  CHECK_ST(airs_transport_deliver_signal(p.a, 0, pt, &sig), AIRS_EINVAL);
+  sig.code = AIRS_TRANSPORT_SIG_EXIT;
+  CHECK(strstr(airs_last_error_message(), "another runtime") != NULL);
+  CHECK_ST(airs_transport_deliver_signal(p.a, pt, pt, &sig), AIRS_EINVAL);
+  sig.code = 99;
+  CHECK_ST(
+      airs_transport_deliver_signal(p.a, (uint64_t)tag_b << 48 | 5, pt, &sig),
+      AIRS_EINVAL);
+  CHECK(strstr(airs_last_error_message(), "99") != NULL);
+  sig.code = AIRS_TRANSPORT_SIG_EXIT;
+  sig.exit_kind = 42;
+  CHECK_ST(
+      airs_transport_deliver_signal(p.a, (uint64_t)tag_b << 48 | 5, pt, &sig),
+      AIRS_EINVAL);
+  CHECK(airs_is_alive(p.a, pt));
+  /* A signal for a pid that is not the runtime's: nothing happens. */
+  sig.exit_kind = AIRS_EXIT_ERROR;
+  CHECK_ST(airs_transport_deliver_signal(p.a, (uint64_t)tag_b << 48 | 5,
+                                         (uint64_t)tag_b << 48 | 6, &sig),
+           AIRS_OK);
+  CHECK_ST(airs_transport_node_down(NULL, tag_b), AIRS_EINVAL);
+  CHECK_ST(airs_transport_node_down(p.a, 0), AIRS_EINVAL);
+  CHECK_ST(airs_transport_node_down(p.a, tag_a), AIRS_EINVAL);
+  CHECK_ST(airs_transport_node_down(p.a, 70000), AIRS_EINVAL);
+  CHECK_ST(airs_transport_node_down(p.a, tag_b), AIRS_OK);
+  CHECK_ST(airs_transport_signal_read(NULL, &sig), AIRS_EINVAL);
+  CHECK_ST(airs_msg_new(1, "x", 1, &m), AIRS_OK);
+  CHECK_ST(airs_transport_signal_read(m, NULL), AIRS_EINVAL);
+  CHECK_ST(airs_transport_signal_read(m, &sig), AIRS_EINVAL);
+  CHECK_EQ(airs_transport_msg_kind(m), AIRS_TRANSPORT_MESSAGE);
+  airs_msg_free(m);
+  settle(p.a, p.b);
+  CHECK(airs_is_alive(p.a, pt));
+  pair_close(&p);
+}
+
 int main(void) {
   test_pid_tags();
   test_set_and_bad_arguments();
@@ -979,5 +1378,10 @@ int main(void) {
   test_requests_across();
   test_flush();
   test_replace_while_sending();
+  test_monitor_and_link_across();
+  test_exit_signals_across();
+  test_node_down();
+  test_unreachable_links();
+  test_signal_bad_arguments();
   return CHECK_DONE();
 }

@@ -650,7 +650,7 @@ static airs_status run_script(Obj* s, airs_ctx* ctx, const airs_msg* msg,
       case 6: S(airs_demonitor(ctx, op & 0x80 ? s->ref : u64(&r))); break;
       case 7: S(airs_trap_exit(ctx, op & 0x80)); break;
       case 8: {
-        int kind = pick_enum(u8(&r), 5);
+        int kind = pick_enum(u8(&r), 6);
         S(airs_exit(ctx, (airs_exit_kind)kind, (int32_t)u16(&r),
                     op & 0x80 ? NULL : "scripted"));
         return AIRS_OK;
@@ -711,7 +711,7 @@ static airs_status run_script(Obj* s, airs_ctx* ctx, const airs_msg* msg,
           case 0: S(airs_kill(rt, pid)); break;
           case 1: S(airs_stop(rt, pid)); break;
           default:
-            S(airs_send_exit(rt, pid, (airs_exit_kind)pick_enum(u8(&r), 5), 7,
+            S(airs_send_exit(rt, pid, (airs_exit_kind)pick_enum(u8(&r), 6), 7,
                              "signal"));
             break;
         }
@@ -1601,7 +1601,7 @@ static void run_op(Main* m, airs_runtime* rt, Reader* r) {
         case 0: S(airs_kill(rt, pid)); break;
         case 1: S(airs_stop(rt, pid)); break;
         default:
-          S(airs_send_exit(rt, pid, (airs_exit_kind)pick_enum(u8(r), 5),
+          S(airs_send_exit(rt, pid, (airs_exit_kind)pick_enum(u8(r), 6),
                            (int32_t)u16(r), sel & 0x80 ? NULL : "why"));
           break;
       }

@@ -14,6 +14,7 @@ class ExitKind(enum.IntEnum):
     KILLED = 2    #: kill(): cannot be trapped
     ERROR = 3     #: failed, with a code and a text
     NOPROC = 4    #: (in Down / ExitSignal) the process was already gone
+    NOCONNECTION = 5  #: (in Down / ExitSignal) its node cannot be reached
 
 
 # The error code of an actor ended by an uncaught Python exception; the

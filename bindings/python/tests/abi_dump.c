@@ -143,6 +143,7 @@ static void constants(void) {
   ENUM(AIRS_EXIT_KILLED);
   ENUM(AIRS_EXIT_ERROR);
   ENUM(AIRS_EXIT_NOPROC);
+  ENUM(AIRS_EXIT_NOCONNECTION);
   close_();
 
   open_("airs_health");

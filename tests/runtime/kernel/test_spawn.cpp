@@ -714,7 +714,7 @@ TEST_CASE("airs_exit checks its arguments") {
   std::vector<airs_status> got;
   a.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
     got.push_back(airs_exit(ctx, static_cast<airs_exit_kind>(-1), 0, nullptr));
-    got.push_back(airs_exit(ctx, static_cast<airs_exit_kind>(5), 0, nullptr));
+    got.push_back(airs_exit(ctx, static_cast<airs_exit_kind>(6), 0, nullptr));
     return AIRS_OK;
   };
   Runtime rt(kHost);
