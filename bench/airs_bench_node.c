@@ -6,9 +6,13 @@
  *   airs-bench-node remote_call [N]   calls, 16 bytes each way (p50, p99)
  *   airs-bench-node raw_send [N]      cnats publish to a subscriber
  *   airs-bench-node raw_call [N]      cnats request/reply
- *   airs-bench-node all [N]           the four, in that order
+ *   airs-bench-node remote_down [N]   kill -9 of a node whose N processes
+ *                                     one process monitors: the time to
+ *                                     the last DOWN (default 100,000)
+ *   airs-bench-node all [N]           the five, in that order
  *
- * The other node is a child process (this program, `serve URL`). It uses
+ * The other node is a child process (this program, `serve URL NAME`;
+ * remote_down starts a second one, to kill). It uses
  * the server at $AIRS_NATS_URL, or starts its own nats-server on a free
  * loopback port. Each result is one JSON line, as airs-bench prints.
  */
@@ -32,7 +36,15 @@
 
 extern char** environ;
 
-enum { MSG_COUNT = 1, MSG_HOWMANY = 2, MSG_CALL = 3, MSG_SEND = 4 };
+enum {
+  MSG_COUNT = 1,
+  MSG_HOWMANY = 2,
+  MSG_CALL = 3,
+  MSG_SEND = 4,
+  MSG_SPAWN = 5, /* a request: u32 n idle processes more; reply: u32 all */
+  MSG_PIDS = 6,  /* a request: u32 offset, u32 count; reply: the pids */
+  MSG_WATCH = 7  /* to the watcher: pids to monitor */
+};
 
 static double now(void) {
   struct timespec ts;
@@ -52,6 +64,51 @@ static void die(const char* what) {
 static int32_t echo_served; /* MSG_COUNTs its echo got (the echo's thread) */
 static int32_t raw_served;  /* messages its raw subscriber got (atomic) */
 
+static airs_pid* idle; /* the processes MSG_SPAWN made (the echo's) */
+static uint32_t nidle;
+
+static airs_status idle_receive(void* state, airs_ctx* ctx,
+                                const airs_msg* msg) {
+  (void)state;
+  (void)ctx;
+  (void)msg;
+  return AIRS_OK;
+}
+
+/* MSG_SPAWN and MSG_PIDS. */
+static airs_status spawner(airs_ctx* ctx, const airs_msg* msg) {
+  airs_msg* reply = NULL;
+  airs_status st;
+  uint32_t n, offset;
+  if (airs_msg_type(msg) == MSG_SPAWN && airs_msg_size(msg) == 4) {
+    airs_behaviour b;
+    airs_pid* more;
+    memset(&b, 0, sizeof b);
+    b.version = AIRS_BEHAVIOUR_VERSION;
+    b.size = sizeof b;
+    b.receive = idle_receive;
+    memcpy(&n, airs_msg_data(msg), 4);
+    more = realloc(idle, (nidle + n) * sizeof *idle);
+    if (!more) return AIRS_ENOMEM;
+    idle = more;
+    while (n-- > 0) {
+      st =
+          airs_spawn(airs_ctx_runtime(ctx), &b, NULL, NULL, NULL, &idle[nidle]);
+      if (st != AIRS_OK) return st;
+      nidle++;
+    }
+    st = airs_msg_new(MSG_SPAWN, &nidle, 4, &reply);
+  } else if (airs_msg_size(msg) == 8) {
+    memcpy(&offset, airs_msg_data(msg), 4);
+    memcpy(&n, (const char*)airs_msg_data(msg) + 4, 4);
+    if (offset > nidle || n > nidle - offset) return AIRS_EINVAL;
+    st = airs_msg_new(MSG_PIDS, idle + offset, n * sizeof *idle, &reply);
+  } else {
+    return AIRS_EINVAL;
+  }
+  return st == AIRS_OK ? airs_reply(ctx, msg, reply) : st;
+}
+
 static airs_status echo_receive(void* state, airs_ctx* ctx,
                                 const airs_msg* msg) {
   airs_msg* reply = NULL;
@@ -59,6 +116,8 @@ static airs_status echo_receive(void* state, airs_ctx* ctx,
   int32_t n;
   (void)state;
   switch (airs_msg_type(msg)) {
+    case MSG_SPAWN:
+    case MSG_PIDS: return spawner(ctx, msg);
     case MSG_COUNT: echo_served++; return AIRS_OK;
     case MSG_CALL:
       st = airs_msg_new(MSG_CALL, airs_msg_data(msg), airs_msg_size(msg),
@@ -96,7 +155,7 @@ static void raw_answer(natsConnection* nc, natsSubscription* sub, natsMsg* m,
   natsMsg_Destroy(m);
 }
 
-static int serve(const char* url) {
+static int serve(const char* url, const char* name) {
   airs_config* cfg = NULL;
   airs_runtime* rt = NULL;
   airs_node* node = NULL;
@@ -118,10 +177,14 @@ static int serve(const char* url) {
   airs_spawn(rt, &b, NULL, NULL, NULL, &echo);
   airs_node_opts_init(&o);
   o.url = url;
-  o.name = "serve";
+  o.name = name;
   o.cluster = "bench";
   if (airs_node_attach(rt, &o, &node) != AIRS_OK) die("attach");
-  if (airs_node_register(node, "bench_echo", echo) != AIRS_OK) die("register");
+  {
+    char global[64];
+    snprintf(global, sizeof global, "bench_%s", name);
+    if (airs_node_register(node, global, echo) != AIRS_OK) die("register");
+  }
   /* The raw peer: its replies leave at once, as the node's do. */
   natsOptions_Create(&nopts);
   natsOptions_SetURL(nopts, url);
@@ -146,6 +209,7 @@ static int serve(const char* url) {
   natsOptions_Destroy(nopts);
   airs_node_detach(node);
   airs_runtime_free(rt);
+  free(idle);
   return 0;
 }
 
@@ -187,10 +251,11 @@ static pid_t start_server(char* url, size_t size) {
   return 0;
 }
 
-static pid_t start_child(const char* self, const char* url, int* in) {
+static pid_t start_child(const char* self, const char* url, const char* name,
+                         int* in) {
   int to[2], from[2];
   char line[16] = "";
-  char* argv[] = {(char*)self, "serve", (char*)url, NULL};
+  char* argv[] = {(char*)self, "serve", (char*)url, (char*)name, NULL};
   posix_spawn_file_actions_t fa;
   pid_t pid;
   if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) die("pipe");
@@ -345,6 +410,108 @@ static void raw_call(natsConnection* nc, long n) {
   free(lat);
 }
 
+/* remote_down: one process monitors every process of a node, which is
+ * then killed with SIGKILL; each DOWN is counted as it comes. */
+static struct {
+  long downs, noconnection;
+  double last; /* now() at the last DOWN */
+} watched;
+
+static airs_status watcher_receive(void* state, airs_ctx* ctx,
+                                   const airs_msg* msg) {
+  (void)state;
+  if (airs_msg_type(msg) == MSG_WATCH) {
+    const airs_pid* pids = (const airs_pid*)airs_msg_data(msg);
+    size_t i, n = airs_msg_size(msg) / sizeof *pids;
+    for (i = 0; i < n; i++) {
+      uint64_t ref;
+      airs_status st = airs_monitor(ctx, pids[i], &ref);
+      if (st != AIRS_OK) return st;
+    }
+  } else if (airs_msg_type(msg) == AIRS_MSG_DOWN) {
+    double t = now();
+    watched.last = t; /* published by the release below */
+    if (airs_reason_kind(airs_msg_reason(msg)) == AIRS_EXIT_NOCONNECTION)
+      __atomic_fetch_add(&watched.noconnection, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&watched.downs, 1, __ATOMIC_RELEASE);
+  }
+  return AIRS_OK;
+}
+
+static airs_msg* call_or_die(airs_runtime* rt, airs_pid to, uint64_t type,
+                             const void* data, size_t size) {
+  airs_msg *m = NULL, *reply = NULL;
+  if (airs_msg_new(type, data, size, &m) != AIRS_OK ||
+      airs_call(rt, to, m, 30000, &reply) != AIRS_OK)
+    die("call");
+  return reply;
+}
+
+static void remote_down(const char* self, const char* url, airs_runtime* rt,
+                        airs_node* node, long n) {
+  enum { kChunk = 10000 };
+  airs_behaviour b;
+  airs_pid boss = 0, watcher = 0;
+  uint32_t count = (uint32_t)n, total, offset;
+  int in;
+  pid_t victim = start_child(self, url, "victim", &in);
+  double t0, end;
+  long downs;
+  if (airs_node_whereis(node, "bench_victim", 5000, &boss) != AIRS_OK)
+    die("whereis victim");
+  airs_msg_free(call_or_die(rt, boss, MSG_SPAWN, &count, sizeof count));
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.receive = watcher_receive;
+  if (airs_spawn(rt, &b, NULL, NULL, NULL, &watcher) != AIRS_OK) die("spawn");
+  for (offset = 0; offset < count; offset += kChunk) {
+    uint32_t range[2] = {
+        offset, count - offset < kChunk ? count - offset : (uint32_t)kChunk};
+    airs_msg* pids = call_or_die(rt, boss, MSG_PIDS, range, sizeof range);
+    if (airs_send(rt, watcher, MSG_WATCH, airs_msg_data(pids),
+                  airs_msg_size(pids)) != AIRS_OK)
+      die("watch");
+    airs_msg_free(pids);
+  }
+  /* Every monitor request has left before this call's request, on the
+   * same connection: when it answers, they have all reached the victim. */
+  {
+    uint32_t none = 0;
+    airs_msg* reply = call_or_die(rt, boss, MSG_SPAWN, &none, sizeof none);
+    memcpy(&total, airs_msg_data(reply), 4);
+    airs_msg_free(reply);
+    if (total != count) die("the victim has not every process");
+  }
+  {
+    struct timespec settle = {0, 200000000};
+    nanosleep(&settle, NULL);
+  }
+  t0 = now();
+  kill(victim, SIGKILL);
+  end = t0 + 10;
+  while ((downs = __atomic_load_n(&watched.downs, __ATOMIC_ACQUIRE)) < n &&
+         now() < end) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
+  {
+    struct timespec extra = {0, 500000000}; /* any duplicate comes now */
+    nanosleep(&extra, NULL);
+  }
+  downs = __atomic_load_n(&watched.downs, __ATOMIC_ACQUIRE);
+  printf(
+      "{\"impl\":\"airs\",\"workload\":\"remote_down\","
+      "\"params\":{\"n\":%ld},\"ops\":%ld,\"seconds\":%.6f,"
+      "\"downs\":%ld,\"noconnection\":%ld,\"exactly_once\":%s}\n",
+      n, n, watched.last - t0, downs, watched.noconnection,
+      downs == n && watched.noconnection == n ? "true" : "false");
+  fflush(stdout);
+  close(in);
+  waitpid(victim, NULL, 0);
+  airs_kill(rt, watcher);
+}
+
 int main(int argc, char** argv) {
   const char* workload = argc > 1 ? argv[1] : "all";
   long n = argc > 2 ? atol(argv[2]) : 0;
@@ -360,14 +527,15 @@ int main(int argc, char** argv) {
   natsConnection* nc = NULL;
   int all;
 
-  if (argc == 3 && strcmp(argv[1], "serve") == 0) return serve(argv[2]);
+  if (argc == 4 && strcmp(argv[1], "serve") == 0)
+    return serve(argv[2], argv[3]);
   all = strcmp(workload, "all") == 0;
   if (!all && strcmp(workload, "remote_send") &&
       strcmp(workload, "remote_call") && strcmp(workload, "raw_send") &&
-      strcmp(workload, "raw_call")) {
+      strcmp(workload, "raw_call") && strcmp(workload, "remote_down")) {
     fprintf(stderr,
             "usage: airs-bench-node remote_send|remote_call|raw_send|"
-            "raw_call|all [N]\n");
+            "raw_call|remote_down|all [N]\n");
     return 2;
   }
   if (n < 0 || (argc > 2 && n == 0)) {
@@ -379,7 +547,7 @@ int main(int argc, char** argv) {
     snprintf(url, sizeof url, "%s", env);
   else
     server = start_server(url, sizeof url);
-  child = start_child(argv[0], url, &child_in);
+  child = start_child(argv[0], url, "echo", &child_in);
 
   airs_config_new(&cfg);
   airs_config_set(cfg, AIRS_CFG_WORKERS, 2);
@@ -400,6 +568,8 @@ int main(int argc, char** argv) {
     remote_call(rt, echo, n ? n : 20000);
   if (all || !strcmp(workload, "raw_send")) raw_send(nc, n ? n : 1000000);
   if (all || !strcmp(workload, "raw_call")) raw_call(nc, n ? n : 20000);
+  if (all || !strcmp(workload, "remote_down"))
+    remote_down(argv[0], url, rt, node, n ? n : 100000);
 
   natsConnection_Destroy(nc);
   airs_node_detach(node);

@@ -278,6 +278,17 @@ void teardown(airs_node* n, bool leave) noexcept {
   if (n->transport_set) {
     airs_transport_set(n->rt, nullptr, nullptr);
     airs::node::transport_flush(n);  // what the last turns left
+    // Every other node is out of reach now: our processes' links and
+    // monitors to theirs break with noconnection, as when Erlang's
+    // distribution stops.
+    std::vector<uint32_t> tags;
+    try {
+      std::lock_guard<std::mutex> lock(n->mu);
+      for (auto& [name, p] : n->peers) tags.push_back(p.tag);
+    } catch (...) {
+      // Out of memory: those ties stay until their processes end.
+    }
+    for (uint32_t tag : tags) airs_transport_node_down(n->rt, tag);
   }
   if (n->nc != nullptr) {
     // Nothing answers for this node any more (its names, its tag, its

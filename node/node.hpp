@@ -47,6 +47,10 @@ struct Peer {
   uint32_t tag = 0;       // its runtime's pid tag
   Clock::time_point last_heard;
   bool up = false;
+  // We declared it down while it may have heard nothing of it (silence,
+  // our lost connection): when it is heard again, it gets a notice, so
+  // that it breaks its ties to us too (see noticed()).
+  bool declared_down = false;
 };
 
 // Where the pids of one runtime tag go: the data subject of the node that
@@ -146,6 +150,17 @@ void learn_route(airs_node* n, uint32_t tag, const char* data_subject) noexcept;
 // `stalled`: this thread slept through more than down_after (the process
 // was stopped): give every peer down_after again instead. [ticker]
 void tick(airs_node* n, bool stalled) noexcept;
+// A notice from the node of pid tag `tag`: it declared us down, so its
+// processes' ties to ours are broken; ours to its go too (the runtime's
+// airs_transport_node_down), and the node monitors see it DOWN and UP
+// again, as both ends of an Erlang connection see it drop. Ignored if we
+// declared it down ourselves meanwhile. [cnats delivery thread of the data
+// subscription, under notify_mu]
+void noticed(airs_node* n, uint32_t tag) noexcept;
+// Whether batches from the node of pid tag `tag` are delivered: not if
+// we declared it down. A tag with no route yet gets one to `reply` (its
+// data subject), if given. [under notify_mu, not mu]
+bool source_up(airs_node* n, uint32_t tag, const char* reply) noexcept;
 // Starts (UPs for the peers up now) or stops `pid`'s monitoring.
 airs_status monitor(airs_node* n, airs_pid pid, bool on) noexcept;
 // The connection's loss and return. [cnats event thread]
@@ -162,11 +177,18 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept;
 // The transport's flush: publishes every outbound holding frames. [any
 // thread; also the ticker, and detach]
 void transport_flush(void* node) noexcept;
-// A data frame from NATS: delivered into the runtime with its remote
-// sender; `reply` (the sender node's data subject) makes a route for a tag
-// not heard of yet. [cnats delivery thread of the data subscription]
+// A batch of frames from NATS: delivered into the runtime with their
+// remote senders; `reply` (the sender node's data subject) makes a route
+// for a tag not heard of yet. [cnats delivery thread of the data
+// subscription; takes notify_mu]
 void deliver(airs_node* n, const void* data, size_t size,
              const char* reply) noexcept;
+// Sends the node of `out` a notice that we declared it down (noticed()),
+// ahead of anything sent to it later. [any thread holding no node lock but
+// notify_mu]
+void send_notice(airs_node* n, Outbound* out) noexcept;
+// The frame kind of a notice (after the airs_transport_kind values).
+constexpr uint8_t kNotice = 4;
 
 // --- global.cpp: names across the cluster ---------------------------------
 

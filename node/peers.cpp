@@ -67,6 +67,14 @@ void route_up(airs_node* n, uint32_t tag, bool up) noexcept {
   if (it != n->routes.end()) it->second.up = up;
 }
 
+// Marks `p` down: sends to its pids are NOCONNECTION dead letters, and
+// batches from it are not delivered until it is heard again. [under mu]
+void declare_down(airs_node* n, Peer& p) noexcept {
+  p.up = false;
+  p.declared_down = true;
+  route_up(n, p.tag, false);
+}
+
 // A heartbeat now, out of turn: a node that hears a newcomer introduces
 // itself at once, so that the newcomer can route to it before it sends.
 void announce(airs_node* n) noexcept {
@@ -90,6 +98,9 @@ void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
   Change changes[2];
   size_t count = 0;
   bool newcomer = false;
+  uint32_t lost = 0;     // a tag whose runtime is gone: its ties break
+  uint32_t back_up = 0;  // a tag whose route opens again
+  std::shared_ptr<Outbound> notice;  // to tell it we declared it down
   {
     std::lock_guard<std::recursive_mutex> order(n->notify_mu);
     try {
@@ -101,6 +112,7 @@ void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
           return;
         if (it->second.up)
           changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_LEFT);
+        lost = it->second.tag;
         n->routes.erase(it->second.tag);  // its pids are stale: noproc
         n->peers.erase(it);
       } else if (it == n->peers.end()) {
@@ -121,27 +133,75 @@ void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
           if (p.up)
             changes[count++] =
                 change(name, p.incarnation, AIRS_NODE_DOWN_RESTARTED);
+          // A silent incarnation declared down already lost its ties.
+          if (p.up || !p.declared_down) lost = p.tag;
           n->routes.erase(p.tag);  // the old incarnation's pids: noproc
           set_route(n, tag, name);
           p.replaced = p.incarnation;
           p.incarnation = incarnation;
           p.tag = tag;
           p.up = false;
+          p.declared_down = false;
           newcomer = true;
         }
         p.last_heard = Clock::now();
         if (!p.up) {
           p.up = true;
-          route_up(n, p.tag, true);
+          back_up = p.tag;
+          if (p.declared_down) {
+            auto r = n->routes.find(p.tag);
+            if (r != n->routes.end()) notice = r->second.out;
+            p.declared_down = false;
+          }
           changes[count++] = change(name, incarnation, AIRS_NODE_DOWN_NONE);
         }
       }
     } catch (...) {
       return;  // out of memory for a new peer: it is heard again soon
     }
+    if (lost) airs_transport_node_down(n->rt, lost);
+    if (back_up) {
+      // The notice goes before anything the route carries once open.
+      if (notice) send_notice(n, notice.get());
+      std::lock_guard<std::mutex> lock(n->mu);
+      route_up(n, back_up, true);
+    }
     send_changes(n, changes, count);
   }
   if (newcomer) announce(n);
+}
+
+void noticed(airs_node* n, uint32_t tag) noexcept {
+  Change changes[2];
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (n->stopping) return;
+    auto it = n->peers.begin();
+    while (it != n->peers.end() && it->second.tag != tag) ++it;
+    if (it == n->peers.end() || !it->second.up) return;  // down here too
+    changes[0] = change(it->first.c_str(), it->second.incarnation,
+                        AIRS_NODE_DOWN_NOCONNECTION);
+    changes[1] =
+        change(it->first.c_str(), it->second.incarnation, AIRS_NODE_DOWN_NONE);
+  }
+  airs_transport_node_down(n->rt, tag);
+  send_changes(n, changes, 2);
+}
+
+bool source_up(airs_node* n, uint32_t tag, const char* reply) noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(n->mu);
+    auto it = n->routes.find(tag);
+    if (it != n->routes.end()) return it->second.up;
+    if (reply && !n->stopping) {
+      Route& r = n->routes[tag];
+      r.out = std::make_shared<Outbound>(reply);
+      r.up = true;
+    }
+  } catch (...) {
+    // Out of memory for the route: the heartbeat makes it soon.
+  }
+  return true;
 }
 
 void learn_route(airs_node* n, uint32_t tag,
@@ -173,9 +233,12 @@ void tick(airs_node* n, bool stalled) noexcept {
                            static_cast<int>(size));
   }
   std::vector<Change> changes;
+  std::vector<uint32_t> lost;  // their runtimes' ties break
   std::lock_guard<std::recursive_mutex> order(n->notify_mu);
   try {
     std::lock_guard<std::mutex> lock(n->mu);
+    changes.reserve(n->peers.size());  // so that a peer declared down is
+    lost.reserve(n->peers.size());     // always told (no throw below)
     Clock::time_point now = Clock::now();
     bool all_down =
         !n->connected && !n->grace_spent && now - n->lost_at > n->grace;
@@ -189,21 +252,24 @@ void tick(airs_node* n, bool stalled) noexcept {
           if (stalled) p.last_heard = now;
           continue;
         }
-        p.up = false;
-        route_up(n, p.tag, false);
+        declare_down(n, p);
+        lost.push_back(p.tag);
         changes.push_back(
             change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_DISCONNECTED));
       } else if (now - p.last_heard > n->down_after) {
-        p.up = false;
-        route_up(n, p.tag, false);
+        declare_down(n, p);
+        lost.push_back(p.tag);
         changes.push_back(
             change(name.c_str(), p.incarnation, AIRS_NODE_DOWN_NOCONNECTION));
       }
     }
   } catch (...) {
-    // Out of memory for the list: the peers stay marked down or up as
+    // Out of memory for the lists: the peers stay marked down or up as
     // decided so far; the ones decided are told below.
   }
+  // Their processes' ties first, then the node monitors: a process that
+  // watches both sees its links and monitors go before the node's DOWN.
+  for (uint32_t tag : lost) airs_transport_node_down(n->rt, tag);
   send_changes(n, changes.data(), changes.size());
 }
 

@@ -1,34 +1,46 @@
 // remote.cpp - messages between nodes: the runtime's transport
 // (airs/transport.h) on the way out, the data subscription on the way in.
 //
-// Each message is one frame; the frames for one node are gathered and
-// published together as one NATS message on its data subject
-// (<cluster>.node.<name>.data: one subject per node, not per process):
+// Each message or signal is one frame; the frames for one node are
+// gathered and published together as one NATS message (a batch) on its
+// data subject (<cluster>.node.<name>.data: one subject per node, not per
+// process). A batch opens with the pid tag of the node that sent it, so
+// that the receiver knows whose it is even when no frame has a sender:
 //
 //   offset  size  field
+//   0       4     magic "AIRB"
+//   4       1     version (2)
+//   5       1     reserved, 0
+//   6       2     the sending node's pid tag
+//   then frames:
 //   0       4     magic "AIRD"
-//   4       1     version (1)
+//   4       1     version (2)
 //   5       1     priority (an airs_priority)
-//   6       1     kind (an airs_transport_kind: message, request, reply)
+//   6       1     kind: an airs_transport_kind (message, request, reply,
+//                 signal), or kNotice
 //   7       1     reserved, 0
 //   8       8     sender pid
 //   16      8     receiver pid
-//   24      8     message type
-//   32      8     correlation id
+//   24      8     message type (a signal: its airs_transport_signal_code)
+//   32      8     correlation id (a signal: its ref)
 //   40      4     data size n
-//   44      n     data
+//   44      n     data (a signal: exit kind and code, 4 bytes each, and
+//                 the reason's text)
 //
 // A batch leaves when the turn that filled it ends (the runtime calls the
 // transport's flush), when it would pass kBatch bytes, at once for a send
-// from outside any process, and at once for a request or a reply, which
-// someone waits for. A message too big to share a batch goes alone. The
-// batch goes out with our data subject as its reply subject, so that a
-// node that has not heard our heartbeat yet can answer at once.
+// from outside any process, and at once for a request, a reply or a
+// signal, which someone waits for. A message too big to share a batch
+// goes alone. The batch goes out with our data subject as its reply
+// subject, so that a node that has not heard our heartbeat yet can answer
+// at once.
 //
 // Order: frames for one node are appended and published under that
 // node's Outbound lock, and a process sends from one thread at a time, so
-// frames from one sender to one receiver leave in order; one subscription
-// delivers them in order. FIFO per pair, as in Erlang.
+// frames from one sender to one receiver leave in order, signals among
+// messages; one subscription delivers them in order. FIFO per pair, as in
+// Erlang. A batch from a node we have declared down is not delivered (see
+// peers.cpp): each message in it is a NOCONNECTION dead letter.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,23 +51,76 @@ namespace airs::node {
 
 namespace {
 
+constexpr char kBatchMagic[4] = {'A', 'I', 'R', 'B'};
 constexpr char kMagic[4] = {'A', 'I', 'R', 'D'};
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
+constexpr size_t kBatchHead = 8;
 constexpr size_t kHead = 44;
 constexpr size_t kBatch = 64 * 1024;
+constexpr size_t kSignalData = 8;  // exit kind and code, then the text
 
-void put_head(unsigned char* out, const airs_msg* msg, airs_pid to,
+void put_head(unsigned char* out, uint8_t priority, uint8_t kind, airs_pid from,
+              airs_pid to, uint64_t type, uint64_t correlation,
               size_t size) noexcept {
   memcpy(out, kMagic, 4);
   out[4] = kVersion;
-  out[5] = static_cast<unsigned char>(airs_msg_priority(msg));
-  out[6] = static_cast<unsigned char>(airs_transport_msg_kind(msg));
+  out[5] = priority;
+  out[6] = kind;
   out[7] = 0;
-  put_le(out + 8, airs_msg_sender(msg), 8);
+  put_le(out + 8, from, 8);
   put_le(out + 16, to, 8);
-  put_le(out + 24, airs_msg_type(msg), 8);
-  put_le(out + 32, airs_msg_correlation(msg), 8);
+  put_le(out + 24, type, 8);
+  put_le(out + 32, correlation, 8);
   put_le(out + 40, size, 4);
+}
+
+// One frame as read back: its fields and its data.
+struct Frame {
+  uint8_t priority, kind;
+  airs_pid from, to;
+  uint64_t type, correlation;
+  const unsigned char* data;
+  size_t size;
+};
+
+// Reads the frame at *p (*size bytes left) and steps past it. false: not
+// a whole frame of ours (the rest of the batch is ignored: anyone may
+// publish on the subject).
+bool next_frame(const unsigned char** p, size_t* size, Frame* f) noexcept {
+  const unsigned char* q = *p;
+  if (*size < kHead || memcmp(q, kMagic, 4) != 0 || q[4] != kVersion ||
+      q[5] > AIRS_PRIORITY_HIGH || q[6] > kNotice)
+    return false;
+  size_t len = get_le(q + 40, 4);
+  if (*size - kHead < len) return false;
+  *f = Frame{q[5],
+             q[6],
+             get_le(q + 8, 8),
+             get_le(q + 16, 8),
+             get_le(q + 24, 8),
+             get_le(q + 32, 8),
+             len ? q + kHead : nullptr,
+             len};
+  *p += kHead + len;
+  *size -= kHead + len;
+  return true;
+}
+
+// The signal a frame carries; its text points into the frame, copied to
+// `text` so that it ends with a NUL. false: a malformed signal frame.
+bool read_signal(const Frame& f, airs_transport_signal* sig,
+                 std::string* text) {
+  if (f.size < kSignalData) return false;
+  *sig = airs_transport_signal{};
+  sig->code = static_cast<uint32_t>(f.type);
+  sig->exit_kind = static_cast<int32_t>(get_le(f.data, 4));
+  sig->exit_code = static_cast<int32_t>(get_le(f.data + 4, 4));
+  text->assign(reinterpret_cast<const char*>(f.data) + kSignalData,
+               f.size - kSignalData);
+  sig->text = text->c_str();
+  sig->text_size = static_cast<uint32_t>(text->size());
+  sig->ref = f.correlation;
+  return true;
 }
 
 // The outbound of `to`'s tag, and whether its node is up. false if no
@@ -70,18 +135,43 @@ bool find_route(airs_node* n, airs_pid to, std::shared_ptr<Outbound>* out,
   return true;
 }
 
-// Each frame of a batch that could not leave: a dead letter, counted and
-// shown to the hook as a copy of its message (the originals are gone).
-void drop_batch(airs_node* n, const unsigned char* p, size_t size) noexcept {
-  while (size >= kHead) {
-    size_t len = get_le(p + 40, 4);
-    if (size < kHead + len) break;
+// A link or monitor request that never left, for a node that cannot be
+// reached: answered here as that node would be, with noconnection (an
+// exit signal or a DOWN from its target). Other signals just go: the
+// loss of the node tells whoever they concern.
+void answer_unsent(airs_node* n, const Frame& f) noexcept {
+  airs_transport_signal sig{};
+  if (f.type == AIRS_TRANSPORT_SIG_LINK)
+    sig.code = AIRS_TRANSPORT_SIG_LINK_EXIT;
+  else if (f.type == AIRS_TRANSPORT_SIG_MONITOR)
+    sig.code = AIRS_TRANSPORT_SIG_DOWN;
+  else
+    return;
+  sig.exit_kind = AIRS_EXIT_NOCONNECTION;
+  sig.text = "";
+  sig.ref = f.correlation;
+  airs_transport_deliver_signal(n->rt, f.to, f.from, &sig);
+}
+
+// Each frame of a batch that could not leave, or that came from a node we
+// have declared down: a message is a dead letter, counted and shown to the
+// hook as a copy (the original is gone); a link or monitor we sent is
+// answered (answer_unsent) when `ours`.
+void drop_batch(airs_node* n, const unsigned char* p, size_t size,
+                bool ours) noexcept {
+  if (size < kBatchHead) return;
+  p += kBatchHead;
+  size -= kBatchHead;
+  Frame f;
+  while (next_frame(&p, &size, &f)) {
+    if (f.kind == AIRS_TRANSPORT_SIGNAL) {
+      if (ours) answer_unsent(n, f);
+      continue;
+    }
+    if (f.kind == kNotice) continue;
     airs_msg* m = nullptr;
-    if (airs_msg_new(get_le(p + 24, 8), len ? p + kHead : nullptr, len, &m) ==
-        AIRS_OK)
+    if (airs_msg_new(f.type, f.data, f.size, &m) == AIRS_OK)
       airs_transport_drop(n->rt, m, AIRS_DEAD_LETTER_NOCONNECTION);
-    p += kHead + len;
-    size -= kHead + len;
   }
 }
 
@@ -92,8 +182,27 @@ void publish(airs_node* n, Outbound* out) noexcept {
       n->nc, out->subject.c_str(), n->data_subject.c_str(), out->frames.data(),
       static_cast<int>(out->frames.size()));
   if (s != NATS_OK)  // closed, or reconnecting with its buffer full
-    drop_batch(n, out->frames.data(), out->frames.size());
+    drop_batch(n, out->frames.data(), out->frames.size(), true);
   out->frames.clear();
+}
+
+// Room for a frame of `size` data bytes at the end of `out`'s batch
+// (opening the batch if it is empty): where its head goes. May publish
+// the batch first to keep it under kBatch. [under out->mu; may throw
+// bad_alloc, leaving the batch as it was]
+unsigned char* append_frame(airs_node* n, Outbound* out, size_t size) {
+  if (out->frames.size() + kHead + size > kBatch) publish(n, out);
+  size_t at = out->frames.size();
+  if (at == 0) {
+    out->frames.resize(kBatchHead + kHead + size);
+    memcpy(out->frames.data(), kBatchMagic, 4);
+    out->frames[4] = kVersion;
+    out->frames[5] = 0;
+    put_le(out->frames.data() + 6, n->tag, 2);
+    return out->frames.data() + kBatchHead;
+  }
+  out->frames.resize(at + kHead + size);
+  return out->frames.data() + at;
 }
 
 // Puts `out` on the list of the next flush, once. [under out->mu]
@@ -137,6 +246,32 @@ airs_status resolve(airs_node* n, airs_pid to) noexcept {
   return AIRS_OK;
 }
 
+// The data size of `msg`'s frame (a signal's read into *sig on the way).
+size_t frame_size(const airs_msg* msg, airs_transport_kind kind,
+                  airs_transport_signal* sig) noexcept {
+  if (kind != AIRS_TRANSPORT_SIGNAL) return airs_msg_size(msg);
+  if (airs_transport_signal_read(msg, sig) != AIRS_OK) return 0;
+  return kSignalData + sig->text_size;
+}
+
+// Writes `msg`'s frame for `to`, of `size` data bytes, at `at`.
+void write_frame(unsigned char* at, const airs_msg* msg, airs_pid to,
+                 airs_transport_kind kind, const airs_transport_signal& sig,
+                 size_t size) noexcept {
+  if (kind == AIRS_TRANSPORT_SIGNAL) {
+    put_head(at, AIRS_PRIORITY_NORMAL, kind, airs_msg_sender(msg), to, sig.code,
+             sig.ref, size);
+    put_le(at + kHead, static_cast<uint32_t>(sig.exit_kind), 4);
+    put_le(at + kHead + 4, static_cast<uint32_t>(sig.exit_code), 4);
+    memcpy(at + kHead + kSignalData, sig.text, sig.text_size);
+    return;
+  }
+  put_head(at, static_cast<uint8_t>(airs_msg_priority(msg)),
+           static_cast<uint8_t>(kind), airs_msg_sender(msg), to,
+           airs_msg_type(msg), airs_msg_correlation(msg), size);
+  if (size) memcpy(at + kHead, airs_msg_data(msg), size);
+}
+
 }  // namespace
 
 airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
@@ -155,22 +290,21 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
   }
   if (!up) {
     // A call to a node that is down fails at once (as gen_server:call to
-    // a node that is down exits with nodedown); a message is lost.
+    // a node that is down exits with nodedown); a message is lost; a link
+    // or monitor is answered with noconnection (airs_transport_drop).
     if (kind == AIRS_TRANSPORT_REQUEST) return AIRS_ENOPROC;
     return airs_transport_drop(n->rt, msg, AIRS_DEAD_LETTER_NOCONNECTION);
   }
-  size_t size = airs_msg_size(msg);
-  if (kHead + size > static_cast<uint64_t>(n->max_payload))
+  airs_transport_signal sig{};
+  size_t size = frame_size(msg, kind, &sig);
+  if (kBatchHead + kHead + size > static_cast<uint64_t>(n->max_payload))
     return AIRS_EINVAL;  // not fragmented yet: over the server's limit
   try {
     std::lock_guard<std::mutex> lock(out->mu);
     if (kind == AIRS_TRANSPORT_MESSAGE)
       mark_dirty(n, out);  // before: undo-free
-    if (out->frames.size() + kHead + size > kBatch) publish(n, out.get());
-    size_t at = out->frames.size();
-    out->frames.resize(at + kHead + size);
-    put_head(out->frames.data() + at, msg, to, size);
-    if (size) memcpy(out->frames.data() + at + kHead, airs_msg_data(msg), size);
+    unsigned char* at = append_frame(n, out.get(), size);
+    write_frame(at, msg, to, kind, sig, size);
     if (kind != AIRS_TRANSPORT_MESSAGE || out->frames.size() >= kBatch)
       publish(n, out.get());  // someone waits for it, or it is full
   } catch (...) {
@@ -196,34 +330,63 @@ void transport_flush(void* node) noexcept {
   n->flushing.clear();  // keeps its capacity for the next flush
 }
 
+void send_notice(airs_node* n, Outbound* out) noexcept {
+  try {
+    std::lock_guard<std::mutex> lock(out->mu);
+    unsigned char* at = append_frame(n, out, 0);
+    put_head(at, AIRS_PRIORITY_NORMAL, kNotice, 0, 0, 0, 0, 0);
+    publish(n, out);
+  } catch (...) {
+    // Out of memory: that node keeps its ties to ours until it hears of
+    // our end some other way (a heartbeat's silence, or our leaving).
+  }
+}
+
 void deliver(airs_node* n, const void* data, size_t size,
              const char* reply) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
-  bool learned = false;
-  while (size >= kHead) {
-    if (memcmp(p, kMagic, 4) != 0 || p[4] != kVersion ||
-        p[5] > AIRS_PRIORITY_HIGH || p[6] > AIRS_TRANSPORT_REPLY)
-      return;  // not a frame of ours: the rest of the batch is ignored
-    size_t len = get_le(p + 40, 4);
-    if (size < kHead + len) return;
-    airs_pid from = get_le(p + 8, 8);
-    if (!learned && from != 0 && reply != nullptr) {
-      learn_route(n, airs_pid_tag(from), reply);
-      learned = true;
-    }
+  if (size < kBatchHead || memcmp(p, kBatchMagic, 4) != 0 || p[4] != kVersion)
+    return;  // not a batch of ours
+  uint32_t source = static_cast<uint32_t>(get_le(p + 6, 2));
+  // Under notify_mu: a node declared down (peers.cpp) is declared between
+  // two batches, never inside one, and a batch after that is not
+  // delivered: its signals are not delivered after the processes they
+  // concern heard of the loss.
+  std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+  if (!source_up(n, source, reply)) {
+    drop_batch(n, p, size, false);
+    return;
+  }
+  p += kBatchHead;
+  size -= kBatchHead;
+  Frame f;
+  std::string text;
+  while (next_frame(&p, &size, &f)) {
     // A system type, a dead receiver, a reply nobody waits for: refused by
     // the runtime with a status; the message is lost (at most once),
     // counted as a dead letter where it applies.
-    const unsigned char* body = len ? p + kHead : nullptr;
-    if (p[6] == AIRS_TRANSPORT_REPLY)
-      airs_transport_deliver_reply(n->rt, from, get_le(p + 32, 8),
-                                   get_le(p + 24, 8), body, len);
-    else
-      airs_transport_deliver(n->rt, from, get_le(p + 16, 8), get_le(p + 24, 8),
-                             body, len, static_cast<airs_priority>(p[5]),
-                             get_le(p + 32, 8));
-    p += kHead + len;
-    size -= kHead + len;
+    switch (f.kind) {
+      case AIRS_TRANSPORT_REPLY:
+        airs_transport_deliver_reply(n->rt, f.from, f.correlation, f.type,
+                                     f.data, f.size);
+        break;
+      case AIRS_TRANSPORT_SIGNAL: {
+        airs_transport_signal sig;
+        try {
+          if (read_signal(f, &sig, &text))
+            airs_transport_deliver_signal(n->rt, f.from, f.to, &sig);
+        } catch (...) {
+          // Out of memory for the text: the signal is lost, as a frame
+          // lost on the wire would be.
+        }
+        break;
+      }
+      case kNotice: noticed(n, source); break;
+      default:
+        airs_transport_deliver(n->rt, f.from, f.to, f.type, f.data, f.size,
+                               static_cast<airs_priority>(f.priority),
+                               f.correlation);
+    }
   }
 }
 

@@ -58,9 +58,32 @@
  *   - a message to a live node's process that has ended is a dead letter
  *     on that node;
  *   - a message over the server's max_payload (nats-server: 1 MiB) less
- *     44 bytes fails with AIRS_EINVAL: not fragmented yet.
- * Not yet across nodes: links, monitors and exit signals, timers aimed at
- * remote pids, topics and pools.
+ *     52 bytes fails with AIRS_EINVAL: not fragmented yet.
+ *
+ * Links, monitors and exit signals. airs_link, airs_unlink, airs_monitor,
+ * airs_demonitor, airs_send_exit and airs_kill take a pid of any node, in
+ * order with the messages of the same sender. As in Erlang:
+ *   - a DOWN or exit signal carries the reason the process ended with;
+ *     noproc if it (or its node's incarnation) is gone;
+ *   - when a node is declared down (silent for down_after_ms, detached,
+ *     restarted, or this node cut off past its grace), each monitor of
+ *     one of its processes gets exactly one DOWN with
+ *     AIRS_EXIT_NOCONNECTION, each link an exit signal
+ *     AIRS_EXIT_NOCONNECTION, and its monitors of ours are forgotten; a
+ *     link or monitor made while its node is down gets the same at once.
+ *     Each process hears this after every signal already received from
+ *     that node. 100,000 monitors of a node killed with SIGKILL all get
+ *     their DOWN within about down_after_ms (airs-bench-node remote_down);
+ *   - nothing more is delivered from a node declared down until it is
+ *     heard again; what it sent meanwhile is lost (a NOCONNECTION dead
+ *     letter here). A node that was only silent (stopped, cut off) and is
+ *     heard again is told that it was declared down, and breaks its own
+ *     ties to this node the same way, so both sides agree, as both ends of
+ *     an Erlang connection see it drop. (When both sides declared each
+ *     other down, a tie made within one round trip of their hearing each
+ *     other again may be broken a second time.)
+ *   - detaching breaks every tie to the other nodes (noconnection).
+ * Not yet across nodes: timers aimed at remote pids, topics and pools.
  *
  * Efficiency: one subject per node. The messages a process's turn sends
  * to one node leave together, as one NATS message of up to 64 KiB, when
