@@ -62,9 +62,7 @@ airs_status airs_transport_deliver(airs_runtime* h, airs_pid from, airs_pid to,
     if (!m) return fail(AIRS_ENOMEM, "out of memory");
     m->priority = static_cast<uint8_t>(p);
     m->correlation = correlation;
-    st = use.runtime()->kernel().mail.deliver_remote(to, from, m);
-    if (st != AIRS_OK) msg_free(m);
-    return st;
+    return use.runtime()->kernel().mail.deliver_remote(to, from, m);
   });
 }
 

@@ -105,12 +105,24 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
 
 airs_status Mail::deliver_remote(uint64_t to, uint64_t from, Msg* m) noexcept {
   Process* p = k_.processes.live(to);
-  if (!p) return refuse_noproc(to, from, m);
+  if (!p) {
+    airs_status st = refuse_noproc(to, from, m);
+    msg_free(m);
+    return st;
+  }
   m->sender = from;
+  // The transport's thread carries every node's mail: it never waits for
+  // room, whatever the mailbox's policy.
   Route r;
-  r.admit = Admit::kUser;
+  r.admit = Admit::kUserNoWait;
   r.worker = k_.sched.local_worker();
-  return deliver(p, to, m, r);
+  airs_status st = deliver(p, to, m, r);
+  if (st == AIRS_EFULL) {
+    k_.observer.dead_letter(m, AIRS_DEAD_LETTER_MAILBOX_FULL);
+    return failf(AIRS_EFULL, "the mailbox is full (%u messages)",
+                 p->capacity.load());
+  }
+  return st;
 }
 
 bool Mail::signal(uint64_t to, Msg* m) noexcept {

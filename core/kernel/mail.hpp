@@ -81,8 +81,10 @@ class Mail {
   airs_status send(uint64_t to, Msg* m, Ctx* from) noexcept;
 
   // A user message a transport brought in, from `from` (a remote pid or
-  // 0), as a send from outside any process; the errors of send, with `m`
-  // still the caller's. [any thread]
+  // 0), as a send from outside any process, but never waiting: a full
+  // bounded mailbox makes it a MAILBOX_FULL dead letter (EFULL) whatever
+  // its policy. Consumes `m` whatever the status (ENOPROC: a dead letter
+  // too). [any thread]
   airs_status deliver_remote(uint64_t to, uint64_t from, Msg* m) noexcept;
 
   // A system signal from the calling thread; consumes `m` on true.

@@ -170,12 +170,14 @@ AIRS_API airs_status airs_transport_set(airs_runtime* rt,
 
 /* Delivers a message that came from another runtime to the local process
  * `to`: a copy of `size` bytes of `data` under `type`, with sender `from`
- * (a remote pid; 0 for none), the given priority and correlation id. The
- * mailbox policy of `to` applies as to a send from outside any process.
- * ENOPROC: `to` is not alive (the dead-letter hook sees the message).
- * EINVAL: NULL rt, NULL data with size > 0, a type in the system range, a
- * bad priority. EFULL / ETIMEDOUT: as airs_send_msg. ENOMEM. ESTATE.
- * [any thread] */
+ * (a remote pid; 0 for none), the given priority and correlation id. It
+ * never waits: a bounded mailbox that is full refuses it at once, as
+ * DROP_NEWEST does, whatever its policy (a transport's thread carries the
+ * mail of every process, and a BLOCK wait there would hold up all of it).
+ * ENOPROC: `to` is not alive. EFULL: its mailbox is full. Both are dead
+ * letters (the hook sees the message: NOPROC, MAILBOX_FULL). EINVAL: NULL
+ * rt, NULL data with size > 0, a type in the system range, a bad
+ * priority. ENOMEM. ESTATE. [any thread] */
 AIRS_API airs_status airs_transport_deliver(airs_runtime* rt, airs_pid from,
                                             airs_pid to, uint64_t type,
                                             const void* data, size_t size,

@@ -1312,6 +1312,48 @@ static void test_unreachable_links(void) {
   pair_close(&p);
 }
 
+/* A full bounded mailbox never makes the transport's thread wait, whatever
+ * its policy: the message is a MAILBOX_FULL dead letter at once. */
+static void test_deliver_never_waits(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_spawn_opts o;
+  recorder r;
+  dead d;
+  airs_pid pid, from;
+  uint32_t tag_b = 0;
+  double t0;
+  memset(&r, 0, sizeof r);
+  memset(&d, 0, sizeof d);
+  CHECK(a != NULL);
+  if (!a) return;
+  o = mailbox_opts(a, 1, AIRS_MAILBOX_BLOCK, 5000);
+  pid = spawn_rec(a, &r, &o);
+  CHECK(pid != 0);
+  CHECK_ST(airs_set_dead_letter_hook(a, on_dead, &d), AIRS_OK);
+  CHECK_ST(airs_runtime_pid_tag(a, &tag_b), AIRS_OK);
+  from = (uint64_t)(tag_b % 65535 + 1) << 48 | 9;
+  CHECK_ST(airs_transport_deliver(a, from, pid, MSG_PING, "x", 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_OK);
+  t0 = now_ms();
+  CHECK_ST(airs_transport_deliver(a, from, pid, MSG_PING, "y", 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_EFULL);
+  CHECK(now_ms() - t0 < 1000); /* not the 5 s the policy allows */
+  CHECK_EQ(d.count, 1);
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_MAILBOX_FULL);
+  /* A dead receiver: ENOPROC, a dead letter too. */
+  CHECK_ST(airs_kill(a, pid), AIRS_OK);
+  poll_all(a); /* ("x", never taken: an EXITED dead letter) */
+  d.count = 0;
+  CHECK_ST(airs_transport_deliver(a, from, pid, MSG_PING, "z", 1,
+                                  AIRS_PRIORITY_NORMAL, 0),
+           AIRS_ENOPROC);
+  CHECK_EQ(d.count, 1);
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_NOPROC);
+  airs_runtime_free(a);
+}
+
 /* Bad input to the signal functions: a status and a message. */
 static void test_signal_bad_arguments(void) {
   pair p;
@@ -1383,5 +1425,6 @@ int main(void) {
   test_node_down();
   test_unreachable_links();
   test_signal_bad_arguments();
+  test_deliver_never_waits();
   return CHECK_DONE();
 }
