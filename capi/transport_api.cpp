@@ -2,7 +2,9 @@
 // tags, installing a transport, and mail coming in from one.
 #include "airs/transport.h"
 
+#include <cstddef>
 #include <cstring>
+#include <string>
 
 #include "capi.hpp"
 
@@ -34,13 +36,15 @@ airs_status airs_transport_set(airs_runtime* h, const airs_transport* t,
       if (t->version != AIRS_TRANSPORT_VERSION)
         return failf(AIRS_EINVAL, "version %u is not %u", t->version,
                      AIRS_TRANSPORT_VERSION);
-      if (t->size < sizeof(airs_transport))
-        return failf(AIRS_EINVAL, "size %u is below %zu", t->size,
-                     sizeof(airs_transport));
+      // A transport written before the topic fields ends at flush.
+      const size_t least = offsetof(airs_transport, flush) + sizeof t->flush;
+      if (t->size < least)
+        return failf(AIRS_EINVAL, "size %u is below %zu", t->size, least);
       if (!t->send) return fail(AIRS_EINVAL, "send is NULL");
     }
     if (!use.runtime()->kernel().remote.set(t, user_data))
       return fail(AIRS_ENOMEM, "out of memory");
+    if (t) use.runtime()->broker().replay_interest();
     return AIRS_OK;
   });
 }
@@ -122,6 +126,31 @@ airs_status airs_transport_deliver_signal(airs_runtime* h, airs_pid from,
     reason_release(reason);
     if (!m) return fail(AIRS_ENOMEM, "out of memory");
     return k.signals.deliver_remote(to, m);
+  });
+}
+
+airs_status airs_transport_deliver_publish(airs_runtime* h, airs_pid from,
+                                           const char* topic, size_t len,
+                                           uint64_t type, const void* data,
+                                           size_t size, size_t* delivered) {
+  return api("airs_transport_deliver_publish", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!topic) return fail(AIRS_EINVAL, "topic is NULL");
+    std::string name(topic, len);  // (a name has no NUL inside)
+    size_t checked = 0;
+    airs_status st = check_name(name.c_str(), "topic", &checked);
+    if (st == AIRS_OK && checked != len)
+      st = fail(AIRS_EINVAL, "the topic has a NUL byte inside");
+    if (st == AIRS_OK) st = check_user_type(type);
+    if (st == AIRS_OK) st = check_payload(data, size);
+    if (st != AIRS_OK) return st;
+    Payload* payload = payload_new_copy(data, size);
+    if (!payload) return fail(AIRS_ENOMEM, "out of memory");
+    st = use.runtime()->broker().deliver_remote(topic, len, type, payload, from,
+                                                delivered);
+    payload_release(payload);
+    return st;
   });
 }
 

@@ -44,6 +44,7 @@ airs_status Broker::subscribe(const char* topic, size_t len,
       return fail(AIRS_ENOPROC, "the process is not alive");
     TopicRef t;
     std::vector<TopicRef>* mine = nullptr;
+    bool first = false;  // its first subscriber: the transport hears of it
     try {
       name.assign(topic, len);
       auto it = by_name_.find(name);
@@ -52,6 +53,7 @@ airs_status Broker::subscribe(const char* topic, size_t len,
       } else {
         t = std::make_shared<Topic>(name);
         by_name_.emplace(name, t);
+        first = true;
       }
       std::lock_guard<std::mutex> topic_lock(t->mu);
       if (t->at.count(pid)) return AIRS_OK;  // twice is once: no event
@@ -66,6 +68,7 @@ airs_status Broker::subscribe(const char* topic, size_t len,
           Subscriber{pid, p, p->capacity.load(std::memory_order_relaxed) != 0});
       mine->push_back(t);
       changed(*t);
+      if (first) seam_.remote_interest(topic, len, true);
     } catch (const std::bad_alloc&) {
       if (mine && mine->empty()) by_pid_.erase(pid);
       if (t && t->subs.empty()) {
@@ -149,7 +152,14 @@ void Broker::remove_locked(Topic& t, uint64_t pid) noexcept {
     t.retired = true;
     auto it = by_name_.find(t.name);
     if (it != by_name_.end() && it->second.get() == &t) by_name_.erase(it);
+    seam_.remote_interest(t.name.data(), t.name.size(), false);
   }
+}
+
+void Broker::replay_interest() noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, t] : by_name_)
+    seam_.remote_interest(name.data(), name.size(), true);
 }
 
 airs_status Broker::subscribers(const char* topic, size_t len, uint64_t* out,
@@ -174,13 +184,39 @@ airs_status Broker::subscribers(const char* topic, size_t len, uint64_t* out,
 airs_status Broker::publish(const char* topic, size_t len, uint64_t type,
                             Payload* payload, size_t* delivered) noexcept {
   Ctx* from = seam_.current_ctx();
-  Worker* w = from ? from->worker : nullptr;
   uint64_t sender = from ? from->pid : 0;
+  bool carried = false;  // other runtimes' subscribers may have it
+  airs_status st =
+      fan_out(topic, len, type, payload, sender, from, delivered, &carried);
+  if (st != AIRS_OK || !seam_.remote_carries_topics()) return st;
+  // Then to the other runtimes, whose subscribers the transport knows.
+  Msg* m = msg_new_shared(type, payload);
+  if (!m) return AIRS_OK;  // the local subscribers have it; best effort
+  m->sender = sender;
+  if (seam_.remote_publish(topic, len, m) != AIRS_OK) msg_free(m);
+  return AIRS_OK;
+}
+
+airs_status Broker::deliver_remote(const char* topic, size_t len, uint64_t type,
+                                   Payload* payload, uint64_t sender,
+                                   size_t* delivered) noexcept {
+  return fan_out(topic, len, type, payload, sender, seam_.current_ctx(),
+                 delivered, nullptr);
+}
+
+// The local subscribers' part of a publish. `carried` (nullptr: a publish
+// from another runtime) says the transport will take it further: then no
+// local subscriber is no dead letter.
+airs_status Broker::fan_out(const char* topic, size_t len, uint64_t type,
+                            Payload* payload, uint64_t sender, Ctx* from,
+                            size_t* delivered, bool* carried) noexcept {
+  Worker* w = from ? from->worker : nullptr;
   TopicRef* recent = w ? &recent_[w->id].topic : nullptr;
 
   Msg* refused = nullptr;  // envelopes a full mailbox refused
   size_t reached = 0;
   bool found = false;
+  if (carried) *carried = seam_.remote_carries_topics();
   for (;;) {
     TopicRef t;
     if (recent && *recent && (*recent)->name.size() == len &&
@@ -209,7 +245,7 @@ airs_status Broker::publish(const char* topic, size_t len, uint64_t type,
     break;
   }
 
-  if (!found) {
+  if (!found && !(carried && *carried)) {
     // Nobody listens: the message is a dead letter, as a send to no one.
     Msg* m = msg_new_shared(type, payload);
     if (!m) return fail(AIRS_ENOMEM, "out of memory");

@@ -11,6 +11,11 @@
 // ends leaves its topics (the broker is an exit observer) before its slot
 // is freed: while it is in a topic, its record is live.
 //
+// Other runtimes (transport.h): the transport hears of a topic's first
+// and last subscriber under mu_ (so in order), and gets every local
+// publish after the local fan-out; publishes it brings in reach the local
+// subscribers only (deliver_remote).
+//
 // Stamps. Every change of a topic's subscribers gives it a new stamp from
 // one counter, never reused: an outbox laid out for a stamp (see
 // kernel/outbox.hpp) is valid exactly while the topic still has it.
@@ -46,11 +51,20 @@ class Broker {
   // Delivers a message of `type` sharing `payload` (the caller's reference
   // stays the caller's) to every subscriber; *delivered (may be nullptr)
   // gets how many it reached. Nobody subscribed: a NO_SUBSCRIBERS dead
-  // letter. A full bounded mailbox is skipped: a MAILBOX_FULL dead
-  // letter. ENOMEM. [any thread; calls the dead-letter hook after
-  // unlocking]
+  // letter, unless a transport carries topics to other runtimes (then it
+  // gets the message after the local subscribers). A full bounded mailbox
+  // is skipped: a MAILBOX_FULL dead letter. ENOMEM. [any thread; calls
+  // the dead-letter hook after unlocking]
   airs_status publish(const char* topic, size_t len, uint64_t type,
                       Payload* payload, size_t* delivered) noexcept;
+  // A publish another runtime's transport brought in (from `sender`): to
+  // the local subscribers only, never on. [any thread; likewise]
+  airs_status deliver_remote(const char* topic, size_t len, uint64_t type,
+                             Payload* payload, uint64_t sender,
+                             size_t* delivered) noexcept;
+  // Tells a transport just installed of every topic with subscribers
+  // (Seam::remote_interest). [any thread]
+  void replay_interest() noexcept;
   // Writes up to `capacity` subscribers to out; *count gets how many there
   // are. [any thread]
   airs_status subscribers(const char* topic, size_t len, uint64_t* out,
@@ -70,6 +84,9 @@ class Broker {
 
   static void process_ended(void* self, uint64_t pid, Process* p,
                             Reason* reason) noexcept;
+  airs_status fan_out(const char* topic, size_t len, uint64_t type,
+                      Payload* payload, uint64_t sender, Ctx* from,
+                      size_t* delivered, bool* carried) noexcept;
   TopicRef find(const char* name, size_t len) const noexcept;
   // Both locks held: takes `pid` out of `t`, and `t` out of the map if it
   // emptied.

@@ -1,6 +1,7 @@
 // remote.cpp - the transport hand-off (remote.hpp).
 #include "kernel/remote.hpp"
 
+#include <cstddef>
 #include <new>
 #include <thread>
 
@@ -45,7 +46,16 @@ Remote::~Remote() {
 bool Remote::set(const airs_transport* t, void* user_data) noexcept {
   Hook* fresh = nullptr;
   if (t) {
-    fresh = new (std::nothrow) Hook{t->send, t->flush, user_data};
+    // Fields past t->size are a smaller struct's: absent.
+    auto has = [t](size_t end) { return t->size >= end; };
+    fresh = new (std::nothrow) Hook{
+        t->send, t->flush,
+        has(offsetof(airs_transport, topic_interest) + sizeof t->topic_interest)
+            ? t->topic_interest
+            : nullptr,
+        has(offsetof(airs_transport, publish) + sizeof t->publish) ? t->publish
+                                                                   : nullptr,
+        user_data};
     if (!fresh) return false;
   }
   std::lock_guard<std::mutex> lock(set_mu_);
@@ -87,6 +97,20 @@ airs_status Remote::send_signal(uint64_t to, Msg* m) noexcept {
     m->to = to;
     m->remote_kind = AIRS_TRANSPORT_SIGNAL;
     st = h.send(h.user_data, to, m);
+  });
+  return st;
+}
+
+void Remote::interest(const char* topic, size_t len, bool on) noexcept {
+  with_hook([&](const Hook& h) {
+    if (h.topic_interest) h.topic_interest(h.user_data, topic, len, on);
+  });
+}
+
+airs_status Remote::publish(const char* topic, size_t len, Msg* m) noexcept {
+  airs_status st = AIRS_ENOPROC;
+  with_hook([&](const Hook& h) {
+    if (h.publish) st = h.publish(h.user_data, topic, len, m);
   });
   return st;
 }

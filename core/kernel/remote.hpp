@@ -33,7 +33,8 @@ class Remote {
   Remote(const Remote&) = delete;
   Remote& operator=(const Remote&) = delete;
 
-  // Installs *t (copied) or, with t == nullptr, removes the transport, then
+  // Installs *t (copied, the fields within t->size) or, with t ==
+  // nullptr, removes the transport, then
   // waits for the sends still inside the one it replaced. false: out of
   // memory (nothing changed). [any thread, not from inside a transport]
   bool set(const airs_transport* t, void* user_data) noexcept;
@@ -50,6 +51,21 @@ class Remote {
   // no transport, or a signal that does not cross runtimes. [any thread]
   airs_status send_signal(uint64_t to, Msg* m) noexcept;
 
+  // Topics (broker/): tells the transport that `topic` got its first
+  // local subscriber or lost its last. Calls user code that must not call
+  // the runtime (see airs_transport.topic_interest). [under the broker's
+  // lock]
+  void interest(const char* topic, size_t len, bool on) noexcept;
+  // Hands a local publish (m: type, data, sender) to the transport. OK:
+  // the transport owns m. ENOPROC with m untouched: no transport, or one
+  // that keeps topics local. [any thread]
+  airs_status publish(const char* topic, size_t len, Msg* m) noexcept;
+  // Whether the installed transport carries topics (a hint).
+  bool carries_topics() const noexcept {
+    Hook* h = hook_.load(std::memory_order_relaxed);
+    return h && h->publish;
+  }
+
   // Whether a transport is installed (a hint: it may change at once).
   bool installed() const noexcept {
     return hook_.load(std::memory_order_relaxed) != nullptr;
@@ -63,6 +79,8 @@ class Remote {
   struct Hook {
     airs_status (*send)(void*, airs_pid, airs_msg*);
     void (*flush)(void*);
+    void (*topic_interest)(void*, const char*, size_t, int);
+    airs_status (*publish)(void*, const char*, size_t, airs_msg*);
     void* user_data;
   };
   // Runs fn(hook) inside the in-flight count, if a transport is installed.

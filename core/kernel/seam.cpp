@@ -41,6 +41,19 @@ airs_status Seam::send_remote(uint64_t to, Msg* m, uint64_t sender) noexcept {
   return k_.remote.send(to, sender, m);
 }
 
+void Seam::remote_interest(const char* topic, size_t len, bool on) noexcept {
+  k_.remote.interest(topic, len, on);
+}
+
+airs_status Seam::remote_publish(const char* topic, size_t len,
+                                 Msg* m) noexcept {
+  return k_.remote.publish(topic, len, m);
+}
+
+bool Seam::remote_carries_topics() const noexcept {
+  return k_.remote.carries_topics();
+}
+
 uint32_t Seam::own_tag() const noexcept {
   return k_.table.tag();
 }

@@ -122,6 +122,14 @@ class Seam {
   // `sender`): OK takes `m`; ENOPROC when there is no transport or it
   // knows no such runtime. threads: any. calls user code (the transport).
   airs_status send_remote(uint64_t to, Msg* m, uint64_t sender) noexcept;
+  // Topics across runtimes (Remote::interest, Remote::publish): the
+  // transport hears of a topic's first and last local subscriber (called
+  // under the broker's lock; the transport does not call back), and gets
+  // each local publish (OK takes `m`; ENOPROC: none, m untouched).
+  // threads: any. calls user code (the transport).
+  void remote_interest(const char* topic, size_t len, bool on) noexcept;
+  airs_status remote_publish(const char* topic, size_t len, Msg* m) noexcept;
+  bool remote_carries_topics() const noexcept;
   // This runtime's pid tag (the top 16 bits of its pids). threads: any.
   uint32_t own_tag() const noexcept;
 

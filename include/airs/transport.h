@@ -63,6 +63,12 @@
  * and the NOCONNECTION one reaches the process first, the other is
  * dropped.
  *
+ * Topics. A transport with topic_interest and publish carries airs_publish
+ * to the other runtimes that have subscribers to the topic (libairs_node:
+ * one NATS subject per topic): a publish reaches the subscribers of every
+ * runtime. Order is FIFO per publisher and subscriber among publishes (not
+ * with the publisher's plain sends, which travel apart).
+ *
  * Not yet across runtimes: timers aimed at a remote pid (airs_send_after:
  * ENOPROC).
  */
@@ -157,13 +163,33 @@ typedef struct airs_transport {
    * right after a send from outside any process (or from an init). Same
    * rules as send. */
   void (*flush)(void* user_data);
+  /* Topics across runtimes (broker.h). Both optional (NULL, or a size
+   * that stops before them: topics stay local).
+   * topic_interest: `topic` (len bytes, not NUL-terminated) got its first
+   * local subscriber (on = 1) or lost its last (on = 0), so the transport
+   * may bring in what other runtimes publish to it. Called under the
+   * broker's lock, in order for each topic: it must not call the runtime
+   * and must not block for long. An `on` may repeat (airs_transport_set
+   * replays the topics that have subscribers): keep a set.
+   * publish: airs_publish here published msg (its type, data and sender)
+   * to `topic`, after its local subscribers got it; the transport carries
+   * it to the other runtimes whose processes subscribe, which deliver it
+   * with airs_transport_deliver_publish. Same rules as send: AIRS_OK
+   * takes msg; any other status leaves it with the runtime (no error for
+   * the publisher: it reached whom it could). */
+  void (*topic_interest)(void* user_data, const char* topic, size_t len,
+                         int on);
+  airs_status (*publish)(void* user_data, const char* topic, size_t len,
+                         airs_msg* msg);
 } airs_transport;
 
-/* Installs a transport on `rt` (t != NULL; the struct is copied) or
- * removes it (t == NULL). When this returns, no send is still inside the
- * transport it replaced, so that transport's user_data may be freed.
- * EINVAL: NULL rt, bad version or size, NULL send. ESTATE: runtime freed.
- * [any thread, but not from inside a transport's send] */
+/* Installs a transport on `rt` (t != NULL; the struct is copied, up to
+ * t->size bytes: fields past it are NULL) or removes it (t == NULL). When
+ * this returns, no call is still inside the transport it replaced, so
+ * that transport's user_data may be freed; a new one with topic_interest
+ * has been told of every topic that has subscribers. EINVAL: NULL rt,
+ * bad version, a size below the fields up to flush, NULL send. ESTATE:
+ * runtime freed. [any thread, but not from inside a transport's call] */
 AIRS_API airs_status airs_transport_set(airs_runtime* rt,
                                         const airs_transport* t,
                                         void* user_data);
@@ -206,6 +232,17 @@ AIRS_API airs_status airs_transport_deliver_reply(
 AIRS_API airs_status
 airs_transport_deliver_signal(airs_runtime* rt, airs_pid from, airs_pid to,
                               const airs_transport_signal* sig);
+
+/* Delivers a publish that came from another runtime (see the transport's
+ * publish) to the local subscribers of `topic` (len bytes): a copy of
+ * `size` bytes of `data` under `type`, with sender `from` (a remote pid,
+ * or 0), as airs_publish does, but never on to other runtimes. *delivered
+ * (may be NULL) gets how many subscribers it reached; none: a
+ * NO_SUBSCRIBERS dead letter. EINVAL: NULL rt or topic, a bad topic name,
+ * NULL data with size > 0, a system type. ENOMEM. ESTATE. [any thread] */
+AIRS_API airs_status airs_transport_deliver_publish(
+    airs_runtime* rt, airs_pid from, const char* topic, size_t len,
+    uint64_t type, const void* data, size_t size, size_t* delivered);
 
 /* The runtime with pid tag `tag` cannot be reached any more (see "Losing
  * a runtime" above): every local process with a link to one of its

@@ -9,6 +9,7 @@
 #include <airs/broker.h>
 #include <airs/transport.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1354,6 +1355,193 @@ static void test_deliver_never_waits(void) {
   airs_runtime_free(a);
 }
 
+/* ---- topics across runtimes ------------------------------------------- */
+
+typedef struct topic_loop {
+  loop l;               /* first: the transport's user_data */
+  char interest[8][32]; /* topics with local subscribers, as told */
+  int on[8];
+  int interest_calls;
+  int published;
+} topic_loop;
+
+static void tl_interest(void* user_data, const char* topic, size_t len,
+                        int on) {
+  topic_loop* t = (topic_loop*)user_data;
+  int i, free_at = -1;
+  t->interest_calls++;
+  for (i = 0; i < 8; i++) {
+    if (t->on[i] && strlen(t->interest[i]) == len &&
+        memcmp(t->interest[i], topic, len) == 0) {
+      t->on[i] = on;
+      return;
+    }
+    if (!t->on[i] && free_at < 0) free_at = i;
+  }
+  if (on && free_at >= 0 && len < 32) {
+    memcpy(t->interest[free_at], topic, len);
+    t->interest[free_at][len] = '\0';
+    t->on[free_at] = 1;
+  }
+}
+
+static int tl_has(const topic_loop* t, const char* topic) {
+  int i;
+  for (i = 0; i < 8; i++)
+    if (t->on[i] && strcmp(t->interest[i], topic) == 0) return 1;
+  return 0;
+}
+
+/* Publishes into the peer at once (it delivers to its subscribers). */
+static airs_status tl_publish(void* user_data, const char* topic, size_t len,
+                              airs_msg* msg) {
+  topic_loop* t = (topic_loop*)user_data;
+  t->published++;
+  airs_transport_deliver_publish(t->l.peer, airs_msg_sender(msg), topic, len,
+                                 airs_msg_type(msg), airs_msg_data(msg),
+                                 airs_msg_size(msg), NULL);
+  airs_msg_free(msg);
+  return AIRS_OK;
+}
+
+static airs_status install_topics(airs_runtime* rt, topic_loop* t) {
+  airs_transport tr;
+  memset(&tr, 0, sizeof tr);
+  tr.version = AIRS_TRANSPORT_VERSION;
+  tr.size = sizeof tr;
+  tr.send = loop_send;
+  tr.topic_interest = tl_interest;
+  tr.publish = tl_publish;
+  return airs_transport_set(rt, &tr, t);
+}
+
+static airs_status publish_bytes(airs_runtime* rt, const char* topic,
+                                 const char* text, size_t* delivered) {
+  airs_payload* p = NULL;
+  airs_status st = airs_payload_new(text, strlen(text) + 1, &p);
+  if (st != AIRS_OK) return st;
+  st = airs_publish(rt, topic, MSG_PING, p, delivered);
+  airs_payload_release(p);
+  return st;
+}
+
+/* A publish reaches the subscribers of both runtimes; the transport hears
+ * of each topic's first and last local subscriber (and, when installed,
+ * of those that have some already). */
+static void test_topics_across(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  topic_loop ta, tb;
+  recorder ra, rb, rb2;
+  dead da;
+  airs_pid pa, pb, pb2;
+  size_t n = 99;
+  CHECK(a && b);
+  if (!a || !b) return;
+  memset(&ta, 0, sizeof ta);
+  memset(&tb, 0, sizeof tb);
+  memset(&ra, 0, sizeof ra);
+  memset(&rb, 0, sizeof rb);
+  memset(&rb2, 0, sizeof rb2);
+  memset(&da, 0, sizeof da);
+  loop_init(&ta.l, a, b, 0);
+  loop_init(&tb.l, b, a, 0);
+  pa = spawn_rec(a, &ra, NULL);
+  pb = spawn_rec(b, &rb, NULL);
+  pb2 = spawn_rec(b, &rb2, NULL);
+  CHECK_ST(airs_subscribe(b, "prices", pb), AIRS_OK); /* before: replayed */
+  CHECK_ST(install_topics(a, &ta), AIRS_OK);
+  CHECK_ST(install_topics(b, &tb), AIRS_OK);
+  CHECK(tl_has(&tb, "prices"));
+  CHECK(!tl_has(&ta, "prices"));
+  CHECK_ST(airs_set_dead_letter_hook(a, on_dead, &da), AIRS_OK);
+
+  /* Nobody subscribes on a: the publish goes across, no dead letter. */
+  CHECK_ST(publish_bytes(a, "prices", "one", &n), AIRS_OK);
+  CHECK_EQ(n, 0);
+  CHECK_EQ(da.count, 0);
+  CHECK_EQ(ta.published, 1);
+  poll_all(b);
+  CHECK_EQ(rb.n, 1);
+  CHECK(rb.n == 1 && strcmp((const char*)rb.msgs[0].bytes, "one") == 0);
+  CHECK_EQ(rb.msgs[0].sender, 0);
+
+  /* Subscribers on both sides. */
+  CHECK_ST(airs_subscribe(a, "prices", pa), AIRS_OK);
+  CHECK(tl_has(&ta, "prices"));
+  CHECK_ST(airs_subscribe(b, "prices", pb2), AIRS_OK);
+  CHECK_ST(publish_bytes(a, "prices", "two", &n), AIRS_OK);
+  CHECK_EQ(n, 1); /* (the local ones) */
+  poll_all(a);
+  poll_all(b);
+  CHECK_EQ(ra.n, 1);
+  CHECK_EQ(rb.n, 2);
+  CHECK_EQ(rb2.n, 1);
+
+  /* The last local subscriber leaves (or ends): interest off. */
+  CHECK_ST(airs_unsubscribe(a, "prices", pa), AIRS_OK);
+  CHECK(!tl_has(&ta, "prices"));
+  CHECK_ST(airs_kill(b, pb), AIRS_OK);
+  poll_all(b);
+  CHECK(tl_has(&tb, "prices"));
+  CHECK_ST(airs_kill(b, pb2), AIRS_OK);
+  poll_all(b);
+  CHECK(!tl_has(&tb, "prices"));
+
+  /* Brought in for a topic nobody subscribes to here: a dead letter. */
+  {
+    dead db;
+    memset(&db, 0, sizeof db);
+    CHECK_ST(airs_set_dead_letter_hook(b, on_dead, &db), AIRS_OK);
+    CHECK_ST(
+        airs_transport_deliver_publish(b, 0, "prices", 6, MSG_PING, "x", 1, &n),
+        AIRS_OK);
+    CHECK_EQ(n, 0);
+    CHECK_EQ(db.count, 1);
+    CHECK_EQ(db.reason, AIRS_DEAD_LETTER_NO_SUBSCRIBERS);
+  }
+  /* Bad input. */
+  CHECK_ST(airs_transport_deliver_publish(NULL, 0, "t", 1, 1, "x", 1, NULL),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_publish(b, 0, NULL, 1, 1, "x", 1, NULL),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_publish(b, 0, "t", 0, 1, "x", 1, NULL),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_publish(b, 0, "a\0b", 3, 1, "x", 1, NULL),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_publish(b, 0, "t", 1, AIRS_MSG_SYSTEM_BASE,
+                                          "x", 1, NULL),
+           AIRS_EINVAL);
+  CHECK_ST(airs_transport_deliver_publish(b, 0, "t", 1, 1, NULL, 1, NULL),
+           AIRS_EINVAL);
+
+  /* A transport whose struct ends at flush keeps topics local: a publish
+   * nobody here hears is a dead letter again. */
+  {
+    airs_transport old;
+    memset(&old, 0, sizeof old);
+    old.version = AIRS_TRANSPORT_VERSION;
+    old.size = (uint32_t)(offsetof(airs_transport, flush) + sizeof old.flush);
+    old.send = loop_send;
+    old.topic_interest = tl_interest; /* past its size: not seen */
+    old.publish = tl_publish;
+    CHECK_ST(airs_transport_set(a, &old, &ta), AIRS_OK);
+    da.count = 0;
+    CHECK_ST(publish_bytes(a, "prices", "three", &n), AIRS_OK);
+    CHECK_EQ(da.count, 1);
+    CHECK_EQ(da.reason, AIRS_DEAD_LETTER_NO_SUBSCRIBERS);
+    CHECK_EQ(ta.published, 2);
+    old.size = (uint32_t)offsetof(airs_transport, flush);
+    CHECK_ST(airs_transport_set(a, &old, &ta), AIRS_EINVAL);
+  }
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_transport_set(b, NULL, NULL), AIRS_OK);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+  loop_stop(&ta.l);
+  loop_stop(&tb.l);
+}
+
 /* Bad input to the signal functions: a status and a message. */
 static void test_signal_bad_arguments(void) {
   pair p;
@@ -1426,5 +1614,6 @@ int main(void) {
   test_unreachable_links();
   test_signal_bad_arguments();
   test_deliver_never_waits();
+  test_topics_across();
   return CHECK_DONE();
 }
