@@ -243,6 +243,8 @@ airs_status install_transport(airs_node* n) noexcept {
   t.size = sizeof t;
   t.send = airs::node::transport_send;
   t.flush = airs::node::transport_flush;
+  t.topic_interest = airs::node::topic_interest;
+  t.publish = airs::node::transport_publish;
   if (airs_transport_set(n->rt, &t, n) != AIRS_OK)
     return failf(AIRS_ENOMEM, "airs_node_attach: %s",
                  airs_last_error_message());
@@ -298,6 +300,7 @@ void teardown(airs_node* n, bool leave) noexcept {
     for (natsSubscription* sub : {n->self_sub, n->data_sub, n->tag_sub})
       if (sub != nullptr) natsSubscription_Unsubscribe(sub);
     airs::node::globals_unsubscribe(n);
+    airs::node::topics_unsubscribe(n);
     if (leave) {
       unsigned char frame[airs::node::kFrameMax];
       uint64_t seq;
@@ -320,6 +323,7 @@ void teardown(airs_node* n, bool leave) noexcept {
        {n->hb_sub, n->self_sub, n->data_sub, n->tag_sub})
     if (sub != nullptr) natsSubscription_Destroy(sub);
   airs::node::globals_destroy(n);
+  airs::node::topics_destroy(n);
   if (n->nc != nullptr) natsConnection_Destroy(n->nc);
   if (n->opts != nullptr) natsOptions_Destroy(n->opts);
   {

@@ -16,6 +16,9 @@
 //              and DOWN in the order they happened; airs_send, under it,
 //              may run the runtime's dead-letter hook, which may call
 //              airs_node_monitor on this thread: hence recursive.
+//   topics_mu  the topics this node subscribes to (topics.cpp); taken
+//              under the runtime's broker lock (topic_interest), so
+//              nothing under it calls the runtime.
 //   mu         the peer table, the routes, the monitors and the
 //              connection state; never held across a call into cnats or
 //              the runtime.
@@ -115,6 +118,8 @@ struct airs_node {
   std::mutex dirty_mu, flush_mu;
   std::vector<std::shared_ptr<airs::node::Outbound>> dirty, flushing;
   std::unordered_map<std::string, airs::node::Global> globals;  // by name
+  std::mutex topics_mu;
+  std::unordered_map<std::string, natsSubscription*> topics;  // by name
   airs_pid registrar = AIRS_NO_PID;  // watches the globally named processes
   std::unordered_set<airs_pid> monitors;
   bool stopping = false;
@@ -189,6 +194,29 @@ void deliver(airs_node* n, const void* data, size_t size,
 void send_notice(airs_node* n, Outbound* out) noexcept;
 // The frame kind of a notice (after the airs_transport_kind values).
 constexpr uint8_t kNotice = 4;
+
+// A publish's batch (one frame, for no receiver) in *batch; false if it
+// is over the server's payload limit. May throw bad_alloc. [any thread]
+bool publish_frame(airs_node* n, const airs_msg* msg,
+                   std::vector<unsigned char>* batch);
+// A publish from another node on `topic`'s subject: to our subscribers,
+// unless it is our own or its node is declared down. [cnats delivery
+// thread of the topic's subscription; takes notify_mu]
+void deliver_publish(airs_node* n, const std::string& topic, const void* data,
+                     size_t size) noexcept;
+
+// --- topics.cpp: topics across the cluster --------------------------------
+
+// The transport's topic_interest: subscribes to the topic's subject while
+// it has local subscribers. [under the runtime's broker lock]
+void topic_interest(void* node, const char* topic, size_t len, int on) noexcept;
+// The transport's publish: the publish on the topic's subject. [any thread]
+airs_status transport_publish(void* node, const char* topic, size_t len,
+                              airs_msg* msg) noexcept;
+// Unsubscribes every topic; then, once the connection is closed, frees
+// them. [detach, after the transport is removed]
+void topics_unsubscribe(airs_node* n) noexcept;
+void topics_destroy(airs_node* n) noexcept;
 
 // --- global.cpp: names across the cluster ---------------------------------
 

@@ -330,6 +330,40 @@ void transport_flush(void* node) noexcept {
   n->flushing.clear();  // keeps its capacity for the next flush
 }
 
+bool publish_frame(airs_node* n, const airs_msg* msg,
+                   std::vector<unsigned char>* batch) {
+  size_t size = airs_msg_size(msg);
+  if (kBatchHead + kHead + size > static_cast<uint64_t>(n->max_payload))
+    return false;
+  batch->resize(kBatchHead + kHead + size);
+  unsigned char* p = batch->data();
+  memcpy(p, kBatchMagic, 4);
+  p[4] = kVersion;
+  p[5] = 0;
+  put_le(p + 6, n->tag, 2);
+  airs_transport_signal none{};
+  write_frame(p + kBatchHead, msg, 0, AIRS_TRANSPORT_MESSAGE, none, size);
+  return true;
+}
+
+void deliver_publish(airs_node* n, const std::string& topic, const void* data,
+                     size_t size) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+  if (size < kBatchHead || memcmp(p, kBatchMagic, 4) != 0 || p[4] != kVersion)
+    return;  // not a batch of ours
+  uint32_t source = static_cast<uint32_t>(get_le(p + 6, 2));
+  if (source == n->tag) return;  // ours: our subscribers have it already
+  std::lock_guard<std::recursive_mutex> order(n->notify_mu);  // see deliver()
+  if (!source_up(n, source, nullptr)) return;
+  p += kBatchHead;
+  size -= kBatchHead;
+  Frame f;
+  while (next_frame(&p, &size, &f))
+    if (f.kind == AIRS_TRANSPORT_MESSAGE)
+      airs_transport_deliver_publish(n->rt, f.from, topic.data(), topic.size(),
+                                     f.type, f.data, f.size, nullptr);
+}
+
 void send_notice(airs_node* n, Outbound* out) noexcept {
   try {
     std::lock_guard<std::mutex> lock(out->mu);

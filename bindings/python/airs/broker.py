@@ -65,7 +65,10 @@ class BrokerMixin:
         Bytes carry the tag `type`; other values go by reference, or
         through `codec` / the default codec when one is set. A subscriber
         whose bounded mailbox is full is skipped (dead letter); publish
-        never blocks."""
+        never blocks. Once the runtime is a node (:mod:`airs.node`), a
+        publish also reaches the subscribers of every other node, so a
+        value that is not bytes needs a codec (TypeError otherwise), and
+        0 reached here is no dead letter."""
         core = self._core
         name = core.names.get(topic)
         if name is None:
@@ -87,6 +90,14 @@ class BrokerMixin:
             if type:
                 raise ValueError("a type tag goes with bytes or a codec, "
                                  "not with a Python object sent by reference")
+            if core.has_node:
+                # Topics span the nodes (airs.node): a reference would mean
+                # nothing to another node's subscribers.
+                raise TypeError(
+                    f"a {message.__class__.__name__} published while the "
+                    f"runtime is a node reaches other nodes too: publish "
+                    f"bytes, or give a codec (codec=airs.PickleCodec(), "
+                    f"or Runtime(codec=...))")
             type = next_held_ref()
             core.held[type] = message
             # The payload's free function releases the reference when the

@@ -27,6 +27,26 @@ class Echo(airs.Actor):
             self.reply(message[1] + message[2])
         elif message[0] == "ping":
             self.send(self.sender, ("pong", message[1]))
+        elif message[0] == "stop":
+            self.exit(airs.ExitKind.ERROR, 42, "asked to")
+
+
+class Watcher(airs.Actor):
+    """("watch", pid) monitors pid; ("watch and stop", pid) also tells it
+    to stop; Downs go to the queue."""
+
+    def __init__(self, out):
+        self.out = out
+
+    def receive(self, message):
+        if isinstance(message, tuple) and message[0] == "watch":
+            self.monitor(message[1])
+            self.out.put("watching")
+        elif isinstance(message, tuple) and message[0] == "watch and stop":
+            self.monitor(message[1])  # then, in order on the same pair:
+            self.send(message[1], ("stop",))
+        else:
+            self.out.put(message)
 
 
 class Collector(airs.Actor):
@@ -111,6 +131,39 @@ class NodeTest(unittest.TestCase):
         self.assertEqual(message, NodeDown(message.peer, DownReason.LEFT))
         self.na.monitor(watcher, False)
 
+    def test_a_topic_spans_the_nodes(self):
+        out = queue.Queue()
+        here = self.a.spawn(Collector, (out,))
+        there = self.b.spawn(Collector, (out,))
+        self.a.subscribe("prices", here)
+        self.b.subscribe("prices", there)
+        time.sleep(0.3)  # b's subscription reaches the server
+        self.assertEqual(self.a.publish("prices", ("ACME", 1)), 1)
+        got = sorted(out.get(timeout=TIMEOUT) for _ in range(2))
+        self.assertEqual(got, [(("ACME", 1), None), (("ACME", 1), None)])
+
+    def test_monitors_and_links_cross(self):
+        out = queue.Queue()
+        watcher = self.a.spawn(Watcher, (out,))
+        echo = self.b.spawn(Echo)
+        self.a.send(watcher, ("watch and stop", echo))
+        down = out.get(timeout=TIMEOUT)
+        self.assertIsInstance(down, airs.Down)
+        self.assertEqual(down.pid, echo)
+        self.assertEqual(down.reason.kind, airs.ExitKind.ERROR)
+        self.assertEqual(down.reason.code, 42)
+        # The node of a watched process leaves: DOWN noconnection, once.
+        echo = self.b.spawn(Echo)
+        self.a.send(watcher, ("watch", echo))
+        self.assertEqual(out.get(timeout=TIMEOUT), "watching")
+        time.sleep(0.1)  # the monitor reaches b
+        self.nb.detach()
+        down = out.get(timeout=TIMEOUT)
+        self.assertEqual(down.pid, echo)
+        self.assertEqual(down.reason.kind, airs.ExitKind.NOCONNECTION)
+        with self.assertRaises(queue.Empty):
+            out.get(timeout=0.3)
+
     def test_objects_need_a_codec_to_cross(self):
         echo = self.b.spawn(Echo)
         with airs.Runtime() as plain:
@@ -119,6 +172,10 @@ class NodeTest(unittest.TestCase):
                 with self.assertRaises(TypeError):
                     plain.send(echo, ("ping", 1))
                 plain.send(echo, b"raw bytes are fine")
+                # Topics span the nodes: an object needs a codec there too.
+                with self.assertRaises(TypeError):
+                    plain.publish("prices", ("ACME", 1))
+                plain.publish("prices", b"raw bytes are fine")
             finally:
                 node.detach()
 
