@@ -83,7 +83,15 @@
  *     other down, a tie made within one round trip of their hearing each
  *     other again may be broken a second time.)
  *   - detaching breaks every tie to the other nodes (noconnection).
- * Not yet across nodes: timers aimed at remote pids, topics and pools.
+ *
+ * Topics. airs_publish reaches the subscribers of every node (broker.h):
+ * a node subscribes to a NATS subject per topic while it has local
+ * subscribers, and a publish goes out on it once. Order is FIFO per
+ * publisher and subscriber among publishes. A publish with no subscriber
+ * on its own node is no dead letter while attached; a subscriber hears
+ * other nodes' publishes once its node's first subscription to the topic
+ * has reached the server (one round trip).
+ * Not yet across nodes: timers aimed at remote pids, pools.
  *
  * Efficiency: one subject per node. The messages a process's turn sends
  * to one node leave together, as one NATS message of up to 64 KiB, when

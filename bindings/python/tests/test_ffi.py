@@ -94,7 +94,8 @@ NOT_BOUND = {"airs_job_init", "airs_job_submit", "airs_job_cancel",
              "airs_transport_set", "airs_transport_deliver",
              "airs_transport_deliver_reply", "airs_transport_drop",
              "airs_transport_msg_kind", "airs_transport_signal_read",
-             "airs_transport_deliver_signal", "airs_transport_node_down"}
+             "airs_transport_deliver_signal", "airs_transport_node_down",
+             "airs_transport_deliver_publish"}
 
 
 class TableTest(unittest.TestCase):
