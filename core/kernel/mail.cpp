@@ -183,7 +183,11 @@ bool Mail::signal_or_drop(uint64_t to, Msg* m) noexcept {
 airs_status Mail::send_after(uint64_t to, uint64_t delay_ms, Msg* m,
                              uint64_t* id) noexcept {
   if (k_.stopping()) return fail(AIRS_ESTATE, "the runtime is shutting down");
-  if (!k_.processes.live(to)) return fail(AIRS_ENOPROC, "not alive");
+  // Another runtime's pid is taken on trust while a transport is
+  // installed; the transport decides when the timer fires.
+  bool remote = to != 0 && pid_tag(to) != k_.table.tag();
+  if (remote ? !k_.remote.installed() : !k_.processes.live(to))
+    return fail(AIRS_ENOPROC, "not alive");
   Ctx* c = current_ctx_in(&k_);
   m->sender = c ? c->pid : 0;
   uint64_t tid = k_.timers.add(to, delay_ms, m);
@@ -193,6 +197,16 @@ airs_status Mail::send_after(uint64_t to, uint64_t delay_ms, Msg* m,
 }
 
 void Mail::timer_fired(uint64_t to, Msg* m) noexcept {
+  if (to != 0 && pid_tag(to) != k_.table.tag()) {
+    // Another runtime's pid: through the transport, from whoever set it.
+    if (k_.remote.send(to, m->sender, m) == AIRS_OK) {
+      k_.remote.flush();
+      return;
+    }
+    m->to = to;
+    k_.observer.dead_letter(m, AIRS_DEAD_LETTER_TIMER);
+    return;
+  }
   Process* p = k_.processes.live(to);
   if (!p) {
     m->to = to;  // the hook's `to`

@@ -727,8 +727,11 @@ AIRS_API airs_status airs_set_dead_letter_hook(airs_runtime* rt,
 /* Sends `msg` to `to` after `delay_ms` (0..2^40). Consumes msg on AIRS_OK
  * and writes a timer id (never 0) to *timer_id (may be NULL). If `to` is
  * gone when the timer fires, the message goes to the dead-letter hook.
- * EINVAL: NULL rt or msg, delay too large. ENOPROC: `to` is not alive
- * now. ESTATE: shutting down. [any thread] */
+ * `to` may be a pid of another node (transport.h): the message goes
+ * through the transport when the timer fires (a TIMER dead letter if the
+ * transport refuses it then). EINVAL: NULL rt or msg, delay too large.
+ * ENOPROC: `to` is not alive now (another node's pid: no transport).
+ * ESTATE: shutting down. [any thread] */
 AIRS_API airs_status airs_send_after(airs_runtime* rt, airs_pid to,
                                      uint64_t delay_ms, airs_msg* msg,
                                      uint64_t* timer_id);

@@ -91,7 +91,8 @@
  * on its own node is no dead letter while attached; a subscriber hears
  * other nodes' publishes once its node's first subscription to the topic
  * has reached the server (one round trip).
- * Not yet across nodes: timers aimed at remote pids, pools.
+ * Timers (airs_send_after) may aim at a process of another node.
+ * Not yet across nodes: pools.
  *
  * Efficiency: one subject per node. The messages a process's turn sends
  * to one node leave together, as one NATS message of up to 64 KiB, when

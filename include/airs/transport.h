@@ -69,8 +69,8 @@
  * runtime. Order is FIFO per publisher and subscriber among publishes (not
  * with the publisher's plain sends, which travel apart).
  *
- * Not yet across runtimes: timers aimed at a remote pid (airs_send_after:
- * ENOPROC).
+ * Timers. airs_send_after may aim at a remote pid: when the timer fires,
+ * its message goes to the transport (a TIMER dead letter if refused).
  */
 #ifndef AIRS_TRANSPORT_H
 #define AIRS_TRANSPORT_H

@@ -1542,6 +1542,65 @@ static void test_topics_across(void) {
   loop_stop(&tb.l);
 }
 
+static void sleep_ms(int ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
+/* A timer aimed at a process of the other runtime: when it fires, its
+ * message goes through the transport, from whoever set it. */
+static void test_timer_across(void) {
+  pair p;
+  recorder r;
+  dead d;
+  airs_pid pb;
+  airs_msg* m = NULL;
+  uint64_t id = 0;
+  double end;
+  if (!pair_open(&p)) return;
+  memset(&r, 0, sizeof r);
+  memset(&d, 0, sizeof d);
+  pb = spawn_rec(p.b, &r, NULL);
+  CHECK_ST(airs_msg_new(MSG_PING, "late", 5, &m), AIRS_OK);
+  CHECK_ST(airs_send_after(p.a, pb, 30, m, &id), AIRS_OK);
+  CHECK(id != 0);
+  end = now_ms() + 3000;
+  while (r.n == 0 && now_ms() < end) {
+    poll_all(p.a); /* the timer fires in a's poll */
+    poll_all(p.b);
+    sleep_ms(1);
+  }
+  CHECK_EQ(r.n, 1);
+  CHECK(r.n == 1 && strcmp((const char*)r.msgs[0].bytes, "late") == 0);
+  CHECK_EQ(r.msgs[0].sender, 0);
+  /* Cancelled before it fires: nothing goes. */
+  CHECK_ST(airs_msg_new(MSG_PING, "never", 6, &m), AIRS_OK);
+  CHECK_ST(airs_send_after(p.a, pb, 10000, m, &id), AIRS_OK);
+  CHECK_ST(airs_cancel_timer(p.a, id), AIRS_OK);
+  /* The transport refuses when it fires (its node is gone): a TIMER dead
+   * letter, as for a local pid that has ended. */
+  CHECK_ST(airs_set_dead_letter_hook(p.a, on_dead, &d), AIRS_OK);
+  p.la.answer = AIRS_ENOPROC;
+  CHECK_ST(airs_msg_new(MSG_PING, "lost", 5, &m), AIRS_OK);
+  CHECK_ST(airs_send_after(p.a, pb, 1, m, NULL), AIRS_OK);
+  end = now_ms() + 3000;
+  while (d.count == 0 && now_ms() < end) {
+    poll_all(p.a);
+    sleep_ms(1);
+  }
+  CHECK_EQ(d.count, 1);
+  CHECK_EQ(d.reason, AIRS_DEAD_LETTER_TIMER);
+  p.la.answer = AIRS_OK;
+  /* No transport: another runtime's pid is not alive here. */
+  CHECK_ST(airs_transport_set(p.a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_msg_new(MSG_PING, "x", 2, &m), AIRS_OK);
+  CHECK_ST(airs_send_after(p.a, pb, 1, m, NULL), AIRS_ENOPROC);
+  airs_msg_free(m);
+  pair_close(&p);
+}
+
 /* Bad input to the signal functions: a status and a message. */
 static void test_signal_bad_arguments(void) {
   pair p;
@@ -1615,5 +1674,6 @@ int main(void) {
   test_signal_bad_arguments();
   test_deliver_never_waits();
   test_topics_across();
+  test_timer_across();
   return CHECK_DONE();
 }
