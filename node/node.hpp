@@ -26,6 +26,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -80,6 +81,12 @@ struct Global {
   natsSubscription* sub = nullptr;  // answers whereis on its subject
 };
 
+// A message coming in fragments: its size, and its bytes so far.
+struct Partial {
+  size_t total;
+  std::vector<unsigned char> bytes;
+};
+
 // An UP or DOWN to send to every monitor.
 struct Change {
   airs_node_event event;
@@ -118,6 +125,10 @@ struct airs_node {
   std::mutex dirty_mu, flush_mu;
   std::vector<std::shared_ptr<airs::node::Outbound>> dirty, flushing;
   std::unordered_map<std::string, airs::node::Global> globals;  // by name
+  // Messages coming in fragments, by source tag and fragment id (see
+  // remote.cpp); under notify_mu.
+  std::unordered_map<uint64_t, airs::node::Partial> partials;
+  std::atomic<uint64_t> next_fragment{1};  // our fragment ids
   std::mutex topics_mu;
   std::unordered_map<std::string, natsSubscription*> topics;  // by name
   airs_pid registrar = AIRS_NO_PID;  // watches the globally named processes
@@ -192,8 +203,13 @@ void deliver(airs_node* n, const void* data, size_t size,
 // ahead of anything sent to it later. [any thread holding no node lock but
 // notify_mu]
 void send_notice(airs_node* n, Outbound* out) noexcept;
-// The frame kind of a notice (after the airs_transport_kind values).
+// The frame kinds after the airs_transport_kind values: a notice, and a
+// fragment of a message bigger than a batch (remote.cpp).
 constexpr uint8_t kNotice = 4;
+constexpr uint8_t kFragment = 5;
+// Drops the messages node `source` had begun to send in fragments: each a
+// NOCONNECTION dead letter. [under notify_mu: where its loss is decided]
+void forget_partials(airs_node* n, uint32_t source) noexcept;
 
 // A publish's batch (one frame, for no receiver) in *batch; false if it
 // is over the server's payload limit. May throw bad_alloc. [any thread]

@@ -159,7 +159,10 @@ void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
     } catch (...) {
       return;  // out of memory for a new peer: it is heard again soon
     }
-    if (lost) airs_transport_node_down(n->rt, lost);
+    if (lost) {
+      airs_transport_node_down(n->rt, lost);
+      forget_partials(n, lost);
+    }
     if (back_up) {
       // The notice goes before anything the route carries once open.
       if (notice) send_notice(n, notice.get());
@@ -269,7 +272,10 @@ void tick(airs_node* n, bool stalled) noexcept {
   }
   // Their processes' ties first, then the node monitors: a process that
   // watches both sees its links and monitors go before the node's DOWN.
-  for (uint32_t tag : lost) airs_transport_node_down(n->rt, tag);
+  for (uint32_t tag : lost) {
+    airs_transport_node_down(n->rt, tag);
+    forget_partials(n, tag);
+  }
   send_changes(n, changes.data(), changes.size());
 }
 

@@ -27,11 +27,19 @@
 //   44      n     data (a signal: exit kind and code, 4 bytes each, and
 //                 the reason's text)
 //
+// A message bigger than a batch goes as fragments of up to kChunk bytes
+// (kind kFragment; the head's fields are the message's), each with this
+// before its bytes: fragment id (8, per node), the message's size (4),
+// this fragment's offset (4), the message's kind (1), 7 bytes of 0. Other
+// frames may come between them, so a big message never holds up small
+// ones; the receiver puts the message together (fragment_in) and delivers
+// it when its last fragment comes. Up to kMaxMessage bytes.
+//
 // A batch leaves when the turn that filled it ends (the runtime calls the
 // transport's flush), when it would pass kBatch bytes, at once for a send
 // from outside any process, and at once for a request, a reply or a
-// signal, which someone waits for. A message too big to share a batch
-// goes alone. The batch goes out with our data subject as its reply
+// signal, which someone waits for. The batch goes out with our data
+// subject as its reply
 // subject, so that a node that has not heard our heartbeat yet can answer
 // at once.
 //
@@ -58,6 +66,9 @@ constexpr size_t kBatchHead = 8;
 constexpr size_t kHead = 44;
 constexpr size_t kBatch = 64 * 1024;
 constexpr size_t kSignalData = 8;  // exit kind and code, then the text
+constexpr size_t kChunk = 32 * 1024;
+constexpr size_t kFragHead = 24;
+constexpr size_t kMaxMessage = size_t{64} << 20;
 
 void put_head(unsigned char* out, uint8_t priority, uint8_t kind, airs_pid from,
               airs_pid to, uint64_t type, uint64_t correlation,
@@ -89,7 +100,7 @@ struct Frame {
 bool next_frame(const unsigned char** p, size_t* size, Frame* f) noexcept {
   const unsigned char* q = *p;
   if (*size < kHead || memcmp(q, kMagic, 4) != 0 || q[4] != kVersion ||
-      q[5] > AIRS_PRIORITY_HIGH || q[6] > kNotice)
+      q[5] > AIRS_PRIORITY_HIGH || q[6] > kFragment)
     return false;
   size_t len = get_le(q + 40, 4);
   if (*size - kHead < len) return false;
@@ -153,6 +164,13 @@ void answer_unsent(airs_node* n, const Frame& f) noexcept {
   airs_transport_deliver_signal(n->rt, f.to, f.from, &sig);
 }
 
+// A message lost in pieces: a dead letter with its type, no bytes.
+void lost(airs_node* n, uint64_t type) noexcept {
+  airs_msg* m = nullptr;
+  if (airs_msg_new(type, nullptr, 0, &m) == AIRS_OK)
+    airs_transport_drop(n->rt, m, AIRS_DEAD_LETTER_NOCONNECTION);
+}
+
 // Each frame of a batch that could not leave, or that came from a node we
 // have declared down: a message is a dead letter, counted and shown to the
 // hook as a copy (the original is gone); a link or monitor we sent is
@@ -170,6 +188,14 @@ void drop_batch(airs_node* n, const unsigned char* p, size_t size,
     }
     if (f.kind == kNotice) continue;
     airs_msg* m = nullptr;
+    if (f.kind == kFragment) {
+      // One dead letter per message, at its first fragment: its type,
+      // without its bytes (they are in pieces).
+      if (f.size >= kFragHead && get_le(f.data + 12, 4) == 0 &&
+          airs_msg_new(f.type, nullptr, 0, &m) == AIRS_OK)
+        airs_transport_drop(n->rt, m, AIRS_DEAD_LETTER_NOCONNECTION);
+      continue;
+    }
     if (airs_msg_new(f.type, f.data, f.size, &m) == AIRS_OK)
       airs_transport_drop(n->rt, m, AIRS_DEAD_LETTER_NOCONNECTION);
   }
@@ -272,6 +298,43 @@ void write_frame(unsigned char* at, const airs_msg* msg, airs_pid to,
   if (size) memcpy(at + kHead, airs_msg_data(msg), size);
 }
 
+// Sends `msg` (size > a batch) as fragments, each appended as a frame of
+// its own (other senders' frames may come between them); a request or a
+// reply leaves at once after its last. ENOMEM: the fragments sent so far
+// are a message that never completes (the receiver drops it when it
+// meets the next fragment id of ours at offset 0, or when it loses us).
+airs_status send_fragments(airs_node* n, const std::shared_ptr<Outbound>& out,
+                           const airs_msg* msg, airs_pid to,
+                           airs_transport_kind kind) noexcept {
+  const auto* data = static_cast<const unsigned char*>(airs_msg_data(msg));
+  size_t size = airs_msg_size(msg);
+  uint64_t id = n->next_fragment.fetch_add(1, std::memory_order_relaxed);
+  try {
+    for (size_t off = 0; off < size; off += kChunk) {
+      size_t len = size - off < kChunk ? size - off : kChunk;
+      std::lock_guard<std::mutex> lock(out->mu);
+      if (kind == AIRS_TRANSPORT_MESSAGE) mark_dirty(n, out);
+      unsigned char* at = append_frame(n, out.get(), kFragHead + len);
+      put_head(at, static_cast<uint8_t>(airs_msg_priority(msg)), kFragment,
+               airs_msg_sender(msg), to, airs_msg_type(msg),
+               airs_msg_correlation(msg), kFragHead + len);
+      memset(at + kHead, 0, kFragHead);
+      put_le(at + kHead, id, 8);
+      put_le(at + kHead + 8, size, 4);
+      put_le(at + kHead + 12, off, 4);
+      at[kHead + 16] = static_cast<unsigned char>(kind);
+      memcpy(at + kHead + kFragHead, data + off, len);
+      bool last = off + len == size;
+      if (out->frames.size() >= kBatch ||
+          (last && kind != AIRS_TRANSPORT_MESSAGE))
+        publish(n, out.get());
+    }
+  } catch (...) {
+    return AIRS_ENOMEM;
+  }
+  return AIRS_OK;
+}
+
 }  // namespace
 
 airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
@@ -297,8 +360,12 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
   }
   airs_transport_signal sig{};
   size_t size = frame_size(msg, kind, &sig);
-  if (kBatchHead + kHead + size > static_cast<uint64_t>(n->max_payload))
-    return AIRS_EINVAL;  // not fragmented yet: over the server's limit
+  if (kind != AIRS_TRANSPORT_SIGNAL && kBatchHead + kHead + size > kBatch) {
+    if (size > kMaxMessage) return AIRS_EINVAL;
+    airs_status st = send_fragments(n, out, msg, to, kind);
+    if (st == AIRS_OK) airs_msg_free(msg);
+    return st;
+  }
   try {
     std::lock_guard<std::mutex> lock(out->mu);
     if (kind == AIRS_TRANSPORT_MESSAGE)
@@ -376,6 +443,73 @@ void send_notice(airs_node* n, Outbound* out) noexcept {
   }
 }
 
+namespace {
+
+// Delivers a whole message, by the kind it was sent as.
+void deliver_frame(airs_node* n, const Frame& f, uint8_t kind) noexcept {
+  if (kind == AIRS_TRANSPORT_REPLY)
+    airs_transport_deliver_reply(n->rt, f.from, f.correlation, f.type, f.data,
+                                 f.size);
+  else
+    airs_transport_deliver(n->rt, f.from, f.to, f.type, f.data, f.size,
+                           static_cast<airs_priority>(f.priority),
+                           f.correlation);
+}
+
+// A fragment from node `source`: added to its message, which is delivered
+// once whole. Fragments of one message come in order (one sender thread,
+// one subscription); one that does not fit (a lost batch, a sender out of
+// memory) drops its message: a dead letter, as a message lost whole.
+// [under notify_mu]
+void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
+  if (f.size < kFragHead) return;
+  uint64_t id = get_le(f.data, 8);
+  size_t total = get_le(f.data + 8, 4), offset = get_le(f.data + 12, 4);
+  uint8_t kind = f.data[16];
+  size_t len = f.size - kFragHead;
+  uint64_t key = static_cast<uint64_t>(source) << 48 | (id & 0xFFFFFFFFFFFF);
+  try {
+    auto it = n->partials.find(key);
+    if (offset == 0) {
+      if (it != n->partials.end()) n->partials.erase(it);  // never finished
+      if (total > kMaxMessage || kind > AIRS_TRANSPORT_REPLY) return;
+      it = n->partials.emplace(key, Partial{total, {}}).first;
+      it->second.bytes.reserve(total);
+    }
+    if (it == n->partials.end()) return;  // its start was lost
+    std::vector<unsigned char>& buf = it->second.bytes;
+    if (offset != buf.size() || offset + len > total ||
+        total != it->second.total) {
+      n->partials.erase(it);
+      lost(n, f.type);
+      return;
+    }
+    buf.insert(buf.end(), f.data + kFragHead, f.data + f.size);
+    if (buf.size() < total) return;
+    Frame whole = f;
+    whole.data = buf.data();
+    whole.size = buf.size();
+    deliver_frame(n, whole, kind);
+    n->partials.erase(it);
+  } catch (...) {
+    if (n->partials.count(key)) n->partials.erase(key);
+    lost(n, f.type);  // out of memory for it: lost whole
+  }
+}
+
+}  // namespace
+
+void forget_partials(airs_node* n, uint32_t source) noexcept {
+  for (auto it = n->partials.begin(); it != n->partials.end();) {
+    if (it->first >> 48 == source) {
+      lost(n, 0);
+      it = n->partials.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void deliver(airs_node* n, const void* data, size_t size,
              const char* reply) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -389,6 +523,7 @@ void deliver(airs_node* n, const void* data, size_t size,
   std::lock_guard<std::recursive_mutex> order(n->notify_mu);
   if (!source_up(n, source, reply)) {
     drop_batch(n, p, size, false);
+    forget_partials(n, source);
     return;
   }
   p += kBatchHead;
@@ -400,10 +535,7 @@ void deliver(airs_node* n, const void* data, size_t size,
     // the runtime with a status; the message is lost (at most once),
     // counted as a dead letter where it applies.
     switch (f.kind) {
-      case AIRS_TRANSPORT_REPLY:
-        airs_transport_deliver_reply(n->rt, f.from, f.correlation, f.type,
-                                     f.data, f.size);
-        break;
+      case AIRS_TRANSPORT_REPLY: deliver_frame(n, f, f.kind); break;
       case AIRS_TRANSPORT_SIGNAL: {
         airs_transport_signal sig;
         try {
@@ -416,10 +548,8 @@ void deliver(airs_node* n, const void* data, size_t size,
         break;
       }
       case kNotice: noticed(n, source); break;
-      default:
-        airs_transport_deliver(n->rt, f.from, f.to, f.type, f.data, f.size,
-                               static_cast<airs_priority>(f.priority),
-                               f.correlation);
+      case kFragment: fragment_in(n, source, f); break;
+      default: deliver_frame(n, f, f.kind);
     }
   }
 }

@@ -57,8 +57,10 @@
  *     that does not answer), as Erlang connects on the first send;
  *   - a message to a live node's process that has ended is a dead letter
  *     on that node;
- *   - a message over the server's max_payload (nats-server: 1 MiB) less
- *     52 bytes fails with AIRS_EINVAL: not fragmented yet.
+ *   - a message bigger than a batch (64 KiB) travels in fragments of
+ *     32 KiB, which other messages may come between, so a big message
+ *     never holds up small ones (and the server's max_payload, 1 MiB for
+ *     nats-server, is no limit); over 64 MiB fails with AIRS_EINVAL.
  *
  * Links, monitors and exit signals. airs_link, airs_unlink, airs_monitor,
  * airs_demonitor, airs_send_exit and airs_kill take a pid of any node, in
@@ -97,8 +99,7 @@
  * Efficiency: one subject per node. The messages a process's turn sends
  * to one node leave together, as one NATS message of up to 64 KiB, when
  * the turn ends (or when the batch is full); a send from outside any
- * process, a request and a reply leave at once. A message too big to
- * share a batch goes alone.
+ * process, a request and a reply leave at once.
  */
 #ifndef AIRS_NODE_H
 #define AIRS_NODE_H

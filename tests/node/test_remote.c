@@ -14,8 +14,9 @@
  *     (a pid it got in data), which counts them all;
  *   - airs_call to a process of another node: its reply; a call to a
  *     node that is down fails at once (ENOPROC), not at its timeout;
- *   - a large message (256 KiB) both ways, byte for byte; one over the
- *     server's payload limit fails with EINVAL and a message;
+ *   - large messages (256 KiB; 3 MiB, over the server's payload limit, in
+ *     fragments) both ways, byte for byte; over 64 MiB fails with EINVAL
+ *     and a message;
  *   - a pid whose tag no node holds: ENOPROC at once;
  *   - the node of a pid killed: once DOWN, a send is a counted dead
  *     letter (NOCONNECTION), not an error;
@@ -548,12 +549,23 @@ int main(int argc, char** argv) {
     printf("100 calls a -> b: %.2f ms each\n", (now_ms() - t0) / 100);
   }
 
-  /* 256 KiB there and back; 2 MiB is over nats-server's 1 MiB limit. */
+  /* 256 KiB and 3 MiB (over nats-server's 1 MiB limit: in fragments)
+   * there and back, byte for byte, with small messages between them; over
+   * 64 MiB is refused. */
   go(rt, pinger, MSG_BIG, b1.echo, 256 * 1024);
   WAIT_FOR(seen.big_size == 256 * 1024, 5000);
   CHECK(seen.big_intact);
+  pthread_mutex_lock(&mu);
+  seen.big_intact = 0;
+  seen.pongs = 0;
+  pthread_mutex_unlock(&mu);
+  go(rt, pinger, MSG_BIG, b1.echo, 3u << 20);
+  go(rt, pinger, MSG_GO, b1.echo, 100);
+  WAIT_FOR(seen.big_size == 3u << 20 && seen.pongs == 100, 10000);
+  CHECK(seen.big_intact);
+  CHECK_EQ(seen.out_of_order, 0);
   {
-    size_t huge = 2u << 20;
+    size_t huge = (64u << 20) + 1;
     unsigned char* p = calloc(1, huge);
     CHECK_ST(airs_send(rt, b1.echo, MSG_PING, p, huge), AIRS_EINVAL);
     CHECK(strstr(airs_last_error_message(), "transport") != NULL);
