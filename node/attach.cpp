@@ -267,6 +267,18 @@ void run_ticker(airs_node* n) noexcept {
   }
 }
 
+// A round trip to the server: once it is back, the server has every
+// subscription made so far (ours, and the topics the transport brought),
+// so a node that asks who holds our tag, or sends to us, the moment
+// attach returns is answered. (Without it, a first send raced our
+// subscriptions to the server and got "no responders": ENOPROC.)
+airs_status subscriptions_registered(airs_node* n,
+                                     int64_t timeout_ms) noexcept {
+  natsStatus s = natsConnection_FlushTimeout(n->nc, timeout_ms);
+  if (s != NATS_OK) return nats_failed("flush", s);
+  return AIRS_OK;
+}
+
 // Undoes what attach did, in reverse; safe at every phase.
 void teardown(airs_node* n, bool leave) noexcept {
   {
@@ -417,6 +429,7 @@ airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
       (st = subscribe(n, &n->data_sub, n->data_subject, on_data)) == AIRS_OK &&
       (st = subscribe(n, &n->hb_sub, n->hb_subject, on_heartbeat)) == AIRS_OK &&
       (st = install_transport(n)) == AIRS_OK &&
+      (st = subscriptions_registered(n, opts->connect_timeout_ms)) == AIRS_OK &&
       (st = airs::node::globals_start(n)) == AIRS_OK) {
     try {
       n->ticker = std::thread(run_ticker, n);

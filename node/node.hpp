@@ -68,6 +68,15 @@ struct Outbound {
   std::mutex mu;                      // a leaf: held across the publish
   std::vector<unsigned char> frames;  // whole frames, in send order
   bool queued = false;                // in airs_node::dirty (under mu)
+  // Messages and signals published to the node so far, and in the batch
+  // being filled: the indexes in each batch's head (remote.cpp).
+  uint64_t sent_msgs = 0, sent_sigs = 0;
+  uint32_t batch_msgs = 0, batch_sigs = 0;
+};
+
+// What we expect next from a node's stream of batches (remote.cpp).
+struct Stream {
+  uint64_t next_msg = 0, next_sig = 0;
 };
 
 struct Route {
@@ -128,6 +137,7 @@ struct airs_node {
   // Messages coming in fragments, by source tag and fragment id (see
   // remote.cpp); under notify_mu.
   std::unordered_map<uint64_t, airs::node::Partial> partials;
+  std::unordered_map<uint32_t, airs::node::Stream> streams;  // by tag
   std::atomic<uint64_t> next_fragment{1};  // our fragment ids
   std::mutex topics_mu;
   std::unordered_map<std::string, natsSubscription*> topics;  // by name
@@ -173,6 +183,11 @@ void tick(airs_node* n, bool stalled) noexcept;
 // declared it down ourselves meanwhile. [cnats delivery thread of the data
 // subscription, under notify_mu]
 void noticed(airs_node* n, uint32_t tag) noexcept;
+// Batches from the node of pid tag `tag` were lost in flight: our ties to
+// it break as if it had been declared down (airs_transport_node_down), its
+// node monitors see it DOWN and UP, and it is told (a notice) so that it
+// breaks its ties to us too. [under notify_mu, not mu]
+void broke(airs_node* n, uint32_t tag) noexcept;
 // Whether batches from the node of pid tag `tag` are delivered: not if
 // we declared it down. A tag with no route yet gets one to `reply` (its
 // data subject), if given. [under notify_mu, not mu]

@@ -191,6 +191,30 @@ void noticed(airs_node* n, uint32_t tag) noexcept {
   send_changes(n, changes, 2);
 }
 
+void broke(airs_node* n, uint32_t tag) noexcept {
+  Change changes[2];
+  size_t count = 0;
+  std::shared_ptr<Outbound> notice;
+  {
+    std::lock_guard<std::mutex> lock(n->mu);
+    if (n->stopping) return;
+    auto it = n->peers.begin();
+    while (it != n->peers.end() && it->second.tag != tag) ++it;
+    if (it != n->peers.end() && it->second.up) {
+      changes[count++] = change(it->first.c_str(), it->second.incarnation,
+                                AIRS_NODE_DOWN_NOCONNECTION);
+      changes[count++] = change(it->first.c_str(), it->second.incarnation,
+                                AIRS_NODE_DOWN_NONE);
+    }
+    auto r = n->routes.find(tag);
+    if (r != n->routes.end()) notice = r->second.out;
+  }
+  airs_transport_node_down(n->rt, tag);
+  forget_partials(n, tag);
+  if (notice) send_notice(n, notice.get());
+  send_changes(n, changes, count);
+}
+
 bool source_up(airs_node* n, uint32_t tag, const char* reply) noexcept {
   try {
     std::lock_guard<std::mutex> lock(n->mu);

@@ -12,6 +12,10 @@
 //   4       1     version (2)
 //   5       1     reserved, 0
 //   6       2     the sending node's pid tag
+//   8       8     index of its first message among all the messages this
+//                 node published to the receiver (a message in fragments
+//                 counts once, at its first)
+//   16      8     likewise for signals
 //   then frames:
 //   0       4     magic "AIRD"
 //   4       1     version (2)
@@ -43,6 +47,17 @@
 // subject, so that a node that has not heard our heartbeat yet can answer
 // at once.
 //
+// Losses in flight. NATS is at most once: a batch can vanish in the
+// server (a restart) with nothing said. The indexes in the batch head
+// show it: a batch whose first index is past the next one expected from
+// its node means batches were lost. Each lost message is then a
+// NOCONNECTION dead letter here, and, since signals may have been lost
+// too, the connection counts as broken, as a TCP connection between
+// Erlang nodes would: this node breaks its ties to that node (noconnection
+// for its links and monitors), its node monitors see it DOWN and UP, and
+// it is told to do the same (a notice). A batch that could not be
+// published is counted by its sender and takes no index.
+//
 // Order: frames for one node are appended and published under that
 // node's Outbound lock, and a process sends from one thread at a time, so
 // frames from one sender to one receiver leave in order, signals among
@@ -62,7 +77,7 @@ namespace {
 constexpr char kBatchMagic[4] = {'A', 'I', 'R', 'B'};
 constexpr char kMagic[4] = {'A', 'I', 'R', 'D'};
 constexpr uint8_t kVersion = 2;
-constexpr size_t kBatchHead = 8;
+constexpr size_t kBatchHead = 24;
 constexpr size_t kHead = 44;
 constexpr size_t kBatch = 64 * 1024;
 constexpr size_t kSignalData = 8;  // exit kind and code, then the text
@@ -201,15 +216,23 @@ void drop_batch(airs_node* n, const unsigned char* p, size_t size,
   }
 }
 
-// Publishes what `out` holds. [under out->mu]
+// Publishes what `out` holds, with the indexes of its first message and
+// signal. [under out->mu]
 void publish(airs_node* n, Outbound* out) noexcept {
   if (out->frames.empty()) return;
+  put_le(out->frames.data() + 8, out->sent_msgs, 8);
+  put_le(out->frames.data() + 16, out->sent_sigs, 8);
   natsStatus s = natsConnection_PublishRequest(
       n->nc, out->subject.c_str(), n->data_subject.c_str(), out->frames.data(),
       static_cast<int>(out->frames.size()));
-  if (s != NATS_OK)  // closed, or reconnecting with its buffer full
+  if (s == NATS_OK) {
+    out->sent_msgs += out->batch_msgs;
+    out->sent_sigs += out->batch_sigs;
+  } else {  // closed, or reconnecting with its buffer full: counted here
     drop_batch(n, out->frames.data(), out->frames.size(), true);
+  }
   out->frames.clear();
+  out->batch_msgs = out->batch_sigs = 0;
 }
 
 // Room for a frame of `size` data bytes at the end of `out`'s batch
@@ -221,9 +244,9 @@ unsigned char* append_frame(airs_node* n, Outbound* out, size_t size) {
   size_t at = out->frames.size();
   if (at == 0) {
     out->frames.resize(kBatchHead + kHead + size);
+    memset(out->frames.data(), 0, kBatchHead);  // indexes: at publish
     memcpy(out->frames.data(), kBatchMagic, 4);
     out->frames[4] = kVersion;
-    out->frames[5] = 0;
     put_le(out->frames.data() + 6, n->tag, 2);
     return out->frames.data() + kBatchHead;
   }
@@ -324,6 +347,7 @@ airs_status send_fragments(airs_node* n, const std::shared_ptr<Outbound>& out,
       put_le(at + kHead + 12, off, 4);
       at[kHead + 16] = static_cast<unsigned char>(kind);
       memcpy(at + kHead + kFragHead, data + off, len);
+      if (off == 0) out->batch_msgs++;  // a message counts once
       bool last = off + len == size;
       if (out->frames.size() >= kBatch ||
           (last && kind != AIRS_TRANSPORT_MESSAGE))
@@ -372,6 +396,10 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
       mark_dirty(n, out);  // before: undo-free
     unsigned char* at = append_frame(n, out.get(), size);
     write_frame(at, msg, to, kind, sig, size);
+    if (kind == AIRS_TRANSPORT_SIGNAL)
+      out->batch_sigs++;
+    else
+      out->batch_msgs++;
     if (kind != AIRS_TRANSPORT_MESSAGE || out->frames.size() >= kBatch)
       publish(n, out.get());  // someone waits for it, or it is full
   } catch (...) {
@@ -402,11 +430,10 @@ bool publish_frame(airs_node* n, const airs_msg* msg,
   size_t size = airs_msg_size(msg);
   if (kBatchHead + kHead + size > static_cast<uint64_t>(n->max_payload))
     return false;
-  batch->resize(kBatchHead + kHead + size);
+  batch->assign(kBatchHead + kHead + size, 0);  // (no indexes: a topic's)
   unsigned char* p = batch->data();
   memcpy(p, kBatchMagic, 4);
   p[4] = kVersion;
-  p[5] = 0;
   put_le(p + 6, n->tag, 2);
   airs_transport_signal none{};
   write_frame(p + kBatchHead, msg, 0, AIRS_TRANSPORT_MESSAGE, none, size);
@@ -499,6 +526,55 @@ void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The messages and signals a batch holds (as its sender counted them).
+void count_frames(const unsigned char* p, size_t size, uint64_t* msgs,
+                  uint64_t* sigs) noexcept {
+  Frame f;
+  *msgs = *sigs = 0;
+  p += kBatchHead;
+  size -= kBatchHead;
+  while (next_frame(&p, &size, &f)) {
+    if (f.kind == AIRS_TRANSPORT_SIGNAL)
+      ++*sigs;
+    else if (f.kind == kFragment)
+      *msgs += f.size >= kFragHead && get_le(f.data + 12, 4) == 0;
+    else if (f.kind != kNotice)
+      ++*msgs;
+  }
+}
+
+// Checks a batch from `source` against the indexes expected next from it,
+// and moves them past it. true: batches were lost before it (*lost_msgs:
+// their messages). An index below the expected one is a new stream (the
+// sender's route to us was made anew): taken as the start. [under
+// notify_mu]
+bool stream_gap(airs_node* n, uint32_t source, const unsigned char* batch,
+                size_t size, uint64_t* lost_msgs) noexcept {
+  uint64_t first_msg = get_le(batch + 8, 8), first_sig = get_le(batch + 16, 8);
+  uint64_t msgs, sigs;
+  count_frames(batch, size, &msgs, &sigs);
+  try {
+    auto [it, fresh] = n->streams.try_emplace(source);
+    Stream& s = it->second;
+    bool gap = !fresh && (first_msg > s.next_msg || first_sig > s.next_sig);
+    *lost_msgs = gap && first_msg > s.next_msg ? first_msg - s.next_msg : 0;
+    // A first batch from a node that was not at index 0: lost ones too.
+    if (fresh && (first_msg > 0 || first_sig > 0)) {
+      gap = true;
+      *lost_msgs = first_msg;
+    }
+    s.next_msg = first_msg + msgs;
+    s.next_sig = first_sig + sigs;
+    return gap;
+  } catch (...) {
+    return false;  // out of memory for its entry: not checked
+  }
+}
+
+}  // namespace
+
 void forget_partials(airs_node* n, uint32_t source) noexcept {
   for (auto it = n->partials.begin(); it != n->partials.end();) {
     if (it->first >> 48 == source) {
@@ -521,6 +597,11 @@ void deliver(airs_node* n, const void* data, size_t size,
   // delivered: its signals are not delivered after the processes they
   // concern heard of the loss.
   std::lock_guard<std::recursive_mutex> order(n->notify_mu);
+  uint64_t lost_msgs = 0;
+  if (stream_gap(n, source, p, size, &lost_msgs)) {
+    for (uint64_t i = 0; i < lost_msgs; i++) lost(n, 0);
+    broke(n, source);
+  }
   if (!source_up(n, source, reply)) {
     drop_batch(n, p, size, false);
     forget_partials(n, source);

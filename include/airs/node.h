@@ -57,6 +57,13 @@
  *     that does not answer), as Erlang connects on the first send;
  *   - a message to a live node's process that has ended is a dead letter
  *     on that node;
+ *   - a message lost in flight (in a nats-server that restarts, or while
+ *     a node reconnects) is a NOCONNECTION dead letter on the receiving
+ *     node, which sees the gap in the sender's numbering; since signals
+ *     may be lost with it, the two nodes then break their ties as for a
+ *     node declared down (noconnection), and their node monitors see the
+ *     peer DOWN and UP again. Every message sent is received, or counted
+ *     as a dead letter on one side (tests/node/test_restart.c);
  *   - a message bigger than a batch (64 KiB) travels in fragments of
  *     32 KiB, which other messages may come between, so a big message
  *     never holds up small ones (and the server's max_payload, 1 MiB for

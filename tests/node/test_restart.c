@@ -1,0 +1,226 @@
+/*
+ * test_restart.c - nats-server killed and started again while messages
+ * flow between two nodes: no message comes twice or out of order, and
+ * every message lost is a counted dead letter, on one side or the other.
+ *
+ * Node "a" (this process) streams numbered messages from one process to
+ * a counter on node "b" (a copy of this program, `test_restart child
+ * URL`: it prints "ready <counter pid>" and answers MSG_HOWMANY with what
+ * it counted, including its runtime's NOCONNECTION dead letters). Midway,
+ * the server is killed with SIGKILL and started again on the same port;
+ * both nodes reconnect. Then: received + dead letters at a + dead letters
+ * at b == sent, 0 out of order, 0 twice.
+ */
+#define _GNU_SOURCE
+#include <airs/airs.h>
+#include <airs/broker.h>
+#include <airs/node.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+enum {
+  MSG_SEQ = 1,    /* a u64 sequence number */
+  MSG_GO = 2,     /* to the sender: {pid, u32 n}: n more SEQs there */
+  MSG_HOWMANY = 3 /* a request to the counter; reply: struct tally */
+};
+
+typedef struct tally {
+  uint64_t got, backwards, dead; /* (backwards: out of order or twice) */
+  uint64_t last;
+} tally;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static tally t; /* b's counter; a's own dead letters */
+static uint64_t a_dead;
+
+static void on_dead(void* user_data, airs_pid to, const airs_msg* msg,
+                    airs_dead_letter_reason reason) {
+  uint64_t* count = (uint64_t*)user_data;
+  (void)to;
+  if (reason != AIRS_DEAD_LETTER_NOCONNECTION) return;
+  if (airs_msg_type(msg) == MSG_HOWMANY) return; /* (a failed question) */
+  pthread_mutex_lock(&mu);
+  ++*count;
+  pthread_mutex_unlock(&mu);
+}
+
+/* ---- node b ---------------------------------------------------------------
+ */
+
+static airs_status counter_receive(void* state, airs_ctx* ctx,
+                                   const airs_msg* msg) {
+  (void)state;
+  if (airs_msg_type(msg) == MSG_SEQ && airs_msg_size(msg) == 8) {
+    uint64_t seq;
+    memcpy(&seq, airs_msg_data(msg), 8);
+    pthread_mutex_lock(&mu);
+    if (t.got > 0 && seq <= t.last) t.backwards++;
+    t.last = seq;
+    t.got++;
+    pthread_mutex_unlock(&mu);
+  } else if (airs_msg_type(msg) == MSG_HOWMANY) {
+    tally now;
+    airs_msg* reply = NULL;
+    airs_status st;
+    pthread_mutex_lock(&mu);
+    now = t;
+    pthread_mutex_unlock(&mu);
+    st = airs_msg_new(MSG_HOWMANY, &now, sizeof now, &reply);
+    return st == AIRS_OK ? airs_reply(ctx, msg, reply) : st;
+  }
+  return AIRS_OK;
+}
+
+static airs_pid spawn(airs_runtime* rt,
+                      airs_status (*receive)(void*, airs_ctx*,
+                                             const airs_msg*)) {
+  airs_behaviour b;
+  airs_pid pid = 0;
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.receive = receive;
+  airs_spawn(rt, &b, NULL, NULL, NULL, &pid);
+  return pid;
+}
+
+static int child_main(const char* url) {
+  airs_config* cfg = NULL;
+  airs_runtime* rt = NULL;
+  airs_node* node = NULL;
+  airs_node_opts o;
+  airs_pid counter;
+  char line[16];
+  airs_config_new(&cfg);
+  airs_config_set(cfg, AIRS_CFG_WORKERS, 2);
+  if (airs_runtime_new(cfg, &rt) != AIRS_OK) return 2;
+  airs_config_free(cfg);
+  airs_set_dead_letter_hook(rt, on_dead, &t.dead);
+  counter = spawn(rt, counter_receive);
+  airs_node_opts_init(&o);
+  o.url = url;
+  o.name = "b";
+  if (airs_node_attach(rt, &o, &node) != AIRS_OK) {
+    printf("failed %s\n", airs_node_last_error_message());
+    return 3;
+  }
+  printf("ready %llu\n", (unsigned long long)counter);
+  fflush(stdout);
+  while (fgets(line, sizeof line, stdin) != NULL) {
+  }
+  airs_node_detach(node);
+  airs_runtime_free(rt);
+  return 0;
+}
+
+/* ---- node a ---------------------------------------------------------------
+ */
+
+static uint64_t next_seq; /* the sender's (its thread only) */
+
+static airs_status sender_receive(void* state, airs_ctx* ctx,
+                                  const airs_msg* msg) {
+  airs_pid to;
+  uint32_t n, i;
+  (void)state;
+  if (airs_msg_type(msg) != MSG_GO) return AIRS_OK;
+  memcpy(&to, airs_msg_data(msg), sizeof to);
+  memcpy(&n, (const char*)airs_msg_data(msg) + sizeof to, sizeof n);
+  for (i = 0; i < n; i++) {
+    uint64_t seq = next_seq++;
+    airs_status st = airs_ctx_send(ctx, to, MSG_SEQ, &seq, sizeof seq);
+    if (st != AIRS_OK) {
+      fprintf(stderr, "sender: %s (%s)\n", airs_strerror(st),
+              airs_last_error_message());
+      return st;
+    }
+  }
+  return AIRS_OK;
+}
+
+/* b's tally, or got = UINT64_MAX if the call failed. */
+static tally ask(airs_runtime* rt, airs_pid counter) {
+  airs_msg *m = NULL, *reply = NULL;
+  tally got;
+  memset(&got, 0, sizeof got);
+  got.got = UINT64_MAX;
+  if (airs_msg_new(MSG_HOWMANY, NULL, 0, &m) != AIRS_OK) return got;
+  if (airs_call(rt, counter, m, 2000, &reply) != AIRS_OK) return got;
+  if (airs_msg_size(reply) == sizeof got)
+    memcpy(&got, airs_msg_data(reply), sizeof got);
+  airs_msg_free(reply);
+  return got;
+}
+
+int main(int argc, char** argv) {
+  enum { kBursts = 200, kBurst = 1000 };
+  airs_runtime* rt;
+  airs_node* a = NULL;
+  airs_node_opts o;
+  airs_pid sender, counter = 0;
+  node_child b;
+  tally seen;
+  char url[64];
+  pid_t server;
+  int port, i;
+  uint64_t sent = kBursts * (uint64_t)kBurst, accounted = 0, mine;
+  double end;
+
+  if (argc == 3 && strcmp(argv[1], "child") == 0) return child_main(argv[2]);
+  signal(SIGPIPE, SIG_IGN);
+  port = free_port();
+  snprintf(url, sizeof url, "nats://127.0.0.1:%d", port);
+  server = server_start(port);
+  rt = runtime_new(2);
+  CHECK_ST(airs_set_dead_letter_hook(rt, on_dead, &a_dead), AIRS_OK);
+  sender = spawn(rt, sender_receive);
+  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
+  o.url = url;
+  o.name = "a";
+  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  if (a == NULL) return CHECK_DONE();
+  {
+    char* args[] = {argv[0], "child", url, NULL};
+    b = node_child_start(args);
+    CHECK(sscanf(b.line, "ready %llu", (unsigned long long*)&counter) == 1);
+  }
+  if (counter == 0) return CHECK_DONE();
+
+  for (i = 0; i < kBursts; i++) {
+    unsigned char go[sizeof(airs_pid) + sizeof(uint32_t)];
+    uint32_t n = kBurst;
+    memcpy(go, &counter, sizeof counter);
+    memcpy(go + sizeof counter, &n, sizeof n);
+    CHECK_ST(airs_send(rt, sender, MSG_GO, go, sizeof go), AIRS_OK);
+    if (i == kBursts / 4) {
+      reap(server, SIGKILL);
+      server = server_start(port); /* the same port: both reconnect */
+    }
+    sleep_ms(2);
+  }
+  /* Until everything sent is accounted for (the reconnects settle). */
+  end = now_ms() + 20000;
+  do {
+    seen = ask(rt, counter);
+    pthread_mutex_lock(&mu);
+    mine = a_dead;
+    pthread_mutex_unlock(&mu);
+    if (seen.got != UINT64_MAX) accounted = seen.got + seen.dead + mine;
+    if (accounted >= sent) break;
+    sleep_ms(20);
+  } while (now_ms() < end);
+  printf("sent %llu: received %llu, dead letters at a %llu, at b %llu\n",
+         (unsigned long long)sent, (unsigned long long)seen.got,
+         (unsigned long long)mine, (unsigned long long)seen.dead);
+  CHECK_EQ(accounted, sent);
+  CHECK_EQ(seen.backwards, 0);
+  CHECK(seen.got > 0);
+
+  node_child_end(&b, 0);
+  airs_node_detach(a);
+  airs_runtime_free(rt);
+  reap(server, SIGTERM);
+  return CHECK_DONE();
+}
