@@ -169,4 +169,53 @@ static void node_child_end(node_child* ch, int sig) {
   waitpid(ch->pid, NULL, 0);
 }
 
+/* ---- a child node's parts ------------------------------------------------ */
+
+/* A runtime of `workers` workers with pid tag `tag` (0: any), or NULL
+ * after printing "failed ..." for the parent to read. */
+static inline airs_runtime* child_runtime(int workers, long tag) {
+  airs_config* cfg = NULL;
+  airs_runtime* rt = NULL;
+  if (airs_config_new(&cfg) != AIRS_OK ||
+      airs_config_set(cfg, AIRS_CFG_WORKERS, workers) != AIRS_OK ||
+      airs_config_set(cfg, AIRS_CFG_PID_TAG, tag) != AIRS_OK ||
+      airs_runtime_new(cfg, &rt) != AIRS_OK) {
+    printf("failed runtime %s\n", airs_last_error_message());
+    fflush(stdout);
+    rt = NULL;
+  }
+  airs_config_free(cfg);
+  return rt;
+}
+
+/* Attaches `rt` as node `name`, or returns NULL after printing "failed
+ * <status> <text>" and freeing rt. */
+static inline airs_node* child_attach(airs_runtime* rt, const char* url,
+                                      const char* name) {
+  airs_node_opts o;
+  airs_node* node = NULL;
+  airs_status st;
+  airs_node_opts_init(&o);
+  o.url = url;
+  o.name = name;
+  st = airs_node_attach(rt, &o, &node);
+  if (st != AIRS_OK) {
+    printf("failed %d %s\n", (int)st, airs_node_last_error_message());
+    fflush(stdout);
+    airs_runtime_free(rt);
+    return NULL;
+  }
+  return node;
+}
+
+/* Waits until stdin closes (the parent is done with this node), then
+ * detaches and frees. */
+static inline void child_leave_at_eof(airs_node* node, airs_runtime* rt) {
+  char line[64];
+  while (fgets(line, sizeof line, stdin) != NULL) {
+  }
+  airs_node_detach(node);
+  airs_runtime_free(rt);
+}
+
 #endif /* AIRS_TESTS_NODE_HARNESS_H */

@@ -104,37 +104,19 @@ static airs_status echo_receive(void* state, airs_ctx* ctx,
 }
 
 static int child_main(const char* url, const char* name, long tag) {
-  airs_config* cfg = NULL;
-  airs_runtime* rt = NULL;
-  airs_node* node = NULL;
-  airs_node_opts o;
+  airs_runtime* rt = child_runtime(1, tag);
+  airs_node* node;
   airs_behaviour b;
   airs_pid echo = 0;
   airs_status st;
   char line[128];
-  airs_config_new(&cfg);
-  airs_config_set(cfg, AIRS_CFG_WORKERS, 1);
-  airs_config_set(cfg, AIRS_CFG_PID_TAG, tag);
-  if (airs_runtime_new(cfg, &rt) != AIRS_OK) {
-    printf("failed runtime %s\n", airs_last_error_message());
-    return 2;
-  }
-  airs_config_free(cfg);
+  if (!rt) return 2;
   memset(&b, 0, sizeof b);
   b.version = AIRS_BEHAVIOUR_VERSION;
   b.size = sizeof b;
   b.receive = echo_receive;
   airs_spawn(rt, &b, NULL, NULL, NULL, &echo);
-  airs_node_opts_init(&o);
-  o.url = url;
-  o.name = name;
-  st = airs_node_attach(rt, &o, &node);
-  if (st != AIRS_OK) {
-    printf("failed %d %s\n", (int)st, airs_node_last_error_message());
-    fflush(stdout);
-    airs_runtime_free(rt);
-    return 3;
-  }
+  if (!(node = child_attach(rt, url, name))) return 3;
   {
     char global[64];
     snprintf(global, sizeof global, "echo_%s", name);

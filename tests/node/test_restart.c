@@ -87,31 +87,16 @@ static airs_pid spawn(airs_runtime* rt,
 }
 
 static int child_main(const char* url) {
-  airs_config* cfg = NULL;
-  airs_runtime* rt = NULL;
-  airs_node* node = NULL;
-  airs_node_opts o;
+  airs_runtime* rt = child_runtime(2, 0);
+  airs_node* node;
   airs_pid counter;
-  char line[16];
-  airs_config_new(&cfg);
-  airs_config_set(cfg, AIRS_CFG_WORKERS, 2);
-  if (airs_runtime_new(cfg, &rt) != AIRS_OK) return 2;
-  airs_config_free(cfg);
+  if (!rt) return 2;
   airs_set_dead_letter_hook(rt, on_dead, &t.dead);
   counter = spawn(rt, counter_receive);
-  airs_node_opts_init(&o);
-  o.url = url;
-  o.name = "b";
-  if (airs_node_attach(rt, &o, &node) != AIRS_OK) {
-    printf("failed %s\n", airs_node_last_error_message());
-    return 3;
-  }
+  if (!(node = child_attach(rt, url, "b"))) return 3;
   printf("ready %llu\n", (unsigned long long)counter);
   fflush(stdout);
-  while (fgets(line, sizeof line, stdin) != NULL) {
-  }
-  airs_node_detach(node);
-  airs_runtime_free(rt);
+  child_leave_at_eof(node, rt);
   return 0;
 }
 

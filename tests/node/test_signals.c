@@ -236,39 +236,20 @@ static airs_status boss_receive(void* state, airs_ctx* ctx,
 }
 
 static int child_main(const char* url, const char* name) {
-  airs_config* cfg = NULL;
-  airs_runtime* rt = NULL;
-  airs_node* node = NULL;
-  airs_node_opts o;
+  airs_runtime* rt = child_runtime(2, 0);
+  airs_node* node;
   airs_behaviour b;
   airs_pid boss = 0;
-  airs_status st;
-  char line[64];
-  airs_config_new(&cfg);
-  airs_config_set(cfg, AIRS_CFG_WORKERS, 2);
-  if (airs_runtime_new(cfg, &rt) != AIRS_OK) return 2;
-  airs_config_free(cfg);
+  if (!rt) return 2;
   memset(&b, 0, sizeof b);
   b.version = AIRS_BEHAVIOUR_VERSION;
   b.size = sizeof b;
   b.receive = boss_receive;
   airs_spawn(rt, &b, NULL, NULL, NULL, &boss);
-  airs_node_opts_init(&o);
-  o.url = url;
-  o.name = name;
-  st = airs_node_attach(rt, &o, &node);
-  if (st != AIRS_OK) {
-    printf("failed %d %s\n", (int)st, airs_node_last_error_message());
-    fflush(stdout);
-    airs_runtime_free(rt);
-    return 3;
-  }
+  if (!(node = child_attach(rt, url, name))) return 3;
   printf("ready %llu\n", (unsigned long long)boss);
   fflush(stdout);
-  while (fgets(line, sizeof line, stdin) != NULL) {
-  }
-  airs_node_detach(node);
-  airs_runtime_free(rt);
+  child_leave_at_eof(node, rt);
   free(workers);
   return 0;
 }

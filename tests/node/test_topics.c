@@ -140,39 +140,22 @@ static airs_status teller_receive(void* state, airs_ctx* ctx,
 }
 
 static int child_main(const char* url) {
-  airs_config* cfg = NULL;
-  airs_runtime* rt = NULL;
-  airs_node* node = NULL;
-  airs_node_opts o;
+  static pub news_pub = {"news", 0};
+  airs_runtime* rt = child_runtime(2, 0);
+  airs_node* node;
   airs_pid teller, publisher;
-  char line[16];
-  airs_config_new(&cfg);
-  airs_config_set(cfg, AIRS_CFG_WORKERS, 2);
-  if (airs_runtime_new(cfg, &rt) != AIRS_OK) return 2;
-  airs_config_free(cfg);
+  if (!rt) return 2;
   sub_pids[0] = spawn_with(rt, counter_receive, &subs[0]);
   sub_pids[1] = spawn_with(rt, counter_receive, &subs[1]);
   airs_subscribe(rt, "prices", sub_pids[0]); /* before attach: replayed */
   teller = spawn_with(rt, teller_receive, NULL);
-  {
-    static pub news_pub = {"news", 0};
-    publisher = spawn_with(rt, publisher_receive, &news_pub);
-  }
-  airs_node_opts_init(&o);
-  o.url = url;
-  o.name = "b";
-  if (airs_node_attach(rt, &o, &node) != AIRS_OK) {
-    printf("failed %s\n", airs_node_last_error_message());
-    return 3;
-  }
+  publisher = spawn_with(rt, publisher_receive, &news_pub);
+  if (!(node = child_attach(rt, url, "b"))) return 3;
   airs_subscribe(rt, "prices", sub_pids[1]); /* after: as any */
   printf("ready %llu %llu\n", (unsigned long long)teller,
          (unsigned long long)publisher);
   fflush(stdout);
-  while (fgets(line, sizeof line, stdin) != NULL) {
-  }
-  airs_node_detach(node);
-  airs_runtime_free(rt);
+  child_leave_at_eof(node, rt);
   return 0;
 }
 
