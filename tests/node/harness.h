@@ -48,6 +48,22 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
+/* Waits until `cond` holds, at most timeout_ms, checking it under the
+ * test's own mutex `mu` (which the file defines: its processes write what
+ * `cond` reads under it), then checks it. */
+#define WAIT_FOR(cond, timeout_ms)                      \
+  do {                                                  \
+    double end_ = now_ms() + (timeout_ms);              \
+    pthread_mutex_lock(&mu);                            \
+    while (!(cond) && now_ms() < end_) {                \
+      pthread_mutex_unlock(&mu);                        \
+      sleep_ms(2);                                      \
+      pthread_mutex_lock(&mu);                          \
+    }                                                   \
+    check_report_(!!(cond), __FILE__, __LINE__, #cond); \
+    pthread_mutex_unlock(&mu);                          \
+  } while (0)
+
 /* ---- nats-server ----------------------------------------------------- */
 
 static int free_port(void) {

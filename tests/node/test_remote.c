@@ -347,20 +347,6 @@ static airs_status pinger_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-/* Waits until cond (an expression on `seen`) holds, at most timeout_ms. */
-#define WAIT_FOR(cond, timeout_ms)                      \
-  do {                                                  \
-    double end_ = now_ms() + (timeout_ms);              \
-    pthread_mutex_lock(&mu);                            \
-    while (!(cond) && now_ms() < end_) {                \
-      pthread_mutex_unlock(&mu);                        \
-      sleep_ms(2);                                      \
-      pthread_mutex_lock(&mu);                          \
-    }                                                   \
-    check_report_(!!(cond), __FILE__, __LINE__, #cond); \
-    pthread_mutex_unlock(&mu);                          \
-  } while (0)
-
 static struct {
   int count;
   airs_dead_letter_reason reason;

@@ -92,19 +92,6 @@ static int seen_once(uint64_t key) {
   return 1;
 }
 
-#define WAIT_FOR(cond, timeout_ms)                      \
-  do {                                                  \
-    double end_ = now_ms() + (timeout_ms);              \
-    pthread_mutex_lock(&mu);                            \
-    while (!(cond) && now_ms() < end_) {                \
-      pthread_mutex_unlock(&mu);                        \
-      sleep_ms(2);                                      \
-      pthread_mutex_lock(&mu);                          \
-    }                                                   \
-    check_report_(!!(cond), __FILE__, __LINE__, #cond); \
-    pthread_mutex_unlock(&mu);                          \
-  } while (0)
-
 /* ---- a worker: runs commands, and reports its EXITs and DOWNs ------------ */
 
 typedef struct worker {
