@@ -62,7 +62,8 @@ static airs_status sink_receive(void* state, airs_ctx* ctx, const airs_msg* m) {
     else
       append(s->err, sizeof s->err, &s->err_n, m);
   } else if (type == AIRS_MSG_PROC_EXIT) {
-    s->exits++;
+    /* (atomic: test_watch looks at it while the sink may run) */
+    __atomic_fetch_add(&s->exits, 1, __ATOMIC_RELEASE);
     airs_proc_exit_get(m, &s->exit);
     s->exit_sender = airs_msg_sender(m);
     s->exit_corr = airs_msg_correlation(m);
@@ -736,7 +737,7 @@ static void test_watch(void) {
   CHECK(w.watcher != 0);
   airs_msg_free(reply);
   usleep(20000);
-  CHECK_EQ(s->exits + 0, 0);
+  CHECK_EQ(__atomic_load_n(&s->exits, __ATOMIC_ACQUIRE), 0);
   CHECK_EQ(kill(pid, SIGKILL), 0);
   CHECK_EQ(airs_wait(rt, owner, CALL_MS), AIRS_OK);
   CHECK_EQ(s->exits, 1);
