@@ -1,18 +1,19 @@
 /*
- * node_pingpong - two nodes of a cluster over NATS, in one program.
+ * node_pingpong - two nodes of a cluster over NATS, as two OS processes.
  *
  *   node_pingpong [nats://host:port]
  *
  * Without a URL it starts its own nats-server (Debian's nats-server) on a
  * free loopback port, and stops it at the end.
  *
- * Node "pong" runs a greeter process and registers it in the cluster as
- * "greeter". Node "ping" finds it by that name, calls it (request and
- * reply across the nodes), and has a process of its own send it three
- * messages, which the greeter answers with plain sends to their remote
- * sender. Then pong leaves the cluster: its name is gone, and a call to
- * the greeter fails at once. The two nodes are two runtimes here; on two
- * machines the code is the same.
+ * This process is node "ping". It starts a copy of itself as node "pong"
+ * (`node_pingpong --pong URL`), which runs a greeter process and
+ * registers it in the cluster as "greeter". Ping finds it by that name,
+ * calls it (request and reply across the nodes), and has a process of its
+ * own send it three messages, which the greeter answers with plain sends
+ * to their remote sender. Then pong leaves the cluster: its name is gone,
+ * and a call to the greeter fails at once. On two machines the code is
+ * the same.
  */
 #define _GNU_SOURCE
 #include <airs/airs.h>
@@ -182,47 +183,94 @@ static airs_status call_greeter(airs_runtime* ping, airs_pid greeter) {
   return st;
 }
 
+/* Node pong: the greeter, known to the cluster as "greeter"; "ready" on
+ * fd 3; leaves the cluster when its stdin closes. */
+static int pong(const char* url) {
+  airs_runtime* rt = runtime_new();
+  airs_node* node = rt ? attach(rt, url, "pong") : NULL;
+  airs_pid greeter;
+  char c;
+  if (!node) return 1;
+  greeter = spawn(rt, greeter_receive);
+  if (airs_node_register(node, "greeter", greeter) != AIRS_OK) {
+    fprintf(stderr, "register: %s\n", airs_node_last_error_message());
+    return 1;
+  }
+  printf("pong: greeter %#llx registered\n", (unsigned long long)greeter);
+  fflush(stdout);
+  if (write(3, "ready\n", 6) != 6) return 1;
+  close(3);
+  while (read(0, &c, 1) > 0) {
+  }
+  airs_node_detach(node);
+  printf("pong: left the cluster\n");
+  fflush(stdout);
+  airs_runtime_free(rt);
+  return 0;
+}
+
+/* Starts node pong (this program; it shares our stdout) and waits for its
+ * "ready"; *in gets its stdin. 0: could not. */
+static pid_t start_pong(const char* self, const char* url, int* in) {
+  int ready[2], to[2];
+  char line[8] = "";
+  char* argv[] = {(char*)self, "--pong", (char*)url, NULL};
+  posix_spawn_file_actions_t fa;
+  pid_t pid;
+  if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(to, O_CLOEXEC) != 0) return 0;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, ready[1], 3);
+  if (posix_spawn(&pid, self, &fa, NULL, argv, environ) != 0) return 0;
+  posix_spawn_file_actions_destroy(&fa);
+  close(ready[1]);
+  close(to[0]);
+  if (read(ready[0], line, 6) != 6 || strncmp(line, "ready\n", 6) != 0) {
+    close(ready[0]);
+    close(to[1]);
+    waitpid(pid, NULL, 0);
+    return 0;
+  }
+  close(ready[0]);
+  *in = to[1];
+  return pid;
+}
+
 int main(int argc, char** argv) {
   char url[64];
-  pid_t server = 0;
-  airs_runtime *ping_rt, *pong_rt;
-  airs_node *ping, *pong;
-  airs_pid greeter, found = 0, writer;
-  int ok = 1;
+  pid_t server = 0, pong_pid;
+  airs_runtime* ping_rt;
+  airs_node* ping;
+  airs_pid found = 0, greeter, writer;
+  int ok = 1, pong_in = -1;
 
+  setvbuf(stdout, NULL, _IOLBF, 0); /* both processes' lines, in order */
+  if (argc == 3 && strcmp(argv[1], "--pong") == 0) return pong(argv[2]);
   if (argc > 1) {
     snprintf(url, sizeof url, "%s", argv[1]);
   } else if ((server = start_server(url, sizeof url)) == 0) {
     return 1;
   }
   printf("NATS at %s\n", url);
+  fflush(stdout);
   ping_rt = runtime_new();
-  pong_rt = runtime_new();
-  ping = attach(ping_rt, url, "ping");
-  pong = attach(pong_rt, url, "pong");
-  if (!ping || !pong) return 1;
+  ping = ping_rt ? attach(ping_rt, url, "ping") : NULL;
+  if (!ping) return 1;
+  if ((pong_pid = start_pong(argv[0], url, &pong_in)) == 0) return 1;
 
-  /* pong: the greeter, known to the cluster as "greeter". */
-  greeter = spawn(pong_rt, greeter_receive);
-  if (airs_node_register(pong, "greeter", greeter) != AIRS_OK) {
-    fprintf(stderr, "register: %s\n", airs_node_last_error_message());
-    return 1;
-  }
-  printf("pong: greeter %#llx registered\n", (unsigned long long)greeter);
-
-  /* ping: find it, call it, write to it. */
-  ok &= airs_node_whereis(ping, "greeter", 1000, &found) == AIRS_OK &&
-        found == greeter;
+  /* ping: find the greeter, call it, write to it. */
+  ok &= airs_node_whereis(ping, "greeter", 1000, &found) == AIRS_OK;
   printf("ping: whereis greeter -> %#llx\n", (unsigned long long)found);
-  ok &= call_greeter(ping_rt, found) == AIRS_OK;
+  greeter = found;
+  ok &= call_greeter(ping_rt, greeter) == AIRS_OK;
   writer = spawn(ping_rt, writer_receive);
   airs_send(ping_rt, writer, MSG_GO, &found, sizeof found);
   ok &= airs_wait(ping_rt, writer, 5000) == AIRS_OK && thanks == 3;
 
   /* pong leaves: ping hears it at once; the name goes with it, and a call
    * fails at once. */
-  airs_node_detach(pong);
-  printf("pong: left the cluster\n");
+  close(pong_in);
+  waitpid(pong_pid, NULL, 0);
   for (int i = 0; i < 200; i++) {
     size_t peers = 1;
     struct timespec ts = {0, 10000000};
@@ -235,7 +283,6 @@ int main(int argc, char** argv) {
 
   airs_node_detach(ping);
   airs_runtime_free(ping_rt);
-  airs_runtime_free(pong_rt);
   if (server) {
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);

@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
   int status = 1;
   struct timespec settle = {0, 200000000};
 
+  setvbuf(stdout, NULL, _IOLBF, 0); /* both processes' lines, in order */
   if (argc == 3 && strcmp(argv[1], "--screen") == 0) return screen(argv[2]);
   if (argc > 1) {
     snprintf(url, sizeof url, "%s", argv[1]);

@@ -12,8 +12,8 @@ name (register/whereis) finds a process of another node; a call and plain
 sends reach it with the same calls as a local pid, and its answers come
 back to the remote sender. Objects cross nodes through a codec (here
 PickleCodec); by reference they would mean nothing outside their process.
-The two nodes are two runtimes of this process; on two machines the code
-is the same.
+This process is node "ping"; it starts a copy of itself as node "pong"
+(another OS process). On two machines the code is the same.
 """
 import os
 import queue
@@ -73,21 +73,37 @@ def start_server():
     raise SystemExit("nats-server did not start")
 
 
+def pong(url):
+    """Node pong: the greeter, registered as "greeter"; leaves the cluster
+    when its stdin closes."""
+    with airs.Runtime(codec=airs.PickleCodec()) as rt:
+        node = Node(rt, url, "pong", cluster="example")
+        greeter = rt.spawn(Greeter)
+        node.register("greeter", greeter)
+        print(f"pong: greeter {greeter} registered", flush=True)
+        print("ready", flush=True)
+        sys.stdin.read()
+        node.detach()
+        print("pong: left the cluster", flush=True)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--pong":
+        pong(sys.argv[2])
+        return
     server = None
     if len(sys.argv) > 1:
         url = sys.argv[1]
     else:
         server, url = start_server()
-    codec = airs.PickleCodec()
     try:
-        with airs.Runtime(codec=codec) as ping_rt, \
-                airs.Runtime(codec=codec) as pong_rt:
+        with airs.Runtime(codec=airs.PickleCodec()) as ping_rt:
             ping = Node(ping_rt, url, "ping", cluster="example")
-            pong = Node(pong_rt, url, "pong", cluster="example")
-            greeter = pong_rt.spawn(Greeter)
-            pong.register("greeter", greeter)
-            print(f"pong: greeter {greeter} registered")
+            child = subprocess.Popen(
+                [sys.executable, __file__, "--pong", url],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            print(child.stdout.readline(), end="")  # its greeter
+            assert child.stdout.readline().strip() == "ready"
 
             found = ping.whereis("greeter")
             print(f"ping: whereis greeter -> {found}")
@@ -98,8 +114,9 @@ def main():
             for _ in range(3):
                 print(f"ping: thanks for {thanks.get(timeout=5)!r}")
 
-            pong.detach()
-            print("pong: left the cluster")
+            child.stdin.close()  # pong leaves
+            print(child.stdout.read(), end="")  # its notes, its leaving
+            child.wait(timeout=10)
             while ping.peers():  # until ping has heard it
                 time.sleep(0.01)
             print(f"ping: whereis greeter -> {ping.whereis('greeter')}")
