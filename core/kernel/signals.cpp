@@ -182,7 +182,8 @@ airs_status Signals::exit_signal(uint64_t to, int kind, int32_t code,
                                  const char* text, uint64_t from) noexcept {
   if (airs_status st = check_exit_kind(kind); st != AIRS_OK) return st;
   // A kill crosses runtimes as an exit signal `killed`, which the other
-  // side turns into its kill (deliver_remote).
+  // side makes as untrappable as its own (exit_arrived), in the order of
+  // the sender's messages.
   if (kind == AIRS_EXIT_KILLED && !remote(to)) return kill(to);
   if (!remote(to) && !k_.processes.live(to))
     return fail(AIRS_ENOPROC, "not alive");
