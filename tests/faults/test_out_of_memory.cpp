@@ -459,10 +459,6 @@ airs_pid running_child(airs_runtime* rt, airs_pid sup, const char* id) {
   return 0;
 }
 
-bool alive(airs_runtime* rt, airs_pid pid) {
-  return airs_is_alive(rt, pid);
-}
-
 void scenario_supervision() {
   airs_runtime* rt = host_runtime();
   if (!rt) return;
