@@ -185,10 +185,10 @@ airs_status Broker::publish(const char* topic, size_t len, uint64_t type,
                             Payload* payload, size_t* delivered) noexcept {
   Ctx* from = seam_.current_ctx();
   uint64_t sender = from ? from->pid : 0;
-  bool carried = false;  // other runtimes' subscribers may have it
+  bool carried = seam_.remote_carries_topics();  // other runtimes' turn next
   airs_status st =
-      fan_out(topic, len, type, payload, sender, from, delivered, &carried);
-  if (st != AIRS_OK || !seam_.remote_carries_topics()) return st;
+      fan_out(topic, len, type, payload, sender, from, delivered, carried);
+  if (st != AIRS_OK || !carried) return st;
   // Then to the other runtimes, whose subscribers the transport knows.
   Msg* m = msg_new_shared(type, payload);
   if (!m) return AIRS_OK;  // the local subscribers have it; best effort
@@ -201,22 +201,21 @@ airs_status Broker::deliver_remote(const char* topic, size_t len, uint64_t type,
                                    Payload* payload, uint64_t sender,
                                    size_t* delivered) noexcept {
   return fan_out(topic, len, type, payload, sender, seam_.current_ctx(),
-                 delivered, nullptr);
+                 delivered, false);
 }
 
-// The local subscribers' part of a publish. `carried` (nullptr: a publish
-// from another runtime) says the transport will take it further: then no
-// local subscriber is no dead letter.
+// The local subscribers' part of a publish. `carried`: the transport takes
+// it further (never for a publish from another runtime), so no local
+// subscriber is no dead letter.
 airs_status Broker::fan_out(const char* topic, size_t len, uint64_t type,
                             Payload* payload, uint64_t sender, Ctx* from,
-                            size_t* delivered, bool* carried) noexcept {
+                            size_t* delivered, bool carried) noexcept {
   Worker* w = from ? from->worker : nullptr;
   TopicRef* recent = w ? &recent_[w->id].topic : nullptr;
 
   Msg* refused = nullptr;  // envelopes a full mailbox refused
   size_t reached = 0;
   bool found = false;
-  if (carried) *carried = seam_.remote_carries_topics();
   for (;;) {
     TopicRef t;
     if (recent && *recent && (*recent)->name.size() == len &&
@@ -245,7 +244,7 @@ airs_status Broker::fan_out(const char* topic, size_t len, uint64_t type,
     break;
   }
 
-  if (!found && !(carried && *carried)) {
+  if (!found && !carried) {
     // Nobody listens: the message is a dead letter, as a send to no one.
     Msg* m = msg_new_shared(type, payload);
     if (!m) return fail(AIRS_ENOMEM, "out of memory");

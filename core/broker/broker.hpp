@@ -86,7 +86,7 @@ class Broker {
                             Reason* reason) noexcept;
   airs_status fan_out(const char* topic, size_t len, uint64_t type,
                       Payload* payload, uint64_t sender, Ctx* from,
-                      size_t* delivered, bool* carried) noexcept;
+                      size_t* delivered, bool carried) noexcept;
   TopicRef find(const char* name, size_t len) const noexcept;
   // Both locks held: takes `pid` out of `t`, and `t` out of the map if it
   // emptied.
