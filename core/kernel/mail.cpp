@@ -71,7 +71,7 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
   Process* p = k_.processes.live(to);
   uint64_t sender = from ? from->pid : 0;
   if (!p) {
-    if (pid_tag(to) != k_.table.tag() && to != 0) {
+    if (k_.table.foreign(to)) {
       // Another runtime's pid: the transport's, if there is one.
       airs_status st = k_.remote.send(to, sender, m);
       if (st == AIRS_OK) {
@@ -146,7 +146,7 @@ bool Mail::signal_to(uint64_t to, Msg* m, bool ending_too) noexcept {
   Worker* w = k_.sched.local_worker();
   // A signal never overtakes the messages its sender staged before it.
   if (w) make_way(outbox(w), w, Next::kAny);
-  if (to != 0 && pid_tag(to) != k_.table.tag()) {
+  if (k_.table.foreign(to)) {
     // Another runtime's pid: the transport carries it, after the messages
     // the sender gave it before (it keeps their order).
     if (k_.remote.send_signal(to, m) != AIRS_OK) return false;
@@ -185,8 +185,7 @@ airs_status Mail::send_after(uint64_t to, uint64_t delay_ms, Msg* m,
   if (k_.stopping()) return fail(AIRS_ESTATE, "the runtime is shutting down");
   // Another runtime's pid is taken on trust while a transport is
   // installed; the transport decides when the timer fires.
-  bool remote = to != 0 && pid_tag(to) != k_.table.tag();
-  if (remote ? !k_.remote.installed() : !k_.processes.live(to))
+  if (k_.table.foreign(to) ? !k_.remote.installed() : !k_.processes.live(to))
     return fail(AIRS_ENOPROC, "not alive");
   Ctx* c = current_ctx_in(&k_);
   m->sender = c ? c->pid : 0;
@@ -197,7 +196,7 @@ airs_status Mail::send_after(uint64_t to, uint64_t delay_ms, Msg* m,
 }
 
 void Mail::timer_fired(uint64_t to, Msg* m) noexcept {
-  if (to != 0 && pid_tag(to) != k_.table.tag()) {
+  if (k_.table.foreign(to)) {
     // Another runtime's pid: through the transport, from whoever set it.
     if (k_.remote.send(to, m->sender, m) == AIRS_OK) {
       k_.remote.flush();

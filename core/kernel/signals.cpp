@@ -40,7 +40,7 @@ Signal down_of(const Msg* record) noexcept {
 }  // namespace
 
 bool Signals::remote(uint64_t pid) const noexcept {
-  return pid != 0 && pid_tag(pid) != k_.table.tag();
+  return k_.table.foreign(pid);
 }
 
 // A pid of another runtime is taken on trust while a transport is

@@ -43,6 +43,12 @@ class ProcessTable {
     return pid_tag(pid) == tag_ ? slot(pid_slot(pid)) : nullptr;
   }
 
+  // A pid of another runtime (not 0, another tag): a transport's to carry
+  // (kernel/remote.hpp).
+  bool foreign(uint64_t pid) const noexcept {
+    return pid != 0 && pid_tag(pid) != tag_;
+  }
+
   // This runtime's pid tag (pid_tag.hpp), or 0 if every tag was in use
   // when the table was made (the runtime must not start).
   uint32_t tag() const noexcept { return tag_; }
