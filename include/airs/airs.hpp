@@ -1631,7 +1631,7 @@ class actor : public actor_base {
     // One library call for the tag, the size and the data.
     std::uint64_t tag = 0;
     std::size_t size = 0;
-    const void* data = airs_msg_read(msg, &tag, &size);
+    [[maybe_unused]] const void* data = airs_msg_read(msg, &tag, &size);
     if (pending_ && !pending_->empty() && dispatch_reply(tag, msg)) return;
     if ((deliver_if<Ms>(tag, msg, data, size) || ...)) return;
     dispatch_other(tag, msg);
