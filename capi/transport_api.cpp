@@ -42,10 +42,7 @@ airs_status airs_transport_set(airs_runtime* h, const airs_transport* t,
         return failf(AIRS_EINVAL, "size %u is below %zu", t->size, least);
       if (!t->send) return fail(AIRS_EINVAL, "send is NULL");
     }
-    if (!use.runtime()->kernel().remote.set(t, user_data))
-      return fail(AIRS_ENOMEM, "out of memory");
-    if (t) use.runtime()->broker().replay_interest();
-    return AIRS_OK;
+    return use.runtime()->set_transport(t, user_data);
   });
 }
 
@@ -158,10 +155,25 @@ airs_status airs_transport_node_down(airs_runtime* h, uint32_t tag) {
   return api("airs_transport_node_down", [&] {
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    Kernel& k = use.runtime()->kernel();
-    if (tag == 0 || tag > 0xffff || tag == k.table.tag())
+    if (tag == 0 || tag > 0xffff || tag == use.runtime()->kernel().table.tag())
       return failf(AIRS_EINVAL, "tag %u is not another runtime's", tag);
-    return k.signals.node_down(tag);
+    return use.runtime()->transport_node_down(tag);
+  });
+}
+
+airs_status airs_transport_pool_member(airs_runtime* h, const char* pool,
+                                       airs_pid pid, int on) {
+  return api("airs_transport_pool_member", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (airs_status st = check_name(pool, "pool name"); st != AIRS_OK)
+      return st;
+    if (!use.runtime()->kernel().table.foreign(pid))
+      return failf(AIRS_EINVAL, "pid %#llx is not another runtime's",
+                   static_cast<unsigned long long>(pid));
+    if (on != 0 && on != 1)
+      return failf(AIRS_EINVAL, "on is %d, not 0 or 1", on);
+    return use.runtime()->pools().remote_member(pool, pid, on == 1);
   });
 }
 

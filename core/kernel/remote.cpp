@@ -49,12 +49,16 @@ bool Remote::set(const airs_transport* t, void* user_data) noexcept {
     // Fields past t->size are a smaller struct's: absent.
     auto has = [t](size_t end) { return t->size >= end; };
     fresh = new (std::nothrow) Hook{
-        t->send, t->flush,
+        t->send,
+        t->flush,
         has(offsetof(airs_transport, topic_interest) + sizeof t->topic_interest)
             ? t->topic_interest
             : nullptr,
         has(offsetof(airs_transport, publish) + sizeof t->publish) ? t->publish
                                                                    : nullptr,
+        has(offsetof(airs_transport, pool_member) + sizeof t->pool_member)
+            ? t->pool_member
+            : nullptr,
         user_data};
     if (!fresh) return false;
   }
@@ -113,6 +117,16 @@ airs_status Remote::publish(const char* topic, size_t len, Msg* m) noexcept {
     if (h.publish) st = h.publish(h.user_data, topic, len, m);
   });
   return st;
+}
+
+airs_status Remote::pool_member(const char* name, uint64_t pid,
+                                bool on) noexcept {
+  airs_status st = AIRS_OK;
+  with_hook([&](const Hook& h) {
+    if (h.pool_member) st = h.pool_member(h.user_data, name, pid, on ? 1 : 0);
+  });
+  if (!on || st == AIRS_OK) return AIRS_OK;  // a leave cannot fail
+  return AIRS_ENOMEM;
 }
 
 void Remote::flush() noexcept {

@@ -66,6 +66,13 @@ class Remote {
     return h && h->publish;
   }
 
+  // Pools (naming/): tells the transport that local process `pid` joined
+  // (on) or left pool `name`. A join's status: OK, or ENOMEM to fail it
+  // (also OK when no transport carries pools). Calls user code that must
+  // not call the runtime (see airs_transport.pool_member). [under the
+  // pools' lock]
+  airs_status pool_member(const char* name, uint64_t pid, bool on) noexcept;
+
   // Whether a transport is installed (a hint: it may change at once).
   bool installed() const noexcept {
     return hook_.load(std::memory_order_relaxed) != nullptr;
@@ -81,6 +88,7 @@ class Remote {
     void (*flush)(void*);
     void (*topic_interest)(void*, const char*, size_t, int);
     airs_status (*publish)(void*, const char*, size_t, airs_msg*);
+    airs_status (*pool_member)(void*, const char*, airs_pid, int);
     void* user_data;
   };
   // Runs fn(hook) inside the in-flight count, if a transport is installed.

@@ -54,8 +54,17 @@ bool Seam::remote_carries_topics() const noexcept {
   return k_.remote.carries_topics();
 }
 
+airs_status Seam::remote_pool_member(const char* name, uint64_t pid,
+                                     bool on) noexcept {
+  return k_.remote.pool_member(name, pid, on);
+}
+
 uint32_t Seam::own_tag() const noexcept {
   return k_.table.tag();
+}
+
+bool Seam::foreign(uint64_t pid) const noexcept {
+  return k_.table.foreign(pid);
 }
 
 bool Seam::signal(uint64_t to, Msg* m) noexcept {

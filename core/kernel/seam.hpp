@@ -130,8 +130,17 @@ class Seam {
   void remote_interest(const char* topic, size_t len, bool on) noexcept;
   airs_status remote_publish(const char* topic, size_t len, Msg* m) noexcept;
   bool remote_carries_topics() const noexcept;
+  // Pools across runtimes (Remote::pool_member): the transport hears that
+  // local `pid` joined or left pool `name`; a join may fail (ENOMEM).
+  // threads: any, under the pools' lock. calls user code (the transport,
+  // which does not call back).
+  airs_status remote_pool_member(const char* name, uint64_t pid,
+                                 bool on) noexcept;
   // This runtime's pid tag (the top 16 bits of its pids). threads: any.
   uint32_t own_tag() const noexcept;
+  // Whether `pid` is another runtime's (not 0, another tag). threads: any.
+  // lock ok.
+  bool foreign(uint64_t pid) const noexcept;
 
   // A system signal: consumes `m`; false: `to` is not alive. threads: any.
   // calls user code (the dead-letter hook: mail staged for processes that

@@ -31,9 +31,10 @@ Pools::Pools(Seam& seam) noexcept
 }
 
 // A member between the start of its end (`exiting`) and release() is in
-// the pool but no longer alive: a pick passes over it.
+// the pool but no longer alive: a pick passes over it. Another runtime's
+// member is alive until its runtime says otherwise.
 bool Pools::alive(uint64_t pid) const noexcept {
-  return seam_.live(pid) != nullptr;
+  return seam_.foreign(pid) || seam_.live(pid) != nullptr;
 }
 
 uint64_t Pools::next_random() noexcept {
@@ -44,14 +45,27 @@ uint64_t Pools::next_random() noexcept {
 }
 
 airs_status Pools::join(const char* name, uint64_t pid) noexcept {
+  if (seam_.foreign(pid))
+    return fail(AIRS_EINVAL,
+                "the pid is another runtime's: it joins a pool there");
   Process* p = seam_.live(pid);
   if (!p) return fail(AIRS_ENOPROC, "the process is not alive");
   std::lock_guard<std::mutex> lock(mu_);
   if (!seam_.join_if_alive(p, member_bit_, pid))  // see process_ended()
     return fail(AIRS_ENOPROC, "the process is not alive");
+  return add(name, pid, true);
+}
+
+airs_status Pools::add(const char* name, uint64_t pid, bool local) noexcept {
   Pool* pool = nullptr;
   std::vector<Pool*>* mine = nullptr;
   auto it = by_name_.end();
+  // Undoes what the steps below did, on a failure before the commit.
+  auto undo = [&] {
+    if (pool) pool->at.erase(pid);
+    if (mine && mine->empty()) by_pid_.erase(pid);
+    if (pool && pool->at.empty()) by_name_.erase(it);
+  };
   try {
     // Everything that can fail first; below this nothing allocates.
     it = by_name_.find(name);
@@ -67,9 +81,12 @@ airs_status Pools::join(const char* name, uint64_t pid) noexcept {
     pool->slots.reserve(pool->slots.size() + 1);
     pool->at.emplace(pid, pool->slots.size());
   } catch (const std::bad_alloc&) {
-    if (mine && mine->empty()) by_pid_.erase(pid);
-    if (pool && pool->at.empty()) by_name_.erase(it);
+    undo();
     return fail(AIRS_ENOMEM, "out of memory");
+  }
+  if (local && seam_.remote_pool_member(name, pid, true) != AIRS_OK) {
+    undo();
+    return fail(AIRS_ENOMEM, "the transport could not take the join");
   }
   pool->slots.push_back(pid);
   mine->push_back(pool);
@@ -77,6 +94,9 @@ airs_status Pools::join(const char* name, uint64_t pid) noexcept {
 }
 
 airs_status Pools::leave(const char* name, uint64_t pid) noexcept {
+  if (seam_.foreign(pid))
+    return fail(AIRS_EINVAL,
+                "the pid is another runtime's: it leaves a pool there");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_name_.end();
   try {
@@ -84,22 +104,65 @@ airs_status Pools::leave(const char* name, uint64_t pid) noexcept {
   } catch (const std::bad_alloc&) {
     return fail(AIRS_ENOMEM, "out of memory");
   }
-  auto mine = by_pid_.find(pid);
-  if (it == by_name_.end() || !it->second->at.count(pid) ||
-      mine == by_pid_.end())
+  if (it == by_name_.end() || !it->second->at.count(pid))
     return failf(AIRS_ENOTFOUND, "pid %llu is not a member of pool '%s'",
                  static_cast<unsigned long long>(pid), name);
-  Pool* pool = it->second.get();
-  std::vector<Pool*>& pools = mine->second;
-  for (size_t i = 0; i < pools.size(); i++) {
-    if (pools[i] != pool) continue;
-    pools[i] = pools.back();
-    pools.pop_back();
-    break;
-  }
-  if (pools.empty()) by_pid_.erase(mine);
-  remove(pool, pid);
+  seam_.remote_pool_member(name, pid, false);
+  drop(it->second.get(), pid);
   return AIRS_OK;
+}
+
+airs_status Pools::remote_member(const char* name, uint64_t pid,
+                                 bool on) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (on) return add(name, pid, false);
+  auto it = by_name_.end();
+  try {
+    it = by_name_.find(name);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  if (it != by_name_.end() && it->second->at.count(pid))
+    drop(it->second.get(), pid);
+  return AIRS_OK;
+}
+
+void Pools::forget_runtime(uint32_t tag) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto mine = by_pid_.begin(); mine != by_pid_.end();) {
+    if (pid_tag(mine->first) != tag) {
+      ++mine;
+      continue;
+    }
+    for (Pool* pool : mine->second) remove(pool, mine->first);
+    mine = by_pid_.erase(mine);
+  }
+}
+
+void Pools::replay_members() noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [pid, pools] : by_pid_) {
+    if (seam_.foreign(pid)) continue;
+    // A refusal (out of memory in the transport) leaves that member
+    // unknown to the other runtimes, as a join refused would be.
+    for (Pool* pool : pools)
+      seam_.remote_pool_member(pool->name.c_str(), pid, true);
+  }
+}
+
+void Pools::drop(Pool* pool, uint64_t pid) noexcept {
+  auto mine = by_pid_.find(pid);
+  if (mine != by_pid_.end()) {
+    std::vector<Pool*>& pools = mine->second;
+    for (size_t i = 0; i < pools.size(); i++) {
+      if (pools[i] != pool) continue;
+      pools[i] = pools.back();
+      pools.pop_back();
+      break;
+    }
+    if (pools.empty()) by_pid_.erase(mine);
+  }
+  remove(pool, pid);
 }
 
 void Pools::process_ended(void* self, uint64_t pid, Process*,
@@ -108,7 +171,10 @@ void Pools::process_ended(void* self, uint64_t pid, Process*,
   std::lock_guard<std::mutex> lock(pools->mu_);
   auto mine = pools->by_pid_.find(pid);
   if (mine == pools->by_pid_.end()) return;
-  for (Pool* pool : mine->second) pools->remove(pool, pid);
+  for (Pool* pool : mine->second) {
+    pools->seam_.remote_pool_member(pool->name.c_str(), pid, false);
+    pools->remove(pool, pid);
+  }
   pools->by_pid_.erase(mine);
 }
 

@@ -3,7 +3,13 @@
 // in (the pools are an exit observer, met under one lock with join() as
 // the registry does, so a pool never keeps a pid that has ended).
 //
-// Locks: mu_ is a leaf; nothing here calls user code. [any thread]
+// Across runtimes (airs/transport.h, "Pools"): a local member's joins and
+// leaves go to the transport, and members of other runtimes come in from
+// it (remote_member); they count as alive until their runtime says they
+// left or is lost (forget_runtime), as in Erlang's pg.
+//
+// Locks: mu_; under it, only the transport's pool_member, which must not
+// call the runtime. [any thread]
 #pragma once
 
 #include <cstdint>
@@ -26,8 +32,15 @@ class Pools {
 
   // Joining twice is joining once. ENOPROC: not alive. ENOMEM.
   airs_status join(const char* name, uint64_t pid) noexcept;
-  // ENOTFOUND: not a member.
+  // ENOTFOUND: not a member. EINVAL: another runtime's pid.
   airs_status leave(const char* name, uint64_t pid) noexcept;
+  // A member of another runtime joined (on) or left pool `name` there.
+  // ENOMEM.
+  airs_status remote_member(const char* name, uint64_t pid, bool on) noexcept;
+  // The runtime of pid tag `tag` is lost: its members leave every pool.
+  void forget_runtime(uint32_t tag) noexcept;
+  // Tells a newly installed transport of every local member.
+  void replay_members() noexcept;
   // A live member; ENOTFOUND if there is none. EINVAL: unknown `how` (an
   // airs_pick).
   airs_status pick(const char* name, int how, uint64_t* out) noexcept;
@@ -50,6 +63,11 @@ class Pools {
 
   static void process_ended(void* self, uint64_t pid, Process* p,
                             Reason* reason) noexcept;
+  // Adds `pid` to `name` (mu_ held); `local` members are told to the
+  // transport first, which may refuse (ENOMEM).
+  airs_status add(const char* name, uint64_t pid, bool local) noexcept;
+  // Takes `pid` out of `pool` and off its list of pools (mu_ held).
+  void drop(Pool* pool, uint64_t pid) noexcept;
   // Take a member out (mu_ held); erases the pool when it is empty.
   void remove(Pool* pool, uint64_t pid) noexcept;
   static void compact(Pool& pool) noexcept;

@@ -3,8 +3,9 @@
 // seam they use, the naming service spawn registers names with, the exit
 // observers), hands them out, and stops them in order.
 //
-//   runtime.cpp   creating and freeing
-//   shutdown.cpp  stopping every process: trees top-down, then the rest
+//   runtime.cpp    creating and freeing
+//   shutdown.cpp   stopping every process: trees top-down, then the rest
+//   transport.cpp  installing a transport, and losing another runtime
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,15 @@ class Runtime {
   JobPool& jobs() noexcept { return jobs_; }
   Reactor& reactor() noexcept { return reactor_; }
   Sockets& sockets() noexcept { return sockets_; }
+
+  // transport.cpp (airs/transport.h). Installs or removes the transport,
+  // then tells a new one of the topics with subscribers and the pools'
+  // local members. ENOMEM. [any thread, not inside a transport's call]
+  airs_status set_transport(const airs_transport* t, void* user_data) noexcept;
+  // The runtime of pid tag `tag` is lost: its members leave the pools,
+  // then every tie to its processes breaks (Signals::node_down). [any
+  // thread, not inside a transport's send]
+  airs_status transport_node_down(uint32_t tag) noexcept;
 
  private:
   explicit Runtime(const Config& cfg);  // throws std::bad_alloc

@@ -861,7 +861,11 @@ AIRS_API airs_status airs_whereis(airs_runtime* rt, const char* name,
 
 /* ------------------------------------------------------------------------
  * Pools: named groups of pids to spread work over. A pool exists while it
- * has members; a member that ends is removed automatically.
+ * has members; a member that ends is removed automatically. With a
+ * transport that carries pools (transport.h; libairs_node does), a pool
+ * spans runtimes as Erlang's pg groups span nodes: pick and members see
+ * the members every runtime has, and a process joins and leaves on its
+ * own runtime only.
  * ---------------------------------------------------------------------- */
 
 typedef enum airs_pick {
@@ -871,12 +875,15 @@ typedef enum airs_pick {
 
 /* Adds `pid` to pool `pool` (name copied, 1..AIRS_NAME_MAX bytes); joining
  * twice is the same as once. A process may be in many pools.
- * ENOPROC: not alive. EINVAL: NULL/empty/too long name. [any thread] */
+ * ENOPROC: not alive. EINVAL: NULL/empty/too long name, a pid of another
+ * runtime (it joins on its own). ENOMEM (also: the transport could not
+ * take the news). [any thread] */
 AIRS_API airs_status airs_pool_join(airs_runtime* rt, const char* pool,
                                     airs_pid pid);
 
 /* Removes `pid` from the pool. ENOTFOUND: it is not a member. EINVAL:
- * NULL/empty/too long name. [any thread] */
+ * NULL/empty/too long name, a pid of another runtime (it leaves on its
+ * own). [any thread] */
 AIRS_API airs_status airs_pool_leave(airs_runtime* rt, const char* pool,
                                      airs_pid pid);
 
@@ -885,7 +892,8 @@ AIRS_API airs_status airs_pool_leave(airs_runtime* rt, const char* pool,
 AIRS_API airs_status airs_pool_pick(airs_runtime* rt, const char* pool,
                                     airs_pick how, airs_pid* out);
 
-/* Writes up to `capacity` members (in join order) to out and their number
+/* Writes up to `capacity` members (in join order; another runtime's in
+ * the order their news came) to out and their number
  * to *count; a pool that does not exist has 0. EINVAL: NULL count, NULL
  * out with capacity > 0. [any thread] */
 AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,

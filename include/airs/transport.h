@@ -71,6 +71,15 @@
  *
  * Timers. airs_send_after may aim at a remote pid: when the timer fires,
  * its message goes to the transport (a TIMER dead letter if refused).
+ *
+ * Pools. A transport with pool_member carries pool membership across, as
+ * Erlang's pg does: a process joins a pool on its own runtime, and the
+ * other runtimes learn of it (airs_transport_pool_member) and count it in
+ * airs_pool_pick and airs_pool_members until it leaves, ends, or its
+ * runtime is lost (airs_transport_node_down). Between the join and the
+ * news reaching another runtime, that runtime does not see the member yet
+ * (pg's eventual consistency); a pick there may still name a member that
+ * has just ended on its runtime (the send is a dead letter there).
  */
 #ifndef AIRS_TRANSPORT_H
 #define AIRS_TRANSPORT_H
@@ -181,6 +190,16 @@ typedef struct airs_transport {
                          int on);
   airs_status (*publish)(void* user_data, const char* topic, size_t len,
                          airs_msg* msg);
+  /* Pools across runtimes (see "Pools" above). Optional (NULL, or a size
+   * that stops before it: pools stay local). Process `pid` of this
+   * runtime joined pool `pool` (on = 1) or left it (on = 0: a leave, or
+   * its end). Called under the pools' lock, in order for each pool and
+   * pid: it must not call the runtime and must not block for long.
+   * airs_transport_set replays every local member (on = 1), so an `on` may
+   * repeat. A join: AIRS_OK, or AIRS_ENOMEM to fail it (the process stays
+   * out of the pool). A leave cannot fail (its status is ignored). */
+  airs_status (*pool_member)(void* user_data, const char* pool, airs_pid pid,
+                             int on);
 } airs_transport;
 
 /* Installs a transport on `rt` (t != NULL; the struct is copied, up to
@@ -244,11 +263,24 @@ AIRS_API airs_status airs_transport_deliver_publish(
     airs_runtime* rt, airs_pid from, const char* topic, size_t len,
     uint64_t type, const void* data, size_t size, size_t* delivered);
 
+/* Process `pid` of another runtime joined (on = 1) or left (on = 0) pool
+ * `pool` there (see the transport's pool_member): airs_pool_pick and
+ * airs_pool_members here count it from now on, until it leaves or its
+ * runtime is lost (airs_transport_node_down forgets every member it had).
+ * Joining twice is joining once; a leave for a pid that is not a member
+ * does nothing. EINVAL: NULL rt, a bad pool name, pid 0 or a pid of this
+ * runtime, `on` not 0 or 1. ENOMEM. ESTATE. [any thread; not inside the
+ * transport's pool_member] */
+AIRS_API airs_status airs_transport_pool_member(airs_runtime* rt,
+                                                const char* pool, airs_pid pid,
+                                                int on);
+
 /* The runtime with pid tag `tag` cannot be reached any more (see "Losing
  * a runtime" above): every local process with a link to one of its
  * processes gets an exit signal AIRS_EXIT_NOCONNECTION, every monitor of
- * one of its processes a DOWN AIRS_EXIT_NOCONNECTION, and the monitors
- * its processes held here are dropped. Returns once each such process
+ * one of its processes a DOWN AIRS_EXIT_NOCONNECTION, the monitors
+ * its processes held here are dropped, and its processes leave every pool
+ * here. Returns once each such process
  * has the news in its mailbox. EINVAL: NULL rt, tag 0 or this runtime's
  * own. ENOMEM: some processes could not be told (retry). ESTATE.
  * [any thread; not inside a transport's send] */

@@ -1556,6 +1556,210 @@ static void test_topics_across(void) {
   loop_stop(&tb.l);
 }
 
+/* ---- pools across runtimes --------------------------------------------- */
+
+/* A transport that records what pool_member tells it; the test hands the
+ * news to the other runtime itself (the hook runs under the pools' lock,
+ * where it must not call a runtime). */
+typedef struct pool_loop {
+  loop l; /* first: the transport's user_data */
+  struct {
+    char pool[32];
+    airs_pid pid;
+    int on;
+  } news[32];
+  int count;
+  int refuse; /* 1: a join is refused (ENOMEM) */
+} pool_loop;
+
+static airs_status pl_member(void* user_data, const char* pool, airs_pid pid,
+                             int on) {
+  pool_loop* t = (pool_loop*)user_data;
+  if (on && t->refuse) return AIRS_ENOMEM;
+  if (t->count < 32 && strlen(pool) < 32) {
+    strcpy(t->news[t->count].pool, pool);
+    t->news[t->count].pid = pid;
+    t->news[t->count].on = on;
+    t->count++;
+  }
+  return AIRS_OK;
+}
+
+static airs_status install_pools(airs_runtime* rt, pool_loop* t) {
+  airs_transport tr;
+  memset(&tr, 0, sizeof tr);
+  tr.version = AIRS_TRANSPORT_VERSION;
+  tr.size = sizeof tr;
+  tr.send = loop_send;
+  tr.pool_member = pl_member;
+  return airs_transport_set(rt, &tr, t);
+}
+
+/* Hands the news recorded so far to the other runtime. */
+static void pl_forward(pool_loop* t) {
+  int i;
+  for (i = 0; i < t->count; i++)
+    CHECK_ST(airs_transport_pool_member(t->l.peer, t->news[i].pool,
+                                        t->news[i].pid, t->news[i].on),
+             AIRS_OK);
+  t->count = 0;
+}
+
+static size_t pool_size(airs_runtime* rt, const char* pool) {
+  size_t n = 99;
+  CHECK_ST(airs_pool_members(rt, pool, NULL, 0, &n), AIRS_OK);
+  return n;
+}
+
+static int has_member(airs_runtime* rt, const char* pool, airs_pid pid) {
+  airs_pid pids[16];
+  size_t n = 0, i;
+  CHECK_ST(airs_pool_members(rt, pool, pids, 16, &n), AIRS_OK);
+  for (i = 0; i < n && i < 16; i++)
+    if (pids[i] == pid) return 1;
+  return 0;
+}
+
+/* A pool spans both runtimes, as Erlang's pg groups span nodes: joins,
+ * leaves and ends are told to the transport (and replayed when it is
+ * installed), another runtime's members count in pick and members until
+ * they leave or their runtime is lost, and joining or leaving happens on
+ * the member's own runtime only. */
+static void test_pools_across(void) {
+  airs_runtime* a = runtime_with_tag(0, 0);
+  airs_runtime* b = runtime_with_tag(0, 0);
+  pool_loop ta, tb;
+  recorder ra1, ra2, ra3, rb1;
+  airs_pid pa1, pa2, pa3, pb1, seen[3] = {0, 0, 0};
+  uint32_t tag_a = 0;
+  int i, j, distinct = 0;
+  CHECK(a && b);
+  if (!a || !b) return;
+  memset(&ta, 0, sizeof ta);
+  memset(&tb, 0, sizeof tb);
+  memset(&ra1, 0, sizeof ra1);
+  memset(&ra2, 0, sizeof ra2);
+  memset(&ra3, 0, sizeof ra3);
+  memset(&rb1, 0, sizeof rb1);
+  loop_init(&ta.l, a, b, 0);
+  loop_init(&tb.l, b, a, 0);
+  CHECK_ST(airs_runtime_pid_tag(a, &tag_a), AIRS_OK);
+  pa1 = spawn_rec(a, &ra1, NULL);
+  pa2 = spawn_rec(a, &ra2, NULL);
+  pa3 = spawn_rec(a, &ra3, NULL);
+  pb1 = spawn_rec(b, &rb1, NULL);
+
+  /* A member before the transport: replayed when it is installed. */
+  CHECK_ST(airs_pool_join(a, "work", pa1), AIRS_OK);
+  CHECK_ST(install_pools(a, &ta), AIRS_OK);
+  CHECK_ST(install_pools(b, &tb), AIRS_OK);
+  CHECK_EQ(ta.count, 1);
+  CHECK(ta.count == 1 && ta.news[0].pid == pa1 && ta.news[0].on == 1 &&
+        strcmp(ta.news[0].pool, "work") == 0);
+  CHECK_ST(airs_pool_join(a, "work", pa2), AIRS_OK);
+  CHECK_ST(airs_pool_join(a, "work", pa2), AIRS_OK); /* twice is once */
+  CHECK_EQ(ta.count, 2);
+  pl_forward(&ta);
+  CHECK_ST(airs_pool_join(b, "work", pb1), AIRS_OK);
+  pl_forward(&tb);
+
+  /* Both sides see all three; a round robin on b goes round them all,
+   * and a send to a member picked there reaches it on a. */
+  CHECK_EQ(pool_size(a, "work"), 3);
+  CHECK_EQ(pool_size(b, "work"), 3);
+  CHECK(has_member(b, "work", pa1) && has_member(b, "work", pa2) &&
+        has_member(a, "work", pb1));
+  for (i = 0; i < 3; i++) {
+    airs_pid p = 0;
+    int again = 0;
+    CHECK_ST(airs_pool_pick(b, "work", AIRS_PICK_ROUND_ROBIN, &p), AIRS_OK);
+    for (j = 0; j < distinct; j++) again |= seen[j] == p;
+    if (!again && distinct < 3) seen[distinct++] = p;
+    if (p != pb1) CHECK_ST(airs_send(b, p, MSG_PING, "w", 1), AIRS_OK);
+  }
+  CHECK_EQ(distinct, 3);
+  poll_all(a);
+  CHECK_EQ(ra1.n + ra2.n, 2);
+
+  /* Joining and leaving happen on the member's own runtime. */
+  CHECK_ST(airs_pool_join(b, "work", pa3), AIRS_EINVAL);
+  CHECK_ST(airs_pool_leave(b, "work", pa1), AIRS_EINVAL);
+  CHECK_EQ(pool_size(b, "work"), 3);
+
+  /* A leave and an end are told; the other side forgets them. */
+  CHECK_ST(airs_pool_leave(a, "work", pa2), AIRS_OK);
+  CHECK_ST(airs_kill(a, pa1), AIRS_OK);
+  poll_all(a);
+  CHECK_EQ(ta.count, 2);
+  CHECK(ta.count == 2 && ta.news[0].pid == pa2 && ta.news[0].on == 0 &&
+        ta.news[1].pid == pa1 && ta.news[1].on == 0);
+  pl_forward(&ta);
+  CHECK_EQ(pool_size(b, "work"), 1);
+  /* (A leave for a member that is not one does nothing.) */
+  CHECK_ST(airs_transport_pool_member(b, "work", pa2, 0), AIRS_OK);
+  CHECK_ST(airs_transport_pool_member(b, "nowhere", pa2, 0), AIRS_OK);
+
+  /* A runtime that is lost takes its members out of every pool here. */
+  CHECK_ST(airs_pool_join(a, "work", pa3), AIRS_OK);
+  CHECK_ST(airs_pool_join(a, "other", pa3), AIRS_OK);
+  pl_forward(&ta);
+  CHECK_EQ(pool_size(b, "work"), 2);
+  CHECK_EQ(pool_size(b, "other"), 1);
+  CHECK_ST(airs_transport_node_down(b, tag_a), AIRS_OK);
+  CHECK_EQ(pool_size(b, "work"), 1);
+  CHECK_EQ(pool_size(b, "other"), 0);
+  {
+    airs_pid p = 0;
+    CHECK_ST(airs_pool_pick(b, "other", AIRS_PICK_RANDOM, &p), AIRS_ENOTFOUND);
+    CHECK_ST(airs_pool_pick(b, "work", AIRS_PICK_RANDOM, &p), AIRS_OK);
+    CHECK_EQ(p, pb1);
+  }
+
+  /* A transport that cannot take a join fails it: nothing changes. */
+  ta.refuse = 1;
+  ta.count = 0;
+  CHECK_ST(airs_pool_join(a, "third", pa3), AIRS_ENOMEM);
+  CHECK_EQ(pool_size(a, "third"), 0);
+  CHECK_ST(airs_pool_leave(a, "work", pa3), AIRS_OK); /* a leave still goes */
+  CHECK_EQ(ta.count, 1);
+  ta.refuse = 0;
+
+  /* Bad input. */
+  CHECK_ST(airs_transport_pool_member(NULL, "work", pa3, 1), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, NULL, pa3, 1), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, "", pa3, 1), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, "work", 0, 1), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, "work", pb1, 1), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, "work", pa3, 2), AIRS_EINVAL);
+  CHECK_ST(airs_transport_pool_member(b, "work", pa3, -1), AIRS_EINVAL);
+  {
+    char longname[AIRS_NAME_MAX + 2];
+    memset(longname, 'p', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK_ST(airs_transport_pool_member(b, longname, pa3, 1), AIRS_EINVAL);
+  }
+
+  /* A transport whose struct ends before pool_member keeps pools local. */
+  {
+    airs_transport old;
+    memset(&old, 0, sizeof old);
+    old.version = AIRS_TRANSPORT_VERSION;
+    old.size = (uint32_t)offsetof(airs_transport, pool_member);
+    old.send = loop_send;
+    old.pool_member = pl_member; /* past its size: not seen */
+    CHECK_ST(airs_transport_set(a, &old, &ta), AIRS_OK);
+    ta.count = 0;
+    CHECK_ST(airs_pool_join(a, "fourth", pa3), AIRS_OK);
+    CHECK_EQ(ta.count, 0);
+  }
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_transport_set(b, NULL, NULL), AIRS_OK);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
+  loop_stop(&ta.l);
+  loop_stop(&tb.l);
+}
+
 static void sleep_ms(int ms) {
   struct timespec ts;
   ts.tv_sec = ms / 1000;
@@ -1689,5 +1893,6 @@ int main(void) {
   test_deliver_never_waits();
   test_topics_across();
   test_timer_across();
+  test_pools_across();
   return CHECK_DONE();
 }

@@ -95,7 +95,7 @@ NOT_BOUND = {"airs_job_init", "airs_job_submit", "airs_job_cancel",
              "airs_transport_deliver_reply", "airs_transport_drop",
              "airs_transport_msg_kind", "airs_transport_signal_read",
              "airs_transport_deliver_signal", "airs_transport_node_down",
-             "airs_transport_deliver_publish"}
+             "airs_transport_deliver_publish", "airs_transport_pool_member"}
 
 
 class TableTest(unittest.TestCase):
