@@ -245,6 +245,7 @@ airs_status install_transport(airs_node* n) noexcept {
   t.flush = airs::node::transport_flush;
   t.topic_interest = airs::node::topic_interest;
   t.publish = airs::node::transport_publish;
+  t.pool_member = airs::node::pool_member;
   if (airs_transport_set(n->rt, &t, n) != AIRS_OK)
     return failf(AIRS_ENOMEM, "airs_node_attach: %s",
                  airs_last_error_message());
@@ -298,7 +299,8 @@ void teardown(airs_node* n, bool leave) noexcept {
     std::vector<uint32_t> tags;
     try {
       std::lock_guard<std::mutex> lock(n->mu);
-      for (auto& [name, p] : n->peers) tags.push_back(p.tag);
+      // (Every peer has a route; a route may have no peer yet.)
+      for (auto& [tag, route] : n->routes) tags.push_back(tag);
     } catch (...) {
       // Out of memory: those ties stay until their processes end.
     }

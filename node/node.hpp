@@ -19,6 +19,9 @@
 //   topics_mu  the topics this node subscribes to (topics.cpp); taken
 //              under the runtime's broker lock (topic_interest), so
 //              nothing under it calls the runtime.
+//   pools_mu   this node's own pool members (pools.cpp); taken under the
+//              runtime's pools lock (pool_member), so nothing under it
+//              calls the runtime; an Outbound's mu is taken under it.
 //   mu         the peer table, the routes, the monitors and the
 //              connection state; never held across a call into cnats or
 //              the runtime.
@@ -141,6 +144,9 @@ struct airs_node {
   std::atomic<uint64_t> next_fragment{1};  // our fragment ids
   std::mutex topics_mu;
   std::unordered_map<std::string, natsSubscription*> topics;  // by name
+  std::mutex pools_mu;
+  // Our own processes in each pool (pools.cpp), by pool name.
+  std::unordered_map<std::string, std::unordered_set<airs_pid>> pools;
   airs_pid registrar = AIRS_NO_PID;  // watches the globally named processes
   std::unordered_set<airs_pid> monitors;
   bool stopping = false;
@@ -222,6 +228,14 @@ void send_notice(airs_node* n, Outbound* out) noexcept;
 // fragment of a message bigger than a batch (remote.cpp).
 constexpr uint8_t kNotice = 4;
 constexpr uint8_t kFragment = 5;
+// Appends a pool frame (pools.cpp: `pid` joined or left `pool`) to out's
+// batch, and publishes the batch if `now`. [takes out->mu; may throw
+// bad_alloc]
+void send_pool_frame(airs_node* n, Outbound* out, const char* pool,
+                     airs_pid pid, bool on, bool now = true);
+// Publishes what out holds now. [takes out->mu]
+void publish_now(airs_node* n, Outbound* out) noexcept;
+constexpr uint8_t kPool = 6;
 // Drops the messages node `source` had begun to send in fragments: each a
 // NOCONNECTION dead letter. [under notify_mu: where its loss is decided]
 void forget_partials(airs_node* n, uint32_t source) noexcept;
@@ -248,6 +262,17 @@ airs_status transport_publish(void* node, const char* topic, size_t len,
 // them. [detach, after the transport is removed]
 void topics_unsubscribe(airs_node* n) noexcept;
 void topics_destroy(airs_node* n) noexcept;
+
+// --- pools.cpp: pools across the cluster -----------------------------------
+
+// The transport's pool_member: keeps our own members, and tells every
+// node that is up. [under the runtime's pools lock]
+airs_status pool_member(void* node, const char* pool, airs_pid pid,
+                        int on) noexcept;
+// Sends every member of ours to the node of pid tag `tag` (after it forgot
+// them, or when it is new), if its route is up. [holding no node lock but
+// notify_mu]
+void pools_snapshot(airs_node* n, uint32_t tag) noexcept;
 
 // --- global.cpp: names across the cluster ---------------------------------
 

@@ -169,6 +169,9 @@ void heard(airs_node* n, const char* name, uint64_t incarnation, uint32_t tag,
       std::lock_guard<std::mutex> lock(n->mu);
       route_up(n, back_up, true);
     }
+    // A new node knows none of our pool members; one that reads our
+    // notice forgets them. Sent once the route is up (pools.cpp).
+    if (newcomer || notice) pools_snapshot(n, tag);
     send_changes(n, changes, count);
   }
   if (newcomer) announce(n);
@@ -188,6 +191,9 @@ void noticed(airs_node* n, uint32_t tag) noexcept {
         change(it->first.c_str(), it->second.incarnation, AIRS_NODE_DOWN_NONE);
   }
   airs_transport_node_down(n->rt, tag);
+  // It may have forgotten our pool members as we forgot its (it declared
+  // us down): ours again.
+  pools_snapshot(n, tag);
   send_changes(n, changes, 2);
 }
 
@@ -212,6 +218,7 @@ void broke(airs_node* n, uint32_t tag) noexcept {
   airs_transport_node_down(n->rt, tag);
   forget_partials(n, tag);
   if (notice) send_notice(n, notice.get());
+  pools_snapshot(n, tag);  // it forgets ours when it reads the notice
   send_changes(n, changes, count);
 }
 

@@ -21,7 +21,7 @@
 //   4       1     version (2)
 //   5       1     priority (an airs_priority)
 //   6       1     kind: an airs_transport_kind (message, request, reply,
-//                 signal), or kNotice
+//                 signal), kNotice, kFragment or kPool
 //   7       1     reserved, 0
 //   8       8     sender pid
 //   16      8     receiver pid
@@ -38,6 +38,10 @@
 // frames may come between them, so a big message never holds up small
 // ones; the receiver puts the message together (fragment_in) and delivers
 // it when its last fragment comes. Up to kMaxMessage bytes.
+//
+// A pool frame (kPool, pools.cpp) says that the sender pid joined (type
+// 1) or left (type 0) the pool its data names; it counts among the
+// signals.
 //
 // A batch leaves when the turn that filled it ends (the runtime calls the
 // transport's flush), when it would pass kBatch bytes, at once for a send
@@ -115,7 +119,7 @@ struct Frame {
 bool next_frame(const unsigned char** p, size_t* size, Frame* f) noexcept {
   const unsigned char* q = *p;
   if (*size < kHead || memcmp(q, kMagic, 4) != 0 || q[4] != kVersion ||
-      q[5] > AIRS_PRIORITY_HIGH || q[6] > kFragment)
+      q[5] > AIRS_PRIORITY_HIGH || q[6] > kPool)
     return false;
   size_t len = get_le(q + 40, 4);
   if (*size - kHead < len) return false;
@@ -201,7 +205,7 @@ void drop_batch(airs_node* n, const unsigned char* p, size_t size,
       if (ours) answer_unsent(n, f);
       continue;
     }
-    if (f.kind == kNotice) continue;
+    if (f.kind == kNotice || f.kind == kPool) continue;
     airs_msg* m = nullptr;
     if (f.kind == kFragment) {
       // One dead letter per message, at its first fragment: its type,
@@ -216,8 +220,22 @@ void drop_batch(airs_node* n, const unsigned char* p, size_t size,
   }
 }
 
+// The pool frames of a batch.
+uint64_t count_pool_frames(const unsigned char* p, size_t size) noexcept {
+  Frame f;
+  uint64_t pools = 0;
+  p += kBatchHead;
+  size -= kBatchHead;
+  while (next_frame(&p, &size, &f)) pools += f.kind == kPool;
+  return pools;
+}
+
 // Publishes what `out` holds, with the indexes of its first message and
-// signal. [under out->mu]
+// signal. A batch that cannot leave is dropped (drop_batch), but its pool
+// frames still take their indexes: the receiver sees a gap at the next
+// batch and breaks the connection, which starts both sides' pools over
+// (pools.cpp); a lost join or leave would otherwise go unseen. [under
+// out->mu]
 void publish(airs_node* n, Outbound* out) noexcept {
   if (out->frames.empty()) return;
   put_le(out->frames.data() + 8, out->sent_msgs, 8);
@@ -230,6 +248,7 @@ void publish(airs_node* n, Outbound* out) noexcept {
     out->sent_sigs += out->batch_sigs;
   } else {  // closed, or reconnecting with its buffer full: counted here
     drop_batch(n, out->frames.data(), out->frames.size(), true);
+    out->sent_sigs += count_pool_frames(out->frames.data(), out->frames.size());
   }
   out->frames.clear();
   out->batch_msgs = out->batch_sigs = 0;
@@ -458,6 +477,22 @@ void deliver_publish(airs_node* n, const std::string& topic, const void* data,
                                      f.type, f.data, f.size, nullptr);
 }
 
+void send_pool_frame(airs_node* n, Outbound* out, const char* pool,
+                     airs_pid pid, bool on, bool now) {
+  size_t len = strlen(pool);
+  std::lock_guard<std::mutex> lock(out->mu);
+  unsigned char* at = append_frame(n, out, len);
+  put_head(at, AIRS_PRIORITY_NORMAL, kPool, pid, 0, on ? 1 : 0, 0, len);
+  memcpy(at + kHead, pool, len);
+  out->batch_sigs++;
+  if (now) publish(n, out);
+}
+
+void publish_now(airs_node* n, Outbound* out) noexcept {
+  std::lock_guard<std::mutex> lock(out->mu);
+  publish(n, out);
+}
+
 void send_notice(airs_node* n, Outbound* out) noexcept {
   try {
     std::lock_guard<std::mutex> lock(out->mu);
@@ -536,7 +571,7 @@ void count_frames(const unsigned char* p, size_t size, uint64_t* msgs,
   p += kBatchHead;
   size -= kBatchHead;
   while (next_frame(&p, &size, &f)) {
-    if (f.kind == AIRS_TRANSPORT_SIGNAL)
+    if (f.kind == AIRS_TRANSPORT_SIGNAL || f.kind == kPool)
       ++*sigs;
     else if (f.kind == kFragment)
       *msgs += f.size >= kFragHead && get_le(f.data + 12, 4) == 0;
@@ -571,6 +606,15 @@ bool stream_gap(airs_node* n, uint32_t source, const unsigned char* batch,
   } catch (...) {
     return false;  // out of memory for its entry: not checked
   }
+}
+
+// A pool frame from another node: its member joined or left the pool.
+void pool_frame_in(airs_node* n, const Frame& f) noexcept {
+  char pool[AIRS_NAME_MAX + 1];
+  if (f.size == 0 || f.size > AIRS_NAME_MAX) return;  // not from us
+  memcpy(pool, f.data, f.size);
+  pool[f.size] = '\0';
+  airs_transport_pool_member(n->rt, pool, f.from, f.type == 1);
 }
 
 }  // namespace
@@ -629,6 +673,7 @@ void deliver(airs_node* n, const void* data, size_t size,
         break;
       }
       case kNotice: noticed(n, source); break;
+      case kPool: pool_frame_in(n, f); break;
       case kFragment: fragment_in(n, source, f); break;
       default: deliver_frame(n, f, f.kind);
     }

@@ -52,11 +52,16 @@ class RegistryMixin:
 
     def pool_join(self, pool: Name, pid: PidLike) -> None:
         """Adds `pid` to `pool` (joining twice is joining once); a member
-        that ends leaves by itself. NoProcessError: not alive."""
+        that ends leaves by itself. With the runtime attached as a node
+        (airs.node), a pool spans the cluster as Erlang's pg groups do:
+        picks and members see every node's members, and a process joins
+        and leaves on its own node. NoProcessError: not alive.
+        InvalidArgumentError: a pid of another node."""
         lib.airs_pool_join(self._handle, encode_name(pool, "pool"), pid)
 
     def pool_leave(self, pool: Name, pid: PidLike) -> None:
-        """Removes `pid` from `pool`. NotFoundError: not a member."""
+        """Removes `pid` from `pool`. NotFoundError: not a member.
+        InvalidArgumentError: a pid of another node (it leaves there)."""
         lib.airs_pool_leave(self._handle, encode_name(pool, "pool"), pid)
 
     def pool_pick(self, pool: Name, how: int = Pick.ROUND_ROBIN) -> Pid:

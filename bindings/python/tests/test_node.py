@@ -142,6 +142,34 @@ class NodeTest(unittest.TestCase):
         got = sorted(out.get(timeout=TIMEOUT) for _ in range(2))
         self.assertEqual(got, [(("ACME", 1), None), (("ACME", 1), None)])
 
+    def test_a_pool_spans_the_nodes(self):
+        here = self.a.spawn(Echo)
+        there = [self.b.spawn(Echo) for _ in range(2)]
+        self.a.pool_join("adders", here)
+        for pid in there:
+            self.b.pool_join("adders", pid)
+        deadline = time.monotonic() + TIMEOUT
+        while (len(self.a.pool_members("adders")) < 3
+               or len(self.b.pool_members("adders")) < 3):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        self.assertEqual(sorted(self.a.pool_members("adders")),
+                         sorted([here] + there))
+        picked = {self.a.pool_pick("adders") for _ in range(3)}
+        self.assertEqual(picked, {here, *there})
+        for pid in picked:  # each member answers, wherever it is
+            self.assertEqual(self.a.call(pid, ("add", 1, 2)), 3)
+        with self.assertRaises(airs.InvalidArgumentError):
+            self.a.pool_leave("adders", there[0])  # b's to leave
+        self.b.pool_leave("adders", there[0])
+        while len(self.a.pool_members("adders")) != 2:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        self.nb.detach()  # b's members go with it
+        while self.a.pool_members("adders") != [here]:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+
     def test_monitors_and_links_cross(self):
         out = queue.Queue()
         watcher = self.a.spawn(Watcher, (out,))
