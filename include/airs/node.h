@@ -101,7 +101,15 @@
  * other nodes' publishes once its node's first subscription to the topic
  * has reached the server (one round trip).
  * Timers (airs_send_after) may aim at a process of another node.
- * Not yet across nodes: pools.
+ *
+ * Pools span the cluster as Erlang's pg groups do (airs_pool_*): a
+ * process joins and leaves a pool on its own node, and every node counts
+ * it in airs_pool_pick and airs_pool_members once the news arrives (it
+ * travels in order with the member's messages). A node that is declared
+ * down, detaches or restarts takes its members out of every pool of the
+ * others; when it is heard again, it sends them its members anew. A pick
+ * may still name a member that has just ended on its node: the message
+ * is then a dead letter there.
  *
  * Efficiency: one subject per node. The messages a process's turn sends
  * to one node leave together, as one NATS message of up to 64 KiB, when
