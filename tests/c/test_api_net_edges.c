@@ -671,7 +671,7 @@ static void test_thousand_connections(void) {
   base = count_fds();
   for (i = 0; i < 65536; i++) of_port[i] = -1;
   for (i = 0; i < NCONN; i++) {
-    char tag[9];
+    char tag[16]; /* (8 are sent; room for any int) */
     airs_addr local;
     if (airs_tcp_connect(rt, cp, &bound, 5000, NULL, &client[i]) != AIRS_OK ||
         airs_socket_addr(rt, client[i], &local, NULL) != AIRS_OK) {
@@ -735,7 +735,7 @@ static void test_thousand_connections(void) {
     }
     pthread_mutex_unlock(&s->mu);
     for (i = 0; i < NCONN; i++) {
-      char tag[9];
+      char tag[16];
       snprintf(tag, sizeof tag, "c%06d.", i);
       if (got_n[i] != 8 || memcmp(got[i], tag, 8) != 0) bad++;
     }
