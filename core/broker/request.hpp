@@ -3,11 +3,14 @@
 // the entry, and whichever takes it out first is the only one delivered.
 // A blocking call also watches its callee (an exit observer): when the
 // callee ends before it replies, the call fails at once with its reason,
-// as gen_server:call, which monitors the callee, does.
+// as gen_server:call, which monitors the callee, does. A callee of another
+// runtime is watched by a monitor that the call watcher holds for the
+// call (call_watch.cpp).
 //
 // Locks: mu_ is a leaf; hooks (events, dead letters) run after unlocking.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -58,6 +61,7 @@ class Requests {
     std::condition_variable cv;
     Msg* reply = nullptr;
     Reason* callee_ended = nullptr;  // one reference, once it has
+    bool remote_watched = false;     // the call watcher monitors the callee
   };
   struct Pending {
     uint64_t requester;  // 0 for a blocking call
@@ -84,9 +88,26 @@ class Requests {
                            Reason* reason) noexcept;
   // Makes `w` hear of the end of `to`. ENOPROC: `to` is not alive.
   airs_status watch_callee(uint64_t to, Waiter* w) noexcept;
+  // The same for `to` of another runtime: `w` hears of the DOWN the call
+  // watcher gets for it. ENOMEM.
+  airs_status watch_remote_callee(uint64_t to, Waiter* w) noexcept;
   void unwatch_callee(uint64_t to, Waiter* w) noexcept;  // [mu_]
-  airs_status wait_reply(uint64_t to, Msg* m, uint32_t timeout_ms,
-                         Waiter* w) noexcept;
+  airs_status wait_reply(uint64_t to, Msg* m, uint32_t timeout_ms, Waiter* w,
+                         bool remote) noexcept;
+  static constexpr std::chrono::milliseconds kRemoteWatchAfter{10};
+
+  // call_watch.cpp: a callee of another runtime. A plain thread cannot
+  // hold a monitor, so a hidden process of this runtime, the call watcher,
+  // holds one on the callee while the call waits (remote_watch(on) once
+  // the call has waited kRemoteWatchAfter, remote_watch(off) after the
+  // call): its DOWN wakes
+  // the calls waiting on that callee as callee_ended() does for a local
+  // one. Spawned at the first such call (and again if it was killed).
+  // false: no watcher (out of memory, shutting down): the call has only
+  // its reply and its timeout. [not inside a callback]
+  bool remote_watch(uint64_t callee, bool on) noexcept;
+  uint64_t call_watcher() noexcept;  // its pid, spawned if need be
+  struct CallWatcher;                // its behaviour (call_watch.cpp)
 
   Seam& seam_;
   const uint32_t member_bit_;  // 0: no bit was left (calls only time out)
@@ -94,6 +115,8 @@ class Requests {
   std::unordered_map<uint64_t, Pending> pending_;
   std::unordered_multimap<uint64_t, Waiter*> calls_;  // by callee
   uint64_t next_ = 1;
+  std::mutex watcher_mu_;  // one spawn of the call watcher at a time
+  uint64_t watcher_ = 0;   // the call watcher's pid (watcher_mu_)
 };
 
 }  // namespace airs

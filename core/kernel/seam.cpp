@@ -103,6 +103,14 @@ airs_status Seam::watch(uint64_t watcher, uint64_t target,
   return k_.signals.watch(watcher, target, ref);
 }
 
+airs_status Seam::monitor(Ctx* c, uint64_t target, uint64_t* ref) noexcept {
+  return k_.signals.monitor(c, target, ref);
+}
+
+void Seam::demonitor(Ctx* c, uint64_t ref) noexcept {
+  k_.signals.demonitor(c, ref);
+}
+
 uint64_t Seam::timer_add(uint64_t to, uint64_t delay_ms, Msg* m,
                          TimerService::Filter filter) noexcept {
   return k_.timers.add(to, delay_ms, m, filter);

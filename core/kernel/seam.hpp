@@ -170,8 +170,15 @@ class Seam {
   // Asks `pid` for its health (see Signals::probe_health). As signal().
   bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
   // A monitor of `target` for the service's process `watcher` (see
-  // Signals::watch). As signal(); ENOMEM.
+  // Signals::watch). As signal(); ENOMEM. Stays on this runtime: a target
+  // of another one is answered noproc.
   airs_status watch(uint64_t watcher, uint64_t target, uint64_t* ref) noexcept;
+  // A monitor made by a service's process in its own turn (c), as
+  // airs_monitor: it crosses to a target of another runtime. threads: c's
+  // turn. As signal(); ENOMEM.
+  airs_status monitor(Ctx* c, uint64_t target, uint64_t* ref) noexcept;
+  // Drops monitor `ref` of c's (airs_demonitor). threads: c's turn.
+  void demonitor(Ctx* c, uint64_t ref) noexcept;
 
   // --- timers ---------------------------------------------------------------
 

@@ -81,6 +81,12 @@ AIRS_API airs_status airs_request(airs_ctx* ctx, airs_pid to, airs_msg* msg,
  * unchanged. In host-driven mode the waiting thread polls the runtime.
  * As gen_server:call, the call watches its callee: EEXITED, at once, when
  * the callee ends before it replies (the message gives its exit reason).
+ * A callee on another node (transport.h) is watched by a monitor that a
+ * hidden process of the runtime, the call watcher (spawned when first
+ * needed), holds once the call has waited 10 ms (most calls are answered
+ * sooner, and a monitor and demonitor each would double their traffic):
+ * EEXITED also when its node is lost (reason noconnection); a callee that
+ * ended within those 10 ms without replying is reported as noproc.
  * ENOPROC: `to` is not alive now. EFULL: the callee's mailbox is full (with
  * policy BLOCK: it stayed full for its block timeout). EINVAL: NULL argument,
  * timeout 0. ESTATE: inside a callback. [not inside a callback] */

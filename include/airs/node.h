@@ -39,8 +39,9 @@
  * airs_call and airs_request work too; the callee's airs_reply (or
  * airs_reply_to) goes back to the requester's node. A call to a node that
  * is down or gone fails at once with AIRS_ENOPROC, not at its timeout; a
- * call whose callee ends without replying runs to its timeout (remote
- * callees are not watched yet).
+ * call whose callee ends without replying, or whose callee's node is
+ * declared down while it waits, fails at once with AIRS_EEXITED and the
+ * reason (noconnection for a node lost), as gen_server:call exits.
  * Pids may travel inside message data. For that, the pid tag of each
  * node's runtime must be unique in the cluster: attach claims it, as it
  * claims the name. The semantics are Erlang's:

@@ -38,8 +38,8 @@
  * callee's airs_reply (or airs_reply_to) sends the answer, of kind
  * AIRS_TRANSPORT_REPLY, to that runtime, whose transport hands it to
  * airs_transport_deliver_reply; the call or request there completes as a
- * local one does. A call cannot watch a remote callee yet: if it ends
- * without replying, the call runs to its timeout.
+ * local one does. airs_call watches a remote callee with a monitor (see
+ * broker.h): its end, or the loss of its runtime, ends the call.
  *
  * Signals. Links, monitors and exit signals (airs_link, airs_monitor,
  * airs_send_exit, airs_kill) reach a remote pid as messages of kind

@@ -35,6 +35,7 @@ typedef struct loop {
   int signals; /* of them, signals (links, monitors, exits) */
   int deliver_failures;
   airs_transport_kind last_kind;
+  int kinds[4]; /* how many of each airs_transport_kind it was given */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   queued *head, *tail;
@@ -73,6 +74,7 @@ static void deliver_one(loop* l, airs_pid to, airs_msg* msg) {
 static airs_status loop_send(void* user_data, airs_pid to, airs_msg* msg) {
   loop* l = (loop*)user_data;
   l->last_kind = airs_transport_msg_kind(msg);
+  l->kinds[l->last_kind]++;
   if (l->answer != AIRS_OK) return l->answer;
   if (l->drop)
     return airs_transport_drop(l->self, msg, AIRS_DEAD_LETTER_NOCONNECTION);
@@ -677,11 +679,15 @@ enum {
   REQ_SUM = 11,
   REQ_HOLD = 12,
   REQ_RELEASE = 13,
+  REQ_DIE = 14,
+  REQ_DIE_LATER = 15,
   REQ_ASK = 20
 };
 
 /* In b: answers REQ_ADD with n + 1 now; keeps a REQ_HOLD's correlation and
- * answers it with REQ_SUM 0 when REQ_RELEASE comes (airs_reply_to). */
+ * answers it with REQ_SUM 0 when REQ_RELEASE comes (airs_reply_to); ends
+ * with error 7 on REQ_DIE, without replying, and REQ_DIE_LATER sends it
+ * REQ_DIE in 100 ms. */
 typedef struct replier {
   uint64_t held;
 } replier;
@@ -701,6 +707,18 @@ static airs_status replier_receive(void* state, airs_ctx* ctx,
   }
   if (airs_msg_type(msg) == REQ_HOLD)
     __atomic_store_n(&r->held, airs_msg_correlation(msg), __ATOMIC_RELEASE);
+  if (airs_msg_type(msg) == REQ_DIE)
+    return airs_exit(ctx, AIRS_EXIT_ERROR, 7, "asked to");
+  if (airs_msg_type(msg) == REQ_DIE_LATER) {
+    uint64_t timer = 0;
+    airs_msg* die = NULL;
+    st = airs_msg_new(REQ_DIE, NULL, 0, &die);
+    if (st == AIRS_OK)
+      st = airs_send_after(airs_ctx_runtime(ctx), airs_self(ctx), 100, die,
+                           &timer);
+    if (st != AIRS_OK) airs_msg_free(die);
+    return st;
+  }
   if (airs_msg_type(msg) == REQ_RELEASE && r->held) {
     st = airs_msg_new(REQ_SUM, &n, sizeof n, &reply);
     if (st == AIRS_OK) st = airs_reply_to(ctx, r->held, reply);
@@ -816,8 +834,10 @@ static void test_requests_across(void) {
   /* airs_call from a thread of a to a process of b. */
   CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
   CHECK_ST(airs_call(a, pb, m, 5000, &reply), AIRS_OK);
-  CHECK_EQ(la.last_kind, AIRS_TRANSPORT_REQUEST);
-  CHECK_EQ(lb.last_kind, AIRS_TRANSPORT_REPLY);
+  /* (a's call watcher monitors the callee during the call: signals too) */
+  CHECK_EQ(la.kinds[AIRS_TRANSPORT_REQUEST], 1);
+  CHECK_EQ(lb.kinds[AIRS_TRANSPORT_REPLY], 1);
+  CHECK_EQ(lb.kinds[AIRS_TRANSPORT_REQUEST], 0);
   CHECK_EQ(airs_msg_type(reply), REQ_SUM);
   CHECK_EQ(airs_msg_sender(reply), pb);
   CHECK_EQ(*(const int32_t*)airs_msg_data(reply), 42);
@@ -898,6 +918,94 @@ static void test_requests_across(void) {
   airs_runtime_free(a);
   airs_runtime_free(b);
   pthread_mutex_destroy(&k.mu);
+}
+
+/* A blocking call watches a callee of another runtime as it watches a
+ * local one (through the runtime's call watcher, which monitors it):
+ * the callee's end, or the loss of its runtime, ends the call at once
+ * with EEXITED and the reason, not at its timeout. */
+typedef struct later {
+  airs_runtime* rt;
+  uint32_t tag;
+} later;
+
+static void* node_down_later(void* p) {
+  later* l = (later*)p;
+  struct timespec ts = {0, 100 * 1000000L};
+  nanosleep(&ts, NULL);
+  airs_transport_node_down(l->rt, l->tag);
+  return NULL;
+}
+
+static void test_call_watches_remote_callee(void) {
+  airs_runtime* a = runtime_with_tag(1, 0);
+  airs_runtime* b = runtime_with_tag(1, 0);
+  airs_msg *m = NULL, *reply = NULL;
+  uint32_t tag_b = 0;
+  loop la, lb;
+  replier r;
+  airs_pid pb;
+  int32_t n = 1;
+  int i;
+
+  CHECK(a && b);
+  if (!a || !b) return;
+  CHECK_ST(airs_runtime_pid_tag(b, &tag_b), AIRS_OK);
+  loop_init(&la, a, b, 0);
+  loop_init(&lb, b, a, 0);
+  CHECK_ST(install(a, &la), AIRS_OK);
+  CHECK_ST(install(b, &lb), AIRS_OK);
+  memset(&r, 0, sizeof r);
+
+  /* Calls that are answered leave no monitor behind: the callee's end
+   * later is nobody's business. */
+  pb = spawn_with(b, replier_receive, &r);
+  for (i = 0; i < 3; i++) {
+    CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
+    CHECK_ST(airs_call(a, pb, m, 5000, &reply), AIRS_OK);
+    airs_msg_free(reply);
+    reply = NULL;
+  }
+
+  /* The callee ends without replying: EEXITED with its reason. (It ends a
+   * little later: a callee that ends before the watcher's monitor reaches
+   * it answers that monitor with noproc instead.) */
+  CHECK_ST(airs_msg_new(REQ_DIE_LATER, &n, sizeof n, &m), AIRS_OK);
+  {
+    struct timespec s0, s1;
+    clock_gettime(CLOCK_MONOTONIC, &s0);
+    CHECK_ST(airs_call(a, pb, m, 10000, &reply), AIRS_EEXITED);
+    clock_gettime(CLOCK_MONOTONIC, &s1);
+    CHECK(s1.tv_sec - s0.tv_sec < 5); /* not the 10 s timeout */
+    CHECK(strstr(airs_last_error_message(), "code 7") != NULL);
+  }
+  /* A callee already gone: noproc, at once. */
+  CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
+  CHECK_ST(airs_call(a, pb, m, 10000, &reply), AIRS_EEXITED);
+  CHECK(strstr(airs_last_error_message(), "noproc") != NULL);
+
+  /* Its runtime is lost while the call waits: noconnection. */
+  pb = spawn_with(b, replier_receive, &r);
+  {
+    pthread_t t;
+    later l = {a, tag_b};
+    struct timespec s0, s1;
+    pthread_create(&t, NULL, node_down_later, &l);
+    CHECK_ST(airs_msg_new(REQ_HOLD, &n, sizeof n, &m), AIRS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &s0);
+    CHECK_ST(airs_call(a, pb, m, 10000, &reply), AIRS_EEXITED);
+    clock_gettime(CLOCK_MONOTONIC, &s1);
+    CHECK(s1.tv_sec - s0.tv_sec < 5);
+    CHECK(strstr(airs_last_error_message(), "noconnection") != NULL);
+    pthread_join(t, NULL);
+  }
+
+  CHECK_ST(airs_transport_set(a, NULL, NULL), AIRS_OK);
+  CHECK_ST(airs_transport_set(b, NULL, NULL), AIRS_OK);
+  loop_stop(&la);
+  loop_stop(&lb);
+  airs_runtime_free(a);
+  airs_runtime_free(b);
 }
 
 /* ---- flush: a turn's messages leave together ------------------------------
@@ -1883,6 +1991,7 @@ int main(void) {
   test_round_trip();
   test_order_across_threads();
   test_requests_across();
+  test_call_watches_remote_callee();
   test_flush();
   test_replace_while_sending();
   test_monitor_and_link_across();

@@ -13,7 +13,9 @@
  *   - three nodes: b's echo sends 10,000 messages to a third node's echo
  *     (a pid it got in data), which counts them all;
  *   - airs_call to a process of another node: its reply; a call to a
- *     node that is down fails at once (ENOPROC), not at its timeout;
+ *     node that is down fails at once (ENOPROC), not at its timeout; a
+ *     call waiting when its callee's node is killed fails with EEXITED
+ *     noconnection once the node is declared down;
  *   - large messages (256 KiB; 3 MiB, over the server's payload limit, in
  *     fragments) both ways, byte for byte; over 64 MiB fails with EINVAL
  *     and a message;
@@ -363,6 +365,28 @@ static void on_dead(void* user_data, airs_pid to, const airs_msg* msg,
   pthread_mutex_unlock(&mu);
 }
 
+/* A call that gets no answer (MSG_COUNT), made on a thread of its own. */
+typedef struct in_flight {
+  airs_runtime* rt;
+  airs_pid to;
+  airs_status st;
+  double took;
+  char why[256];
+} in_flight;
+
+static void* call_in_flight(void* p) {
+  in_flight* c = (in_flight*)p;
+  unsigned char sixteen[16] = {0};
+  airs_msg *m = NULL, *reply = NULL;
+  double t0 = now_ms();
+  c->st = airs_msg_new(MSG_COUNT, sixteen, sizeof sixteen, &m);
+  if (c->st == AIRS_OK) c->st = airs_call(c->rt, c->to, m, 10000, &reply);
+  c->took = now_ms() - t0;
+  snprintf(c->why, sizeof c->why, "%s", airs_last_error_message());
+  if (c->st == AIRS_OK) airs_msg_free(reply);
+  return NULL;
+}
+
 /* airs_call of MSG_ADD n to `to`: the sum, or -1 with *st set. */
 static int32_t call_add(airs_runtime* rt, airs_pid to, int32_t n,
                         uint32_t timeout_ms, airs_status* st) {
@@ -555,8 +579,22 @@ int main(int argc, char** argv) {
   CHECK(strstr(clash.n.line, "'b'") != NULL);
   node_child_end(&clash.n, 0);
 
-  /* b killed: once it is DOWN, a send to it is a dead letter. */
-  kill(b1.n.pid, SIGKILL);
+  /* b killed while a call to it waits: the call ends when b is declared
+   * down (the runtime's call watcher monitors the callee). Once b is DOWN,
+   * a send to it is a dead letter. */
+  {
+    in_flight c = {rt, b1.echo, AIRS_OK, 0, ""};
+    pthread_t t;
+    pthread_create(&t, NULL, call_in_flight, &c);
+    sleep_ms(200);
+    kill(b1.n.pid, SIGKILL);
+    pthread_join(t, NULL);
+    printf("a call in flight to a node killed: %s after %.0f ms (%s)\n",
+           airs_strerror(c.st), c.took, c.why);
+    CHECK_EQ(c.st, AIRS_EEXITED);
+    CHECK(strstr(c.why, "noconnection") != NULL);
+    CHECK(c.took < 2000); /* about 200 ms + down_after, not 10 s */
+  }
   WAIT_FOR(seen.downs == 1, 5000);
   pthread_mutex_lock(&mu);
   dead.count = 0;
