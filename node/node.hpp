@@ -75,6 +75,12 @@ struct Outbound {
   // being filled: the indexes in each batch's head (remote.cpp).
   uint64_t sent_msgs = 0, sent_sigs = 0;
   uint32_t batch_msgs = 0, batch_sigs = 0;
+  // Batches that could not be published, kept for drop_failed(): their
+  // dead letters run the runtime's hook, user code that must not run
+  // under mu (it may send to this node). `any_failed` lets the senders
+  // skip the look when there are none.
+  std::vector<std::vector<unsigned char>> failed;  // under mu
+  std::atomic<bool> any_failed{false};
 };
 
 // What we expect next from a node's stream of batches (remote.cpp).
@@ -140,6 +146,7 @@ struct airs_node {
   // Messages coming in fragments, by source tag and fragment id (see
   // remote.cpp); under notify_mu.
   std::unordered_map<uint64_t, airs::node::Partial> partials;
+  size_t partial_bytes = 0;  // their messages' sizes together (notify_mu)
   std::unordered_map<uint32_t, airs::node::Stream> streams;  // by tag
   std::atomic<uint64_t> next_fragment{1};  // our fragment ids
   std::mutex topics_mu;
@@ -229,12 +236,17 @@ void send_notice(airs_node* n, Outbound* out) noexcept;
 constexpr uint8_t kNotice = 4;
 constexpr uint8_t kFragment = 5;
 // Appends a pool frame (pools.cpp: `pid` joined or left `pool`) to out's
-// batch, and publishes the batch if `now`. [takes out->mu; may throw
-// bad_alloc]
-void send_pool_frame(airs_node* n, Outbound* out, const char* pool,
-                     airs_pid pid, bool on, bool now = true);
-// Publishes what out holds now. [takes out->mu]
+// batch, which the next flush publishes (never a publish here: this runs
+// under the runtime's pools lock, and a failed publish runs the
+// dead-letter hook). [takes out->mu; may throw bad_alloc]
+void send_pool_frame(airs_node* n, const std::shared_ptr<Outbound>& out,
+                     const char* pool, airs_pid pid, bool on);
+// Publishes what out holds now. [takes out->mu; then drop_failed]
 void publish_now(airs_node* n, Outbound* out) noexcept;
+// Drops the batches of `out` that could not be published (each message a
+// NOCONNECTION dead letter, each link or monitor request answered).
+// [holding no node lock but notify_mu]
+void drop_failed(airs_node* n, Outbound* out) noexcept;
 constexpr uint8_t kPool = 6;
 // Drops the messages node `source` had begun to send in fragments: each a
 // NOCONNECTION dead letter. [under notify_mu: where its loss is decided]

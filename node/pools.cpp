@@ -51,11 +51,12 @@ airs_status pool_member(void* node, const char* pool, airs_pid pid,
   } catch (...) {
     return AIRS_ENOMEM;  // a join refused; a leave never gets here
   }
-  // Every node up now hears it; a node that comes up later gets it in its
-  // snapshot (its route is up before the snapshot is taken, under
-  // pools_mu as this is).
+  // Every node up now hears it with the next flush (the end of the turn
+  // that joined, or the ticker's, within a heartbeat); a node that comes
+  // up later gets it in its snapshot (its route is up before the snapshot
+  // is taken, under pools_mu as this is).
   try {
-    for (auto& out : up_routes(n)) send_pool_frame(n, out.get(), pool, pid, on);
+    for (auto& out : up_routes(n)) send_pool_frame(n, out, pool, pid, on);
   } catch (...) {
     // Out of memory for the news: the nodes not told yet do not see this
     // join (or still count this member, until the pid ends there too, as
@@ -76,7 +77,7 @@ void pools_snapshot(airs_node* n, uint32_t tag) noexcept {
   try {
     for (auto& [pool, pids] : n->pools)
       for (airs_pid pid : pids)
-        send_pool_frame(n, out.get(), pool.c_str(), pid, true, false);
+        send_pool_frame(n, out, pool.c_str(), pid, true);
   } catch (...) {
     // Out of memory: that node misses the members not sent yet.
   }

@@ -88,6 +88,7 @@ constexpr size_t kSignalData = 8;  // exit kind and code, then the text
 constexpr size_t kChunk = 32 * 1024;
 constexpr size_t kFragHead = 24;
 constexpr size_t kMaxMessage = size_t{64} << 20;
+constexpr size_t kMaxPartialBytes = size_t{256} << 20;  // see fragment_in
 
 void put_head(unsigned char* out, uint8_t priority, uint8_t kind, airs_pid from,
               airs_pid to, uint64_t type, uint64_t correlation,
@@ -231,8 +232,9 @@ uint64_t count_pool_frames(const unsigned char* p, size_t size) noexcept {
 }
 
 // Publishes what `out` holds, with the indexes of its first message and
-// signal. A batch that cannot leave is dropped (drop_batch), but its pool
-// frames still take their indexes: the receiver sees a gap at the next
+// signal. A batch that cannot leave is kept for drop_failed() (the caller
+// calls it once it has let go of out->mu), but its pool frames still take
+// their indexes: the receiver sees a gap at the next
 // batch and breaks the connection, which starts both sides' pools over
 // (pools.cpp); a lost join or leave would otherwise go unseen. [under
 // out->mu]
@@ -247,8 +249,16 @@ void publish(airs_node* n, Outbound* out) noexcept {
     out->sent_msgs += out->batch_msgs;
     out->sent_sigs += out->batch_sigs;
   } else {  // closed, or reconnecting with its buffer full: counted here
-    drop_batch(n, out->frames.data(), out->frames.size(), true);
     out->sent_sigs += count_pool_frames(out->frames.data(), out->frames.size());
+    try {
+      out->failed.push_back(std::move(out->frames));
+      out->frames = std::vector<unsigned char>();
+      out->any_failed.store(true, std::memory_order_relaxed);
+    } catch (...) {
+      // No room to keep it: dropped here, under the lock (out of memory
+      // already; the hook runs here only then).
+      drop_batch(n, out->frames.data(), out->frames.size(), true);
+    }
   }
   out->frames.clear();
   out->batch_msgs = out->batch_sigs = 0;
@@ -373,8 +383,10 @@ airs_status send_fragments(airs_node* n, const std::shared_ptr<Outbound>& out,
         publish(n, out.get());
     }
   } catch (...) {
+    drop_failed(n, out.get());
     return AIRS_ENOMEM;
   }
+  drop_failed(n, out.get());
   return AIRS_OK;
 }
 
@@ -422,9 +434,11 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
     if (kind != AIRS_TRANSPORT_MESSAGE || out->frames.size() >= kBatch)
       publish(n, out.get());  // someone waits for it, or it is full
   } catch (...) {
+    drop_failed(n, out.get());
     return AIRS_ENOMEM;  // (the frame was not added: msg is the caller's)
   }
   airs_msg_free(msg);
+  drop_failed(n, out.get());
   return AIRS_OK;
 }
 
@@ -437,9 +451,12 @@ void transport_flush(void* node) noexcept {
     std::swap(n->dirty, n->flushing);
   }
   for (auto& out : n->flushing) {
-    std::lock_guard<std::mutex> lock(out->mu);
-    out->queued = false;
-    publish(n, out.get());
+    {
+      std::lock_guard<std::mutex> lock(out->mu);
+      out->queued = false;
+      publish(n, out.get());
+    }
+    drop_failed(n, out.get());
   }
   n->flushing.clear();  // keeps its capacity for the next flush
 }
@@ -477,20 +494,34 @@ void deliver_publish(airs_node* n, const std::string& topic, const void* data,
                                      f.type, f.data, f.size, nullptr);
 }
 
-void send_pool_frame(airs_node* n, Outbound* out, const char* pool,
-                     airs_pid pid, bool on, bool now) {
+void send_pool_frame(airs_node* n, const std::shared_ptr<Outbound>& out,
+                     const char* pool, airs_pid pid, bool on) {
   size_t len = strlen(pool);
   std::lock_guard<std::mutex> lock(out->mu);
-  unsigned char* at = append_frame(n, out, len);
+  mark_dirty(n, out);  // before: undo-free
+  unsigned char* at = append_frame(n, out.get(), len);
   put_head(at, AIRS_PRIORITY_NORMAL, kPool, pid, 0, on ? 1 : 0, 0, len);
   memcpy(at + kHead, pool, len);
   out->batch_sigs++;
-  if (now) publish(n, out);
 }
 
 void publish_now(airs_node* n, Outbound* out) noexcept {
-  std::lock_guard<std::mutex> lock(out->mu);
-  publish(n, out);
+  {
+    std::lock_guard<std::mutex> lock(out->mu);
+    publish(n, out);
+  }
+  drop_failed(n, out);
+}
+
+void drop_failed(airs_node* n, Outbound* out) noexcept {
+  if (!out->any_failed.load(std::memory_order_relaxed)) return;
+  std::vector<std::vector<unsigned char>> batches;
+  {
+    std::lock_guard<std::mutex> lock(out->mu);
+    std::swap(batches, out->failed);
+    out->any_failed.store(false, std::memory_order_relaxed);
+  }
+  for (const auto& b : batches) drop_batch(n, b.data(), b.size(), true);
 }
 
 void send_notice(airs_node* n, Outbound* out) noexcept {
@@ -503,6 +534,7 @@ void send_notice(airs_node* n, Outbound* out) noexcept {
     // Out of memory: that node keeps its ties to ours until it hears of
     // our end some other way (a heartbeat's silence, or our leaving).
   }
+  drop_failed(n, out);
 }
 
 namespace {
@@ -518,10 +550,21 @@ void deliver_frame(airs_node* n, const Frame& f, uint8_t kind) noexcept {
                            f.correlation);
 }
 
+// Forgets a message coming in fragments, and the room it held. [under
+// notify_mu]
+std::unordered_map<uint64_t, Partial>::iterator forget_partial(
+    airs_node* n, std::unordered_map<uint64_t, Partial>::iterator it) noexcept {
+  n->partial_bytes -= it->second.total;
+  return n->partials.erase(it);
+}
+
 // A fragment from node `source`: added to its message, which is delivered
 // once whole. Fragments of one message come in order (one sender thread,
 // one subscription); one that does not fit (a lost batch, a sender out of
-// memory) drops its message: a dead letter, as a message lost whole.
+// memory) drops its message: a dead letter, as a message lost whole. The
+// messages coming in fragments hold at most kMaxPartialBytes together (a
+// message's room is taken at its first fragment): one that would pass it
+// is dropped the same way, so that senders cannot make a node hold more.
 // [under notify_mu]
 void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
   if (f.size < kFragHead) return;
@@ -533,16 +576,21 @@ void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
   try {
     auto it = n->partials.find(key);
     if (offset == 0) {
-      if (it != n->partials.end()) n->partials.erase(it);  // never finished
+      if (it != n->partials.end()) forget_partial(n, it);  // never finished
       if (total > kMaxMessage || kind > AIRS_TRANSPORT_REPLY) return;
+      if (n->partial_bytes + total > kMaxPartialBytes) {
+        lost(n, f.type);
+        return;
+      }
       it = n->partials.emplace(key, Partial{total, {}}).first;
+      n->partial_bytes += total;
       it->second.bytes.reserve(total);
     }
     if (it == n->partials.end()) return;  // its start was lost
     std::vector<unsigned char>& buf = it->second.bytes;
     if (offset != buf.size() || offset + len > total ||
         total != it->second.total) {
-      n->partials.erase(it);
+      forget_partial(n, it);
       lost(n, f.type);
       return;
     }
@@ -552,9 +600,10 @@ void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
     whole.data = buf.data();
     whole.size = buf.size();
     deliver_frame(n, whole, kind);
-    n->partials.erase(it);
+    forget_partial(n, it);
   } catch (...) {
-    if (n->partials.count(key)) n->partials.erase(key);
+    auto it = n->partials.find(key);
+    if (it != n->partials.end()) forget_partial(n, it);
     lost(n, f.type);  // out of memory for it: lost whole
   }
 }
@@ -623,7 +672,7 @@ void forget_partials(airs_node* n, uint32_t source) noexcept {
   for (auto it = n->partials.begin(); it != n->partials.end();) {
     if (it->first >> 48 == source) {
       lost(n, 0);
-      it = n->partials.erase(it);
+      it = forget_partial(n, it);
     } else {
       ++it;
     }

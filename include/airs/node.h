@@ -106,7 +106,8 @@
  * Pools span the cluster as Erlang's pg groups do (airs_pool_*): a
  * process joins and leaves a pool on its own node, and every node counts
  * it in airs_pool_pick and airs_pool_members once the news arrives (it
- * travels in order with the member's messages). A node that is declared
+ * travels in order with the member's messages, and leaves with them, at
+ * the latest with the next heartbeat). A node that is declared
  * down, detaches or restarts takes its members out of every pool of the
  * others; when it is heard again, it sends them its members anew. A pick
  * may still name a member that has just ended on its node: the message
