@@ -37,13 +37,13 @@
 
 extern char** environ;
 
-static double now_ms(void) {
+static inline double now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static void sleep_ms(int ms) {
+static inline void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
 }
@@ -66,7 +66,7 @@ static void sleep_ms(int ms) {
 
 /* ---- nats-server ----------------------------------------------------- */
 
-static int free_port(void) {
+static inline int free_port(void) {
   struct sockaddr_in a;
   socklen_t len = sizeof a;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -82,7 +82,7 @@ static int free_port(void) {
   return ntohs(a.sin_port);
 }
 
-static int can_connect(int port) {
+static inline int can_connect(int port) {
   struct sockaddr_in a;
   int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
   memset(&a, 0, sizeof a);
@@ -96,7 +96,7 @@ static int can_connect(int port) {
 
 /* Starts nats-server on 127.0.0.1:port and waits until it takes
  * connections (10 s at most). */
-static pid_t server_start(int port) {
+static inline pid_t server_start(int port) {
   char port_text[16];
   char* argv[] = {"nats-server", "-a", "127.0.0.1", "-p", port_text, NULL};
   pid_t pid;
@@ -119,12 +119,12 @@ static pid_t server_start(int port) {
   return pid;
 }
 
-static void reap(pid_t pid, int sig) {
+static inline void reap(pid_t pid, int sig) {
   kill(pid, sig);
   waitpid(pid, NULL, 0);
 }
 
-static airs_runtime* runtime_new(int workers) {
+static inline airs_runtime* runtime_new(int workers) {
   airs_config* cfg = NULL;
   airs_runtime* rt = NULL;
   CHECK_ST(airs_config_new(&cfg), AIRS_OK);
@@ -145,7 +145,7 @@ typedef struct node_child {
 } node_child;
 
 /* Reads one line from fd: up to '\n' or size - 1 bytes, NUL-terminated. */
-static void read_line(int fd, char* buf, size_t size) {
+static inline void read_line(int fd, char* buf, size_t size) {
   size_t got = 0;
   memset(buf, 0, size);
   while (got < size - 1) {
@@ -158,7 +158,7 @@ static void read_line(int fd, char* buf, size_t size) {
 
 /* Starts argv (argv[0]: the program) with its stdin and stdout on pipes
  * and reads its first line. Ends the test if it cannot. */
-static node_child node_child_start(char* const argv[]) {
+static inline node_child node_child_start(char* const argv[]) {
   node_child ch;
   int in[2], out[2];
   posix_spawn_file_actions_t fa;
@@ -178,7 +178,7 @@ static node_child node_child_start(char* const argv[]) {
 }
 
 /* Closes its pipes, sends it `sig` (0: none) and reaps it. */
-static void node_child_end(node_child* ch, int sig) {
+static inline void node_child_end(node_child* ch, int sig) {
   close(ch->in);
   close(ch->out);
   if (sig) kill(ch->pid, sig);
