@@ -73,14 +73,18 @@ void pools_snapshot(airs_node* n, uint32_t tag) noexcept {
     if (it == n->routes.end() || !it->second.up) return;
     out = it->second.out;
   }
-  std::lock_guard<std::mutex> lock(n->pools_mu);
-  try {
-    for (auto& [pool, pids] : n->pools)
-      for (airs_pid pid : pids)
-        send_pool_frame(n, out, pool.c_str(), pid, true);
-  } catch (...) {
-    // Out of memory: that node misses the members not sent yet.
+  {
+    std::lock_guard<std::mutex> lock(n->pools_mu);
+    try {
+      for (auto& [pool, pids] : n->pools)
+        for (airs_pid pid : pids)
+          send_pool_frame(n, out, pool.c_str(), pid, true);
+    } catch (...) {
+      // Out of memory: that node misses the members not sent yet.
+    }
   }
+  // Not under pools_mu: a publish that fails runs the dead-letter hook,
+  // which may join a pool (pool_member takes pools_mu).
   publish_now(n, out.get());
 }
 
