@@ -86,14 +86,14 @@ struct Requests::CallWatcher {
   }
 };
 
-uint64_t Requests::call_watcher() noexcept {
+uint64_t Requests::call_watcher(bool spawn) noexcept {
   static const airs_behaviour kCallWatcher = {
       AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), CallWatcher::init,
       CallWatcher::receive,   CallWatcher::terminate, nullptr};
   std::lock_guard<std::mutex> lock(watcher_mu_);
   if (watcher_ && seam_.live(watcher_)) return watcher_;
   watcher_ = 0;
-  if (seam_.shutting_down()) return 0;
+  if (!spawn || seam_.shutting_down()) return 0;
   airs_spawn_opts o{AIRS_SPAWN_OPTS_VERSION, sizeof o, 0, 0,
                     AIRS_MAILBOX_FAIL,       1000};  // unbounded
   SpawnArgs a{&kCallWatcher, this, nullptr, nullptr, &o};
@@ -103,7 +103,8 @@ uint64_t Requests::call_watcher() noexcept {
 }
 
 bool Requests::remote_watch(uint64_t callee, bool on) noexcept {
-  uint64_t watcher = call_watcher();
+  // A watcher that is gone took its monitors with it: nothing to drop.
+  uint64_t watcher = call_watcher(on);
   if (!watcher) return false;
   Msg* m = msg_new_copy(on ? kMsgWatchOn : kMsgWatchOff, nullptr, 0);
   if (!m) return false;

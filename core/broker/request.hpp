@@ -106,7 +106,8 @@ class Requests {
   // false: no watcher (out of memory, shutting down): the call has only
   // its reply and its timeout. [not inside a callback]
   bool remote_watch(uint64_t callee, bool on) noexcept;
-  uint64_t call_watcher() noexcept;  // its pid, spawned if need be
+  // Its pid; spawned if need be when `spawn`, else 0 if it is gone.
+  uint64_t call_watcher(bool spawn) noexcept;
   struct CallWatcher;                // its behaviour (call_watch.cpp)
 
   Seam& seam_;
