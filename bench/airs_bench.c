@@ -153,6 +153,12 @@ static void run_spawn(long n) {
   atomic_init(&sh.remaining, n);
   sh.finish = spawn(rt, finish_receive, NULL, NULL);
   airs_pid* pids = malloc(sizeof *pids * (size_t)n);
+  if (!pids) die("malloc of the pids", AIRS_ENOMEM);
+  /* The harness's own pid array is touched before the first reading:
+   * bytes_per_actor is what the runtime holds per actor, not this. (Not
+   * with zeros: malloc and a memset of 0 become a calloc, which touches
+   * nothing.) */
+  memset(pids, 0xff, sizeof *pids * (size_t)n);
   airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b,       NULL,
                       stop_receive,           stop_terminate, NULL};
   long before = rss_bytes();
