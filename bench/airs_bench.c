@@ -1,6 +1,7 @@
 /*
- * airs-bench - the shared workloads of ../shared/BENCH.md on airssys-rt,
- * written against the public C API only. Prints one JSON line per run.
+ * airs-bench - the workloads of bench/compare (README.md, Performance) on
+ * airssys-rt, written against the public C API only. Prints one JSON line
+ * per run.
  *
  *   airs-bench [--workers N] WORKLOAD [ARGS...]
  *   spawn N | pingpong M | fanin P K | ring N M | pubsub S M |

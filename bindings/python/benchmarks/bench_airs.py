@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The shared Python workloads (../../../../shared/BENCH.md) on the airs
+"""The Python workloads of bench/compare (README.md, Performance) on the airs
 Python bindings: actors written in Python, 2 worker threads, every counted
 message a real message through the runtime's mailboxes and scheduler.
 Prints one JSON line per run (impl "airs-python").
@@ -11,12 +11,12 @@ asks (airs-only, issue 16's asyncio target): N asks from one asyncio event
 loop (airs.aio) to a Python actor that replies, C of them in flight at a
 time; ops = N.
 
-Defaults (as peers/python/bench_pykka.py): spawn 1000, pingpong 20000,
+Defaults (as bench/peers/pykka_bench.py): spawn 1000, pingpong 20000,
 fanin 4 25000, ring 100 20000, pubsub 10 10000.
 
 Interpreter: the pykka peer runs on Debian's /usr/bin/python3 (built with
-PGO and LTO); `compare` starts this script with whatever `python3` comes
-first in PATH. For a like-for-like comparison the script re-executes
+PGO and LTO), and so does this script under `bench/compare`. Started with
+another interpreter, for a like-for-like comparison the script re-executes
 itself with /usr/bin/python3 when that exists and is not already running
 it; AIRS_BENCH_ANY_PYTHON=1 keeps the current interpreter. The JSON line
 records the interpreter used ("python").
