@@ -5,6 +5,7 @@
 
 #include "base/alloc.hpp"
 #include "mail/envelope_pool.hpp"
+#include "mail/payload_defer.hpp"
 
 namespace airs {
 
@@ -114,6 +115,10 @@ void payload_retain(Payload* p) noexcept {
 
 void payload_release(Payload* p) noexcept {
   if (p->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  payload_free(p);
+}
+
+void payload_free(Payload* p) noexcept {
   if (p->free_fn) p->free_fn(p->data);
   p->~Payload();
   mem_free(p);
@@ -200,7 +205,7 @@ void msg_release(Msg* m) noexcept {
     m->free_fn = nullptr;
   } else if (m->kind == PayloadKind::kShared ||
              m->kind == PayloadKind::kSharedInBlock) {
-    payload_release(m->shared);
+    payload_release_deferred(m->shared);
     m->shared = nullptr;
   }
 }

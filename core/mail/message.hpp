@@ -56,6 +56,8 @@ Payload* payload_new_wrap(void* ptr, std::size_t size,
                           void (*free_fn)(void*)) noexcept;
 void payload_retain(Payload* p) noexcept;
 void payload_release(Payload* p) noexcept;
+// Runs free_fn and frees `p`, whose last reference is gone.
+void payload_free(Payload* p) noexcept;
 
 // The mailbox queue links envelopes through this first member.
 struct Node {

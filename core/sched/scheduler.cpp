@@ -4,6 +4,7 @@
 #include <new>
 
 #include "base/alloc.hpp"
+#include "mail/payload_defer.hpp"
 #include "process/process.hpp"
 
 namespace airs {
@@ -230,7 +231,9 @@ void Scheduler::park(Worker* w) noexcept {
 
 void Scheduler::worker_main(Worker* w) noexcept {
   tls_worker = w;
+  payload_defer_begin();
   int idle_rounds = 0;
+  uint32_t turns = 0;  // since the held payload references went back
   while (!stopping_.load(std::memory_order_acquire)) {
     bool from_shared;
     Process* p = find_local(w, &from_shared);
@@ -238,7 +241,15 @@ void Scheduler::worker_main(Worker* w) noexcept {
     if (p) {
       idle_rounds = 0;
       run_one(w, p, from_shared);
+      if (++turns == kFlushTurns) {
+        turns = 0;
+        payload_defer_flush();
+      }
       continue;
+    }
+    if (idle_rounds == 0) {  // out of work: nothing is held while idle
+      turns = 0;
+      payload_defer_flush();
     }
     if (++idle_rounds < kSpinRounds) {
       // Ready I/O is read here, so the actor it wakes runs on this worker
@@ -253,6 +264,7 @@ void Scheduler::worker_main(Worker* w) noexcept {
     idle_rounds = 0;
     park(w);
   }
+  payload_defer_end();
   tls_worker = nullptr;
 }
 

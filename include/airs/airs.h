@@ -650,7 +650,14 @@ AIRS_API airs_payload* airs_msg_payload(const airs_msg* msg);
 /* Shared payloads: one immutable buffer, many messages, refcounted.
  * airs_payload_new copies `size` bytes; airs_payload_wrap takes ownership
  * of ptr (free_fn(ptr) when the last reference goes; not on failure).
- * The caller owns one reference to *out. EINVAL, ENOMEM. [any thread] */
+ * The caller owns one reference to *out. EINVAL, ENOMEM. [any thread]
+ * A worker thread gives the references of the messages it handled back in
+ * bulk, one count per payload (a publish's subscribers would otherwise
+ * take the count's cache line from each other once per message): the
+ * last reference of a published payload may go, and free_fn run on that
+ * worker, up to 64 turns after the last subscriber's message was handled,
+ * and at the latest when the worker runs out of work or the runtime is
+ * freed. */
 AIRS_API airs_status airs_payload_new(const void* data, size_t size,
                                       airs_payload** out);
 AIRS_API airs_status airs_payload_wrap(void* ptr, size_t size,
