@@ -57,9 +57,10 @@ static airs_status deposit(airs_runtime* rt, airs_pid to, int64_t amount,
   airs_status st = airs_msg_new(MSG_DEPOSIT, &amount, sizeof amount, &req);
   if (st != AIRS_OK) return st;
   st = airs_call(rt, to, req, timeout_ms, &reply);
-  if (st == AIRS_OK)
+  if (st == AIRS_OK) {
+    if (airs_msg_type(reply) != MSG_BALANCE) st = AIRS_EINTERNAL;
     airs_msg_free(reply);
-  else if (st != AIRS_ETIMEDOUT && st != AIRS_EEXITED)
+  } else if (st != AIRS_ETIMEDOUT && st != AIRS_EEXITED)
     airs_msg_free(req); /* not sent: still ours (the others took it) */
   return st;
 }
