@@ -811,10 +811,11 @@ typedef struct airs_event {
  * (not airs_runtime_free). */
 typedef void (*airs_event_fn)(void* user_data, const airs_event* event);
 
+#define AIRS_RUNTIME_STATS_VERSION 1
+
 /* Counters of a whole runtime, read with airs_runtime_stats_get. Each is
  * exact once the runtime is idle; while it runs, a snapshot (the counters
  * are read one by one, without stopping anything). */
-#define AIRS_RUNTIME_STATS_VERSION 1
 typedef struct airs_runtime_stats {
   uint32_t version;            /* AIRS_RUNTIME_STATS_VERSION */
   uint32_t size;               /* sizeof(airs_runtime_stats) */
