@@ -22,6 +22,8 @@
  *       8 host threads call the API (sends, calls, a failing call), the
  *       runtime is freed and the library unloaded while they still live;
  *       it is unmapped then, and they exit afterwards without a crash.
+ *       Also: the operator new that the library's scope resolves to is
+ *       libstdc++'s, not mimalloc's (check_operator_new).
  *   test_plugin_unload copies LIB
  *       the library copied to two temporary paths and loaded from both
  *       with RTLD_LOCAL: two copies, each with its runtime, its registry
@@ -521,6 +523,25 @@ static void* host_thread_main(void* arg) {
   return NULL;
 }
 
+/* The C++ runtime the library brings into a C host keeps its own operator
+ * new. libmimalloc.so, which a mimalloc build links for mi_malloc, also
+ * defines operator new and delete; if it came first in the lookup scope
+ * of the objects this dlopen loaded, libstdc++'s own calls to new and
+ * delete would bind to mimalloc's, while C++ code loaded later binds to
+ * libstdc++'s (on glibc's malloc): memory freed by the other allocator.
+ * dlsym on the library's handle searches that scope in the loader's
+ * order. */
+static void check_operator_new(const lib* l) {
+  void* nw = dlsym(l->handle, "_Znwm");
+  Dl_info info;
+  memset(&info, 0, sizeof info);
+  CHECK(nw != NULL);
+  if (!nw || !dladdr(nw, &info) || !info.dli_fname) return;
+  if (!check_report_(strstr(info.dli_fname, "mimalloc") == NULL, __FILE__,
+                     __LINE__, "operator new is not mimalloc's"))
+    fprintf(stderr, "    operator new from %s\n", info.dli_fname);
+}
+
 static int run_threads(const char* lib_path) {
   host_thread threads[HOST_THREADS];
   airs_behaviour b;
@@ -532,6 +553,7 @@ static int run_threads(const char* lib_path) {
     CHECK(!"the library loads");
     return CHECK_DONE();
   }
+  check_operator_new(&l);
   rt = runtime_with_workers(&l);
   CHECK(rt != NULL);
   if (!rt) return CHECK_DONE();
