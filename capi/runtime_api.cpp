@@ -34,6 +34,7 @@ struct Unload {
     for (airs_runtime* h : *tombstones) delete h;
     delete tombstones;
     tombstones = nullptr;
+    mem_give_back();  // not into mimalloc's cache: to the system
   }
 } unload;
 }  // namespace
