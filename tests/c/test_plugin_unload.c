@@ -6,10 +6,11 @@
  * library by path and uses only the header's types and macros.
  *
  *   test_plugin_unload cycles N LIB PLUGIN_A PLUGIN_B PLUGIN_C PLUGIN_OLD
- *       100 + N times (100 to warm up, N measured): load the library, make a
- * runtime with worker threads, load the three plugins (each spawns an actor,
- * registered by name, that greets the next one), call each from this thread,
- * stop and unload the plugins, free the runtime, unload the library. Every
+ *       100 + N times (100 to warm up, N measured): load the library,
+ *       make a runtime with worker threads, load the three plugins (each
+ *       spawns an actor, registered by name, that greets the next one),
+ *       call each from this thread, stop and unload the plugins, free the
+ *       runtime, unload the library. Every
  *       cycle: the library and the plugins are unmapped (dlopen with
  *       RTLD_NOLOAD finds nothing), open fds and threads are back to what
  *       they were before. Over the run: resident memory grows by at most
@@ -50,7 +51,6 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
