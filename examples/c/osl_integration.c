@@ -152,7 +152,10 @@ static int files(airs_runtime* rt, const char* dir, const char* path) {
   if (r.status != AIRS_OK) return fail("write", r.status, &r);
   printf("  fs: wrote 16 bytes to %s\n", path);
   reply = fs(rt, AIRS_MSG_FS_LIST, dir, NULL, &r);
-  if (r.status != AIRS_OK) return fail("list", r.status, &r);
+  if (r.status != AIRS_OK) {
+    airs_msg_free(reply);
+    return fail("list", r.status, &r);
+  }
   printf("  fs: %s holds:", dir);
   while (airs_fs_reply_list_next(reply, &cursor, &name) == AIRS_OK)
     printf(" %s", name);
@@ -242,14 +245,19 @@ static int crash_fs(airs_runtime* rt, const char* path) {
   airs_kill(rt, fs_pid);
   if (!wait_for(&restarts, 3)) return fail("restarts", AIRS_ETIMEDOUT, NULL);
   reply = fs(rt, AIRS_MSG_FS_READ, path, NULL, &r);
-  if (r.status != AIRS_OK) return fail("read after the restart", r.status, &r);
+  if (r.status != AIRS_OK) {
+    airs_msg_free(reply);
+    return fail("read after the restart", r.status, &r);
+  }
   airs_whereis(rt, AIRS_OSL_FS_NAME, &fs_pid);
-  if (airs_fs_reply_data(reply, &data, &size) != AIRS_OK || size != 16)
+  if (airs_fs_reply_data(reply, &data, &size) != AIRS_OK || size != 16) {
+    airs_msg_free(reply);
     return fail("read after the restart", AIRS_EINTERNAL, NULL);
+  }
   printf("  fs: the new %s %s reads the file back: \"%.15s\"\n",
          AIRS_OSL_FS_NAME, pid_str(fs_pid, buf), (const char*)data);
   airs_msg_free(reply);
-  fs(rt, AIRS_MSG_FS_DELETE, path, NULL, &r);
+  airs_msg_free(fs(rt, AIRS_MSG_FS_DELETE, path, NULL, &r));
   return 0;
 }
 
