@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "capi.hpp"
+#include "mail/envelope_pool.hpp"
+#include "process/pid_tag.hpp"
 
 using namespace airs;
 using namespace airs::capi;
@@ -12,6 +14,29 @@ namespace {
 // Freed runtime handles, kept reachable (see airs_runtime in capi.hpp).
 std::mutex tombstones_mu;
 std::vector<airs_runtime*>* tombstones = nullptr;
+
+// What the library holds for the whole process goes back when a plugin
+// host dlclose()s it, so that loading and unloading it a thousand times
+// costs no memory: the tombstones and the envelope pool's chunks. This
+// object's destructor runs inside dlclose (and at exit), registered with
+// this library's own DSO handle, so it leaves nothing behind either.
+// Memory goes back only when no runtime is alive: at exit, a runtime the
+// host never freed still runs its threads on it. And the envelope pool's
+// thread-exit key is deleted in any case: a host thread that ends after
+// the unload must not call into unmapped code.
+struct Unload {
+  ~Unload() {
+    bool idle = !pid_tags_in_use();
+    envelope_pool_unload(idle);
+    if (!idle) return;
+    std::lock_guard<std::mutex> lock(tombstones_mu);
+    if (!tombstones) return;
+    for (airs_runtime* h : *tombstones) delete h;
+    delete tombstones;
+    tombstones = nullptr;
+    mem_give_back();  // not into mimalloc's cache: to the system
+  }
+} unload;
 }  // namespace
 
 extern "C" {

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Installs the build into a scratch folder (meson install --destdir) and
-compiles a C file that includes <airs/airs.h> against the installed
+"""Installs the build into a scratch folder (meson install --destdir),
+checks that every file meson says it installs (meson introspect
+--installed) is there and nothing else is, LICENSE under share/doc/airs
+among them, then compiles a C file that includes <airs/airs.h> against the installed
 headers only: a header that airs.h includes but the install leaves out
 (net.h once was) fails here. Then links a C program against the installed
 libairs.a with what `pkg-config --static --libs airs` gives, and runs it
@@ -8,6 +10,7 @@ libairs.a with what `pkg-config --static --libs airs` gives, and runs it
 Usage: check_install.py BUILD_DIR CC [SANITIZE] (b_sanitize of the build:
 a sanitized libairs.a links only with the same -fsanitize)"""
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +23,42 @@ with tempfile.TemporaryDirectory() as dest:
     subprocess.run(["meson", "install", "-C", build, "--destdir", dest,
                     "--no-rebuild", "--quiet"], check=True,
                    stdout=subprocess.DEVNULL)
+
+    # Every file meson installs, where it says. A folder (install_subdir:
+    # the Python package) counts file by file, as its source has them.
+    installed = json.loads(subprocess.run(
+        ["meson", "introspect", "--installed", build], check=True,
+        capture_output=True, text=True).stdout)
+    expected = set()
+    for source, target in installed.items():
+        staged = dest + target
+        if os.path.isdir(source) and not os.path.islink(source):
+            for folder, dirs, files in os.walk(source):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                for f in files:
+                    rel = os.path.relpath(os.path.join(folder, f), source)
+                    expected.add(os.path.join(staged, rel))
+        else:
+            expected.add(staged)
+    missing = sorted(p for p in expected if not os.path.lexists(p))
+    if missing:
+        sys.exit("meson install left out:\n  " + "\n  ".join(missing))
+    extra = []
+    for folder, dirs, files in os.walk(dest):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        for f in files:
+            p = os.path.join(folder, f)
+            if p not in expected:
+                extra.append(p)
+    if extra:
+        sys.exit("meson install put files it does not list:\n  " +
+                 "\n  ".join(sorted(extra)))
+    if not any(t.endswith("/share/doc/airs/LICENSE")
+               for t in installed.values()):
+        sys.exit("LICENSE is not installed to share/doc/airs: " +
+                 ", ".join(sorted(installed.values())))
+    print(f"meson install: all {len(expected)} files it lists, LICENSE "
+          "in share/doc/airs")
     found = glob.glob(os.path.join(dest, "**", "airs", "airs.h"),
                       recursive=True)
     if len(found) != 1:

@@ -64,6 +64,15 @@ inline void mem_free(void* p) noexcept {
 #endif
 }
 
+// Gives memory the allocator keeps for reuse back to the system, now
+// rather than after its own delay: for the library's unload, which frees
+// what it held for the whole process (capi/runtime_api.cpp). [any thread]
+inline void mem_give_back() noexcept {
+#ifdef AIRS_USE_MIMALLOC
+  mi_collect(true);
+#endif
+}
+
 // new/delete for the runtime's own objects, through mem_alloc. Returns
 // nullptr when memory runs out (constructors here do not throw).
 template <class T, class... Args>

@@ -3,6 +3,7 @@
 // given back when its thread ends.
 #include "mail/envelope_pool.hpp"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <mutex>
@@ -116,15 +117,34 @@ void retire(EnvelopeCache& c) {
   c.retired = true;
 }
 
-struct ThreadExit {
-  ~ThreadExit() { retire(tls_envelopes); }
-};
+// The thread-exit hook is a pthread key's destructor, not a thread_local
+// object's: glibc keeps a library mapped for as long as any thread still
+// has a thread_local destructor of it to run (__cxa_thread_atexit), so a
+// host thread that once sent a message would keep libairs in memory after
+// its dlclose, for as long as that thread lives. A key is not tied to the
+// library, so envelope_pool_unload deletes it before the code goes.
+// glibc runs key destructors after the thread_local ones, so few frees
+// come after the retire.
+pthread_key_t exit_key;
+pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+bool exit_key_made = false;  // written once, under exit_key_once
+
+void on_thread_exit(void*) {
+  retire(tls_envelopes);
+}
+
+void make_exit_key() {
+  exit_key_made = pthread_key_create(&exit_key, on_thread_exit) == 0;
+}
 
 // Registers the cache's thread-exit hook: the first time a thread needs
-// memory from the depot, before it holds any.
+// memory from the depot, before it holds any. Without a key (the process
+// ran out of them) the thread goes to the depot directly, as an ending one
+// does: slower, but nothing is lost when it ends.
 void enroll(EnvelopeCache& c) {
-  static thread_local ThreadExit hook;
-  (void)&hook;
+  pthread_once(&exit_key_once, make_exit_key);
+  if (!exit_key_made || pthread_setspecific(exit_key, &c) != 0)
+    c.retired = true;
   c.enrolled = true;
 }
 
@@ -190,6 +210,34 @@ void envelope_free_slow(EnvelopeCache& c, void* p) noexcept {
   c.spare->count = c.count;
   c.free = e;
   c.count = 1;
+}
+
+void envelope_pool_unload(bool give_back) noexcept {
+  pthread_once(&exit_key_once, [] {});  // no key made after this
+  if (exit_key_made) {
+    pthread_key_delete(exit_key);
+    exit_key_made = false;
+  }
+  if (!give_back) return;
+  std::lock_guard<std::mutex> lock(depot.mu);
+  void* chunk = depot.chunk_list;
+  while (chunk) {
+    void* next = *static_cast<void**>(chunk);
+#ifdef AIRS_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(chunk, kChunkBytes);
+#endif
+    mem_free(chunk);
+    chunk = next;
+  }
+  depot.batches = nullptr;
+  depot.free = 0;
+  depot.carve = depot.carve_end = nullptr;
+  depot.chunks = 0;
+  depot.chunk_list = nullptr;
+  // This thread's cache pointed into the chunks: it starts afresh, on
+  // the depot's slow path.
+  tls_envelopes = EnvelopeCache{};
+  tls_envelopes.enrolled = tls_envelopes.retired = true;
 }
 
 EnvelopePoolCounts envelope_pool_counts() noexcept {

@@ -16,8 +16,9 @@
 // carves a new slab. The depot is one mutex, taken once per kBatch
 // envelopes. When a thread ends, its cache goes to the depot.
 //
-// The pool keeps the memory of its highest backlog until the process ends:
-// that memory is what the next backlog reuses. (A runtime that must give
+// The pool keeps the memory of its highest backlog until the process ends
+// or the library is unloaded (envelope_pool_unload): that memory is what
+// the next backlog reuses. (A runtime that must give
 // it back sends fewer messages at once; see the mailbox capacity.)
 //
 // Threads: every function may be called from any thread.
@@ -115,6 +116,15 @@ inline void envelope_free(void* p) noexcept {
   c.count++;
   envelope_poison(e);
 }
+
+// The library is being unloaded (or the process exits): deletes the
+// thread-exit hook's pthread key, whose destructor would otherwise be
+// called by threads that end after the library's code is unmapped. With
+// `give_back`, also frees every chunk, which only the caller can know to
+// be safe: no runtime is alive, and no thread will make or free an
+// envelope again (another thread's cache still points into the chunks).
+// [one thread, once, with no runtime alive when give_back]
+void envelope_pool_unload(bool give_back) noexcept;
 
 // For tests: what the pool holds.
 struct EnvelopePoolCounts {

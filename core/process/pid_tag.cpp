@@ -55,4 +55,10 @@ void pid_tag_release(uint32_t tag) noexcept {
   g_in_use[tag / 64].fetch_and(~bit, std::memory_order_acq_rel);
 }
 
+bool pid_tags_in_use() noexcept {
+  for (const auto& word : g_in_use)
+    if (word.load(std::memory_order_acquire) != 0) return true;
+  return false;
+}
+
 }  // namespace airs

@@ -29,4 +29,9 @@ uint32_t pid_tag_take(uint32_t tag) noexcept;
 // runtime is freed). [any thread]
 void pid_tag_release(uint32_t tag) noexcept;
 
+// Whether any tag is held: a runtime of this library copy is alive (its
+// process table is). For the unload of the library, which gives back
+// process-wide memory only when none is. [any thread]
+bool pid_tags_in_use() noexcept;
+
 }  // namespace airs

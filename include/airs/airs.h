@@ -225,7 +225,9 @@ AIRS_API airs_status airs_runtime_new(const airs_config* cfg,
  * memory is freed, and every user_data_free runs. A callback that never
  * returns cannot be interrupted: free then waits for it.
  * After free, the handle is a tombstone: any call with it returns
- * AIRS_ESTATE (about 600 bytes stay allocated per freed runtime for this).
+ * AIRS_ESTATE (about 600 bytes stay allocated per freed runtime for this,
+ * until the library is unloaded with dlclose, or the process exits, with
+ * no runtime alive).
  * Other threads may go on calling with the handle while it is freed: a
  * call that starts once free has begun returns AIRS_ESTATE (calls from the
  * runtime's own callbacks, which run while its processes stop, go on
