@@ -1273,7 +1273,7 @@ namespace {
 template <class Read>
 void osl_call(airs_runtime* rt, airs_pid to, airs_msg* req, Read read) {
   airs_msg* reply = nullptr;
-  airs_status st = airs_call(rt, to, req, 1000, &reply);
+  airs_status st = airs_call(rt, to, req, 200, &reply);
   if (st == AIRS_OK) {
     airs_osl_result res;
     st = airs_osl_result_get(reply, &res);
@@ -1299,32 +1299,38 @@ void scenario_osl_proc_net() {
       SEEN(spawn_counted(rt, nullptr, &kWatcher, nullptr, &owner))) {
     SEEN_OR(airs_whereis(rt, AIRS_OSL_PROC_NAME, &proc), AIRS_ENOTFOUND);
     SEEN_OR(airs_whereis(rt, AIRS_OSL_NET_NAME, &net), AIRS_ENOTFOUND);
-    // A child with no owner, waited for through its port.
+    // A cat owned by `owner` (which gets its output): written to through
+    // its port, its stdin closed, then waited for.
     airs_proc_spawn sp;
     SEEN(airs_proc_spawn_init(&sp));
-    sp.path = "/bin/true";
+    sp.path = "/bin/cat";
+    sp.flags = AIRS_PROC_STDIN_PIPE;
+    sp.owner = owner;
     airs_proc_spawned child = {0, 0};
     airs_osl_result res;
-    airs_status st = airs_proc_spawn_call(rt, &sp, 1000, &child, &res);
+    airs_status st = airs_proc_spawn_call(rt, &sp, 200, &child, &res);
     if (st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT && st != AIRS_EEXITED &&
         SEEN(st) && res.status != AIRS_ENOMEM)
       SEEN(static_cast<airs_status>(res.status));
     airs_msg* m = nullptr;
-    if (child.port && SEEN(airs_proc_req_wait(1000, &m)))
+    auto ok = [](const airs_msg*) { return AIRS_OK; };
+    if (child.port && SEEN(airs_proc_req_write("cat me\n", 7, &m)))
+      osl_call(rt, child.port, m, ok);
+    if (child.port && SEEN(airs_proc_req_close_stdin(&m)))
+      osl_call(rt, child.port, m, ok);
+    if (child.port && SEEN(airs_proc_req_wait(150, &m)))
       osl_call(rt, child.port, m, [](const airs_msg* r) {
         airs_proc_exit e;
         return airs_proc_exit_get(r, &e);
       });
     // The other requests a port takes, built and freed (the child is gone).
-    if (SEEN(airs_proc_req_write("x", 1, &m))) airs_msg_free(m);
-    if (SEEN(airs_proc_req_close_stdin(&m))) airs_msg_free(m);
     if (SEEN(airs_proc_req_signal(15, AIRS_PROC_SIGNAL_CHILD, &m)))
       airs_msg_free(m);
     if (SEEN(airs_proc_req_terminate(&m))) airs_msg_free(m);
     // A watch of this test's own process for `owner` (it outlives the
     // run: the watcher ends with its owner).
     if (proc && SEEN(airs_proc_req_watch(getpid(), owner, &m)))
-      osl_call(rt, proc, m, [](const airs_msg*) { return AIRS_OK; });
+      osl_call(rt, proc, m, ok);
     // The network actor: a resolve (numeric: no DNS) and a listener
     // owned by `owner`.
     airs_net_req req;
@@ -1334,7 +1340,7 @@ void scenario_osl_proc_net() {
       SEEN(airs_addr_parse("127.0.0.1:0", &req.addr));
       std::snprintf(req.host, sizeof req.host, "127.0.0.1");
       airs_msg* reply = nullptr;
-      st = airs_net_call(rt, &req, 1000, &reply);
+      st = airs_net_call(rt, &req, 200, &reply);
       if (st == AIRS_OK) {
         airs_net_reply r;
         st = airs_net_reply_get(reply, &r);
