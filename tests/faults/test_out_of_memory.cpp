@@ -1057,6 +1057,13 @@ airs_pid remote_pid() {
 }
 
 airs_status local_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  // It traps exits: the runtime's shutdown, too, comes as a message,
+  // which it obeys (else each run waits the shutdown timeout).
+  if (airs_msg_type(m) == AIRS_MSG_EXIT) {
+    const airs_reason* r = airs_msg_reason(m);
+    if (r && airs_reason_kind(r) == AIRS_EXIT_SHUTDOWN)
+      return airs_exit(ctx, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+  }
   if (airs_msg_type(m) != kRemoteWork) return AIRS_OK;
   airs_pid r = remote_pid();
   SEEN(airs_trap_exit(ctx, true));
