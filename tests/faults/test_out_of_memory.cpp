@@ -1176,19 +1176,35 @@ namespace {
 
 char g_dir[64];  // a fresh directory for the files, made before the runs
 
-// A call to the fs actor from the host: the reply's status (a reply may
-// say ENOMEM: the actor ran out), or the call's own; the reply is freed.
-airs_status fs_call(airs_runtime* rt, uint64_t type, const char* path,
-                    const char* data, airs_pid file) {
+// One step of the fs scenario: a request, the names it works on (in
+// g_dir) and what it writes.
+struct FsStep {
+  uint64_t type;
+  const char* name;
+  const char* name2;
+  const char* data;
+  uint32_t flags;
+};
+
+// A call to the fs actor (or the file actor `file`) from the host: the
+// reply's status (a reply may say ENOMEM: the actor ran out), or the
+// call's own; the reply is freed. An OPEN goes on with the file's own
+// requests and closes it.
+airs_status fs_call(airs_runtime* rt, const FsStep& step, airs_pid file) {
+  char path[96], path2[96];
+  std::snprintf(path, sizeof path, "%s%s%s", g_dir, step.name ? "/" : "",
+                step.name ? step.name : "");
+  std::snprintf(path2, sizeof path2, "%s/%s", g_dir,
+                step.name2 ? step.name2 : "");
   airs_fs_req req;
   SEEN(airs_fs_req_init(&req));
-  req.type = type;
+  req.type = step.type;
   req.path = path;
-  req.path2 = path;
-  req.data = data;
-  req.data_size = data ? std::strlen(data) : 0;
-  req.length = type == AIRS_MSG_FILE_READ ? 64 : 0;
-  req.flags = type == AIRS_MSG_FS_OPEN ? AIRS_FS_OPEN_READ : 0;
+  req.path2 = path2;
+  req.data = step.data;
+  req.data_size = step.data ? std::strlen(step.data) : 0;
+  req.length = step.type == AIRS_MSG_FILE_READ ? 64 : 0;
+  req.flags = step.flags;
   req.file = file;
   airs_msg* reply = nullptr;
   airs_status st = airs_fs_call(rt, &req, 200, &reply);
@@ -1200,31 +1216,69 @@ airs_status fs_call(airs_runtime* rt, uint64_t type, const char* path,
     airs_fs_info info;
     const void* bytes = nullptr;
     size_t size = 0;
-    if (type == AIRS_MSG_FS_READ || type == AIRS_MSG_FILE_READ)
+    if (step.type == AIRS_MSG_FS_READ || step.type == AIRS_MSG_FILE_READ) {
       st = airs_fs_reply_data(reply, &bytes, &size);
-    else if (type == AIRS_MSG_FS_LIST) {
+    } else if (step.type == AIRS_MSG_FS_LIST) {
       size_t cursor = 0;
       const char* name = nullptr;
       while (airs_fs_reply_list_next(reply, &cursor, &name) == AIRS_OK) {
       }
-    } else if (type == AIRS_MSG_FS_STAT) {
+    } else if (step.type == AIRS_MSG_FS_STAT) {
       airs_fs_stat s;
       std::memset(&s, 0, sizeof s);
       s.version = AIRS_FS_STAT_VERSION;
       s.size = sizeof s;
       st = airs_fs_reply_stat(reply, &s);
-    } else if (type == AIRS_MSG_FS_OPEN) {
+    } else if (step.type == AIRS_MSG_FS_OPEN) {
       airs_pid f = 0;
       if ((st = airs_fs_reply_file(reply, &f)) == AIRS_OK) {
-        st = fs_call(rt, AIRS_MSG_FILE_READ, nullptr, nullptr, f);
-        if (st == AIRS_OK)
-          st = fs_call(rt, AIRS_MSG_FILE_CLOSE, nullptr, nullptr, f);
+        static const FsStep kFileSteps[] = {
+            {AIRS_MSG_FILE_WRITE, nullptr, nullptr, "more", 0},
+            {AIRS_MSG_FILE_READ, nullptr, nullptr, nullptr, AIRS_FS_AT},
+            {AIRS_MSG_FILE_SYNC, nullptr, nullptr, nullptr, 0},
+            {AIRS_MSG_FILE_CLOSE, nullptr, nullptr, nullptr, 0}};
+        for (const FsStep& fs : kFileSteps)
+          if ((st = fs_call(rt, fs, f)) != AIRS_OK) break;
       }
     }
     if (st == AIRS_OK) st = airs_fs_reply_info(reply, &info);
   }
   airs_msg_free(reply);
   return st;
+}
+
+// Asks the fs and net actors from inside a process (airs_fs_request,
+// airs_net_request); their replies come back as messages, which it drops.
+airs_status osl_client_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  if (airs_msg_type(m) != kWork) return AIRS_OK;
+  airs_fs_req req;
+  SEEN(airs_fs_req_init(&req));
+  req.type = AIRS_MSG_FS_STAT;
+  req.path = g_dir;
+  uint64_t corr = 0;
+  SEEN_OR(airs_fs_request(ctx, &req, 200, &corr), AIRS_ENOTFOUND);
+  airs_net_req nreq;
+  SEEN(airs_net_req_init(&nreq, AIRS_MSG_NET_RESOLVE));
+  std::snprintf(nreq.host, sizeof nreq.host, "127.0.0.1");
+  SEEN_OR(airs_net_request(ctx, &nreq, 200, &corr), AIRS_ENOTFOUND);
+  return AIRS_OK;
+}
+
+const airs_behaviour kOslClient = {AIRS_BEHAVIOUR_VERSION,
+                                   sizeof(airs_behaviour),
+                                   nullptr,
+                                   osl_client_receive,
+                                   nullptr,
+                                   nullptr};
+
+void remove_files() {
+  char path[96];
+  for (const char* name : {"f", "g"}) {
+    std::snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    unlink(path);
+  }
+  std::snprintf(path, sizeof path, "%s/d", g_dir);
+  rmdir(path);
 }
 
 void scenario_osl() {
@@ -1235,28 +1289,35 @@ void scenario_osl() {
   o.intensity = 100;  // a child that ran out of memory may restart
   airs_pid sup = 0;
   if (SEEN(airs_osl_start(rt, &o, &sup))) {
-    char path[96];
-    std::snprintf(path, sizeof path, "%s/f", g_dir);
     // Each step may find what an earlier one failed to do: no file
     // (AIRS_EOS), or an actor that has not come back yet (ENOTFOUND,
     // ETIMEDOUT, EEXITED).
-    static const uint64_t kSteps[] = {AIRS_MSG_FS_WRITE, AIRS_MSG_FS_READ,
-                                      AIRS_MSG_FS_STAT,  AIRS_MSG_FS_LIST,
-                                      AIRS_MSG_FS_OPEN,  AIRS_MSG_FS_DELETE};
-    for (uint64_t type : kSteps) {
-      airs_status st =
-          fs_call(rt, type, type == AIRS_MSG_FS_LIST ? g_dir : path,
-                  type == AIRS_MSG_FS_WRITE ? "bytes" : nullptr, 0);
+    static const FsStep kSteps[] = {
+        {AIRS_MSG_FS_WRITE, "f", nullptr, "bytes", 0},
+        {AIRS_MSG_FS_APPEND, "f", nullptr, " and more", 0},
+        {AIRS_MSG_FS_READ, "f", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_STAT, "f", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_RENAME, "f", "g", nullptr, 0},
+        {AIRS_MSG_FS_MKDIR, "d", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_LIST, nullptr, nullptr, nullptr, 0},
+        {AIRS_MSG_FS_OPEN, "g", nullptr, nullptr,
+         AIRS_FS_OPEN_READ | AIRS_FS_OPEN_WRITE},
+        {AIRS_MSG_FS_RMDIR, "d", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_DELETE, "g", nullptr, nullptr, 0}};
+    for (const FsStep& step : kSteps) {
+      airs_status st = fs_call(rt, step, 0);
       if (st != AIRS_EOS && st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT &&
           st != AIRS_EEXITED)
         SEEN(st);
     }
+    airs_pid client = 0;
+    if (SEEN(spawn_counted(rt, nullptr, &kOslClient, nullptr, &client)) &&
+        SEEN(airs_send(rt, client, kWork, nullptr, 0)))
+      wait_jobs(rt);
     poll_all(rt);
   }
   airs_runtime_free(rt);
-  char path[96];
-  std::snprintf(path, sizeof path, "%s/f", g_dir);
-  unlink(path);
+  remove_files();
 }
 
 }  // namespace
