@@ -1,7 +1,6 @@
 // runtime_api.cpp - status names, versions, configs and runtimes.
 #include <mutex>
 #include <new>
-#include <vector>
 
 #include "capi.hpp"
 
@@ -9,9 +8,12 @@ using namespace airs;
 using namespace airs::capi;
 
 namespace {
-// Freed runtime handles, kept reachable (see airs_runtime in capi.hpp).
+// Freed runtime handles, kept reachable (see airs_runtime in handle.hpp).
+// A list through the handles: a std::vector here threw bad_alloc out of
+// airs_runtime_free (noexcept, void) when it had to grow, and the host
+// ended in std::terminate.
 std::mutex tombstones_mu;
-std::vector<airs_runtime*>* tombstones = nullptr;
+airs_runtime* tombstones = nullptr;
 }  // namespace
 
 extern "C" {
@@ -139,8 +141,8 @@ void airs_runtime_free(airs_runtime* h) {
     h->impl.store(nullptr, std::memory_order_release);
     delete rt;
     std::lock_guard<std::mutex> lock(tombstones_mu);
-    if (!tombstones) tombstones = new std::vector<airs_runtime*>();
-    tombstones->push_back(h);
+    h->next_tombstone = tombstones;
+    tombstones = h;
     return AIRS_OK;
   });
   (void)st;  // void call: the message says what went wrong
