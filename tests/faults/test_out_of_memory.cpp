@@ -876,6 +876,11 @@ void scenario_io() {
     SEEN(airs_kill(rt, w));
     poll_all(rt);
   }
+  // The fs and proc actors started on their own (no supervisor).
+  airs_pid fs = 0, proc = 0;
+  SEEN(airs_fs_start(rt, &fs));
+  SEEN(airs_proc_start(rt, &proc));
+  poll_all(rt);
   airs_runtime_free(rt);
   close(fds[0]);
   close(fds[1]);
@@ -1261,6 +1266,11 @@ airs_status osl_client_receive(void*, airs_ctx* ctx, const airs_msg* m) {
   SEEN(airs_net_req_init(&nreq, AIRS_MSG_NET_RESOLVE));
   std::snprintf(nreq.host, sizeof nreq.host, "127.0.0.1");
   SEEN_OR(airs_net_request(ctx, &nreq, 200, &corr), AIRS_ENOTFOUND);
+  airs_proc_spawn sp;
+  SEEN(airs_proc_spawn_init(&sp));
+  sp.path = "/bin/true";
+  sp.kill_grace_ms = 0;
+  SEEN_OR(airs_proc_spawn_request(ctx, &sp, 200, &corr), AIRS_ENOTFOUND);
   return AIRS_OK;
 }
 
