@@ -871,6 +871,14 @@ void scenario_io() {
       SEEN(airs_job_submit(rt, &job, &j));
     }
     if (jobs[1]) SEEN_OR(airs_job_cancel(rt, jobs[1]), AIRS_ENOTFOUND);
+    // A process whose turns run on the pool (each turn a SLOW job).
+    airs_spawn_opts so;
+    airs_pid b = 0;
+    if (SEEN(airs_spawn_opts_init(rt, &so))) {
+      so.flags = AIRS_SPAWN_BLOCKING;
+      if (SEEN(spawn_counted(rt, nullptr, &kWatcher, &so, &b)))
+        SEEN(airs_send(rt, b, kHello, "turn", 4));
+    }
     wait_jobs(rt);
     poll_all(rt);
     SEEN(airs_kill(rt, w));
