@@ -1328,6 +1328,15 @@ void scenario_osl() {
           st != AIRS_EEXITED)
         SEEN(st);
     }
+    // A request built on its own (as a binding would, to send it itself).
+    airs_fs_req req;
+    SEEN(airs_fs_req_init(&req));
+    req.type = AIRS_MSG_FS_WRITE;
+    req.path = g_dir;
+    req.data = g_bytes;
+    req.data_size = 16;
+    airs_msg* m = nullptr;
+    if (SEEN(airs_fs_req_new(&req, &m))) airs_msg_free(m);
     airs_pid client = 0;
     if (SEEN(spawn_counted(rt, nullptr, &kOslClient, nullptr, &client)) &&
         SEEN(airs_send(rt, client, kWork, nullptr, 0)))
@@ -1409,7 +1418,8 @@ void scenario_osl_proc_net() {
         airs_proc_exit e;
         return airs_proc_exit_get(r, &e);
       });
-    // The other requests a port takes, built and freed (the child is gone).
+    // The other requests a port takes, and a SPAWN, built and freed.
+    if (SEEN(airs_proc_req_spawn(&sp, &m))) airs_msg_free(m);
     if (SEEN(airs_proc_req_signal(15, AIRS_PROC_SIGNAL_CHILD, &m)))
       airs_msg_free(m);
     if (SEEN(airs_proc_req_terminate(&m))) airs_msg_free(m);
