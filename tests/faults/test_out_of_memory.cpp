@@ -11,6 +11,12 @@
 // While a scenario runs, nothing but the runtime may allocate: the
 // scenarios and their callbacks keep what they see in fixed arrays, and
 // the checks run after the countdown is off.
+//
+// Between them the scenarios call every exported function of airs.h,
+// supervisor.h, broker.h, io.h, net.h, osl.h, fs.h, proc.h and transport.h
+// that can allocate (node.h is libairs_node's, tested against a NATS
+// server in tests/node). OOM_TRACE=1 prints each run and each failed call;
+// under AddressSanitizer, OOM_LEAKS=1 checks for leaks after each run.
 #include <doctest/doctest.h>
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
