@@ -26,7 +26,9 @@
 
 // A handle outlives its runtime as a tombstone (about 600 bytes), so that
 // a call with a freed handle is a clear AIRS_ESTATE instead of a use after
-// free.
+// free. The tombstones are chained through the handles themselves
+// (next_tombstone), so that keeping one needs no memory: airs_runtime_free
+// cannot fail.
 struct airs_runtime {
   static constexpr uint64_t kMagic = 0x61697273'72756e74ull;  // "airsrunt"
   static constexpr unsigned kUseShards = 8;
@@ -38,6 +40,7 @@ struct airs_runtime {
   std::atomic<airs::Runtime*> impl{nullptr};
   std::atomic<bool> freeing{false};  // set once, by the free that runs
   UseCount uses[kUseShards];
+  airs_runtime* next_tombstone = nullptr;  // under tombstones_mu
 };
 
 namespace airs::capi {

@@ -1,7 +1,6 @@
 // runtime_api.cpp - status names, versions, configs and runtimes.
 #include <mutex>
 #include <new>
-#include <vector>
 
 #include "capi.hpp"
 #include "mail/envelope_pool.hpp"
@@ -11,9 +10,12 @@ using namespace airs;
 using namespace airs::capi;
 
 namespace {
-// Freed runtime handles, kept reachable (see airs_runtime in capi.hpp).
+// Freed runtime handles, kept reachable (see airs_runtime in handle.hpp).
+// A list through the handles: a std::vector here threw bad_alloc out of
+// airs_runtime_free (noexcept, void) when it had to grow, and the host
+// ended in std::terminate.
 std::mutex tombstones_mu;
-std::vector<airs_runtime*>* tombstones = nullptr;
+airs_runtime* tombstones = nullptr;
 
 // What the library holds for the whole process goes back when a plugin
 // host dlclose()s it, so that loading and unloading it a thousand times
@@ -30,10 +32,11 @@ struct Unload {
     envelope_pool_unload(idle);
     if (!idle) return;
     std::lock_guard<std::mutex> lock(tombstones_mu);
-    if (!tombstones) return;
-    for (airs_runtime* h : *tombstones) delete h;
-    delete tombstones;
-    tombstones = nullptr;
+    while (tombstones) {
+      airs_runtime* h = tombstones;
+      tombstones = h->next_tombstone;
+      delete h;
+    }
     mem_give_back();  // not into mimalloc's cache: to the system
   }
 } unload;
@@ -164,8 +167,8 @@ void airs_runtime_free(airs_runtime* h) {
     h->impl.store(nullptr, std::memory_order_release);
     delete rt;
     std::lock_guard<std::mutex> lock(tombstones_mu);
-    if (!tombstones) tombstones = new std::vector<airs_runtime*>();
-    tombstones->push_back(h);
+    h->next_tombstone = tombstones;
+    tombstones = h;
     return AIRS_OK;
   });
   (void)st;  // void call: the message says what went wrong

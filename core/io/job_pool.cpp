@@ -326,7 +326,12 @@ airs_status JobPool::submit(const airs_job& spec, uint64_t* id) noexcept {
     c.queue[cls].pop_back();
     lk.unlock();
     if (job.spec.arg_free) job.spec.arg_free(job.spec.arg);
-    return fail(AIRS_EINTERNAL, "cannot start a pool thread");
+    // What stops a thread from starting is memory: its list node or
+    // shared state (bad_alloc), or its stack and the kernel's task
+    // (pthread_create's EAGAIN). ENOMEM is what the caller is documented
+    // to handle and may retry; EINTERNAL would say the runtime has a bug.
+    return fail(AIRS_ENOMEM,
+                "cannot start a pool thread (out of memory or threads)");
   }
   if (id) *id = job_id;
   return AIRS_OK;

@@ -15,7 +15,16 @@ namespace airs {
 ProcessTable::ProcessTable(uint32_t max_processes, uint32_t wanted_tag)
     : tag_(wanted_tag ? pid_tag_take(wanted_tag) : pid_tag_acquire()),
       max_(max_processes) {
-  chunks_ = new std::atomic<Process*>[kMaxChunks];
+  // The destructor, which gives the tag back, does not run for a
+  // constructor that throws: without this a runtime that ran out of memory
+  // here kept its tag, and with AIRS_CFG_PID_TAG no runtime could have
+  // that tag again in this process (EEXIST).
+  try {
+    chunks_ = new std::atomic<Process*>[kMaxChunks];
+  } catch (...) {
+    pid_tag_release(tag_);
+    throw;
+  }
   for (uint32_t i = 0; i < kMaxChunks; i++)
     chunks_[i].store(nullptr, std::memory_order_relaxed);
 }

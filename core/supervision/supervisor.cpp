@@ -371,6 +371,13 @@ void Supervisor::process_deferred() {
   while (job_.kind == Job::kNone && !exit_with_ && !deferred_.empty()) {
     Deferred d = deferred_.front();
     deferred_.pop_front();
+    // The popped entry's reference goes however this ends: a bad_alloc
+    // out of exit_arrived (SupProcess::receive then stops the supervisor)
+    // skipped a release after the switch and leaked the reason.
+    struct Release {
+      Reason* r;
+      ~Release() { reason_release(r); }
+    } release{d.reason};
     switch (d.what) {
       case Deferred::kExit: exit_arrived(d.from, d.reason, d.from_link); break;
       case Deferred::kRetry: retry(); break;
@@ -382,7 +389,6 @@ void Supervisor::process_deferred() {
         }
         break;
     }
-    reason_release(d.reason);
   }
 }
 

@@ -211,7 +211,14 @@ void on_write(Port* p, airs_ctx* ctx, const airs_msg* m, bool close) noexcept {
     }
     memcpy(w.data, airs_msg_data(m), size);
   }
-  p->writes.push_back(w);
+  // The receive is noexcept: a bad_alloc must not leave it.
+  try {
+    p->writes.push_back(w);
+  } catch (const std::bad_alloc&) {
+    free(w.data);
+    reply_error(ctx, m, type, AIRS_ENOMEM, 0, "no memory for the write");
+    return;
+  }
   p->queued += size;
   if (p->writes.size() == 1) pump(p, ctx);
 }
@@ -389,7 +396,14 @@ bool add_waiter(Port* p, airs_ctx* ctx, const airs_msg* m, uint64_t type,
     reply_error(ctx, m, type, AIRS_ENOMEM, 0, "no timer for the wait");
     return false;
   }
-  p->waiters.push_back(w);
+  // The receive is noexcept: a bad_alloc must not leave it.
+  try {
+    p->waiters.push_back(w);
+  } catch (const std::bad_alloc&) {
+    if (w.timer != 0) airs_cancel_timer(p->rt, w.timer);
+    reply_error(ctx, m, type, AIRS_ENOMEM, 0, "no memory for the wait");
+    return false;
+  }
   return true;
 }
 
@@ -503,8 +517,15 @@ void on_spawned(Port* p, airs_ctx* ctx, const airs_msg* m) noexcept {
 
 airs_status port_init(void* user_data, airs_ctx* ctx, void** state) {
   auto* a = static_cast<PortArgs*>(user_data);
-  auto* p = new (std::nothrow) Port;
-  if (p == nullptr) return AIRS_ENOMEM;
+  // Not new (std::nothrow): that only covers the allocation of the Port,
+  // and std::deque's constructor allocates too (its map), so a bad_alloc
+  // could still leave this callback.
+  Port* p = nullptr;
+  try {
+    p = new Port;
+  } catch (const std::bad_alloc&) {
+    return AIRS_ENOMEM;
+  }
   p->rt = airs_ctx_runtime(ctx);
   p->self = airs_self(ctx);
   p->owner = a->owner;

@@ -58,10 +58,11 @@ struct Plan {
   airs_pid owner = AIRS_NO_PID;
 };
 
-// Reads a SPAWN request's data into *plan; false (and *why set) if it is
-// malformed.
-bool plan_read(const void* data, size_t size, Plan* plan,
-               const char** why) noexcept;
+// Reads a SPAWN request's data into *plan. AIRS_EINVAL if it is
+// malformed, AIRS_ENOMEM if the plan's copies cannot be made; *why says
+// which.
+airs_status plan_read(const void* data, size_t size, Plan* plan,
+                      const char** why) noexcept;
 
 // ---- the spawn job (spawn.cpp)
 

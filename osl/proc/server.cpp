@@ -29,9 +29,11 @@ void on_spawn(airs_ctx* ctx, const airs_msg* m) noexcept {
     reply_error(ctx, m, type, AIRS_ENOMEM, 0, "no memory for the request");
     return;
   }
-  if (!plan_read(airs_msg_data(m), airs_msg_size(m), plan, &why)) {
+  if (airs_status st =
+          plan_read(airs_msg_data(m), airs_msg_size(m), plan, &why);
+      st != AIRS_OK) {
     delete plan;
-    reply_error(ctx, m, type, AIRS_EINVAL, 0, "%s", why);
+    reply_error(ctx, m, type, st, 0, "%s", why);
     return;
   }
   if (airs_msg_correlation(m) == 0) {  // nobody to answer: refuse

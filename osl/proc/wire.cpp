@@ -7,6 +7,7 @@
 // no pointer into the requester's memory.
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "base/error.hpp"
 #include "proc.hpp"
@@ -47,9 +48,11 @@ airs_status make(uint64_t type, const void* data, size_t size,
 
 }  // namespace
 
+namespace {
+
 // Walks the strings after the head; each must end inside the message.
-bool plan_read(const void* data, size_t size, Plan* plan,
-               const char** why) noexcept {
+// Throws bad_alloc (the plan's copies and lists).
+bool plan_parse(const void* data, size_t size, Plan* plan, const char** why) {
   WireSpawn head;
   if (data == nullptr || size < sizeof head) {
     *why = "the request is too short";
@@ -102,6 +105,20 @@ bool plan_read(const void* data, size_t size, Plan* plan,
   plan->kill_grace_ms = head.kill_grace_ms;
   plan->owner = head.owner;
   return true;
+}
+
+}  // namespace
+
+// The proc actor's receive is noexcept: a bad_alloc out of the plan's
+// vectors ended the whole host in std::terminate.
+airs_status plan_read(const void* data, size_t size, Plan* plan,
+                      const char** why) noexcept {
+  try {
+    return plan_parse(data, size, plan, why) ? AIRS_OK : AIRS_EINVAL;
+  } catch (const std::bad_alloc&) {
+    *why = "no memory for the request";
+    return AIRS_ENOMEM;
+  }
 }
 
 }  // namespace airs::osl::proc

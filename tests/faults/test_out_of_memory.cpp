@@ -11,14 +11,33 @@
 // While a scenario runs, nothing but the runtime may allocate: the
 // scenarios and their callbacks keep what they see in fixed arrays, and
 // the checks run after the countdown is off.
+//
+// Between them the scenarios call every exported function of airs.h,
+// supervisor.h, broker.h, io.h, net.h, osl.h, fs.h, proc.h and transport.h
+// that can allocate (node.h is libairs_node's, tested against a NATS
+// server in tests/node). OOM_TRACE=1 prints each run and each failed call;
+// under AddressSanitizer, OOM_LEAKS=1 checks for leaks after each run.
 #include <doctest/doctest.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include "airs/airs.h"
+#include "airs/fs.h"
+#include "airs/io.h"
+#include "airs/net.h"
+#include "airs/osl.h"
+#include "airs/transport.h"
 #include "base/alloc.hpp"
 
 // ---- allocations of the std containers fail with the same countdown --------
@@ -102,6 +121,22 @@ void operator delete(void* p, std::align_val_t) noexcept {
 void operator delete[](void* p, std::align_val_t) noexcept {
   std::free(p);
 }
+// The nothrow deletes run when a constructor throws inside a new
+// (std::nothrow): they must match this malloc too.
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t,
+                     const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t,
+                       const std::nothrow_t&) noexcept {
+  std::free(p);
+}
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
   std::free(p);
 }
@@ -179,6 +214,13 @@ int every_allocation(Scenario scenario) {
     scenario();
     bool failed_one = airs::alloc_faults.load() <= 0;
     airs::alloc_faults.store(0);
+#if defined(__SANITIZE_ADDRESS__)
+    // OOM_LEAKS=1: a leak check after each run, to find the run that
+    // leaked (LeakSanitizer's report at exit does not say).
+    if (std::getenv("OOM_LEAKS") && __lsan_do_recoverable_leak_check())
+      std::fprintf(stderr, "the run failing allocation #%lld leaked\n",
+                   static_cast<long long>(k));
+#endif
     g_seen = nullptr;
     runs++;
     INFO("the allocation that failed: #" << k);
@@ -536,6 +578,10 @@ void scenario_supervision() {
                     AIRS_ENOPROC) &&
             i == 1)
           SEEN_OR(airs_send(rt, d, kCrash, nullptr, 0), AIRS_ENOPROC);
+        else if (d && i == 2)
+          for (airs_status st :
+               {airs_supervisor_terminate_child_pid(rt, psup, d)})
+            if (st != AIRS_ENOTFOUND) SEEN_OR(st, AIRS_ENOPROC);
       }
     airs_sup_spec_free(pool);
   }
@@ -555,4 +601,867 @@ TEST_CASE("out of memory at each allocation: supervision trees") {
   int runs = every_allocation(scenario_supervision);
   MESSAGE("runs: " << runs);
   CHECK(runs > 20);
+}
+
+// ---- 4. configuration, messages, timers, hooks, stats, host calls --------
+
+namespace {
+
+constexpr uint64_t kEcho = 20;  // answered with airs_reply_to
+
+// The hooks only count: nothing may allocate in them (see the top).
+int g_dead_letters = 0, g_events = 0, g_trace_steps = 0;
+std::atomic<int> g_thread_hooks{0};  // pool threads run it
+
+void on_dead_letter(void*, airs_pid, const airs_msg* m,
+                    airs_dead_letter_reason) {
+  if (m) g_dead_letters++;
+}
+void on_event(void*, const airs_event*) {
+  g_events++;
+}
+void on_trace(void*, const airs_trace_step*) {
+  g_trace_steps++;
+}
+void on_thread(void*, int) {
+  g_thread_hooks++;
+}
+
+airs_status echo_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  if (airs_msg_type(m) == kEcho) {
+    uint64_t type = 0;
+    size_t size = 0;
+    const void* data = airs_msg_read(m, &type, &size);
+    airs_msg* r = nullptr;
+    if (SEEN(airs_msg_new(kAnswer, data, size, &r)) &&
+        !SEEN(airs_reply_to(ctx, airs_msg_correlation(m), r)))
+      airs_msg_free(r);
+  } else if (airs_msg_type(m) == kCrash) {
+    return airs_exit(ctx, AIRS_EXIT_ERROR, 2, "crash");
+  }
+  return AIRS_OK;
+}
+
+const airs_behaviour kEchoActor = {AIRS_BEHAVIOUR_VERSION,
+                                   sizeof(airs_behaviour),
+                                   nullptr,
+                                   echo_receive,
+                                   nullptr,
+                                   nullptr};
+
+// A runtime made from a config with every key set, read back, and a thread
+// hook (a host-driven runtime starts no thread: the hook stays unused).
+airs_runtime* configured_runtime(int64_t seed) {
+  airs_config* cfg = nullptr;
+  if (!SEEN(airs_config_new(&cfg))) return nullptr;
+  static const struct {
+    airs_config_key key;
+    int64_t value;
+  } kSettings[] = {{AIRS_CFG_WORKERS, 0},
+                   {AIRS_CFG_MAILBOX_CAPACITY, 4},
+                   {AIRS_CFG_MAILBOX_POLICY, AIRS_MAILBOX_DROP_NEWEST},
+                   {AIRS_CFG_BLOCK_TIMEOUT_MS, 10},
+                   {AIRS_CFG_MAX_PROCESSES, 64},
+                   {AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 100},
+                   {AIRS_CFG_BUDGET, 8},
+                   {AIRS_CFG_MANUAL_CLOCK, 1},
+                   {AIRS_CFG_EVENTS, 1},
+                   {AIRS_CFG_POOL_MIN_THREADS, 0},
+                   {AIRS_CFG_POOL_MAX_THREADS, 2},
+                   {AIRS_CFG_POOL_SLOW_MAX, 1},
+                   {AIRS_CFG_POOL_KEEPALIVE_MS, 100}};
+  bool ok = true;
+  for (const auto& s : kSettings)
+    ok = ok && SEEN(airs_config_set(cfg, s.key, s.value));
+  if (ok && seed) ok = SEEN(airs_config_set(cfg, AIRS_CFG_SEED, seed));
+  int64_t v = 0;
+  ok = ok && SEEN(airs_config_get(cfg, AIRS_CFG_BUDGET, &v)) &&
+       SEEN(airs_config_set_thread_hook(cfg, on_thread, nullptr));
+  airs_runtime* rt = nullptr;
+  if (ok) SEEN(airs_runtime_new(cfg, &rt));
+  airs_config_free(cfg);
+  return rt;
+}
+
+void scenario_messages() {
+  airs_runtime* rt = configured_runtime(0);
+  if (!rt) return;
+  SEEN(airs_set_dead_letter_hook(rt, on_dead_letter, nullptr));
+  SEEN(airs_set_event_hook(rt, on_event, nullptr));
+  airs_pid e = 0, gone = 0;
+  bool has_e = SEEN(spawn_counted(rt, nullptr, &kEchoActor, nullptr, &e));
+  if (SEEN(spawn_counted(rt, nullptr, &kEchoActor, nullptr, &gone))) {
+    SEEN(airs_kill(rt, gone));
+    poll_all(rt);
+    // To a pid that ended: ENOPROC, and a dead letter.
+    SEEN_OR(airs_send(rt, gone, kHello, "x", 1), AIRS_ENOPROC);
+  }
+  if (has_e) {
+    airs_msg* m = nullptr;
+    if (SEEN(airs_msg_new(kHello, "a message with priority", 23, &m))) {
+      SEEN(airs_msg_set_priority(m, AIRS_PRIORITY_HIGH));
+      SEEN(airs_msg_set_correlation(m, 42));
+      if (!SEEN(airs_send_msg(rt, e, m))) airs_msg_free(m);
+    }
+    airs_payload* p = nullptr;
+    if (SEEN(airs_payload_new(g_bytes, sizeof g_bytes, &p))) {
+      airs_msg* s = nullptr;
+      if (SEEN(airs_msg_new_shared(kHello, p, &s)) &&
+          !SEEN(airs_send_msg(rt, e, s)))
+        airs_msg_free(s);
+      airs_payload_release(p);
+    }
+    // Past the mailbox's capacity of 4: DROP_NEWEST drops the rest (a
+    // dead letter each), and the send still succeeds.
+    for (int i = 0; i < 4; i++) SEEN(airs_send(rt, e, kHello, "f", 1));
+    uint64_t depth = 0;
+    SEEN(airs_process_stat_get(rt, e, AIRS_PSTAT_MAILBOX_DEPTH, &depth));
+    poll_all(rt);
+    // Timers: one fires, one is cancelled, one aims at a pid that is gone
+    // by then (a dead letter when it fires).
+    uint64_t t1 = 0, t2 = 0;
+    airs_msg* a = nullptr;
+    if (SEEN(airs_msg_new(kHello, "t1", 2, &a)) &&
+        !SEEN(airs_send_after(rt, e, 5, a, &t1)))
+      airs_msg_free(a);
+    if (SEEN(airs_msg_new(kHello, "t2", 2, &a)) &&
+        !SEEN(airs_send_after(rt, e, 50, a, &t2)))
+      airs_msg_free(a);
+    int64_t next = 0;
+    SEEN(airs_runtime_next_timer_ms(rt, &next));
+    if (t2) SEEN(airs_cancel_timer(rt, t2));
+    // A call from the host: the reply, or ETIMEDOUT when memory ran out
+    // for the reply (the clock of a call is the real one).
+    airs_msg* q = nullptr;
+    if (SEEN(airs_msg_new(kEcho, "ping", 4, &q))) {
+      airs_msg* reply = nullptr;
+      airs_status st = airs_call(rt, e, q, 20, &reply);
+      if (st == AIRS_OK)
+        airs_msg_free(reply);
+      else if (st != AIRS_ETIMEDOUT && !SEEN(st))
+        airs_msg_free(q);
+    }
+    airs_pid victim = 0;
+    if (SEEN(spawn_counted(rt, nullptr, &kEchoActor, nullptr, &victim))) {
+      if (SEEN(airs_msg_new(kHello, "t3", 2, &a)) &&
+          !SEEN(airs_send_after(rt, victim, 5, a, nullptr)))
+        airs_msg_free(a);
+      SEEN(airs_send_exit(rt, victim, AIRS_EXIT_ERROR, 9, "told to end"));
+      SEEN_OR(airs_wait(rt, victim, 20), AIRS_ETIMEDOUT);
+    }
+    SEEN(airs_runtime_advance_time(rt, 10));
+    poll_all(rt);
+  }
+  airs_runtime_stats stats;
+  std::memset(&stats, 0, sizeof stats);
+  stats.version = AIRS_RUNTIME_STATS_VERSION;
+  stats.size = sizeof stats;
+  SEEN(airs_runtime_stats_get(rt, &stats));
+  airs_runtime_free(rt);
+
+  // A seeded runtime with a trace hook.
+  rt = configured_runtime(42);
+  if (!rt) return;
+  SEEN(airs_runtime_set_trace_hook(rt, on_trace, nullptr));
+  airs_pid t = 0;
+  if (SEEN(spawn_counted(rt, nullptr, &kEchoActor, nullptr, &t))) {
+    SEEN(airs_send(rt, t, kHello, "seeded", 6));
+    SEEN(airs_send(rt, t, kCrash, nullptr, 0));
+  }
+  poll_all(rt);
+  airs_runtime_free(rt);
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: messages, timers, hooks, calls") {
+  int runs = every_allocation(scenario_messages);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 20);
+}
+
+// ---- 5. fd watches, the host's wake-up fd, blocking-pool jobs ------------
+
+namespace {
+
+int g_fd_ready = 0, g_jobs_done = 0;
+
+// Reads what is in the pipe and re-arms the watch (once); counts job
+// completions.
+airs_status watcher_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  switch (airs_msg_type(m)) {
+    case AIRS_MSG_FD_READY: {
+      int fd = -1;
+      std::memcpy(&fd, g_bytes + 48, sizeof fd);  // the host's read end
+      char buf[16];
+      while (read(fd, buf, sizeof buf) > 0) {
+      }
+      if (g_fd_ready++ == 0)
+        SEEN_OR(airs_fd_rearm(airs_ctx_runtime(ctx), airs_msg_correlation(m),
+                              AIRS_FD_READ),
+                AIRS_ENOTFOUND);
+      break;
+    }
+    case kHello:  // a job's own completion
+    case AIRS_MSG_JOB_DONE:
+    case AIRS_MSG_JOB_CANCELLED: g_jobs_done++; break;
+  }
+  return AIRS_OK;
+}
+
+const airs_behaviour kWatcher = {AIRS_BEHAVIOUR_VERSION,
+                                 sizeof(airs_behaviour),
+                                 nullptr,
+                                 watcher_receive,
+                                 nullptr,
+                                 nullptr};
+
+// A job: its completion is a message it makes (or none when memory ran
+// out for it: an empty AIRS_MSG_JOB_DONE).
+airs_msg* job_run(void*) {
+  airs_msg* m = nullptr;
+  if (airs_msg_new(kHello, "done", 4, &m) != AIRS_OK) return nullptr;
+  return m;
+}
+
+// Polls until every job submitted has ended (its completion delivered, or
+// lost for want of memory) or a second has passed.
+void wait_jobs(airs_runtime* rt) {
+  for (int i = 0; i < 1000; i++) {
+    poll_all(rt);
+    airs_job_stats s;
+    std::memset(&s, 0, sizeof s);
+    s.version = AIRS_JOB_STATS_VERSION;
+    s.size = sizeof s;
+    if (!SEEN(airs_job_stats_get(rt, &s))) return;
+    if (s.queued[0] + s.queued[1] + s.running[0] + s.running[1] == 0) break;
+    usleep(1000);
+  }
+  poll_all(rt);
+}
+
+void scenario_io() {
+  airs_runtime* rt = configured_runtime(0);
+  if (!rt) return;
+  int wake = -1;
+  SEEN(airs_runtime_fd(rt, &wake));
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    airs_runtime_free(rt);
+    return;
+  }
+  std::memcpy(g_bytes + 48, &fds[0], sizeof fds[0]);
+  airs_pid w = 0;
+  if (SEEN(spawn_counted(rt, nullptr, &kWatcher, nullptr, &w))) {
+    uint64_t id = 0, id2 = 0;
+    if (SEEN(airs_fd_watch(rt, fds[0], AIRS_FD_READ, w, &id))) {
+      (void)!write(fds[1], "1", 1);
+      poll_all(rt);
+      (void)!write(fds[1], "2", 1);
+      poll_all(rt);
+      SEEN(airs_fd_unwatch(rt, id));
+    }
+    // A second watch, left for the owner's end to close.
+    SEEN(airs_fd_watch(rt, fds[1], AIRS_FD_WRITE, w, &id2));
+    // Jobs: one that runs, one cancelled (if the pool has not started it).
+    uint64_t jobs[2] = {0, 0};
+    for (uint64_t& j : jobs) {
+      airs_job job;
+      SEEN(airs_job_init(&job));
+      job.job_class = &j == &jobs[0] ? AIRS_JOB_FAST : AIRS_JOB_SLOW;
+      job.run = job_run;
+      job.arg = &g;
+      job.arg_free = free_user_data;
+      job.reply_to = w;
+      g.user_data_made++;
+      SEEN(airs_job_submit(rt, &job, &j));
+    }
+    if (jobs[1]) SEEN_OR(airs_job_cancel(rt, jobs[1]), AIRS_ENOTFOUND);
+    // A process whose turns run on the pool (each turn a SLOW job).
+    airs_spawn_opts so;
+    airs_pid b = 0;
+    if (SEEN(airs_spawn_opts_init(rt, &so))) {
+      so.flags = AIRS_SPAWN_BLOCKING;
+      if (SEEN(spawn_counted(rt, nullptr, &kWatcher, &so, &b)))
+        SEEN(airs_send(rt, b, kHello, "turn", 4));
+    }
+    wait_jobs(rt);
+    poll_all(rt);
+    SEEN(airs_kill(rt, w));
+    poll_all(rt);
+  }
+  // The fs and proc actors started on their own (no supervisor).
+  airs_pid fs = 0, proc = 0;
+  SEEN(airs_fs_start(rt, &fs));
+  SEEN(airs_proc_start(rt, &proc));
+  poll_all(rt);
+  airs_runtime_free(rt);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: fd watches, wake-up fd, jobs") {
+  int runs = every_allocation(scenario_io);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 10);
+}
+
+// ---- 6. sockets on loopback ------------------------------------------------
+
+namespace {
+
+struct NetSeen {
+  airs_pid peer;  // gets the accepted connection
+  int data, datagrams, eof, sent, errors;
+} g_net;
+
+airs_status net_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  airs_socket sock = airs_msg_correlation(m);
+  switch (airs_msg_type(m)) {
+    case AIRS_MSG_SOCK_ACCEPTED: {  // hand it to the peer, which answers
+      airs_sock_accepted a;
+      std::memcpy(&a, airs_msg_data(m), sizeof a);
+      if (SEEN_OR(airs_socket_give(rt, a.socket, g_net.peer), AIRS_ENOPROC))
+        SEEN(airs_socket_set_active(rt, a.socket, AIRS_ACTIVE_ALWAYS));
+      else
+        SEEN_OR(airs_socket_close(rt, a.socket), AIRS_ENOTFOUND);
+      break;
+    }
+    case AIRS_MSG_SOCK_CONNECTED:
+      SEEN(airs_socket_set_active(rt, sock, 1));
+      SEEN(airs_socket_send(rt, sock, "ping", 4, 1));
+      break;
+    case AIRS_MSG_SOCK_DATA:
+      // The server side answers and half-closes; the client closes.
+      if (g_net.data++ == 0) {
+        SEEN_OR(airs_socket_send(rt, sock, "pong", 4, 2), AIRS_ENOTFOUND);
+        SEEN_OR(airs_socket_shutdown(rt, sock), AIRS_ENOTFOUND);
+      } else {
+        SEEN_OR(airs_socket_close(rt, sock), AIRS_ENOTFOUND);
+      }
+      break;
+    case AIRS_MSG_SOCK_DATAGRAM: {
+      airs_datagram d;
+      const void* bytes = nullptr;
+      SEEN(airs_datagram_read(m, &d, &bytes));
+      g_net.datagrams++;
+      break;
+    }
+    case AIRS_MSG_SOCK_PASSIVE:
+      SEEN_OR(airs_socket_set_active(rt, sock, 1), AIRS_ENOTFOUND);
+      break;
+    case AIRS_MSG_SOCK_EOF: g_net.eof++; break;
+    case AIRS_MSG_SOCK_SENT: g_net.sent++; break;
+    case AIRS_MSG_SOCK_ERROR:
+    case AIRS_MSG_SOCK_ACCEPT_ERROR: g_net.errors++; break;
+  }
+  return AIRS_OK;
+}
+
+const airs_behaviour kNet = {AIRS_BEHAVIOUR_VERSION,
+                             sizeof(airs_behaviour),
+                             nullptr,
+                             net_receive,
+                             nullptr,
+                             nullptr};
+
+// Polls until the runtime has nothing to do for 5 ms: loopback I/O is
+// ready at once, so this is when every step that can happen has.
+void settle(airs_runtime* rt, int wake) {
+  for (int i = 0; i < 200; i++) {
+    poll_all(rt);
+    if (wake < 0) {
+      usleep(1000);
+      if (i >= 10) return;
+      continue;
+    }
+    struct pollfd p = {wake, POLLIN, 0};
+    if (poll(&p, 1, 5) <= 0) return;
+  }
+}
+
+void scenario_sockets() {
+  g_net = NetSeen{};
+  airs_runtime* rt = configured_runtime(0);
+  if (!rt) return;
+  int wake = -1;
+  SEEN(airs_runtime_fd(rt, &wake));
+  airs_pid owner = 0;
+  if (SEEN(spawn_counted(rt, nullptr, &kNet, nullptr, &owner)) &&
+      SEEN(spawn_counted(rt, nullptr, &kNet, nullptr, &g_net.peer))) {
+    airs_addr any, local;
+    SEEN(airs_addr_parse("127.0.0.1:0", &any));
+    airs_socket_opts o;
+    SEEN(airs_socket_opts_init(&o));
+    o.active = 1;
+    airs_socket lsock = 0, csock = 0, usock = 0;
+    if (SEEN(airs_tcp_listen(rt, owner, &any, &o, &lsock)) &&
+        SEEN(airs_socket_addr(rt, lsock, &local, nullptr))) {
+      char text[64];
+      SEEN(airs_addr_format(&local, text, sizeof text));
+      SEEN(airs_tcp_connect(rt, owner, &local, 1000, nullptr, &csock));
+    }
+    if (SEEN(airs_udp_open(rt, owner, &any, &o, &usock)) &&
+        SEEN(airs_socket_addr(rt, usock, &local, nullptr))) {
+      SEEN(airs_udp_send(rt, usock, &local, "datagram", 8));
+      SEEN(airs_udp_send(rt, usock, &local, "datagram", 8));
+    }
+    settle(rt, wake);
+    (void)airs_socket_count(rt);
+    if (lsock) SEEN(airs_socket_close(rt, lsock));
+    settle(rt, wake);
+  }
+  airs_runtime_free(rt);  // closes what is still open
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: sockets on loopback") {
+  int runs = every_allocation(scenario_sockets);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 10);
+}
+
+// ---- 7. the transport seam --------------------------------------------------
+
+namespace {
+
+// A transport to a runtime that does not exist: it keeps the first message
+// it is given (dropped later with airs_transport_drop), frees the others,
+// and remembers the correlation of the last request.
+struct FakeLink {
+  airs_msg* kept;
+  uint64_t request;
+  int messages, signals, publishes, members;
+} g_link;
+
+airs_status link_send(void*, airs_pid, airs_msg* msg) {
+  switch (airs_transport_msg_kind(msg)) {
+    case AIRS_TRANSPORT_SIGNAL: {
+      airs_transport_signal sig;
+      SEEN(airs_transport_signal_read(msg, &sig));
+      g_link.signals++;
+      break;
+    }
+    case AIRS_TRANSPORT_REQUEST:
+      g_link.request = airs_msg_correlation(msg);
+      break;
+    default: g_link.messages++; break;
+  }
+  if (!g_link.kept)
+    g_link.kept = msg;
+  else
+    airs_msg_free(msg);
+  return AIRS_OK;
+}
+void link_flush(void*) {}
+void link_interest(void*, const char*, size_t, int) {}
+airs_status link_publish(void*, const char*, size_t, airs_msg* msg) {
+  g_link.publishes++;
+  airs_msg_free(msg);
+  return AIRS_OK;
+}
+airs_status link_pool_member(void*, const char*, airs_pid, int) {
+  g_link.members++;
+  return AIRS_OK;
+}
+
+constexpr uint64_t kRemoteWork = 30;  // ask, link to and monitor the remote
+
+airs_pid remote_pid() {
+  return (static_cast<airs_pid>(2) << 48) | 5;  // tag 2: the other side
+}
+
+airs_status local_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  // It traps exits: the runtime's shutdown, too, comes as a message,
+  // which it obeys (else each run waits the shutdown timeout).
+  if (airs_msg_type(m) == AIRS_MSG_EXIT) {
+    const airs_reason* r = airs_msg_reason(m);
+    if (r && airs_reason_kind(r) == AIRS_EXIT_SHUTDOWN)
+      return airs_exit(ctx, AIRS_EXIT_SHUTDOWN, 0, nullptr);
+  }
+  if (airs_msg_type(m) != kRemoteWork) return AIRS_OK;
+  airs_pid r = remote_pid();
+  SEEN(airs_trap_exit(ctx, true));
+  SEEN(airs_ctx_send(ctx, r, kHello, "to the other side", 17));
+  SEEN(airs_link(ctx, r));
+  uint64_t ref = 0;
+  SEEN(airs_monitor(ctx, r, &ref));
+  airs_msg* q = nullptr;
+  uint64_t corr = 0;
+  if (SEEN(airs_msg_new(kAsk, "?", 1, &q)) &&
+      !SEEN(airs_request(ctx, r, q, 50, &corr)))
+    airs_msg_free(q);
+  SEEN(airs_pool_join(airs_ctx_runtime(ctx), "workers", airs_self(ctx)));
+  return AIRS_OK;
+}
+
+const airs_behaviour kLocal = {AIRS_BEHAVIOUR_VERSION,
+                               sizeof(airs_behaviour),
+                               nullptr,
+                               local_receive,
+                               nullptr,
+                               nullptr};
+
+void scenario_transport() {
+  g_link = FakeLink{};
+  airs_config* cfg = nullptr;
+  if (!SEEN(airs_config_new(&cfg))) return;
+  airs_runtime* rt = nullptr;
+  if (SEEN(airs_config_set(cfg, AIRS_CFG_WORKERS, 0)) &&
+      SEEN(airs_config_set(cfg, AIRS_CFG_MANUAL_CLOCK, 1)) &&
+      SEEN(airs_config_set(cfg, AIRS_CFG_SHUTDOWN_TIMEOUT_MS, 100)) &&
+      SEEN(airs_config_set(cfg, AIRS_CFG_PID_TAG, 1)))
+    SEEN(airs_runtime_new(cfg, &rt));
+  airs_config_free(cfg);
+  if (!rt) return;
+  uint32_t tag = 0;
+  SEEN(airs_runtime_pid_tag(rt, &tag));
+  airs_transport t;
+  std::memset(&t, 0, sizeof t);
+  t.version = AIRS_TRANSPORT_VERSION;
+  t.size = sizeof t;
+  t.send = link_send;
+  t.flush = link_flush;
+  t.topic_interest = link_interest;
+  t.publish = link_publish;
+  t.pool_member = link_pool_member;
+  airs_pid local = 0;
+  bool has_local = SEEN(spawn_counted(rt, nullptr, &kLocal, nullptr, &local));
+  if (has_local) SEEN(airs_subscribe(rt, "news", local));
+  airs_pid subs[2];
+  size_t nsubs = 0;
+  SEEN(airs_topic_subscribers(rt, "news", subs, 2, &nsubs));
+  if (SEEN(airs_transport_set(rt, &t, nullptr)) && has_local) {
+    airs_pid r = remote_pid();
+    SEEN(airs_send(rt, local, kRemoteWork, nullptr, 0));
+    poll_all(rt);
+    if (airs_payload* p = new_payload()) {
+      size_t n = 0;
+      SEEN(airs_publish(rt, "news", kHello, p, &n));
+      airs_payload_release(p);
+    }
+    // What the other side sends back.
+    size_t n = 0;
+    SEEN(airs_transport_deliver(rt, r, local, kHello, "from there", 10,
+                                AIRS_PRIORITY_NORMAL, 0));
+    if (g_link.request)
+      SEEN_OR(airs_transport_deliver_reply(rt, r, g_link.request, kAnswer,
+                                           "yes", 3),
+              AIRS_ENOTFOUND);
+    SEEN_OR(
+        airs_transport_deliver_publish(rt, r, "news", 4, kHello, "n", 1, &n),
+        AIRS_ENOTFOUND);
+    airs_transport_signal sig;
+    std::memset(&sig, 0, sizeof sig);
+    sig.code = AIRS_TRANSPORT_SIG_LINK;
+    sig.text = "";
+    SEEN(airs_transport_deliver_signal(rt, r, local, &sig));
+    sig.code = AIRS_TRANSPORT_SIG_MONITOR;
+    sig.ref = 77;
+    SEEN(airs_transport_deliver_signal(rt, r, local, &sig));
+    SEEN(airs_transport_pool_member(rt, "workers", r, 1));
+    airs_pid members[4];
+    SEEN(airs_pool_members(rt, "workers", members, 4, &n));
+    poll_all(rt);
+    // The other side is lost: links and monitors to it fire.
+    SEEN(airs_transport_node_down(rt, 2));
+    poll_all(rt);
+    if (g_link.kept) {
+      SEEN(airs_transport_drop(rt, g_link.kept, AIRS_DEAD_LETTER_NOCONNECTION));
+      g_link.kept = nullptr;
+    }
+  }
+  SEEN(airs_transport_set(rt, nullptr, nullptr));
+  if (g_link.kept) airs_msg_free(g_link.kept);
+  airs_runtime_free(rt);
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: the transport seam") {
+  int runs = every_allocation(scenario_transport);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 10);
+}
+
+// ---- 8. the system actors (OSL): files through the fs actor
+// ------------------
+
+namespace {
+
+char g_dir[64];  // a fresh directory for the files, made before the runs
+
+// One step of the fs scenario: a request, the names it works on (in
+// g_dir) and what it writes.
+struct FsStep {
+  uint64_t type;
+  const char* name;
+  const char* name2;
+  const char* data;
+  uint32_t flags;
+};
+
+// A call to the fs actor (or the file actor `file`) from the host: the
+// reply's status (a reply may say ENOMEM: the actor ran out), or the
+// call's own; the reply is freed. An OPEN goes on with the file's own
+// requests and closes it.
+airs_status fs_call(airs_runtime* rt, const FsStep& step, airs_pid file) {
+  char path[96], path2[96];
+  std::snprintf(path, sizeof path, "%s%s%s", g_dir, step.name ? "/" : "",
+                step.name ? step.name : "");
+  std::snprintf(path2, sizeof path2, "%s/%s", g_dir,
+                step.name2 ? step.name2 : "");
+  airs_fs_req req;
+  SEEN(airs_fs_req_init(&req));
+  req.type = step.type;
+  req.path = path;
+  req.path2 = path2;
+  req.data = step.data;
+  req.data_size = step.data ? std::strlen(step.data) : 0;
+  req.length = step.type == AIRS_MSG_FILE_READ ? 64 : 0;
+  req.flags = step.flags;
+  req.file = file;
+  airs_msg* reply = nullptr;
+  airs_status st = airs_fs_call(rt, &req, 200, &reply);
+  if (st != AIRS_OK) return st;
+  airs_osl_result res;
+  st = airs_osl_result_get(reply, &res);
+  if (st == AIRS_OK) st = static_cast<airs_status>(res.status);
+  if (st == AIRS_OK) {
+    airs_fs_info info;
+    const void* bytes = nullptr;
+    size_t size = 0;
+    if (step.type == AIRS_MSG_FS_READ || step.type == AIRS_MSG_FILE_READ) {
+      st = airs_fs_reply_data(reply, &bytes, &size);
+    } else if (step.type == AIRS_MSG_FS_LIST) {
+      size_t cursor = 0;
+      const char* name = nullptr;
+      while (airs_fs_reply_list_next(reply, &cursor, &name) == AIRS_OK) {
+      }
+    } else if (step.type == AIRS_MSG_FS_STAT) {
+      airs_fs_stat s;
+      std::memset(&s, 0, sizeof s);
+      s.version = AIRS_FS_STAT_VERSION;
+      s.size = sizeof s;
+      st = airs_fs_reply_stat(reply, &s);
+    } else if (step.type == AIRS_MSG_FS_OPEN) {
+      airs_pid f = 0;
+      if ((st = airs_fs_reply_file(reply, &f)) == AIRS_OK) {
+        static const FsStep kFileSteps[] = {
+            {AIRS_MSG_FILE_WRITE, nullptr, nullptr, "more", 0},
+            {AIRS_MSG_FILE_READ, nullptr, nullptr, nullptr, AIRS_FS_AT},
+            {AIRS_MSG_FILE_SYNC, nullptr, nullptr, nullptr, 0},
+            {AIRS_MSG_FILE_CLOSE, nullptr, nullptr, nullptr, 0}};
+        for (const FsStep& fs : kFileSteps)
+          if ((st = fs_call(rt, fs, f)) != AIRS_OK) break;
+      }
+    }
+    if (st == AIRS_OK) st = airs_fs_reply_info(reply, &info);
+  }
+  airs_msg_free(reply);
+  return st;
+}
+
+// Asks the fs and net actors from inside a process (airs_fs_request,
+// airs_net_request); their replies come back as messages, which it drops.
+airs_status osl_client_receive(void*, airs_ctx* ctx, const airs_msg* m) {
+  if (airs_msg_type(m) != kWork) return AIRS_OK;
+  airs_fs_req req;
+  SEEN(airs_fs_req_init(&req));
+  req.type = AIRS_MSG_FS_STAT;
+  req.path = g_dir;
+  uint64_t corr = 0;
+  SEEN_OR(airs_fs_request(ctx, &req, 200, &corr), AIRS_ENOTFOUND);
+  airs_net_req nreq;
+  SEEN(airs_net_req_init(&nreq, AIRS_MSG_NET_RESOLVE));
+  std::snprintf(nreq.host, sizeof nreq.host, "127.0.0.1");
+  SEEN_OR(airs_net_request(ctx, &nreq, 200, &corr), AIRS_ENOTFOUND);
+  airs_proc_spawn sp;
+  SEEN(airs_proc_spawn_init(&sp));
+  sp.path = "/bin/true";
+  sp.kill_grace_ms = 0;
+  SEEN_OR(airs_proc_spawn_request(ctx, &sp, 200, &corr), AIRS_ENOTFOUND);
+  return AIRS_OK;
+}
+
+const airs_behaviour kOslClient = {AIRS_BEHAVIOUR_VERSION,
+                                   sizeof(airs_behaviour),
+                                   nullptr,
+                                   osl_client_receive,
+                                   nullptr,
+                                   nullptr};
+
+void remove_files() {
+  char path[96];
+  for (const char* name : {"f", "g"}) {
+    std::snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    unlink(path);
+  }
+  std::snprintf(path, sizeof path, "%s/d", g_dir);
+  rmdir(path);
+}
+
+void scenario_osl() {
+  airs_runtime* rt = host_runtime();
+  if (!rt) return;
+  airs_osl_opts o;
+  SEEN(airs_osl_opts_init(&o));
+  o.intensity = 100;  // a child that ran out of memory may restart
+  airs_pid sup = 0;
+  if (SEEN(airs_osl_start(rt, &o, &sup))) {
+    // Each step may find what an earlier one failed to do: no file
+    // (AIRS_EOS), or an actor that has not come back yet (ENOTFOUND,
+    // ETIMEDOUT, EEXITED).
+    static const FsStep kSteps[] = {
+        {AIRS_MSG_FS_WRITE, "f", nullptr, "bytes", 0},
+        {AIRS_MSG_FS_APPEND, "f", nullptr, " and more", 0},
+        {AIRS_MSG_FS_READ, "f", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_STAT, "f", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_RENAME, "f", "g", nullptr, 0},
+        {AIRS_MSG_FS_MKDIR, "d", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_LIST, nullptr, nullptr, nullptr, 0},
+        {AIRS_MSG_FS_OPEN, "g", nullptr, nullptr,
+         AIRS_FS_OPEN_READ | AIRS_FS_OPEN_WRITE},
+        {AIRS_MSG_FS_RMDIR, "d", nullptr, nullptr, 0},
+        {AIRS_MSG_FS_DELETE, "g", nullptr, nullptr, 0}};
+    for (const FsStep& step : kSteps) {
+      airs_status st = fs_call(rt, step, 0);
+      if (st != AIRS_EOS && st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT &&
+          st != AIRS_EEXITED)
+        SEEN(st);
+    }
+    // A request built on its own (as a binding would, to send it itself).
+    airs_fs_req req;
+    SEEN(airs_fs_req_init(&req));
+    req.type = AIRS_MSG_FS_WRITE;
+    req.path = g_dir;
+    req.data = g_bytes;
+    req.data_size = 16;
+    airs_msg* m = nullptr;
+    if (SEEN(airs_fs_req_new(&req, &m))) airs_msg_free(m);
+    airs_pid client = 0;
+    if (SEEN(spawn_counted(rt, nullptr, &kOslClient, nullptr, &client)) &&
+        SEEN(airs_send(rt, client, kWork, nullptr, 0)))
+      wait_jobs(rt);
+    poll_all(rt);
+  }
+  airs_runtime_free(rt);
+  remove_files();
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: the fs actor of the OSL") {
+  std::snprintf(g_dir, sizeof g_dir, "/tmp/airs-oom-XXXXXX");
+  REQUIRE(mkdtemp(g_dir) != nullptr);
+  int runs = every_allocation(scenario_osl);
+  rmdir(g_dir);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 10);
+}
+
+// ---- 9. the system actors (OSL): OS processes and the network actor ---------
+
+namespace {
+
+// The status of a call to a system actor whose reply is read with
+// `read` (the reply is freed), or the call's own. A step may find what an
+// earlier one failed to do (see scenario 8): those statuses are let pass.
+template <class Read>
+void osl_call(airs_runtime* rt, airs_pid to, airs_msg* req, Read read) {
+  airs_msg* reply = nullptr;
+  airs_status st = airs_call(rt, to, req, 200, &reply);
+  if (st == AIRS_OK) {
+    airs_osl_result res;
+    st = airs_osl_result_get(reply, &res);
+    if (st == AIRS_OK) st = static_cast<airs_status>(res.status);
+    if (st == AIRS_OK) st = read(reply);
+    airs_msg_free(reply);
+  } else if (st != AIRS_ETIMEDOUT && st != AIRS_EEXITED) {
+    airs_msg_free(req);  // not sent: still ours
+  }
+  if (st != AIRS_EOS && st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT &&
+      st != AIRS_EEXITED && st != AIRS_ENOPROC)
+    SEEN(st);
+}
+
+void scenario_osl_proc_net() {
+  airs_runtime* rt = host_runtime();
+  if (!rt) return;
+  airs_osl_opts o;
+  SEEN(airs_osl_opts_init(&o));
+  o.intensity = 100;
+  airs_pid sup = 0, owner = 0, proc = 0, net = 0;
+  if (SEEN(airs_osl_start(rt, &o, &sup)) &&
+      SEEN(spawn_counted(rt, nullptr, &kWatcher, nullptr, &owner))) {
+    SEEN_OR(airs_whereis(rt, AIRS_OSL_PROC_NAME, &proc), AIRS_ENOTFOUND);
+    SEEN_OR(airs_whereis(rt, AIRS_OSL_NET_NAME, &net), AIRS_ENOTFOUND);
+    // A cat owned by `owner` (which gets its output): written to through
+    // its port, its stdin closed, then waited for.
+    airs_proc_spawn sp;
+    SEEN(airs_proc_spawn_init(&sp));
+    sp.path = "/bin/cat";
+    sp.flags = AIRS_PROC_STDIN_PIPE;
+    sp.owner = owner;
+    airs_proc_spawned child = {0, 0};
+    airs_osl_result res;
+    airs_status st = airs_proc_spawn_call(rt, &sp, 200, &child, &res);
+    if (st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT && st != AIRS_EEXITED &&
+        SEEN(st) && res.status != AIRS_ENOMEM)
+      SEEN(static_cast<airs_status>(res.status));
+    airs_msg* m = nullptr;
+    auto ok = [](const airs_msg*) { return AIRS_OK; };
+    if (child.port && SEEN(airs_proc_req_write("cat me\n", 7, &m)))
+      osl_call(rt, child.port, m, ok);
+    if (child.port && SEEN(airs_proc_req_close_stdin(&m)))
+      osl_call(rt, child.port, m, ok);
+    if (child.port && SEEN(airs_proc_req_wait(150, &m)))
+      osl_call(rt, child.port, m, [](const airs_msg* r) {
+        airs_proc_exit e;
+        return airs_proc_exit_get(r, &e);
+      });
+    // The other requests a port takes, and a SPAWN, built and freed.
+    if (SEEN(airs_proc_req_spawn(&sp, &m))) airs_msg_free(m);
+    if (SEEN(airs_proc_req_signal(15, AIRS_PROC_SIGNAL_CHILD, &m)))
+      airs_msg_free(m);
+    if (SEEN(airs_proc_req_terminate(&m))) airs_msg_free(m);
+    // A watch of this test's own process for `owner` (it outlives the
+    // run: the watcher ends with its owner).
+    if (proc && SEEN(airs_proc_req_watch(getpid(), owner, &m)))
+      osl_call(rt, proc, m, ok);
+    // The network actor: a resolve (numeric: no DNS) and a listener
+    // owned by `owner`.
+    airs_net_req req;
+    for (uint64_t type : {AIRS_MSG_NET_RESOLVE, AIRS_MSG_NET_LISTEN}) {
+      SEEN(airs_net_req_init(&req, type));
+      req.owner = owner;
+      SEEN(airs_addr_parse("127.0.0.1:0", &req.addr));
+      std::snprintf(req.host, sizeof req.host, "127.0.0.1");
+      airs_msg* reply = nullptr;
+      st = airs_net_call(rt, &req, 200, &reply);
+      if (st == AIRS_OK) {
+        airs_net_reply r;
+        st = airs_net_reply_get(reply, &r);
+        if (st == AIRS_OK && airs_osl_result_get(reply, &res) == AIRS_OK)
+          st = static_cast<airs_status>(res.status);
+        airs_msg_free(reply);
+      }
+      if (st != AIRS_ENOTFOUND && st != AIRS_ETIMEDOUT && st != AIRS_EEXITED)
+        SEEN(st);
+    }
+    poll_all(rt);
+  }
+  airs_runtime_free(rt);
+}
+
+}  // namespace
+
+TEST_CASE("out of memory at each allocation: the proc and net actors") {
+  int runs = every_allocation(scenario_osl_proc_net);
+  MESSAGE("runs: " << runs);
+  CHECK(runs > 10);
 }
