@@ -137,24 +137,11 @@ struct Turns::Gathered {
   // the process (unhandled too).
   Msg* msgs[AIRS_BATCH_MAX + 1];
   uint32_t count = 0;
-  // Taken after the first of the batch, and not yet counted as taken
-  // (Process::dequeued): while the callback runs, the mailbox's depth and
-  // handled count read as on the one-message path when it handles the
-  // first of them.
-  uint32_t uncounted = 0;
 };
 
 void Turns::gather(Gathered& g, Msg* m) noexcept {
   g.items[g.count] = {m->type, m->sender, m->correlation, m, m->data, m->size};
   g.msgs[g.count++] = m;
-}
-
-// Counts the messages taken since the first of the batch.
-static void count_taken(Process* p, uint32_t& uncounted) noexcept {
-  if (!uncounted) return;
-  p->dequeued.store(p->dequeued.load(std::memory_order_relaxed) + uncounted,
-                    std::memory_order_relaxed);
-  uncounted = 0;
 }
 
 uint64_t Turns::batch_turn(Process* p, Ctx& c, Worker* w) noexcept {
@@ -170,11 +157,6 @@ uint64_t Turns::batch_turn(Process* p, Ctx& c, Worker* w) noexcept {
     if (!m) break;
     n++;
     if (p->capacity) k_.mail.room_made(p);
-    if (g.count) {  // counted once the batch is handed over (see Gathered)
-      p->dequeued.store(p->dequeued.load(std::memory_order_relaxed) - 1,
-                        std::memory_order_relaxed);
-      g.uncounted++;
-    }
     p->detach(m);
     if (m->to != c.pid) {  // sent to an earlier process of this slot
       k_.mail.undeliverable(m);
@@ -184,7 +166,6 @@ uint64_t Turns::batch_turn(Process* p, Ctx& c, Worker* w) noexcept {
       // The kill jumps ahead of what is gathered too: none of it has been
       // handed over yet.
       r = reason_static(AIRS_EXIT_KILLED);
-      count_taken(p, g.uncounted);
       for (uint32_t i = 0; i < g.count; i++)
         k_.mail.undeliverable(g.msgs[i], r);
       g.count = 0;
@@ -237,7 +218,6 @@ Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
     k_.observer.count_delivered_elsewhere(user);
   uint32_t handled = count;
   airs_status st = p->receive_batch(p->state_ptr, &c, g.items, count, &handled);
-  count_taken(p, g.uncounted);
   Reason* r = nullptr;
   if (c.exit_request) {
     r = c.exit_request;

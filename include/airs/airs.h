@@ -431,9 +431,9 @@ typedef struct airs_behaviour {
    * set, receive is never called. Same thread and ctx rules as receive;
    * the messages are borrowed until it returns. A process with a bounded
    * mailbox gets batches of one message, so that what it has not handled
-   * still counts against its capacity. While a batch is handled, the
-   * mailbox's depth and handled counters (airs_process_stat_get) read as
-   * while receive handles its first message.
+   * still counts against its capacity. The messages of a batch are
+   * taken out of the mailbox when it is gathered: while it is handled,
+   * they count as handled, not in the depth (airs_process_stat_get).
    *
    * A batch holds only messages: the system signals that are not
    * messages (a link, an untrapped exit, a kill, a monitor being set up)

@@ -351,16 +351,32 @@ class RuntimeCore:
                 logger.exception("airs: receive callback failed")
                 return EINTERNAL
 
-        turn_begin = _turn.begin
-        turn_end = _turn.end
+        turn_local = _turn._local
+        turn_flush = _turn.flush
         decode_item = self.decode_item
-        string_at = _string_at
         handled_at = ctypes.c_uint32.from_address
+        # Views of batch arrays, by address. C hands a worker's batches
+        # out from the same stack address turn after turn, so a view
+        # made once reads every later batch there in place: no copy and
+        # no ctypes call per batch. A view covers AIRS_BATCH_MAX items,
+        # the array C passes (only the first `count` are read).
+        views = {}
+        words_type = ctypes.c_uint64 * (6 * _ffi.BATCH_MAX)
+
+        def view_of(items):
+            if len(views) >= 256:  # many threads or call depths: start over
+                views.clear()
+            words = memoryview(words_type.from_address(items)).cast(
+                "B").cast("Q")
+            views[items] = words
+            return words
+
+        first = _turn.FIRST
 
         def on_receive_batch(state, ctx, items, count, handled):
             """behaviour.receive_batch: a turn's messages for one actor,
-            on a worker, read from C's array of airs_batch_item (6 words
-            each) in one copy. Sends and replies made meanwhile go to C in
+            on a worker, read in place from C's array of airs_batch_item
+            (6 words each). Sends and replies made meanwhile go to C in
             one call at the end (airs._turn). An exception, or an exit
             the actor asks for, stops the batch after its message: the
             rest stay queued, and are answered as the mail of an ended
@@ -370,34 +386,62 @@ class RuntimeCore:
             try:
                 actor = actors[state]
                 actor._ctx = ctx
-                words = memoryview(string_at(items, 48 * count)).cast("Q")
-                turn_begin(actor)
-                i = 0
+                words = views.get(items)
+                if words is None:
+                    words = view_of(items)
+                actor._out = first  # see airs._turn
                 try:
                     try:
-                        for i in range(0, 6 * count, 6):
-                            kind = words[i]
-                            # Left set after the callback, as in on_receive.
-                            actor._msg = words[i + 3]
+                        if count == 1:  # a ping-pong, a ring: no loop
+                            kind = words[0]
+                            actor._msg = words[3]
                             message = refs_pop(kind, missing)
                             if message is missing:
-                                message = decode_item(
-                                    actor, kind, words[i + 3], words[i + 4],
-                                    words[i + 5], words[i + 2])
+                                message = decode_item(actor, kind, words[3],
+                                                      words[4], words[5],
+                                                      words[2])
                             if message.__class__ is proxy_call:
                                 answer_proxy_call(actor, message)
                             else:
                                 actor.receive(message)
-                            if actor._stopping:
-                                handled_at(handled).value = i // 6 + 1
-                                break
+                        else:
+                            actor._stopping = False
+                            # Runtime.kill of itself must find it (below).
+                            turn_local.actor = actor
+                            i = 0
+                            for i in range(0, 6 * count, 6):
+                                kind = words[i]
+                                # Left set after the callback, as in
+                                # on_receive.
+                                actor._msg = words[i + 3]
+                                message = refs_pop(kind, missing)
+                                if message is missing:
+                                    message = decode_item(
+                                        actor, kind, words[i + 3],
+                                        words[i + 4], words[i + 5],
+                                        words[i + 2])
+                                if message.__class__ is proxy_call:
+                                    answer_proxy_call(actor, message)
+                                else:
+                                    actor.receive(message)
+                                if actor._stopping:
+                                    handled_at(handled).value = i // 6 + 1
+                                    break
                     except BaseException:
-                        handled_at(handled).value = i // 6 + 1
+                        if count > 1:
+                            handled_at(handled).value = i // 6 + 1
                         crash(actor, ctx)
                     finally:
-                        turn_end(actor)
+                        # _turn.end, inline.
+                        out = actor._out
+                        if out is not first or count > 1:
+                            turn_local.actor = None
+                            if out:  # a list: something deferred
+                                turn_flush(actor)
+                        actor._out = None
                 except BaseException:
                     # The flush failed (not a dead receiver: no memory).
+                    actor._out = None
                     crash(actor, ctx)
                 return 0
             except BaseException:

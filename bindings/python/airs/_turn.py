@@ -23,10 +23,10 @@ drops a message to a dead pid; no exception is raised for it. Any other
 failure (no memory) raises from the flush: at the end of the batch it ends
 the actor with an error exit, as an exception from receive would.
 
-``_local.actor`` is the actor whose batch runs on this thread (callbacks
-of other actors may run on other threads meanwhile, whenever C releases
-the GIL), so that :class:`airs.Runtime` calls made from inside a batch
-find the list to flush.
+``_local.actor`` is the actor whose batch runs on this thread and has
+deferred something (callbacks of other actors may run on other threads
+meanwhile, whenever C releases the GIL), so that :class:`airs.Runtime`
+calls made from inside a batch find the list to flush.
 """
 import ctypes
 import threading
@@ -47,29 +47,31 @@ SEND = int(_ffi.SendKind.SEND)
 REPLY = int(_ffi.SendKind.REPLY)
 
 
+# actor._out while a batch runs and nothing is deferred yet: the turn's
+# first send to a Python actor goes at once (a turn that sends one
+# message, a ping-pong's, pays for no list and no flush), and turns
+# actor._out into the list that defers the ones after it.
+FIRST = ()
+
+# A long turn (a loop of sends) flushes every this many words (256
+# items): its receivers start on the first ones meanwhile, as they would
+# with one call per send, and the in-flight tables stay small.
+FLUSH_WORDS = 6 * 256
+
+
 def current():
-    """The actor whose batch runs on this thread, or None."""
+    """The actor whose batch runs on this thread (a batch of several
+    messages, or one that has deferred something), or None."""
     return getattr(_local, "actor", None)
 
 
-def begin(actor):
-    """[batch start] Sends and replies of `actor` are deferred from now."""
-    actor._out = []
+def start_deferring(actor):
+    """[in a batch, actor._out is FIRST] From now on, sends and replies
+    of `actor` wait for the flush; returns the list they go in."""
+    out = actor._out = []
     actor._blobs = None
-    actor._stopping = False
     _local.actor = actor
-
-
-def end(actor):
-    """[batch end] Sends what is deferred; stops deferring. Raises as
-    :func:`flush`, deferring stopped all the same."""
-    try:
-        if actor._out:
-            flush(actor)
-    finally:
-        actor._out = None
-        actor._blobs = None
-        _local.actor = None
+    return out
 
 
 def flush_current():

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 _ctx_send_ref = _ffi.ctx_send_ref
+_FIRST = _turn.FIRST
+_FLUSH_WORDS = _turn.FLUSH_WORDS
+_start_deferring = _turn.start_deferring
 _raise_status = _ffi.raise_status
 _self_of = _ffi.fast.airs_self
 _fast_request = _ffi.fast.airs_request
@@ -144,10 +147,17 @@ class Actor:
             refs = self._refs
             refs[ref] = message
             out = self._out
-            if out is not None and to in self._direct_pids:
-                out += (to, ref, 0, 0, 0, 0)
-                return
-            _turn.flush_current()
+            if out is not None:  # in a batch
+                if to in self._direct_pids:
+                    if out is not _FIRST:
+                        out += (to, ref, 0, 0, 0, 0)
+                        if len(out) >= _FLUSH_WORDS:
+                            _turn.flush(self)
+                        return
+                    # The turn's first: at once, and defer the next ones.
+                    _start_deferring(self)
+                elif out:
+                    _turn.flush(self)
             status = _ctx_send_ref(self._ctx, to, ref, None, 0)
             if status:
                 refs.pop(ref, None)
@@ -170,7 +180,8 @@ class Actor:
         msg, ref = _outbound.request_msg(core, to, message, type, codec)
         correlation = _c_uint64()
         try:
-            _turn.flush_current()
+            if self._out:  # what this batch deferred goes first
+                _turn.flush(self)
         except BaseException:
             _outbound.free_msg(core, msg, ref)
             raise
@@ -213,6 +224,8 @@ class Actor:
                                           python_target=python_target)
         out = self._out
         if out is not None:  # in a batch: with the turn's other sends
+            if out is _FIRST:
+                out = _start_deferring(self)
             correlation = _ffi.fast.airs_msg_correlation(request)
             if not correlation:
                 if ref is not None:
@@ -317,12 +330,14 @@ class Actor:
         both ways (see airs_link). Linking to a process that is gone
         delivers an exit signal with reason NOPROC; linking to self does
         nothing (as in Erlang)."""
-        _turn.flush_current()
+        if self._out:
+            _turn.flush(self)
         lib.airs_link(self._ctx, pid)
 
     def unlink(self, pid: PidLike) -> None:
         """[inside a callback] Removes the link with `pid`, if any."""
-        _turn.flush_current()
+        if self._out:
+            _turn.flush(self)
         lib.airs_unlink(self._ctx, pid)
 
     def trap_exit(self, on: bool = True) -> None:
@@ -340,7 +355,8 @@ class Actor:
         :class:`airs.Down` (at once, reason NOPROC, if it is gone). A
         monitor of self is made, but its Down never comes (Erlang's)."""
         ref = _c_uint64()
-        _turn.flush_current()
+        if self._out:
+            _turn.flush(self)
         lib.airs_monitor(self._ctx, pid, _byref(ref))
         return ref.value
 
@@ -348,7 +364,8 @@ class Actor:
         """[inside a callback] Stops monitor `ref`; its Down will not come.
         A ref that is not active (its Down came already) is fine, as
         Erlang's demonitor."""
-        _turn.flush_current()
+        if self._out:
+            _turn.flush(self)
         lib.airs_demonitor(self._ctx, ref)
 
     def exit(self, kind: int = ExitKind.NORMAL, code: int = 0,
