@@ -39,7 +39,6 @@ from .message import REF_SEND_BASE, SYSTEM_BASE
 _local = threading.local()
 _send_many = _ffi.fast.airs_ctx_send_many
 _ctx_send_ref = _ffi.ctx_send_ref
-_raise_status = _ffi.raise_status
 _error_for_status = _ffi.error_for_status
 _MAX = _ffi.SEND_MANY_MAX
 
@@ -115,7 +114,8 @@ def flush(actor):
         for word, payload in blobs:
             out[word] = at
             at += len(payload)
-    for start in range(0, count, _MAX):
+    failure = None
+    for start in range(0, count, _MAX):  # every chunk, whatever fails
         n = min(count - start, _MAX)
         items = array("Q", out[6 * start:6 * (start + n)])
         statuses = array("i", bytes(4 * n))
@@ -123,8 +123,13 @@ def flush(actor):
                             statuses.buffer_info()[0])
         if status:
             error = _error_for_status(status)
-            _failed(actor, items, statuses, status, error)
+            try:
+                _failed(actor, items, statuses, status, error)
+            except BaseException as e:
+                failure = failure or e
     del keep
+    if failure is not None:
+        raise failure
 
 
 def _failed(actor, items, statuses, status, error=None):

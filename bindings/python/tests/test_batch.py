@@ -228,6 +228,32 @@ class BatchTest(unittest.TestCase):
         self.rt.run_until_idle()
         self.assertEqual(answers, [2 * i for i in range(20)])
 
+    def test_byte_replies_in_a_batch(self):
+        # Payloads of deferred items are copied from one joined buffer.
+        class Echo(airs.Actor):
+            def receive(self, message):
+                self.reply(b"%d:" % message + b"x" * message)
+
+        class Asker(airs.Actor):
+            def __init__(self, answers):
+                self.answers = answers
+
+            def on_start(self):
+                self.echo = self.spawn(Echo)
+
+            def receive(self, message):
+                if isinstance(message, airs.Reply):
+                    self.answers.append(message.value)
+                else:
+                    for i in range(message):
+                        self.request(self.echo, i)
+
+        answers = []
+        pid = self.rt.spawn(Asker, (answers,))
+        self.rt.send(pid, 30)
+        self.rt.run_until_idle()
+        self.assertEqual(answers, [b"%d:" % i + b"x" * i for i in range(30)])
+
     def test_reply_to_no_request(self):
         errors = []
 
