@@ -105,7 +105,7 @@ static airs_pid spawn(airs_runtime* rt,
                       void (*terminate)(void*, airs_ctx*, const airs_reason*),
                       void* state) {
   airs_behaviour b = {
-      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, terminate, NULL};
+      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, terminate, NULL, NULL};
   airs_pid pid;
   CHECK(airs_spawn(rt, &b, state, NULL, NULL, &pid));
   return pid;
@@ -160,8 +160,8 @@ static void run_spawn(long n) {
    * with zeros: malloc and a memset of 0 become a calloc, which touches
    * nothing.) */
   memset(pids, 0xff, sizeof *pids * (size_t)n);
-  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b,       NULL,
-                      stop_receive,           stop_terminate, NULL};
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, stop_receive,
+                      stop_terminate,         NULL,     NULL};
   long before = rss_bytes();
   double t0 = now_s();
   for (long i = 0; i < n; i++)
@@ -424,8 +424,13 @@ static void run_restart(long n) {
   flags.strategy = AIRS_ONE_FOR_ONE;
   flags.intensity = (uint32_t)n + 10; /* as the Erlang peer: never give up */
   flags.period_ms = 1000;
-  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, crasher_init,
-                      crasher_receive,        NULL,     NULL};
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION,
+                      sizeof b,
+                      crasher_init,
+                      crasher_receive,
+                      NULL,
+                      NULL,
+                      NULL};
   airs_child_spec child;
   CHECK(airs_child_spec_init(&child));
   child.id = "worker";
@@ -750,8 +755,13 @@ static void run_starve(long actors, long tokens, long samples,
   airs_sup_flags flags;
   CHECK(airs_sup_flags_init(&flags));
   flags.strategy = AIRS_ONE_FOR_ONE;
-  airs_behaviour sb = {AIRS_BEHAVIOUR_VERSION, sizeof sb, stubborn_init,
-                       stubborn_receive,       NULL,      NULL};
+  airs_behaviour sb = {AIRS_BEHAVIOUR_VERSION,
+                       sizeof sb,
+                       stubborn_init,
+                       stubborn_receive,
+                       NULL,
+                       NULL,
+                       NULL};
   airs_child_spec child;
   CHECK(airs_child_spec_init(&child));
   child.id = "stubborn";
@@ -1084,8 +1094,13 @@ static airs_status acceptor_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
     case AIRS_MSG_SOCK_ACCEPTED: {
       airs_sock_accepted acc;
       memcpy(&acc, airs_msg_data(m), sizeof acc);
-      airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL,
-                          echo_receive,           NULL,     NULL};
+      airs_behaviour b = {AIRS_BEHAVIOUR_VERSION,
+                          sizeof b,
+                          NULL,
+                          echo_receive,
+                          NULL,
+                          NULL,
+                          NULL};
       airs_pid pid;
       airs_status st = airs_ctx_spawn(ctx, &b, sh, NULL, NULL, &pid);
       if (st == AIRS_OK)

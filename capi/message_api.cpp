@@ -1,5 +1,7 @@
 // message_api.cpp - messages, shared payloads, sending, timers and the
 // dead-letter hook.
+#include <cstdio>
+
 #include "capi.hpp"
 
 using namespace airs;
@@ -30,6 +32,30 @@ airs_status send_copy(Runtime* rt, Ctx* from, airs_pid to, uint64_t type,
   airs_status st = new_copy(type, data, size, &m);
   if (st != AIRS_OK) return st;
   st = send_from(rt, from, to, m);
+  if (st != AIRS_OK) msg_free(m);
+  return st;
+}
+
+// One item of airs_ctx_send_many, as its own call would do it.
+airs_status send_item(Runtime* rt, Ctx* c, const airs_send_item& it) {
+  if (it.kind != AIRS_SEND_KIND_SEND && it.kind != AIRS_SEND_KIND_REPLY)
+    return failf(AIRS_EINVAL, "unknown kind %u", it.kind);
+  if (it.priority != AIRS_PRIORITY_NORMAL && it.priority != AIRS_PRIORITY_HIGH)
+    return failf(AIRS_EINVAL, "unknown priority %u", it.priority);
+  if (it.kind == AIRS_SEND_KIND_REPLY && it.correlation == 0)
+    return fail(AIRS_EINVAL, "a reply to correlation 0 (names no request)");
+  if (it.size > AIRS_MSG_MAX_SIZE)
+    return fail(AIRS_EINVAL, "size is above AIRS_MSG_MAX_SIZE");
+  Msg* m = nullptr;
+  airs_status st = new_copy(it.type, it.data, size_t(it.size), &m);
+  if (st != AIRS_OK) return st;
+  m->priority = static_cast<uint8_t>(it.priority);
+  if (it.kind == AIRS_SEND_KIND_REPLY) {
+    rt->requests().reply(c, it.correlation, m);  // takes it, always
+    return AIRS_OK;
+  }
+  m->correlation = it.correlation;
+  st = send_from(rt, c, it.to, m);
   if (st != AIRS_OK) msg_free(m);
   return st;
 }
@@ -208,6 +234,40 @@ airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
     airs_status st = ctx_of(ctx, &c);
     if (st != AIRS_OK) return st;
     return send_copy(runtime_of(c), c, to, type, data, size);
+  });
+}
+
+airs_status airs_ctx_send_many(airs_ctx* ctx, const airs_send_item* items,
+                               size_t count, airs_status* statuses) {
+  return api("airs_ctx_send_many", [&] {
+    Ctx* c = nullptr;
+    airs_status st = ctx_of(ctx, &c);
+    if (st == AIRS_OK && !items && count > 0)
+      st = fail(AIRS_EINVAL, "items is NULL");
+    if (st == AIRS_OK && count > AIRS_SEND_MANY_MAX)
+      st = failf(AIRS_EINVAL, "%zu items, above AIRS_SEND_MANY_MAX (%d)", count,
+                 AIRS_SEND_MANY_MAX);
+    if (st != AIRS_OK) {  // none sent: each item says so
+      if (statuses && count <= AIRS_SEND_MANY_MAX)
+        for (size_t i = 0; i < count; i++) statuses[i] = st;
+      return st;
+    }
+    Runtime* rt = runtime_of(c);
+    airs_status first = AIRS_OK;
+    size_t first_at = 0;
+    char why[200] = "";
+    for (size_t i = 0; i < count; i++) {
+      airs_status s = send_item(rt, c, items[i]);
+      if (statuses) statuses[i] = s;
+      if (s != AIRS_OK && first == AIRS_OK) {
+        first = s;
+        first_at = i;
+        std::snprintf(why, sizeof why, "%s", last_error_message());
+      }
+    }
+    if (first != AIRS_OK)
+      return failf(first, "item %zu of %zu: %s", first_at, count, why);
+    return AIRS_OK;
   });
 }
 

@@ -9,13 +9,34 @@ namespace airs {
 
 airs_status check_behaviour(const airs_behaviour* b) noexcept {
   if (!b) return fail(AIRS_EINVAL, "behaviour is NULL");
-  if (b->version < 1 || b->size < sizeof(airs_behaviour))
+  // Version 1 ends at `health`; version 2 and later have receive_batch
+  // (slots a later version appends are not read).
+  size_t least =
+      b->version >= 2 ? sizeof(airs_behaviour) : AIRS_BEHAVIOUR_SIZE_V1;
+  if (b->version < 1 || b->size < least)
     return failf(AIRS_EINVAL,
                  "behaviour version %u / size %u is not supported (set "
                  "AIRS_BEHAVIOUR_VERSION and sizeof)",
                  b->version, b->size);
-  if (!b->receive) return fail(AIRS_EINVAL, "receive is NULL");
+  if (!b->receive && !behaviour_batch(b))
+    return fail(AIRS_EINVAL, "receive and receive_batch are both NULL");
   return AIRS_OK;
+}
+
+airs_receive_batch_fn behaviour_batch(const airs_behaviour* b) noexcept {
+  return b->version >= 2 && b->size >= sizeof(airs_behaviour) ? b->receive_batch
+                                                              : nullptr;
+}
+
+airs_behaviour behaviour_copy(const airs_behaviour* b) noexcept {
+  airs_behaviour out{};
+  // Only the bytes the caller's struct has: one built against an older
+  // header is smaller than ours.
+  std::memcpy(&out, b, b->size < sizeof out ? b->size : sizeof out);
+  out.receive_batch = behaviour_batch(b);
+  out.version = AIRS_BEHAVIOUR_VERSION;
+  out.size = sizeof out;
+  return out;
 }
 
 airs_status check_spawn_opts(const airs_spawn_opts* o,

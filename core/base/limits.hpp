@@ -35,6 +35,13 @@ constexpr uint32_t kDefaultChildShutdownMs = 5000;
 // The behaviour a spawn or a child spec starts from: version and size
 // known, receive set.
 airs_status check_behaviour(const airs_behaviour* b) noexcept;
+using airs_receive_batch_fn = decltype(airs_behaviour::receive_batch);
+// The receive_batch slot of a checked behaviour, or nullptr when its
+// version or size does not reach it.
+airs_receive_batch_fn behaviour_batch(const airs_behaviour* b) noexcept;
+// A full copy of a checked behaviour of any version (slots it lacks are
+// NULL), version and size set to this header's.
+airs_behaviour behaviour_copy(const airs_behaviour* b) noexcept;
 
 // What a spawn may ask for. `for_child`: the options of a child spec,
 // where AIRS_SPAWN_LINK is not allowed (the supervisor links).

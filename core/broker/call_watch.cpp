@@ -87,9 +87,13 @@ struct Requests::CallWatcher {
 };
 
 uint64_t Requests::call_watcher(bool spawn) noexcept {
-  static const airs_behaviour kCallWatcher = {
-      AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), CallWatcher::init,
-      CallWatcher::receive,   CallWatcher::terminate, nullptr};
+  static const airs_behaviour kCallWatcher = {AIRS_BEHAVIOUR_VERSION,
+                                              sizeof(airs_behaviour),
+                                              CallWatcher::init,
+                                              CallWatcher::receive,
+                                              CallWatcher::terminate,
+                                              nullptr,
+                                              nullptr};
   std::lock_guard<std::mutex> lock(watcher_mu_);
   if (watcher_ && seam_.live(watcher_)) return watcher_;
   watcher_ = 0;

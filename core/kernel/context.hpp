@@ -29,6 +29,12 @@ struct airs_ctx {
   // Messages went to the transport during this turn: it flushes them when
   // the turn ends (Remote::flush), so that they can leave as one frame.
   bool remote_dirty = false;
+  // A batched turn that ends its process: envelopes it took from the
+  // mailbox and did not handle (the rest of a batch, the signal that
+  // ended it), in mailbox order. Processes::end answers them as the mail
+  // still queued (Mail::drain_dead), first.
+  airs::Msg** unhandled = nullptr;
+  uint32_t unhandled_count = 0;
 };
 
 namespace airs {

@@ -76,6 +76,9 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   p->user_data_free = nullptr;
   p->state_ptr = nullptr;
 
+  for (uint32_t i = 0; i < c.unhandled_count; i++)
+    k_.mail.undeliverable(c.unhandled[i], reason);
+  c.unhandled_count = 0;
   k_.mail.drain_dead(p, reason);  // it came while p was alive
   reason_release(reason);
   // The slot goes back before `life` says kFree: whoever sees the end

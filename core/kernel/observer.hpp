@@ -77,6 +77,9 @@ class Observer {
   void count_exit_elsewhere() noexcept { bump(rare_.exited_elsewhere); }
   void count_sent_elsewhere() noexcept { bump(rare_.sent_elsewhere); }
   void count_delivered_elsewhere() noexcept { bump(rare_.delivered_elsewhere); }
+  void count_delivered_elsewhere(uint64_t n) noexcept {
+    rare_.delivered_elsewhere.fetch_add(n, std::memory_order_relaxed);
+  }
   void count_restart() noexcept { bump(rare_.restarts); }
   // A message refused or dropped by p's full mailbox.
   void count_dropped(Process* p) noexcept;

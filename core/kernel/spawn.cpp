@@ -100,10 +100,14 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   p->flags.store(
       (o && (o->flags & AIRS_SPAWN_TRAP_EXIT) ? uint32_t{kTrapExit} : 0u) |
           (o && (o->flags & AIRS_SPAWN_BLOCKING) ? uint32_t{kOnPool} : 0u) |
-          (a.link_to ? uint32_t{kSupervised} : 0u),
+          (a.link_to ? uint32_t{kSupervised} : 0u) |
+          (behaviour_batch(b) ? uint32_t{kBatchReceive} : 0u),
       std::memory_order_relaxed);
   p->extra = nullptr;
-  p->receive = b->receive;
+  if (auto batch = behaviour_batch(b))
+    p->receive_batch = batch;
+  else
+    p->receive = b->receive;
   p->terminate = b->terminate;
   p->health = b->health;
   p->user_data = a.user_data;

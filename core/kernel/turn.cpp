@@ -1,6 +1,8 @@
 // turn.cpp - one scheduled turn of a process.
 #include "kernel/turn.hpp"
 
+#include <cstdio>
+
 #include "base/error.hpp"
 #include "kernel/kernel.hpp"
 
@@ -49,6 +51,8 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
     finish(c, w);
     return 1;
   }
+  if (p->flags.load(std::memory_order_relaxed) & kBatchReceive)
+    return batch_turn(p, c, w);
   while (n < budget) {
     Msg* m = p->take();
     if (!m) break;
@@ -118,6 +122,131 @@ Reason* Turns::receive(Process* p, Ctx& c, Msg* m) noexcept {
   if (st == AIRS_OK || c.exit_request) return nullptr;
   Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
   return r ? r : reason_static(AIRS_EXIT_ERROR);
+}
+
+// A batched turn gathers messages as the one-message turn would hand them
+// to receive, and hands over up to AIRS_BATCH_MAX at a time. Each envelope
+// is detached as it is taken: a batch holds several at once, and the
+// mailbox only keeps the last one taken linked (a later take would free
+// it). A signal that is not a message ends the batch: the gathered ones
+// go first, so it acts exactly where it would have between two calls of
+// receive.
+struct Turns::Gathered {
+  airs_batch_item items[AIRS_BATCH_MAX];
+  // One more: the signal that was taken when the batch before it ended
+  // the process (unhandled too).
+  Msg* msgs[AIRS_BATCH_MAX + 1];
+  uint32_t count = 0;
+};
+
+void Turns::gather(Gathered& g, Msg* m) noexcept {
+  g.items[g.count] = {m->type, m->sender, m->correlation, m, m->data, m->size};
+  g.msgs[g.count++] = m;
+}
+
+uint64_t Turns::batch_turn(Process* p, Ctx& c, Worker* w) noexcept {
+  Gathered g;
+  const uint32_t budget = k_.cfg.budget;
+  // A bounded mailbox gets batches of one: its messages stay in it, and
+  // count against its capacity, until they are handled, as with receive.
+  const uint32_t most = p->capacity ? 1 : AIRS_BATCH_MAX;
+  uint32_t n = 0;
+  Reason* r = nullptr;
+  while (!r && n < budget) {
+    Msg* m = p->take();
+    if (!m) break;
+    n++;
+    if (p->capacity) k_.mail.room_made(p);
+    p->detach(m);
+    if (m->to != c.pid) {  // sent to an earlier process of this slot
+      k_.mail.undeliverable(m);
+      continue;
+    }
+    if (p->kill_gen.load(std::memory_order_acquire) == pid_generation(c.pid)) {
+      // The kill jumps ahead of what is gathered too: none of it has been
+      // handed over yet.
+      r = reason_static(AIRS_EXIT_KILLED);
+      for (uint32_t i = 0; i < g.count; i++)
+        k_.mail.undeliverable(g.msgs[i], r);
+      g.count = 0;
+      k_.mail.undeliverable(m, r);
+      break;
+    }
+    if (m->signal != Signal::kNone) {
+      if (g.count && (r = deliver(p, c, g))) {
+        c.unhandled[c.unhandled_count++] = m;  // still queued, as it were
+        break;
+      }
+      Arrival a = k_.signals.arrived(p, c, m);
+      if (!a.deliver) {
+        r = a.end;
+        if (!r && c.exit_request) {
+          r = c.exit_request;
+          c.exit_request = nullptr;
+        }
+        continue;
+      }
+    }
+    gather(g, m);  // a message, a trapped exit or a down
+    if (g.count == most) r = deliver(p, c, g);
+  }
+  if (!r && g.count) r = deliver(p, c, g);
+  if (r) {
+    k_.processes.end(p, c, r, true);
+    finish(c, w);
+    return n + c.sends;
+  }
+  finish(c, w);
+  if (n == budget) {  // more may be waiting: back of the line, still ours
+    k_.sched.submit(p, w, false);
+    return n + c.sends;
+  }
+  k_.mail.idle_or_run(p, w);
+  return n + c.sends;
+}
+
+// Hands the gathered messages over in one call and frees those handled;
+// returns the reason to end with, or nullptr. When the process ends, the
+// ones it did not handle go to c.unhandled (for Processes::end).
+Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
+  const uint32_t count = g.count;
+  uint64_t user = 0;
+  for (uint32_t i = 0; i < count; i++) user += !is_system_type(g.items[i].type);
+  if (c.worker)
+    count_add(c.worker->delivered, user);
+  else
+    k_.observer.count_delivered_elsewhere(user);
+  uint32_t handled = count;
+  airs_status st = p->receive_batch(p->state_ptr, &c, g.items, count, &handled);
+  Reason* r = nullptr;
+  if (c.exit_request) {
+    r = c.exit_request;
+    c.exit_request = nullptr;
+  } else if (p->kill_gen.load(std::memory_order_acquire) ==
+             pid_generation(c.pid)) {
+    r = reason_static(AIRS_EXIT_KILLED);  // killed meanwhile, maybe by itself
+  } else if (st != AIRS_OK) {
+    r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
+    if (!r) r = reason_static(AIRS_EXIT_ERROR);
+  } else if (handled < count) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "receive_batch returned AIRS_OK with %u of %u messages "
+                  "handled, without ending the process",
+                  handled, count);
+    r = reason_new(AIRS_EXIT_ERROR, AIRS_EINVAL, text);
+    if (!r) r = reason_static(AIRS_EXIT_ERROR);
+  }
+  if (!r || handled > count) handled = count;
+  for (uint32_t i = 0; i < handled; i++) msg_free(g.msgs[i]);
+  g.count = 0;
+  if (r) {
+    uint32_t left = count - handled;
+    for (uint32_t i = 0; i < left; i++) g.msgs[i] = g.msgs[handled + i];
+    c.unhandled = g.msgs;
+    c.unhandled_count = left;
+  }
+  return r;
 }
 
 }  // namespace airs

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "airs/airs.h"
+
 #include "kernel/context.hpp"
 #include "mail/message.hpp"
 
@@ -30,6 +32,13 @@ class Turns {
   void finish(Ctx& c, Worker* w) noexcept;
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
+
+  // The batched turn (airs_behaviour.receive_batch): messages are
+  // gathered, then handed over in one call; see turn.cpp.
+  struct Gathered;
+  uint64_t batch_turn(Process* p, Ctx& c, Worker* w) noexcept;
+  Reason* deliver(Process* p, Ctx& c, Gathered& g) noexcept;
+  void gather(Gathered& g, Msg* m) noexcept;
 
   Kernel& k_;
 };

@@ -93,6 +93,8 @@ enum ProcessFlags : uint32_t {
   // Has had a link or monitor with a pid of another runtime: told when a
   // runtime is lost (Signals::node_down). Set by the process itself.
   kRemoteTies = 1u << 3,
+  // The behaviour has receive_batch: turns go to it (Turns::batch_turn).
+  kBatchReceive = 1u << 4,
   // Bits 8..15: memberships in services that the end of the process must
   // undo (a name, a topic, a pool). Each exit observer gets one
   // (kernel/processes.hpp); see mark_member_if_alive().
@@ -132,7 +134,12 @@ struct alignas(64) Process {
   std::atomic<uint32_t> kill_gen;  // generation with a kill pending
 
   // --- line 2: cold ---------------------------------------------------------
-  alignas(64) airs_status (*receive)(void*, airs_ctx*, const airs_msg*);
+  // Which one: kBatchReceive in `flags` (no room for both on this line).
+  union {
+    alignas(64) airs_status (*receive)(void*, airs_ctx*, const airs_msg*);
+    airs_status (*receive_batch)(void*, airs_ctx*, const airs_batch_item*,
+                                 uint32_t, uint32_t*);
+  };
   void (*terminate)(void*, airs_ctx*, const airs_reason*);
   airs_health (*health)(void*, airs_ctx*);
   void* user_data;

@@ -93,7 +93,8 @@ airs_status make_child_rec(const airs_child_spec* c, const airs_sup_flags& f,
   r.start = make<Spec>();
   if (!r.start) return fail(AIRS_ENOMEM, "out of memory");
   r.start->refs.store(1, std::memory_order_relaxed);
-  r.start->behaviour = c->behaviour ? *c->behaviour : airs_behaviour{};
+  r.start->behaviour =
+      c->behaviour ? behaviour_copy(c->behaviour) : airs_behaviour{};
   r.start->behaviour.size = sizeof(airs_behaviour);
   r.start->user_data = c->user_data;
   r.start->user_data_free = c->user_data_free;

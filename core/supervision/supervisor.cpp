@@ -112,9 +112,13 @@ struct SupProcess {
 
 namespace {
 
-const airs_behaviour kSupBehaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), SupProcess::init,
-    SupProcess::receive,    SupProcess::terminate,  nullptr};
+const airs_behaviour kSupBehaviour = {AIRS_BEHAVIOUR_VERSION,
+                                      sizeof(airs_behaviour),
+                                      SupProcess::init,
+                                      SupProcess::receive,
+                                      SupProcess::terminate,
+                                      nullptr,
+                                      nullptr};
 
 }  // namespace
 

@@ -81,13 +81,18 @@ int main(void) {
   airs_runtime* rt;
   CHECK(airs_runtime_new(NULL, &rt));
 
-  airs_behaviour counter_b = {AIRS_BEHAVIOUR_VERSION, sizeof counter_b,
-                              counter_init,           counter_receive,
-                              counter_terminate,      NULL};
+  airs_behaviour counter_b = {AIRS_BEHAVIOUR_VERSION,
+                              sizeof counter_b,
+                              counter_init,
+                              counter_receive,
+                              counter_terminate,
+                              NULL,
+                              NULL};
   airs_behaviour printer_b = {AIRS_BEHAVIOUR_VERSION,
                               sizeof printer_b,
                               NULL,
                               printer_receive,
+                              NULL,
                               NULL,
                               NULL};
 

@@ -101,9 +101,13 @@ static void worker_terminate(void* state, airs_ctx* ctx,
   free(w);
 }
 
-static const airs_behaviour worker_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), worker_init,
-    worker_receive,         worker_terminate,       NULL};
+static const airs_behaviour worker_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                worker_init,
+                                                worker_receive,
+                                                worker_terminate,
+                                                NULL,
+                                                NULL};
 
 /* ---- the parent ---------------------------------------------------------
  * Traps exits, so the exits of linked workers arrive as messages instead
@@ -192,9 +196,13 @@ static void parent_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour parent_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), parent_init,
-    parent_receive,         parent_terminate,       NULL};
+static const airs_behaviour parent_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                parent_init,
+                                                parent_receive,
+                                                parent_terminate,
+                                                NULL,
+                                                NULL};
 
 /* ---- a process that does not trap exits ---------------------------------
  * The bystander links to the pid it is sent; when that process crashes,
@@ -219,9 +227,13 @@ static void bystander_terminate(void* state, airs_ctx* ctx,
   printf("\n");
 }
 
-static const airs_behaviour bystander_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), NULL,
-    bystander_receive,      bystander_terminate,    NULL};
+static const airs_behaviour bystander_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                   sizeof(airs_behaviour),
+                                                   NULL,
+                                                   bystander_receive,
+                                                   bystander_terminate,
+                                                   NULL,
+                                                   NULL};
 
 #define CHECK(call)                                                      \
   do {                                                                   \

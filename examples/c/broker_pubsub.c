@@ -126,10 +126,16 @@ int main(void) {
   airs_runtime* rt;
   CHECK(airs_runtime_new(NULL, &rt));
 
-  airs_behaviour sub_b = {AIRS_BEHAVIOUR_VERSION, sizeof sub_b,         NULL,
-                          subscriber_receive,     subscriber_terminate, NULL};
-  airs_behaviour pub_b = {AIRS_BEHAVIOUR_VERSION, sizeof pub_b, NULL,
-                          publisher_receive,      NULL,         NULL};
+  airs_behaviour sub_b = {
+      AIRS_BEHAVIOUR_VERSION, sizeof sub_b, NULL, subscriber_receive,
+      subscriber_terminate,   NULL,         NULL};
+  airs_behaviour pub_b = {AIRS_BEHAVIOUR_VERSION,
+                          sizeof pub_b,
+                          NULL,
+                          publisher_receive,
+                          NULL,
+                          NULL,
+                          NULL};
 
   subscriber subs[3] = {{"alice", 0, 0.0}, {"bob", 0, 0.0}, {"carol", 0, 0.0}};
   airs_pid sub_pids[3];

@@ -227,9 +227,13 @@ static void server_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour server_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), server_init,
-    server_receive,         server_terminate,       NULL};
+static const airs_behaviour server_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                server_init,
+                                                server_receive,
+                                                server_terminate,
+                                                NULL,
+                                                NULL};
 
 typedef struct client {
   airs_socket sock;
@@ -309,9 +313,13 @@ static void client_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour client_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), client_init,
-    client_receive,         client_terminate,       NULL};
+static const airs_behaviour client_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                client_init,
+                                                client_receive,
+                                                client_terminate,
+                                                NULL,
+                                                NULL};
 
 /* The process's threads, from /proc (Linux); -1 if unknown. */
 static int thread_count(void) {

@@ -224,9 +224,13 @@ static void acceptor_terminate(void* state, airs_ctx* ctx,
   free(state); /* the listener closes with its owner, nothing to do */
 }
 
-static const airs_behaviour acceptor_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), acceptor_init,
-    acceptor_receive,       acceptor_terminate,     NULL};
+static const airs_behaviour acceptor_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                  sizeof(airs_behaviour),
+                                                  acceptor_init,
+                                                  acceptor_receive,
+                                                  acceptor_terminate,
+                                                  NULL,
+                                                  NULL};
 
 /* ---- a connection -------------------------------------------------------
  * Echoes what it reads. Normally each chunk goes straight back out. When
@@ -384,9 +388,13 @@ static void conn_terminate(void* state, airs_ctx* ctx,
   free(c);
 }
 
-static const airs_behaviour conn_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), conn_init,
-    conn_receive,           conn_terminate,         NULL};
+static const airs_behaviour conn_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                              sizeof(airs_behaviour),
+                                              conn_init,
+                                              conn_receive,
+                                              conn_terminate,
+                                              NULL,
+                                              NULL};
 
 /* ---- the clients --------------------------------------------------------
  * A line client sends one line at a time and waits for its whole echo
@@ -598,9 +606,13 @@ static void client_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour client_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), client_init,
-    client_receive,         client_terminate,       NULL};
+static const airs_behaviour client_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                client_init,
+                                                client_receive,
+                                                client_terminate,
+                                                NULL,
+                                                NULL};
 
 /* ---- the director -------------------------------------------------------
  * Starts a round of clients when an acceptor says where it listens,
@@ -750,9 +762,13 @@ static void director_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour director_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), director_init,
-    director_receive,       director_terminate,     NULL};
+static const airs_behaviour director_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                  sizeof(airs_behaviour),
+                                                  director_init,
+                                                  director_receive,
+                                                  director_terminate,
+                                                  NULL,
+                                                  NULL};
 
 /* ---- the supervisors' decisions -----------------------------------------
  * The two named children only ("conns" and "acceptor"): the conns of the

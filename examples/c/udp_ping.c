@@ -173,9 +173,13 @@ static void ponger_terminate(void* state, airs_ctx* ctx,
   free(p);
 }
 
-static const airs_behaviour ponger_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), ponger_init,
-    ponger_receive,         ponger_terminate,       NULL};
+static const airs_behaviour ponger_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                ponger_init,
+                                                ponger_receive,
+                                                ponger_terminate,
+                                                NULL,
+                                                NULL};
 
 /* ---- the pinger ---------------------------------------------------------
  * Sends ping 1..PINGS over IPv4, then over IPv6, one at a time: the next
@@ -361,9 +365,13 @@ static void pinger_terminate(void* state, airs_ctx* ctx,
   free(state);
 }
 
-static const airs_behaviour pinger_behaviour = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), pinger_init,
-    pinger_receive,         pinger_terminate,       NULL};
+static const airs_behaviour pinger_behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                                sizeof(airs_behaviour),
+                                                pinger_init,
+                                                pinger_receive,
+                                                pinger_terminate,
+                                                NULL,
+                                                NULL};
 
 #define CHECK(call)                                                      \
   do {                                                                   \

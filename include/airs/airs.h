@@ -371,7 +371,30 @@ typedef enum airs_health {
   AIRS_HEALTH_FAILED = 2
 } airs_health;
 
-#define AIRS_BEHAVIOUR_VERSION 1
+/* One message of a batch (airs_behaviour.receive_batch): what the
+ * accessors of airs_msg.h would answer for it, laid out in one array so
+ * that a binding reads a whole turn's messages from one buffer without a
+ * call per message. Six 64-bit words, in this order, on every platform
+ * this library supports (pointers are 64 bits wide). */
+typedef struct airs_batch_item {
+  uint64_t type;        /* airs_msg_type */
+  airs_pid sender;      /* airs_msg_sender (0: sent from no process) */
+  uint64_t correlation; /* airs_msg_correlation (0: none) */
+  const airs_msg* msg;  /* the message itself, borrowed: for the other
+                           accessors (reason, priority, payload) and for
+                           airs_reply; valid until the callback returns */
+  const void* data;     /* airs_msg_data */
+  uint64_t size;        /* airs_msg_size */
+} airs_batch_item;
+
+/* Most messages one call of receive_batch gets. A turn (AIRS_CFG_BUDGET
+ * messages) may make several calls. */
+#define AIRS_BATCH_MAX 64
+
+/* Version 1 ends after `health`; version 2 adds receive_batch. A library
+ * reads the slots that the struct's version and size both cover, so a
+ * program built against an older header keeps working unchanged. */
+#define AIRS_BEHAVIOUR_VERSION 2
 
 /* The callbacks of an actor. Copied at spawn: the struct may live on the
  * stack. Every callback of one process runs on one thread at a time (a
@@ -379,8 +402,9 @@ typedef enum airs_health {
  * with another callback of the same process. Callbacks may call any
  * [any thread] or [inside a callback] function, and must not block. */
 typedef struct airs_behaviour {
-  uint32_t version; /* AIRS_BEHAVIOUR_VERSION */
-  uint32_t size;    /* sizeof(airs_behaviour) */
+  uint32_t version; /* AIRS_BEHAVIOUR_VERSION (1 for the first four slots) */
+  uint32_t size;    /* sizeof(airs_behaviour) (AIRS_BEHAVIOUR_SIZE_V1 for
+                       version 1) */
   /* Optional. Makes the state of a new start in *state (NULL init: the
    * state is user_data). Runs synchronously inside the spawn call, on the
    * spawning thread. A non-OK return fails the spawn with that status;
@@ -390,17 +414,59 @@ typedef struct airs_behaviour {
    * process (state STOPPED; a temporary one's spec is dropped) and goes
    * on, its start and restart calls returning AIRS_OK with pid 0. */
   airs_status (*init)(void* user_data, airs_ctx* ctx, void** state);
-  /* Required. Handles one message. The message is borrowed: it is freed
-   * after receive returns (airs_msg_* accessors work until then). A non-OK
-   * return ends the process with an AIRS_EXIT_ERROR whose code is the
-   * status and whose text is the last error message of the thread. */
+  /* Required unless receive_batch is set (then never called). Handles one
+   * message. The message is borrowed: it is freed after receive returns
+   * (airs_msg_* accessors work until then). A non-OK return ends the
+   * process with an AIRS_EXIT_ERROR whose code is the status and whose
+   * text is the last error message of the thread. */
   airs_status (*receive)(void* state, airs_ctx* ctx, const airs_msg* msg);
   /* Optional. Runs exactly once when a process whose init succeeded ends,
    * whatever the reason; frees the state. It may send messages. */
   void (*terminate)(void* state, airs_ctx* ctx, const airs_reason* reason);
   /* Optional. Polled by supervisors that enable health checks. */
   airs_health (*health)(void* state, airs_ctx* ctx);
+  /* Optional (version 2). Handles the messages of a turn in one call, for
+   * actors whose per-call cost is high (a language binding): items[0..
+   * count) are what receive would have got, one call each, in the same
+   * order (high priority first, FIFO per sender), 1 <= count <=
+   * AIRS_BATCH_MAX and never more than the turn's budget has left. When
+   * set, receive is never called. Same thread and ctx rules as receive;
+   * the messages are borrowed until it returns. A process with a bounded
+   * mailbox gets batches of one message, so that what it has not handled
+   * still counts against its capacity. The messages of a batch are
+   * taken out of the mailbox when it is gathered: while it is handled,
+   * they count as handled, not in the depth (airs_process_stat_get).
+   *
+   * A batch holds only messages: the system signals that are not
+   * messages (a link, an untrapped exit, a kill, a monitor being set up)
+   * end the batch before them, and are acted on once the callback has
+   * returned, exactly where the one-message path would act on them; a
+   * trapped exit or a down (AIRS_MSG_EXIT, AIRS_MSG_DOWN) is a message
+   * and may sit in a batch. So a callback that sets trap_exit on item i
+   * sees the exit signals sent after it as messages, as with receive.
+   *
+   * *handled is count on entry. A callback that ends its process after
+   * item i (airs_exit, airs_kill of itself, or a non-OK return) sets
+   * *handled to i + 1: the items after i are then not handled; they stay
+   * queued, as it were, and are answered as the mail left in the mailbox
+   * of an ended process, exactly as on the one-message path (messages go
+   * to the dead-letter hook as AIRS_DEAD_LETTER_EXITED, after terminate).
+   * A value above count counts as count; left at count, every item was
+   * handled. Returning AIRS_OK without ending and with *handled < count
+   * is a misuse: the process ends with an AIRS_EXIT_ERROR of code
+   * AIRS_EINVAL, the items after *handled unhandled. A non-OK return ends
+   * the process as for receive. A kill from elsewhere takes effect
+   * between batches, never inside one: one that arrives while a batch is
+   * gathered drops what was gathered (dead letters; receive would not
+   * have seen those either), one that arrives during the call ends the
+   * process once it returns. */
+  airs_status (*receive_batch)(void* state, airs_ctx* ctx,
+                               const airs_batch_item* items, uint32_t count,
+                               uint32_t* handled);
 } airs_behaviour;
+
+/* The size of a version 1 airs_behaviour (up to and with `health`). */
+#define AIRS_BEHAVIOUR_SIZE_V1 offsetof(airs_behaviour, receive_batch)
 
 /* Spawn flags. */
 #define AIRS_SPAWN_LINK 0x1u      /* link to the caller (airs_ctx_spawn) */
@@ -694,6 +760,50 @@ AIRS_API airs_status airs_ctx_send_msg(airs_ctx* ctx, airs_pid to,
                                        airs_msg* msg);
 AIRS_API airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
                                    const void* data, size_t size);
+
+/* What an item of airs_ctx_send_many does. */
+typedef enum airs_send_kind {
+  AIRS_SEND_KIND_SEND = 0, /* a message to `to`, as airs_ctx_send */
+  AIRS_SEND_KIND_REPLY = 1 /* a reply to request `correlation`, as
+                              airs_reply_to (`to` is not read) */
+} airs_send_kind;
+
+/* One outgoing message of airs_ctx_send_many. Six 64-bit words. */
+typedef struct airs_send_item {
+  airs_pid to;          /* SEND: the receiver */
+  uint64_t type;        /* the type tag (a user type, as airs_msg_new) */
+  const void* data;     /* `size` bytes, copied (NULL when size is 0) */
+  uint64_t size;        /* at most AIRS_MSG_MAX_SIZE */
+  uint64_t correlation; /* REPLY: the request's correlation id; SEND: the
+                           message's correlation id (0: none) */
+  uint32_t kind;        /* an airs_send_kind */
+  uint32_t priority;    /* an airs_priority */
+} airs_send_item;
+
+/* Most items of one airs_ctx_send_many call. */
+#define AIRS_SEND_MANY_MAX 4096
+
+/* Sends `count` messages from the calling process in one call, in array
+ * order, each exactly as its own airs_ctx_send (or airs_reply_to) would:
+ * the same order per receiver, the same errors, the same dead-letter hook
+ * calls. For bindings whose per-call cost is high: one crossing per turn
+ * instead of one per message. An item that fails does not stop the
+ * others. statuses (may be NULL) gets one status per item: AIRS_OK, or
+ * the status that item's own call would have returned (ENOPROC: its
+ * receiver is not alive; EFULL; EINVAL: bad type, size, kind or
+ * priority, correlation 0 for a REPLY). Returns AIRS_OK when every item
+ * was sent, else the status of the first that failed (the last error
+ * message names its index). A call that fails as a whole sends nothing
+ * and gives every item its status (all of them but with count >
+ * AIRS_SEND_MANY_MAX, where statuses is not written): EINVAL (NULL ctx,
+ * NULL items with count > 0, count > AIRS_SEND_MANY_MAX), ESTATE (ctx
+ * used outside its callback). A
+ * REPLY is AIRS_OK even when nobody waits for it any more (it goes to the
+ * dead-letter hook as a late reply, as with airs_reply_to). The caller
+ * keeps its buffers: every payload is copied. [inside a callback] */
+AIRS_API airs_status airs_ctx_send_many(airs_ctx* ctx,
+                                        const airs_send_item* items,
+                                        size_t count, airs_status* statuses);
 
 typedef enum airs_dead_letter_reason {
   AIRS_DEAD_LETTER_MAILBOX_FULL = 1,   /* dropped by policy DROP_NEWEST */

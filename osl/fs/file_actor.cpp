@@ -159,6 +159,7 @@ const airs_behaviour kFileBehaviour = {AIRS_BEHAVIOUR_VERSION,
                                        file_init,
                                        file_receive,
                                        nullptr,
+                                       nullptr,
                                        nullptr};
 
 }  // namespace

@@ -119,6 +119,7 @@ const airs_behaviour kFsBehaviour = {AIRS_BEHAVIOUR_VERSION,
                                      fs_init,
                                      fs_receive,
                                      fs_terminate,
+                                     nullptr,
                                      nullptr};
 
 }  // namespace

@@ -98,6 +98,7 @@ const airs_behaviour* net_behaviour() noexcept {
                                    nullptr,
                                    net_receive,
                                    nullptr,
+                                   nullptr,
                                    nullptr};
   return &b;
 }

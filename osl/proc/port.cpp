@@ -638,9 +638,13 @@ void args_free(void* user_data) noexcept {
 // The port is not linked to the server: a restart of the process actor
 // leaves running children alone.
 airs_status port_start(airs_ctx* ctx, PortArgs* args, airs_pid* out) noexcept {
-  static const airs_behaviour behaviour = {
-      AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), port_init,
-      port_receive,           port_terminate,         nullptr};
+  static const airs_behaviour behaviour = {AIRS_BEHAVIOUR_VERSION,
+                                           sizeof(airs_behaviour),
+                                           port_init,
+                                           port_receive,
+                                           port_terminate,
+                                           nullptr,
+                                           nullptr};
   return airs_ctx_spawn(ctx, &behaviour, args, args_free, nullptr, out);
 }
 

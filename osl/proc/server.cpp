@@ -112,6 +112,7 @@ const airs_behaviour kServer = {AIRS_BEHAVIOUR_VERSION,
                                 server_init,
                                 server_receive,
                                 nullptr,
+                                nullptr,
                                 nullptr};
 
 char kRegisterHere;

@@ -61,6 +61,7 @@ airs_status watcher_start(airs_ctx* ctx, int pidfd, int64_t os_pid,
                                            watcher_init,
                                            watcher_receive,
                                            nullptr,
+                                           nullptr,
                                            nullptr};
   auto* w = new (std::nothrow) Watcher{os_pid, owner};
   if (w == nullptr) return AIRS_ENOMEM;

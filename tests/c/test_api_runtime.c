@@ -758,10 +758,10 @@ static airs_status ignore(void* state, airs_ctx* ctx, const airs_msg* msg) {
 
 static void test_error_names(void) {
   airs_runtime* rt = make_host_runtime(1000);
-  airs_behaviour bad = {AIRS_BEHAVIOUR_VERSION, sizeof bad, init_fails,
-                        ignore, NULL, NULL};
-  airs_behaviour no_receive = {AIRS_BEHAVIOUR_VERSION, sizeof bad, NULL, NULL,
-                               NULL, NULL};
+  airs_behaviour bad = {
+      AIRS_BEHAVIOUR_VERSION, sizeof bad, init_fails, ignore, NULL, NULL, NULL};
+  airs_behaviour no_receive = {
+      AIRS_BEHAVIOUR_VERSION, sizeof bad, NULL, NULL, NULL, NULL, NULL};
   airs_child_spec child;
   airs_sup_spec* spec = NULL;
   airs_pid pid = 0;

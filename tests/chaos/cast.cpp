@@ -70,9 +70,13 @@ void worker_terminate(void* state, airs_ctx*, const airs_reason*) {
 
 }  // namespace
 
-const airs_behaviour kWorker = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), worker_init,
-    worker_receive,         worker_terminate,       nullptr};
+const airs_behaviour kWorker = {AIRS_BEHAVIOUR_VERSION,
+                                sizeof(airs_behaviour),
+                                worker_init,
+                                worker_receive,
+                                worker_terminate,
+                                nullptr,
+                                nullptr};
 
 void spec_freed(void* cast) {
   static_cast<Cast*>(cast)->specs_freed++;

@@ -300,6 +300,7 @@ const airs_behaviour kActor = {AIRS_BEHAVIOUR_VERSION,
                                nullptr,
                                actor_receive,
                                nullptr,
+                               nullptr,
                                nullptr};
 
 airs_status actor_receive(void*, airs_ctx* ctx, const airs_msg* m) {
@@ -419,6 +420,7 @@ const airs_behaviour kService = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  service_receive,
                                  nullptr,
+                                 nullptr,
                                  nullptr};
 
 void scenario_services() {
@@ -474,6 +476,7 @@ const airs_behaviour kChild = {AIRS_BEHAVIOUR_VERSION,
                                sizeof(airs_behaviour),
                                nullptr,
                                child_receive,
+                               nullptr,
                                nullptr,
                                nullptr};
 

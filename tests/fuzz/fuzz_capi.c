@@ -265,31 +265,39 @@ static const airs_behaviour b_full = {AIRS_BEHAVIOUR_VERSION,
                                       a_init,
                                       a_receive,
                                       a_terminate,
-                                      a_health};
+                                      a_health,
+                                      NULL};
 static const airs_behaviour b_noinit = {AIRS_BEHAVIOUR_VERSION,
                                         sizeof(airs_behaviour),
                                         NULL,
                                         a_receive,
                                         a_terminate,
-                                        a_health};
+                                        a_health,
+                                        NULL};
 static const airs_behaviour b_min = {AIRS_BEHAVIOUR_VERSION,
                                      sizeof(airs_behaviour),
                                      NULL,
                                      a_receive,
                                      NULL,
+                                     NULL,
                                      NULL};
-static const airs_behaviour b_noreceive = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), a_init, NULL, NULL, NULL};
+static const airs_behaviour b_noreceive = {AIRS_BEHAVIOUR_VERSION,
+                                           sizeof(airs_behaviour),
+                                           a_init,
+                                           NULL,
+                                           NULL,
+                                           NULL,
+                                           NULL};
 static const airs_behaviour b_badversion = {
-    0, sizeof(airs_behaviour), a_init, a_receive, a_terminate, NULL};
+    0, sizeof(airs_behaviour), a_init, a_receive, a_terminate, NULL, NULL};
 static const airs_behaviour b_badsize = {
-    AIRS_BEHAVIOUR_VERSION, 8, a_init, a_receive, a_terminate, NULL};
+    AIRS_BEHAVIOUR_VERSION, 8, a_init, a_receive, a_terminate, NULL, NULL};
 /* A size larger than the struct, with zeroes after it. */
 static const struct {
   airs_behaviour b;
   char pad[64];
 } b_bigsize = {{AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour) + 64, a_init,
-                a_receive, a_terminate, a_health},
+                a_receive, a_terminate, a_health, NULL},
                {0}};
 
 /* Mostly the full behaviour; sometimes one the API must refuse. */

@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
   airs_node_opts o;
   airs_node_peer peers[4], self;
   airs_behaviour b = {
-      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, on_event, NULL, NULL};
+      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, on_event, NULL, NULL, NULL};
   airs_pid mon, dead;
   child b1, b2, c1;
   char url[64];

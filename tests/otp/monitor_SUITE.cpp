@@ -26,6 +26,7 @@ const airs_behaviour kQuitter = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  quit_on_message,
                                  nullptr,
+                                 nullptr,
                                  nullptr};
 
 }  // namespace

@@ -242,6 +242,7 @@ const airs_behaviour kOtpChild = {AIRS_BEHAVIOUR_VERSION,
                                   otp_init,
                                   otp_receive,
                                   nullptr,
+                                  nullptr,
                                   nullptr};
 
 airs_child_spec otp_worker(const char* id, OtpChild& c,

@@ -203,9 +203,13 @@ inline void actor_free(void* user_data) {
   a->frees++;
 }
 
-inline const airs_behaviour kActor = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), actor_init,
-    actor_receive,          actor_terminate,        nullptr};
+inline const airs_behaviour kActor = {AIRS_BEHAVIOUR_VERSION,
+                                      sizeof(airs_behaviour),
+                                      actor_init,
+                                      actor_receive,
+                                      actor_terminate,
+                                      nullptr,
+                                      nullptr};
 
 inline airs_status try_spawn(airs_runtime* rt, Actor& a, airs_pid* out,
                              const airs_spawn_opts* opts = nullptr) {

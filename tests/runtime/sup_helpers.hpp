@@ -251,9 +251,13 @@ inline void child_terminate(void* state, airs_ctx* ctx, const airs_reason* r) {
   c->terms++;
 }
 
-inline const airs_behaviour kChild = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), child_init,
-    child_receive,          child_terminate,        nullptr};
+inline const airs_behaviour kChild = {AIRS_BEHAVIOUR_VERSION,
+                                      sizeof(airs_behaviour),
+                                      child_init,
+                                      child_receive,
+                                      child_terminate,
+                                      nullptr,
+                                      nullptr};
 
 // Makes child `pid` end with reason `k`: by itself (airs_exit) for normal,
 // shutdown and error, by airs_kill for killed.

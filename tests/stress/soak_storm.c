@@ -254,8 +254,8 @@ static airs_pid spawn_actor(long i, int traps, uint64_t seed, actor** state) {
   a->traps = traps;
   atomic_init(&a->expect, -1);
   atomic_fetch_add(&S.states, 1);
-  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b,        NULL,
-                      actor_receive,          actor_terminate, NULL};
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, actor_receive,
+                      actor_terminate,        NULL,     NULL};
   airs_spawn_opts opts;
   airs_spawn_opts_init(S.rt, &opts);
   if (traps) opts.flags |= AIRS_SPAWN_TRAP_EXIT;

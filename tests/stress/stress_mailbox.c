@@ -80,7 +80,7 @@ int main(void) {
 
   static tally t;
   airs_behaviour b = {
-      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, NULL, NULL};
+      AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, receive, NULL, NULL, NULL};
   airs_spawn_opts opts;
   airs_spawn_opts_init(rt, &opts);
   opts.mailbox_capacity = CAPACITY;

@@ -2,8 +2,9 @@
 
 Each :class:`airs.Runtime` owns one :class:`RuntimeCore`. The core owns:
 
-- one behaviour vtable (``init``, ``receive``, ``terminate``, ``health``)
-  shared by every Python actor of the runtime, plus the ``user_data_free``,
+- one behaviour vtable (``init``, ``receive_batch``, ``terminate``,
+  ``health``; ``receive`` too, which C does not call once
+  ``receive_batch`` is set) shared by every Python actor of the runtime, plus the ``user_data_free``,
   dead-letter, event and payload-free callbacks. They are CFUNCTYPE
   objects referenced by the core until ``airs_runtime_free`` has returned
   (after it, C can no longer call them), then dropped;
@@ -12,6 +13,8 @@ Each :class:`airs.Runtime` owns one :class:`RuntimeCore`. The core owns:
   ``user_data_free`` exactly once when the spec or process is gone);
 - ``actors``: state handle -> the live :class:`airs.Actor` (from its
   ``init`` to its ``terminate``) and ``python_pids``, their pids;
+  ``direct_pids``, those of them with an unbounded mailbox (a send to
+  one can wait for the end of the turn: see :mod:`airs._turn`);
 - ``refs``, ``replies``, ``held``: type tag -> Python object for objects
   in flight (see :mod:`airs.message`). A point-to-point object (``refs``)
   or reply (``replies``) is taken out by the receiver, or by the
@@ -35,7 +38,7 @@ import logging
 import sys
 import traceback
 
-from . import _ffi, osl
+from . import _ffi, _turn, osl
 from ._refs import next_handle
 from ._starts import record_start_failure
 from .events import event_from_c
@@ -75,6 +78,7 @@ class RuntimeCore:
         self.held = {}
         self.actors = {}
         self.python_pids = set()
+        self.direct_pids = set()
         self.pid_tag = None  # this runtime's pid tag, once asked
         self.has_node = False  # attached to a cluster (airs.node)
         self.starts = {}
@@ -98,6 +102,7 @@ class RuntimeCore:
         self.starts.clear()
         self.actors.clear()
         self.python_pids.clear()
+        self.direct_pids.clear()
         self.closed = True
         # C answers every call on the freed handle with ESTATE; an empty
         # vtable (never called) keeps those calls well-formed.
@@ -166,11 +171,17 @@ class RuntimeCore:
             state = next_handle()
             self.actors[state] = actor
             self.python_pids.add(pid)
+            capacity = ctypes.c_uint64()
+            if not fast.airs_process_stat_get(
+                    self.handle, pid, _ffi.PSTAT_MAILBOX_CAPACITY,
+                    ctypes.byref(capacity)) and capacity.value == 0:
+                self.direct_pids.add(pid)
             actor.on_start()
         except BaseException as e:
             if state:
                 self.actors.pop(state, None)
                 self.python_pids.discard(pid)
+                self.direct_pids.discard(pid)
             text = traceback.format_exc()
             logger.warning("actor %s failed to start:\n%s", pid, text)
             error = ActorStartError(text)
@@ -199,6 +210,34 @@ class RuntimeCore:
             if message is not None:
                 return message
         return self.decode_payload(kind, msg)
+
+    def decode_item(self, actor, kind, msg, data, size, correlation):
+        """decode_received for a message of a batch: the payload and the
+        correlation come from the batch's buffer, not from C calls."""
+        if kind >= REF_HELD_BASE:
+            if kind >= SYSTEM_BASE:
+                return self.decode_received(actor, kind, msg)
+            return self.held.get(kind)
+        if kind >= REF_REPLY_BASE:
+            message = self.replies.pop(kind, None)
+        elif kind >= REF_SEND_BASE:  # taken by the dead-letter hook: none
+            return None
+        elif kind >= OSL_BASE:  # a system actor's reply or message
+            message = osl.decode(kind, msg)
+            if message is None:
+                message = self.decode_bytes(kind, data, size)
+        else:
+            message = self.decode_bytes(kind, data, size)
+        if actor._awaiting and correlation in actor._awaiting:
+            actor._awaiting.discard(correlation)
+            return Reply(correlation, message)
+        return message
+
+    def decode_bytes(self, kind, data, size):
+        """decode_payload from a batch item's data pointer and size."""
+        data = _string_at(data, size) if size else b""
+        codec = self.codecs.get(kind)
+        return codec.decode(data) if codec is not None else data
 
     def decode_received(self, actor, kind, msg):
         """What receive() gets for a message of type `kind` that is not a
@@ -312,6 +351,103 @@ class RuntimeCore:
                 logger.exception("airs: receive callback failed")
                 return EINTERNAL
 
+        turn_local = _turn._local
+        turn_flush = _turn.flush
+        decode_item = self.decode_item
+        handled_at = ctypes.c_uint32.from_address
+        # Views of batch arrays, by address. C hands a worker's batches
+        # out from the same stack address turn after turn, so a view
+        # made once reads every later batch there in place: no copy and
+        # no ctypes call per batch. A view covers AIRS_BATCH_MAX items,
+        # the array C passes (only the first `count` are read).
+        views = {}
+        words_type = ctypes.c_uint64 * (6 * _ffi.BATCH_MAX)
+
+        def view_of(items):
+            if len(views) >= 256:  # many threads or call depths: start over
+                views.clear()
+            words = memoryview(words_type.from_address(items)).cast(
+                "B").cast("Q")
+            views[items] = words
+            return words
+
+        first = _turn.FIRST
+
+        def on_receive_batch(state, ctx, items, count, handled):
+            """behaviour.receive_batch: a turn's messages for one actor,
+            on a worker, read in place from C's array of airs_batch_item
+            (6 words each). Sends and replies made meanwhile go to C in
+            one call at the end (airs._turn). An exception, or an exit
+            the actor asks for, stops the batch after its message: the
+            rest stay queued, and are answered as the mail of an ended
+            process (dead letters), as with one message per call."""
+            if finalizing():
+                return 0
+            try:
+                actor = actors[state]
+                actor._ctx = ctx
+                words = views.get(items)
+                if words is None:
+                    words = view_of(items)
+                actor._out = first  # see airs._turn
+                try:
+                    try:
+                        if count == 1:  # a ping-pong, a ring: no loop
+                            kind = words[0]
+                            actor._msg = words[3]
+                            message = refs_pop(kind, missing)
+                            if message is missing:
+                                message = decode_item(actor, kind, words[3],
+                                                      words[4], words[5],
+                                                      words[2])
+                            if message.__class__ is proxy_call:
+                                answer_proxy_call(actor, message)
+                            else:
+                                actor.receive(message)
+                        else:
+                            actor._stopping = False
+                            # Runtime.kill of itself must find it (below).
+                            turn_local.actor = actor
+                            i = 0
+                            for i in range(0, 6 * count, 6):
+                                kind = words[i]
+                                # Left set after the callback, as in
+                                # on_receive.
+                                actor._msg = words[i + 3]
+                                message = refs_pop(kind, missing)
+                                if message is missing:
+                                    message = decode_item(
+                                        actor, kind, words[i + 3],
+                                        words[i + 4], words[i + 5],
+                                        words[i + 2])
+                                if message.__class__ is proxy_call:
+                                    answer_proxy_call(actor, message)
+                                else:
+                                    actor.receive(message)
+                                if actor._stopping:
+                                    handled_at(handled).value = i // 6 + 1
+                                    break
+                    except BaseException:
+                        if count > 1:
+                            handled_at(handled).value = i // 6 + 1
+                        crash(actor, ctx)
+                    finally:
+                        # _turn.end, inline.
+                        out = actor._out
+                        if out is not first or count > 1:
+                            turn_local.actor = None
+                            if out:  # a list: something deferred
+                                turn_flush(actor)
+                        actor._out = None
+                except BaseException:
+                    # The flush failed (not a dead receiver: no memory).
+                    actor._out = None
+                    crash(actor, ctx)
+                return 0
+            except BaseException:
+                logger.exception("airs: receive_batch callback failed")
+                return EINTERNAL
+
         def on_terminate(state, ctx, reason):
             """behaviour.terminate: runs once per started actor; calls
             on_stop and forgets the actor."""
@@ -322,6 +458,7 @@ class RuntimeCore:
                 if actor is None:
                     return
                 core.python_pids.discard(actor.pid)
+                core.direct_pids.discard(actor.pid)
                 actor._ctx = ctx
                 actor._msg = None
                 try:
@@ -406,13 +543,15 @@ class RuntimeCore:
 
         init_fn = _ffi.INIT_FN(on_init)
         receive_fn = _ffi.RECEIVE_FN(on_receive)
+        receive_batch_fn = _ffi.RECEIVE_BATCH_FN(on_receive_batch)
         terminate_fn = _ffi.TERMINATE_FN(on_terminate)
         health_fn = _ffi.HEALTH_FN(on_health)
         self.spec_free_fn = _ffi.FREE_FN(on_spec_free)
         self.held_free_fn = _ffi.FREE_FN(on_held_free)
         self.dead_letter_fn = _ffi.DEAD_LETTER_FN(on_dead_letter)
         self.event_fn = _ffi.EVENT_FN(on_event)
-        self._callbacks = (init_fn, receive_fn, terminate_fn, health_fn)
+        self._callbacks = (init_fn, receive_fn, terminate_fn, health_fn,
+                           receive_batch_fn)
 
         def address(fn):
             """The C address of a CFUNCTYPE object."""
@@ -421,7 +560,7 @@ class RuntimeCore:
         self.behaviour = _ffi.Behaviour(
             _ffi.BEHAVIOUR_VERSION, ctypes.sizeof(_ffi.Behaviour),
             address(init_fn), address(receive_fn), address(terminate_fn),
-            address(health_fn))
+            address(health_fn), address(receive_batch_fn))
         self.spec_free_address = address(self.spec_free_fn)
         self.held_free_address = address(self.held_free_fn)
         self.dead_letter_address = address(self.dead_letter_fn)

@@ -28,6 +28,7 @@ airs_check_abi (same major, library at least as new): a mismatch raises
 :class:`airs.errors.VersionError` at once.
 """
 import ctypes
+import enum
 import platform
 import sys
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char,
@@ -53,6 +54,8 @@ NO_PID = 0
 NAME_MAX = 255
 CHILD_ID_MAX = 63
 MSG_MAX_SIZE = 0xFFFFFFFF
+BATCH_MAX = 64  # items of one receive_batch call
+SEND_MANY_MAX = 4096  # items of one airs_ctx_send_many call
 
 MSG_SYSTEM_BASE = 0xFFFFFFFF00000000
 MSG_BINDING_BASE = 0xF000000000000000  # AIRS_MSG_BINDING_BASE
@@ -61,7 +64,9 @@ MSG_EXIT = MSG_SYSTEM_BASE + 1
 MSG_DOWN = MSG_SYSTEM_BASE + 2
 MSG_TIMEOUT = MSG_SYSTEM_BASE + 3
 
-BEHAVIOUR_VERSION = 1
+BEHAVIOUR_VERSION = 2
+# Up to and with `health`.
+BEHAVIOUR_SIZE_V1 = 2 * 4 + 4 * ctypes.sizeof(c_void_p)
 SPAWN_OPTS_VERSION = 1
 EVENT_VERSION = 1
 RUNTIME_STATS_VERSION = 1
@@ -73,6 +78,10 @@ SPAWN_LINK = 0x1
 SPAWN_TRAP_EXIT = 0x2
 SPAWN_BLOCKING = 0x4
 CHILD_SIGNIFICANT = 0x1
+
+# airs_process_stat (the one the binding reads itself; see
+# airs.monitoring for all of them)
+PSTAT_MAILBOX_CAPACITY = 2
 
 # airs_config_key
 CFG_WORKERS = 1
@@ -138,7 +147,33 @@ class Behaviour(Structure):
     that the owner keeps alive (see :mod:`airs._dispatch`)."""
     _fields_ = [("version", c_uint32), ("size", c_uint32),
                 ("init", c_void_p), ("receive", c_void_p),
-                ("terminate", c_void_p), ("health", c_void_p)]
+                ("terminate", c_void_p), ("health", c_void_p),
+                ("receive_batch", c_void_p)]
+
+
+class BatchItem(Structure):
+    """airs_batch_item: one message of a receive_batch call. The binding
+    reads a batch as 6 * count uint64 words instead (one copy, no
+    per-field ctypes access); this mirror documents and checks the
+    layout."""
+    _fields_ = [("type", c_uint64), ("sender", c_uint64),
+                ("correlation", c_uint64), ("msg", c_void_p),
+                ("data", c_void_p), ("size", c_uint64)]
+
+
+class SendItem(Structure):
+    """airs_send_item: one message of airs_ctx_send_many. The binding
+    packs them as 6 uint64 words each (array('Q')); the last word is
+    kind | priority << 32 (little-endian)."""
+    _fields_ = [("to", c_uint64), ("type", c_uint64), ("data", c_void_p),
+                ("size", c_uint64), ("correlation", c_uint64),
+                ("kind", c_uint32), ("priority", c_uint32)]
+
+
+class SendKind(enum.IntEnum):
+    """airs_send_kind: what an item of airs_ctx_send_many does."""
+    SEND = 0
+    REPLY = 1
 
 
 class SpawnOpts(Structure):
@@ -219,6 +254,9 @@ class ChildCountsStruct(Structure):
 
 INIT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, POINTER(c_void_p))
 RECEIVE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
+# (state, ctx, items, count, handled): items and handled as plain ints.
+RECEIVE_BATCH_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p, c_uint32,
+                             c_void_p)
 TERMINATE_FN = CFUNCTYPE(None, c_void_p, c_void_p, ReasonP)
 HEALTH_FN = CFUNCTYPE(c_int, c_void_p, c_void_p)
 FREE_FN = CFUNCTYPE(None, c_void_p)
@@ -316,6 +354,7 @@ SIGNATURES = {
     "airs_send": (STATUS, [RuntimeP, u64, u64, vp, c_size_t]),
     "airs_ctx_send_msg": (STATUS, [vp, u64, vp]),
     "airs_ctx_send": (STATUS, [vp, u64, u64, vp, c_size_t]),
+    "airs_ctx_send_many": (STATUS, [vp, vp, c_size_t, vp]),
     "airs_set_dead_letter_hook": (STATUS, [RuntimeP, vp, vp]),
     # timers
     "airs_send_after": (STATUS, [RuntimeP, u64, u64, vp, pu64]),
@@ -373,6 +412,10 @@ FAST_SIGNATURES = {
     "airs_self": (c_uint64, [vp]),
     "airs_pid_tag": (c_uint32, [u64]),
     "airs_ctx_send": (c_int, [vp, u64, u64, vp, c_size_t]),
+    # A turn's sends and replies in one call (items and statuses as the
+    # addresses of arrays the caller keeps).
+    "airs_ctx_send_many": (c_int, [vp, vp, c_size_t, vp]),
+    "airs_process_stat_get": (c_int, [RuntimeP, u64, c_int, pu64]),
     "airs_payload_wrap": (c_int, [vp, c_size_t, vp, POINTER(PayloadP)]),
     "airs_payload_new": (c_int, [vp, c_size_t, POINTER(PayloadP)]),
     "airs_payload_release": (None, [PayloadP]),

@@ -20,7 +20,7 @@ Rules, in order, for a value sent to ``to``:
 """
 import ctypes
 
-from . import _ffi
+from . import _ffi, _turn
 from ._refs import next_held_ref, next_reply_ref, next_send_ref
 from ._names import encode_name
 from .errors import NoProcessError, NotFoundError
@@ -168,6 +168,7 @@ def send(core, ctx, to, message, type=0, codec=None, priority=0):
     to = resolve(core, to)
     tag, data, ref = encode(core, to, message, type, codec)
     try:
+        _turn.flush_current()  # what this actor's batch sent goes first
         if priority:
             msg = new_msg(core, tag, data, ref, priority=priority)
             try:

@@ -7,7 +7,7 @@ import ctypes
 import enum
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Optional
 
-from . import _ffi
+from . import _ffi, _turn
 from ._starts import ActorStart, clear_start_failure, take_start_failure
 from ._ints import check_int, u32
 from .errors import AirsError
@@ -71,6 +71,7 @@ def spawn(core: Any, ctx: Any, factory: Factory, args: Iterable[Any] = (),
     run when this returns. Raises ActorStartError if the factory or
     on_start raised, AlreadyExistsError if `name` is taken, or the error
     of the C call."""
+    _turn.flush_current()  # the child's init may send to the same receivers
     start = ActorStart(factory, args, kwargs, name)
     opts = spawn_opts(core.handle, link, trap_exit, mailbox_capacity,
                       mailbox_policy, block_timeout_ms)

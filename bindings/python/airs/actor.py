@@ -30,10 +30,10 @@ from ctypes import byref as _byref, c_uint64 as _c_uint64
 from typing import (TYPE_CHECKING, Any, Iterable, Mapping, Optional,
                     Union)
 
-from . import _ffi, _outbound, _spawning
+from . import _ffi, _outbound, _spawning, _turn
 from ._refs import next_send_ref as _next_send_ref
 from ._ints import u32
-from .errors import StateError
+from .errors import InvalidArgumentError, StateError
 from .message import BYTES_TYPES as _BYTES_TYPES
 from .message import Priority, is_python_ref
 from .pid import Pid
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 _ctx_send_ref = _ffi.ctx_send_ref
+_FIRST = _turn.FIRST
+_FLUSH_WORDS = _turn.FLUSH_WORDS
+_start_deferring = _turn.start_deferring
 _raise_status = _ffi.raise_status
 _self_of = _ffi.fast.airs_self
 _fast_request = _ffi.fast.airs_request
@@ -77,7 +80,15 @@ class Actor:
     _msg: Any = None          # the airs_msg* being received, else None
     _awaiting: Any = frozenset()  # correlation ids of pending requests
     _python_pids: Any = frozenset()
+    _direct_pids: Any = frozenset()
     _refs: Any = None
+    # During a batch (airs._turn): the deferred sends and replies, as
+    # airs_send_item words, and the payloads they point to; _stopping is
+    # set once the actor asks to end, so that the batch stops after the
+    # message being handled.
+    _out: Any = None
+    _blobs: Any = None
+    _stopping: bool = False
 
     def _attach(self, core, pid, ctx):
         """[init] Binds the actor to its process (called by the runtime)."""
@@ -88,6 +99,7 @@ class Actor:
         self._msg = None
         self._awaiting = set()
         self._python_pids = core.python_pids
+        self._direct_pids = core.direct_pids
         self._refs = core.refs
 
     # -- callbacks to override --------------------------------------------
@@ -127,12 +139,25 @@ class Actor:
         StateError (outside this actor's callbacks), TypeError (no way to
         encode the value for a non-Python receiver).
         """
-        # The fast path: one set lookup, one dict store, one C call.
+        # The fast path: one set lookup, one dict store, and either an item
+        # for the end of the batch (airs._turn) or one C call.
         if (to in self._python_pids and message.__class__ not in _BYTES_TYPES
                 and not (type or codec or priority)):
             ref = _next_send_ref()
             refs = self._refs
             refs[ref] = message
+            out = self._out
+            if out is not None:  # in a batch
+                if to in self._direct_pids:
+                    if out is not _FIRST:
+                        out += (to, ref, 0, 0, 0, 0)
+                        if len(out) >= _FLUSH_WORDS:
+                            _turn.flush(self)
+                        return
+                    # The turn's first: at once, and defer the next ones.
+                    _start_deferring(self)
+                elif out:
+                    _turn.flush(self)
             status = _ctx_send_ref(self._ctx, to, ref, None, 0)
             if status:
                 refs.pop(ref, None)
@@ -154,6 +179,12 @@ class Actor:
         to = _outbound.resolve(core, to)
         msg, ref = _outbound.request_msg(core, to, message, type, codec)
         correlation = _c_uint64()
+        try:
+            if self._out:  # what this batch deferred goes first
+                _turn.flush(self)
+        except BaseException:
+            _outbound.free_msg(core, msg, ref)
+            raise
         try:
             status = _fast_request(self._ctx, to, msg,
                                    u32(timeout_ms, "timeout_ms"),
@@ -191,6 +222,22 @@ class Actor:
         tag, data, ref = _outbound.encode(core, requester, value, type, codec,
                                           ref_kind=_outbound.REPLY,
                                           python_target=python_target)
+        out = self._out
+        if out is not None:  # in a batch: with the turn's other sends
+            if out is _FIRST:
+                out = _start_deferring(self)
+            correlation = _ffi.fast.airs_msg_correlation(request)
+            if not correlation:
+                if ref is not None:
+                    core.drop_ref(ref)
+                raise InvalidArgumentError(
+                    "airs_reply: the request has no correlation id (not a "
+                    "request)")
+            if data:
+                _turn.add_payload(self, data)
+            out += (0, tag, 0, len(data) if data else 0, correlation,
+                    _turn.REPLY)
+            return
         msg = _outbound.new_msg(core, tag, data, ref)
         try:
             status = _fast_reply(self._ctx, request, msg)
@@ -205,7 +252,7 @@ class Actor:
         """Publishes to a broker topic as this actor (see
         :meth:`airs.Runtime.publish`); returns the number of subscribers
         reached."""
-        return self.runtime.publish(topic, message, type, codec)
+        return self.runtime.publish(topic, message, type, codec)  # flushes
 
     def subscribe(self, topic: Name) -> None:
         """Subscribes this actor to `topic` (until it unsubscribes or
@@ -283,10 +330,14 @@ class Actor:
         both ways (see airs_link). Linking to a process that is gone
         delivers an exit signal with reason NOPROC; linking to self does
         nothing (as in Erlang)."""
+        if self._out:
+            _turn.flush(self)
         lib.airs_link(self._ctx, pid)
 
     def unlink(self, pid: PidLike) -> None:
         """[inside a callback] Removes the link with `pid`, if any."""
+        if self._out:
+            _turn.flush(self)
         lib.airs_unlink(self._ctx, pid)
 
     def trap_exit(self, on: bool = True) -> None:
@@ -304,6 +355,8 @@ class Actor:
         :class:`airs.Down` (at once, reason NOPROC, if it is gone). A
         monitor of self is made, but its Down never comes (Erlang's)."""
         ref = _c_uint64()
+        if self._out:
+            _turn.flush(self)
         lib.airs_monitor(self._ctx, pid, _byref(ref))
         return ref.value
 
@@ -311,6 +364,8 @@ class Actor:
         """[inside a callback] Stops monitor `ref`; its Down will not come.
         A ref that is not active (its Down came already) is fine, as
         Erlang's demonitor."""
+        if self._out:
+            _turn.flush(self)
         lib.airs_demonitor(self._ctx, ref)
 
     def exit(self, kind: int = ExitKind.NORMAL, code: int = 0,
@@ -319,6 +374,8 @@ class Actor:
         current callback returns."""
         lib.airs_exit(self._ctx, int(kind), code,
                       text.encode("utf-8", "replace") if text else None)
+        if self._out is not None:
+            self._stopping = True  # the batch ends after this message
 
     def stop(self) -> None:
         """[inside a callback] Ends this actor normally once the current

@@ -16,6 +16,7 @@ import ctypes
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from . import _ffi
+from ._turn import flush_current as _flush_current
 from ._names import encode_name
 from ._refs import next_held_ref
 from .message import BYTES_TYPES, check_user_type
@@ -69,6 +70,7 @@ class BrokerMixin:
         publish also reaches the subscribers of every other node, so a
         value that is not bytes needs a codec (TypeError otherwise), and
         0 reached here is no dead letter."""
+        _flush_current()  # an actor's earlier sends go first
         core = self._core
         name = core.names.get(topic)
         if name is None:

@@ -10,7 +10,7 @@ from typing import (TYPE_CHECKING, Any, Iterable, List, Mapping, Optional,
 
 from . import _ffi, _outbound, _spawning, supervisor
 from ._dispatch import RuntimeCore
-from . import _blocking, _threads
+from . import _blocking, _threads, _turn
 from .broker import BrokerMixin
 from ._ints import I64_MAX, I64_MIN, check_int, u32, u64
 from .errors import OK, ProcessExitedError, StateError, TimeoutError
@@ -259,18 +259,25 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
     def stop(self, pid: PidLike) -> None:
         """Sends `pid` a shutdown exit signal (a polite, trappable stop).
         NoProcessError: not alive."""
+        _turn.flush_current()
         lib.airs_stop(self._handle, pid)
 
     def kill(self, pid: PidLike) -> None:
         """Ends `pid` with reason killed; cannot be trapped.
         NoProcessError: not alive."""
+        _turn.flush_current()
         lib.airs_kill(self._handle, pid)
+        actor = _turn.current()
+        if actor is not None and actor.pid == pid:
+            # Killed itself inside a batch: no further message of it.
+            actor._stopping = True
 
     def send_exit(self, pid: PidLike, kind: int = ExitKind.SHUTDOWN,
                   code: int = 0, text: str = "") -> None:
         """Sends `pid` an exit signal with this reason (Erlang's exit/2): a
         trapping process gets an :class:`airs.ExitSignal`; otherwise a
         NORMAL one is ignored and any other ends it."""
+        _turn.flush_current()
         lib.airs_send_exit(self._handle, pid, int(kind), code,
                            text.encode("utf-8", "replace") if text else None)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ctypes
 from typing import TYPE_CHECKING, Any, Optional
 
-from . import _ffi, _outbound
+from . import _ffi, _outbound, _turn
 from ._ints import u64
 from .errors import NotFoundError
 from .pid import Pid
@@ -44,6 +44,7 @@ class TimerMixin:
         check_delay(delay_ms)
         core = self._core
         to = _outbound.resolve(core, to)
+        _turn.flush_current()
         tag, data, ref = _outbound.encode(core, to, message, type, codec,
                                           ref_kind=_outbound.HELD)
         msg = _outbound.new_msg(core, tag, data, ref)

@@ -171,6 +171,11 @@ static void constants(void) {
   ENUM(AIRS_PRIORITY_HIGH);
   close_();
 
+  open_("airs_send_kind");
+  ENUM(AIRS_SEND_KIND_SEND);
+  ENUM(AIRS_SEND_KIND_REPLY);
+  close_();
+
   open_("airs_dead_letter_reason");
   ENUM(AIRS_DEAD_LETTER_MAILBOX_FULL);
   ENUM(AIRS_DEAD_LETTER_EXITED);
@@ -269,6 +274,8 @@ static void constants(void) {
   DEFINE(AIRS_NAME_MAX);
   DEFINE(AIRS_CHILD_ID_MAX);
   DEFINE(AIRS_MSG_MAX_SIZE);
+  DEFINE(AIRS_BATCH_MAX);
+  DEFINE(AIRS_SEND_MANY_MAX);
   close_();
 
   open_("msg_types");
@@ -282,6 +289,7 @@ static void constants(void) {
 
   open_("struct_versions");
   DEFINE(AIRS_BEHAVIOUR_VERSION);
+  DEFINE(AIRS_BEHAVIOUR_SIZE_V1);
   DEFINE(AIRS_SPAWN_OPTS_VERSION);
   DEFINE(AIRS_EVENT_VERSION);
   DEFINE(AIRS_RUNTIME_STATS_VERSION);
@@ -443,6 +451,26 @@ static void structs(void) {
   FIELD(airs_behaviour, receive);
   FIELD(airs_behaviour, terminate);
   FIELD(airs_behaviour, health);
+  FIELD(airs_behaviour, receive_batch);
+  END_STRUCT();
+
+  STRUCT(airs_batch_item);
+  INT_FIELD(airs_batch_item, type);
+  INT_FIELD(airs_batch_item, sender);
+  INT_FIELD(airs_batch_item, correlation);
+  FIELD(airs_batch_item, msg);
+  FIELD(airs_batch_item, data);
+  INT_FIELD(airs_batch_item, size);
+  END_STRUCT();
+
+  STRUCT(airs_send_item);
+  INT_FIELD(airs_send_item, to);
+  INT_FIELD(airs_send_item, type);
+  FIELD(airs_send_item, data);
+  INT_FIELD(airs_send_item, size);
+  INT_FIELD(airs_send_item, correlation);
+  INT_FIELD(airs_send_item, kind);
+  INT_FIELD(airs_send_item, priority);
   END_STRUCT();
 
   STRUCT(airs_spawn_opts);

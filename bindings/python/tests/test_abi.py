@@ -58,6 +58,7 @@ ENUMS = {
     "airs_health": (Health, "AIRS_HEALTH_"),
     "airs_mailbox_policy": (MailboxPolicy, "AIRS_MAILBOX_"),
     "airs_priority": (Priority, "AIRS_PRIORITY_"),
+    "airs_send_kind": (_ffi.SendKind, "AIRS_SEND_KIND_"),
     "airs_dead_letter_reason": (DeadLetterReason, "AIRS_DEAD_LETTER_"),
     "airs_severity": (Severity, "AIRS_SEVERITY_"),
     "airs_event_kind": (EventKind, "AIRS_EVENT_"),

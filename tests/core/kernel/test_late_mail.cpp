@@ -26,6 +26,7 @@ const airs_behaviour kQuiet = {AIRS_BEHAVIOUR_VERSION,
                                quiet_init,
                                quiet_receive,
                                nullptr,
+                               nullptr,
                                nullptr};
 
 struct HookSpawns {

@@ -43,6 +43,7 @@ const airs_behaviour kCounting = {AIRS_BEHAVIOUR_VERSION,
                                   nullptr,
                                   count_receive,
                                   nullptr,
+                                  nullptr,
                                   nullptr};
 
 struct RuntimeDeleter {

@@ -611,6 +611,7 @@ const airs_behaviour kChecker = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  checker_receive,
                                  nullptr,
+                                 nullptr,
                                  nullptr};
 
 std::atomic<int64_t> g_item_frees{0};
@@ -665,6 +666,7 @@ const airs_behaviour kActorPublisher = {AIRS_BEHAVIOUR_VERSION,
                                         sizeof(airs_behaviour),
                                         nullptr,
                                         actor_publish,
+                                        nullptr,
                                         nullptr,
                                         nullptr};
 

@@ -263,9 +263,13 @@ void many_terminate(void* state, airs_ctx*, const airs_reason* r) {
 void many_free(void* ud) {
   static_cast<Many*>(ud)->frees++;
 }
-constexpr airs_behaviour kMany = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), nullptr,
-    many_receive,           many_terminate,         nullptr};
+constexpr airs_behaviour kMany = {AIRS_BEHAVIOUR_VERSION,
+                                  sizeof(airs_behaviour),
+                                  nullptr,
+                                  many_receive,
+                                  many_terminate,
+                                  nullptr,
+                                  nullptr};
 
 }  // namespace
 
@@ -385,6 +389,7 @@ constexpr airs_behaviour kSpawner = {AIRS_BEHAVIOUR_VERSION,
                                      sizeof(airs_behaviour),
                                      nullptr,
                                      spawner_receive,
+                                     nullptr,
                                      nullptr,
                                      nullptr};
 

@@ -319,6 +319,7 @@ TEST_CASE("every spawn gets a fresh state from init") {
                         return AIRS_OK;
                       },
                       nullptr,
+                      nullptr,
                       nullptr};
   // terminate records the final count; the shared user_data comes from a
   // global because terminate only gets the state.
@@ -772,6 +773,7 @@ const airs_behaviour kNoTerminate = {AIRS_BEHAVIOUR_VERSION,
                                      sizeof(airs_behaviour),
                                      plain_init,
                                      exit_on_message,
+                                     nullptr,
                                      nullptr,
                                      nullptr};
 

@@ -71,9 +71,13 @@ void node_free(void* user_data) {
   static_cast<Node*>(user_data)->mesh->freed++;
 }
 
-const airs_behaviour kNode = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), nullptr,
-    node_receive,           node_terminate,         nullptr};
+const airs_behaviour kNode = {AIRS_BEHAVIOUR_VERSION,
+                              sizeof(airs_behaviour),
+                              nullptr,
+                              node_receive,
+                              node_terminate,
+                              nullptr,
+                              nullptr};
 
 void run_mesh(airs_runtime* rt, uint32_t procs, uint32_t msgs) {
   Mesh mesh;
@@ -222,17 +226,20 @@ constexpr airs_behaviour kFlood = {AIRS_BEHAVIOUR_VERSION,
                                    nullptr,
                                    flood_receive,
                                    nullptr,
+                                   nullptr,
                                    nullptr};
 constexpr airs_behaviour kEcho = {AIRS_BEHAVIOUR_VERSION,
                                   sizeof(airs_behaviour),
                                   nullptr,
                                   echo_receive,
                                   nullptr,
+                                  nullptr,
                                   nullptr};
 constexpr airs_behaviour kPinger = {AIRS_BEHAVIOUR_VERSION,
                                     sizeof(airs_behaviour),
                                     nullptr,
                                     pinger_receive,
+                                    nullptr,
                                     nullptr,
                                     nullptr};
 
@@ -320,6 +327,7 @@ constexpr airs_behaviour kRingNode = {AIRS_BEHAVIOUR_VERSION,
                                       sizeof(airs_behaviour),
                                       nullptr,
                                       ring_receive,
+                                      nullptr,
                                       nullptr,
                                       nullptr};
 

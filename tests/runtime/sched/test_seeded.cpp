@@ -50,6 +50,7 @@ const airs_behaviour kChatter = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  chatter_receive,
                                  nullptr,
+                                 nullptr,
                                  nullptr};
 
 airs_runtime* seeded_runtime(int64_t seed) {
@@ -435,8 +436,13 @@ TEST_CASE("messages of one sender keep their order, whatever the seed") {
     if (value_of<uint32_t>(m) != o->next++) o->ok = false;
     return AIRS_OK;
   };
-  const airs_behaviour b = {
-      AIRS_BEHAVIOUR_VERSION, sizeof b, nullptr, receive, nullptr, nullptr};
+  const airs_behaviour b = {AIRS_BEHAVIOUR_VERSION,
+                            sizeof b,
+                            nullptr,
+                            receive,
+                            nullptr,
+                            nullptr,
+                            nullptr};
   for (int64_t seed = 1; seed <= 16; seed++) {
     airs_runtime* rt = seeded_runtime(seed);
     Order orders[3];

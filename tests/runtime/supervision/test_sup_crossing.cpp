@@ -68,6 +68,7 @@ const airs_behaviour kCrossChild = {AIRS_BEHAVIOUR_VERSION,
                                     cross_init,
                                     cross_receive,
                                     nullptr,
+                                    nullptr,
                                     nullptr};
 
 airs_pid start_side(airs_runtime* rt, int side) {

@@ -222,7 +222,8 @@ const airs_behaviour kKid = {AIRS_BEHAVIOUR_VERSION,
                              kid_init,
                              kid_receive,
                              kid_terminate,
-                             kid_health};
+                             kid_health,
+                             nullptr};
 
 // No REQUIRE here: also used inside actor callbacks (a bad spec shows up
 // as EINVAL from the call that takes it).
@@ -970,9 +971,13 @@ void pool_free(void*) {
   g_pool_frees++;
 }
 
-const airs_behaviour kPoolKid = {
-    AIRS_BEHAVIOUR_VERSION, sizeof(airs_behaviour), nullptr,
-    pool_receive,           pool_terminate,         nullptr};
+const airs_behaviour kPoolKid = {AIRS_BEHAVIOUR_VERSION,
+                                 sizeof(airs_behaviour),
+                                 nullptr,
+                                 pool_receive,
+                                 pool_terminate,
+                                 nullptr,
+                                 nullptr};
 
 // Starts a pool of n children and stops it (airs_stop + airs_wait); returns
 // the time of that in ms. Checks every child ended and was released.
