@@ -113,12 +113,8 @@ void payload_retain(Payload* p) noexcept {
   p->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
-void payload_release(Payload* p) noexcept {
-  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  payload_free(p);
-}
-
-void payload_free(Payload* p) noexcept {
+void payload_release_n(Payload* p, uint64_t n) noexcept {
+  if (p->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;
   if (p->free_fn) p->free_fn(p->data);
   p->~Payload();
   mem_free(p);

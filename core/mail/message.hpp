@@ -55,9 +55,12 @@ Payload* payload_new_copy(const void* data, std::size_t size) noexcept;
 Payload* payload_new_wrap(void* ptr, std::size_t size,
                           void (*free_fn)(void*)) noexcept;
 void payload_retain(Payload* p) noexcept;
-void payload_release(Payload* p) noexcept;
-// Runs free_fn and frees `p`, whose last reference is gone.
-void payload_free(Payload* p) noexcept;
+// Gives `n` references back at once; the last one runs free_fn and frees
+// `p`. [any thread]
+void payload_release_n(Payload* p, uint64_t n) noexcept;
+inline void payload_release(Payload* p) noexcept {
+  payload_release_n(p, 1);
+}
 
 // The mailbox queue links envelopes through this first member.
 struct Node {

@@ -36,9 +36,20 @@ unsigned slot_of(const Payload* p) noexcept {
   return static_cast<unsigned>(x >> (64 - kSlotBits));
 }
 
-void give_back(Payload* p, uint64_t n) noexcept {
-  if (p->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;
-  payload_free(p);
+// Gives back every count in `h`. A free_fn that runs here may release
+// another payload on this thread, into a slot already passed: the scan
+// starts over until the table is empty.
+void give_back_all(HeldReleases* h) noexcept {
+  while (h->used > 0) {
+    for (unsigned i = 0; h->used > 0 && i < kSlots; i++) {
+      Payload* p = h->payload[i];
+      if (!p) continue;
+      uint64_t n = h->count[i];
+      h->payload[i] = nullptr;
+      h->used--;
+      payload_release_n(p, n);  // the slot is free before free_fn runs
+    }
+  }
 }
 
 }  // namespace
@@ -52,24 +63,15 @@ void payload_defer_begin() noexcept {
 void payload_defer_end() noexcept {
   HeldReleases* h = held;
   if (!h) return;
-  payload_defer_flush();
-  held = nullptr;
+  held = nullptr;  // what free_fns release from here on goes back at once
+  give_back_all(h);
   h->~HeldReleases();
   mem_free(h);
 }
 
 void payload_defer_flush() noexcept {
   HeldReleases* h = held;
-  if (!h) return;
-  for (unsigned i = 0; h->used > 0 && i < kSlots; i++) {
-    Payload* p = h->payload[i];
-    if (!p) continue;
-    uint64_t n = h->count[i];
-    h->payload[i] = nullptr;
-    h->used--;
-    // A free_fn that releases another payload finds this slot empty.
-    give_back(p, n);
-  }
+  if (h) give_back_all(h);
 }
 
 void payload_release_deferred(Payload* p) noexcept {
@@ -88,7 +90,7 @@ void payload_release_deferred(Payload* p) noexcept {
   h->payload[i] = p;
   h->count[i] = 1;
   if (old)
-    give_back(old, n);  // may run a free_fn; the slot is already p's
+    payload_release_n(old, n);  // may run a free_fn; the slot is p's now
   else
     h->used++;
 }

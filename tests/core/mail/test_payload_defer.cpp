@@ -122,3 +122,60 @@ TEST_CASE("without memory for its table a worker releases at once") {
     payload_defer_end();
   });
 }
+
+namespace {
+
+// A "parent" payload whose free_fn releases its children on the same
+// thread, as a free_fn that frees a message with a shared payload does:
+// a flush runs it while it walks the table.
+struct Parent {
+  std::vector<Payload*> children;
+};
+
+void release_children(void* data) {
+  freed++;
+  for (Payload* c : static_cast<Parent*>(data)->children)
+    payload_release_deferred(c);
+}
+
+// Holds back kParents parents of kChildren children each: more children
+// than the table has slots, so some land in slots a flush has already
+// passed, whatever the parents' slots are.
+constexpr int kParents = 8, kChildren = 600;
+
+void hold_parents(std::vector<Parent>& parents) {
+  parents.resize(kParents);
+  for (Parent& parent : parents) {
+    for (int i = 0; i < kChildren; i++)
+      parent.children.push_back(payload_with(1));
+    Payload* p = payload_new_wrap(&parent, 1, release_children);
+    REQUIRE(p != nullptr);
+    payload_release_deferred(p);
+  }
+  CHECK(freed == 0);  // the parents are held
+}
+
+}  // namespace
+
+TEST_CASE("a flush gives back what free_fns release during it") {
+  freed = 0;
+  on_thread([] {
+    payload_defer_begin();
+    std::vector<Parent> parents;
+    hold_parents(parents);
+    payload_defer_flush();
+    CHECK(freed == kParents * (1 + kChildren));  // nothing held past it
+    payload_defer_end();
+  });
+}
+
+TEST_CASE("a worker's end gives back what free_fns release during it") {
+  freed = 0;
+  on_thread([] {
+    payload_defer_begin();
+    std::vector<Parent> parents;
+    hold_parents(parents);
+    payload_defer_end();  // the table is gone after: nothing may stay in it
+    CHECK(freed == kParents * (1 + kChildren));
+  });
+}
