@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "airs/airs.h"
+#include "base/containers.hpp"
 #include "kernel/context.hpp"
 #include "mail/message.hpp"
 #include "process/process.hpp"
@@ -57,7 +58,7 @@ class HoldScope {
  private:
   Kernel& k_;
   HoldScope* outer_;
-  std::vector<Process*> held_;
+  Vector<Process*> held_;
 };
 
 // Told of every process that ends while it is a member (its bit set in

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "airs/airs.h"
+#include "base/containers.hpp"
 #include "mail/mailbox.hpp"
 #include "mail/message.hpp"
 
@@ -58,9 +59,9 @@ struct ProcessExtra {
   ProcessExtra(const ProcessExtra&) = delete;
   ProcessExtra& operator=(const ProcessExtra&) = delete;
 
-  std::vector<Msg*> links;     // read directly; change with the calls below
-  std::vector<Msg*> watchers;  // monitors on this process
-  std::vector<MonitorEntry> monitoring;  // monitors this process holds
+  Vector<Msg*> links;     // read directly; change with the calls below
+  Vector<Msg*> watchers;  // monitors on this process
+  Vector<MonitorEntry> monitoring;  // monitors this process holds
 
   bool linked_to(uint64_t pid) const noexcept;
   // The record of the link to `pid`, still kept here, or nullptr.
@@ -82,7 +83,7 @@ struct ProcessExtra {
   // supervisor of a large pool) so that finding one is not a scan. Best
   // effort: without memory for it, links are found by a scan.
   static constexpr size_t kIndexFrom = 32;
-  std::unordered_map<uint64_t, size_t> link_at_;
+  HashMap<uint64_t, size_t> link_at_;
   size_t find_link(uint64_t pid) const noexcept;  // links.size(): none
 };
 

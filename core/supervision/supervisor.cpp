@@ -490,9 +490,9 @@ void Supervisor::restart_group(Child& anchor) {
   auto first = group_begin(anchor);
   auto last = is_group() ? children_.end() : std::next(anchor.self);
   anchor.state = AIRS_CHILD_RESTARTING;
-  std::vector<Child*> group;  // in start order
+  Vector<Child*> group;  // in start order
   for (auto it = first; it != last; ++it) group.push_back(&*it);
-  std::vector<Child*> stops;
+  Vector<Child*> stops;
   for (auto it = group.rbegin(); it != group.rend(); ++it)
     if (*it != &anchor && (*it)->pid) stops.push_back(*it);
   begin_job(Job::kRestart, std::move(stops));
@@ -511,7 +511,7 @@ void Supervisor::restart_group(Child& anchor) {
 // tries every child that is waiting for it.
 void Supervisor::retry() {
   Child* anchor = nullptr;
-  std::vector<Child*> starts;
+  Vector<Child*> starts;
   if (is_group()) {
     anchor = std::exchange(retry_anchor_, nullptr);
     if (!anchor || anchor->state != AIRS_CHILD_RESTARTING) return;
@@ -551,7 +551,7 @@ void Supervisor::begin_shutdown(Reason* reason) {
   emit(AIRS_EVENT_SUPERVISOR_SHUTDOWN, nullptr, 0, 0, 0, reason,
        reason->kind == AIRS_EXIT_SHUTDOWN ? AIRS_SEVERITY_WARNING
                                           : AIRS_SEVERITY_ERROR);
-  std::vector<Child*> stops;
+  Vector<Child*> stops;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it)
     stops.push_back(&*it);
   begin_job(Job::kShutdown, std::move(stops));

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "airs/airs.h"
+#include "base/containers.hpp"
 #include "kernel/seam.hpp"
 #include "supervision/sup_spec.hpp"
 
@@ -84,12 +85,12 @@ struct Child {
 struct Job {
   enum Kind : uint8_t { kNone, kRestart, kShutdown, kTerminate };
   Kind kind = kNone;
-  std::vector<Child*> stops;
+  Vector<Child*> stops;
   size_t next = 0;     // the next entry of `stops` to stop
   size_t waiting = 0;  // stops begun, exits not yet seen
   bool parallel = false;
-  std::vector<Child*> starts;  // kRestart: to start, in start order
-  std::vector<uint64_t> orphan_refs;  // kRestart: watches of orphans
+  Vector<Child*> starts;         // kRestart: to start, in start order
+  Vector<uint64_t> orphan_refs;  // kRestart: watches of orphans
   Reason* reason = nullptr;    // kShutdown: what the supervisor exits with
   uint64_t seq = 0;            // tells this job's timers from older ones
   uint64_t backoff_timer = 0;
@@ -172,7 +173,7 @@ class Supervisor {
   uint64_t self_timer(uint64_t ms, uint64_t type, uint64_t corr) noexcept;
 
   // supervisor_job.cpp
-  void begin_job(Job::Kind kind, std::vector<Child*> stops);
+  void begin_job(Job::Kind kind, Vector<Child*> stops);
   void advance();
   void begin_stop(Child& ch);
   void send_stop(Child& ch, airs_exit_kind kind, int32_t code,
@@ -234,7 +235,7 @@ class Supervisor {
   std::vector<ChildRec> graveyard_;  // freed at the end of the work
 
   std::list<Child> children_;  // in start order
-  std::unordered_map<uint64_t, Child*> by_pid_;
+  HashMap<uint64_t, Child*> by_pid_;
   std::unordered_map<std::string, Child*> by_id_;
   std::deque<uint64_t> restarts_;  // times (ms) of recent restarts
   Job job_;

@@ -11,7 +11,7 @@
 
 namespace airs {
 
-void Supervisor::begin_job(Job::Kind kind, std::vector<Child*> stops) {
+void Supervisor::begin_job(Job::Kind kind, Vector<Child*> stops) {
   job_.kind = kind;
   job_.stops = std::move(stops);
   job_.next = 0;
@@ -167,7 +167,7 @@ void Supervisor::finish_job() {
   // in place (no allocation), then they go. Only the job's children are
   // looked at, not all: a terminate_child costs the same with 10 children
   // or 100000 (OTP's scale_start_stop_many_children).
-  auto keep_marked = [](std::vector<Child*>& list) {
+  auto keep_marked = [](Vector<Child*>& list) {
     size_t n = 0;
     for (Child* c : list)
       if (c->drop) {
