@@ -325,7 +325,13 @@ typedef enum airs_child_state {
   AIRS_CHILD_STOPPING = 3    /* being stopped by its supervisor */
 } airs_child_state;
 
-/* One row of airs_supervisor_which_children. */
+/* One row of airs_supervisor_which_children.
+ *
+ * Fixed: unlike the structs that start with version and size, this one
+ * never grows (callers size arrays of it). It holds what OTP's
+ * which_children gives (id, pid, type) and the child's state; more about
+ * a process belongs to an introspection call of its own, with a versioned
+ * struct. */
 typedef struct airs_child_info {
   char id[AIRS_CHILD_ID_MAX + 1]; /* NUL-terminated; "" in a dynamic pool */
   airs_pid pid;                   /* 0 unless RUNNING or STOPPING */
@@ -342,7 +348,8 @@ AIRS_API airs_status airs_supervisor_which_children(airs_runtime* rt,
                                                     size_t capacity,
                                                     size_t* count);
 
-/* As OTP's count_children. */
+/* As OTP's count_children. Fixed, never grows: OTP's count_children has
+ * had these four counts and no others since it came (R13). */
 typedef struct airs_child_counts {
   uint32_t specs;       /* child specs (dynamic pool: 1, its template) */
   uint32_t active;      /* running children */

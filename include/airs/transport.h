@@ -131,7 +131,12 @@ typedef enum airs_transport_signal_code {
 } airs_transport_signal_code;
 
 /* A signal as a transport carries it: what to send across with the
- * message's sender and receiver. */
+ * message's sender and receiver.
+ *
+ * Fixed, never grows: transports built against it write it to their wire
+ * as it is. It carries every field of the signals above; a signal that
+ * needed more would come with a versioned struct and a new pair of
+ * functions, beside these, so that such transports keep working. */
 typedef struct airs_transport_signal {
   uint32_t code;      /* an airs_transport_signal_code */
   int32_t exit_kind;  /* the reason's airs_exit_kind (EXIT, LINK_EXIT, DOWN) */
