@@ -375,7 +375,9 @@ typedef enum airs_health {
  * accessors of airs_msg.h would answer for it, laid out in one array so
  * that a binding reads a whole turn's messages from one buffer without a
  * call per message. Six 64-bit words, in this order, on every platform
- * this library supports (pointers are 64 bits wide). */
+ * this library supports (pointers are 64 bits wide). Fixed, never grows:
+ * a binding reads the array with this stride; more per message would come
+ * with a new behaviour slot and item type. */
 typedef struct airs_batch_item {
   uint64_t type;        /* airs_msg_type */
   airs_pid sender;      /* airs_msg_sender (0: sent from no process) */
@@ -768,7 +770,9 @@ typedef enum airs_send_kind {
                               airs_reply_to (`to` is not read) */
 } airs_send_kind;
 
-/* One outgoing message of airs_ctx_send_many. Six 64-bit words. */
+/* One outgoing message of airs_ctx_send_many. Six 64-bit words. Fixed,
+ * never grows: callers pass arrays of it; more per message would come with
+ * a new item type and function. */
 typedef struct airs_send_item {
   airs_pid to;          /* SEND: the receiver */
   uint64_t type;        /* the type tag (a user type, as airs_msg_new) */
