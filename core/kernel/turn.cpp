@@ -38,6 +38,27 @@ void Turns::finish(Ctx& c, Worker* w) noexcept {
   if (c.remote_dirty) k_.remote.flush();
 }
 
+// After the last message of a turn (either kind): the process ends with
+// `r`, or it waits at the back of the line when it used its whole budget
+// (more may be waiting, and the role is still ours), or it goes idle.
+// Returns the turn's cost. Inlined: it is the tail of every turn, and a
+// call cost pingpong 3 % more instructions.
+[[gnu::always_inline]] inline uint64_t Turns::close(Process* p, Ctx& c,
+                                                    Worker* w, Reason* r,
+                                                    uint32_t handled) noexcept {
+  // What the process staged goes in before its exit signals: the mail
+  // path pushes the outbox before any signal.
+  if (r) k_.processes.end(p, c, r, true);
+  finish(c, w);
+  if (!r) {
+    if (handled == k_.cfg.budget)
+      k_.sched.submit(p, w, false);
+    else
+      k_.mail.idle_or_run(p, w);
+  }
+  return handled + c.sends;
+}
+
 uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   Ctx c{&k_, p, p->pid.load(std::memory_order_acquire), w};
   c.in_turn = true;
@@ -76,21 +97,9 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
       r = c.exit_request;
       c.exit_request = nullptr;
     }
-    if (r) {
-      // What the process staged goes in before its exit signals: the mail
-      // path pushes the outbox before any signal.
-      k_.processes.end(p, c, r, true);
-      finish(c, w);
-      return n + c.sends;
-    }
+    if (r) return close(p, c, w, r, n);
   }
-  finish(c, w);
-  if (n == budget) {  // more may be waiting: back of the line, still ours
-    k_.sched.submit(p, w, false);
-    return n + c.sends;
-  }
-  k_.mail.idle_or_run(p, w);
-  return n + c.sends;
+  return close(p, c, w, nullptr, n);
 }
 
 // Handles one envelope; returns the reason to end with, or nullptr. A
@@ -191,18 +200,7 @@ uint64_t Turns::batch_turn(Process* p, Ctx& c, Worker* w) noexcept {
     if (g.count == most) r = deliver(p, c, g);
   }
   if (!r && g.count) r = deliver(p, c, g);
-  if (r) {
-    k_.processes.end(p, c, r, true);
-    finish(c, w);
-    return n + c.sends;
-  }
-  finish(c, w);
-  if (n == budget) {  // more may be waiting: back of the line, still ours
-    k_.sched.submit(p, w, false);
-    return n + c.sends;
-  }
-  k_.mail.idle_or_run(p, w);
-  return n + c.sends;
+  return close(p, c, w, r, n);
 }
 
 // Hands the gathered messages over in one call and frees those handled;

@@ -30,6 +30,8 @@ class Turns {
  private:
   uint64_t turn(Process* p, Worker* w) noexcept;
   void finish(Ctx& c, Worker* w) noexcept;
+  uint64_t close(Process* p, Ctx& c, Worker* w, Reason* r,
+                 uint32_t handled) noexcept;
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
 
