@@ -76,7 +76,6 @@ class Observer {
   void count_spawn_failed() noexcept { bump(rare_.spawns_failed); }
   void count_exit_elsewhere() noexcept { bump(rare_.exited_elsewhere); }
   void count_sent_elsewhere() noexcept { bump(rare_.sent_elsewhere); }
-  void count_delivered_elsewhere() noexcept { bump(rare_.delivered_elsewhere); }
   void count_delivered_elsewhere(uint64_t n) noexcept {
     rare_.delivered_elsewhere.fetch_add(n, std::memory_order_relaxed);
   }

@@ -199,12 +199,11 @@ void Processes::undo_start(const SpawnArgs& a, Ctx* parent, Process* p, Ctx& c,
   if (linked) k_.signals.unlink_child(parent, p, c.pid);
   if (a.link_to) k_.signals.unlink_from(p, c.pid, a.link_to);
   // An init that asked to be ignored ends `normal`, as OTP's ignore.
-  Reason* r = st == AIRS_IGNORE
-                  ? reason_static(AIRS_EXIT_NORMAL)
-                  : reason_new(AIRS_EXIT_ERROR, st, last_error_message());
+  Reason* r = st == AIRS_IGNORE ? reason_static(AIRS_EXIT_NORMAL)
+                                : reason_error(st, last_error_message());
   reason_release(c.exit_request);
   c.exit_request = nullptr;
-  end(p, c, r ? r : reason_static(AIRS_EXIT_ERROR), false);
+  end(p, c, r, false);
 }
 
 void Processes::announce(Ctx* parent, uint64_t pid) noexcept {

@@ -102,17 +102,21 @@ uint64_t Turns::turn(Process* p, Worker* w) noexcept {
   return close(p, c, w, nullptr, n);
 }
 
+// `n` user messages handed to the process: counted by its worker, or
+// apart for a turn on the pool (no worker).
+void Turns::count_delivered(Ctx& c, uint64_t n) noexcept {
+  if (c.worker)
+    count_add(c.worker->delivered, n);
+  else
+    k_.observer.count_delivered_elsewhere(n);
+}
+
 // Handles one envelope; returns the reason to end with, or nullptr. A
 // user message is released back to the mailbox after receive; a signal is
 // detached first, since signals keep or send on their envelopes.
 Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
   if (m->signal == Signal::kNone) {
-    if (!is_system_type(m->type)) {
-      if (c.worker)
-        count_one(c.worker->delivered);
-      else
-        k_.observer.count_delivered_elsewhere();  // a turn on the pool
-    }
+    if (!is_system_type(m->type)) count_delivered(c, 1);
     Reason* r = receive(p, c, m);
     p->release(m);
     return r;
@@ -129,8 +133,7 @@ Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
 Reason* Turns::receive(Process* p, Ctx& c, Msg* m) noexcept {
   airs_status st = p->receive(p->state_ptr, &c, m);
   if (st == AIRS_OK || c.exit_request) return nullptr;
-  Reason* r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
-  return r ? r : reason_static(AIRS_EXIT_ERROR);
+  return reason_error(st, last_error_message());
 }
 
 // A batched turn gathers messages as the one-message turn would hand them
@@ -210,10 +213,7 @@ Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
   const uint32_t count = g.count;
   uint64_t user = 0;
   for (uint32_t i = 0; i < count; i++) user += !is_system_type(g.items[i].type);
-  if (c.worker)
-    count_add(c.worker->delivered, user);
-  else
-    k_.observer.count_delivered_elsewhere(user);
+  count_delivered(c, user);
   uint32_t handled = count;
   airs_status st = p->receive_batch(p->state_ptr, &c, g.items, count, &handled);
   Reason* r = nullptr;
@@ -224,16 +224,14 @@ Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
              pid_generation(c.pid)) {
     r = reason_static(AIRS_EXIT_KILLED);  // killed meanwhile, maybe by itself
   } else if (st != AIRS_OK) {
-    r = reason_new(AIRS_EXIT_ERROR, st, last_error_message());
-    if (!r) r = reason_static(AIRS_EXIT_ERROR);
+    r = reason_error(st, last_error_message());
   } else if (handled < count) {
     char text[160];
     std::snprintf(text, sizeof text,
                   "receive_batch returned AIRS_OK with %u of %u messages "
                   "handled, without ending the process",
                   handled, count);
-    r = reason_new(AIRS_EXIT_ERROR, AIRS_EINVAL, text);
-    if (!r) r = reason_static(AIRS_EXIT_ERROR);
+    r = reason_error(AIRS_EINVAL, text);
   }
   if (!r || handled > count) handled = count;
   for (uint32_t i = 0; i < handled; i++) msg_free(g.msgs[i]);

@@ -33,6 +33,7 @@ class Turns {
   uint64_t close(Process* p, Ctx& c, Worker* w, Reason* r,
                  uint32_t handled) noexcept;
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
+  void count_delivered(Ctx& c, uint64_t n) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
 
   // The batched turn (airs_behaviour.receive_batch): messages are

@@ -67,6 +67,11 @@ Reason* reason_static(airs_exit_kind kind) noexcept {
                                                         : AIRS_EXIT_ERROR];
 }
 
+Reason* reason_error(int32_t code, const char* text) noexcept {
+  Reason* r = reason_new(AIRS_EXIT_ERROR, code, text);
+  return r ? r : reason_static(AIRS_EXIT_ERROR);
+}
+
 Reason* reason_no_memory() noexcept {
   return &no_memory;
 }

@@ -32,6 +32,9 @@ using Reason = ::airs_reason;
 Reason* reason_new(airs_exit_kind kind, int32_t code,
                    const char* text) noexcept;  // nullptr: no memory
 Reason* reason_static(airs_exit_kind kind) noexcept;
+// An AIRS_EXIT_ERROR reason with `code` and `text`; without memory for it,
+// the static one (code and text lost). Never nullptr.
+Reason* reason_error(int32_t code, const char* text) noexcept;
 // An error reason for what the runtime could not do for want of memory
 // (code AIRS_ENOMEM); static, so it never needs memory itself.
 Reason* reason_no_memory() noexcept;
