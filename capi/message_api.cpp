@@ -40,14 +40,11 @@ airs_status send_copy(Runtime* rt, Ctx* from, airs_pid to, uint64_t type,
 airs_status send_item(Runtime* rt, Ctx* c, const airs_send_item& it) {
   if (it.kind != AIRS_SEND_KIND_SEND && it.kind != AIRS_SEND_KIND_REPLY)
     return failf(AIRS_EINVAL, "unknown kind %u", it.kind);
-  if (it.priority != AIRS_PRIORITY_NORMAL && it.priority != AIRS_PRIORITY_HIGH)
-    return failf(AIRS_EINVAL, "unknown priority %u", it.priority);
   if (it.kind == AIRS_SEND_KIND_REPLY && it.correlation == 0)
     return fail(AIRS_EINVAL, "a reply to correlation 0 (names no request)");
-  if (it.size > AIRS_MSG_MAX_SIZE)
-    return fail(AIRS_EINVAL, "size is above AIRS_MSG_MAX_SIZE");
   Msg* m = nullptr;
-  airs_status st = new_copy(it.type, it.data, size_t(it.size), &m);
+  airs_status st = check_priority(static_cast<int>(it.priority));
+  if (st == AIRS_OK) st = new_copy(it.type, it.data, size_t(it.size), &m);
   if (st != AIRS_OK) return st;
   m->priority = static_cast<uint8_t>(it.priority);
   if (it.kind == AIRS_SEND_KIND_REPLY) {
@@ -104,8 +101,7 @@ airs_status airs_msg_set_priority(airs_msg* msg, airs_priority priority) {
   int p = as_int(priority);
   return api("airs_msg_set_priority", [&] {
     if (!msg) return fail(AIRS_EINVAL, "msg is NULL");
-    if (p != AIRS_PRIORITY_NORMAL && p != AIRS_PRIORITY_HIGH)
-      return failf(AIRS_EINVAL, "unknown priority %d", p);
+    if (airs_status st = check_priority(p); st != AIRS_OK) return st;
     msg->priority = static_cast<uint8_t>(p);
     return AIRS_OK;
   });

@@ -54,9 +54,8 @@ airs_status airs_transport_deliver(airs_runtime* h, airs_pid from, airs_pid to,
   return api("airs_transport_deliver", [&] {
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    if (p != AIRS_PRIORITY_NORMAL && p != AIRS_PRIORITY_HIGH)
-      return failf(AIRS_EINVAL, "unknown priority %d", p);
-    airs_status st = check_user_type(type);
+    airs_status st = check_priority(p);
+    if (st == AIRS_OK) st = check_user_type(type);
     if (st == AIRS_OK) st = check_payload(data, size);
     if (st != AIRS_OK) return st;
     Msg* m = msg_new_copy(type, data, size);

@@ -90,6 +90,12 @@ airs_status check_exit_kind(int kind) noexcept {
   return AIRS_OK;
 }
 
+airs_status check_priority(int priority) noexcept {
+  if (priority != AIRS_PRIORITY_NORMAL && priority != AIRS_PRIORITY_HIGH)
+    return failf(AIRS_EINVAL, "unknown priority %d", priority);
+  return AIRS_OK;
+}
+
 airs_status check_user_type(uint64_t type) noexcept {
   if (type >= AIRS_MSG_SYSTEM_BASE)
     return failf(AIRS_EINVAL,

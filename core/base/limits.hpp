@@ -59,6 +59,9 @@ airs_status check_child_id(const char* id) noexcept;
 // An airs_exit_kind.
 airs_status check_exit_kind(int kind) noexcept;
 
+// An airs_priority (as an int: a C caller may pass any value).
+airs_status check_priority(int priority) noexcept;
+
 // A message type a user may send: below AIRS_MSG_SYSTEM_BASE.
 airs_status check_user_type(uint64_t type) noexcept;
 
