@@ -36,6 +36,7 @@ void Processes::tell_exit_observers(uint64_t pid, Process* p,
 void Processes::end(Process* p, Ctx& c, Reason* reason,
                     bool call_terminate) noexcept {
   uint64_t pid = c.pid;
+  push_staged(c);  // what it sent before it starts to end
   p->exiting.store(1, std::memory_order_seq_cst);
   // Also while the hooks below run (exit observers, user_data_free, dead
   // letters): they may call in as this process, which must make no new
@@ -47,6 +48,7 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   }
   reason_release(c.exit_request);
   c.exit_request = nullptr;
+  push_staged(c);  // and what terminate sent, before its end completes
 
   tell_exit_observers(pid, p, reason);
   count_end(c, call_terminate);
@@ -88,6 +90,18 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   p->life.store(kFree, std::memory_order_seq_cst);
   k_.mail.settle_free(p);
   notify_waiters();
+}
+
+// Pushes what the ending process staged in the worker's outbox (and the
+// transport's): whoever sees the end (airs_is_alive false, airs_wait, a
+// DOWN, its name gone) finds that mail in the mailboxes already, as when
+// an Erlang process's sends are done when it is seen exiting.
+void Processes::push_staged(Ctx& c) noexcept {
+  if (c.worker) k_.mail.flush(c.worker);
+  if (c.remote_dirty) {
+    k_.remote.flush();
+    c.remote_dirty = false;
+  }
 }
 
 // No terminate: the spawn failed, and counts neither as spawned (it took

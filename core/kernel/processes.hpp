@@ -112,6 +112,7 @@ class Processes {
   void undo_start(const SpawnArgs& a, Ctx* parent, Process* p, Ctx& c,
                   bool linked, airs_status st) noexcept;
   void announce(Ctx* parent, uint64_t pid) noexcept;
+  void push_staged(Ctx& c) noexcept;
   void count_end(Ctx& c, bool call_terminate) noexcept;
   void notify_waiters() noexcept;
 

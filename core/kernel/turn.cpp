@@ -46,8 +46,8 @@ void Turns::finish(Ctx& c, Worker* w) noexcept {
 [[gnu::always_inline]] inline uint64_t Turns::close(Process* p, Ctx& c,
                                                     Worker* w, Reason* r,
                                                     uint32_t handled) noexcept {
-  // What the process staged goes in before its exit signals: the mail
-  // path pushes the outbox before any signal.
+  // An ending process pushes what it staged before its end can be seen
+  // (Processes::end); finish() pushes what the others staged.
   if (r) k_.processes.end(p, c, r, true);
   finish(c, w);
   if (!r) {

@@ -567,15 +567,21 @@ AIRS_API airs_status airs_stop(airs_runtime* rt, airs_pid pid);
  * messages waiting in its mailbox. [any thread] */
 AIRS_API airs_status airs_kill(airs_runtime* rt, airs_pid pid);
 
-/* Waits until `pid` is no longer alive (AIRS_OK at once if it is gone
- * already), for at most `timeout_ms` ms: AIRS_ETIMEDOUT then. In
- * host-driven mode the waiting thread polls the runtime meanwhile.
+/* Waits until `pid` has ended (AIRS_OK at once if it is gone already),
+ * for at most `timeout_ms` ms: AIRS_ETIMEDOUT then. Ended means done:
+ * terminate has run, links and monitors are told, its name is gone, and
+ * everything it sent (terminate's sends too) is in the receivers'
+ * mailboxes. In host-driven mode the waiting thread polls the runtime
+ * meanwhile.
  * ESTATE: inside a callback, or another thread polls.
  * [not inside a callback] */
 AIRS_API airs_status airs_wait(airs_runtime* rt, airs_pid pid,
                                uint32_t timeout_ms);
 
-/* true if `pid` names a live process of `rt`. [any thread] */
+/* true if `pid` names a live process of `rt`; false as soon as it starts
+ * to end (as Erlang's is_process_alive), when what it sent in its turns
+ * is in the receivers' mailboxes already (its terminate may still send:
+ * airs_wait waits for that too). [any thread] */
 AIRS_API bool airs_is_alive(airs_runtime* rt, airs_pid pid);
 
 typedef enum airs_process_stat {

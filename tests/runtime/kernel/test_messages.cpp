@@ -603,7 +603,7 @@ TEST_CASE("per-process counters are exact with senders on every thread kind") {
     return AIRS_OK;
   };
   std::vector<Actor> senders(kActors);
-  std::atomic<int> sent{0};
+  std::vector<airs_pid> sender_pids;
   Runtime rt({{AIRS_CFG_WORKERS, 2}});
   airs_pid sink_pid = spawn(rt, sink);
   REQUIRE(airs_send(rt, sink_pid, kGo, nullptr, 0) == AIRS_OK);
@@ -612,20 +612,22 @@ TEST_CASE("per-process counters are exact with senders on every thread kind") {
     a.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
       for (int i = 0; i < kEach; i++)
         REQUIRE(airs_ctx_send(ctx, sink_pid, kData, nullptr, 0) == AIRS_OK);
-      sent++;
-      return AIRS_OK;
+      return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
     };
-    REQUIRE(airs_send(rt, spawn(rt, a), kGo, nullptr, 0) == AIRS_OK);
+    sender_pids.push_back(spawn(rt, a));
+    REQUIRE(airs_send(rt, sender_pids.back(), kGo, nullptr, 0) == AIRS_OK);
   }
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; t++)
     threads.emplace_back([&] {
       for (int i = 0; i < kEach; i++)
         REQUIRE(airs_send(rt, sink_pid, kData, nullptr, 0) == AIRS_OK);
-      sent++;
     });
   for (auto& t : threads) t.join();
-  REQUIRE(wait_until([&] { return sent == kActors + kThreads; }));
+  // A sender that has ended has its sends in the mailbox (the last turn's
+  // staged ones too).
+  for (airs_pid pid : sender_pids)
+    REQUIRE(airs_wait(rt, pid, 10000) == AIRS_OK);
   // Every send is done; the sink still holds the first message.
   CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED) == kTotal);
   CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_HANDLED) == 1);
@@ -635,6 +637,43 @@ TEST_CASE("per-process counters are exact with senders on every thread kind") {
       [&] { return stat(rt, sink_pid, AIRS_PSTAT_MSGS_HANDLED) == kTotal; }));
   CHECK(stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED) == kTotal);
   CHECK(stat(rt, sink_pid, AIRS_PSTAT_MAILBOX_DEPTH) == 0);
+}
+
+TEST_CASE("what a process sent is in the mailboxes once its end is seen") {
+  // A turn stages sends to one target and pushes them as a chain; a
+  // process that ends in that turn must push them before anyone can see
+  // it gone (airs_is_alive, airs_wait), links and monitors or not.
+  constexpr int kRounds = 300, kEach = 10;
+  Actor sink;
+  Runtime rt({{AIRS_CFG_WORKERS, 1}});
+  airs_pid sink_pid = spawn(rt, sink);
+  uint64_t expect = 0;
+  int late = 0;
+  for (int round = 0; round < kRounds; round++) {
+    Actor src;
+    src.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg*) {
+      for (int i = 0; i < kEach; i++)
+        if (airs_ctx_send(ctx, sink_pid, kData, nullptr, 0) != AIRS_OK)
+          return AIRS_EINVAL;
+      return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
+    };
+    airs_pid pid = spawn(rt, src);
+    REQUIRE(airs_send(rt, pid, kGo, nullptr, 0) == AIRS_OK);
+    expect += kEach;
+    if (round % 2) {
+      while (airs_is_alive(rt, pid)) {
+      }
+    } else {
+      REQUIRE(airs_wait(rt, pid, 10000) == AIRS_OK);
+    }
+    uint64_t got = stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED);
+    if (got != expect) {
+      late++;
+      MESSAGE("round " << round << ": " << got << " of " << expect);
+    }
+    expect = stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED);
+  }
+  CHECK(late == 0);
 }
 
 TEST_CASE("mail still queued when a process ends becomes dead letters") {
