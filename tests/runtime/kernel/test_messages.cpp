@@ -644,10 +644,19 @@ TEST_CASE("what a process sent is in the mailboxes once its end is seen") {
   // process that ends in that turn must push them before anyone can see
   // it gone (airs_is_alive, airs_wait), links and monitors or not.
   constexpr int kRounds = 300, kEach = 10;
+  std::atomic<bool> release{false};
   Actor sink;
-  Runtime rt({{AIRS_CFG_WORKERS, 1}});
+  sink.on_receive = [&](Actor&, airs_ctx*, const airs_msg* m) {
+    if (airs_msg_type(m) == kGo)
+      while (!release) std::this_thread::yield();  // takes nothing meanwhile
+    return AIRS_OK;
+  };
+  // The sink holds one worker; the senders run on the other.
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
   airs_pid sink_pid = spawn(rt, sink);
-  uint64_t expect = 0;
+  REQUIRE(airs_send(rt, sink_pid, kGo, nullptr, 0) == AIRS_OK);
+  REQUIRE(wait_until([&] { return sink.messages().size() == 1; }));
+  uint64_t expect = 1;
   int late = 0;
   for (int round = 0; round < kRounds; round++) {
     Actor src;
@@ -672,7 +681,10 @@ TEST_CASE("what a process sent is in the mailboxes once its end is seen") {
       MESSAGE("round " << round << ": " << got << " of " << expect);
     }
     expect = stat(rt, sink_pid, AIRS_PSTAT_MSGS_ENQUEUED);
+    // Its terminate may still run: `src` must outlive the end.
+    REQUIRE(airs_wait(rt, pid, 10000) == AIRS_OK);
   }
+  release = true;
   CHECK(late == 0);
 }
 
