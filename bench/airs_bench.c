@@ -93,6 +93,8 @@ static airs_runtime* runtime_new(void) {
   airs_runtime* rt;
   CHECK(airs_config_new(&cfg));
   CHECK(airs_config_set(cfg, AIRS_CFG_WORKERS, workers));
+  /* restart crashes its children on purpose: no line each on stderr. */
+  CHECK(airs_config_set(cfg, AIRS_CFG_CRASH_REPORTS, 0));
   if (getenv("AIRS_BUDGET"))
     CHECK(airs_config_set(cfg, AIRS_CFG_BUDGET, atol(getenv("AIRS_BUDGET"))));
   CHECK(airs_runtime_new(cfg, &rt));

@@ -36,6 +36,7 @@ constexpr KeyInfo kKeys[] = {
     {AIRS_CFG_POOL_KEEPALIVE_MS, "AIRS_CFG_POOL_KEEPALIVE_MS", 0,
      airs::kMaxWaitMs},
     {AIRS_CFG_PID_TAG, "AIRS_CFG_PID_TAG", 0, 65535},
+    {AIRS_CFG_CRASH_REPORTS, "AIRS_CFG_CRASH_REPORTS", 0, 1},
 };
 
 const KeyInfo* find_key(int key) {
@@ -75,6 +76,7 @@ airs_status airs_config::set(int key, int64_t value) noexcept {
     case AIRS_CFG_POOL_SLOW_MAX: pool_slow_max = v; break;
     case AIRS_CFG_POOL_KEEPALIVE_MS: pool_keepalive_ms = v; break;
     case AIRS_CFG_PID_TAG: pid_tag = v; break;
+    case AIRS_CFG_CRASH_REPORTS: crash_reports = v != 0; break;
   }
   return AIRS_OK;
 }
@@ -117,6 +119,7 @@ airs_status airs_config::get(int key, int64_t* value) const noexcept {
     case AIRS_CFG_POOL_SLOW_MAX: *value = pool_slow_max; return AIRS_OK;
     case AIRS_CFG_POOL_KEEPALIVE_MS: *value = pool_keepalive_ms; return AIRS_OK;
     case AIRS_CFG_PID_TAG: *value = pid_tag; return AIRS_OK;
+    case AIRS_CFG_CRASH_REPORTS: *value = crash_reports; return AIRS_OK;
   }
   return airs::failf(AIRS_EINVAL, "unknown key %d", key);
 }

@@ -24,6 +24,7 @@ struct airs_config {
   uint32_t pool_slow_max = 2;
   uint32_t pool_keepalive_ms = 10000;
   uint32_t pid_tag = 0;  // 0: any free one
+  bool crash_reports = true;  // to stderr when no log hook is installed
   // Told of each thread the runtime starts and ends (see airs.h).
   airs_thread_fn thread_hook = nullptr;
   void* thread_hook_data = nullptr;

@@ -25,6 +25,9 @@ struct airs_ctx {
   // new link, monitor or linked spawn, and airs_exit does nothing.
   bool ending = false;
   uint32_t sends = 0;  // messages sent during this turn (its cost)
+  // The type of the message receive got last (the last of a batch): a
+  // crash report names it. 0: none yet in this turn.
+  uint64_t last_type = 0;
   bool in_turn = false;  // a scheduled turn's context (Turns::turn)
   // Messages went to the transport during this turn: it flushes them when
   // the turn ends (Remote::flush), so that they can leave as one frame.

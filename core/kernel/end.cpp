@@ -50,6 +50,8 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   c.exit_request = nullptr;
   push_staged(c);  // and what terminate sent, before its end completes
 
+  // Its crash report, while its name and label are still there.
+  if (call_terminate) k_.observer.process_ended(pid, reason, c.last_type);
   tell_exit_observers(pid, p, reason);
   count_end(c, call_terminate);
   if (call_terminate && k_.observer.wants_events()) {
@@ -60,13 +62,14 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
                           ? reason->text
                           : "";
     bool quiet = kind == AIRS_EXIT_NORMAL || kind == AIRS_EXIT_SHUTDOWN;
+    char self[32];
+    format_pid(pid, self, sizeof self);
     k_.observer.emit(
         {.kind = AIRS_EVENT_PROCESS_EXITED,
          .severity = quiet ? AIRS_SEVERITY_DEBUG : AIRS_SEVERITY_WARNING,
          .pid = pid,
          .reason = reason},
-        "process %llu exited: %s%s%s", static_cast<unsigned long long>(pid),
-        name, *why ? ": " : "", why);
+        "process %s exited: %s%s%s", self, name, *why ? ": " : "", why);
   }
 
   k_.signals.spread(p, pid, reason);

@@ -17,7 +17,7 @@ void fire_timer(void* kernel, uint64_t to, Msg* m) noexcept {
 Kernel::Kernel(const Config& config)
     : cfg(config),
       table(cfg.max_processes, cfg.pid_tag),
-      observer(cfg.events),
+      observer(cfg.events, cfg.crash_reports),
       turns(*this),
       sched(cfg, &Turns::run, &turns),
       timers(cfg.clock_is_manual(), &fire_timer, this),

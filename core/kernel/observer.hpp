@@ -1,6 +1,6 @@
-// observer.hpp - what the runtime tells the world: the dead-letter and
-// event hooks, the counters of airs_runtime_stats, and the one builder of
-// events.
+// observer.hpp - what the runtime tells the world: the dead-letter, event
+// and log hooks, crash reports, the counters of airs_runtime_stats and the
+// metrics, and the one builder of events.
 //
 // Counters cost no shared write per message: each worker counts what it
 // sends, delivers and ends in its own fields (sched/scheduler.hpp); only
@@ -37,9 +37,29 @@ struct Event {
   const Reason* reason = nullptr;
 };
 
+// What a crash report says of a process besides its pid and reason:
+// filled by the runtime, which knows names, labels and supervisors
+// (Kernel::describer).
+struct ProcessDescription {
+  char name[AIRS_NAME_MAX + 1] = "";
+  char label[64] = "";
+  uint64_t supervisor = 0;
+};
+
+class Describer {
+ public:
+  // Fills *out for `pid`, which is ending or alive. threads: any. Takes
+  // only the services' leaf locks; calls no user code.
+  virtual void describe(uint64_t pid, ProcessDescription* out) noexcept = 0;
+
+ protected:
+  ~Describer() = default;
+};
+
 class Observer {
  public:
-  explicit Observer(bool events_enabled) : events_enabled_(events_enabled) {}
+  Observer(bool events_enabled, bool crash_reports)
+      : events_enabled_(events_enabled), crash_reports_(crash_reports) {}
   Observer(const Observer&) = delete;
   Observer& operator=(const Observer&) = delete;
 
@@ -48,6 +68,8 @@ class Observer {
   // thread may still be calling it. false: no memory (nothing changed).
   bool set_dead_letter_hook(airs_dead_letter_fn fn, void* user_data) noexcept;
   bool set_event_hook(airs_event_fn fn, void* user_data) noexcept;
+  bool set_log_hook(airs_log_fn fn, void* user_data,
+                    airs_severity min_severity) noexcept;
 
   // --- events ---
   // Whether an event would go anywhere: build one only then. Always false
@@ -55,10 +77,29 @@ class Observer {
   bool wants_events() const noexcept {
     return events_enabled_ && event_hook_.load(std::memory_order_acquire);
   }
+  // Whether an event of `severity` would go anywhere: the event hook, or
+  // the log hook (supervisors' reports). [any thread]
+  bool wants_events(airs_severity severity) const noexcept {
+    return wants_events() || (events_enabled_ && wants_log(severity));
+  }
+  // Whether a log line of `severity` would reach the log hook.
+  bool wants_log(airs_severity severity) const noexcept {
+    LogHook* h = log_hook_.load(std::memory_order_acquire);
+    return h && severity >= h->min;
+  }
   // The one event builder: formats the text, hands the event to the hook.
   // [any thread; no lock held (the hook is user code)]
   void emit(const Event& e, const char* format, ...) const noexcept
       __attribute__((format(printf, 3, 4)));
+
+  // --- crash reports [any thread; no lock held] ---
+  // Process `pid` ends abnormally with `reason` after handling a message
+  // of `last_type` (0: none): one line to the log hook, or to stderr when
+  // there is none and crash reports are on. Counts the exit by reason
+  // whatever it is (the metrics' exits by reason).
+  void process_ended(uint64_t pid, const Reason* reason,
+                     uint64_t last_type) noexcept;
+  Describer* describer = nullptr;  // set by the runtime before any spawn
 
   // --- dead letters [any thread; no lock held] ---
   // A message nobody will receive: counted, shown to the hook (user
@@ -80,11 +121,26 @@ class Observer {
     rare_.delivered_elsewhere.fetch_add(n, std::memory_order_relaxed);
   }
   void count_restart() noexcept { bump(rare_.restarts); }
+  void count_intensity_reached() noexcept { bump(rare_.intensity_reached); }
   // A message refused or dropped by p's full mailbox.
   void count_dropped(Process* p) noexcept;
 
   // Fills *out from these counters and the workers' totals.
   void stats(const WorkerCounts& w, airs_runtime_stats* out) const noexcept;
+  // Exits by airs_exit_kind (0..kExitKinds-1), dead letters by
+  // airs_dead_letter_reason (0..kDeadLetterReasons-1), and how many times
+  // a supervisor reached its restart intensity. [any thread]
+  static constexpr int kExitKinds = 6;
+  static constexpr int kDeadLetterReasons = 8;
+  uint64_t exits_by_kind(int kind) const noexcept {
+    return rare_.exits_by_kind[kind].load(std::memory_order_relaxed);
+  }
+  uint64_t dead_letters_by_reason(int reason) const noexcept {
+    return rare_.dead_by_reason[reason].load(std::memory_order_relaxed);
+  }
+  uint64_t intensity_reached() const noexcept {
+    return rare_.intensity_reached.load(std::memory_order_relaxed);
+  }
 
  private:
   struct DeadLetterHook {
@@ -95,16 +151,28 @@ class Observer {
     airs_event_fn fn;
     void* user_data;
   };
+  struct LogHook {
+    airs_log_fn fn;
+    void* user_data;
+    airs_severity min;
+  };
+  // A line to the log hook if it wants `severity`; else, for a crash
+  // report, to stderr when crash reports are on.
+  void log(airs_severity severity, const char* line, bool crash) const noexcept;
+  void count_dead_letter(airs_dead_letter_reason reason) noexcept;
   static void bump(std::atomic<uint64_t>& c) noexcept {
     c.fetch_add(1, std::memory_order_relaxed);
   }
 
   const bool events_enabled_;
+  const bool crash_reports_;
   std::atomic<DeadLetterHook*> dead_letter_hook_{nullptr};
   std::atomic<EventHook*> event_hook_{nullptr};
+  std::atomic<LogHook*> log_hook_{nullptr};
   std::mutex hooks_mu_;  // guards the lists below (set only)
   std::vector<std::unique_ptr<DeadLetterHook>> dead_letter_hooks_;
   std::vector<std::unique_ptr<EventHook>> event_hooks_;
+  std::vector<std::unique_ptr<LogHook>> log_hooks_;
 
   std::atomic<uint64_t> spawn_seq_{0};
   // Spawns are spawn_seq_ less the spawns that failed after taking it.
@@ -116,6 +184,9 @@ class Observer {
     std::atomic<uint64_t> delivered_elsewhere{0};
     std::atomic<uint64_t> dead_letters{0};
     std::atomic<uint64_t> restarts{0};
+    std::atomic<uint64_t> intensity_reached{0};
+    std::atomic<uint64_t> exits_by_kind[kExitKinds] = {};
+    std::atomic<uint64_t> dead_by_reason[kDeadLetterReasons] = {};
   } rare_;
 };
 

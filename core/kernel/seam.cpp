@@ -23,6 +23,11 @@ uint32_t Seam::add_exit_observer(ExitObserver o) noexcept {
   return k_.processes.add_exit_observer(o);
 }
 
+Process* Seam::record(uint64_t pid) const noexcept {
+  Process* p = k_.table.lookup(pid);
+  return p && p->pid.load(std::memory_order_acquire) == pid ? p : nullptr;
+}
+
 bool Seam::join_if_alive(Process* p, uint32_t bit, uint64_t pid) noexcept {
   return mark_member_if_alive(p, bit, pid);
 }
@@ -161,6 +166,14 @@ const Observer& Seam::observer() const noexcept {
 
 void Seam::dead_letter(Msg* m, airs_dead_letter_reason reason) noexcept {
   k_.observer.dead_letter(m, reason);
+}
+
+bool Seam::wants_events(airs_severity severity) const noexcept {
+  return k_.observer.wants_events(severity);
+}
+
+void Seam::count_intensity_reached() noexcept {
+  k_.observer.count_intensity_reached();
 }
 
 void Seam::count_restart() noexcept {

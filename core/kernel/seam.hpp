@@ -79,6 +79,9 @@ class Seam {
 
   // The record of a live pid, else nullptr. threads: any. lock ok.
   Process* live(uint64_t pid) const noexcept;
+  // The record of `pid` while it is alive or ending (until its slot is
+  // reused), else nullptr: for reading its flags. threads: any. lock ok.
+  Process* record(uint64_t pid) const noexcept;
 
   // Starts a process (see SpawnArgs: a supervisor's child is linked to
   // it, marked supervised, and named before its init). Runs the new
@@ -222,6 +225,9 @@ class Seam {
   // Whether an event would go anywhere (build one only then). threads:
   // any. lock ok.
   bool wants_events() const noexcept;
+  // The same for an event of `severity`, which a log hook may want too.
+  // threads: any. lock ok.
+  bool wants_events(airs_severity severity) const noexcept;
   // The one event builder (Observer::emit). threads: any. calls user code.
   template <class... Args>
   void emit(const Event& e, const char* format, Args... args) const noexcept {
@@ -233,6 +239,8 @@ class Seam {
   // One child restarted (airs_runtime_stats.restarts). threads: any. lock
   // ok.
   void count_restart() noexcept;
+  // A supervisor reached its restart intensity. threads: any. lock ok.
+  void count_intensity_reached() noexcept;
 
   // --- threads and the runtime's state -------------------------------------
 

@@ -364,6 +364,7 @@ Arrival Signals::arrived(Process* p, Ctx& c, Msg* m) noexcept {
       node_lost(p, c, static_cast<uint32_t>(m->correlation));
       break;
     case Signal::kHealth: answer_health(p, c, m); break;
+    case Signal::kTies: answer_ties(p, m); break;
   }
   msg_free(m);
   return {};

@@ -77,6 +77,13 @@ class Signals {
   // (kMsgHealthReply, the round in its correlation). false: not sent.
   bool probe_health(uint64_t pid, uint64_t from, uint64_t round) noexcept;
 
+  // Asks live `pid` for its links and monitors (airs_process_ties_get)
+  // and waits for the answer it gives in its next turn, polling a
+  // host-driven runtime meanwhile. ENOPROC: not alive, or it ended first.
+  // ETIMEDOUT. ENOMEM. [not inside a callback]
+  airs_status query_ties(uint64_t pid, airs_process_ties* out,
+                         uint32_t timeout_ms) noexcept;
+
   // --- for services [any thread] ---
   // A monitor on behalf of `watcher`, a service's process (a supervisor
   // stopping a child: OTP's shutdown monitors, so that a child that
@@ -128,6 +135,7 @@ class Signals {
  private:
   Arrival exit_arrived(Process* p, Ctx& c, Msg* m) noexcept;
   void answer_health(Process* p, Ctx& c, Msg* m) noexcept;
+  void answer_ties(Process* p, Msg* m) noexcept;  // ties.cpp
   // Answers a link or monitor request for `target` that cannot be made,
   // as a dead process would, with `why`: the request itself becomes the
   // exit signal or the down, so refusing needs no memory.

@@ -209,12 +209,13 @@ void Processes::undo_start(const SpawnArgs& a, Ctx* parent, Process* p, Ctx& c,
 void Processes::announce(Ctx* parent, uint64_t pid) noexcept {
   if (!k_.observer.wants_events()) return;
   Ctx* caller = parent ? parent : current_ctx_in(&k_);
+  char self[32];
+  format_pid(pid, self, sizeof self);
   k_.observer.emit({.kind = AIRS_EVENT_PROCESS_SPAWNED,
                     .severity = AIRS_SEVERITY_DEBUG,
                     .source = caller ? caller->pid : 0,
                     .pid = pid},
-                   "process %llu spawned",
-                   static_cast<unsigned long long>(pid));
+                   "process %s spawned", self);
 }
 
 // --- hold scopes -----------------------------------------------------------

@@ -92,6 +92,9 @@ enum class Signal : uint8_t {
   kNodeDown,
   kLinkLost,  // one of those links, broken: an exit signal from `sender`
   kDownLost,  // one of those monitors, over: always an AIRS_MSG_DOWN
+  // A thread asks for the receiver's links and monitors: the query is the
+  // owned payload (Signals::query_ties); answered in the receiver's turn.
+  kTies,
 };
 
 // kSharedInBlock: a shared payload in an envelope of a MsgBlock (below).

@@ -1,5 +1,7 @@
 #include "naming/registry.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "base/error.hpp"
@@ -67,10 +69,58 @@ airs_status Registry::find(const char* name, uint64_t* pid) const noexcept {
   return AIRS_OK;
 }
 
+namespace {
+
+bool copy_out(const std::unordered_map<uint64_t, std::string>& map,
+              uint64_t pid, char* out, size_t cap) noexcept {
+  auto it = map.find(pid);
+  if (it == map.end()) {
+    if (cap) out[0] = '\0';
+    return false;
+  }
+  if (cap) {
+    size_t n = std::min(it->second.size(), cap - 1);
+    std::memcpy(out, it->second.data(), n);
+    out[n] = '\0';
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Registry::name_of(uint64_t pid, char* out, size_t cap) const noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  return copy_out(by_pid_, pid, out, cap);
+}
+
+bool Registry::label_of(uint64_t pid, char* out, size_t cap) const noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  return copy_out(labels_, pid, out, cap);
+}
+
+airs_status Registry::set_label(const char* label, uint64_t pid,
+                                Process* p) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!label || !*label) {
+    labels_.erase(pid);
+    return AIRS_OK;
+  }
+  try {
+    std::string text = label;
+    if (!seam_.join_if_alive(p, member_bit_, pid))  // see process_ended()
+      return fail(AIRS_ENOPROC, "the process is not alive");
+    labels_[pid] = std::move(text);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  return AIRS_OK;
+}
+
 void Registry::process_ended(void* self, uint64_t pid, Process*,
                              Reason*) noexcept {
   auto* r = static_cast<Registry*>(self);
   std::lock_guard<std::mutex> lock(r->mu_);
+  r->labels_.erase(pid);
   auto it = r->by_pid_.find(pid);
   if (it == r->by_pid_.end()) return;
   r->by_name_.erase(it->second);

@@ -1,7 +1,8 @@
-// registry.hpp - unique names for processes. A name is released when its
-// process ends: the registry is an exit observer, and register and the end
-// of the process meet under its lock (a Dekker pair on the member bit), so
-// a name can never outlive its process.
+// registry.hpp - unique names for processes, and labels for tools (a
+// label need not be unique: airs_set_label). Both are released when their
+// process ends: the registry is an exit observer, and register (or a
+// label) and the end of the process meet under its lock (a Dekker pair on
+// the member bit), so neither can outlive its process.
 //
 // Locks: mu_ is a leaf; nothing here calls user code. [any thread]
 #pragma once
@@ -30,6 +31,16 @@ class Registry final : public NameService {
   // ENOTFOUND: not registered.
   airs_status find(const char* name, uint64_t* pid) const noexcept;
 
+  // The name of `pid`, copied to out (cap bytes, NUL-terminated, cut to
+  // fit); false, out "", if it has none.
+  bool name_of(uint64_t pid, char* out, size_t cap) const noexcept;
+
+  // Sets (label non-empty) or removes the label of live `p` (as `pid`).
+  // ENOPROC: not alive. ENOMEM.
+  airs_status set_label(const char* label, uint64_t pid, Process* p) noexcept;
+  // As name_of, for the label.
+  bool label_of(uint64_t pid, char* out, size_t cap) const noexcept;
+
   // NameService: add() for a record the caller checked once.
   airs_status add_name(const char* name, uint64_t pid,
                        Process* p) noexcept override;
@@ -43,6 +54,7 @@ class Registry final : public NameService {
   mutable std::mutex mu_;
   std::unordered_map<std::string, uint64_t> by_name_;
   std::unordered_map<uint64_t, std::string> by_pid_;
+  std::unordered_map<uint64_t, std::string> labels_;
 };
 
 }  // namespace airs

@@ -1,5 +1,6 @@
 #include "process/process.hpp"
 
+#include <cstdio>
 #include <new>
 
 #include "base/alloc.hpp"
@@ -34,6 +35,11 @@ Process::Process() noexcept {
   spawn_seq = 0;
   generation = 0;
   next_free.store(0, std::memory_order_relaxed);
+}
+
+int format_pid(uint64_t pid, char* buf, size_t cap) noexcept {
+  return std::snprintf(buf, cap, "<%u.%u.%u>", pid_tag(pid), pid_slot(pid),
+                       pid_generation(pid));
 }
 
 Msg* Process::take() noexcept {

@@ -246,6 +246,11 @@ inline uint32_t pid_generation(uint64_t pid) {
 inline uint32_t pid_tag(uint64_t pid) {
   return static_cast<uint32_t>(pid >> (kSlotBits + kGenerationBits));
 }
+// "<tag.slot.generation>", as Erlang writes <node.number.serial>: into buf
+// (cut to fit cap, NUL-terminated); returns the length it needed, as
+// snprintf does.
+int format_pid(uint64_t pid, char* buf, size_t cap) noexcept;
+
 inline uint64_t make_pid(uint32_t tag, uint32_t slot, uint32_t generation) {
   return (static_cast<uint64_t>(tag) << (kSlotBits + kGenerationBits)) |
          (static_cast<uint64_t>(generation) << kSlotBits) | slot;

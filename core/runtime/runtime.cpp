@@ -17,8 +17,10 @@ Runtime::Runtime(const Config& cfg)
       supervision_(seam_),
       jobs_(seam_, cfg),
       reactor_(seam_, kernel_.cfg),
-      sockets_(seam_, reactor_) {
+      sockets_(seam_, reactor_),
+      describer_(registry_, supervision_, seam_) {
   kernel_.names = &registry_;
+  kernel_.observer.describer = &describer_;
 }
 
 Runtime* Runtime::create(const Config& cfg, airs_status* status) noexcept {

@@ -6,6 +6,7 @@
 //   runtime.cpp    creating and freeing
 //   shutdown.cpp   stopping every process: trees top-down, then the rest
 //   transport.cpp  installing a transport, and losing another runtime
+//   describe.cpp   a process's name, label and supervisor, for crash reports
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include "kernel/seam.hpp"
 #include "naming/pools.hpp"
 #include "naming/registry.hpp"
+#include "runtime/describe.hpp"
 #include "supervision/supervision.hpp"
 
 namespace airs {
@@ -81,6 +83,7 @@ class Runtime {
   JobPool jobs_;
   Reactor reactor_;
   Sockets sockets_;
+  RuntimeDescriber describer_;
 };
 
 }  // namespace airs

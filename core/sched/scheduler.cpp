@@ -1,6 +1,7 @@
 #include "sched/scheduler.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <new>
 
 #include "base/alloc.hpp"
@@ -63,6 +64,7 @@ Scheduler::~Scheduler() {
 bool Scheduler::start() {
   for (auto& owned : workers_) {
     Worker* w = owned.get();
+    w->started_ns = mono_ns();
     try {
       w->thread = std::thread(
           [this, w] { run_runtime_thread(cfg_, [&] { worker_main(w); }); });
@@ -182,7 +184,10 @@ Process* Scheduler::find_remote(Worker* w) noexcept {
   for (size_t i = 0; i < n; i++) {
     Worker* victim = workers_[(start + i) % n].get();
     if (victim == w) continue;
-    if (Process* p = victim->ring.steal_into(w->ring)) return p;
+    if (Process* p = victim->ring.steal_into(w->ring)) {
+      count_one(w->steals);
+      return p;
+    }
   }
   return nullptr;
 }
@@ -229,6 +234,18 @@ void Scheduler::park(Worker* w) noexcept {
   while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0);
 }
 
+// A stretch without work begins (the first idle round) or ends (work
+// found): the metrics' busy time is the rest.
+static void idle_begins(Worker* w) noexcept {
+  w->idle_since_ns.store(mono_ns(), std::memory_order_relaxed);
+}
+static void idle_ends(Worker* w) noexcept {
+  uint64_t since = w->idle_since_ns.load(std::memory_order_relaxed);
+  if (!since) return;
+  w->idle_since_ns.store(0, std::memory_order_relaxed);
+  count_add(w->idle_ns, mono_ns() - since);
+}
+
 void Scheduler::worker_main(Worker* w) noexcept {
   tls_worker = w;
   payload_defer_begin();
@@ -239,6 +256,7 @@ void Scheduler::worker_main(Worker* w) noexcept {
     Process* p = find_local(w, &from_shared);
     if (!p) p = find_remote(w);
     if (p) {
+      if (idle_rounds) idle_ends(w);
       idle_rounds = 0;
       run_one(w, p, from_shared);
       if (++turns == kFlushTurns) {
@@ -250,20 +268,25 @@ void Scheduler::worker_main(Worker* w) noexcept {
     if (idle_rounds == 0) {  // out of work: nothing is held while idle
       turns = 0;
       payload_defer_flush();
+      idle_begins(w);
     }
     if (++idle_rounds < kSpinRounds) {
       // Ready I/O is read here, so the actor it wakes runs on this worker
       // at once instead of after a hand-off from the reactor's thread.
       if (IdleFn io = idle_poll_.load(std::memory_order_acquire)) {
-        if (io(idle_ctx_)) idle_rounds = 0;
+        if (io(idle_ctx_)) {
+          idle_ends(w);
+          idle_rounds = 0;
+        }
         continue;
       }
       for (int i = 0; i < 32; i++) cpu_relax();
       continue;
     }
-    idle_rounds = 0;
+    idle_rounds = 1;  // still idle: parked time is idle time
     park(w);
   }
+  idle_ends(w);
   payload_defer_end();
   tls_worker = nullptr;
 }
@@ -276,6 +299,26 @@ void Scheduler::add_counters(WorkerCounts* out) const noexcept {
   };
   for (auto& w : workers_) add(w.get());
   if (host_) add(host_.get());
+}
+
+Scheduler::WorkerLoad Scheduler::worker_load(uint32_t i) const noexcept {
+  WorkerLoad out;
+  if (i >= workers_.size()) return out;
+  const Worker* w = workers_[i].get();
+  uint64_t now = mono_ns();
+  uint64_t idle = w->idle_ns.load(std::memory_order_relaxed);
+  uint64_t since = w->idle_since_ns.load(std::memory_order_relaxed);
+  if (since && since < now) idle += now - since;
+  uint64_t up = w->started_ns && w->started_ns < now ? now - w->started_ns : 0;
+  out.busy_ns = up > idle ? up - idle : 0;
+  out.steals = w->steals.load(std::memory_order_relaxed);
+  return out;
+}
+
+uint64_t mono_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
 }
 
 uint32_t Scheduler::poll(uint32_t budget) noexcept {

@@ -54,6 +54,15 @@ struct Worker {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> exited{0};
+  // For the metrics, also written by this worker's thread only: half
+  // rings stolen from other workers; time spent without work (spinning
+  // or parked), and when the current stretch of it began (0: busy). The
+  // clock is read only when a worker runs out of work and when it finds
+  // some again, never per turn.
+  std::atomic<uint64_t> steals{0};
+  std::atomic<uint64_t> idle_ns{0};
+  std::atomic<uint64_t> idle_since_ns{0};
+  uint64_t started_ns = 0;
   std::atomic<uint32_t> wake{0};  // futex word for parking
   std::thread thread;
 };
@@ -108,6 +117,14 @@ class Scheduler {
   }
   // Adds the counters of every worker to *out (stats).
   void add_counters(WorkerCounts* out) const noexcept;
+  // Worker `i`'s time with work since it started, and its steals (the
+  // host-driven worker: the time of its polls is not kept, 0). [any
+  // thread]
+  struct WorkerLoad {
+    uint64_t busy_ns = 0;
+    uint64_t steals = 0;
+  };
+  WorkerLoad worker_load(uint32_t i) const noexcept;
   bool threaded() const noexcept { return !workers_.empty(); }
 
   // Host-driven mode: from now on work made runnable from outside the
@@ -166,6 +183,9 @@ class Scheduler {
   void* idle_ctx_ = nullptr;
   void* offload_ctx_ = nullptr;
 };
+
+// The monotonic clock in ns (CLOCK_MONOTONIC, the vDSO's: no system call).
+uint64_t mono_ns() noexcept;
 
 // The worker running on this thread (nullptr on other threads).
 Worker* current_worker() noexcept;

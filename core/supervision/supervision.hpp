@@ -39,6 +39,14 @@ class Supervision {
   void remove(uint64_t pid) noexcept;
   std::shared_ptr<Supervisor> lookup(uint64_t pid) noexcept;
 
+  // For tools (airs/observe.h). The supervisor whose running child `pid`
+  // is, or 0, and the child's id (cap bytes): each supervisor is read
+  // under its own lock only, so this never waits. [any thread]
+  uint64_t parent_of(uint64_t pid, char* id, size_t cap) noexcept;
+  // Every supervisor's pid and its parent's (the supervisor above it, the
+  // process that started it, or 0), in pid order. false: no memory.
+  bool list(std::vector<std::pair<uint64_t, uint64_t>>* out) noexcept;
+
   // The children a supervisor left running when it ended without stopping
   // them (it was killed): they end through their links a moment later,
   // still holding their names. Its parent's restart of it waits for them

@@ -456,6 +456,7 @@ void Supervisor::apply_policy(Child& ch, Reason* reason) {
   }
   size_t n = add_restart();
   if (n > flags_.intensity) {
+    seam_.count_intensity_reached();
     emit(AIRS_EVENT_INTENSITY_REACHED, &ch, ch.last_pid, 0,
          static_cast<int64_t>(n), nullptr, AIRS_SEVERITY_ERROR);
     ch.state = AIRS_CHILD_STOPPED;
@@ -522,6 +523,7 @@ void Supervisor::retry() {
   }
   size_t n = add_restart();
   if (n > flags_.intensity) {
+    seam_.count_intensity_reached();
     emit(AIRS_EVENT_INTENSITY_REACHED, anchor ? anchor : starts[0], 0, 0,
          static_cast<int64_t>(n), nullptr, AIRS_SEVERITY_ERROR);
     for (Child& c : children_)
@@ -659,6 +661,50 @@ std::shared_ptr<Supervisor> Supervision::lookup(uint64_t pid) noexcept {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_pid_.find(pid);
   return it == by_pid_.end() ? nullptr : it->second;
+}
+
+uint64_t Supervision::parent_of(uint64_t pid, char* id, size_t cap) noexcept {
+  std::vector<std::shared_ptr<Supervisor>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      all.reserve(by_pid_.size());
+      for (auto& kv : by_pid_) all.push_back(kv.second);
+    } catch (const std::bad_alloc&) {
+      return 0;
+    }
+  }
+  for (auto& s : all)
+    if (s->child_id_of(pid, id, cap)) return s->self_pid();
+  return 0;
+}
+
+bool Supervision::list(
+    std::vector<std::pair<uint64_t, uint64_t>>* out) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    out->clear();
+    out->reserve(by_pid_.size());
+    for (auto& kv : by_pid_) out->emplace_back(kv.first, kv.second->parent());
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  std::sort(out->begin(), out->end());
+  return true;
+}
+
+bool Supervisor::child_id_of(uint64_t pid, char* id, size_t cap) noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Child& ch : children_) {
+    if (ch.pid != pid) continue;
+    if (cap) {
+      size_t n = std::min(ch.rec.id.size(), cap - 1);
+      std::memcpy(id, ch.rec.id.data(), n);
+      id[n] = '\0';
+    }
+    return true;
+  }
+  return false;
 }
 
 airs_status Supervision::find(uint64_t pid,

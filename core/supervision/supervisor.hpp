@@ -122,6 +122,12 @@ class Supervisor {
   airs_status which_children(airs_child_info* out, size_t cap, size_t* count);
   airs_status count_children(airs_child_counts* out);
   const airs_sup_flags& flags() const noexcept { return flags_; }
+  // Whether `pid` is a running child of this supervisor, its id copied to
+  // `id` (cap bytes, cut to fit). Under mu_ only: never waits for the
+  // role, so a crash report may ask from inside any work. [any thread]
+  bool child_id_of(uint64_t pid, char* id, size_t cap) noexcept;
+  uint64_t self_pid() const noexcept { return self_; }
+  uint64_t parent() const noexcept { return parent_; }
 
   Supervisor(Supervision& svc, airs_sup_spec* spec, uint64_t self,
              uint64_t parent);

@@ -98,7 +98,7 @@ void Supervisor::bury(ChildRec&& rec) noexcept {
 void Supervisor::emit(airs_event_kind kind, const Child* ch, uint64_t pid,
                       uint64_t other, int64_t value, const Reason* r,
                       airs_severity sev) {
-  if (!seam_.wants_events()) return;
+  if (!seam_.wants_events(sev)) return;
   try {
     kept_events_.push_back(KeptEvent{Event{.kind = kind,
                                            .severity = sev,
@@ -128,13 +128,14 @@ void Supervisor::emit_kept(std::deque<KeptEvent>& events) noexcept {
                                       "backing off before restart",
                                       "child health degraded",
                                       "child health check failed"};
+  char self[32];
+  format_pid(self_, self, sizeof self);
   for (KeptEvent& k : events) {
     k.e.id = k.id.c_str();
     k.e.reason = k.reason;
     const char* id = k.e.id;
     const char* why = k.reason && k.reason->text ? k.reason->text : "";
-    seam_.emit(k.e, "supervisor %llu: %s%s%s%s%s%s",
-               static_cast<unsigned long long>(self_), kWhat[k.e.kind],
+    seam_.emit(k.e, "supervisor %s: %s%s%s%s%s%s", self, kWhat[k.e.kind],
                *id ? " '" : "", id, *id ? "'" : "", *why ? ": " : "", why);
     reason_release(k.reason);
   }

@@ -170,7 +170,11 @@ typedef enum airs_config_key {
    * runtimes (transport.h) fixes it so that tags are unique across all of
    * them. airs_runtime_new fails with AIRS_EEXIST when a live runtime of
    * this library copy holds it. */
-  AIRS_CFG_PID_TAG = 15
+  AIRS_CFG_PID_TAG = 15,
+  /* Crash reports (observe.h): 1 (default) = an abnormal exit prints one
+   * line to stderr when no log hook is installed; 0 = they go only to a
+   * log hook. */
+  AIRS_CFG_CRASH_REPORTS = 16
 } airs_config_key;
 
 /* Makes a config with every key at its default. The caller owns *out and
@@ -1037,6 +1041,7 @@ AIRS_API airs_status airs_pool_members(airs_runtime* rt, const char* pool,
 #include "airs/broker.h"     /* topics, request/reply */
 #include "airs/io.h"         /* the blocking pool, the host's wake-up fd */
 #include "airs/net.h"        /* sockets owned by processes */
+#include "airs/observe.h"    /* introspection, crash reports, metrics */
 #include "airs/osl.h"        /* the system actors */
 #include "airs/supervisor.h" /* supervision trees */
 

@@ -153,8 +153,9 @@ static void test_config(void) {
       {AIRS_CFG_POOL_SLOW_MAX, 2, 1, 1023},
       {AIRS_CFG_POOL_KEEPALIVE_MS, 10000, 0, 3600000},
       {AIRS_CFG_PID_TAG, 0, 0, 65535},
+      {AIRS_CFG_CRASH_REPORTS, 1, 0, 1},
   };
-  static const int unknown[] = {0, 16, 100, -1};
+  static const int unknown[] = {0, 17, 100, -1};
   static char sentinel;
   airs_config* cfg = (airs_config*)(void*)&sentinel;
   size_t i;

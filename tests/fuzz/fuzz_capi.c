@@ -1808,6 +1808,7 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CHECK(airs_config_set(cfg, AIRS_CFG_WORKERS,
                         g_threaded ? 1 + (mode >> 2 & 1) : 0) == AIRS_OK);
   CHECK(airs_config_set(cfg, AIRS_CFG_MANUAL_CLOCK, g_manual) == AIRS_OK);
+  CHECK(airs_config_set(cfg, AIRS_CFG_CRASH_REPORTS, 0) == AIRS_OK);
   CHECK(airs_config_set(cfg, AIRS_CFG_EVENTS, !(mode & 8)) == AIRS_OK);
   CHECK(airs_config_set(cfg, AIRS_CFG_MAILBOX_CAPACITY, c1 % 4) == AIRS_OK);
   CHECK(airs_config_set(cfg, AIRS_CFG_MAILBOX_POLICY,

@@ -509,6 +509,8 @@ static void runtime_start(void) {
       airs_config_set(cfg, AIRS_CFG_WORKERS, WORKERS) != AIRS_OK ||
       airs_config_set(cfg, AIRS_CFG_SHUTDOWN_TIMEOUT_MS, SHUTDOWN_MS) !=
           AIRS_OK ||
+      /* the storm crashes processes by the thousand: no report each */
+      airs_config_set(cfg, AIRS_CFG_CRASH_REPORTS, 0) != AIRS_OK ||
       airs_runtime_new(cfg, &S.rt) != AIRS_OK ||
       airs_set_dead_letter_hook(S.rt, on_dead_letter, NULL) != AIRS_OK) {
     fprintf(stderr, "soak_storm: runtime: %s\n", airs_last_error_message());

@@ -99,6 +99,7 @@ CFG_POOL_MAX_THREADS = 12
 CFG_POOL_SLOW_MAX = 13
 CFG_POOL_KEEPALIVE_MS = 14
 CFG_PID_TAG = 15
+CFG_CRASH_REPORTS = 16
 
 # ---------------------------------------------------------------------------
 # Opaque handles. The ones the binding creates and keeps are typed

@@ -135,6 +135,7 @@ static void constants(void) {
   ENUM(AIRS_CFG_POOL_SLOW_MAX);
   ENUM(AIRS_CFG_POOL_KEEPALIVE_MS);
   ENUM(AIRS_CFG_PID_TAG);
+  ENUM(AIRS_CFG_CRASH_REPORTS);
   close_();
 
   open_("airs_exit_kind");

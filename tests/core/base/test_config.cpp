@@ -34,6 +34,7 @@ const KeyRange kRanges[] = {
     {AIRS_CFG_POOL_MAX_THREADS, "AIRS_CFG_POOL_MAX_THREADS", 2, 1024},
     {AIRS_CFG_POOL_SLOW_MAX, "AIRS_CFG_POOL_SLOW_MAX", 1, 1023},
     {AIRS_CFG_POOL_KEEPALIVE_MS, "AIRS_CFG_POOL_KEEPALIVE_MS", 0, 3600000},
+    {AIRS_CFG_CRASH_REPORTS, "AIRS_CFG_CRASH_REPORTS", 0, 1},
 };
 
 int64_t get(const Config& c, airs_config_key key) {
@@ -61,6 +62,7 @@ TEST_CASE("defaults") {
   CHECK(c.budget == 64);
   CHECK_FALSE(c.manual_clock);
   CHECK(c.events);
+  CHECK(c.crash_reports);
 
   // The same through get().
   CHECK(get(c, AIRS_CFG_WORKERS) == c.workers);
@@ -72,6 +74,7 @@ TEST_CASE("defaults") {
   CHECK(get(c, AIRS_CFG_BUDGET) == 64);
   CHECK(get(c, AIRS_CFG_MANUAL_CLOCK) == 0);
   CHECK(get(c, AIRS_CFG_EVENTS) == 1);
+  CHECK(get(c, AIRS_CFG_CRASH_REPORTS) == 1);
 }
 
 TEST_CASE("every key accepts its range and rejects what is outside") {
@@ -162,7 +165,7 @@ TEST_CASE("workers 0 selects host-driven mode") {
 TEST_CASE("unknown keys are refused by set and get") {
   Config c;
   Config before;
-  for (int key : {0, 16, 100, -1}) {
+  for (int key : {0, 17, 100, -1}) {
     CAPTURE(key);
     auto k = static_cast<airs_config_key>(key);
     CHECK(c.set(k, 1) == AIRS_EINVAL);

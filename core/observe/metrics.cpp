@@ -1,0 +1,189 @@
+// metrics.cpp - the runtime's metrics in Prometheus text exposition format
+// (0.0.4): a HELP and a TYPE line per family, then its samples. Every
+// value is a counter the runtime keeps anyway (per worker where it is
+// written per message, so that nothing here costs a message anything), or
+// a gauge read now.
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "base/error.hpp"
+#include "kernel/kernel.hpp"
+#include "observe/observe.hpp"
+
+namespace airs {
+
+namespace {
+
+class Exposition {
+ public:
+  // A family's HELP and TYPE lines.
+  void family(const char* name, const char* type, const char* help) {
+    printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+  }
+  void sample(const char* name, uint64_t v) {
+    printf("%s %" PRIu64 "\n", name, v);
+  }
+  void sample(const char* name, const char* label, const char* value,
+              uint64_t v) {
+    printf("%s{%s=\"%s\"} %" PRIu64 "\n", name, label, value, v);
+  }
+  void seconds(const char* name, const char* label, const char* value,
+               uint64_t ns) {
+    printf("%s{%s=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", name, label, value,
+           ns / 1000000000u, ns % 1000000000u);
+  }
+  // One-sample families.
+  void counter(const char* name, const char* help, uint64_t v) {
+    family(name, "counter", help);
+    sample(name, v);
+  }
+  void gauge(const char* name, const char* help, uint64_t v) {
+    family(name, "gauge", help);
+    sample(name, v);
+  }
+  const std::string& text() const { return text_; }
+
+ private:
+  // Appends; throws std::bad_alloc.
+  void printf(const char* format, ...) __attribute__((format(printf, 2, 3))) {
+    char line[256];
+    va_list args;
+    va_start(args, format);
+    int n = std::vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (n > 0) text_.append(line, std::min<size_t>(n, sizeof line - 1));
+  }
+  std::string text_;
+};
+
+// The label values, by the enums' numbers.
+const char* const kExitKinds[] = {"normal", "shutdown", "killed",
+                                  "error",  "noproc",   "noconnection"};
+const char* const kDeadLetterReasons[] = {
+    "other",          "mailbox_full", "exited",     "timer",
+    "no_subscribers", "noproc",       "late_reply", "noconnection"};
+static_assert(sizeof kExitKinds / sizeof *kExitKinds == Observer::kExitKinds);
+static_assert(sizeof kDeadLetterReasons / sizeof *kDeadLetterReasons ==
+              Observer::kDeadLetterReasons);
+const char* const kJobClasses[] = {"fast", "slow"};
+
+void write_processes(Exposition& x, const airs_runtime_stats& s,
+                     const Observer& o) {
+  x.gauge("airs_processes", "Processes alive.", s.processes_alive);
+  x.counter("airs_processes_spawned_total", "Processes spawned.",
+            s.processes_spawned);
+  x.family("airs_process_exits_total", "counter",
+           "Processes that ended, by the kind of their exit reason.");
+  for (int i = 0; i < Observer::kExitKinds; i++)
+    x.sample("airs_process_exits_total", "reason", kExitKinds[i],
+             o.exits_by_kind(i));
+}
+
+void write_messages(Exposition& x, const airs_runtime_stats& s,
+                    const Observer& o) {
+  x.counter("airs_messages_sent_total",
+            "User messages accepted into a mailbox.", s.messages_sent);
+  x.counter("airs_messages_delivered_total", "User messages handed to receive.",
+            s.messages_delivered);
+  x.counter("airs_messages_dropped_total",
+            "Messages refused or dropped by a full mailbox.",
+            s.messages_dropped);
+  x.family("airs_dead_letters_total", "counter",
+           "Messages nobody received, by reason.");
+  for (int i = 1; i < Observer::kDeadLetterReasons; i++)
+    x.sample("airs_dead_letters_total", "reason", kDeadLetterReasons[i],
+             o.dead_letters_by_reason(i));
+}
+
+void write_supervision(Exposition& x, const airs_runtime_stats& s,
+                       const Observer& o) {
+  x.counter("airs_supervisor_restarts_total", "Children restarted.",
+            s.restarts);
+  x.counter("airs_supervisor_intensity_reached_total",
+            "Times a supervisor reached its restart intensity and ended.",
+            o.intensity_reached());
+}
+
+void write_workers(Exposition& x, const Scheduler& sched) {
+  if (!sched.threaded()) return;  // the host's polls are its own time
+  uint32_t n = sched.worker_count();
+  Scheduler::WorkerLoad load[1024];
+  for (uint32_t i = 0; i < n && i < 1024; i++) load[i] = sched.worker_load(i);
+  char id[16];
+  x.family("airs_worker_busy_seconds_total", "counter",
+           "Time each worker spent with work to do (not spinning or parked).");
+  for (uint32_t i = 0; i < n && i < 1024; i++) {
+    std::snprintf(id, sizeof id, "%u", i);
+    x.seconds("airs_worker_busy_seconds_total", "worker", id, load[i].busy_ns);
+  }
+  x.family("airs_worker_steals_total", "counter",
+           "Runnable processes each worker took from another's queue.");
+  for (uint32_t i = 0; i < n && i < 1024; i++) {
+    std::snprintf(id, sizeof id, "%u", i);
+    x.sample("airs_worker_steals_total", "worker", id, load[i].steals);
+  }
+}
+
+void write_io(Exposition& x, Runtime& rt) {
+  airs_job_stats j{};
+  j.version = AIRS_JOB_STATS_VERSION;
+  j.size = sizeof j;
+  rt.jobs().stats(&j);
+  x.gauge("airs_blocking_pool_threads", "Threads of the blocking pool.",
+          j.threads);
+  x.family("airs_blocking_pool_queued", "gauge",
+           "Jobs waiting for a pool thread, by class.");
+  for (int c = 0; c < 2; c++)
+    x.sample("airs_blocking_pool_queued", "class", kJobClasses[c], j.queued[c]);
+  x.family("airs_blocking_pool_running", "gauge",
+           "Jobs running on a pool thread, by class.");
+  for (int c = 0; c < 2; c++)
+    x.sample("airs_blocking_pool_running", "class", kJobClasses[c],
+             j.running[c]);
+  x.family("airs_blocking_pool_jobs_total", "counter",
+           "Jobs that ran to their end, by class.");
+  for (int c = 0; c < 2; c++)
+    x.sample("airs_blocking_pool_jobs_total", "class", kJobClasses[c],
+             j.done[c]);
+  x.family("airs_blocking_pool_wait_seconds_total", "counter",
+           "Time the started jobs waited in the queue, by class.");
+  for (int c = 0; c < 2; c++)
+    x.seconds("airs_blocking_pool_wait_seconds_total", "class", kJobClasses[c],
+              j.wait_us_total[c] * 1000);
+  x.gauge("airs_sockets_open", "Sockets open (owned by processes).",
+          rt.sockets().count());
+}
+
+}  // namespace
+
+airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
+                          size_t* len) noexcept {
+  Kernel& k = rt.kernel();
+  WorkerCounts w;
+  k.sched.add_counters(&w);
+  airs_runtime_stats s{};
+  k.observer.stats(w, &s);
+  Exposition x;
+  try {
+    write_processes(x, s, k.observer);
+    write_messages(x, s, k.observer);
+    write_supervision(x, s, k.observer);
+    write_workers(x, k.sched);
+    write_io(x, rt);
+  } catch (const std::bad_alloc&) {
+    return fail(AIRS_ENOMEM, "out of memory");
+  }
+  const std::string& text = x.text();
+  *len = text.size();
+  if (cap < text.size() + 1)
+    return failf(AIRS_EFULL, "the buffer is too small: %zu bytes needed",
+                 text.size() + 1);
+  std::memcpy(buf, text.data(), text.size() + 1);
+  return AIRS_OK;
+}
+
+}  // namespace airs

@@ -1,0 +1,218 @@
+/*
+ * observe.h - what a runtime shows about itself while it runs: its
+ * processes (a list, each one's info, its links and monitors, the
+ * supervision trees, the busiest), crash reports and a log hook, and its
+ * metrics in Prometheus text format. Included by <airs/airs.h>; read its
+ * conventions (status, ownership, thread tags) first.
+ *
+ * Nothing here stops the workers: what is read while processes run is a
+ * snapshot, each value exact when it was read (as Erlang's
+ * erlang:processes/0 and process_info/2, which observer and recon use).
+ */
+#ifndef AIRS_OBSERVE_H
+#define AIRS_OBSERVE_H
+
+#include "airs/airs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Processes.
+ * ---------------------------------------------------------------------- */
+
+/* Writes `pid` as text, "<tag.slot.generation>" (as Erlang writes
+ * <node.number.serial>: the runtime's pid tag, the process table's slot,
+ * and which of that slot's processes), into buf, NUL-terminated and cut
+ * to fit `capacity`; returns the length it needed without the NUL, as
+ * snprintf does (a NULL buf or capacity 0 only measures). Crash reports,
+ * log lines and the tools write pids so. [any thread] */
+AIRS_API size_t airs_pid_format(airs_pid pid, char* buf, size_t capacity);
+
+/* Lists live processes, a page at a time, in slot order: pass cursor 0
+ * first, then the *next it wrote, until *next is 0. Writes at most
+ * `capacity` pids to out and their number to *count. A process that
+ * starts or ends while the list is read may or may not be in it; every
+ * pid written was alive when it was read. Reads 100,000 processes in a
+ * few ms. EINVAL: NULL out, count or next, capacity 0. [any thread] */
+AIRS_API airs_status airs_process_list(airs_runtime* rt, uint64_t cursor,
+                                       airs_pid* out, size_t capacity,
+                                       size_t* count, uint64_t* next);
+
+/* Where a process is, as far as another thread can tell. */
+typedef enum airs_process_state {
+  AIRS_PSTATE_WAITING = 1,  /* nothing to do: its mailbox is empty */
+  AIRS_PSTATE_RUNNABLE = 2, /* mail waits: queued for a worker, or running */
+  AIRS_PSTATE_EXITING = 3   /* its end has begun (terminate, links told) */
+} airs_process_state;
+
+/* Bits of airs_process_info.flags. */
+#define AIRS_PINFO_TRAP_EXIT 0x1u  /* it traps exits */
+#define AIRS_PINFO_SUPERVISOR 0x2u /* it is a supervisor */
+#define AIRS_PINFO_BATCH 0x4u      /* its behaviour has receive_batch */
+
+/* Longest label, in bytes (airs_set_label). */
+#define AIRS_LABEL_MAX 63
+
+#define AIRS_PROCESS_INFO_VERSION 1
+
+/* What airs_process_info_get reads. Versioned (set version and size
+ * first): later versions only append fields. */
+typedef struct airs_process_info {
+  uint32_t version;               /* AIRS_PROCESS_INFO_VERSION */
+  uint32_t size;                  /* sizeof(airs_process_info) */
+  airs_pid pid;                   /* the process asked about */
+  int32_t state;                  /* an airs_process_state */
+  uint32_t flags;                 /* AIRS_PINFO_* */
+  airs_pid supervisor;            /* the supervisor it is a child of, or 0 */
+  uint64_t mailbox_depth;         /* messages waiting, signals included */
+  uint64_t messages_in;           /* accepted into its mailbox since spawn */
+  uint64_t messages_handled;      /* taken out of its mailbox since spawn */
+  uint64_t memory_bytes;          /* what the runtime holds for it: its record
+                                     and the envelopes in its mailbox (not
+                                     payloads, not its own state) */
+  char name[AIRS_NAME_MAX + 1];   /* its registered name, or "" */
+  char label[AIRS_LABEL_MAX + 1]; /* airs_set_label's, else its child id
+                                     under a supervisor, else "" */
+} airs_process_info;
+
+/* Fills *out for live `pid` without asking the process (it may be busy).
+ * ENOPROC: not alive (or of another runtime). EINVAL: NULL out, version 0
+ * or size too small for version 1. [any thread] */
+AIRS_API airs_status airs_process_info_get(airs_runtime* rt, airs_pid pid,
+                                           airs_process_info* out);
+
+/* Gives the calling process a label for tools (the observer page,
+ * airs.top, crash reports), as OTP 27's proc_lib:set_label: copied,
+ * 1..AIRS_LABEL_MAX bytes; NULL or "" removes it. Goes with the process.
+ * EINVAL: too long. ENOMEM. [inside a callback] */
+AIRS_API airs_status airs_set_label(airs_ctx* ctx, const char* label);
+
+/* A process's links and monitors, which only the process itself may read:
+ * airs_process_ties asks it, as Erlang's process_info(Pid, links) does,
+ * and waits for its answer (given between two of its messages). Each
+ * array is the caller's (NULL when its capacity is 0); each count is the
+ * whole number, which may be more than the capacity. */
+typedef struct airs_process_ties {
+  airs_pid* links;
+  size_t links_capacity;
+  size_t links_count;
+  airs_pid* monitors; /* processes it monitors */
+  size_t monitors_capacity;
+  size_t monitors_count;
+  airs_pid* monitored_by; /* processes that monitor it */
+  size_t monitored_by_capacity;
+  size_t monitored_by_count;
+} airs_process_ties;
+
+/* Fills the counts and arrays of *ties. ENOPROC: not alive, or it ended
+ * before it answered. ETIMEDOUT: no answer in `timeout_ms` (it is busy in
+ * a long callback). EINVAL: NULL ties, an array NULL with a capacity.
+ * ESTATE: inside a callback (it would wait). In host-driven mode the
+ * caller polls the runtime while it waits. [not inside a callback] */
+AIRS_API airs_status airs_process_ties_get(airs_runtime* rt, airs_pid pid,
+                                           airs_process_ties* ties,
+                                           uint32_t timeout_ms);
+
+/* One process of a supervision tree, as airs_supervision_walk visits it:
+ * borrowed, valid during the call. */
+typedef struct airs_tree_node {
+  airs_pid pid;        /* 0 for a child that is not running */
+  airs_pid supervisor; /* 0 for a root */
+  uint32_t depth;      /* 0 for a root */
+  int32_t type;        /* an airs_child_type (a root: SUPERVISOR) */
+  int32_t state;       /* an airs_child_state (a root: RUNNING) */
+  const char* id;      /* the child id ("" for a root, or in a pool) */
+} airs_tree_node;
+
+/* Called for each node; nonzero stops the walk. */
+typedef int (*airs_tree_fn)(void* user_data, const airs_tree_node* node);
+
+/* Walks the supervision tree under `root`, or every tree (root 0: each
+ * supervisor that is no supervisor's child, in pid order), depth first,
+ * a supervisor before its children, children in start order. Each
+ * supervisor's children are read at once (airs_supervisor_which_children);
+ * a tree that changes during the walk is seen partly before, partly
+ * after. The callback may call [any thread] functions, not the walk's
+ * supervisors' own operations. ENOPROC / EINVAL: root is not alive / not a
+ * supervisor. ENOMEM. [any thread, not inside a supervisor's callback] */
+AIRS_API airs_status airs_supervision_walk(airs_runtime* rt, airs_pid root,
+                                           airs_tree_fn fn, void* user_data);
+
+/* What airs_process_top ranks by. */
+typedef enum airs_top_key {
+  AIRS_TOP_MAILBOX = 1, /* mailbox depth at the window's end */
+  AIRS_TOP_HANDLED = 2, /* messages handled during the window */
+  AIRS_TOP_MEMORY = 3   /* memory_bytes at the window's end */
+} airs_top_key;
+
+typedef struct airs_top_entry {
+  airs_pid pid;
+  uint64_t value; /* by the key */
+} airs_top_entry;
+
+/* The `capacity` processes with the largest values of `key` (largest
+ * first; ties in slot order), as recon's proc_window: the counts are read
+ * at the start and the end of a window of `window_ms` ms (0: now), and a
+ * process must be alive at both to rank by HANDLED. Writes the number
+ * found to *count. EINVAL: unknown key, NULL out or count, capacity 0,
+ * window over 3600000. ESTATE: a window inside a callback (it sleeps).
+ * ENOMEM. In host-driven mode the caller polls the runtime during the
+ * window. [any thread; window 0 inside a callback] */
+AIRS_API airs_status airs_process_top(airs_runtime* rt, airs_top_key key,
+                                      uint32_t window_ms, airs_top_entry* out,
+                                      size_t capacity, size_t* count);
+
+/* ------------------------------------------------------------------------
+ * Crash reports and the log hook.
+ *
+ * When a process ends abnormally (not normal, not shutdown), the runtime
+ * writes one line, its crash report:
+ *
+ *   airs: crash: process <1.6.0> "db" [writer] exited: error 5: boom
+ *   (last message type 7; supervisor <1.5.0>)
+ *
+ * (one line; name, label and supervisor only when it has them). Without
+ * a log hook it goes to stderr, unless AIRS_CFG_CRASH_REPORTS is 0. A log
+ * hook gets it instead, at AIRS_SEVERITY_ERROR, and also the supervisors'
+ * reports (an event's text: a child that failed, the restart intensity
+ * reached, a child killed after its shutdown timeout) at their severity.
+ * ---------------------------------------------------------------------- */
+
+/* One log line (no newline), borrowed for the call, on the thread that
+ * found out (usually the worker where the process ended). Must not block;
+ * may call [any thread] functions (not airs_runtime_free). */
+typedef void (*airs_log_fn)(void* user_data, airs_severity severity,
+                            const char* line);
+
+/* Installs (fn != NULL) or removes the log hook: it gets lines of
+ * `min_severity` and above. user_data is not owned. A hook being replaced
+ * may still run on another thread shortly after this returns. EINVAL:
+ * NULL rt, unknown severity. ENOMEM. [any thread] */
+AIRS_API airs_status airs_set_log_hook(airs_runtime* rt, airs_log_fn fn,
+                                       void* user_data,
+                                       airs_severity min_severity);
+
+/* ------------------------------------------------------------------------
+ * Metrics.
+ * ---------------------------------------------------------------------- */
+
+/* Writes the runtime's metrics in Prometheus text exposition format
+ * (version 0.0.4) to buf, NUL-terminated, and its length (without the
+ * NUL) to *len. The metrics are always on and cost nothing per message:
+ * processes alive, spawned, exited by reason; messages sent, delivered,
+ * dropped; dead letters by reason; restarts and restart intensity
+ * reached; per worker, busy seconds and steals; the blocking pool's
+ * threads, queues and jobs; open sockets. A buffer too small gets nothing
+ * but *len: EFULL (call again with len + 1 bytes; buf may be NULL with
+ * capacity 0 to ask). EINVAL: NULL len, NULL buf with a capacity. ENOMEM.
+ * [any thread] */
+AIRS_API airs_status airs_metrics_write(airs_runtime* rt, char* buf,
+                                        size_t capacity, size_t* len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRS_OBSERVE_H */
