@@ -25,8 +25,9 @@ struct airs_ctx {
   // new link, monitor or linked spawn, and airs_exit does nothing.
   bool ending = false;
   uint32_t sends = 0;  // messages sent during this turn (its cost)
-  // The type of the message receive got last (the last of a batch): a
-  // crash report names it. 0: none yet in this turn.
+  // The type of the message whose receive ended the process (the last
+  // handled of a batch), set only on the way out: the crash report names
+  // it. 0: none (a kill, an exit signal).
   uint64_t last_type = 0;
   bool in_turn = false;  // a scheduled turn's context (Turns::turn)
   // Messages went to the transport during this turn: it flushes them when

@@ -73,4 +73,15 @@ struct Kernel {
   void* public_handle = nullptr;  // the C facade's handle (opaque here)
 };
 
+// Here rather than in spawn.cpp: every send starts with it, and inlining
+// it should not hang on the link-time optimizer's budget.
+inline Process* Processes::live(uint64_t pid) const noexcept {
+  Process* p = k_.table.lookup(pid);
+  // `exiting` before `pid`: see the end of spawn().
+  if (!p || p->exiting.load(std::memory_order_acquire) ||
+      p->pid.load(std::memory_order_acquire) != pid)
+    return nullptr;
+  return p;
+}
+
 }  // namespace airs

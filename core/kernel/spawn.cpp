@@ -45,15 +45,6 @@ airs_status check_args(const SpawnArgs& a, Ctx* parent, bool seeded) noexcept {
 
 }  // namespace
 
-Process* Processes::live(uint64_t pid) const noexcept {
-  Process* p = k_.table.lookup(pid);
-  // `exiting` before `pid`: see the end of spawn().
-  if (!p || p->exiting.load(std::memory_order_acquire) ||
-      p->pid.load(std::memory_order_acquire) != pid)
-    return nullptr;
-  return p;
-}
-
 airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
                              uint64_t* out) noexcept {
   airs_status st = check_args(a, parent, k_.cfg.seed != 0);

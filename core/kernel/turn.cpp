@@ -131,9 +131,10 @@ Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
 
 // Calls receive(); the caller disposes of the message.
 Reason* Turns::receive(Process* p, Ctx& c, Msg* m) noexcept {
-  c.last_type = m->type;
   airs_status st = p->receive(p->state_ptr, &c, m);
-  if (st == AIRS_OK || c.exit_request) return nullptr;
+  if (st == AIRS_OK && !c.exit_request) return nullptr;
+  c.last_type = m->type;  // for the crash report, on the way out only
+  if (c.exit_request) return nullptr;
   return reason_error(st, last_error_message());
 }
 
@@ -216,9 +217,11 @@ Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
   for (uint32_t i = 0; i < count; i++) user += !is_system_type(g.items[i].type);
   count_delivered(c, user);
   uint32_t handled = count;
-  c.last_type = g.items[count - 1].type;
   airs_status st = p->receive_batch(p->state_ptr, &c, g.items, count, &handled);
   Reason* r = nullptr;
+  if (st != AIRS_OK || c.exit_request)  // for the crash report
+    c.last_type =
+        g.items[handled > 0 && handled <= count ? handled - 1 : count - 1].type;
   if (c.exit_request) {
     r = c.exit_request;
     c.exit_request = nullptr;

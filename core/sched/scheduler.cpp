@@ -234,59 +234,66 @@ void Scheduler::park(Worker* w) noexcept {
   while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0);
 }
 
-// A stretch without work begins (the first idle round) or ends (work
-// found): the metrics' busy time is the rest.
+// A stretch without work begins or ends: the metrics' busy time is the
+// rest. Only these two read the clock, never a turn.
 static void idle_begins(Worker* w) noexcept {
   w->idle_since_ns.store(mono_ns(), std::memory_order_relaxed);
 }
 static void idle_ends(Worker* w) noexcept {
   uint64_t since = w->idle_since_ns.load(std::memory_order_relaxed);
-  if (!since) return;
   w->idle_since_ns.store(0, std::memory_order_relaxed);
   count_add(w->idle_ns, mono_ns() - since);
 }
 
-void Scheduler::worker_main(Worker* w) noexcept {
-  tls_worker = w;
-  payload_defer_begin();
-  int idle_rounds = 0;
-  uint32_t turns = 0;  // since the held payload references went back
-  while (!stopping_.load(std::memory_order_acquire)) {
-    bool from_shared;
-    Process* p = find_local(w, &from_shared);
-    if (!p) p = find_remote(w);
-    if (p) {
-      if (idle_rounds) idle_ends(w);
-      idle_rounds = 0;
-      run_one(w, p, from_shared);
-      if (++turns == kFlushTurns) {
-        turns = 0;
-        payload_defer_flush();
-      }
-      continue;
-    }
-    if (idle_rounds == 0) {  // out of work: nothing is held while idle
-      turns = 0;
-      payload_defer_flush();
-      idle_begins(w);
-    }
-    if (++idle_rounds < kSpinRounds) {
+Process* Scheduler::find_work(Worker* w, bool* from_shared) noexcept {
+  Process* p = find_local(w, from_shared);
+  return p ? p : find_remote(w);
+}
+
+// Spins, reading ready I/O between rounds, then parks, until there is
+// work (returned) or I/O made some runnable, or the scheduler stops
+// (nullptr for both: the caller looks again).
+Process* Scheduler::wait_for_work(Worker* w, bool* from_shared) noexcept {
+  for (int rounds = 1; !stopping_.load(std::memory_order_acquire);) {
+    if (Process* p = find_work(w, from_shared)) return p;
+    if (++rounds < kSpinRounds) {
       // Ready I/O is read here, so the actor it wakes runs on this worker
       // at once instead of after a hand-off from the reactor's thread.
       if (IdleFn io = idle_poll_.load(std::memory_order_acquire)) {
-        if (io(idle_ctx_)) {
-          idle_ends(w);
-          idle_rounds = 0;
-        }
+        if (io(idle_ctx_)) return nullptr;
         continue;
       }
       for (int i = 0; i < 32; i++) cpu_relax();
       continue;
     }
-    idle_rounds = 1;  // still idle: parked time is idle time
+    rounds = 1;
     park(w);
   }
-  idle_ends(w);
+  return nullptr;
+}
+
+void Scheduler::worker_main(Worker* w) noexcept {
+  tls_worker = w;
+  payload_defer_begin();
+  uint32_t turns = 0;  // since the held payload references went back
+  bool from_shared = false;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    Process* p = find_work(w, &from_shared);
+    if (!p) {
+      // Out of work: nothing is held while idle.
+      turns = 0;
+      payload_defer_flush();
+      idle_begins(w);
+      p = wait_for_work(w, &from_shared);
+      idle_ends(w);
+      if (!p) continue;
+    }
+    run_one(w, p, from_shared);
+    if (++turns == kFlushTurns) {
+      turns = 0;
+      payload_defer_flush();
+    }
+  }
   payload_defer_end();
   tls_worker = nullptr;
 }

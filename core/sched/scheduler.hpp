@@ -155,9 +155,14 @@ class Scheduler {
   bool host_has_work() noexcept;
 
  private:
-  Process* find_local(Worker* w, bool* from_shared) noexcept;
+  // Inlined: the worker loop's hot path, called from two places.
+  [[gnu::always_inline]] inline Process* find_local(Worker* w,
+                                                    bool* from_shared) noexcept;
   void run_one(Worker* w, Process* p, bool from_shared) noexcept;
   Process* find_remote(Worker* w) noexcept;
+  [[gnu::always_inline]] inline Process* find_work(Worker* w,
+                                                   bool* from_shared) noexcept;
+  Process* wait_for_work(Worker* w, bool* from_shared) noexcept;
   bool has_visible_work() noexcept;
   void push_ring(Worker* w, Process* p) noexcept;
   void wake_one() noexcept;
