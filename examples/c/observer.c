@@ -8,6 +8,10 @@
  *                             messages in that second, and the tree
  *   observer --print-metrics  runs it for half a second, prints one
  *                             exposition of the metrics and exits
+ *   observer --serve S [ADDR] runs it for S seconds with the observer
+ *                             endpoint open on ADDR (127.0.0.1:0 by
+ *                             default: any free port), and prints the
+ *                             page's address first: open it in a browser
  *
  * The tree: "app" (one_for_one) with a worker "db" that answers every
  * "tick", a supervisor "jobs" with three workers, and "flaky", which
@@ -21,6 +25,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -216,14 +221,33 @@ static int print_metrics(airs_runtime* rt) {
   return 0;
 }
 
+/* Opens the endpoint and says where. */
+static int serve(airs_runtime* rt, const char* addr) {
+  airs_pid pid = 0;
+  airs_addr bound;
+  char text[64];
+  if (airs_observer_open(rt, addr, &pid, &bound) != AIRS_OK) {
+    fprintf(stderr, "observer: %s\n", airs_last_error_message());
+    return 1;
+  }
+  airs_addr_format(&bound, text, sizeof text);
+  printf("observer: http://%s/\n", text);
+  fflush(stdout);
+  return 0;
+}
+
 int main(int argc, char** argv) {
-  int metrics = argc > 1 && strcmp(argv[1], "--print-metrics") == 0;
+  int metrics = argc == 2 && strcmp(argv[1], "--print-metrics") == 0;
+  int seconds =
+      argc >= 3 && strcmp(argv[1], "--serve") == 0 ? atoi(argv[2]) : 0;
+  const char* addr = argc >= 4 ? argv[3] : "127.0.0.1:0";
   airs_runtime* rt = NULL;
   ticker tk;
   pthread_t thread;
   int second, rc = 0;
-  if (argc > 1 && !metrics) {
-    fprintf(stderr, "usage: observer [--print-metrics]\n");
+  if (argc > 1 && !metrics && seconds <= 0) {
+    fprintf(stderr,
+            "usage: observer [--print-metrics | --serve SECONDS [ADDR]]\n");
     return 2;
   }
   memset(&tk, 0, sizeof tk);
@@ -239,6 +263,9 @@ int main(int argc, char** argv) {
   if (metrics) {
     sleep_ms(500);
     rc = print_metrics(rt);
+  } else if (seconds > 0) {
+    rc = serve(rt, addr);
+    if (rc == 0) sleep_ms(seconds * 1000);
   } else {
     for (second = 1; second <= 2; second++) {
       print_top(rt);

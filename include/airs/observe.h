@@ -211,6 +211,42 @@ AIRS_API airs_status airs_set_log_hook(airs_runtime* rt, airs_log_fn fn,
 AIRS_API airs_status airs_metrics_write(airs_runtime* rt, char* buf,
                                         size_t capacity, size_t* len);
 
+/* ------------------------------------------------------------------------
+ * The observer endpoint: an HTTP/1.1 server in a process of the runtime,
+ * on a socket of net.h (the reactor), opened only when asked. It serves:
+ *
+ *   GET /              a page that shows the supervision trees, each
+ *                      process's mailbox and message rate, the busiest
+ *                      processes, restarts and dead letters, refreshed
+ *                      every second (one HTML file, nothing from elsewhere)
+ *   GET /metrics       the metrics (airs_metrics_write), for Prometheus
+ *   GET /api/tree      the supervision trees as JSON: one object per node,
+ *                      depth first (pid, supervisor, depth, id, type,
+ *                      child_state, name, label, state, mailbox, handled,
+ *                      memory)
+ *   GET /api/processes the live processes as JSON, {"count", "processes"}
+ *                      (pid, name, label, state, mailbox, handled, memory);
+ *                      ?limit=N, default 1000
+ *
+ * Each answer is a snapshot read while the runtime runs; each connection
+ * gets one answer and is closed (Connection: close); at most 64 are open
+ * at once. There is no authentication: bind it to loopback, or put it
+ * behind something that authenticates.
+ * ---------------------------------------------------------------------- */
+
+/* The endpoint process's registered name. */
+#define AIRS_OBSERVER_NAME "airs.observer"
+
+/* Opens the endpoint on `addr`, numeric with a port ("127.0.0.1:8080",
+ * "[::1]:0"; port 0: any free one): spawns its process (registered as
+ * AIRS_OBSERVER_NAME; *pid gets it) and writes the address it listens on
+ * to *bound (may be NULL). It runs until stopped (airs_stop(*pid)) or the
+ * runtime is freed. EINVAL: NULL rt, addr or pid, an address that does
+ * not parse. EEXIST: an observer is open already. ESTATE: the address is
+ * in use. ELIMIT: out of fds. ENOMEM. [any thread] */
+AIRS_API airs_status airs_observer_open(airs_runtime* rt, const char* addr,
+                                        airs_pid* pid, airs_addr* bound);
+
 #ifdef __cplusplus
 }
 #endif
