@@ -325,6 +325,15 @@ class Actor:
                                name, link, trap_exit, mailbox_capacity,
                                mailbox_policy, block_timeout_ms)
 
+    def set_label(self, label: Optional[str]) -> None:
+        """[inside a callback] Gives this actor a label for the tools (the
+        observer page, airs.top, crash reports), as OTP's
+        proc_lib:set_label; None or "" removes it. At most 63 bytes of
+        UTF-8 (InvalidArgumentError)."""
+        from .observe import lib as observe_lib  # binds airs_set_label
+        observe_lib.airs_set_label(self._ctx,
+                                   label.encode() if label else None)
+
     def link(self, pid: PidLike) -> None:
         """[inside a callback, not on_stop] Links this actor and `pid`
         both ways (see airs_link). Linking to a process that is gone

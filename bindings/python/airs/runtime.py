@@ -16,6 +16,7 @@ from ._ints import I64_MAX, I64_MIN, check_int, u32, u64
 from .errors import OK, ProcessExitedError, StateError, TimeoutError
 from .message import check_user_type
 from .monitoring import MonitoringMixin
+from .observe import ObserveMixin
 from .pid import Pid
 from .reasons import ExitKind
 from .registry import RegistryMixin
@@ -39,7 +40,8 @@ _open_lock = threading.Lock()
 _Runtime = TypeVar("_Runtime", bound="Runtime")
 
 
-class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin):
+class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin,
+              ObserveMixin):
     """An actor runtime: processes, their mailboxes and the worker threads
     that run them (``airs_runtime_new``).
 

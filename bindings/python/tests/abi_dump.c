@@ -262,6 +262,19 @@ static void constants(void) {
   ENUM(AIRS_CHILD_STOPPING);
   close_();
 
+  /* observe.h */
+  open_("airs_process_state");
+  ENUM(AIRS_PSTATE_WAITING);
+  ENUM(AIRS_PSTATE_RUNNABLE);
+  ENUM(AIRS_PSTATE_EXITING);
+  close_();
+
+  open_("airs_top_key");
+  ENUM(AIRS_TOP_MAILBOX);
+  ENUM(AIRS_TOP_HANDLED);
+  ENUM(AIRS_TOP_MEMORY);
+  close_();
+
   open_("version");
   DEFINE(AIRS_VERSION_MAJOR);
   DEFINE(AIRS_VERSION_MINOR);
@@ -421,6 +434,15 @@ static void constants(void) {
   ENUM(AIRS_FS_TYPE_DIR);
   ENUM(AIRS_FS_TYPE_SYMLINK);
   ENUM(AIRS_FS_TYPE_OTHER);
+  close_();
+
+  open_("observe"); /* observe.h */
+  DEFINE(AIRS_PINFO_TRAP_EXIT);
+  DEFINE(AIRS_PINFO_SUPERVISOR);
+  DEFINE(AIRS_PINFO_BATCH);
+  DEFINE(AIRS_LABEL_MAX);
+  DEFINE(AIRS_PROCESS_INFO_VERSION);
+  string_("AIRS_OBSERVER_NAME", AIRS_OBSERVER_NAME);
   close_();
 
   open_("node");
@@ -588,6 +610,48 @@ static void structs(void) {
   INT_FIELD(airs_child_counts, active);
   INT_FIELD(airs_child_counts, supervisors);
   INT_FIELD(airs_child_counts, workers);
+  END_STRUCT();
+
+  /* observe.h */
+  STRUCT(airs_process_info);
+  INT_FIELD(airs_process_info, version);
+  INT_FIELD(airs_process_info, size);
+  INT_FIELD(airs_process_info, pid);
+  INT_FIELD(airs_process_info, state);
+  INT_FIELD(airs_process_info, flags);
+  INT_FIELD(airs_process_info, supervisor);
+  INT_FIELD(airs_process_info, mailbox_depth);
+  INT_FIELD(airs_process_info, messages_in);
+  INT_FIELD(airs_process_info, messages_handled);
+  INT_FIELD(airs_process_info, memory_bytes);
+  FIELD(airs_process_info, name);
+  FIELD(airs_process_info, label);
+  END_STRUCT();
+
+  STRUCT(airs_process_ties);
+  FIELD(airs_process_ties, links);
+  INT_FIELD(airs_process_ties, links_capacity);
+  INT_FIELD(airs_process_ties, links_count);
+  FIELD(airs_process_ties, monitors);
+  INT_FIELD(airs_process_ties, monitors_capacity);
+  INT_FIELD(airs_process_ties, monitors_count);
+  FIELD(airs_process_ties, monitored_by);
+  INT_FIELD(airs_process_ties, monitored_by_capacity);
+  INT_FIELD(airs_process_ties, monitored_by_count);
+  END_STRUCT();
+
+  STRUCT(airs_tree_node);
+  INT_FIELD(airs_tree_node, pid);
+  INT_FIELD(airs_tree_node, supervisor);
+  INT_FIELD(airs_tree_node, depth);
+  INT_FIELD(airs_tree_node, type);
+  INT_FIELD(airs_tree_node, state);
+  FIELD(airs_tree_node, id);
+  END_STRUCT();
+
+  STRUCT(airs_top_entry);
+  INT_FIELD(airs_top_entry, pid);
+  INT_FIELD(airs_top_entry, value);
   END_STRUCT();
 
   /* net.h */

@@ -30,7 +30,7 @@ import unittest
 import support  # noqa: F401  (quiet logger)
 
 import airs
-from airs import _ffi, _osl_ffi, errors, message, monitoring, node
+from airs import _ffi, _osl_ffi, errors, message, monitoring, node, observe
 from airs._spawning import MailboxPolicy
 from airs.actor import Health
 from airs.events import (EventKind, ProcessStats, RuntimeStats, Severity,
@@ -50,7 +50,7 @@ HEADERS = os.path.join(os.path.dirname(__file__), "..", "..", "..",
 # airs.h, are. Sockets (net.h) and the system actors (osl.h, fs.h,
 # proc.h) are, in airs._osl_ffi and airs.osl.
 HEADER_FILES = ("airs.h", "supervisor.h", "broker.h", "version.h", "net.h",
-                "osl.h", "fs.h", "proc.h", "node.h")
+                "osl.h", "fs.h", "proc.h", "node.h", "observe.h")
 
 # C enum -> (the package's IntEnum, the prefix its member names drop).
 ENUMS = {
@@ -72,6 +72,8 @@ ENUMS = {
     "airs_child_state": (ChildState, "AIRS_CHILD_"),
     "airs_fs_type": (FileType, "AIRS_FS_TYPE_"),
     "airs_node_down_reason": (node.DownReason, "AIRS_NODE_DOWN_"),
+    "airs_process_state": (observe.ProcessState, "AIRS_PSTATE_"),
+    "airs_top_key": (observe.TopKey, "AIRS_TOP_"),
 }
 
 # Families mirrored as module-level names: the C name without AIRS_.
@@ -88,6 +90,7 @@ MODULE_FAMILIES = {
     "fs": _osl_ffi,
     "proc": _osl_ffi,
     "node": node,
+    "observe": observe,
 }
 
 # Families mirrored another way, each checked by its own test below:
