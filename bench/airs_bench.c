@@ -8,7 +8,8 @@
  *   restart N | idle [SECONDS] |
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
  *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |
- *   file_read [N] | spawn_process [N] | spawn_process_big [N]
+ *   file_read [N] | spawn_process [N] | spawn_process_big [N] |
+ *   observe [N]
  *
  * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
  * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
@@ -17,7 +18,9 @@
  * file_read: the latency of 4 KiB file reads through the fs actor
  * (fs.h), request to reply. spawn_process, spawn_process_big: /bin/true
  * through the OS process actor (proc.h), from request to exit message,
- * from a small and from a 4 GiB parent. Their arguments are checked (a
+ * from a small and from a 4 GiB parent. observe: the time to list N
+ * processes (observe.h), read each one's info, and rank a top 10. Their
+ * arguments are checked (a
  * count of 0, or not a number, exits with 2); --workers 0 runs them
  * host-driven, main polling on airs_runtime_fd.
  *
@@ -178,6 +181,66 @@ static void run_spawn(long n) {
   snprintf(extra, sizeof extra, ",\"spawn_ns\":%.1f,\"bytes_per_actor\":%.1f",
            spawn_s * 1e9 / (double)n, (double)(after - before) / (double)n);
   report("spawn", params, (double)n, secs, extra);
+  free(pids);
+  airs_runtime_free(rt);
+}
+
+/* ---- observe N: N idle actors; the time to list them all
+ * (airs_process_list, pages of 4096), the time to read each one's info,
+ * and the time of a top 10 by mailbox (observe.h). The spawns are not
+ * timed. ns_per_op is the listing's time per process. */
+
+static void run_observe(long n) {
+  airs_runtime* rt = runtime_new();
+  spawn_shared sh;
+  atomic_init(&sh.remaining, n);
+  sh.finish = spawn(rt, finish_receive, NULL, NULL);
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, stop_receive,
+                      stop_terminate,         NULL,     NULL};
+  airs_pid* pids = malloc(sizeof *pids * (size_t)(n + 64));
+  if (!pids) die("malloc of the pids", AIRS_ENOMEM);
+  for (long i = 0; i < n; i++)
+    CHECK(airs_spawn(rt, &b, &sh, NULL, NULL, &pids[i]));
+  /* The listing, best of 5 (the first touches every record). */
+  double list_s = 1e9;
+  size_t listed = 0;
+  for (int rep = 0; rep < 5; rep++) {
+    uint64_t cursor = 0, next = 0;
+    size_t total = 0, count = 0;
+    double t0 = now_s();
+    do {
+      CHECK(airs_process_list(rt, cursor, pids + total, 4096, &count, &next));
+      total += count;
+      cursor = next;
+    } while (next != 0 && total + 4096 <= (size_t)n + 64);
+    double t = now_s() - t0;
+    if (t < list_s) list_s = t;
+    listed = total;
+  }
+  double t0 = now_s();
+  for (size_t i = 0; i < listed; i++) {
+    airs_process_info info;
+    memset(&info, 0, sizeof info);
+    info.version = AIRS_PROCESS_INFO_VERSION;
+    info.size = sizeof info;
+    CHECK(airs_process_info_get(rt, pids[i], &info));
+  }
+  double info_s = now_s() - t0;
+  airs_top_entry top[10];
+  size_t found = 0;
+  t0 = now_s();
+  CHECK(airs_process_top(rt, AIRS_TOP_MAILBOX, 0, top, 10, &found));
+  double top_s = now_s() - t0;
+  for (size_t i = 0; i < listed; i++)
+    if (pids[i] != sh.finish) airs_send(rt, pids[i], 1, NULL, 0);
+  wait_for(rt, sh.finish);
+  char params[64], extra[160];
+  snprintf(params, sizeof params, "\"n\":%ld", n);
+  snprintf(extra, sizeof extra,
+           ",\"listed\":%zu,\"list_ms\":%.3f,\"info_ns\":%.1f,"
+           "\"top_ms\":%.3f",
+           listed, list_s * 1e3, info_s * 1e9 / (double)listed, top_s * 1e3);
+  report("observe", params, (double)listed, list_s, extra);
   free(pids);
   airs_runtime_free(rt);
 }
@@ -1766,7 +1829,8 @@ static void print_usage(void) {
           "  restart N | idle [SECONDS] |\n"
           "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
           "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
-          "  file_read [N] | spawn_process [N] | spawn_process_big [N]\n");
+          "  file_read [N] | spawn_process [N] | spawn_process_big [N] |\n"
+          "  observe [N]\n");
 }
 
 /* A bad argument: says which, then the usage; exit status 2. */
@@ -1832,6 +1896,9 @@ int main(int argc, char** argv) {
   if (strcmp(w, "spawn") == 0) {
     max_args(argc, argv, i, 1);
     run_spawn(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "N"));
+  } else if (strcmp(w, "observe") == 0) {
+    max_args(argc, argv, i, 1);
+    run_observe(count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
   } else if (strcmp(w, "pingpong") == 0) {
     max_args(argc, argv, i, 1);
     run_pingpong(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "M"));

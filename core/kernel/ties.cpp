@@ -94,8 +94,9 @@ airs_status Signals::query_ties(uint64_t pid, airs_process_ties* out,
     return fail(AIRS_ENOMEM, "out of memory");
   }
   m->signal = Signal::kTies;
+  // Not alive: signal_or_drop frees the envelope, and with it the
+  // envelope's reference.
   if (!k_.mail.signal_or_drop(pid, m)) {
-    msg_free(m);  // the envelope's reference
     query_release(q);
     return fail(AIRS_ENOPROC, "the process is not alive");
   }

@@ -239,23 +239,20 @@ static airs_status probe_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-static void check_ties_of(airs_runtime* rt, int host) {
-  tier a, b, c, d;
+/* `t`: 4 tiers that outlive the runtime's processes. */
+static void check_ties_of(airs_runtime* rt, int host, tier* t4) {
+  tier *a = &t4[0], *b = &t4[1], *c = &t4[2], *d = &t4[3];
   airs_pid pa, pb, pc, pd;
   airs_pid links[4], mons[4], by[1];
   airs_process_ties t;
-  memset(&a, 0, sizeof a);
-  memset(&b, 0, sizeof b);
-  memset(&c, 0, sizeof c);
-  memset(&d, 0, sizeof d);
-  pb = spawn_tier(rt, &b);
-  pc = spawn_tier(rt, &c);
-  a.link_to = pb;
-  a.monitor = pc;
-  pa = spawn_tier(rt, &a);
-  d.monitor = pa;
-  pd = spawn_tier(rt, &d);
-  /* d also monitors a a second time through a second tier e. */
+  memset(t4, 0, 4 * sizeof *t4);
+  pb = spawn_tier(rt, b);
+  pc = spawn_tier(rt, c);
+  a->link_to = pb;
+  a->monitor = pc;
+  pa = spawn_tier(rt, a);
+  d->monitor = pa;
+  pd = spawn_tier(rt, d);
   CHECK_ST(airs_send(rt, pa, 1, NULL, 0), AIRS_OK);
   CHECK_ST(airs_send(rt, pd, 1, NULL, 0), AIRS_OK);
   if (host) poll_all(rt);
@@ -311,8 +308,9 @@ static void test_ties(void) {
   airs_pid dummy[2];
   CHECK(rt != NULL && host != NULL);
   if (!rt || !host) return;
-  check_ties_of(rt, 0);
-  check_ties_of(host, 1);
+  static tier tiers[2][4];
+  check_ties_of(rt, 0, tiers[0]);
+  check_ties_of(host, 1, tiers[1]);
   memset(&t, 0, sizeof t);
   /* A dead pid; a pid never made. */
   CHECK_ST(airs_process_ties_get(rt, 0, &t, 100), AIRS_ENOPROC);
@@ -328,7 +326,7 @@ static void test_ties(void) {
   CHECK_ST(airs_process_ties_get(rt, 1, &t, 100), AIRS_EINVAL);
   /* Busy in a long callback: ETIMEDOUT. */
   {
-    tier slow;
+    static tier slow; /* the process outlives this block */
     airs_pid ps;
     memset(&slow, 0, sizeof slow);
     slow.slow_ms = 400;
@@ -342,7 +340,7 @@ static void test_ties(void) {
   }
   /* It ends before it answers: ENOPROC at once, not after the timeout. */
   {
-    tier ending;
+    static tier ending;
     airs_pid pe;
     double t0;
     memset(&ending, 0, sizeof ending);
@@ -538,7 +536,7 @@ static void test_top(void) {
   /* Threaded: a process that works through its mail during the window
    * leads; one that handled more before the window does not count it. */
   {
-    tier busy, before;
+    static tier busy, before; /* the processes outlive this block */
     airs_pid pb, pf;
     memset(&busy, 0, sizeof busy);
     memset(&before, 0, sizeof before);
