@@ -197,7 +197,9 @@ static void run_observe(long n) {
   sh.finish = spawn(rt, finish_receive, NULL, NULL);
   airs_behaviour b = {AIRS_BEHAVIOUR_VERSION, sizeof b, NULL, stop_receive,
                       stop_terminate,         NULL,     NULL};
-  airs_pid* pids = malloc(sizeof *pids * (size_t)(n + 64));
+  /* Room for a whole last page past the n actors and the finish line. */
+  size_t room = (size_t)n + 1 + 4096;
+  airs_pid* pids = malloc(sizeof *pids * room);
   if (!pids) die("malloc of the pids", AIRS_ENOMEM);
   for (long i = 0; i < n; i++)
     CHECK(airs_spawn(rt, &b, &sh, NULL, NULL, &pids[i]));
@@ -212,7 +214,7 @@ static void run_observe(long n) {
       CHECK(airs_process_list(rt, cursor, pids + total, 4096, &count, &next));
       total += count;
       cursor = next;
-    } while (next != 0 && total + 4096 <= (size_t)n + 64);
+    } while (next != 0 && total + 4096 <= room);
     double t = now_s() - t0;
     if (t < list_s) list_s = t;
     listed = total;

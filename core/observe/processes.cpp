@@ -147,6 +147,7 @@ airs_status process_top(Runtime& rt, airs_top_key key, uint32_t window_ms,
   if (window_ms) let_time_pass(k, window_ms);
   try {
     uint32_t end = k.table.high_water();
+    ranked.reserve(end);
     for (uint32_t i = 0; i < end; i++) {
       const Process* p = k.table.slot(i);
       if (!p) continue;
