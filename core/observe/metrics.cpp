@@ -36,6 +36,15 @@ class Exposition {
     printf("%s{%s=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", name, label, value,
            ns / 1000000000u, ns % 1000000000u);
   }
+  // A family with one sample per label value: value(i) for names[i],
+  // first <= i < end.
+  template <class Value>
+  void by_label(const char* name, const char* type, const char* help,
+                const char* label, const char* const* names, int first, int end,
+                Value value) {
+    family(name, type, help);
+    for (int i = first; i < end; i++) sample(name, label, names[i], value(i));
+  }
   // One-sample families.
   void counter(const char* name, const char* help, uint64_t v) {
     family(name, "counter", help);
@@ -76,11 +85,10 @@ void write_processes(Exposition& x, const airs_runtime_stats& s,
   x.gauge("airs_processes", "Processes alive.", s.processes_alive);
   x.counter("airs_processes_spawned_total", "Processes spawned.",
             s.processes_spawned);
-  x.family("airs_process_exits_total", "counter",
-           "Processes that ended, by the kind of their exit reason.");
-  for (int i = 0; i < Observer::kExitKinds; i++)
-    x.sample("airs_process_exits_total", "reason", kExitKinds[i],
-             o.exits_by_kind(i));
+  x.by_label("airs_process_exits_total", "counter",
+             "Processes that ended, by the kind of their exit reason.",
+             "reason", kExitKinds, 0, Observer::kExitKinds,
+             [&](int i) { return o.exits_by_kind(i); });
 }
 
 void write_messages(Exposition& x, const airs_runtime_stats& s,
@@ -92,11 +100,10 @@ void write_messages(Exposition& x, const airs_runtime_stats& s,
   x.counter("airs_messages_dropped_total",
             "Messages refused or dropped by a full mailbox.",
             s.messages_dropped);
-  x.family("airs_dead_letters_total", "counter",
-           "Messages nobody received, by reason.");
-  for (int i = 1; i < Observer::kDeadLetterReasons; i++)
-    x.sample("airs_dead_letters_total", "reason", kDeadLetterReasons[i],
-             o.dead_letters_by_reason(i));
+  x.by_label("airs_dead_letters_total", "counter",
+             "Messages nobody received, by reason.", "reason",
+             kDeadLetterReasons, 1, Observer::kDeadLetterReasons,
+             [&](int i) { return o.dead_letters_by_reason(i); });
 }
 
 void write_supervision(Exposition& x, const airs_runtime_stats& s,
@@ -135,20 +142,15 @@ void write_io(Exposition& x, Runtime& rt) {
   rt.jobs().stats(&j);
   x.gauge("airs_blocking_pool_threads", "Threads of the blocking pool.",
           j.threads);
-  x.family("airs_blocking_pool_queued", "gauge",
-           "Jobs waiting for a pool thread, by class.");
-  for (int c = 0; c < 2; c++)
-    x.sample("airs_blocking_pool_queued", "class", kJobClasses[c], j.queued[c]);
-  x.family("airs_blocking_pool_running", "gauge",
-           "Jobs running on a pool thread, by class.");
-  for (int c = 0; c < 2; c++)
-    x.sample("airs_blocking_pool_running", "class", kJobClasses[c],
-             j.running[c]);
-  x.family("airs_blocking_pool_jobs_total", "counter",
-           "Jobs that ran to their end, by class.");
-  for (int c = 0; c < 2; c++)
-    x.sample("airs_blocking_pool_jobs_total", "class", kJobClasses[c],
-             j.done[c]);
+  x.by_label("airs_blocking_pool_queued", "gauge",
+             "Jobs waiting for a pool thread, by class.", "class", kJobClasses,
+             0, 2, [&](int c) { return j.queued[c]; });
+  x.by_label("airs_blocking_pool_running", "gauge",
+             "Jobs running on a pool thread, by class.", "class", kJobClasses,
+             0, 2, [&](int c) { return j.running[c]; });
+  x.by_label("airs_blocking_pool_jobs_total", "counter",
+             "Jobs that ran to their end, by class.", "class", kJobClasses, 0,
+             2, [&](int c) { return j.done[c]; });
   x.family("airs_blocking_pool_wait_seconds_total", "counter",
            "Time the started jobs waited in the queue, by class.");
   for (int c = 0; c < 2; c++)
