@@ -16,8 +16,11 @@ import subprocess
 import sys
 
 chromium, observer, screenshot = sys.argv[1:4]
+# --no-sandbox: CI runs as root; --disable-dev-shm-usage: a container's
+# /dev/shm may be too small for the renderer.
 BROWSER = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
-           "--hide-scrollbars", "--no-first-run", "--disable-extensions",
+           "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
+           "--disable-extensions",
            # The page refreshes every second: virtual time runs those
            # refreshes without waiting for them in real time.
            "--virtual-time-budget=5000"]
