@@ -650,6 +650,7 @@ const airs_behaviour kEchoActor = {AIRS_BEHAVIOUR_VERSION,
                                    nullptr,
                                    echo_receive,
                                    nullptr,
+                                   nullptr,
                                    nullptr};
 
 // A runtime made from a config with every key set, read back, and a thread
@@ -817,6 +818,7 @@ const airs_behaviour kWatcher = {AIRS_BEHAVIOUR_VERSION,
                                  nullptr,
                                  watcher_receive,
                                  nullptr,
+                                 nullptr,
                                  nullptr};
 
 // A job: its completion is a message it makes (or none when memory ran
@@ -969,6 +971,7 @@ const airs_behaviour kNet = {AIRS_BEHAVIOUR_VERSION,
                              nullptr,
                              net_receive,
                              nullptr,
+                             nullptr,
                              nullptr};
 
 // Polls until the runtime has nothing to do for 5 ms: loopback I/O is
@@ -1106,6 +1109,7 @@ const airs_behaviour kLocal = {AIRS_BEHAVIOUR_VERSION,
                                sizeof(airs_behaviour),
                                nullptr,
                                local_receive,
+                               nullptr,
                                nullptr,
                                nullptr};
 
@@ -1295,6 +1299,7 @@ const airs_behaviour kOslClient = {AIRS_BEHAVIOUR_VERSION,
                                    sizeof(airs_behaviour),
                                    nullptr,
                                    osl_client_receive,
+                                   nullptr,
                                    nullptr,
                                    nullptr};
 
