@@ -1539,6 +1539,87 @@ static void op_io(airs_runtime* rt, Reader* r) {
   }
 }
 
+/* observe.h: every reader with fuzzed arguments and pids. */
+static int count_node(void* user_data, const airs_tree_node* node) {
+  int* n = (int*)user_data;
+  (void)node;
+  return ++*n >= 64; /* and a walk that stops early */
+}
+
+static void op_observe(airs_runtime* rt, Reader* r) {
+  uint8_t sel = u8(r);
+  switch (sel % 7) {
+    case 0: {
+      airs_pid out[8];
+      size_t n = 99, cap = u8(r) % 9;
+      uint64_t next = 0;
+      airs_status st = S(airs_process_list(
+          rt, sel & 0x80 ? u16(r) : 0, sel & 0x40 ? NULL : out, cap,
+          sel & 0x20 ? NULL : &n, sel & 0x10 ? NULL : &next));
+      if (st == AIRS_OK) CHECK(n <= cap);
+      break;
+    }
+    case 1: {
+      airs_process_info info;
+      memset(&info, 0xAB, sizeof info);
+      info.version = sel & 0x80 ? u8(r) % 3 : AIRS_PROCESS_INFO_VERSION;
+      info.size = sel & 0x40 ? (uint32_t)u8(r) : (uint32_t)sizeof info;
+      airs_status st = S(airs_process_info_get(rt, pick_pid(u8(r)),
+                                               sel & 0x20 ? NULL : &info));
+      if (st == AIRS_OK) {
+        CHECK(memchr(info.name, 0, sizeof info.name) != NULL);
+        CHECK(memchr(info.label, 0, sizeof info.label) != NULL);
+      }
+      break;
+    }
+    case 2: {
+      airs_top_entry out[4];
+      size_t n = 99, cap = u8(r) % 5;
+      airs_status st = S(airs_process_top(
+          rt, (airs_top_key)(u8(r) % 5), sel & 0x80 ? u8(r) % 3 : 0,
+          sel & 0x40 ? NULL : out, cap, sel & 0x20 ? NULL : &n));
+      if (st == AIRS_OK) CHECK(n <= cap);
+      break;
+    }
+    case 3: {
+      static char buf[16384];
+      size_t len = 0, cap = sel & 0x80 ? u16(r) % sizeof buf : sizeof buf;
+      airs_status st = S(airs_metrics_write(rt, sel & 0x40 ? NULL : buf, cap,
+                                            sel & 0x20 ? NULL : &len));
+      if (st == AIRS_OK) CHECK(strlen(buf) == len);
+      break;
+    }
+    case 4: {
+      char buf[48];
+      size_t cap = u8(r) % (sizeof buf + 1);
+      size_t n = airs_pid_format(u64(r), sel & 0x40 ? NULL : buf, cap);
+      CHECK(n > 6 && n < 40);
+      if (!(sel & 0x40) && cap) CHECK(strlen(buf) < cap);
+      break;
+    }
+    case 5: {
+      int n = 0;
+      S(airs_supervision_walk(rt, sel & 0x80 ? pick_pid(u8(r)) : 0,
+                              sel & 0x40 ? NULL : count_node, &n));
+      break;
+    }
+    default: {
+      airs_pid links[2], mons[2], by[2];
+      airs_process_ties t;
+      memset(&t, 0, sizeof t);
+      t.links = sel & 0x80 ? NULL : links;
+      t.links_capacity = u8(r) % 3;
+      t.monitors = mons;
+      t.monitors_capacity = 2;
+      t.monitored_by = sel & 0x40 ? NULL : by;
+      t.monitored_by_capacity = u8(r) % 3;
+      S(airs_process_ties_get(rt, pick_pid(u8(r)), sel & 0x20 ? NULL : &t,
+                              u8(r) % 3));
+      break;
+    }
+  }
+}
+
 static void run_op(Main* m, airs_runtime* rt, Reader* r) {
   uint8_t op = u8(r);
   switch (op % 27) {
@@ -1761,6 +1842,7 @@ static void run_op(Main* m, airs_runtime* rt, Reader* r) {
     case 22: op_scratch_config(r); break;
     case 23: op_misc(r); break;
     case 24: op_null_handles(u8(r), NULL, AIRS_EINVAL); break;
+    case 25: op_observe(rt, r); break;
     case 26: op_io(rt, r); break;
     default: drain(rt, u8(r) % 8 + 1); break;
   }
