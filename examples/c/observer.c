@@ -3,9 +3,10 @@
  * (observe.h): the tree, the busiest processes, crash reports through a
  * log hook, and the metrics in Prometheus text format.
  *
- *   observer                  runs the tree for 2 s; each second prints
- *                             the 3 processes that handled the most
- *                             messages in that second, and the tree
+ *   observer                  runs the tree for 2 s with the observer
+ *                             page open (its address first); each second
+ *                             prints the 3 processes that handled the
+ *                             most messages in that second, and the tree
  *   observer --print-metrics  runs it for half a second, prints one
  *                             exposition of the metrics and exits
  *   observer --serve S [ADDR] runs it for S seconds with the observer
@@ -267,7 +268,8 @@ int main(int argc, char** argv) {
     rc = serve(rt, addr);
     if (rc == 0) sleep_ms(seconds * 1000);
   } else {
-    for (second = 1; second <= 2; second++) {
+    rc = serve(rt, "127.0.0.1:0"); /* the page, while it runs */
+    for (second = 1; second <= 2 && rc == 0; second++) {
       print_top(rt);
       printf("the tree after %d s:\n", second);
       airs_supervision_walk(rt, 0, print_node, rt);
