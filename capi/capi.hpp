@@ -56,6 +56,21 @@ inline Runtime* runtime_of(Ctx* c) noexcept {
       ->impl.load(std::memory_order_acquire);
 }
 
+// The checks of an out-struct the caller versions (version and size set
+// first, as airs.h asks): not NULL, version 1 or later, and at least
+// version 1's size; `version_macro` names what to set.
+template <class Struct>
+airs_status check_versioned_out(const Struct* out, const char* what,
+                                const char* version_macro) noexcept {
+  if (!out) return fail(AIRS_EINVAL, "out is NULL");
+  if (out->version < 1 || out->size < sizeof(Struct))
+    return failf(AIRS_EINVAL,
+                 "%s version %u / size %u is not supported (set %s and "
+                 "sizeof)",
+                 what, out->version, out->size, version_macro);
+  return AIRS_OK;
+}
+
 // The context of the callback running on this thread if it belongs to `rt`.
 inline Ctx* caller_in(Runtime* rt) noexcept {
   return current_ctx_in(&rt->kernel());

@@ -67,9 +67,10 @@ airs_status airs_job_stats_get(airs_runtime* h, airs_job_stats* out) {
   return api("airs_job_stats_get", [&] {
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    if (!out) return fail(AIRS_EINVAL, "out is NULL");
-    if (out->version == 0 || out->size < sizeof(airs_job_stats))
-      return fail(AIRS_EINVAL, "bad version or size");
+    if (airs_status st =
+            check_versioned_out(out, "job stats", "AIRS_JOB_STATS_VERSION");
+        st != AIRS_OK)
+      return st;
     use.runtime()->jobs().stats(out);
     return AIRS_OK;
   });

@@ -8,17 +8,6 @@ using namespace airs::capi;
 
 namespace {
 
-// The checks of a versioned struct the caller fills in first.
-airs_status check_info(const airs_process_info* out) noexcept {
-  if (!out) return fail(AIRS_EINVAL, "out is NULL");
-  if (out->version < 1 || out->size < sizeof(airs_process_info))
-    return failf(AIRS_EINVAL,
-                 "info version %u / size %u is not supported (set "
-                 "AIRS_PROCESS_INFO_VERSION and sizeof)",
-                 out->version, out->size);
-  return AIRS_OK;
-}
-
 airs_status check_array(const void* p, size_t cap, const char* what) noexcept {
   if (!p && cap)
     return failf(AIRS_EINVAL, "%s is NULL with a capacity of %zu", what, cap);
@@ -54,7 +43,10 @@ airs_status airs_process_info_get(airs_runtime* h, airs_pid pid,
   return api("airs_process_info_get", [&] {
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    if (airs_status st = check_info(out); st != AIRS_OK) return st;
+    if (airs_status st =
+            check_versioned_out(out, "info", "AIRS_PROCESS_INFO_VERSION");
+        st != AIRS_OK)
+      return st;
     airs_process_info info = *out;  // version 1's fields, written at once
     if (airs_status st = process_info(*use.runtime(), pid, &info);
         st != AIRS_OK)

@@ -11,14 +11,12 @@ airs_status airs_runtime_stats_get(airs_runtime* h, airs_runtime_stats* out) {
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
     Runtime* rt = use.runtime();
-    if (!out) return fail(AIRS_EINVAL, "out is NULL");
     // Version 1 is every field of today's struct; a later version is a
     // larger struct whose first part is this one.
-    if (out->version < 1 || out->size < sizeof(airs_runtime_stats))
-      return failf(AIRS_EINVAL,
-                   "stats version %u / size %u is not supported (set "
-                   "AIRS_RUNTIME_STATS_VERSION and sizeof)",
-                   out->version, out->size);
+    if (airs_status st =
+            check_versioned_out(out, "stats", "AIRS_RUNTIME_STATS_VERSION");
+        st != AIRS_OK)
+      return st;
     Kernel& k = rt->kernel();
     WorkerCounts w;
     k.sched.add_counters(&w);

@@ -14,10 +14,12 @@ namespace airs {
 
 namespace {
 
-// Keeps every installed hook alive to the end, and publishes the newest.
-template <class Hook, class Fn>
+// Keeps every installed hook alive to the end, and publishes the newest
+// (made of fn, user_data and what else its kind keeps).
+template <class Hook, class Fn, class... More>
 bool install(std::mutex& mu, std::vector<std::unique_ptr<Hook>>& kept,
-             std::atomic<Hook*>& current, Fn fn, void* user_data) noexcept {
+             std::atomic<Hook*>& current, Fn fn, void* user_data,
+             More... more) noexcept {
   std::lock_guard<std::mutex> lock(mu);
   Hook* h = nullptr;
   if (fn) {
@@ -26,7 +28,7 @@ bool install(std::mutex& mu, std::vector<std::unique_ptr<Hook>>& kept,
     } catch (const std::bad_alloc&) {
       return false;
     }
-    h = new (std::nothrow) Hook{fn, user_data};
+    h = new (std::nothrow) Hook{fn, user_data, more...};
     if (!h) return false;
     kept.emplace_back(h);  // room reserved above: cannot fail
   }
@@ -48,20 +50,7 @@ bool Observer::set_event_hook(airs_event_fn fn, void* user_data) noexcept {
 
 bool Observer::set_log_hook(airs_log_fn fn, void* user_data,
                             airs_severity min_severity) noexcept {
-  std::lock_guard<std::mutex> lock(hooks_mu_);
-  LogHook* h = nullptr;
-  if (fn) {
-    try {
-      log_hooks_.reserve(log_hooks_.size() + 1);
-    } catch (const std::bad_alloc&) {
-      return false;
-    }
-    h = new (std::nothrow) LogHook{fn, user_data, min_severity};
-    if (!h) return false;
-    log_hooks_.emplace_back(h);  // room reserved above: cannot fail
-  }
-  log_hook_.store(h, std::memory_order_release);
-  return true;
+  return install(hooks_mu_, log_hooks_, log_hook_, fn, user_data, min_severity);
 }
 
 // A process's own spawn and exit are not log lines: its crash report is.
