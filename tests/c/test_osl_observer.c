@@ -86,7 +86,7 @@ static void test_routes(void) {
   airs_runtime* rt = make_runtime(2, 0);
   airs_pid obs = 0, worker = 0, sup = 0;
   airs_addr bound;
-  recorder r;
+  recorder r, rk; /* one each: the two processes end on two workers */
   airs_behaviour b = rec_behaviour();
   char *text, pidtext[40], want[128];
   airs_sup_flags f;
@@ -95,6 +95,7 @@ static void test_routes(void) {
   CHECK(rt != NULL);
   if (!rt) return;
   memset(&r, 0, sizeof r);
+  memset(&rk, 0, sizeof rk);
   b.init = named_init;
   CHECK_ST(airs_spawn(rt, &b, &r, NULL, NULL, &worker), AIRS_OK);
   CHECK_ST(airs_register(rt, "w\\1", worker), AIRS_OK);
@@ -103,7 +104,7 @@ static void test_routes(void) {
   airs_child_spec_init(&c);
   c.id = "kid";
   c.behaviour = &b;
-  c.user_data = &r;
+  c.user_data = &rk;
   CHECK_ST(airs_sup_spec_add_child(spec, &c), AIRS_OK);
   CHECK_ST(airs_supervisor_start(rt, spec, &sup), AIRS_OK);
   airs_sup_spec_free(spec);
