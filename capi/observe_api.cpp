@@ -150,4 +150,37 @@ airs_status airs_metrics_write(airs_runtime* h, char* buf, size_t capacity,
   });
 }
 
+airs_status airs_timing_track(airs_runtime* h, const char* pattern) {
+  return api("airs_timing_track", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (airs_status st = check_name(pattern, "pattern"); st != AIRS_OK)
+      return st;
+    return use.runtime()->timing().track(pattern);
+  });
+}
+
+airs_status airs_timing_untrack(airs_runtime* h, const char* pattern) {
+  return api("airs_timing_untrack", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!pattern) return fail(AIRS_EINVAL, "pattern is NULL");
+    return use.runtime()->timing().untrack(pattern);
+  });
+}
+
+airs_status airs_timing_get(airs_runtime* h, const char* name,
+                            airs_timing* out) {
+  return api("airs_timing_get", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!name) return fail(AIRS_EINVAL, "name is NULL");
+    if (airs_status st =
+            check_versioned_out(out, "timing", "AIRS_TIMING_VERSION");
+        st != AIRS_OK)
+      return st;
+    return use.runtime()->timing().get(name, out);
+  });
+}
+
 }  // extern "C"

@@ -43,7 +43,11 @@ for name, kind in [
         ("airs_worker_steals_total", "counter"),
         ("airs_blocking_pool_threads", "gauge"),
         ("airs_blocking_pool_queued", "gauge"),
-        ("airs_sockets_open", "gauge")]:
+        ("airs_sockets_open", "gauge"),
+        ("airs_timing_names_refused_total", "counter"),
+        ("airs_process_mailbox_wait_seconds", "histogram"),
+        ("airs_process_processing_seconds", "histogram"),
+        ("airs_process_mailbox_wait_unmeasured_total", "counter")]:
     if families.get(name) != kind:
         failures.append(f"family {name}: want {kind}, got {families.get(name)}")
 # The example's flaky child crashed and was restarted at least once.
@@ -54,6 +58,20 @@ if not m or int(m.group(1)) < 1:
 m = re.search(r"^airs_supervisor_restarts_total (\d+)$", text, re.M)
 if not m or int(m.group(1)) < 1:
     failures.append("no restart counted")
+# "db" is timed (airs_timing_track): its histograms are consistent, the
+# +Inf bucket being the count, and the buckets never decreasing.
+for family in ("airs_process_mailbox_wait_seconds",
+               "airs_process_processing_seconds"):
+    buckets = [int(v) for v in re.findall(
+        r'^%s_bucket\{name="db",le="[^"]+"\} (\d+)$' % family, text, re.M)]
+    count = re.search(r'^%s_count\{name="db"\} (\d+)$' % family, text,
+                      re.M)
+    if len(buckets) != 13 or not count:
+        failures.append(f"{family}: no series for db")
+    elif buckets != sorted(buckets) or buckets[-1] != int(count.group(1)) \
+            or buckets[-1] < 1:
+        failures.append(f"{family}: buckets {buckets}, count "
+                        f"{count.group(1)}")
 
 broken = text.replace("airs_processes ", "airs_processes{ ", 1)
 rc, said = promtool_check(broken)

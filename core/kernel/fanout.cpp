@@ -120,6 +120,7 @@ Msg* Mail::fan_out_envelope(Outbox& ob, Lane& lane, uint64_t type,
 // block is closed before its last envelope is pushed), and goes on in a
 // new block: the stream of messages is not over yet.
 void Mail::fan_out_stage(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept {
+  k_.observer.stamp_sent(lane.p, lane.to, m);
   if (lane.count == 0)
     lane.first = m;
   else

@@ -84,4 +84,10 @@ inline Process* Processes::live(uint64_t pid) const noexcept {
   return p;
 }
 
+inline void Observer::stamp_sent(const Process* p, uint64_t to,
+                                 const Msg* m) noexcept {
+  if (p->timed.load(std::memory_order_relaxed)) [[unlikely]]
+    timing->sent(to, m, mono_ns());
+}
+
 }  // namespace airs

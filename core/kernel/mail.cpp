@@ -233,6 +233,7 @@ void Mail::make_way(Outbox& ob, Worker* w, Next next) noexcept {
 void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
                  Msg* m) noexcept {
   m->to = to;
+  k_.observer.stamp_sent(p, to, m);
   for (uint32_t i = 0; i < ob.direct_used; i++) {
     Lane& lane = ob.direct[i];
     if (lane.p != p || lane.to != to) continue;
@@ -316,8 +317,10 @@ airs_status Mail::deliver(Process* p, uint64_t to, Msg* m,
                    p->capacity.load());
     }
   }
-  if (m->signal == Signal::kNone && !is_system_type(m->type))
+  if (m->signal == Signal::kNone && !is_system_type(m->type)) {
     count_sent(r.worker);
+    k_.observer.stamp_sent(p, to, m);
+  }
   if (p->push(m)) start(p, r.worker, r.run_next);
   return AIRS_OK;
 }

@@ -56,6 +56,23 @@ class Describer {
   ~Describer() = default;
 };
 
+// Times the messages of the processes marked `timed` (Process::timed), for
+// the per-process histograms (observe/timing.hpp). Each entry takes only
+// the timer's own leaf lock and calls no user code. [any thread]
+class MailTiming {
+ public:
+  // User message `m` is about to go into the mailbox of `to`, at `now_ns`
+  // (mono_ns); it has not been pushed yet.
+  virtual void sent(uint64_t to, const Msg* m, uint64_t now_ns) noexcept = 0;
+  // Process `pid` took the user messages `msgs` out of its mailbox and
+  // handled them in one call, from `begin_ns` to `end_ns`. [pid's turn]
+  virtual void received(uint64_t pid, const Msg* const* msgs, uint32_t n,
+                        uint64_t begin_ns, uint64_t end_ns) noexcept = 0;
+
+ protected:
+  ~MailTiming() = default;
+};
+
 class Observer {
  public:
   Observer(bool events_enabled, bool crash_reports)
@@ -100,6 +117,11 @@ class Observer {
   void process_ended(uint64_t pid, const Reason* reason,
                      uint64_t last_type) noexcept;
   Describer* describer = nullptr;  // set by the runtime before any spawn
+  MailTiming* timing = nullptr;    // likewise
+
+  // A user message for `p` (as `to`) is about to be pushed: stamped if
+  // `p` is timed. Inline: every send passes here.
+  void stamp_sent(const Process* p, uint64_t to, const Msg* m) noexcept;
 
   // --- dead letters [any thread; no lock held] ---
   // A message nobody will receive: counted, shown to the hook (user

@@ -80,6 +80,7 @@ airs_status Processes::spawn(const SpawnArgs& a, Ctx* parent,
   p->sent_by[1].store(0, std::memory_order_relaxed);
   p->dequeued.store(0, std::memory_order_relaxed);
   p->dropped.store(0, std::memory_order_relaxed);
+  p->timed.store(0, std::memory_order_relaxed);
   // Atomic: a sender that checked the previous pid may still read them.
   p->capacity.store(o ? o->mailbox_capacity : cfg.mailbox_capacity,
                     std::memory_order_relaxed);

@@ -116,8 +116,11 @@ void Turns::count_delivered(Ctx& c, uint64_t n) noexcept {
 // detached first, since signals keep or send on their envelopes.
 Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
   if (m->signal == Signal::kNone) {
-    if (!is_system_type(m->type)) count_delivered(c, 1);
-    Reason* r = receive(p, c, m);
+    const bool user = !is_system_type(m->type);
+    if (user) count_delivered(c, 1);
+    Reason* r = user && p->timed.load(std::memory_order_relaxed)
+                    ? receive_timed(p, c, m)
+                    : receive(p, c, m);
     p->release(m);
     return r;
   }
@@ -126,6 +129,16 @@ Reason* Turns::handle(Process* p, Ctx& c, Msg* m) noexcept {
   if (!a.deliver) return a.end;
   Reason* r = receive(p, c, m);  // a trapped exit, or a down
   msg_free(m);
+  return r;
+}
+
+// receive() for a timed process (observe/timing.hpp): the message's wait
+// and the call's time go to its histograms.
+Reason* Turns::receive_timed(Process* p, Ctx& c, Msg* m) noexcept {
+  uint64_t begin = mono_ns();
+  Reason* r = receive(p, c, m);
+  const Msg* handled = m;
+  k_.observer.timing->received(c.pid, &handled, 1, begin, mono_ns());
   return r;
 }
 
@@ -217,7 +230,11 @@ Reason* Turns::deliver(Process* p, Ctx& c, Gathered& g) noexcept {
   for (uint32_t i = 0; i < count; i++) user += !is_system_type(g.items[i].type);
   count_delivered(c, user);
   uint32_t handled = count;
+  const bool timed = p->timed.load(std::memory_order_relaxed);
+  uint64_t begin = timed ? mono_ns() : 0;
   airs_status st = p->receive_batch(p->state_ptr, &c, g.items, count, &handled);
+  if (timed)  // one call: one sample of its time, a wait per message
+    k_.observer.timing->received(c.pid, g.msgs, count, begin, mono_ns());
   Reason* r = nullptr;
   if (st != AIRS_OK || c.exit_request)  // for the crash report
     c.last_type =

@@ -35,6 +35,7 @@ class Turns {
   Reason* handle(Process* p, Ctx& c, Msg* m) noexcept;
   void count_delivered(Ctx& c, uint64_t n) noexcept;
   Reason* receive(Process* p, Ctx& c, Msg* m) noexcept;
+  Reason* receive_timed(Process* p, Ctx& c, Msg* m) noexcept;
 
   // The batched turn (airs_behaviour.receive_batch): messages are
   // gathered, then handed over in one call; see turn.cpp.

@@ -37,6 +37,7 @@ airs_status Registry::add_name(const char* name, uint64_t pid,
     if (named != by_name_.end()) by_name_.erase(named);
     return fail(AIRS_ENOMEM, "out of memory");
   }
+  if (watch_) watch_->named(name, pid, p);
   return AIRS_OK;
 }
 
@@ -50,6 +51,7 @@ airs_status Registry::remove(const char* name) noexcept {
   }
   if (it == by_name_.end())
     return failf(AIRS_ENOTFOUND, "'%s' is not registered", name);
+  if (watch_) watch_->unnamed(it->second);
   by_pid_.erase(it->second);
   by_name_.erase(it);
   return AIRS_OK;
@@ -67,6 +69,13 @@ airs_status Registry::find(const char* name, uint64_t* pid) const noexcept {
     return failf(AIRS_ENOTFOUND, "'%s' is not registered", name);
   *pid = it->second;
   return AIRS_OK;
+}
+
+void Registry::show_names_to_watch() const noexcept {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!watch_) return;
+  for (const auto& [name, pid] : by_name_)
+    if (Process* p = seam_.live(pid)) watch_->named(name.c_str(), pid, p);
 }
 
 namespace {
@@ -123,6 +132,7 @@ void Registry::process_ended(void* self, uint64_t pid, Process*,
   r->labels_.erase(pid);
   auto it = r->by_pid_.find(pid);
   if (it == r->by_pid_.end()) return;
+  if (r->watch_) r->watch_->unnamed(pid);
   r->by_name_.erase(it->second);
   r->by_pid_.erase(it);
 }

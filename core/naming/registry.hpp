@@ -17,6 +17,21 @@
 
 namespace airs {
 
+// Told of every name given and taken away (the timing service times
+// processes by name). Called with the registry's lock held: an entry
+// takes only its own leaf lock, and calls neither user code nor the
+// registry.
+class NameWatch {
+ public:
+  // Live `p` (as `pid`) got `name`.
+  virtual void named(const char* name, uint64_t pid, Process* p) noexcept = 0;
+  // `pid` lost its name (removed, or its process ended).
+  virtual void unnamed(uint64_t pid) noexcept = 0;
+
+ protected:
+  ~NameWatch() = default;
+};
+
 class Registry final : public NameService {
  public:
   explicit Registry(Seam& seam) noexcept;
@@ -41,6 +56,12 @@ class Registry final : public NameService {
   // As name_of, for the label.
   bool label_of(uint64_t pid, char* out, size_t cap) const noexcept;
 
+  // Sets the one watch, before any name is given. [the creating thread]
+  void set_watch(NameWatch* watch) noexcept { watch_ = watch; }
+  // Tells the watch of every name given now (a watch that starts to care
+  // about names it was told of before). [any thread]
+  void show_names_to_watch() const noexcept;
+
   // NameService: add() for a record the caller checked once.
   airs_status add_name(const char* name, uint64_t pid,
                        Process* p) noexcept override;
@@ -51,6 +72,7 @@ class Registry final : public NameService {
 
   Seam& seam_;
   uint32_t member_bit_;
+  NameWatch* watch_ = nullptr;
   mutable std::mutex mu_;
   std::unordered_map<std::string, uint64_t> by_name_;
   std::unordered_map<uint64_t, std::string> by_pid_;

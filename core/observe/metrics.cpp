@@ -9,10 +9,12 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "kernel/kernel.hpp"
 #include "observe/observe.hpp"
+#include "observe/timing.hpp"
 
 namespace airs {
 
@@ -56,16 +58,27 @@ class Exposition {
   }
   const std::string& text() const { return text_; }
 
- private:
-  // Appends; throws std::bad_alloc.
+  // Appends a line (or part of one); throws std::bad_alloc.
   void printf(const char* format, ...) __attribute__((format(printf, 2, 3))) {
     char line[256];
     va_list args;
     va_start(args, format);
     int n = std::vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    if (n > 0) text_.append(line, std::min<size_t>(n, sizeof line - 1));
+    if (n <= 0) return;
+    if (static_cast<size_t>(n) < sizeof line) {
+      text_.append(line, n);
+      return;
+    }
+    size_t at = text_.size();  // a long label value: format in place
+    text_.resize(at + n + 1);
+    va_start(args, format);
+    std::vsnprintf(&text_[at], n + 1, format, args);
+    va_end(args);
+    text_.resize(at + n);
   }
+
+ private:
   std::string text_;
 };
 
@@ -160,6 +173,71 @@ void write_io(Exposition& x, Runtime& rt) {
           rt.sockets().count());
 }
 
+// A label value as the text format wants it: \\, \" and \n escaped.
+std::string label_value(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+
+// One histogram family with a series per timed name: cumulative buckets
+// up to +Inf, then the sum and the count.
+void write_histogram(Exposition& x, const char* family, const char* help,
+                     const std::vector<Timing::Series>& all,
+                     airs_timing_histogram airs_timing::*which) {
+  x.family(family, "histogram", help);
+  for (const Timing::Series& s : all) {
+    const airs_timing_histogram& h = s.t.*which;
+    std::string name = label_value(s.name);
+    uint64_t below = 0;
+    for (int i = 0; i < AIRS_TIMING_BUCKETS; i++) {
+      below += h.buckets[i];
+      if (i < AIRS_TIMING_BUCKETS - 1)
+        x.printf("%s_bucket{name=\"%s\",le=\"%.9g\"} %" PRIu64 "\n", family,
+                 name.c_str(), AIRS_TIMING_BOUND_NS(i) / 1e9, below);
+      else
+        x.printf("%s_bucket{name=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", family,
+                 name.c_str(), below);
+    }
+    x.printf("%s_sum{name=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", family,
+             name.c_str(), h.sum_ns / 1000000000u, h.sum_ns % 1000000000u);
+    x.printf("%s_count{name=\"%s\"} %" PRIu64 "\n", family, name.c_str(),
+             h.count);
+  }
+}
+
+void write_timing(Exposition& x, const Timing& timing) {
+  x.counter("airs_timing_names_refused_total",
+            "Names that matched a timing pattern when AIRS_TIMING_NAMES_MAX "
+            "names had histograms already.",
+            timing.names_refused());
+  std::vector<Timing::Series> all;
+  timing.series(&all);
+  if (all.empty()) return;
+  write_histogram(x, "airs_process_mailbox_wait_seconds",
+                  "Time each message of a timed process waited from its "
+                  "send to its receive.",
+                  all, &airs_timing::wait);
+  write_histogram(x, "airs_process_processing_seconds",
+                  "Time each receive call of a timed process took.", all,
+                  &airs_timing::run);
+  x.family("airs_process_mailbox_wait_unmeasured_total", "counter",
+           "Messages of a timed process sent while AIRS_TIMING_STAMPS_MAX "
+           "of its messages were being timed already.");
+  for (const Timing::Series& s : all)
+    x.printf("airs_process_mailbox_wait_unmeasured_total{name=\"%s\"} %" PRIu64
+             "\n",
+             label_value(s.name).c_str(), s.t.wait_unmeasured);
+}
+
 }  // namespace
 
 airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
@@ -176,6 +254,7 @@ airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
     write_supervision(x, s, k.observer);
     write_workers(x, k.sched);
     write_io(x, rt);
+    write_timing(x, rt.timing());
   } catch (const std::bad_alloc&) {
     return fail(AIRS_ENOMEM, "out of memory");
   }

@@ -21,6 +21,7 @@ Process::Process() noexcept {
   block_timeout_ms = 0;
   exiting.store(1, std::memory_order_relaxed);
   policy = AIRS_MAILBOX_FAIL;
+  timed.store(0, std::memory_order_relaxed);
   dequeued.store(0, std::memory_order_relaxed);
   state_ptr = nullptr;
   extra = nullptr;

@@ -124,6 +124,10 @@ struct alignas(64) Process {
   std::atomic<uint8_t> exiting;  // set once the process starts to end
   std::atomic<uint8_t> policy;
   std::atomic<uint8_t> life;  // ProcLife
+  // Its messages are timed (observe/timing.hpp): senders stamp what they
+  // send it, its turns time what they take. Set and cleared by the timing
+  // service; 0 at spawn.
+  std::atomic<uint8_t> timed;
 
   // --- line 1: the owner's side of the mailbox -----------------------------
   alignas(64) QueueHead normal_head;

@@ -11,6 +11,7 @@ Runtime::Runtime(const Config& cfg)
     : kernel_(cfg),
       seam_(kernel_),
       registry_(seam_),
+      timing_(registry_),
       pools_(seam_),
       broker_(seam_, cfg.workers),
       requests_(seam_),
@@ -21,6 +22,8 @@ Runtime::Runtime(const Config& cfg)
       describer_(registry_, supervision_, seam_) {
   kernel_.names = &registry_;
   kernel_.observer.describer = &describer_;
+  kernel_.observer.timing = &timing_;
+  registry_.set_watch(&timing_);
 }
 
 Runtime* Runtime::create(const Config& cfg, airs_status* status) noexcept {

@@ -23,6 +23,7 @@
 #include "kernel/seam.hpp"
 #include "naming/pools.hpp"
 #include "naming/registry.hpp"
+#include "observe/timing.hpp"
 #include "runtime/describe.hpp"
 #include "supervision/supervision.hpp"
 
@@ -45,6 +46,7 @@ class Runtime {
 
   Kernel& kernel() noexcept { return kernel_; }
   Registry& registry() noexcept { return registry_; }
+  Timing& timing() noexcept { return timing_; }
   Pools& pools() noexcept { return pools_; }
   Broker& broker() noexcept { return broker_; }
   Requests& requests() noexcept { return requests_; }
@@ -76,6 +78,7 @@ class Runtime {
   Kernel kernel_;
   Seam seam_;
   Registry registry_;
+  Timing timing_;
   Pools pools_;
   Broker broker_;
   Requests requests_;

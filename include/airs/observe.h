@@ -204,12 +204,84 @@ AIRS_API airs_status airs_set_log_hook(airs_runtime* rt, airs_log_fn fn,
  * processes alive, spawned, exited by reason; messages sent, delivered,
  * dropped; dead letters by reason; restarts and restart intensity
  * reached; per worker, busy seconds and steals; the blocking pool's
- * threads, queues and jobs; open sockets. A buffer too small gets nothing
+ * threads, queues and jobs; open sockets; and the histograms of the
+ * processes timed by name (airs_timing_track). A buffer too small gets nothing
  * but *len: EFULL (call again with len + 1 bytes; buf may be NULL with
  * capacity 0 to ask). EINVAL: NULL len, NULL buf with a capacity. ENOMEM.
  * [any thread] */
 AIRS_API airs_status airs_metrics_write(airs_runtime* rt, char* buf,
                                         size_t capacity, size_t* len);
+
+/* ------------------------------------------------------------------------
+ * Per-process timing, opted into by name (as CAF's actor metrics): for
+ * each process whose registered name matches a pattern, a histogram of
+ * how long its messages waited between their send and their receive, and
+ * one of how long its receive calls took. The histograms belong to the
+ * name: a process restarted under the same name goes on in the same
+ * series. airs_metrics_write exports them (airs_process_mailbox_wait_seconds
+ * and airs_process_processing_seconds, label "name").
+ *
+ * Cost: a timed process's senders and its turns each take a lock and read
+ * the clock per message (about 100 ns together); other processes pay a
+ * one-byte test per message. Only user messages are timed (not signals,
+ * nor the EXIT and DOWN messages of a process that traps exits); a
+ * receive_batch call is one processing sample, each message in it one
+ * wait sample.
+ * ---------------------------------------------------------------------- */
+
+/* Histogram buckets: bucket i < AIRS_TIMING_BUCKETS - 1 counts the times
+ * above the bound before it and at most AIRS_TIMING_BOUND_NS(i), that is
+ * 1 us * 4^i (1 us, 4 us, 16 us, ... 4.19 s); the last bucket counts the
+ * rest. */
+#define AIRS_TIMING_BUCKETS 13
+#define AIRS_TIMING_BOUND_NS(i) (UINT64_C(1000) << (2 * (i)))
+#define AIRS_TIMING_PATTERNS_MAX 16 /* patterns tracked at once */
+#define AIRS_TIMING_NAMES_MAX 1024  /* names with histograms, ever */
+/* Messages of one process timed at once (sent, not yet received); the
+ * ones sent past that go unmeasured (airs_timing.wait_unmeasured). */
+#define AIRS_TIMING_STAMPS_MAX 4096
+
+typedef struct airs_timing_histogram {
+  uint64_t count;                        /* samples */
+  uint64_t sum_ns;                       /* their total */
+  uint64_t buckets[AIRS_TIMING_BUCKETS]; /* per bucket, not cumulative */
+} airs_timing_histogram;
+
+#define AIRS_TIMING_VERSION 1
+
+/* What airs_timing_get reads. Versioned (set version and size first):
+ * later versions only append fields. */
+typedef struct airs_timing {
+  uint32_t version;           /* AIRS_TIMING_VERSION */
+  uint32_t size;              /* sizeof(airs_timing) */
+  airs_timing_histogram wait; /* each message: from its send to the
+                                 receive that took it */
+  airs_timing_histogram run;  /* each receive (or receive_batch) call */
+  uint64_t wait_unmeasured;   /* messages sent while AIRS_TIMING_STAMPS_MAX
+                                 were being timed */
+} airs_timing;
+
+/* Times the processes whose registered names match `pattern` (a shell
+ * glob, as fnmatch(3) with no flags: "db.*", "worker-?"; 1..AIRS_NAME_MAX
+ * bytes, copied): those named now, and each process given a matching name
+ * from now on, from then until it loses the name. A name that matches
+ * when AIRS_TIMING_NAMES_MAX names have histograms already is not timed
+ * (the metrics count it: airs_timing_names_refused_total). EINVAL: NULL
+ * or empty pattern, or longer than AIRS_NAME_MAX. EEXIST: the pattern is
+ * tracked already. ELIMIT: AIRS_TIMING_PATTERNS_MAX patterns are. ENOMEM.
+ * [any thread] */
+AIRS_API airs_status airs_timing_track(airs_runtime* rt, const char* pattern);
+
+/* Stops tracking `pattern`: processes whose names no other pattern
+ * matches are timed no more; their histograms stay, with what they have.
+ * EINVAL: NULL pattern. ENOTFOUND: not tracked. [any thread] */
+AIRS_API airs_status airs_timing_untrack(airs_runtime* rt, const char* pattern);
+
+/* Copies the histograms of `name` to *out. ENOTFOUND: no process of that
+ * name has been timed. EINVAL: NULL name, NULL out, version 0 or size too
+ * small for version 1. [any thread] */
+AIRS_API airs_status airs_timing_get(airs_runtime* rt, const char* name,
+                                     airs_timing* out);
 
 /* ------------------------------------------------------------------------
  * The observer endpoint: an HTTP/1.1 server in a process of the runtime,

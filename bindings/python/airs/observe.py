@@ -36,6 +36,14 @@ PINFO_BATCH = 0x4
 LABEL_MAX = 63
 PROCESS_INFO_VERSION = 1
 OBSERVER_NAME = "airs.observer"
+TIMING_BUCKETS = 13
+TIMING_PATTERNS_MAX = 16
+TIMING_NAMES_MAX = 1024
+TIMING_STAMPS_MAX = 4096
+TIMING_VERSION = 1
+# AIRS_TIMING_BOUND_NS(i): the upper bound of bucket i, in ns (the last
+# bucket has none).
+TIMING_BOUNDS_NS = tuple(1000 << (2 * i) for i in range(TIMING_BUCKETS - 1))
 
 
 class ProcessState(enum.IntEnum):
@@ -87,6 +95,20 @@ class TopEntryStruct(Structure):
     _fields_ = [("pid", c_uint64), ("value", c_uint64)]
 
 
+class TimingHistogramStruct(Structure):
+    """airs_timing_histogram."""
+    _fields_ = [("count", c_uint64), ("sum_ns", c_uint64),
+                ("buckets", c_uint64 * TIMING_BUCKETS)]
+
+
+class TimingStruct(Structure):
+    """airs_timing."""
+    _fields_ = [("version", c_uint32), ("size", c_uint32),
+                ("wait", TimingHistogramStruct),
+                ("run", TimingHistogramStruct),
+                ("wait_unmeasured", c_uint64)]
+
+
 LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 TREE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(TreeNodeStruct))
 
@@ -112,6 +134,9 @@ SIGNATURES = {
                                          POINTER(c_size_t)]),
     "airs_observer_open": (_ffi.STATUS, [_RT, c_char_p, POINTER(c_uint64),
                                          POINTER(Addr)]),
+    "airs_timing_track": (_ffi.STATUS, [_RT, c_char_p]),
+    "airs_timing_untrack": (_ffi.STATUS, [_RT, c_char_p]),
+    "airs_timing_get": (_ffi.STATUS, [_RT, c_char_p, POINTER(TimingStruct)]),
 }
 _ffi._bind(_ffi.lib, SIGNATURES, with_errcheck=True)
 lib = _ffi.lib
@@ -164,6 +189,28 @@ class TreeNode:
     id: str
     is_supervisor: bool
     state: int  # an airs.ChildState
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """One histogram of :class:`Timing`: `buckets[i]` counts the samples
+    above ``TIMING_BOUNDS_NS[i - 1]`` and at most ``TIMING_BOUNDS_NS[i]``
+    (the last one: the rest); not cumulative."""
+    count: int
+    sum_ns: int
+    buckets: Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The histograms of a timed name (:meth:`ObserveMixin.timing`)."""
+    wait: Histogram  # each message, from its send to its receive
+    run: Histogram  # each receive call
+    wait_unmeasured: int  # sent while TIMING_STAMPS_MAX were being timed
+
+
+def _histogram(raw: TimingHistogramStruct) -> Histogram:
+    return Histogram(raw.count, raw.sum_ns, tuple(raw.buckets))
 
 
 def _pid_or_none(value: int) -> Optional[Pid]:
@@ -271,6 +318,28 @@ class ObserveMixin:
         lib.airs_metrics_write(self._handle, buf, len(buf),
                                ctypes.byref(size))
         return buf.value.decode()
+
+    def track_timing(self, pattern: str) -> None:
+        """Times the processes whose registered names match `pattern` (a
+        shell glob): how long each message waits and each receive takes.
+        AlreadyExistsError: tracked already; LimitError: TIMING_PATTERNS_MAX
+        patterns are. [any thread]"""
+        lib.airs_timing_track(self._handle, pattern.encode())
+
+    def untrack_timing(self, pattern: str) -> None:
+        """Stops :meth:`track_timing` of `pattern` (the histograms stay).
+        NotFoundError: not tracked. [any thread]"""
+        lib.airs_timing_untrack(self._handle, pattern.encode())
+
+    def timing(self, name: str) -> Timing:
+        """The histograms of timed name `name`. NotFoundError: never
+        timed. [any thread]"""
+        raw = TimingStruct()
+        raw.version = TIMING_VERSION
+        raw.size = ctypes.sizeof(raw)
+        lib.airs_timing_get(self._handle, name.encode(), ctypes.byref(raw))
+        return Timing(_histogram(raw.wait), _histogram(raw.run),
+                      raw.wait_unmeasured)
 
     def set_log_hook(self, hook: Optional[Callable[[Severity, str], object]],
                      min_severity: Severity = Severity.WARNING) -> None:

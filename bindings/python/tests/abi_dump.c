@@ -443,6 +443,11 @@ static void constants(void) {
   DEFINE(AIRS_LABEL_MAX);
   DEFINE(AIRS_PROCESS_INFO_VERSION);
   string_("AIRS_OBSERVER_NAME", AIRS_OBSERVER_NAME);
+  DEFINE(AIRS_TIMING_BUCKETS);
+  DEFINE(AIRS_TIMING_PATTERNS_MAX);
+  DEFINE(AIRS_TIMING_NAMES_MAX);
+  DEFINE(AIRS_TIMING_STAMPS_MAX);
+  DEFINE(AIRS_TIMING_VERSION);
   close_();
 
   open_("node");
@@ -652,6 +657,20 @@ static void structs(void) {
   STRUCT(airs_top_entry);
   INT_FIELD(airs_top_entry, pid);
   INT_FIELD(airs_top_entry, value);
+  END_STRUCT();
+
+  STRUCT(airs_timing_histogram);
+  INT_FIELD(airs_timing_histogram, count);
+  INT_FIELD(airs_timing_histogram, sum_ns);
+  FIELD(airs_timing_histogram, buckets);
+  END_STRUCT();
+
+  STRUCT(airs_timing);
+  INT_FIELD(airs_timing, version);
+  INT_FIELD(airs_timing, size);
+  FIELD(airs_timing, wait);
+  FIELD(airs_timing, run);
+  INT_FIELD(airs_timing, wait_unmeasured);
   END_STRUCT();
 
   /* net.h */

@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import unittest
 import urllib.request
 
@@ -32,6 +33,12 @@ class Labelled(airs.Actor):
 class Idle(airs.Actor):
     def receive(self, message):
         pass
+
+
+class Napper(airs.Actor):
+    """Sleeps the seconds it is sent."""
+    def receive(self, message):
+        time.sleep(message)
 
 
 class ObserveTest(RuntimeTest):
@@ -79,6 +86,35 @@ class ObserveTest(RuntimeTest):
         top = self.rt.top(TopKey.HANDLED, window_ms=0, n=3)
         self.assertEqual(len(top), 3)
         wait_until(lambda: self.rt.process_info(busy).mailbox_depth == 0)
+
+    def test_timing_by_name(self):
+        self.rt.track_timing("nap.*")
+        pid = self.rt.spawn(Napper, name="nap.1")
+        other = self.rt.spawn(Napper, name="awake")
+        for _ in range(3):
+            self.rt.send(pid, 0.003)
+            self.rt.send(other, 0)
+        # Python actors take their messages in batches (one call of the
+        # runtime's receive_batch per turn): one run sample per batch.
+        timing = wait_until(lambda: (lambda t: t if t.wait.count == 3
+                                     else None)(self.rt.timing("nap.1")))
+        self.assertEqual(timing.wait_unmeasured, 0)
+        self.assertTrue(1 <= timing.run.count <= 3)
+        self.assertEqual(len(timing.run.buckets),
+                         airs.observe.TIMING_BUCKETS)
+        self.assertEqual(sum(timing.run.buckets), timing.run.count)
+        self.assertGreaterEqual(timing.run.sum_ns, 3 * 3_000_000)
+        self.assertIn('airs_process_mailbox_wait_seconds_count{name="nap.1"} '
+                      '3', self.rt.metrics())
+        with self.assertRaises(airs.NotFoundError):
+            self.rt.timing("awake")
+        with self.assertRaises(airs.AlreadyExistsError):
+            self.rt.track_timing("nap.*")
+        self.rt.untrack_timing("nap.*")
+        with self.assertRaises(airs.NotFoundError):
+            self.rt.untrack_timing("nap.*")
+        with self.assertRaises(airs.InvalidArgumentError):
+            self.rt.track_timing("")
 
     def test_log_hook_and_metrics(self):
         lines = queue.Queue()
