@@ -1546,9 +1546,21 @@ static int count_node(void* user_data, const airs_tree_node* node) {
   return ++*n >= 64; /* and a walk that stops early */
 }
 
+/* Timing patterns: the names pick_name gives, globs over them, and a
+ * malformed one (a trailing backslash). */
+static const char* pick_pattern(uint8_t b) {
+  switch (b % 5) {
+    case 0: return "*";
+    case 1: return "[a-c]";
+    case 2: return "w?rker";
+    case 3: return "x\\";
+    default: return pick_name(b >> 3);
+  }
+}
+
 static void op_observe(airs_runtime* rt, Reader* r) {
   uint8_t sel = u8(r);
-  switch (sel % 7) {
+  switch (sel % 8) {
     case 0: {
       airs_pid out[8];
       size_t n = 99, cap = u8(r) % 9;
@@ -1601,6 +1613,28 @@ static void op_observe(airs_runtime* rt, Reader* r) {
       int n = 0;
       S(airs_supervision_walk(rt, sel & 0x80 ? pick_pid(u8(r)) : 0,
                               sel & 0x40 ? NULL : count_node, &n));
+      break;
+    }
+    case 6: {
+      airs_timing t;
+      memset(&t, 0xAB, sizeof t);
+      t.version = sel & 0x80 ? u8(r) % 3 : AIRS_TIMING_VERSION;
+      t.size = sel & 0x40 ? (uint32_t)u8(r) : (uint32_t)sizeof t;
+      switch (u8(r) % 3) {
+        case 0: S(airs_timing_track(rt, pick_pattern(u8(r)))); break;
+        case 1: S(airs_timing_untrack(rt, pick_pattern(u8(r)))); break;
+        default: {
+          airs_status st =
+              S(airs_timing_get(rt, pick_name(u8(r)), sel & 0x20 ? NULL : &t));
+          if (st == AIRS_OK) {
+            uint64_t n = 0;
+            int i;
+            for (i = 0; i < AIRS_TIMING_BUCKETS; i++) n += t.run.buckets[i];
+            CHECK(n == t.run.count);
+          }
+          break;
+        }
+      }
       break;
     }
     default: {
