@@ -150,6 +150,25 @@ airs_status airs_metrics_write(airs_runtime* h, char* buf, size_t capacity,
   });
 }
 
+airs_status airs_metrics_source_add(airs_runtime* h, airs_metrics_fn fn,
+                                    void* user_data) {
+  return api("airs_metrics_source_add", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!fn) return fail(AIRS_EINVAL, "fn is NULL");
+    return use.runtime()->metrics_sources().add(fn, user_data);
+  });
+}
+
+airs_status airs_metrics_source_remove(airs_runtime* h, airs_metrics_fn fn,
+                                       void* user_data) {
+  return api("airs_metrics_source_remove", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    return use.runtime()->metrics_sources().remove(fn, user_data);
+  });
+}
+
 airs_status airs_timing_track(airs_runtime* h, const char* pattern) {
   return api("airs_timing_track", [&] {
     RuntimeUse use(h);

@@ -248,6 +248,7 @@ airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
   airs_runtime_stats s{};
   k.observer.stats(w, &s);
   Exposition x;
+  std::string text;
   try {
     write_processes(x, s, k.observer);
     write_messages(x, s, k.observer);
@@ -255,10 +256,12 @@ airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
     write_workers(x, k.sched);
     write_io(x, rt);
     write_timing(x, rt.timing());
+    text = x.text();
+    if (airs_status st = rt.metrics_sources().write(&text); st != AIRS_OK)
+      return st;
   } catch (const std::bad_alloc&) {
     return fail(AIRS_ENOMEM, "out of memory");
   }
-  const std::string& text = x.text();
   *len = text.size();
   if (cap < text.size() + 1)
     return failf(AIRS_EFULL, "the buffer is too small: %zu bytes needed",

@@ -23,6 +23,7 @@
 #include "kernel/seam.hpp"
 #include "naming/pools.hpp"
 #include "naming/registry.hpp"
+#include "observe/sources.hpp"
 #include "observe/timing.hpp"
 #include "runtime/describe.hpp"
 #include "supervision/supervision.hpp"
@@ -47,6 +48,7 @@ class Runtime {
   Kernel& kernel() noexcept { return kernel_; }
   Registry& registry() noexcept { return registry_; }
   Timing& timing() noexcept { return timing_; }
+  MetricsSources& metrics_sources() noexcept { return metrics_sources_; }
   Pools& pools() noexcept { return pools_; }
   Broker& broker() noexcept { return broker_; }
   Requests& requests() noexcept { return requests_; }
@@ -79,6 +81,7 @@ class Runtime {
   Seam seam_;
   Registry registry_;
   Timing timing_;
+  MetricsSources metrics_sources_;
   Pools pools_;
   Broker broker_;
   Requests requests_;

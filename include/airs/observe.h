@@ -205,12 +205,48 @@ AIRS_API airs_status airs_set_log_hook(airs_runtime* rt, airs_log_fn fn,
  * dropped; dead letters by reason; restarts and restart intensity
  * reached; per worker, busy seconds and steals; the blocking pool's
  * threads, queues and jobs; open sockets; and the histograms of the
- * processes timed by name (airs_timing_track). A buffer too small gets nothing
+ * processes timed by name (airs_timing_track); then the lines of the
+ * metrics sources (airs_metrics_source_add). A buffer too small gets nothing
  * but *len: EFULL (call again with len + 1 bytes; buf may be NULL with
  * capacity 0 to ask). EINVAL: NULL len, NULL buf with a capacity. ENOMEM.
- * [any thread] */
+ * ESTATE: inside a metrics source. [any thread] */
 AIRS_API airs_status airs_metrics_write(airs_runtime* rt, char* buf,
                                         size_t capacity, size_t* len);
+
+/* ------------------------------------------------------------------------
+ * Metrics sources: code outside the runtime that adds its own families to
+ * the exposition (libairs_node adds its peers and traffic; a host may add
+ * its own counters), so that one scrape reads them all.
+ * ---------------------------------------------------------------------- */
+
+/* Writes the source's lines of the exposition (# HELP, # TYPE and
+ * samples, in the text format 0.0.4, each ending in a newline) to buf,
+ * NUL-terminated and cut to fit `capacity`, and returns their length
+ * without the NUL, as snprintf does; when that is `capacity` or more it
+ * is called again with more room. Runs on the thread of
+ * airs_metrics_write, with no lock of the runtime held; it must not call
+ * airs_metrics_write or airs_metrics_source_add/remove (ESTATE). */
+typedef size_t (*airs_metrics_fn)(void* user_data, char* buf, size_t capacity);
+
+#define AIRS_METRICS_SOURCES_MAX 16
+
+/* Adds a source: its lines follow the runtime's in every exposition, in
+ * the order sources were added. The runtime does not check them:
+ * families must not repeat the runtime's or another source's. EINVAL:
+ * NULL fn. EEXIST: this fn and user_data are a source already. ELIMIT:
+ * AIRS_METRICS_SOURCES_MAX are. ESTATE: inside a source. ENOMEM. [any
+ * thread] */
+AIRS_API airs_status airs_metrics_source_add(airs_runtime* rt,
+                                             airs_metrics_fn fn,
+                                             void* user_data);
+
+/* Removes a source. When it returns, fn is not running for it and will
+ * not run again (it waits for an exposition being written): user_data
+ * may go. ENOTFOUND: not a source. ESTATE: inside a source. [any thread]
+ */
+AIRS_API airs_status airs_metrics_source_remove(airs_runtime* rt,
+                                                airs_metrics_fn fn,
+                                                void* user_data);
 
 /* ------------------------------------------------------------------------
  * Per-process timing, opted into by name (as CAF's actor metrics): for

@@ -1558,6 +1558,18 @@ static const char* pick_pattern(uint8_t b) {
   }
 }
 
+/* A metrics source whose text depends on its user_data: a line, an empty
+ * text, or more than the room it is given. */
+static size_t fuzz_source(void* user_data, char* buf, size_t capacity) {
+  switch ((uintptr_t)user_data % 3) {
+    case 0: return (size_t)snprintf(buf, capacity, "fuzz_source 1\n");
+    case 1: return (size_t)snprintf(buf, capacity, "%s", "");
+    default:
+      if (capacity) buf[0] = '\0';
+      return capacity + 1;
+  }
+}
+
 static void op_observe(airs_runtime* rt, Reader* r) {
   uint8_t sel = u8(r);
   switch (sel % 8) {
@@ -1620,9 +1632,17 @@ static void op_observe(airs_runtime* rt, Reader* r) {
       memset(&t, 0xAB, sizeof t);
       t.version = sel & 0x80 ? u8(r) % 3 : AIRS_TIMING_VERSION;
       t.size = sel & 0x40 ? (uint32_t)u8(r) : (uint32_t)sizeof t;
-      switch (u8(r) % 3) {
+      switch (u8(r) % 5) {
         case 0: S(airs_timing_track(rt, pick_pattern(u8(r)))); break;
         case 1: S(airs_timing_untrack(rt, pick_pattern(u8(r)))); break;
+        case 2:
+          S(airs_metrics_source_add(rt, sel & 0x10 ? NULL : fuzz_source,
+                                    (void*)(uintptr_t)(u8(r) % 20)));
+          break;
+        case 3:
+          S(airs_metrics_source_remove(rt, fuzz_source,
+                                       (void*)(uintptr_t)(u8(r) % 20)));
+          break;
         default: {
           airs_status st =
               S(airs_timing_get(rt, pick_name(u8(r)), sel & 0x20 ? NULL : &t));

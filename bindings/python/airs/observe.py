@@ -17,7 +17,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
-from . import _ffi
+from . import _ffi, errors
 from ._osl_ffi import Addr
 from .events import Severity
 from .pid import Pid
@@ -41,6 +41,7 @@ TIMING_PATTERNS_MAX = 16
 TIMING_NAMES_MAX = 1024
 TIMING_STAMPS_MAX = 4096
 TIMING_VERSION = 1
+METRICS_SOURCES_MAX = 16
 # AIRS_TIMING_BOUND_NS(i): the upper bound of bucket i, in ns (the last
 # bucket has none).
 TIMING_BOUNDS_NS = tuple(1000 << (2 * i) for i in range(TIMING_BUCKETS - 1))
@@ -110,6 +111,7 @@ class TimingStruct(Structure):
 
 
 LOG_FN = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+METRICS_FN = CFUNCTYPE(c_size_t, c_void_p, c_void_p, c_size_t)
 TREE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(TreeNodeStruct))
 
 _RT = _ffi.RuntimeP
@@ -134,6 +136,8 @@ SIGNATURES = {
                                          POINTER(c_size_t)]),
     "airs_observer_open": (_ffi.STATUS, [_RT, c_char_p, POINTER(c_uint64),
                                          POINTER(Addr)]),
+    "airs_metrics_source_add": (_ffi.STATUS, [_RT, c_void_p, c_void_p]),
+    "airs_metrics_source_remove": (_ffi.STATUS, [_RT, c_void_p, c_void_p]),
     "airs_timing_track": (_ffi.STATUS, [_RT, c_char_p]),
     "airs_timing_untrack": (_ffi.STATUS, [_RT, c_char_p]),
     "airs_timing_get": (_ffi.STATUS, [_RT, c_char_p, POINTER(TimingStruct)]),
@@ -318,6 +322,45 @@ class ObserveMixin:
         lib.airs_metrics_write(self._handle, buf, len(buf),
                                ctypes.byref(size))
         return buf.value.decode()
+
+    def add_metrics_source(self, source: Callable[[], str]) -> None:
+        """Adds `source()`, which returns lines of Prometheus text (# HELP,
+        # TYPE, samples), to every exposition of :meth:`metrics` and of
+        the observer's /metrics, after the runtime's own. It runs on the
+        thread that asks for the metrics. AlreadyExistsError: added
+        already; LimitError: METRICS_SOURCES_MAX are. [any thread]"""
+        def call(_user, buf, capacity):
+            try:
+                text = source().encode()
+            except Exception:  # a source's failure must not reach C
+                text = b""
+            if text and not text.endswith(b"\n"):
+                text += b"\n"
+            if buf and capacity:
+                n = min(len(text), capacity - 1)
+                ctypes.memmove(buf, text, n)
+                ctypes.memset(buf + n, 0, 1)
+            return len(text)
+
+        fn = METRICS_FN(call)
+        sources = self.__dict__.setdefault("_metrics_sources", {})
+        if source in sources:
+            raise errors.AlreadyExistsError("the source is added already")
+        lib.airs_metrics_source_add(self._handle, ctypes.cast(fn, c_void_p),
+                                    None)
+        sources[source] = fn
+
+    def remove_metrics_source(self, source: Callable[[], str]) -> None:
+        """Removes a source of :meth:`add_metrics_source`; once this
+        returns it is not running and will not run again. NotFoundError:
+        not added. [any thread]"""
+        sources = self.__dict__.get("_metrics_sources", {})
+        fn = sources.get(source)
+        if fn is None:
+            raise errors.NotFoundError("not a metrics source")
+        lib.airs_metrics_source_remove(self._handle,
+                                       ctypes.cast(fn, c_void_p), None)
+        del sources[source]
 
     def track_timing(self, pattern: str) -> None:
         """Times the processes whose registered names match `pattern` (a

@@ -448,6 +448,7 @@ static void constants(void) {
   DEFINE(AIRS_TIMING_NAMES_MAX);
   DEFINE(AIRS_TIMING_STAMPS_MAX);
   DEFINE(AIRS_TIMING_VERSION);
+  DEFINE(AIRS_METRICS_SOURCES_MAX);
   close_();
 
   open_("node");

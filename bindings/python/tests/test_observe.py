@@ -116,6 +116,26 @@ class ObserveTest(RuntimeTest):
         with self.assertRaises(airs.InvalidArgumentError):
             self.rt.track_timing("")
 
+    def test_metrics_source(self):
+        calls = []
+
+        def source():
+            calls.append(1)
+            return "# TYPE host_queue gauge\nhost_queue 7"
+
+        self.rt.add_metrics_source(source)
+        text = self.rt.metrics()
+        self.assertIn("\nhost_queue 7\n", text)
+        self.assertLess(text.index("airs_processes "),
+                        text.index("host_queue 7"))
+        with self.assertRaises(airs.AlreadyExistsError):
+            self.rt.add_metrics_source(source)
+        self.rt.remove_metrics_source(source)
+        self.assertNotIn("host_queue", self.rt.metrics())
+        with self.assertRaises(airs.NotFoundError):
+            self.rt.remove_metrics_source(source)
+        self.assertTrue(calls)
+
     def test_log_hook_and_metrics(self):
         lines = queue.Queue()
         self.rt.set_log_hook(lambda sev, line: lines.put((sev, line)),
