@@ -250,6 +250,12 @@ airs_status install_transport(airs_node* n) noexcept {
     return failf(AIRS_ENOMEM, "airs_node_attach: %s",
                  airs_last_error_message());
   n->transport_set = true;
+  // Our peers and traffic in the runtime's metrics.
+  if (airs_status st =
+          airs_metrics_source_add(n->rt, airs::node::write_metrics, n);
+      st != AIRS_OK)
+    return failf(st, "airs_node_attach: %s", airs_last_error_message());
+  n->metrics_added = true;
   return AIRS_OK;
 }
 
@@ -288,6 +294,9 @@ void teardown(airs_node* n, bool leave) noexcept {
     n->cv.notify_all();
   }
   if (n->ticker.joinable()) n->ticker.join();
+  // The metrics no longer read this node once this returns.
+  if (n->metrics_added)
+    airs_metrics_source_remove(n->rt, airs::node::write_metrics, n);
   airs::node::globals_stop(n);
   // No send is inside our transport once this returns.
   if (n->transport_set) {

@@ -105,6 +105,18 @@ struct Partial {
   std::vector<unsigned char> bytes;
 };
 
+// What the node counts for the metrics (metrics.cpp): relaxed atomics,
+// written where the work is done, read by the metrics source.
+struct Counters {
+  std::atomic<uint64_t> batches_out{0};     // published to other nodes
+  std::atomic<uint64_t> batches_failed{0};  // a publish that failed
+  std::atomic<uint64_t> messages_out{0};    // user messages in those
+  std::atomic<uint64_t> batches_in{0};      // from other nodes, delivered
+  std::atomic<uint64_t> messages_in{0};     // user messages in those
+  std::atomic<uint64_t> ups{0};             // peers that came up
+  std::atomic<uint64_t> downs[5] = {};      // by airs_node_down_reason
+};
+
 // An UP or DOWN to send to every monitor.
 struct Change {
   airs_node_event event;
@@ -163,6 +175,8 @@ struct airs_node {
   int subs_open = 0;         // subscriptions whose handlers may still run
   bool conn_closed = false;  // the closed callback ran
   uint64_t seq = 0;          // heartbeats sent (under mu)
+  airs::node::Counters counters;
+  bool metrics_added = false;  // our metrics source is the runtime's
 
   std::thread ticker;
 };
@@ -210,6 +224,13 @@ airs_status monitor(airs_node* n, airs_pid pid, bool on) noexcept;
 // The connection's loss and return. [cnats event thread]
 void disconnected(airs_node* n) noexcept;
 void reconnected(airs_node* n) noexcept;
+
+// --- metrics.cpp: the node's part of the runtime's metrics -----------------
+
+// The metrics source (airs_metrics_fn) attach adds and detach removes:
+// peers up, connection, batches and messages each way, peers up and down
+// by reason. [the thread of airs_metrics_write; takes mu]
+size_t write_metrics(void* node, char* buf, size_t capacity) noexcept;
 
 // --- remote.cpp: messages between nodes -------------------------------------
 

@@ -30,6 +30,14 @@ uint64_t type_of(const Change& c) noexcept {
 void send_changes(airs_node* n, const Change* changes, size_t count,
                   airs_pid to = AIRS_NO_PID) noexcept {
   if (count == 0) return;
+  if (to == AIRS_NO_PID)  // a change, not a new monitor's first UPs
+    for (size_t i = 0; i < count; i++) {
+      int32_t r = changes[i].event.reason;
+      if (r == AIRS_NODE_DOWN_NONE)
+        n->counters.ups.fetch_add(1, std::memory_order_relaxed);
+      else if (r > 0 && r < 5)
+        n->counters.downs[r].fetch_add(1, std::memory_order_relaxed);
+    }
   std::vector<airs_pid> targets;
   try {
     std::lock_guard<std::mutex> lock(n->mu);

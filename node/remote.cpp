@@ -248,7 +248,11 @@ void publish(airs_node* n, Outbound* out) noexcept {
   if (s == NATS_OK) {
     out->sent_msgs += out->batch_msgs;
     out->sent_sigs += out->batch_sigs;
+    n->counters.batches_out.fetch_add(1, std::memory_order_relaxed);
+    n->counters.messages_out.fetch_add(out->batch_msgs,
+                                       std::memory_order_relaxed);
   } else {  // closed, or reconnecting with its buffer full: counted here
+    n->counters.batches_failed.fetch_add(1, std::memory_order_relaxed);
     out->sent_sigs += count_pool_frames(out->frames.data(), out->frames.size());
     try {
       out->failed.push_back(std::move(out->frames));
@@ -599,6 +603,7 @@ void fragment_in(airs_node* n, uint32_t source, const Frame& f) noexcept {
     Frame whole = f;
     whole.data = buf.data();
     whole.size = buf.size();
+    n->counters.messages_in.fetch_add(1, std::memory_order_relaxed);
     deliver_frame(n, whole, kind);
     forget_partial(n, it);
   } catch (...) {
@@ -702,9 +707,12 @@ void deliver(airs_node* n, const void* data, size_t size,
   }
   p += kBatchHead;
   size -= kBatchHead;
+  n->counters.batches_in.fetch_add(1, std::memory_order_relaxed);
   Frame f;
   std::string text;
   while (next_frame(&p, &size, &f)) {
+    if (f.kind <= AIRS_TRANSPORT_REPLY)  // a message, request or reply
+      n->counters.messages_in.fetch_add(1, std::memory_order_relaxed);
     // A system type, a dead receiver, a reply nobody waits for: refused by
     // the runtime with a status; the message is lost (at most once),
     // counted as a dead letter where it applies.

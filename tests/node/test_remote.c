@@ -435,6 +435,19 @@ static void go(airs_runtime* rt, airs_pid pinger, uint64_t type,
   CHECK_ST(airs_send(rt, pinger, type, data, sizeof data), AIRS_OK);
 }
 
+/* The value of the sample line that starts with `prefix` (a metric name
+ * with its labels) in rt's metrics; -1 if there is none. */
+static long long metric(airs_runtime* rt, const char* prefix) {
+  static char text[64 * 1024];
+  size_t len = 0, n = strlen(prefix);
+  const char* line;
+  if (airs_metrics_write(rt, text, sizeof text, &len) != AIRS_OK) return -2;
+  for (line = text; line && *line; line = strchr(line, '\n'), line += !!line)
+    if (strncmp(line, prefix, n) == 0 && line[n] == ' ')
+      return strtoll(line + n + 1, NULL, 10);
+  return -1;
+}
+
 int main(int argc, char** argv) {
   airs_runtime* rt;
   airs_node* a = NULL;
@@ -479,6 +492,16 @@ int main(int argc, char** argv) {
   go(rt, pinger, MSG_GO, b1.echo, 10000);
   WAIT_FOR(seen.pongs == 10000, 20000);
   printf("10,000 round trips a -> b -> a: %.0f ms\n", now_ms() - t0);
+  /* The node's part of the runtime's metrics (a metrics source). */
+  CHECK_EQ(metric(rt, "airs_node_connected"), 1);
+  CHECK_EQ(metric(rt, "airs_node_peers{state=\"up\"}"), 1);
+  CHECK_EQ(metric(rt, "airs_node_peer_ups_total"), 1);
+  CHECK_EQ(metric(rt, "airs_node_peer_downs_total{reason=\"left\"}"), 0);
+  CHECK(metric(rt, "airs_node_messages_sent_total") >= 10000);
+  CHECK(metric(rt, "airs_node_messages_received_total") >= 10000);
+  CHECK(metric(rt, "airs_node_batches_sent_total") >= 1);
+  CHECK(metric(rt, "airs_node_batches_received_total") >= 1);
+  CHECK_EQ(metric(rt, "airs_node_batches_failed_total"), 0);
   pthread_mutex_lock(&mu);
   CHECK_EQ(seen.out_of_order, 0);
   CHECK_EQ(seen.pong_sender, b1.echo);
@@ -524,6 +547,8 @@ int main(int argc, char** argv) {
     /* e came (UP) and left (DOWN): then the counts are b's alone again,
      * as the checks below expect. */
     WAIT_FOR(seen.ups == 2 && seen.downs == 1, 5000);
+    CHECK_EQ(metric(rt, "airs_node_peer_downs_total{reason=\"left\"}"), 1);
+    CHECK_EQ(metric(rt, "airs_node_peer_ups_total"), 2);
     pthread_mutex_lock(&mu);
     seen.ups = 1;
     seen.downs = 0;
@@ -659,8 +684,11 @@ int main(int argc, char** argv) {
 
   node_child_end(&b2.n, 0);
   airs_node_detach(a);
-  /* Detached: no transport, other runtimes' pids are not alive here. */
+  /* Detached: no transport, other runtimes' pids are not alive here, and
+   * the node's metrics are gone with it. */
   CHECK_ST(airs_send(rt, b2.echo, MSG_PING, "x", 1), AIRS_ENOPROC);
+  CHECK_EQ(metric(rt, "airs_node_connected"), -1);
+  CHECK(metric(rt, "airs_processes") >= 1);
   airs_runtime_free(rt);
   reap(server, SIGTERM);
   return CHECK_DONE();
