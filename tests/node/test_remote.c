@@ -448,6 +448,28 @@ static long long metric(airs_runtime* rt, const char* prefix) {
   return -1;
 }
 
+/* promtool check metrics over rt's whole exposition, the node's lines
+ * included: 0 when it has no complaint (or there is no promtool: meson
+ * sets AIRS_PROMTOOL when Debian's prometheus is installed). */
+static int promtool_complaints(airs_runtime* rt) {
+  static char text[64 * 1024];
+  const char* promtool = getenv("AIRS_PROMTOOL");
+  char command[512];
+  size_t len = 0;
+  FILE* p;
+  int rc;
+  if (!promtool) return 0;
+  if (airs_metrics_write(rt, text, sizeof text, &len) != AIRS_OK) return -1;
+  /* Its stdout and stderr say nothing when all is well. */
+  snprintf(command, sizeof command, "%s check metrics 2>&1 | grep -q .",
+           promtool);
+  p = popen(command, "w");
+  if (!p) return -1;
+  fwrite(text, 1, len, p);
+  rc = pclose(p);
+  return WIFEXITED(rc) && WEXITSTATUS(rc) == 1 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   airs_runtime* rt;
   airs_node* a = NULL;
@@ -502,6 +524,7 @@ int main(int argc, char** argv) {
   CHECK(metric(rt, "airs_node_batches_sent_total") >= 1);
   CHECK(metric(rt, "airs_node_batches_received_total") >= 1);
   CHECK_EQ(metric(rt, "airs_node_batches_failed_total"), 0);
+  CHECK_EQ(promtool_complaints(rt), 0);
   pthread_mutex_lock(&mu);
   CHECK_EQ(seen.out_of_order, 0);
   CHECK_EQ(seen.pong_sender, b1.echo);
