@@ -173,17 +173,41 @@ void write_io(Exposition& x, Runtime& rt) {
           rt.sockets().count());
 }
 
-// A label value as the text format wants it: \\, \" and \n escaped.
+// The length of the UTF-8 sequence at s[i] (of n bytes), or 0 when it is
+// not one (a name may hold any bytes; a label value must be UTF-8).
+size_t utf8_length(const unsigned char* s, size_t i, size_t n) noexcept {
+  unsigned char c = s[i];
+  size_t len = c < 0x80           ? 1
+               : (c >> 5) == 0x6  ? 2
+               : (c >> 4) == 0xE  ? 3
+               : (c >> 3) == 0x1E ? 4
+                                  : 0;
+  if (len == 0 || i + len > n) return 0;
+  for (size_t k = 1; k < len; k++)
+    if ((s[i + k] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+// A label value as the text format wants it: \\, \" and \n escaped, and
+// each byte that is not UTF-8 written as '?'.
 std::string label_value(const std::string& v) {
   std::string out;
   out.reserve(v.size());
-  for (char ch : v) {
-    if (ch == '\\' || ch == '"') out += '\\';
-    if (ch == '\n') {
-      out += "\\n";
+  auto* s = reinterpret_cast<const unsigned char*>(v.data());
+  for (size_t i = 0; i < v.size();) {
+    size_t len = utf8_length(s, i, v.size());
+    if (len == 0) {
+      out += '?';
+      i++;
       continue;
     }
-    out += ch;
+    char ch = v[i];
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n')
+      out += "\\n";
+    else
+      out.append(v, i, len);
+    i += len;
   }
   return out;
 }

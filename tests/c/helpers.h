@@ -15,6 +15,20 @@
 
 /* ---- runtimes ---------------------------------------------------------- */
 
+/* rt's metrics (airs_metrics_write), malloc'd: the caller frees it. NULL
+ * on error. */
+static inline char* metrics_text(airs_runtime* rt) {
+  size_t len = 0;
+  char* text;
+  if (airs_metrics_write(rt, NULL, 0, &len) != AIRS_EFULL) return NULL;
+  text = (char*)malloc(len + 1);
+  if (text && airs_metrics_write(rt, text, len + 1, &len) != AIRS_OK) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
 /* A runtime with `workers` threads (0: host-driven), the manual clock if
  * `manual`, and the given default mailbox capacity/policy. NULL on error. */
 static inline airs_runtime* make_runtime_ex(int workers, int manual,

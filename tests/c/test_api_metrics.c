@@ -20,18 +20,6 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-static char* metrics_of(airs_runtime* rt) {
-  size_t len = 0;
-  char* text;
-  if (airs_metrics_write(rt, NULL, 0, &len) != AIRS_EFULL) return NULL;
-  text = (char*)malloc(len + 1);
-  if (text && airs_metrics_write(rt, text, len + 1, &len) != AIRS_OK) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 /* A source that writes `text` as snprintf would. */
 static size_t fixed_source(void* user_data, char* buf, size_t capacity) {
   return (size_t)snprintf(buf, capacity, "%s", (const char*)user_data);
@@ -52,7 +40,7 @@ static void test_sources_in_order(void) {
   if (!rt) return;
   CHECK_ST(airs_metrics_source_add(rt, fixed_source, (void*)one), AIRS_OK);
   CHECK_ST(airs_metrics_source_add(rt, fixed_source, (void*)two), AIRS_OK);
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text != NULL);
   if (text) {
     runtime_part = strstr(text, "\nairs_processes ");
@@ -63,7 +51,7 @@ static void test_sources_in_order(void) {
   }
   free(text);
   CHECK_ST(airs_metrics_source_remove(rt, fixed_source, (void*)one), AIRS_OK);
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text && !strstr(text, "host_one") && strstr(text, "host_two_total 2"));
   free(text);
   airs_runtime_free(rt);
@@ -106,14 +94,14 @@ static void test_room(void) {
   CHECK(rt != NULL);
   if (!rt) return;
   CHECK_ST(airs_metrics_source_add(rt, big_source, NULL), AIRS_OK);
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text && strstr(text, "host_big{i=\"0\"} 0\n") &&
         strstr(text, "\nhost_big{i=\"9999\"} 9999\n"));
   free(text);
   CHECK_ST(airs_metrics_source_remove(rt, big_source, NULL), AIRS_OK);
   CHECK_ST(airs_metrics_source_add(rt, greedy_source, NULL), AIRS_OK);
   greedy_calls = 0;
-  text = metrics_of(rt); /* two writes: the size, then the text */
+  text = metrics_text(rt); /* two writes: the size, then the text */
   CHECK_EQ(greedy_calls, 6);
   CHECK(text != NULL);
   if (text) {
@@ -147,7 +135,7 @@ static void test_inside_a_source(void) {
   CHECK(g_rt != NULL);
   if (!g_rt) return;
   CHECK_ST(airs_metrics_source_add(g_rt, reentering_source, NULL), AIRS_OK);
-  text = metrics_of(g_rt);
+  text = metrics_text(g_rt);
   CHECK(text && strstr(text, "host_inside 1\n"));
   free(text);
   CHECK_EQ(inside[0], AIRS_ESTATE);
@@ -182,7 +170,7 @@ typedef struct writer {
 
 static void* write_metrics(void* arg) {
   writer* w = (writer*)arg;
-  w->text = metrics_of(w->rt);
+  w->text = metrics_text(w->rt);
   return NULL;
 }
 
@@ -230,7 +218,7 @@ static void test_remove_waits(void) {
   pthread_join(wt, NULL);
   CHECK(w.text != NULL); /* the write that was inside it finished */
   free(w.text);
-  w.text = metrics_of(rt);
+  w.text = metrics_text(rt);
   CHECK(w.text && !strstr(w.text, "host_slow"));
   free(w.text);
   airs_runtime_free(rt);

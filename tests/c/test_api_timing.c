@@ -285,21 +285,9 @@ static void test_batch_and_publish(void) {
 /* ---- the metrics ----------------------------------------------------------
  */
 
-static char* metrics_of(airs_runtime* rt) {
-  size_t len = 0;
-  char* text;
-  if (airs_metrics_write(rt, NULL, 0, &len) != AIRS_EFULL) return NULL;
-  text = (char*)malloc(len + 1);
-  if (text && airs_metrics_write(rt, text, len + 1, &len) != AIRS_OK) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 static void test_metrics(void) {
   airs_runtime* rt = make_runtime(2, 0);
-  static sleeper s;
+  static sleeper s, bad;
   static sleeper many[AIRS_TIMING_NAMES_MAX + 1];
   char name[32];
   char* text;
@@ -308,7 +296,7 @@ static void test_metrics(void) {
   int i;
   CHECK(rt != NULL);
   if (!rt) return;
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text != NULL);
   if (text) { /* nothing timed: no histogram family */
     CHECK(strstr(text, "airs_process_processing_seconds") == NULL);
@@ -320,7 +308,7 @@ static void test_metrics(void) {
   pid = spawn_sleeper(rt, &s, "quote\"d\\");
   send_ms(rt, pid, 3, 2);
   CHECK(wait_handled(&s, 2));
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text != NULL);
   if (text) {
     CHECK(
@@ -353,11 +341,24 @@ static void test_metrics(void) {
   }
   free(text);
 
-  /* AIRS_TIMING_NAMES_MAX names get histograms (the quoted one and
-   * these); the next is refused. */
+  /* A name that is not UTF-8 (a name may hold any bytes): '?' for each
+   * such byte in the label value, which must be UTF-8. */
+  memset(&bad, 0, sizeof bad);
+  CHECK_ST(airs_timing_track(rt, "bad*"), AIRS_OK);
+  pid = spawn_sleeper(rt, &bad, "bad\xff\xc3\xa9");
+  send_ms(rt, pid, 0, 1);
+  CHECK(wait_handled(&bad, 1));
+  text = metrics_text(rt);
+  CHECK(text && strstr(text,
+                       "airs_process_processing_seconds_count{name="
+                       "\"bad?\xc3\xa9\"} 1\n") != NULL);
+  free(text);
+
+  /* AIRS_TIMING_NAMES_MAX names get histograms (the two above and these);
+   * the next is refused. */
   CHECK_ST(airs_timing_track(rt, "n.*"), AIRS_OK);
   memset(many, 0, sizeof many);
-  for (i = 0; i < AIRS_TIMING_NAMES_MAX - 1; i++) {
+  for (i = 0; i < AIRS_TIMING_NAMES_MAX - 2; i++) {
     snprintf(name, sizeof name, "n.%d", i);
     CHECK(spawn_sleeper(rt, &many[i], name) != 0);
   }
@@ -366,7 +367,7 @@ static void test_metrics(void) {
   CHECK_ST(st, AIRS_OK);
   timing_of(rt, "n.last", &st);
   CHECK_EQ(st, AIRS_ENOTFOUND);
-  text = metrics_of(rt);
+  text = metrics_text(rt);
   CHECK(text && strstr(text, "airs_timing_names_refused_total 1\n") != NULL);
   free(text);
   airs_runtime_free(rt);
