@@ -9,12 +9,14 @@
  *   starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |
  *   echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |
  *   file_read [N] | spawn_process [N] | spawn_process_big [N] |
- *   observe [N]
+ *   observe [N] | pingpong_timed M
  *
  * echo, echo_many: TCP round trips of 64 bytes over 127.0.0.1 between
  * socket-owning processes (as bench/peers/epoll_echo.c and echo_bench.erl;
  * bench/compare_net runs all three). blocking: the p99 of 4 KiB file reads
  * through the blocking pool, alone and with SLOW stuck slow jobs.
+ * pingpong_timed: pingpong with both processes timed by name
+ * (airs_timing_track), to show what timing costs per message.
  * file_read: the latency of 4 KiB file reads through the fs actor
  * (fs.h), request to reply. spawn_process, spawn_process_big: /bin/true
  * through the OS process actor (proc.h), from request to exit message,
@@ -36,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -267,12 +270,19 @@ static airs_status ping_receive(void* s, airs_ctx* ctx, const airs_msg* m) {
   return airs_ctx_send(ctx, p->pong, 1, &n, sizeof n);
 }
 
-static void run_pingpong(long m) {
+/* `timed`: both are timed by name (airs_timing_track), which the
+ * "pingpong_timed" workload sets to show what that costs per message. */
+static void run_pingpong(long m, int timed) {
   airs_runtime* rt = runtime_new();
   pinger p = {m, 0};
+  if (timed) CHECK(airs_timing_track(rt, "bench.*"));
   double t0 = now_s();
   p.pong = spawn(rt, pong_receive, NULL, NULL);
   airs_pid ping = spawn(rt, ping_receive, NULL, &p);
+  if (timed) {
+    CHECK(airs_register(rt, "bench.pong", p.pong));
+    CHECK(airs_register(rt, "bench.ping", ping));
+  }
   /* The first ball: sent to pong as if from ping. */
   int64_t zero = -1;
   airs_msg* msg;
@@ -282,7 +292,23 @@ static void run_pingpong(long m) {
   double secs = now_s() - t0;
   char params[64];
   snprintf(params, sizeof params, "\"m\":%ld", m);
-  report("pingpong", params, 2.0 * (double)m, secs, NULL);
+  char extra[160] = "";
+  if (timed) {
+    airs_timing t;
+    memset(&t, 0, sizeof t);
+    t.version = AIRS_TIMING_VERSION;
+    t.size = sizeof t;
+    CHECK(airs_timing_get(rt, "bench.pong", &t));
+    snprintf(extra, sizeof extra,
+             ",\"pong_waits\":%" PRIu64
+             ",\"pong_wait_mean_ns\":%.1f,"
+             "\"pong_run_mean_ns\":%.1f",
+             t.wait.count,
+             t.wait.count ? (double)t.wait.sum_ns / (double)t.wait.count : 0.0,
+             t.run.count ? (double)t.run.sum_ns / (double)t.run.count : 0.0);
+  }
+  report(timed ? "pingpong_timed" : "pingpong", params, 2.0 * (double)m, secs,
+         timed ? extra : NULL);
   airs_runtime_free(rt);
 }
 
@@ -1832,7 +1858,7 @@ static void print_usage(void) {
           "  starve [ACTORS [TOKENS [SAMPLES [ring|random]]]] |\n"
           "  echo [N] | echo_many [C [M]] | blocking [SLOW [READS]] |\n"
           "  file_read [N] | spawn_process [N] | spawn_process_big [N] |\n"
-          "  observe [N]\n");
+          "  observe [N] | pingpong_timed M\n");
 }
 
 /* A bad argument: says which, then the usage; exit status 2. */
@@ -1903,7 +1929,10 @@ int main(int argc, char** argv) {
     run_observe(count_arg(argc, argv, i, 100000, 1, MAX_COUNT, "N"));
   } else if (strcmp(w, "pingpong") == 0) {
     max_args(argc, argv, i, 1);
-    run_pingpong(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "M"));
+    run_pingpong(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "M"), 0);
+  } else if (strcmp(w, "pingpong_timed") == 0) {
+    max_args(argc, argv, i, 1);
+    run_pingpong(count_arg(argc, argv, i, 1000000, 1, MAX_COUNT, "M"), 1);
   } else if (strcmp(w, "fanin") == 0) {
     max_args(argc, argv, i, 2);
     long p = count_arg(argc, argv, i, 100, 1, MAX_CONNS, "P");
