@@ -688,6 +688,72 @@ TEST_CASE("what a process sent is in the mailboxes once its end is seen") {
   CHECK(late == 0);
 }
 
+// The user_data of a process goes before its end is seen: a monitor's
+// DOWN, a supervisor's EXIT (which airs_supervisor_terminate_child waits
+// for), airs_wait. The free below sleeps, and the watcher runs on the
+// other worker and takes its DOWN the moment it is in its mailbox: a DOWN
+// sent before the free would be seen before it ends.
+std::atomic<int> g_slow_frees{0};
+void slow_free(void*) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  g_slow_frees++;
+}
+
+constexpr uint64_t kSpin = 5;
+
+TEST_CASE("a process's user_data is released before its end is seen") {
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  Actor target;
+  target.on_receive = [](Actor&, airs_ctx* ctx, const airs_msg*) {
+    return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
+  };
+  std::atomic<airs_pid> target_pid{0};
+  std::atomic<int> frees_at_down{-1};
+  std::atomic<bool> spinning{false};
+  Actor watcher;
+  watcher.on_receive = [&](Actor&, airs_ctx* ctx, const airs_msg* m) {
+    uint64_t ref = 0;
+    if (airs_msg_type(m) == kGo) return airs_monitor(ctx, target_pid, &ref);
+    if (airs_msg_type(m) == kSpin) {
+      // Holds this worker until the DOWN is in the mailbox; the turn
+      // takes it next.
+      airs_process_info info{};
+      info.version = AIRS_PROCESS_INFO_VERSION;
+      info.size = sizeof info;
+      auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      spinning = true;
+      while (std::chrono::steady_clock::now() < limit &&
+             airs_process_info_get(airs_ctx_runtime(ctx), airs_self(ctx),
+                                   &info) == AIRS_OK &&
+             info.mailbox_depth == 0) {
+      }
+      spinning = false;
+    }
+    if (airs_msg_type(m) == AIRS_MSG_DOWN) frees_at_down = g_slow_frees.load();
+    return AIRS_OK;
+  };
+  airs_pid watcher_pid = spawn(rt, watcher);
+  int late = 0;
+  for (int round = 0; round < 10; round++) {
+    airs_pid pid = 0;
+    REQUIRE(airs_spawn(rt, &kActor, &target, slow_free, nullptr, &pid) ==
+            AIRS_OK);
+    target_pid = pid;
+    frees_at_down = -1;
+    size_t before = watcher.messages().size();
+    REQUIRE(airs_send(rt, watcher_pid, kGo, nullptr, 0) == AIRS_OK);
+    REQUIRE(wait_until([&] { return watcher.messages().size() > before; }));
+    REQUIRE(airs_send(rt, watcher_pid, kSpin, nullptr, 0) == AIRS_OK);
+    REQUIRE(wait_until([&] { return spinning.load(); }));
+    REQUIRE(airs_send(rt, pid, kDie, nullptr, 0) == AIRS_OK);
+    REQUIRE(wait_until([&] { return frees_at_down.load() >= 0; }));
+    if (frees_at_down != round + 1) late++;
+    REQUIRE(airs_wait(rt, pid, 10000) == AIRS_OK);
+    CHECK(g_slow_frees == round + 1);
+  }
+  CHECK(late == 0);
+}
+
 TEST_CASE("mail still queued when a process ends becomes dead letters") {
   DeadLetters dl;
   Actor a;
