@@ -72,7 +72,9 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
         "process %s exited: %s%s%s", self, name, *why ? ": " : "", why);
   }
 
-  k_.signals.spread(p, pid, reason);
+  // Its user_data goes before its links and monitors hear of the end:
+  // whoever sees the end (a DOWN, a supervisor's EXIT, which
+  // terminate_child answers on) finds it released.
   if (p->owner)
     spec_release(p->owner);
   else if (p->user_data_free)
@@ -80,6 +82,7 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   p->owner = nullptr;
   p->user_data_free = nullptr;
   p->state_ptr = nullptr;
+  k_.signals.spread(p, pid, reason);
 
   for (uint32_t i = 0; i < c.unhandled_count; i++)
     k_.mail.undeliverable(c.unhandled[i], reason);
