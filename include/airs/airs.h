@@ -517,7 +517,9 @@ AIRS_API airs_status airs_spawn_opts_init(airs_runtime* rt,
 
 /* Starts a process: copies *behaviour, calls init(user_data) on this
  * thread, and writes the new pid to *out. `user_data_free` (may be NULL)
- * runs exactly once when the process is gone, or at once if the spawn
+ * runs exactly once when the process is gone (after its terminate, and
+ * before its links and monitors hear of its end or airs_wait returns:
+ * whoever sees it gone finds user_data released), or at once if the spawn
  * fails, so user_data is always released. opts may be NULL (defaults).
  * EINVAL: NULL rt/behaviour/receive/out, bad version or size, bad options,
  * AIRS_SPAWN_LINK without a calling process. ELIMIT: max processes alive.
