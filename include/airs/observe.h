@@ -258,7 +258,8 @@ AIRS_API airs_status airs_metrics_source_remove(airs_runtime* rt,
  * and airs_process_processing_seconds, label "name").
  *
  * Cost: a timed process's senders and its turns each take a lock and read
- * the clock per message (about 100 ns together); other processes pay a
+ * the clock per message (about 140 ns a message together: airs-bench
+ * pingpong_timed, 178 ns a hop against 39); other processes pay a
  * one-byte test per message. Only user messages are timed (not signals,
  * nor the EXIT and DOWN messages of a process that traps exits); a
  * receive_batch call is one processing sample, each message in it one
