@@ -4,6 +4,7 @@
 // notify_mu only (see node.hpp's lock order).
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 #include "node.hpp"
 
@@ -35,7 +36,7 @@ void send_changes(airs_node* n, const Change* changes, size_t count,
       int32_t r = changes[i].event.reason;
       if (r == AIRS_NODE_DOWN_NONE)
         n->counters.ups.fetch_add(1, std::memory_order_relaxed);
-      else if (r > 0 && r < 5)
+      else if (r > 0 && r < static_cast<int32_t>(std::size(n->counters.downs)))
         n->counters.downs[r].fetch_add(1, std::memory_order_relaxed);
     }
   std::vector<airs_pid> targets;

@@ -56,7 +56,8 @@ class Exposition {
     family(name, "gauge", help);
     sample(name, v);
   }
-  const std::string& text() const { return text_; }
+  // The exposition, moved out: the Exposition is done.
+  std::string take() { return std::move(text_); }
 
   // Appends a line (or part of one); throws std::bad_alloc.
   void printf(const char* format, ...) __attribute__((format(printf, 2, 3))) {
@@ -212,15 +213,17 @@ std::string label_value(const std::string& v) {
   return out;
 }
 
-// One histogram family with a series per timed name: cumulative buckets
-// up to +Inf, then the sum and the count.
+// One histogram family with a series per timed name (`names`: their
+// label values, in the same order): cumulative buckets up to +Inf, then
+// the sum and the count.
 void write_histogram(Exposition& x, const char* family, const char* help,
                      const std::vector<Timing::Series>& all,
+                     const std::vector<std::string>& names,
                      airs_timing_histogram airs_timing::*which) {
   x.family(family, "histogram", help);
-  for (const Timing::Series& s : all) {
-    const airs_timing_histogram& h = s.t.*which;
-    std::string name = label_value(s.name);
+  for (size_t k = 0; k < all.size(); k++) {
+    const airs_timing_histogram& h = all[k].t.*which;
+    const std::string& name = names[k];
     uint64_t below = 0;
     for (int i = 0; i < AIRS_TIMING_BUCKETS; i++) {
       below += h.buckets[i];
@@ -246,20 +249,23 @@ void write_timing(Exposition& x, const Timing& timing) {
   std::vector<Timing::Series> all;
   timing.series(&all);
   if (all.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(all.size());
+  for (const Timing::Series& s : all) names.push_back(label_value(s.name));
   write_histogram(x, "airs_process_mailbox_wait_seconds",
                   "Time each message of a timed process waited from its "
                   "send to its receive.",
-                  all, &airs_timing::wait);
+                  all, names, &airs_timing::wait);
   write_histogram(x, "airs_process_processing_seconds",
-                  "Time each receive call of a timed process took.", all,
+                  "Time each receive call of a timed process took.", all, names,
                   &airs_timing::run);
   x.family("airs_process_mailbox_wait_unmeasured_total", "counter",
            "Messages of a timed process sent while AIRS_TIMING_STAMPS_MAX "
            "of its messages were being timed already.");
-  for (const Timing::Series& s : all)
+  for (size_t k = 0; k < all.size(); k++)
     x.printf("airs_process_mailbox_wait_unmeasured_total{name=\"%s\"} %" PRIu64
              "\n",
-             label_value(s.name).c_str(), s.t.wait_unmeasured);
+             names[k].c_str(), all[k].t.wait_unmeasured);
 }
 
 }  // namespace
@@ -280,7 +286,7 @@ airs_status metrics_write(Runtime& rt, char* buf, size_t cap,
     write_workers(x, k.sched);
     write_io(x, rt);
     write_timing(x, rt.timing());
-    text = x.text();
+    text = x.take();
     if (airs_status st = rt.metrics_sources().write(&text); st != AIRS_OK)
       return st;
   } catch (const std::bad_alloc&) {

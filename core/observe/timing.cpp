@@ -79,7 +79,7 @@ void Timing::named(const char* name, uint64_t pid, Process* p) noexcept {
   try {
     std::string key = name;
     if (!matches(key)) return;
-    Stats* stats;
+    Series* stats;
     auto found = by_name_.find(key);
     if (found != by_name_.end()) {
       stats = found->second;
@@ -89,7 +89,7 @@ void Timing::named(const char* name, uint64_t pid, Process* p) noexcept {
         return;
       }
       stats_.reserve(stats_.size() + 1);
-      auto fresh = std::make_unique<Stats>();
+      auto fresh = std::make_unique<Series>();
       fresh->name = key;
       fresh->t = airs_timing{};
       by_name_.emplace(std::move(key), fresh.get());
@@ -174,7 +174,7 @@ airs_status Timing::get(const char* name, airs_timing* out) const noexcept {
 void Timing::series(std::vector<Series>* out) const {
   std::lock_guard<std::mutex> lock(mu_);
   out->reserve(out->size() + stats_.size());
-  for (const auto& s : stats_) out->push_back({s->name, s->t});
+  for (const auto& s : stats_) out->push_back(*s);
 }
 
 uint64_t Timing::names_refused() const noexcept {

@@ -49,7 +49,8 @@ class Timing final : public MailTiming, public NameWatch {
   // The histograms of `name`. ENOTFOUND: it was never timed. [any thread]
   airs_status get(const char* name, airs_timing* out) const noexcept;
 
-  // One name's histograms, for the metrics.
+  // One name's histograms: kept per name here, copied out for the
+  // metrics.
   struct Series {
     std::string name;
     airs_timing t;
@@ -70,14 +71,10 @@ class Timing final : public MailTiming, public NameWatch {
   void unnamed(uint64_t pid) noexcept override;
 
  private:
-  struct Stats {
-    std::string name;
-    airs_timing t;
-  };
   // A timed process: its name's stats and the stamps of its messages in
   // flight (envelope -> send time).
   struct Timed {
-    Stats* stats;
+    Series* stats;
     Process* p;
     std::unordered_map<const Msg*, uint64_t> stamps;
   };
@@ -88,8 +85,8 @@ class Timing final : public MailTiming, public NameWatch {
   Registry& registry_;
   mutable std::mutex mu_;
   std::vector<std::string> patterns_;
-  std::vector<std::unique_ptr<Stats>> stats_;  // kept until the end
-  std::unordered_map<std::string, Stats*> by_name_;
+  std::vector<std::unique_ptr<Series>> stats_;  // kept until the end
+  std::unordered_map<std::string, Series*> by_name_;
   std::unordered_map<uint64_t, Timed> timed_;  // by pid
   uint64_t names_refused_ = 0;
 };
