@@ -268,6 +268,22 @@ airs_status airs_fd_watch(airs_runtime* h, int fd, uint32_t events,
   });
 }
 
+airs_status airs_fd_watch_fn(airs_runtime* h, int fd, uint32_t events,
+                             airs_fd_fn fn, void* arg, uint64_t* id) {
+  return api("airs_fd_watch_fn", [&] {
+    if (id) *id = 0;
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!id) return fail(AIRS_EINVAL, "id is NULL");
+    if (!fn) return fail(AIRS_EINVAL, "fn is NULL");
+    if (fd < 0) return failf(AIRS_EINVAL, "fd %d is not an fd", fd);
+    if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
+    if (use.runtime()->kernel().stopping())
+      return fail(AIRS_ESTATE, "the runtime is shutting down");
+    return use.runtime()->sockets().watch_fn(fd, events, fn, arg, id);
+  });
+}
+
 airs_status airs_fd_rearm(airs_runtime* h, uint64_t id, uint32_t events) {
   return api("airs_fd_rearm", [&] {
     RuntimeUse use(h);

@@ -185,6 +185,16 @@ airs_status airs_runtime_poll(airs_runtime* h, uint32_t budget, uint32_t* ran) {
   });
 }
 
+airs_status airs_runtime_workers(airs_runtime* h, uint32_t* workers) {
+  return api("airs_runtime_workers", [&] {
+    RuntimeUse use(h);
+    if (use.status() != AIRS_OK) return use.status();
+    if (!workers) return fail(AIRS_EINVAL, "workers is NULL");
+    *workers = use.runtime()->kernel().cfg.workers;
+    return AIRS_OK;
+  });
+}
+
 airs_status airs_runtime_next_timer_ms(airs_runtime* h, int64_t* ms) {
   return api("airs_runtime_next_timer_ms", [&] {
     RuntimeUse use(h);

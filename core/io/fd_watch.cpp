@@ -1,6 +1,8 @@
-// fd_watch.cpp - fds a process watches (io.h's airs_fd_watch, Erlang's
-// enif_select): records of kind kWatch in the socket table, so that they
-// get ids, owners and their end with the owner as sockets do.
+// fd_watch.cpp - watched fds (io.h): a process's, told by message
+// (airs_fd_watch, Erlang's enif_select), and the runtime's, told by a call
+// (airs_fd_watch_fn, libuv's uv_poll, for libraries with event loops of
+// their own): records of kind kWatch in the socket table, so that they get
+// ids, owners and their end with the owner as sockets do.
 //
 // A watch holds a duplicate of the caller's fd, registered with
 // EPOLLONESHOT: the kernel disarms it at its first event, so a watch
@@ -13,6 +15,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "base/error.hpp"
 #include "io/sockets.hpp"
@@ -41,9 +44,11 @@ uint32_t ready_events(uint32_t epoll, uint32_t wanted) noexcept {
 }  // namespace
 
 // Phases: the reactor, the duplicate, the record in the table (for a live
-// owner), then the arming; on failure nothing is left open.
-airs_status Sockets::watch(uint64_t owner, int fd, uint32_t events,
-                           uint64_t* out) noexcept {
+// owner, or the runtime's), then the arming; on failure nothing is left
+// open.
+airs_status Sockets::add_watch(uint64_t owner, int fd, uint32_t events,
+                               std::unique_ptr<WatchCall> call,
+                               uint64_t* out) noexcept {
   airs_status st = reactor_.open();
   if (st != AIRS_OK) return st;
   int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -59,6 +64,7 @@ airs_status Sockets::watch(uint64_t owner, int fd, uint32_t events,
     return fail(AIRS_ENOMEM, "no memory for an fd watch");
   }
   s->fd = dup;
+  s->call = std::move(call);
   if ((st = adopt(s)) != AIRS_OK) {
     ::close(dup);
     s->fd = -1;
@@ -78,6 +84,20 @@ airs_status Sockets::watch(uint64_t owner, int fd, uint32_t events,
   return AIRS_OK;
 }
 
+airs_status Sockets::watch(uint64_t owner, int fd, uint32_t events,
+                           uint64_t* out) noexcept {
+  return add_watch(owner, fd, events, nullptr, out);
+}
+
+airs_status Sockets::watch_fn(int fd, uint32_t events, airs_fd_fn fn, void* arg,
+                              uint64_t* out) noexcept {
+  std::unique_ptr<WatchCall> call(new (std::nothrow) WatchCall);
+  if (!call) return fail(AIRS_ENOMEM, "no memory for an fd watch");
+  call->fn = fn;
+  call->arg = arg;
+  return add_watch(0, fd, events, std::move(call), out);
+}
+
 airs_status Sockets::rearm(uint64_t id, uint32_t events) noexcept {
   Ref s;  // declared first: the lock must end before the last reference
   Lock lk;
@@ -93,15 +113,48 @@ airs_status Sockets::unwatch(uint64_t id) noexcept {
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
   close_locked(*s);
+  wait_call_done(*s, lk);
   return AIRS_OK;
 }
 
+// A closed watch's fn may still be running on another thread: wait for
+// it, so that its arg may go. From inside fn, no wait: the call loop in
+// watch_ready sees the fd closed and makes no further call. [lk holds s.mu]
+void Sockets::wait_call_done(Socket& s, Lock& lk) noexcept {
+  if (!s.call) return;
+  WatchCall& c = *s.call;
+  if (c.thread == std::this_thread::get_id()) return;
+  c.idle.wait(lk, [&c] { return !c.running; });
+}
+
 // The one event of an arming: the kernel has disarmed the fd already.
-// [s.mu held]
-void Sockets::watch_ready(Socket& s, uint32_t events) noexcept {
+// A message watch posts it; a function watch calls fn with s.mu let go
+// (fn may rearm or unwatch), and goes on calling it on this thread while
+// events came meanwhile, so that two calls never overlap. [lk holds s.mu]
+void Sockets::watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept {
   uint32_t ready = ready_events(events, s.watch_events);
   if (ready == 0) ready = s.watch_events;  // cannot happen; never silent
-  post(s, AIRS_MSG_FD_READY, &ready, sizeof ready);
+  if (!s.call) {
+    post(s, AIRS_MSG_FD_READY, &ready, sizeof ready);
+    return;
+  }
+  WatchCall& c = *s.call;
+  if (c.running) {  // on another thread: it calls again for this
+    c.pending |= ready;
+    return;
+  }
+  c.running = true;
+  c.thread = std::this_thread::get_id();
+  while (ready != 0 && s.fd >= 0) {
+    lk.unlock();
+    c.fn(c.arg, s.id, ready);
+    lk.lock();
+    ready = c.pending;
+    c.pending = 0;
+  }
+  c.running = false;
+  c.thread = std::thread::id();
+  c.idle.notify_all();
 }
 
 }  // namespace airs

@@ -3,10 +3,13 @@
 // them; every field but id and kind is guarded by `mu`.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 #include "airs/airs.h"
 
@@ -24,7 +27,23 @@ struct SockOpts {
 // kWatch is not a socket but a watched fd (io.h's airs_fd_watch): the
 // record holds the runtime's duplicate of the caller's fd, and the table
 // gives it an id, an owner and its end with the owner like a socket's.
+// A watch made with airs_fd_watch_fn has no owner (0): it calls a function
+// instead of posting a message, and ends by airs_fd_unwatch or with the
+// runtime.
 enum class SockKind : uint8_t { kListener, kStream, kDatagram, kWatch };
+
+// The function of an airs_fd_watch_fn watch, and who is calling it: calls
+// never overlap (an event that comes during one is kept in `pending` and
+// handed to the same thread's next call), and unwatch waits for the one
+// running (but from inside it). Guarded by the record's mu.
+struct WatchCall {
+  airs_fd_fn fn = nullptr;
+  void* arg = nullptr;
+  bool running = false;
+  uint32_t pending = 0;          // AIRS_FD_* reported while running
+  std::thread::id thread;        // the calling thread while running
+  std::condition_variable idle;  // running went false
+};
 
 // Bytes of one send not yet written; `ack` != 0 asks for AIRS_MSG_SOCK_SENT.
 struct OutChunk {
@@ -59,6 +78,7 @@ struct Socket {
   bool owe_writable = false;  // a send got EAGAIN: tell when drained
   bool paused = false;        // a listener out of fds, until `deadline`
   uint32_t watch_events = 0;  // kWatch: the AIRS_FD_* of its last arming
+  std::unique_ptr<WatchCall> call;  // kWatch by airs_fd_watch_fn
   uint64_t deadline_ms = 0;   // connect timeout or pause end; 0: none
   std::deque<OutChunk> out;
   size_t queued = 0;  // bytes in `out` not yet written

@@ -192,7 +192,7 @@ void Sockets::on_ready(void* self, uint64_t key, uint32_t events) noexcept {
   switch (s->kind) {
     case SockKind::kListener: me->accept_ready(*s); break;
     case SockKind::kDatagram: me->read_datagrams(*s); break;
-    case SockKind::kWatch: me->watch_ready(*s, events); return;
+    case SockKind::kWatch: me->watch_ready(*s, lk, events); return;
     case SockKind::kStream:
       if (s->connecting) {
         me->finish_connect(*s);

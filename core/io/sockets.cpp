@@ -97,16 +97,19 @@ airs_status Sockets::open_fd(const airs_addr& addr, int type,
 }
 
 // Puts `s` in the table under its owner, if the owner is still alive (a
-// Dekker pair with owner_ended, through the member bit).
+// Dekker pair with owner_ended, through the member bit). A watch of
+// airs_fd_watch_fn has no owner: it belongs to the runtime.
 airs_status Sockets::adopt(const Ref& s) noexcept {
-  Process* p = seam_.live(s->owner);
+  const bool owned = !s->call;
+  Process* p = owned ? seam_.live(s->owner) : nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return fail(AIRS_ESTATE, "the runtime is shutting down");
-  if (!p || !seam_.join_if_alive(p, member_bit_, s->owner))
+  if (owned && (!p || !seam_.join_if_alive(p, member_bit_, s->owner)))
     return fail(AIRS_ENOPROC, "the owner is not alive");
   try {
     table_.emplace(s->id, s);
     if (s->kind == SockKind::kWatch) watches_++;
+    if (!owned) return AIRS_OK;
     try {
       by_owner_[s->owner].push_back(s->id);
     } catch (...) {
@@ -367,6 +370,7 @@ void Sockets::stop() noexcept {
     Lock lk(s->mu);
     if (s->fd >= 0) {
       close_locked(*s);
+      wait_call_done(*s, lk);
     } else {
       std::lock_guard<std::mutex> lock(mu_);
       table_.erase(s->id);  // cannot happen: closed records leave at once

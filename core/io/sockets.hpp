@@ -59,8 +59,13 @@ class Sockets {
 
   // The fd watches of io.h, their arguments checked by the facade (events
   // known and not 0, fd >= 0). Status as io.h says. threads: any.
+  // watch: a message to `owner` at each arming's event; watch_fn: a call
+  // of fn (no owner; never two calls at once). unwatch waits for a call of
+  // fn under way on another thread: no lock that fn takes may be held.
   airs_status watch(uint64_t owner, int fd, uint32_t events,
                     uint64_t* out) noexcept;
+  airs_status watch_fn(int fd, uint32_t events, airs_fd_fn fn, void* arg,
+                       uint64_t* out) noexcept;
   airs_status rearm(uint64_t id, uint32_t events) noexcept;
   airs_status unwatch(uint64_t id) noexcept;
 
@@ -95,7 +100,12 @@ class Sockets {
   void read_stream(Socket& s) noexcept;
   void read_datagrams(Socket& s) noexcept;
   void flush(Socket& s) noexcept;
-  void watch_ready(Socket& s, uint32_t events) noexcept;  // fd_watch.cpp
+  // fd_watch.cpp; watch_ready lets go of lk while fn runs.
+  airs_status add_watch(uint64_t owner, int fd, uint32_t events,
+                        std::unique_ptr<WatchCall> call,
+                        uint64_t* out) noexcept;
+  void watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept;
+  static void wait_call_done(Socket& s, Lock& lk) noexcept;
   void finish_connect(Socket& s) noexcept;
   void check_error(Socket& s) noexcept;
   void update_interest(Socket& s) noexcept;

@@ -256,6 +256,12 @@ AIRS_API void airs_runtime_free(airs_runtime* rt);
 AIRS_API airs_status airs_runtime_poll(airs_runtime* rt, uint32_t budget,
                                        uint32_t* ran);
 
+/* Writes the number of the runtime's worker threads (AIRS_CFG_WORKERS) to
+ * *workers: 0 for a host-driven runtime, which runs only inside
+ * airs_runtime_poll. For a library that must know whether anything runs
+ * while the host's thread is busy. EINVAL: NULL argument. [any thread] */
+AIRS_API airs_status airs_runtime_workers(airs_runtime* rt, uint32_t* workers);
+
 /* Milliseconds until the next timer is due: 0 if one is due now, -1 if no
  * timer is pending. Lets a host sleep between polls. EINVAL: NULL argument.
  * [any thread] */

@@ -148,8 +148,43 @@ AIRS_API airs_status airs_fd_rearm(airs_runtime* rt, uint64_t id,
 
 /* Ends watch `id` and closes the runtime's duplicate; no AIRS_MSG_FD_READY
  * of it is sent after this returns (one sent before may still be in the
- * owner's mailbox). ENOTFOUND: no such watch. [any thread] */
+ * owner's mailbox). For a watch of airs_fd_watch_fn: its fn is not running
+ * when this returns and is not called again (it waits for a call under
+ * way; called from inside fn, it does not wait, and fn is not called again
+ * once it returns). So do not call it holding a lock that fn takes.
+ * ENOTFOUND: no such watch. [any thread] */
 AIRS_API airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
+
+/* ------------------------------------------------------------------------
+ * Watching an fd with a function: for a library with an event loop of its
+ * own to adopt (cnats's natsOptions_SetEventLoop, c-ares, libcurl's multi
+ * interface), as libuv's uv_poll. Instead of a message to a process, the
+ * runtime calls `fn` where it sees the fd ready: on the reactor's thread,
+ * on a worker between two turns (never inside one), or, in host-driven
+ * mode, inside airs_runtime_poll on the host's thread. The watch is
+ * one-shot as a message watch is (airs_fd_rearm arms it again, also from
+ * inside fn) and is ended by airs_fd_unwatch or by airs_runtime_free; it
+ * has no owner process. Calls of one watch's fn never overlap: readiness
+ * seen while fn runs is handed to the next call, made on the same thread
+ * right after. fn must not block (it holds up the fds behind it): it
+ * reads or writes without waiting, and may call any [any thread] function
+ * that does not wait (a send, airs_fd_rearm, airs_fd_unwatch; not
+ * airs_call, airs_wait or airs_runtime_free).
+ * ---------------------------------------------------------------------- */
+
+/* The fd of watch `id` is ready: `ready` holds the AIRS_FD_* bits, as the
+ * data of AIRS_MSG_FD_READY. The watch is now disarmed. */
+typedef void (*airs_fd_fn)(void* arg, uint64_t id, uint32_t ready);
+
+/* Watches `fd` for `events` as airs_fd_watch does (a duplicate, armed at
+ * once, one-shot), calling fn(arg, id, ready) instead of sending a
+ * message. arg is not owned: it must stay valid until airs_fd_unwatch
+ * returns or the runtime is freed. airs_fd_unwatch and airs_fd_rearm take
+ * its id. EINVAL: a bad fd, events 0 or unknown bits, NULL fn or id, or an
+ * fd epoll cannot watch. ELIMIT: out of fds. ENOMEM. ESTATE: the runtime
+ * is shutting down. [any thread] */
+AIRS_API airs_status airs_fd_watch_fn(airs_runtime* rt, int fd, uint32_t events,
+                                      airs_fd_fn fn, void* arg, uint64_t* id);
 
 /* ------------------------------------------------------------------------
  * The host's wake-up fd. A host-driven runtime (AIRS_CFG_WORKERS = 0)

@@ -845,6 +845,8 @@ void wait_jobs(airs_runtime* rt) {
   poll_all(rt);
 }
 
+void fd_ready_fn(void*, uint64_t, uint32_t) {}
+
 void scenario_io() {
   airs_runtime* rt = configured_runtime(0);
   if (!rt) return;
@@ -868,6 +870,18 @@ void scenario_io() {
     }
     // A second watch, left for the owner's end to close.
     SEEN(airs_fd_watch(rt, fds[1], AIRS_FD_WRITE, w, &id2));
+    // A watch with a function, called in the poll; a second one left for
+    // the runtime's free to close.
+    uint64_t fid = 0, fid2 = 0;
+    if (SEEN(airs_fd_watch_fn(rt, fds[1], AIRS_FD_WRITE, fd_ready_fn, nullptr,
+                              &fid))) {
+      poll_all(rt);
+      SEEN(airs_fd_rearm(rt, fid, AIRS_FD_WRITE));
+      poll_all(rt);
+      SEEN(airs_fd_unwatch(rt, fid));
+    }
+    SEEN(airs_fd_watch_fn(rt, fds[0], AIRS_FD_READ, fd_ready_fn, nullptr,
+                          &fid2));
     // Jobs: one that runs, one cancelled (if the pool has not started it).
     uint64_t jobs[2] = {0, 0};
     for (uint64_t& j : jobs) {

@@ -1409,6 +1409,13 @@ static airs_addr fuzz_addr(airs_runtime* rt, Reader* r) {
   return a;
 }
 
+/* An fd watch's function: nothing to do (its calls are what is tested). */
+static void fuzz_fd_ready(void* arg, uint64_t id, uint32_t ready) {
+  (void)arg;
+  (void)id;
+  (void)ready;
+}
+
 static airs_msg* fuzz_job_run(void* arg) {
   airs_msg* m = NULL;
   if ((uintptr_t)arg & 1) S(airs_msg_new(3, "done", 4, &m));
@@ -1504,11 +1511,19 @@ static void op_io(airs_runtime* rt, Reader* r) {
       if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) break;
       if (how & 1) CHECK(write(fds[1], "w", 1) == 1);
       uint64_t id = 0;
-      S(airs_fd_watch(rt,
-                      how & 2   ? fds[0]
-                      : how & 4 ? fds[1]
-                                : -1,
-                      u8(r) % 5, pick_pid(u8(r)), how & 8 ? NULL : &id));
+      if (how & 64) /* with a function instead of an owner */
+        S(airs_fd_watch_fn(rt,
+                           how & 2   ? fds[0]
+                           : how & 4 ? fds[1]
+                                     : -1,
+                           u8(r) % 5, how & 128 ? NULL : fuzz_fd_ready, NULL,
+                           how & 8 ? NULL : &id));
+      else
+        S(airs_fd_watch(rt,
+                        how & 2   ? fds[0]
+                        : how & 4 ? fds[1]
+                                  : -1,
+                        u8(r) % 5, pick_pid(u8(r)), how & 8 ? NULL : &id));
       add_sock(id);
       close(fds[0]); /* the watch keeps its duplicate */
       close(fds[1]);

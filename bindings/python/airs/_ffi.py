@@ -296,6 +296,7 @@ SIGNATURES = {
     "airs_runtime_new": (STATUS, [ConfigP, POINTER(RuntimeP)]),
     "airs_runtime_free": (None, [RuntimeP]),
     "airs_runtime_poll": (STATUS, [RuntimeP, c_uint32, POINTER(c_uint32)]),
+    "airs_runtime_workers": (STATUS, [RuntimeP, POINTER(c_uint32)]),
     "airs_runtime_next_timer_ms": (STATUS, [RuntimeP, POINTER(c_int64)]),
     "airs_runtime_advance_time": (STATUS, [RuntimeP, u64]),
     "airs_runtime_set_trace_hook": (STATUS, [RuntimeP, vp, vp]),

@@ -332,6 +332,13 @@ class Runtime(RegistryMixin, BrokerMixin, TimerMixin, MonitoringMixin,
                 return total
             total += ran
 
+    @property
+    def workers(self) -> int:
+        """The number of worker threads: 0 for a host-driven runtime."""
+        n = ctypes.c_uint32()
+        lib.airs_runtime_workers(self._handle, ctypes.byref(n))
+        return n.value
+
     def next_timer_ms(self) -> Optional[int]:
         """Milliseconds until the next timer is due (0: now), or None if no
         timer is pending."""

@@ -89,7 +89,7 @@ class LibraryTest(unittest.TestCase):
 # Python has its own ways to wait on fds (asyncio, selectors).
 NOT_BOUND = {"airs_job_init", "airs_job_submit", "airs_job_cancel",
              "airs_job_stats_get", "airs_fd_watch", "airs_fd_rearm",
-             "airs_fd_unwatch",
+             "airs_fd_unwatch", "airs_fd_watch_fn",
              # transport.h: for transports (libairs_node), not for Python
              "airs_transport_set", "airs_transport_deliver",
              "airs_transport_deliver_reply", "airs_transport_drop",

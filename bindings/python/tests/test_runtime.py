@@ -16,6 +16,11 @@ import airs
 
 class ConfigTest(unittest.TestCase):
 
+    def test_workers_are_as_configured(self):
+        for n in (0, 1, 3):
+            with airs.Runtime(n) as rt:
+                self.assertEqual(rt.workers, n)
+
     def test_every_option_is_accepted(self):
         with airs.Runtime(1, mailbox_capacity=10,
                           mailbox_policy=airs.MailboxPolicy.DROP_NEWEST,
