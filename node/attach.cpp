@@ -101,15 +101,13 @@ void on_data(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
 
 // A claim of our name or our pid tag by a node attaching: we answer (with
 // who we are), so it fails.
-void on_claim(natsConnection* nc, natsSubscription*, natsMsg* msg,
-              void* closure) {
+void on_claim(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* n = static_cast<airs_node*>(closure);
   if (natsMsg_GetReply(msg) != nullptr) {
     unsigned char frame[airs::node::kFrameMax];
     // The answer is who holds the name; its sequence number means nothing.
     size_t size = airs::node::heartbeat_frame(n, 0, 0, frame);
-    natsConnection_Publish(nc, natsMsg_GetReply(msg), frame,
-                           static_cast<int>(size));
+    airs::node::publish(n, natsMsg_GetReply(msg), nullptr, frame, size);
   }
   natsMsg_Destroy(msg);
 }
@@ -153,6 +151,8 @@ airs_status connect(airs_node* n, const airs_node_opts* o) noexcept {
   if (s == NATS_OK)
     s = natsOptions_SetReconnectedCB(n->opts, on_reconnected, n);
   if (s == NATS_OK) s = natsOptions_SetClosedCB(n->opts, on_closed, n);
+  if (s == NATS_OK && airs::node::use_reactor(n->rt))
+    s = airs::node::loop_set(n);
   if (s != NATS_OK) return nats_failed("options", s);
   s = natsConnection_Connect(&n->nc, n->opts);
   if (s != NATS_OK) {
@@ -333,8 +333,7 @@ void teardown(airs_node* n, bool leave) noexcept {
       }
       size_t size =
           airs::node::heartbeat_frame(n, airs::node::kLeaving, seq, frame);
-      natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
-                             static_cast<int>(size));
+      airs::node::publish(n, n->hb_subject.c_str(), nullptr, frame, size);
       natsConnection_FlushTimeout(n->nc, 500);
     }
     if (n->hb_sub != nullptr) natsSubscription_Unsubscribe(n->hb_sub);
@@ -348,6 +347,7 @@ void teardown(airs_node* n, bool leave) noexcept {
   airs::node::globals_destroy(n);
   airs::node::topics_destroy(n);
   if (n->nc != nullptr) natsConnection_Destroy(n->nc);
+  airs::node::loop_free(n);
   if (n->opts != nullptr) natsOptions_Destroy(n->opts);
   {
     std::lock_guard<std::mutex> lock(attached_mu);
@@ -437,7 +437,7 @@ airs_status airs_node_attach(airs_runtime* rt, const airs_node_opts* opts,
       (st = claim_tag(n, opts->connect_timeout_ms)) == AIRS_OK &&
       (st = subscribe(n, &n->self_sub, n->self_subject, on_claim)) == AIRS_OK &&
       (st = subscribe(n, &n->tag_sub, n->tag_subject, on_claim)) == AIRS_OK &&
-      (st = subscribe(n, &n->data_sub, n->data_subject, on_data)) == AIRS_OK &&
+      (st = airs::node::subscribe_data(n, on_data)) == AIRS_OK &&
       (st = subscribe(n, &n->hb_sub, n->hb_subject, on_heartbeat)) == AIRS_OK &&
       (st = install_transport(n)) == AIRS_OK &&
       (st = subscriptions_registered(n, opts->connect_timeout_ms)) == AIRS_OK &&

@@ -53,8 +53,7 @@ bool parse_answer(natsMsg* msg, airs_pid* pid,
 }
 
 // A query for one of our names: answer with its pid.
-void on_query(natsConnection* nc, natsSubscription*, natsMsg* msg,
-              void* closure) {
+void on_query(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* n = static_cast<airs_node*>(closure);
   const char* subject = natsMsg_GetSubject(msg);
   size_t prefix = n->cluster.size() + sizeof ".global." - 1;
@@ -66,8 +65,8 @@ void on_query(natsConnection* nc, natsSubscription*, natsMsg* msg,
   }
   if (pid != 0) {
     unsigned char frame[8 + AIRS_NODE_NAME_MAX];
-    natsConnection_Publish(nc, natsMsg_GetReply(msg), frame,
-                           static_cast<int>(answer_frame(n, pid, frame)));
+    airs::node::publish(n, natsMsg_GetReply(msg), nullptr, frame,
+                        answer_frame(n, pid, frame));
   }
   natsMsg_Destroy(msg);
 }
@@ -130,8 +129,7 @@ airs_status check_race(airs_node* n, const std::string& subject) noexcept {
     natsInbox_Destroy(box);
     s = natsConnection_SubscribeSync(&sub, n->nc, inbox);
   }
-  if (s == NATS_OK)
-    s = natsConnection_PublishRequest(n->nc, subject.c_str(), inbox, "q", 1);
+  if (s == NATS_OK) s = airs::node::publish(n, subject.c_str(), inbox, "q", 1);
   if (s != NATS_OK) {
     if (sub != nullptr) natsSubscription_Destroy(sub);
     return failf(AIRS_EOS, "airs_node_register: asking the cluster: %s",

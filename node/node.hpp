@@ -7,6 +7,9 @@
 //     for heartbeats, deliver() for data, on_claim for name and tag
 //     claims) and the connection event thread (disconnected(),
 //     reconnected(), closed());
+//   - the runtime's reactor (its thread, or a worker between turns),
+//     reading and writing the connection's socket (loop.cpp), or cnats's
+//     reader thread on a host-driven runtime;
 //   - any thread that sends to a remote pid: the runtime calls
 //     transport_send() on it (airs/transport.h), inside the send;
 //   - the node's own ticker thread (tick()): heartbeats out, silence in.
@@ -122,6 +125,25 @@ struct Change {
   airs_node_event event;
 };
 
+// cnats's connection as an fd watch of the runtime (loop.cpp). Every field
+// but rt is under mu.
+struct Loop {
+  airs_runtime* rt = nullptr;
+  airs_node* node = nullptr;
+  std::mutex write_mu;  // one writer at a time; cnats's lock under it
+  // The data subscription, a synchronous one that the watch's calls drain
+  // (drain_mu: one at a time, so batches go in in order, also across the
+  // watches of a reconnect).
+  std::mutex drain_mu;
+  natsSubscription* data = nullptr;  // under drain_mu
+  std::mutex mu;  // under cnats's connection lock; never across a cnats call
+  natsConnection* nc = nullptr;   // set at cnats's first attach
+  uint64_t watch = 0;             // the connected socket's watch; 0: none
+  bool want_write = false;        // cnats has bytes to write
+  std::vector<uint64_t> retired;  // watches of sockets cnats let go
+  uint64_t stray = 0;             // one retired with no memory to list it
+};
+
 }  // namespace airs::node
 
 struct airs_node {
@@ -138,6 +160,9 @@ struct airs_node {
 
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
+  // The connection's socket in the runtime's reactor; nullptr: cnats's own
+  // reader thread (a host-driven runtime: see loop.cpp).
+  airs::node::Loop* loop = nullptr;
   natsSubscription* hb_sub = nullptr;
   natsSubscription* self_sub = nullptr;
   natsSubscription* data_sub = nullptr;
@@ -244,8 +269,9 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept;
 void transport_flush(void* node) noexcept;
 // A batch of frames from NATS: delivered into the runtime with their
 // remote senders; `reply` (the sender node's data subject) makes a route
-// for a tag not heard of yet. [cnats delivery thread of the data
-// subscription; takes notify_mu]
+// for a tag not heard of yet. [the reactor's call of the connection
+// (loop.cpp), or cnats's delivery thread of the data subscription; one at
+// a time; takes notify_mu]
 void deliver(airs_node* n, const void* data, size_t size,
              const char* reply) noexcept;
 // Sends the node of `out` a notice that we declared it down (noticed()),
@@ -318,6 +344,34 @@ void globals_stop(airs_node* n) noexcept;
 // frees them. [detach]
 void globals_unsubscribe(airs_node* n) noexcept;
 void globals_destroy(airs_node* n) noexcept;
+
+// --- loop.cpp: the connection's socket in the runtime's reactor ----------
+
+// Whether the runtime has workers: only then is the connection driven by
+// its reactor. A host-driven runtime runs only inside airs_runtime_poll,
+// and a host blocked in attach, whereis or a send that asks the cluster
+// for a route would wait for a reply nobody reads: there cnats keeps its
+// reader thread. [any thread]
+bool use_reactor(airs_runtime* rt) noexcept;
+// Publishes `data` on `subject` (with a reply subject, or NULL) and, on a
+// reactor-driven connection, writes it out on this thread unless the
+// socket is full. Every publish of the node's own goes through here.
+// [any thread holding no cnats lock]
+natsStatus publish(airs_node* n, const char* subject, const char* reply,
+                   const void* data, size_t size) noexcept;
+// Subscribes to our data subject: on a reactor-driven connection a
+// synchronous subscription whose batches the reactor's calls deliver right
+// after reading them (no hand-off to a delivery thread: 2 thread switches
+// less per round trip), else cnats's delivery thread calls `handler`.
+// [attach]
+airs_status subscribe_data(airs_node* n, natsMsgHandler handler) noexcept;
+// Makes n->loop and hands it to n->opts as cnats's event loop. [attach,
+// before connecting]
+natsStatus loop_set(airs_node* n) noexcept;
+// Ends what cnats left watched (nothing once it detached) and frees
+// n->loop; no watch's call runs once this returns. [teardown, after the
+// connection is destroyed]
+void loop_free(airs_node* n) noexcept;
 
 // --- attach.cpp
 // ----------------------------------------------------------------

@@ -95,8 +95,7 @@ void announce(airs_node* n) noexcept {
     seq = ++n->seq;
   }
   size_t size = heartbeat_frame(n, 0, seq, frame);
-  natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
-                         static_cast<int>(size));
+  publish(n, n->hb_subject.c_str(), nullptr, frame, size);
 }
 
 }  // namespace
@@ -272,8 +271,7 @@ void tick(airs_node* n, bool stalled) noexcept {
   if (connected) {
     transport_flush(n);  // a safety net: turns flush their own
     size_t size = heartbeat_frame(n, 0, seq, frame);
-    natsConnection_Publish(n->nc, n->hb_subject.c_str(), frame,
-                           static_cast<int>(size));
+    publish(n, n->hb_subject.c_str(), nullptr, frame, size);
   }
   std::vector<Change> changes;
   std::vector<uint32_t> lost;  // their runtimes' ties break

@@ -238,13 +238,12 @@ uint64_t count_pool_frames(const unsigned char* p, size_t size) noexcept {
 // batch and breaks the connection, which starts both sides' pools over
 // (pools.cpp); a lost join or leave would otherwise go unseen. [under
 // out->mu]
-void publish(airs_node* n, Outbound* out) noexcept {
+void publish_batch(airs_node* n, Outbound* out) noexcept {
   if (out->frames.empty()) return;
   put_le(out->frames.data() + 8, out->sent_msgs, 8);
   put_le(out->frames.data() + 16, out->sent_sigs, 8);
-  natsStatus s = natsConnection_PublishRequest(
-      n->nc, out->subject.c_str(), n->data_subject.c_str(), out->frames.data(),
-      static_cast<int>(out->frames.size()));
+  natsStatus s = publish(n, out->subject.c_str(), n->data_subject.c_str(),
+                         out->frames.data(), out->frames.size());
   if (s == NATS_OK) {
     out->sent_msgs += out->batch_msgs;
     out->sent_sigs += out->batch_sigs;
@@ -273,7 +272,7 @@ void publish(airs_node* n, Outbound* out) noexcept {
 // the batch first to keep it under kBatch. [under out->mu; may throw
 // bad_alloc, leaving the batch as it was]
 unsigned char* append_frame(airs_node* n, Outbound* out, size_t size) {
-  if (out->frames.size() + kHead + size > kBatch) publish(n, out);
+  if (out->frames.size() + kHead + size > kBatch) publish_batch(n, out);
   size_t at = out->frames.size();
   if (at == 0) {
     out->frames.resize(kBatchHead + kHead + size);
@@ -384,7 +383,7 @@ airs_status send_fragments(airs_node* n, const std::shared_ptr<Outbound>& out,
       bool last = off + len == size;
       if (out->frames.size() >= kBatch ||
           (last && kind != AIRS_TRANSPORT_MESSAGE))
-        publish(n, out.get());
+        publish_batch(n, out.get());
     }
   } catch (...) {
     drop_failed(n, out.get());
@@ -436,7 +435,7 @@ airs_status transport_send(void* node, airs_pid to, airs_msg* msg) noexcept {
     else
       out->batch_msgs++;
     if (kind != AIRS_TRANSPORT_MESSAGE || out->frames.size() >= kBatch)
-      publish(n, out.get());  // someone waits for it, or it is full
+      publish_batch(n, out.get());  // someone waits for it, or it is full
   } catch (...) {
     drop_failed(n, out.get());
     return AIRS_ENOMEM;  // (the frame was not added: msg is the caller's)
@@ -458,7 +457,7 @@ void transport_flush(void* node) noexcept {
     {
       std::lock_guard<std::mutex> lock(out->mu);
       out->queued = false;
-      publish(n, out.get());
+      publish_batch(n, out.get());
     }
     drop_failed(n, out.get());
   }
@@ -512,7 +511,7 @@ void send_pool_frame(airs_node* n, const std::shared_ptr<Outbound>& out,
 void publish_now(airs_node* n, Outbound* out) noexcept {
   {
     std::lock_guard<std::mutex> lock(out->mu);
-    publish(n, out);
+    publish_batch(n, out);
   }
   drop_failed(n, out);
 }
@@ -533,7 +532,7 @@ void send_notice(airs_node* n, Outbound* out) noexcept {
     std::lock_guard<std::mutex> lock(out->mu);
     unsigned char* at = append_frame(n, out, 0);
     put_head(at, AIRS_PRIORITY_NORMAL, kNotice, 0, 0, 0, 0, 0);
-    publish(n, out);
+    publish_batch(n, out);
   } catch (...) {
     // Out of memory: that node keeps its ties to ours until it hears of
     // our end some other way (a heartbeat's silence, or our leaving).

@@ -98,8 +98,8 @@ airs_status transport_publish(void* node, const char* topic, size_t len,
     std::string subject = topic_subject(n, topic, len);
     std::vector<unsigned char> batch;
     if (!publish_frame(n, msg, &batch)) return AIRS_EINVAL;  // too big
-    natsStatus s = natsConnection_Publish(n->nc, subject.c_str(), batch.data(),
-                                          static_cast<int>(batch.size()));
+    natsStatus s =
+        publish(n, subject.c_str(), nullptr, batch.data(), batch.size());
     if (s != NATS_OK) return AIRS_ENOPROC;  // closed, or its buffer full
   } catch (...) {
     return AIRS_ENOMEM;

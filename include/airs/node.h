@@ -25,6 +25,19 @@
  * declared down (a node that was stopped, or cut off, then resumed) is up
  * again: a new AIRS_MSG_NODE_UP, with the same incarnation.
  *
+ * Threads. On a runtime with workers the NATS connection's socket is
+ * driven by the runtime's reactor (airs_fd_watch_fn): it is read on the
+ * reactor's thread or on a worker between two turns, and the node writes
+ * its batches, replies and heartbeats on the thread that makes them, the
+ * reactor finishing what a full socket refuses. cnats keeps a delivery
+ * thread per subscription (it hands them what the reactor read), its
+ * library timer and callback threads, and a thread while it reconnects.
+ * A host-driven runtime (AIRS_CFG_WORKERS = 0) runs only inside
+ * airs_runtime_poll, and a host blocked in attach, airs_node_whereis or a
+ * first send to a node not heard yet would wait for a reply nobody reads:
+ * there cnats reads the socket on a thread of its own, as it does by
+ * itself.
+ *
  * When the node loses its NATS connection it reconnects (every 100 ms,
  * for ever); peers not heard again within reconnect_grace_ms of the loss
  * are declared down (reason AIRS_NODE_DOWN_DISCONNECTED). A node that was
