@@ -27,11 +27,14 @@
  *
  * Threads. On a runtime with workers the NATS connection's socket is
  * driven by the runtime's reactor (airs_fd_watch_fn): it is read on the
- * reactor's thread or on a worker between two turns, and the node writes
- * its batches, replies and heartbeats on the thread that makes them, the
- * reactor finishing what a full socket refuses. cnats keeps a delivery
- * thread per subscription (it hands them what the reactor read), its
- * library timer and callback threads, and a thread while it reconnects.
+ * reactor's thread or on a worker between two turns, which delivers the
+ * messages from other nodes into the mailboxes right there; the node
+ * writes its batches, replies and heartbeats on the thread that makes
+ * them, the reactor finishing what a full socket refuses (a sender waits
+ * once 8 MiB are unwritten). cnats keeps a delivery thread for each of
+ * the node's other subscriptions (heartbeats, so that they never wait
+ * behind data; claims, global names, topics), its library's timer and
+ * callback threads, and a thread while it reconnects.
  * A host-driven runtime (AIRS_CFG_WORKERS = 0) runs only inside
  * airs_runtime_poll, and a host blocked in attach, airs_node_whereis or a
  * first send to a node not heard yet would wait for a reply nobody reads:
