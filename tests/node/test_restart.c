@@ -9,7 +9,8 @@
  * it counted, including its runtime's NOCONNECTION dead letters). Midway,
  * the server is killed with SIGKILL and started again on the same port;
  * both nodes reconnect. Then: received + dead letters at a + dead letters
- * at b == sent, 0 out of order, 0 twice.
+ * at b == sent (give or take the questions that failed, each of which
+ * may have been lost itself), 0 out of order, 0 twice.
  */
 #define _GNU_SOURCE
 #include <airs/airs.h>
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
   pid_t server;
   int port, i;
   uint64_t sent = kBursts * (uint64_t)kBurst, accounted = 0, mine;
+  uint64_t failed_asks = 0;
   double end;
 
   if (argc == 3 && strcmp(argv[1], "child") == 0) return child_main(argv[2]);
@@ -185,10 +187,15 @@ int main(int argc, char** argv) {
     }
     sleep_ms(2);
   }
-  /* Until everything sent is accounted for (the reconnects settle). */
+  /* Until everything sent is accounted for (the reconnects settle). A
+   * question that fails may have been lost in flight itself, its request
+   * on the way to b or its answer on the way back: then it is one more
+   * lost message, counted as a dead letter with no type (what was lost is
+   * not known) on one side, so each failed question may add one. */
   end = now_ms() + 20000;
   do {
     seen = ask(rt, counter);
+    if (seen.got == UINT64_MAX) failed_asks++;
     pthread_mutex_lock(&mu);
     mine = a_dead;
     pthread_mutex_unlock(&mu);
@@ -196,10 +203,14 @@ int main(int argc, char** argv) {
     if (accounted >= sent) break;
     sleep_ms(20);
   } while (now_ms() < end);
-  printf("sent %llu: received %llu, dead letters at a %llu, at b %llu\n",
-         (unsigned long long)sent, (unsigned long long)seen.got,
-         (unsigned long long)mine, (unsigned long long)seen.dead);
-  CHECK_EQ(accounted, sent);
+  printf(
+      "sent %llu: received %llu, dead letters at a %llu, at b %llu "
+      "(failed questions %llu)\n",
+      (unsigned long long)sent, (unsigned long long)seen.got,
+      (unsigned long long)mine, (unsigned long long)seen.dead,
+      (unsigned long long)failed_asks);
+  CHECK(accounted >= sent);
+  CHECK(accounted <= sent + failed_asks);
   CHECK_EQ(seen.backwards, 0);
   CHECK(seen.got > 0);
 
