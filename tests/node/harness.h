@@ -134,6 +134,20 @@ static inline airs_runtime* runtime_new(int workers) {
   return rt;
 }
 
+/* A process with `receive` and no state; 0 if it could not be spawned. */
+static inline airs_pid spawn_receiver(
+    airs_runtime* rt, airs_status (*receive)(void*, airs_ctx*,
+                                             const airs_msg*)) {
+  airs_behaviour b;
+  airs_pid pid = 0;
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.receive = receive;
+  if (airs_spawn(rt, &b, NULL, NULL, NULL, &pid) != AIRS_OK) return 0;
+  return pid;
+}
+
 /* ---- other nodes: copies of the test program ---------------------------- */
 
 /* A child process: its stdin (closing it makes it detach and exit) and

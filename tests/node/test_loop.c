@@ -66,17 +66,6 @@ static airs_status receive(void* state, airs_ctx* ctx, const airs_msg* msg) {
   return AIRS_OK;
 }
 
-static airs_pid spawn(airs_runtime* rt) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = receive;
-  CHECK_ST(airs_spawn(rt, &b, NULL, NULL, NULL, &pid), AIRS_OK);
-  return pid;
-}
-
 /* The socket inodes of this process that two or more fds refer to (a
  * socket and the runtime's duplicate of it), and the number of fds. */
 static int shared_sockets(int* fds) {
@@ -157,8 +146,9 @@ int main(void) {
   server = server_start(port);
   rt_a = runtime_new(1);
   rt_h = runtime_new(0);
-  pa = spawn(rt_a);
-  ph = spawn(rt_h);
+  pa = spawn_receiver(rt_a, receive);
+  ph = spawn_receiver(rt_h, receive);
+  CHECK(pa != 0 && ph != 0);
   CHECK_EQ(shared_sockets(&fds_before), 0);
 
   /* a's socket is watched by its runtime; h's is not. */

@@ -47,19 +47,6 @@ static airs_status worker_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-static airs_pid spawn_with(airs_runtime* rt,
-                           airs_status (*receive)(void*, airs_ctx*,
-                                                  const airs_msg*)) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = receive;
-  if (airs_spawn(rt, &b, NULL, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
-}
-
 static size_t members(airs_runtime* rt, const char* pool) {
   size_t n = 0;
   if (airs_pool_members(rt, pool, NULL, 0, &n) != AIRS_OK) return 9999;
@@ -100,8 +87,8 @@ static int child_main(const char* url, const char* name) {
   int i;
   node_name = name;
   if (!rt) return 2;
-  for (i = 0; i < 3; i++) workers[i] = spawn_with(rt, worker_receive);
-  teller = spawn_with(rt, teller_receive);
+  for (i = 0; i < 3; i++) workers[i] = spawn_receiver(rt, worker_receive);
+  teller = spawn_receiver(rt, teller_receive);
   /* Two join before attach (replayed to the transport), one after. */
   airs_pool_join(rt, "work", workers[0]);
   airs_pool_join(rt, "work", workers[1]);
@@ -205,7 +192,7 @@ int main(int argc, char** argv) {
   server = server_start(port);
   rt = runtime_new(2);
   for (i = 0; i < 2; i++) {
-    mine[i] = spawn_with(rt, worker_receive);
+    mine[i] = spawn_receiver(rt, worker_receive);
     CHECK_ST(airs_pool_join(rt, "work", mine[i]), AIRS_OK);
   }
   NODE_ST(airs_node_opts_init(&o), AIRS_OK);

@@ -74,26 +74,13 @@ static airs_status counter_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-static airs_pid spawn(airs_runtime* rt,
-                      airs_status (*receive)(void*, airs_ctx*,
-                                             const airs_msg*)) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = receive;
-  airs_spawn(rt, &b, NULL, NULL, NULL, &pid);
-  return pid;
-}
-
 static int child_main(const char* url) {
   airs_runtime* rt = child_runtime(2, 0);
   airs_node* node;
   airs_pid counter;
   if (!rt) return 2;
   airs_set_dead_letter_hook(rt, on_dead, &t.dead);
-  counter = spawn(rt, counter_receive);
+  counter = spawn_receiver(rt, counter_receive);
   if (!(node = child_attach(rt, url, "b"))) return 3;
   printf("ready %llu\n", (unsigned long long)counter);
   fflush(stdout);
@@ -162,7 +149,7 @@ int main(int argc, char** argv) {
   server = server_start(port);
   rt = runtime_new(2);
   CHECK_ST(airs_set_dead_letter_hook(rt, on_dead, &a_dead), AIRS_OK);
-  sender = spawn(rt, sender_receive);
+  sender = spawn_receiver(rt, sender_receive);
   NODE_ST(airs_node_opts_init(&o), AIRS_OK);
   o.url = url;
   o.name = "a";
