@@ -29,18 +29,21 @@
 // thread cnats is on (a sender's, the reconnect thread, or ours inside a
 // Process*Event); detach with no lock held.
 //
-// Locking. Loop::write_mu lets one thread at a time write (a second
-// ProcessWriteEvent with nothing left to write would send 0 bytes, which
-// cnats reads as a closed connection); it is taken with no cnats lock
-// held, and cnats's lock is taken under it. Loop::mu orders the state and
-// the re-armings (a write "add" must not be lost to a re-arm for reading
-// only that a call makes at the same moment); it is taken under cnats's
-// lock and never held across a call into cnats. airs_fd_rearm and
-// airs_fd_watch_fn take only the watch's own lock. A watch that cnats let
-// go is never ended under cnats's lock (airs_fd_unwatch waits for a call
-// under way, which may be waiting for that lock): it is retired, and ended
-// by its own next call (cnats shut the socket down, so it reports at
-// once), by the next call of the current watch, or at detach.
+// Locking. Loop::read_mu lets one thread at a time read and deliver
+// (cnats has one read buffer and one parser per connection, and the calls
+// of two watches overlap across a reconnect); cnats's lock, notify_mu (in
+// deliver) and write_mu are taken under it. Loop::write_mu lets one thread
+// at a time write (a second ProcessWriteEvent with nothing left to write
+// would send 0 bytes, which cnats reads as a closed connection); cnats's
+// lock is taken under it. Loop::mu orders the state and the re-armings (a
+// write "add" must not be lost to a re-arm for reading only that a call
+// makes at the same moment); it is taken under cnats's lock and never held
+// across a call into cnats. airs_fd_rearm and airs_fd_watch_fn take only
+// the watch's own lock. A watch that cnats let go is never ended under
+// cnats's lock (airs_fd_unwatch waits for a call under way, which may be
+// waiting for that lock): it is retired, and ended by its own next call
+// (cnats shut the socket down, so it reports at once), by the next call of
+// the current watch, or at detach.
 #include <time.h>
 
 #include <new>
@@ -87,8 +90,8 @@ void end_watches(airs_runtime* rt, const std::vector<uint64_t>& ids) noexcept {
 }
 
 // Delivers the batches the last read queued on the data subscription.
+// [read_mu held]
 void drain(Loop* l) noexcept {
-  std::lock_guard<std::mutex> draining(l->drain_mu);
   if (l->data == nullptr) return;
   uint64_t queued = 0;
   while (natsSubscription_QueuedMsgs(l->data, &queued) == NATS_OK &&
@@ -100,6 +103,22 @@ void drain(Loop* l) noexcept {
             natsMsg_GetReply(msg));
     natsMsg_Destroy(msg);
   }
+}
+
+// Reads what came on watch `id`'s socket, then delivers our batches. One
+// reader at a time: the calls of two watches may overlap (the socket cnats
+// let go and the one it reconnected with), and cnats has one read buffer
+// and one parser per connection. A read by a watch that is no longer the
+// current one is left out, unless cnats let its socket go after the check
+// (then it reads the new socket, still one reader at a time).
+void read_now(Loop* l, uint64_t id) noexcept {
+  std::lock_guard<std::mutex> reading(l->read_mu);
+  {
+    std::lock_guard<std::mutex> lock(l->mu);
+    if (id != l->watch) return;
+  }
+  natsConnection_ProcessReadEvent(l->nc);
+  drain(l);
 }
 
 // The watch's call: the socket is ready. [reactor thread or a worker
@@ -115,10 +134,7 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
   }
   end_watches(l->rt, retired);  // may include `id`: no wait for itself
   if (!current) return;
-  if (ready & AIRS_FD_READ) {
-    natsConnection_ProcessReadEvent(l->nc);
-    drain(l);
-  }
+  if (ready & AIRS_FD_READ) read_now(l, id);
   if (ready & AIRS_FD_WRITE) write_now(l);
   std::lock_guard<std::mutex> lock(l->mu);
   if (id == l->watch) {
@@ -257,7 +273,7 @@ airs_status subscribe_data(airs_node* n, natsMsgHandler handler) noexcept {
   if (s != NATS_OK)
     return failf(AIRS_EOS, "airs_node_attach: %s: %s", n->data_subject.c_str(),
                  natsStatus_GetText(s));
-  std::lock_guard<std::mutex> draining(n->loop->drain_mu);
+  std::lock_guard<std::mutex> reading(n->loop->read_mu);
   n->loop->data = n->data_sub;
   return AIRS_OK;
 }

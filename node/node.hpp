@@ -131,11 +131,11 @@ struct Loop {
   airs_runtime* rt = nullptr;
   airs_node* node = nullptr;
   std::mutex write_mu;  // one writer at a time; cnats's lock under it
-  // The data subscription, a synchronous one that the watch's calls drain
-  // (drain_mu: one at a time, so batches go in in order, also across the
-  // watches of a reconnect).
-  std::mutex drain_mu;
-  natsSubscription* data = nullptr;  // under drain_mu
+  // One reader at a time (loop.cpp), also across the watches of a
+  // reconnect; so the data subscription, a synchronous one that the reads
+  // drain, delivers its batches in order. Taken before write_mu.
+  std::mutex read_mu;
+  natsSubscription* data = nullptr;  // under read_mu
   std::mutex mu;  // under cnats's connection lock; never across a cnats call
   natsConnection* nc = nullptr;   // set at cnats's first attach
   uint64_t watch = 0;             // the connected socket's watch; 0: none
