@@ -168,8 +168,9 @@ AIRS_API airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
  * seen while fn runs is handed to the next call, made on the same thread
  * right after. fn must not block (it holds up the fds behind it): it
  * reads or writes without waiting, and may call any [any thread] function
- * that does not wait (a send, airs_fd_rearm, airs_fd_unwatch; not
- * airs_call, airs_wait or airs_runtime_free).
+ * that does not wait (a send, airs_fd_rearm, airs_fd_unwatch of its own
+ * watch; not airs_call, airs_wait or airs_runtime_free; airs_fd_unwatch
+ * of another watch waits for that watch's call under way).
  * ---------------------------------------------------------------------- */
 
 /* The fd of watch `id` is ready: `ready` holds the AIRS_FD_* bits, as the
