@@ -176,7 +176,7 @@ int main(void) {
   NODE_ST(airs_node_whereis(h, "pa", 2000, &found), AIRS_OK);
   NODE_ST(airs_node_whereis(a, "pa", 2000, &found), AIRS_OK);
   CHECK_EQ(found, pa);
-  CHECK(now_ms() - t0 < kDownAfterMs);
+  CHECK(now_ms() - t0 < 1000); /* answered, not timed out at 2000 ms */
   for (i = 0; i < 2 * kDownAfterMs / 10; i++) {
     /* h keeps polling meanwhile: its heartbeats go out and come in. */
     airs_runtime_poll(rt_h, 64, NULL);
