@@ -1,15 +1,15 @@
 // node.hpp - one node: a runtime attached to NATS (node.h). What the
 // files of node/ share.
 //
-// Threads. Three kinds touch a Node:
+// Threads. These touch a Node:
 //   - the caller of the C API (attach, detach, self, monitor, peers);
 //   - cnats's threads: the delivery thread of each subscription (heard()
-//     for heartbeats, deliver() for data, on_claim for name and tag
-//     claims) and the connection event thread (disconnected(),
-//     reconnected(), closed());
+//     for heartbeats, on_claim for name and tag claims; deliver() for
+//     data on a host-driven runtime) and the connection event thread
+//     (disconnected(), reconnected(), closed());
 //   - the runtime's reactor (its thread, or a worker between turns),
-//     reading and writing the connection's socket (loop.cpp), or cnats's
-//     reader thread on a host-driven runtime;
+//     reading and writing the connection's socket and calling deliver()
+//     (loop.cpp), or cnats's reader thread on a host-driven runtime;
 //   - any thread that sends to a remote pid: the runtime calls
 //     transport_send() on it (airs/transport.h), inside the send;
 //   - the node's own ticker thread (tick()): heartbeats out, silence in.
@@ -222,7 +222,8 @@ inline std::string data_subject_of(const airs_node* n,
 void heard(airs_node* n, const char* peer, uint64_t incarnation, uint32_t tag,
            uint32_t flags) noexcept;
 // A node not heard yet sent us data: route `tag` to its data subject
-// until its heartbeat says more. [cnats delivery thread]
+// until its heartbeat says more. [where deliver() runs, or a thread whose
+// question to the cluster named the node: resolve, whereis]
 void learn_route(airs_node* n, uint32_t tag, const char* data_subject) noexcept;
 // Sends a heartbeat, then declares down the peers silent too long.
 // `stalled`: this thread slept through more than down_after (the process
@@ -232,8 +233,8 @@ void tick(airs_node* n, bool stalled) noexcept;
 // processes' ties to ours are broken; ours to its go too (the runtime's
 // airs_transport_node_down), and the node monitors see it DOWN and UP
 // again, as both ends of an Erlang connection see it drop. Ignored if we
-// declared it down ourselves meanwhile. [cnats delivery thread of the data
-// subscription, under notify_mu]
+// declared it down ourselves meanwhile. [where deliver() runs, under
+// notify_mu]
 void noticed(airs_node* n, uint32_t tag) noexcept;
 // Batches from the node of pid tag `tag` were lost in flight: our ties to
 // it break as if it had been declared down (airs_transport_node_down), its
