@@ -253,17 +253,27 @@ static airs_status check_fd_events(uint32_t events) {
   return AIRS_OK;
 }
 
+// What both kinds of new watch check: the out id, the fd, the events, a
+// runtime that takes new watches.
+static airs_status check_new_watch(Runtime* rt, int fd, uint32_t events,
+                                   const uint64_t* id) {
+  if (!id) return fail(AIRS_EINVAL, "id is NULL");
+  if (fd < 0) return failf(AIRS_EINVAL, "fd %d is not an fd", fd);
+  if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
+  if (rt->kernel().stopping())
+    return fail(AIRS_ESTATE, "the runtime is shutting down");
+  return AIRS_OK;
+}
+
 airs_status airs_fd_watch(airs_runtime* h, int fd, uint32_t events,
                           airs_pid owner, uint64_t* id) {
   return api("airs_fd_watch", [&] {
     if (id) *id = 0;
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    if (!id) return fail(AIRS_EINVAL, "id is NULL");
-    if (fd < 0) return failf(AIRS_EINVAL, "fd %d is not an fd", fd);
-    if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
-    if (use.runtime()->kernel().stopping())
-      return fail(AIRS_ESTATE, "the runtime is shutting down");
+    if (airs_status st = check_new_watch(use.runtime(), fd, events, id);
+        st != AIRS_OK)
+      return st;
     return use.runtime()->sockets().watch(owner, fd, events, id);
   });
 }
@@ -274,12 +284,10 @@ airs_status airs_fd_watch_fn(airs_runtime* h, int fd, uint32_t events,
     if (id) *id = 0;
     RuntimeUse use(h);
     if (use.status() != AIRS_OK) return use.status();
-    if (!id) return fail(AIRS_EINVAL, "id is NULL");
     if (!fn) return fail(AIRS_EINVAL, "fn is NULL");
-    if (fd < 0) return failf(AIRS_EINVAL, "fd %d is not an fd", fd);
-    if (airs_status st = check_fd_events(events); st != AIRS_OK) return st;
-    if (use.runtime()->kernel().stopping())
-      return fail(AIRS_ESTATE, "the runtime is shutting down");
+    if (airs_status st = check_new_watch(use.runtime(), fd, events, id);
+        st != AIRS_OK)
+      return st;
     return use.runtime()->sockets().watch_fn(fd, events, fn, arg, id);
   });
 }

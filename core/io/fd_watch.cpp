@@ -124,7 +124,7 @@ void Sockets::wait_call_done(Socket& s, Lock& lk) noexcept {
   if (!s.call) return;
   WatchCall& c = *s.call;
   if (c.thread == std::this_thread::get_id()) return;
-  c.idle.wait(lk, [&c] { return !c.running; });
+  c.idle.wait(lk, [&c] { return !c.running(); });
 }
 
 // The one event of an arming: the kernel has disarmed the fd already.
@@ -139,11 +139,10 @@ void Sockets::watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept {
     return;
   }
   WatchCall& c = *s.call;
-  if (c.running) {  // on another thread: it calls again for this
+  if (c.running()) {  // on another thread: it calls again for this
     c.pending |= ready;
     return;
   }
-  c.running = true;
   c.thread = std::this_thread::get_id();
   while (ready != 0 && s.fd >= 0) {
     lk.unlock();
@@ -152,7 +151,6 @@ void Sockets::watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept {
     ready = c.pending;
     c.pending = 0;
   }
-  c.running = false;
   c.thread = std::thread::id();
   c.idle.notify_all();
 }

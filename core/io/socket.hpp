@@ -39,10 +39,10 @@ enum class SockKind : uint8_t { kListener, kStream, kDatagram, kWatch };
 struct WatchCall {
   airs_fd_fn fn = nullptr;
   void* arg = nullptr;
-  bool running = false;
   uint32_t pending = 0;          // AIRS_FD_* reported while running
-  std::thread::id thread;        // the calling thread while running
-  std::condition_variable idle;  // running went false
+  std::thread::id thread;        // the calling thread; none: not running
+  std::condition_variable idle;  // a call ended: thread is none again
+  bool running() const noexcept { return thread != std::thread::id(); }
 };
 
 // Bytes of one send not yet written; `ack` != 0 asks for AIRS_MSG_SOCK_SENT.
