@@ -80,7 +80,7 @@ void write_now(Loop* l) noexcept {
   natsConnection_ProcessWriteEvent(l->nc);
   std::lock_guard<std::mutex> lock(l->mu);
   if (l->want_write && l->watch != 0)
-    airs_fd_rearm(l->rt, l->watch, armed_for(*l));
+    airs_fd_rearm(l->node->rt, l->watch, armed_for(*l));
 }
 
 // Ends the watches in `ids` (none of them the caller's own call's, or it
@@ -132,13 +132,13 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
     current = id == l->watch;
     retired.swap(l->retired);
   }
-  end_watches(l->rt, retired);  // may include `id`: no wait for itself
+  end_watches(l->node->rt, retired);  // may include `id`: no wait for itself
   if (!current) return;
   if (ready & AIRS_FD_READ) read_now(l, id);
   if (ready & AIRS_FD_WRITE) write_now(l);
   std::lock_guard<std::mutex> lock(l->mu);
   if (id == l->watch) {
-    airs_fd_rearm(l->rt, id, armed_for(*l));
+    airs_fd_rearm(l->node->rt, id, armed_for(*l));
     return;
   }
   // cnats let the socket go in the calls above: this call ends its watch
@@ -146,7 +146,7 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
   for (auto it = l->retired.begin(); it != l->retired.end(); ++it)
     if (*it == id) {
       l->retired.erase(it);
-      airs_fd_unwatch(l->rt, id);
+      airs_fd_unwatch(l->node->rt, id);
       break;
     }
 }
@@ -169,7 +169,7 @@ natsStatus on_attach(void** user, void* loop, natsConnection* nc,
   l->want_write = false;
   // Under mu: a call that comes at once waits to see the watch as ours.
   uint64_t id = 0;
-  if (airs_fd_watch_fn(l->rt, static_cast<int>(sock), AIRS_FD_READ, on_socket,
+  if (airs_fd_watch_fn(l->node->rt, static_cast<int>(sock), AIRS_FD_READ, on_socket,
                        l, &id) != AIRS_OK)
     return NATS_ERR;
   l->watch = id;
@@ -181,7 +181,7 @@ natsStatus on_read(void* user, bool add) {
   auto* l = static_cast<Loop*>(user);
   std::lock_guard<std::mutex> lock(l->mu);
   if (add) {  // not asked by cnats 3.4; as attach left it
-    if (l->watch != 0) airs_fd_rearm(l->rt, l->watch, armed_for(*l));
+    if (l->watch != 0) airs_fd_rearm(l->node->rt, l->watch, armed_for(*l));
     return NATS_OK;
   }
   if (l->watch != 0) {
@@ -192,7 +192,7 @@ natsStatus on_read(void* user, bool add) {
       l->stray = l->watch;
     }
     // A shut-down socket is readable: its watch's next call ends it.
-    airs_fd_rearm(l->rt, l->watch, AIRS_FD_READ);
+    airs_fd_rearm(l->node->rt, l->watch, AIRS_FD_READ);
   }
   l->watch = 0;
   l->want_write = false;
@@ -206,7 +206,7 @@ natsStatus on_write(void* user, bool add) {
   l->want_write = add;
   // A removal needs no re-arm: who wrote re-arms when done.
   if (add && !t_publishing && l->watch != 0 &&
-      airs_fd_rearm(l->rt, l->watch, armed_for(*l)) != AIRS_OK)
+      airs_fd_rearm(l->node->rt, l->watch, armed_for(*l)) != AIRS_OK)
     return NATS_ERR;
   return NATS_OK;
 }
@@ -225,7 +225,7 @@ natsStatus on_detach(void* user) {
   }
   // Waits for a call under way (unless this is inside it, when cnats
   // closes from a read): none runs once this returns.
-  end_watches(l->rt, ids);
+  end_watches(l->node->rt, ids);
   return NATS_OK;
 }
 
@@ -281,7 +281,6 @@ airs_status subscribe_data(airs_node* n, natsMsgHandler handler) noexcept {
 natsStatus loop_set(airs_node* n) noexcept {
   n->loop = new (std::nothrow) Loop;
   if (n->loop == nullptr) return NATS_NO_MEMORY;
-  n->loop->rt = n->rt;
   n->loop->node = n;
   return natsOptions_SetEventLoop(n->opts, n->loop, on_attach, on_read,
                                   on_write, on_detach);

@@ -125,17 +125,16 @@ struct Change {
   airs_node_event event;
 };
 
-// cnats's connection as an fd watch of the runtime (loop.cpp). Every field
-// but rt is under mu.
+// cnats's connection as an fd watch of the runtime (loop.cpp). node is
+// set once; data is under read_mu; the fields after mu are under mu.
 struct Loop {
-  airs_runtime* rt = nullptr;
   airs_node* node = nullptr;
   std::mutex write_mu;  // one writer at a time; cnats's lock under it
   // One reader at a time (loop.cpp), also across the watches of a
   // reconnect; so the data subscription, a synchronous one that the reads
   // drain, delivers its batches in order. Taken before write_mu.
   std::mutex read_mu;
-  natsSubscription* data = nullptr;  // under read_mu
+  natsSubscription* data = nullptr;
   std::mutex mu;  // under cnats's connection lock; never across a cnats call
   natsConnection* nc = nullptr;   // set at cnats's first attach
   uint64_t watch = 0;             // the connected socket's watch; 0: none
