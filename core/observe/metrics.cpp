@@ -213,31 +213,29 @@ std::string label_value(const std::string& v) {
   return out;
 }
 
-// One histogram family with a series per timed name (`names`: their
-// label values, in the same order): cumulative buckets up to +Inf, then
-// the sum and the count.
+// One histogram family with a series per timed name (each Series's name
+// already a label value): cumulative buckets up to +Inf, then the sum and
+// the count.
 void write_histogram(Exposition& x, const char* family, const char* help,
                      const std::vector<Timing::Series>& all,
-                     const std::vector<std::string>& names,
                      airs_timing_histogram airs_timing::*which) {
   x.family(family, "histogram", help);
-  for (size_t k = 0; k < all.size(); k++) {
-    const airs_timing_histogram& h = all[k].t.*which;
-    const std::string& name = names[k];
+  for (const Timing::Series& s : all) {
+    const airs_timing_histogram& h = s.t.*which;
+    const char* name = s.name.c_str();
     uint64_t below = 0;
     for (int i = 0; i < AIRS_TIMING_BUCKETS; i++) {
       below += h.buckets[i];
       if (i < AIRS_TIMING_BUCKETS - 1)
         x.printf("%s_bucket{name=\"%s\",le=\"%.9g\"} %" PRIu64 "\n", family,
-                 name.c_str(), AIRS_TIMING_BOUND_NS(i) / 1e9, below);
+                 name, AIRS_TIMING_BOUND_NS(i) / 1e9, below);
       else
         x.printf("%s_bucket{name=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", family,
-                 name.c_str(), below);
+                 name, below);
     }
-    x.printf("%s_sum{name=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", family,
-             name.c_str(), h.sum_ns / 1000000000u, h.sum_ns % 1000000000u);
-    x.printf("%s_count{name=\"%s\"} %" PRIu64 "\n", family, name.c_str(),
-             h.count);
+    x.printf("%s_sum{name=\"%s\"} %" PRIu64 ".%09" PRIu64 "\n", family, name,
+             h.sum_ns / 1000000000u, h.sum_ns % 1000000000u);
+    x.printf("%s_count{name=\"%s\"} %" PRIu64 "\n", family, name, h.count);
   }
 }
 
@@ -249,23 +247,23 @@ void write_timing(Exposition& x, const Timing& timing) {
   std::vector<Timing::Series> all;
   timing.series(&all);
   if (all.empty()) return;
-  std::vector<std::string> names;
-  names.reserve(all.size());
-  for (const Timing::Series& s : all) names.push_back(label_value(s.name));
+  // The copies' names become their label values, escaped once for the
+  // three families.
+  for (Timing::Series& s : all) s.name = label_value(s.name);
   write_histogram(x, "airs_process_mailbox_wait_seconds",
                   "Time each message of a timed process waited from its "
                   "send to its receive.",
-                  all, names, &airs_timing::wait);
+                  all, &airs_timing::wait);
   write_histogram(x, "airs_process_processing_seconds",
-                  "Time each receive call of a timed process took.", all, names,
+                  "Time each receive call of a timed process took.", all,
                   &airs_timing::run);
   x.family("airs_process_mailbox_wait_unmeasured_total", "counter",
            "Messages of a timed process sent while AIRS_TIMING_STAMPS_MAX "
            "of its messages were being timed already.");
-  for (size_t k = 0; k < all.size(); k++)
+  for (const Timing::Series& s : all)
     x.printf("airs_process_mailbox_wait_unmeasured_total{name=\"%s\"} %" PRIu64
              "\n",
-             names[k].c_str(), all[k].t.wait_unmeasured);
+             s.name.c_str(), s.t.wait_unmeasured);
 }
 
 }  // namespace
