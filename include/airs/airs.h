@@ -24,6 +24,15 @@
  *    a send from the host between polls) waits behind at most the outside
  *    work queued before it: each worker takes one such process every 61
  *    turns, whatever its own backlog. Local work cannot starve it.
+ *    A process that a callback's send (or link, monitor, exit) makes
+ *    runnable is queued on that callback's worker, to run after the turn
+ *    with its caches warm. A worker that is looking for work may take
+ *    some of them sooner, and a sleeping one is woken once a backlog
+ *    builds up there, but not for the first: a callback that computes or
+ *    blocks for long delays the one process it made runnable first by as
+ *    much. Spawn such code with AIRS_SPAWN_BLOCKING. (Erlang would move
+ *    it to an idle scheduler; waking one for every such send would cost
+ *    a request-reply pair a cross-thread wake-up a hop.)
  */
 #ifndef AIRS_AIRS_H
 #define AIRS_AIRS_H

@@ -701,8 +701,28 @@ void slow_free(void*) {
 
 constexpr uint64_t kSpin = 5;
 
+// Whether `pid` has ended its turn with nothing left to take (its role
+// given back: a process made runnable by what it sent is queued by then).
+bool turn_over(airs_runtime* rt, airs_pid pid) {
+  airs_process_info info{};
+  info.version = AIRS_PROCESS_INFO_VERSION;
+  info.size = sizeof info;
+  return airs_process_info_get(rt, pid, &info) == AIRS_OK &&
+         info.state == AIRS_PSTATE_WAITING;
+}
+
+// Whether `watcher` is among the processes that monitor `pid`, as `pid`
+// itself answers.
+bool monitored_by(airs_runtime* rt, airs_pid pid, airs_pid watcher) {
+  airs_pid by[4] = {0};
+  airs_process_ties ties{};
+  ties.monitored_by = by;
+  ties.monitored_by_capacity = 4;
+  return airs_process_ties_get(rt, pid, &ties, 1000) == AIRS_OK &&
+         ties.monitored_by_count == 1 && by[0] == watcher;
+}
+
 TEST_CASE("a process's user_data is released before its end is seen") {
-  Runtime rt({{AIRS_CFG_WORKERS, 2}});
   Actor target;
   target.on_receive = [](Actor&, airs_ctx* ctx, const airs_msg*) {
     return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, nullptr);
@@ -732,17 +752,29 @@ TEST_CASE("a process's user_data is released before its end is seen") {
     if (airs_msg_type(m) == AIRS_MSG_DOWN) frees_at_down = g_slow_frees.load();
     return AIRS_OK;
   };
+  // Made after the actors, so that it is freed before them: a failed
+  // REQUIRE leaves no turn running on an actor that has gone.
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
   airs_pid watcher_pid = spawn(rt, watcher);
   int late = 0;
   for (int round = 0; round < 10; round++) {
+    INFO("round " << round);
     airs_pid pid = 0;
     REQUIRE(airs_spawn(rt, &kActor, &target, slow_free, nullptr, &pid) ==
             AIRS_OK);
     target_pid = pid;
     frees_at_down = -1;
-    size_t before = watcher.messages().size();
+    int before = watcher.received.load();
     REQUIRE(airs_send(rt, watcher_pid, kGo, nullptr, 0) == AIRS_OK);
-    REQUIRE(wait_until([&] { return watcher.messages().size() > before; }));
+    // The monitor is in place, and neither process is in a turn, before
+    // the watcher spins. Else kSpin could be taken in kGo's turn, with
+    // the target (made runnable by the monitor signal) waiting on that
+    // worker's queue until the spin ends, while the other worker sleeps.
+    REQUIRE(wait_until([&] {
+      return watcher.received.load() > before && turn_over(rt, watcher_pid);
+    }));
+    REQUIRE(wait_until([&] { return monitored_by(rt, pid, watcher_pid); }));
+    REQUIRE(wait_until([&] { return turn_over(rt, pid); }));
     REQUIRE(airs_send(rt, watcher_pid, kSpin, nullptr, 0) == AIRS_OK);
     REQUIRE(wait_until([&] { return spinning.load(); }));
     REQUIRE(airs_send(rt, pid, kDie, nullptr, 0) == AIRS_OK);
