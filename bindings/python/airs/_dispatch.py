@@ -372,6 +372,9 @@ class RuntimeCore:
             return words
 
         first = _turn.FIRST
+        held_get = self.held.get
+        held_base = REF_HELD_BASE
+        system_base = SYSTEM_BASE
 
         def on_receive_batch(state, ctx, items, count, handled):
             """behaviour.receive_batch: a turn's messages for one actor,
@@ -416,10 +419,17 @@ class RuntimeCore:
                                 actor._msg = words[i + 3]
                                 message = refs_pop(kind, missing)
                                 if message is missing:
-                                    message = decode_item(
-                                        actor, kind, words[i + 3],
-                                        words[i + 4], words[i + 5],
-                                        words[i + 2])
+                                    # A publish's or timer's object (no
+                                    # call: a topic's subscribers take
+                                    # whole batches of them), else the
+                                    # rest of the kinds.
+                                    if held_base <= kind < system_base:
+                                        message = held_get(kind)
+                                    else:
+                                        message = decode_item(
+                                            actor, kind, words[i + 3],
+                                            words[i + 4], words[i + 5],
+                                            words[i + 2])
                                 if message.__class__ is proxy_call:
                                     answer_proxy_call(actor, message)
                                 else:
