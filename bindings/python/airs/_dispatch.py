@@ -444,7 +444,7 @@ class RuntimeCore:
                     finally:
                         # _turn.end, inline.
                         out = actor._out
-                        if out is not first or count > 1:
+                        if out.__class__ is list or count > 1:
                             turn_local.actor = None
                             if out:  # a list: something deferred
                                 turn_flush(actor)

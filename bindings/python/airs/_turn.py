@@ -48,9 +48,14 @@ REPLY = int(_ffi.SendKind.REPLY)
 
 # actor._out while a batch runs and nothing is deferred yet: the turn's
 # first send to a Python actor goes at once (a turn that sends one
-# message, a ping-pong's, pays for no list and no flush), and turns
-# actor._out into the list that defers the ones after it.
+# message, a ping-pong's or a ring's, pays for no list, no flush and no
+# thread-local store) and leaves SENT_ONE; the send after it turns
+# actor._out into the list that defers it and the ones after it. A reply
+# starts the list at once. Both are falsy (nothing to flush) and not
+# None (in a batch); FIRST, SENT_ONE, a list: `is` and the class tell
+# them apart.
 FIRST = ()
+SENT_ONE = False
 
 # A long turn (a loop of sends) flushes every this many words (256
 # items): its receivers start on the first ones meanwhile, as they would
@@ -65,7 +70,8 @@ def current():
 
 
 def start_deferring(actor):
-    """[in a batch, actor._out is FIRST] From now on, sends and replies
+    """[in a batch, actor._out is FIRST or SENT_ONE] From now on, sends
+    and replies
     of `actor` wait for the flush; returns the list they go in."""
     out = actor._out = []
     actor._blobs = None

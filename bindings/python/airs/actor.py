@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 _ctx_send_ref = _ffi.ctx_send_ref
 _FIRST = _turn.FIRST
+_SENT_ONE = _turn.SENT_ONE
 _FLUSH_WORDS = _turn.FLUSH_WORDS
 _start_deferring = _turn.start_deferring
 _raise_status = _ffi.raise_status
@@ -149,13 +150,16 @@ class Actor:
             out = self._out
             if out is not None:  # in a batch
                 if to in self._direct_pids:
-                    if out is not _FIRST:
+                    if out is _FIRST:
+                        # The turn's first: at once; the next ones wait.
+                        self._out = _SENT_ONE
+                    else:
+                        if out is _SENT_ONE:
+                            out = _start_deferring(self)
                         out += (to, ref, 0, 0, 0, 0)
                         if len(out) >= _FLUSH_WORDS:
                             _turn.flush(self)
                         return
-                    # The turn's first: at once, and defer the next ones.
-                    _start_deferring(self)
                 elif out:
                     _turn.flush(self)
             status = _ctx_send_ref(self._ctx, to, ref, None, 0)
@@ -224,7 +228,7 @@ class Actor:
                                           python_target=python_target)
         out = self._out
         if out is not None:  # in a batch: with the turn's other sends
-            if out is _FIRST:
+            if out.__class__ is not list:  # FIRST or SENT_ONE
                 out = _start_deferring(self)
             correlation = _ffi.fast.airs_msg_correlation(request)
             if not correlation:

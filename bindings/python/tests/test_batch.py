@@ -228,6 +228,39 @@ class BatchTest(unittest.TestCase):
         self.rt.run_until_idle()
         self.assertEqual(answers, [2 * i for i in range(20)])
 
+    def test_sends_then_a_reply_in_a_one_message_turn(self):
+        # The turn's first send goes at once; a second send and the reply
+        # wait for the turn's end (airs._turn): each arrives, in order.
+        class Forwarder(airs.Actor):
+            def __init__(self, sink, sends):
+                self.sink, self.sends = sink, sends
+
+            def receive(self, message):
+                for i in range(self.sends):
+                    self.send(self.sink, (i, message))
+                self.reply(message * 2)
+
+        class Asker(airs.Actor):
+            def __init__(self, forwarder, answers):
+                self.forwarder, self.answers = forwarder, answers
+
+            def receive(self, message):
+                if isinstance(message, airs.Reply):
+                    self.answers.append(message.value)
+                else:
+                    self.request(self.forwarder, message)
+
+        for sends in (0, 1, 2, 3):
+            with self.subTest(sends=sends):
+                seen, answers = [], []
+                sink = self.rt.spawn(Recorder, (seen,))
+                forwarder = self.rt.spawn(Forwarder, (sink, sends))
+                asker = self.rt.spawn(Asker, (forwarder, answers))
+                self.rt.send(asker, 21)  # one request: a turn of one
+                self.rt.run_until_idle()
+                self.assertEqual(answers, [42])
+                self.assertEqual(seen, [(i, 21) for i in range(sends)])
+
     def test_byte_replies_in_a_batch(self):
         # Payloads of deferred items are copied from one joined buffer.
         class Echo(airs.Actor):
