@@ -150,15 +150,18 @@ class Actor:
             out = self._out
             if out is not None:  # in a batch
                 if to in self._direct_pids:
-                    if out is _FIRST:
-                        # The turn's first: at once; the next ones wait.
-                        self._out = _SENT_ONE
-                    else:
-                        if out is _SENT_ONE:
-                            out = _start_deferring(self)
+                    if out:  # the list, with items: this one waits too
                         out += (to, ref, 0, 0, 0, 0)
                         if len(out) >= _FLUSH_WORDS:
                             _turn.flush(self)
+                        return
+                    if out is _FIRST:
+                        # The turn's first: at once; the next ones wait.
+                        self._out = _SENT_ONE
+                    else:  # SENT_ONE, or the list a flush emptied
+                        if out is _SENT_ONE:
+                            out = _start_deferring(self)
+                        out += (to, ref, 0, 0, 0, 0)
                         return
                 elif out:
                     _turn.flush(self)
