@@ -71,8 +71,8 @@ def current():
 
 def start_deferring(actor):
     """[in a batch, actor._out is FIRST or SENT_ONE] From now on, sends
-    and replies
-    of `actor` wait for the flush; returns the list they go in."""
+    and replies of `actor` wait for the flush; returns the list they go
+    in."""
     out = actor._out = []
     actor._blobs = None
     _local.actor = actor
