@@ -224,6 +224,24 @@ static inline airs_behaviour rec_behaviour(void) {
   return b;
 }
 
+/* A process of `init` (NULL: none) and `receive`, with `user_data` and
+ * no user_data_free; 0 if it could not be spawned. */
+static inline airs_pid spawn_with(airs_runtime* rt,
+                                  airs_status (*init)(void*, airs_ctx*, void**),
+                                  airs_status (*receive)(void*, airs_ctx*,
+                                                         const airs_msg*),
+                                  void* user_data) {
+  airs_behaviour b;
+  airs_pid pid = 0;
+  memset(&b, 0, sizeof b);
+  b.version = AIRS_BEHAVIOUR_VERSION;
+  b.size = sizeof b;
+  b.init = init;
+  b.receive = receive;
+  if (airs_spawn(rt, &b, user_data, NULL, NULL, &pid) != AIRS_OK) return 0;
+  return pid;
+}
+
 /* Spawns a recorder (user_data_free counts into r->freed); 0 on error. */
 static inline airs_pid spawn_rec(airs_runtime* rt, recorder* r,
                                  const airs_spawn_opts* opts) {

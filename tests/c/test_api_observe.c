@@ -210,23 +210,6 @@ static airs_status tier_init(void* user_data, airs_ctx* ctx, void** state) {
   return AIRS_OK;
 }
 
-/* A process of `init` and `receive` with `user_data`; 0 on error. */
-static airs_pid spawn_with(airs_runtime* rt,
-                           airs_status (*init)(void*, airs_ctx*, void**),
-                           airs_status (*receive)(void*, airs_ctx*,
-                                                  const airs_msg*),
-                           void* user_data) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.init = init;
-  b.receive = receive;
-  if (airs_spawn(rt, &b, user_data, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
-}
-
 static airs_pid spawn_tier(airs_runtime* rt, tier* t) {
   return spawn_with(rt, tier_init, tier_receive, t);
 }

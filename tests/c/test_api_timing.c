@@ -44,14 +44,8 @@ static airs_status sleeper_receive(void* state, airs_ctx* ctx,
 }
 
 static airs_pid spawn_sleeper(airs_runtime* rt, sleeper* s, const char* name) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = sleeper_receive;
-  if (airs_spawn(rt, &b, s, NULL, NULL, &pid) != AIRS_OK) return 0;
-  if (name && airs_register(rt, name, pid) != AIRS_OK) return 0;
+  airs_pid pid = spawn_with(rt, NULL, sleeper_receive, s);
+  if (pid && name && airs_register(rt, name, pid) != AIRS_OK) return 0;
   return pid;
 }
 

@@ -197,21 +197,6 @@ static airs_status state_init(void* user_data, airs_ctx* ctx, void** state) {
   return AIRS_OK;
 }
 
-static airs_pid spawn_with(airs_runtime* rt,
-                           airs_status (*receive)(void*, airs_ctx*,
-                                                  const airs_msg*),
-                           void* state) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.init = state_init;
-  b.receive = receive;
-  if (airs_spawn(rt, &b, state, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
-}
-
 /* On GO (data: a pid and a count), sends that many numbered SEQs there. */
 static airs_status sender_receive(void* state, airs_ctx* ctx,
                                   const airs_msg* msg) {
@@ -491,8 +476,8 @@ static void test_round_trip(void) {
   CHECK_ST(install(b, &lb), AIRS_OK);
   memset(&e, 0, sizeof e);
   memset(&p, 0, sizeof p);
-  pb = spawn_with(b, echo_receive, &e);
-  pa = spawn_with(a, pinger_receive, &p);
+  pb = spawn_with(b, state_init, echo_receive, &e);
+  pa = spawn_with(a, state_init, pinger_receive, &p);
   CHECK(airs_pid_tag(pa) != airs_pid_tag(pb));
 
   CHECK_ST(airs_send(a, pa, MSG_GO, &pb, sizeof pb), AIRS_OK);
@@ -550,8 +535,8 @@ static void test_order_across_threads(void) {
   CHECK_ST(install(a, &la), AIRS_OK);
   memset(&c, 0, sizeof c);
   pthread_mutex_init(&c.mu, NULL);
-  pc = spawn_with(b, counter_receive, &c);
-  ps = spawn_with(a, sender_receive, NULL);
+  pc = spawn_with(b, state_init, counter_receive, &c);
+  ps = spawn_with(a, state_init, sender_receive, NULL);
   memcpy(go, &pc, sizeof pc);
   memcpy(go + sizeof pc, &n, sizeof n);
   CHECK_ST(airs_send(a, ps, MSG_GO, go, sizeof go), AIRS_OK);
@@ -831,8 +816,8 @@ static void test_requests_across(void) {
   pthread_mutex_init(&k.mu, NULL);
   memset(&d, 0, sizeof d);
   CHECK_ST(airs_set_dead_letter_hook(a, on_dead, &d), AIRS_OK);
-  pb = spawn_with(b, replier_receive, &r);
-  pk = spawn_with(a, asker_receive, &k);
+  pb = spawn_with(b, state_init, replier_receive, &r);
+  pk = spawn_with(a, state_init, asker_receive, &k);
   CHECK_EQ(airs_transport_msg_kind(NULL), AIRS_TRANSPORT_MESSAGE);
 
   /* airs_call from a thread of a to a process of b. */
@@ -966,7 +951,7 @@ static void test_call_watches_remote_callee(void) {
 
   /* Calls that are answered leave no monitor behind: the callee's end
    * later is nobody's business. */
-  pb = spawn_with(b, replier_receive, &r);
+  pb = spawn_with(b, state_init, replier_receive, &r);
   for (i = 0; i < 3; i++) {
     CHECK_ST(airs_msg_new(REQ_ADD, &n, sizeof n, &m), AIRS_OK);
     CHECK_ST(airs_call(a, pb, m, 5000, &reply), AIRS_OK);
@@ -992,7 +977,7 @@ static void test_call_watches_remote_callee(void) {
   CHECK(strstr(airs_last_error_message(), "noproc") != NULL);
 
   /* Its runtime is lost while the call waits: noconnection. */
-  pb = spawn_with(b, replier_receive, &r);
+  pb = spawn_with(b, state_init, replier_receive, &r);
   {
     pthread_t t;
     later l = {a, tag_b};
@@ -1072,8 +1057,8 @@ static void test_flush(void) {
   CHECK_ST(airs_transport_set(a, &t, &h), AIRS_OK);
   memset(&c, 0, sizeof c);
   pthread_mutex_init(&c.mu, NULL);
-  pc = spawn_with(b, counter_receive, &c);
-  ps = spawn_with(a, sender_receive, NULL);
+  pc = spawn_with(b, state_init, counter_receive, &c);
+  ps = spawn_with(a, state_init, sender_receive, NULL);
 
   /* From outside any process: flushed right after the send. */
   CHECK_ST(airs_send(a, pc, MSG_PING, "x", 1), AIRS_OK);

@@ -75,14 +75,7 @@ static airs_status sink_receive(void* state, airs_ctx* ctx, const airs_msg* m) {
 }
 
 static airs_pid spawn_sink(airs_runtime* rt, sink* s) {
-  airs_behaviour b;
-  airs_pid pid = AIRS_NO_PID;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = sink_receive;
-  if (airs_spawn(rt, &b, s, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
+  return spawn_with(rt, NULL, sink_receive, s);
 }
 
 static sink* new_sink(void) {

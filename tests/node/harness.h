@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../c/check.h"
+#include "../c/helpers.h"
 
 /* A node call returns `want`; a failure also sets the node library's
  * last error message (node.h keeps its own). */
@@ -36,12 +37,6 @@
   } while (0)
 
 extern char** environ;
-
-static inline double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static inline void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -132,20 +127,6 @@ static inline airs_runtime* runtime_new(int workers) {
   CHECK_ST(airs_runtime_new(cfg, &rt), AIRS_OK);
   airs_config_free(cfg);
   return rt;
-}
-
-/* A process with `receive` and no state; 0 if it could not be spawned. */
-static inline airs_pid spawn_receiver(
-    airs_runtime* rt, airs_status (*receive)(void*, airs_ctx*,
-                                             const airs_msg*)) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.receive = receive;
-  if (airs_spawn(rt, &b, NULL, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
 }
 
 /* ---- other nodes: copies of the test program ---------------------------- */

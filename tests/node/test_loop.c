@@ -146,8 +146,8 @@ int main(void) {
   server = server_start(port);
   rt_a = runtime_new(1);
   rt_h = runtime_new(0);
-  pa = spawn_receiver(rt_a, receive);
-  ph = spawn_receiver(rt_h, receive);
+  pa = spawn_with(rt_a, NULL, receive, NULL);
+  ph = spawn_with(rt_h, NULL, receive, NULL);
   CHECK(pa != 0 && ph != 0);
   CHECK_EQ(shared_sockets(&fds_before), 0);
 

@@ -87,8 +87,9 @@ static int child_main(const char* url, const char* name) {
   int i;
   node_name = name;
   if (!rt) return 2;
-  for (i = 0; i < 3; i++) workers[i] = spawn_receiver(rt, worker_receive);
-  teller = spawn_receiver(rt, teller_receive);
+  for (i = 0; i < 3; i++)
+    workers[i] = spawn_with(rt, NULL, worker_receive, NULL);
+  teller = spawn_with(rt, NULL, teller_receive, NULL);
   /* Two join before attach (replayed to the transport), one after. */
   airs_pool_join(rt, "work", workers[0]);
   airs_pool_join(rt, "work", workers[1]);
@@ -192,7 +193,7 @@ int main(int argc, char** argv) {
   server = server_start(port);
   rt = runtime_new(2);
   for (i = 0; i < 2; i++) {
-    mine[i] = spawn_receiver(rt, worker_receive);
+    mine[i] = spawn_with(rt, NULL, worker_receive, NULL);
     CHECK_ST(airs_pool_join(rt, "work", mine[i]), AIRS_OK);
   }
   NODE_ST(airs_node_opts_init(&o), AIRS_OK);

@@ -80,7 +80,7 @@ static int child_main(const char* url) {
   airs_pid counter;
   if (!rt) return 2;
   airs_set_dead_letter_hook(rt, on_dead, &t.dead);
-  counter = spawn_receiver(rt, counter_receive);
+  counter = spawn_with(rt, NULL, counter_receive, NULL);
   if (!(node = child_attach(rt, url, "b"))) return 3;
   printf("ready %llu\n", (unsigned long long)counter);
   fflush(stdout);
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   server = server_start(port);
   rt = runtime_new(2);
   CHECK_ST(airs_set_dead_letter_hook(rt, on_dead, &a_dead), AIRS_OK);
-  sender = spawn_receiver(rt, sender_receive);
+  sender = spawn_with(rt, NULL, sender_receive, NULL);
   NODE_ST(airs_node_opts_init(&o), AIRS_OK);
   o.url = url;
   o.name = "a";

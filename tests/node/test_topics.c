@@ -34,11 +34,11 @@ enum {
 };
 
 /* What one subscriber saw. */
-typedef struct counter {
+typedef struct seen_count {
   pthread_mutex_t mu;
   uint32_t got, out_of_order, last;
   airs_pid sender;
-} counter;
+} seen_count;
 
 typedef struct counts {
   uint32_t got[2], out_of_order[2];
@@ -52,7 +52,7 @@ static airs_status counter_init(void* user_data, airs_ctx* ctx, void** state) {
 
 static airs_status counter_receive(void* state, airs_ctx* ctx,
                                    const airs_msg* msg) {
-  counter* c = (counter*)state;
+  seen_count* c = (seen_count*)state;
   uint32_t seq;
   (void)ctx;
   if (airs_msg_size(msg) != sizeof seq) return AIRS_OK;
@@ -92,26 +92,11 @@ static airs_status publisher_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
-static airs_pid spawn_with(airs_runtime* rt,
-                           airs_status (*receive)(void*, airs_ctx*,
-                                                  const airs_msg*),
-                           void* state) {
-  airs_behaviour b;
-  airs_pid pid = 0;
-  memset(&b, 0, sizeof b);
-  b.version = AIRS_BEHAVIOUR_VERSION;
-  b.size = sizeof b;
-  b.init = counter_init;
-  b.receive = receive;
-  if (airs_spawn(rt, &b, state, NULL, NULL, &pid) != AIRS_OK) return 0;
-  return pid;
-}
-
 /* ---- node b ---------------------------------------------------------------
  */
 
-static counter subs[2] = {{PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0},
-                          {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0}};
+static seen_count subs[2] = {{PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0},
+                             {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0}};
 static airs_pid sub_pids[2];
 
 static airs_status teller_receive(void* state, airs_ctx* ctx,
@@ -145,11 +130,11 @@ static int child_main(const char* url) {
   airs_node* node;
   airs_pid teller, publisher;
   if (!rt) return 2;
-  sub_pids[0] = spawn_with(rt, counter_receive, &subs[0]);
-  sub_pids[1] = spawn_with(rt, counter_receive, &subs[1]);
+  sub_pids[0] = spawn_with(rt, counter_init, counter_receive, &subs[0]);
+  sub_pids[1] = spawn_with(rt, counter_init, counter_receive, &subs[1]);
   airs_subscribe(rt, "prices", sub_pids[0]); /* before attach: replayed */
-  teller = spawn_with(rt, teller_receive, NULL);
-  publisher = spawn_with(rt, publisher_receive, &news_pub);
+  teller = spawn_with(rt, counter_init, teller_receive, NULL);
+  publisher = spawn_with(rt, counter_init, publisher_receive, &news_pub);
   if (!(node = child_attach(rt, url, "b"))) return 3;
   airs_subscribe(rt, "prices", sub_pids[1]); /* after: as any */
   printf("ready %llu %llu\n", (unsigned long long)teller,
@@ -186,7 +171,7 @@ static counts ask_until(airs_runtime* rt, airs_pid teller, uint32_t n) {
   return c;
 }
 
-static uint32_t got(counter* c) {
+static uint32_t got(seen_count* c) {
   uint32_t n;
   pthread_mutex_lock(&c->mu);
   n = c->got;
@@ -210,8 +195,8 @@ static void on_dead(void* user_data, airs_pid to, const airs_msg* msg,
 }
 
 int main(int argc, char** argv) {
-  static counter prices = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
-  static counter news = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
+  static seen_count prices = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
+  static seen_count news = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
   airs_runtime* rt;
   airs_node* a = NULL;
   airs_node_opts o;
@@ -230,11 +215,11 @@ int main(int argc, char** argv) {
   server = server_start(port);
   rt = runtime_new(2);
   CHECK_ST(airs_set_dead_letter_hook(rt, on_dead, NULL), AIRS_OK);
-  mine = spawn_with(rt, counter_receive, &prices);
-  reader = spawn_with(rt, counter_receive, &news);
+  mine = spawn_with(rt, counter_init, counter_receive, &prices);
+  reader = spawn_with(rt, counter_init, counter_receive, &news);
   {
     static pub prices_pub = {"prices", 0};
-    publisher = spawn_with(rt, publisher_receive, &prices_pub);
+    publisher = spawn_with(rt, counter_init, publisher_receive, &prices_pub);
   }
   CHECK_ST(airs_subscribe(rt, "news", reader), AIRS_OK);
   NODE_ST(airs_node_opts_init(&o), AIRS_OK);
