@@ -46,6 +46,7 @@
 // the current watch, or at detach.
 #include <time.h>
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -143,12 +144,10 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
   }
   // cnats let the socket go in the calls above: this call ends its watch
   // (its own: no wait), unless detach did already.
-  for (auto it = l->retired.begin(); it != l->retired.end(); ++it)
-    if (*it == id) {
-      l->retired.erase(it);
-      airs_fd_unwatch(l->node->rt, id);
-      break;
-    }
+  auto it = std::find(l->retired.begin(), l->retired.end(), id);
+  if (it == l->retired.end()) return;
+  l->retired.erase(it);
+  airs_fd_unwatch(l->node->rt, id);
 }
 
 // [under the connection's lock]
@@ -169,8 +168,8 @@ natsStatus on_attach(void** user, void* loop, natsConnection* nc,
   l->want_write = false;
   // Under mu: a call that comes at once waits to see the watch as ours.
   uint64_t id = 0;
-  if (airs_fd_watch_fn(l->node->rt, static_cast<int>(sock), AIRS_FD_READ, on_socket,
-                       l, &id) != AIRS_OK)
+  if (airs_fd_watch_fn(l->node->rt, static_cast<int>(sock), AIRS_FD_READ,
+                       on_socket, l, &id) != AIRS_OK)
     return NATS_ERR;
   l->watch = id;
   return NATS_OK;
