@@ -44,6 +44,12 @@
 // waiting for that lock): it is retired, and ended by its own next call
 // (cnats shut the socket down, so it reports at once), by the next call of
 // the current watch, or at detach.
+//
+// Lifetime. Loop::watches counts the watches made and not yet ended, and
+// loop_free waits until it is 0: a call may have taken the retired list
+// (so detach does not know of those watches) or be the call of a retired
+// watch ending itself, and still be using the loop. A call that ends its
+// own watch counts it only as its very last use of the loop.
 #include <time.h>
 
 #include <algorithm>
@@ -59,6 +65,11 @@ namespace {
 // Set while publish() is in cnats on this thread: it writes afterwards,
 // so a write "add" needs no re-arm.
 thread_local bool t_publishing = false;
+
+// The watch whose call runs on this thread (0: none), and whether that
+// call ended its own watch (counted when it returns).
+thread_local uint64_t t_calling = 0;
+thread_local bool t_call_ended = false;
 
 // What cnats may hold unwritten before a publisher waits for the socket:
 // without an event loop the publishing thread's own write blocked on a
@@ -84,10 +95,27 @@ void write_now(Loop* l) noexcept {
     airs_fd_rearm(l->node->rt, l->watch, armed_for(*l));
 }
 
-// Ends the watches in `ids` (none of them the caller's own call's, or it
-// is that call's own: airs_fd_unwatch does not wait for itself).
-void end_watches(airs_runtime* rt, const std::vector<uint64_t>& ids) noexcept {
-  for (uint64_t id : ids) airs_fd_unwatch(rt, id);
+// Counts `n` watches ended; the last lets loop_free go on. [mu not held]
+void count_ended(Loop* l, int n) noexcept {
+  if (n == 0) return;
+  std::lock_guard<std::mutex> lock(l->mu);
+  l->watches -= n;
+  if (l->watches == 0) l->all_ended.notify_all();
+}
+
+// Ends the watches in `ids`: each waits for its call under way, unless it
+// is this thread's own call's (airs_fd_unwatch does not wait for itself),
+// which is counted when that call returns. [mu not held]
+void end_watches(Loop* l, const std::vector<uint64_t>& ids) noexcept {
+  int ended = 0;
+  for (uint64_t id : ids) {
+    airs_fd_unwatch(l->node->rt, id);
+    if (id == t_calling)
+      t_call_ended = true;
+    else
+      ended++;
+  }
+  count_ended(l, ended);
 }
 
 // Delivers the batches the last read queued on the data subscription.
@@ -122,10 +150,9 @@ void read_now(Loop* l, uint64_t id) noexcept {
   drain(l);
 }
 
-// The watch's call: the socket is ready. [reactor thread or a worker
-// between turns; never two at once for one watch]
-void on_socket(void* arg, uint64_t id, uint32_t ready) {
-  auto* l = static_cast<Loop*>(arg);
+// What a call of watch `id` does: ends the retired watches, reads,
+// writes, re-arms. [on_socket's thread]
+void serve(Loop* l, uint64_t id, uint32_t ready) noexcept {
   std::vector<uint64_t> retired;
   bool current;
   {
@@ -133,7 +160,7 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
     current = id == l->watch;
     retired.swap(l->retired);
   }
-  end_watches(l->node->rt, retired);  // may include `id`: no wait for itself
+  end_watches(l, retired);  // may include `id`: no wait for itself
   if (!current) return;
   if (ready & AIRS_FD_READ) read_now(l, id);
   if (ready & AIRS_FD_WRITE) write_now(l);
@@ -148,6 +175,20 @@ void on_socket(void* arg, uint64_t id, uint32_t ready) {
   if (it == l->retired.end()) return;
   l->retired.erase(it);
   airs_fd_unwatch(l->node->rt, id);
+  t_call_ended = true;
+}
+
+// The watch's call: the socket is ready. [reactor thread or a worker
+// between turns; never two at once for one watch]
+void on_socket(void* arg, uint64_t id, uint32_t ready) {
+  auto* l = static_cast<Loop*>(arg);
+  t_calling = id;
+  t_call_ended = false;
+  serve(l, id, ready);
+  bool ended = t_call_ended;
+  t_calling = 0;
+  t_call_ended = false;
+  if (ended) count_ended(l, 1);  // this call's last use of the loop
 }
 
 // [under the connection's lock]
@@ -172,6 +213,7 @@ natsStatus on_attach(void** user, void* loop, natsConnection* nc,
                        on_socket, l, &id) != AIRS_OK)
     return NATS_ERR;
   l->watch = id;
+  l->watches++;
   return NATS_OK;
 }
 
@@ -223,8 +265,8 @@ natsStatus on_detach(void* user) {
     l->want_write = false;
   }
   // Waits for a call under way (unless this is inside it, when cnats
-  // closes from a read): none runs once this returns.
-  end_watches(l->node->rt, ids);
+  // closes from a read): none of these runs once this returns.
+  end_watches(l, ids);
   return NATS_OK;
 }
 
@@ -259,8 +301,14 @@ bool use_reactor(airs_runtime* rt) noexcept {
 
 void loop_free(airs_node* n) noexcept {
   if (n->loop == nullptr) return;
-  on_detach(n->loop);  // cnats did, unless its connect failed half way
-  delete n->loop;
+  Loop* l = n->loop;
+  on_detach(l);  // cnats did, unless its connect failed half way
+  {
+    // The calls that took retired watches end them (and their own).
+    std::unique_lock<std::mutex> lock(l->mu);
+    l->all_ended.wait(lock, [l] { return l->watches == 0; });
+  }
+  delete l;
   n->loop = nullptr;
 }
 

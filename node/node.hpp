@@ -141,6 +141,8 @@ struct Loop {
   bool want_write = false;        // cnats has bytes to write
   std::vector<uint64_t> retired;  // watches of sockets cnats let go
   uint64_t stray = 0;             // one retired with no memory to list it
+  int watches = 0;                // made and not yet ended (loop_free waits)
+  std::condition_variable all_ended;  // watches fell to 0
 };
 
 }  // namespace airs::node
