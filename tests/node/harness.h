@@ -129,6 +129,24 @@ static inline airs_runtime* runtime_new(int workers) {
   return rt;
 }
 
+/* Attaches rt to url as node `name` with these timings (node.h's
+ * airs_node_opts); NULL, with the check failed, if it cannot. */
+static inline airs_node* attach_timed(airs_runtime* rt, const char* url,
+                                      const char* name, uint32_t heartbeat_ms,
+                                      uint32_t down_after_ms,
+                                      uint32_t grace_ms) {
+  airs_node_opts o;
+  airs_node* node = NULL;
+  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
+  o.url = url;
+  o.name = name;
+  o.heartbeat_ms = heartbeat_ms;
+  o.down_after_ms = down_after_ms;
+  o.reconnect_grace_ms = grace_ms;
+  NODE_ST(airs_node_attach(rt, &o, &node), AIRS_OK);
+  return node;
+}
+
 /* ---- other nodes: copies of the test program ---------------------------- */
 
 /* A child process: its stdin (closing it makes it detach and exit) and

@@ -101,19 +101,6 @@ static int shared_sockets(int* fds) {
   return shared;
 }
 
-static airs_node* attach(airs_runtime* rt, const char* url, const char* name) {
-  airs_node_opts o;
-  airs_node* node = NULL;
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = name;
-  o.heartbeat_ms = kHeartbeatMs;
-  o.down_after_ms = kDownAfterMs;
-  o.reconnect_grace_ms = 5000;
-  NODE_ST(airs_node_attach(rt, &o, &node), AIRS_OK);
-  return node;
-}
-
 /* Polls h until `cond` holds (at most timeout_ms), then checks it. */
 #define POLL_UNTIL(h, cond, timeout_ms)                 \
   do {                                                  \
@@ -152,10 +139,10 @@ int main(void) {
   CHECK_EQ(shared_sockets(&fds_before), 0);
 
   /* a's socket is watched by its runtime; h's is not. */
-  a = attach(rt_a, url, "a");
+  a = attach_timed(rt_a, url, "a", kHeartbeatMs, kDownAfterMs, 5000);
   if (a == NULL) return CHECK_DONE();
   CHECK_EQ(shared_sockets(&fds), 1);
-  h = attach(rt_h, url, "h");
+  h = attach_timed(rt_h, url, "h", kHeartbeatMs, kDownAfterMs, 5000);
   if (h == NULL) return CHECK_DONE();
   CHECK_EQ(shared_sockets(&fds_attached), 1);
   NODE_ST(airs_node_monitor(a, pa, 1), AIRS_OK);

@@ -41,19 +41,6 @@ static airs_status sink(void* state, airs_ctx* ctx, const airs_msg* msg) {
   return AIRS_OK;
 }
 
-static airs_node* attach(airs_runtime* rt, const char* url, const char* name) {
-  airs_node_opts o;
-  airs_node* node = NULL;
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = name;
-  o.heartbeat_ms = 50;
-  o.down_after_ms = 2000;
-  o.reconnect_grace_ms = 5000;
-  NODE_ST(airs_node_attach(rt, &o, &node), AIRS_OK);
-  return node;
-}
-
 static void round_of(int round) {
   static unsigned char big[60 * 1024];
   char url[64];
@@ -70,8 +57,8 @@ static void round_of(int round) {
   rt_a = runtime_new(1);
   rt_b = runtime_new(1);
   b_sink = spawn_with(rt_b, NULL, sink, NULL);
-  a = attach(rt_a, url, "a");
-  b = attach(rt_b, url, "b");
+  a = attach_timed(rt_a, url, "a", 50, 2000, 5000);
+  b = attach_timed(rt_b, url, "b", 50, 2000, 5000);
   if (a == NULL || b == NULL || b_sink == 0) exit(CHECK_DONE());
   CHECK_ST(airs_send(rt_a, b_sink, MSG_BLAST, "x", 1), AIRS_OK);
 
