@@ -10,6 +10,13 @@
  *                                  in flight on each, M timed round trips in
  *                                  all (default 1000000) after one warm-up
  *                                  round trip per connection
+ *   epoll-echo echo_many_split T [C [M]]
+ *                                  echo_many split over T threads, each with
+ *                                  its own loop, C/T connections (both ends)
+ *                                  and M/T round trips: what T cores can do
+ *                                  with no work crossing between threads (a
+ *                                  ceiling to compare a runtime's T workers
+ *                                  with, not the floor)
  *
  * A round trip: the client writes a 64-byte message, the server reads it and
  * writes it back, the client reads until all 64 bytes came back (and checks
@@ -29,6 +36,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,7 +184,6 @@ static void connect_all(bench* b) {
 
 static void bench_init(bench* b, long conns) {
   memset(b, 0, sizeof *b);
-  for (size_t i = 0; i < MSG_SIZE; i++) msg[i] = (unsigned char)('a' + i % 26);
   raise_nofile(conns);
   b->conns = conns;
   b->clients = calloc((size_t)conns, sizeof *b->clients);
@@ -385,15 +392,78 @@ static void run_echo_many(long conns, long msgs) {
   bench_close(&b);
 }
 
+/* echo_many_split T C M: T threads, each a loop of its own with C/T
+ * connections and M/T round trips (the first threads take the
+ * remainders); they start their timed round trips together, and the time
+ * runs to the last one's end. */
+typedef struct split_part {
+  pthread_t thread;
+  long conns, msgs;
+  uint64_t* lat; /* this part's slice of the run's latencies */
+  uint64_t end_ns;
+  pthread_barrier_t* ready; /* everyone warm: the clock starts */
+} split_part;
+
+static void* split_main(void* arg) {
+  split_part* part = arg;
+  bench b;
+  bench_init(&b, part->conns);
+  run_phase(&b, part->conns, NULL);
+  pthread_barrier_wait(part->ready);
+  run_phase(&b, part->msgs, part->lat);
+  part->end_ns = b.last_ns;
+  bench_close(&b);
+  return NULL;
+}
+
+static void run_echo_many_split(long threads, long conns, long msgs) {
+  if (threads > conns || threads > msgs)
+    fail(
+        "echo_many_split needs at least one connection and round trip per "
+        "thread");
+  split_part* parts = calloc((size_t)threads, sizeof *parts);
+  uint64_t* lat = lat_new(msgs);
+  pthread_barrier_t ready;
+  if (!parts || pthread_barrier_init(&ready, NULL, (unsigned)threads + 1))
+    fail("out of memory");
+  raise_nofile(conns);
+  long lat_at = 0;
+  for (long i = 0; i < threads; i++) {
+    split_part* part = &parts[i];
+    part->conns = conns / threads + (i < conns % threads);
+    part->msgs = msgs / threads + (i < msgs % threads);
+    part->lat = lat + lat_at;
+    lat_at += part->msgs;
+    part->ready = &ready;
+    if (pthread_create(&part->thread, NULL, split_main, part) != 0)
+      fail("pthread_create");
+  }
+  pthread_barrier_wait(&ready);
+  uint64_t start = now_ns(), end = start;
+  for (long i = 0; i < threads; i++) {
+    pthread_join(parts[i].thread, NULL);
+    if (parts[i].end_ns > end) end = parts[i].end_ns;
+  }
+  char params[96];
+  snprintf(params, sizeof params, "\"threads\":%ld,\"conns\":%ld,\"msgs\":%ld",
+           threads, conns, msgs);
+  report("echo_many_split", params, msgs, end - start, lat);
+  pthread_barrier_destroy(&ready);
+  free(lat);
+  free(parts);
+}
+
 /* ---- arguments */
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: %s echo [N] | echo_many [C [M]]\n"
+          "usage: %s echo [N] | echo_many [C [M]] | echo_many_split T [C [M]]\n"
           "  echo N         N timed round trips on one connection "
           "(default 100000)\n"
           "  echo_many C M  C connections, M round trips in all "
-          "(defaults 1000, 1000000)\n",
+          "(defaults 1000, 1000000)\n"
+          "  echo_many_split T C M  echo_many on T threads, each with C/T "
+          "connections\n",
           prog);
   exit(2);
 }
@@ -416,6 +486,7 @@ static long count_arg(int argc, char** argv, int i, long dflt, long max,
 
 int main(int argc, char** argv) {
   if (argc < 2) usage();
+  for (size_t i = 0; i < MSG_SIZE; i++) msg[i] = (unsigned char)('a' + i % 26);
   const char* w = argv[1];
   if (strcmp(w, "echo") == 0) {
     if (argc > 3) usage();
@@ -425,6 +496,12 @@ int main(int argc, char** argv) {
     long conns = count_arg(argc, argv, 2, 1000, 1000000L, "C");
     long msgs = count_arg(argc, argv, 3, 1000000, 1000000000L, "M");
     run_echo_many(conns, msgs);
+  } else if (strcmp(w, "echo_many_split") == 0) {
+    if (argc < 3 || argc > 5) usage();
+    long threads = count_arg(argc, argv, 2, 2, 64, "T");
+    long conns = count_arg(argc, argv, 3, 1000, 1000000L, "C");
+    long msgs = count_arg(argc, argv, 4, 1000000, 1000000000L, "M");
+    run_echo_many_split(threads, conns, msgs);
   } else {
     fprintf(stderr, "%s: unknown workload '%s'\n", prog, w);
     usage();
