@@ -417,10 +417,13 @@ static void* split_main(void* arg) {
 }
 
 static void run_echo_many_split(long threads, long conns, long msgs) {
-  if (threads > conns || threads > msgs)
-    fail(
-        "echo_many_split needs at least one connection and round trip per "
-        "thread");
+  if (threads > conns || threads > msgs) {
+    fprintf(stderr,
+            "%s: echo_many_split needs a connection and a round trip per "
+            "thread\n",
+            prog);
+    exit(2);
+  }
   split_part* parts = calloc((size_t)threads, sizeof *parts);
   uint64_t* lat = lat_new(msgs);
   pthread_barrier_t ready;
