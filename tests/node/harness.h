@@ -129,22 +129,36 @@ static inline airs_runtime* runtime_new(int workers) {
   return rt;
 }
 
-/* Attaches rt to url as node `name` with these timings (node.h's
- * airs_node_opts); NULL, with the check failed, if it cannot. */
+/* Attaches rt to url as node `name`, with the timings of *timings (NULL:
+ * node.h's defaults); NULL, with the check failed, if it cannot. */
+static inline airs_node* attach_node(airs_runtime* rt, const char* url,
+                                     const char* name,
+                                     const airs_node_opts* timings) {
+  airs_node_opts o;
+  airs_node* node = NULL;
+  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
+  if (timings != NULL) {
+    o.heartbeat_ms = timings->heartbeat_ms;
+    o.down_after_ms = timings->down_after_ms;
+    o.reconnect_grace_ms = timings->reconnect_grace_ms;
+  }
+  o.url = url;
+  o.name = name;
+  NODE_ST(airs_node_attach(rt, &o, &node), AIRS_OK);
+  return node;
+}
+
+/* attach_node with these timings. */
 static inline airs_node* attach_timed(airs_runtime* rt, const char* url,
                                       const char* name, uint32_t heartbeat_ms,
                                       uint32_t down_after_ms,
                                       uint32_t grace_ms) {
-  airs_node_opts o;
-  airs_node* node = NULL;
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = name;
-  o.heartbeat_ms = heartbeat_ms;
-  o.down_after_ms = down_after_ms;
-  o.reconnect_grace_ms = grace_ms;
-  NODE_ST(airs_node_attach(rt, &o, &node), AIRS_OK);
-  return node;
+  airs_node_opts t;
+  memset(&t, 0, sizeof t);
+  t.heartbeat_ms = heartbeat_ms;
+  t.down_after_ms = down_after_ms;
+  t.reconnect_grace_ms = grace_ms;
+  return attach_node(rt, url, name, &t);
 }
 
 /* ---- other nodes: copies of the test program ---------------------------- */

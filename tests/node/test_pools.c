@@ -177,7 +177,6 @@ static int has(airs_runtime* rt, const char* pool, airs_pid pid) {
 int main(int argc, char** argv) {
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   airs_pid mine[2];
   child b, c;
   char url[64];
@@ -196,10 +195,7 @@ int main(int argc, char** argv) {
     mine[i] = spawn_with(rt, NULL, worker_receive, NULL);
     CHECK_ST(airs_pool_join(rt, "work", mine[i]), AIRS_OK);
   }
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
   b = child_start(argv[0], url, "b");
   c = child_start(argv[0], url, "c");

@@ -473,7 +473,6 @@ static int promtool_complaints(airs_runtime* rt) {
 int main(int argc, char** argv) {
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   airs_behaviour b;
   airs_pid pinger, stale;
   child b1, b2, c1, clash;
@@ -498,10 +497,7 @@ int main(int argc, char** argv) {
   b.size = sizeof b;
   b.receive = pinger_receive;
   CHECK_ST(airs_spawn(rt, &b, NULL, NULL, NULL, &pinger), AIRS_OK);
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
   NODE_ST(airs_node_monitor(a, pinger, 1), AIRS_OK);
 

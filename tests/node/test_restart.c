@@ -131,7 +131,6 @@ int main(int argc, char** argv) {
   enum { kBursts = 200, kBurst = 1000 };
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   airs_pid sender, counter = 0;
   node_child b;
   tally seen;
@@ -150,10 +149,7 @@ int main(int argc, char** argv) {
   rt = runtime_new(2);
   CHECK_ST(airs_set_dead_letter_hook(rt, on_dead, &a_dead), AIRS_OK);
   sender = spawn_with(rt, NULL, sender_receive, NULL);
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
   {
     char* args[] = {argv[0], "child", url, NULL};

@@ -369,7 +369,6 @@ static void real_reasons(airs_runtime* rt, airs_pid watcher, airs_pid collector,
 int main(int argc, char** argv) {
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   airs_behaviour cb;
   airs_pid collector, watcher;
   child b, c;
@@ -393,10 +392,7 @@ int main(int argc, char** argv) {
   CHECK_ST(airs_spawn(rt, &cb, NULL, NULL, NULL, &collector), AIRS_OK);
   watcher = spawn_worker(rt);
   command(rt, watcher, OP_TRAP, 1);
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
   NODE_ST(airs_node_monitor(a, collector, 1), AIRS_OK);
 

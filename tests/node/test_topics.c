@@ -199,7 +199,6 @@ int main(int argc, char** argv) {
   static seen_count news = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0};
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   airs_pid mine, reader, publisher, b_teller = 0, b_publisher = 0;
   node_child b;
   counts c;
@@ -222,10 +221,7 @@ int main(int argc, char** argv) {
     publisher = spawn_with(rt, counter_init, publisher_receive, &prices_pub);
   }
   CHECK_ST(airs_subscribe(rt, "news", reader), AIRS_OK);
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
 
   {

@@ -142,7 +142,6 @@ static void publish(natsConnection* nc, const char* subject, const void* data,
 int main(void) {
   airs_runtime* rt;
   airs_node* a = NULL;
-  airs_node_opts o;
   natsConnection* nc = NULL;
   const char* subject = "airs.node.a.data";
   char url[64];
@@ -164,10 +163,7 @@ int main(void) {
   beh.size = sizeof beh;
   beh.receive = sink_receive;
   CHECK_ST(airs_spawn(rt, &beh, NULL, NULL, NULL, &sink), AIRS_OK);
-  NODE_ST(airs_node_opts_init(&o), AIRS_OK);
-  o.url = url;
-  o.name = "a";
-  NODE_ST(airs_node_attach(rt, &o, &a), AIRS_OK);
+  a = attach_node(rt, url, "a", NULL);
   if (a == NULL) return CHECK_DONE();
   CHECK(natsConnection_ConnectTo(&nc, url) == NATS_OK);
   if (nc == NULL) return CHECK_DONE();
@@ -235,8 +231,7 @@ int main(void) {
     double end;
     int sent = 0;
     CHECK_ST(airs_spawn(rt_b, &beh, NULL, NULL, NULL, &b_sink), AIRS_OK);
-    o.name = "b";
-    NODE_ST(airs_node_attach(rt_b, &o, &b), AIRS_OK);
+    b = attach_node(rt_b, url, "b", NULL);
     pthread_mutex_lock(&mu);
     received = 0;
     hook_rt = rt;
