@@ -25,12 +25,16 @@ void WakeFd::signal() noexcept {
 }
 
 void WakeFd::clear() noexcept {
-  // The flag first: a signal after it writes again, so work that arrives
-  // while we drain is never left without a readable fd.
-  signalled_.store(false, std::memory_order_seq_cst);
+  // The drain first, then the flag. The other order loses wake-ups for
+  // good: a signal between the flag and the read would write, the read
+  // would take its write, and every later signal would see the flag set
+  // and write nothing (tests/core/sched/test_wake_fd.cpp). In this order
+  // a signal before the flag's store writes nothing, and the work it was
+  // for is seen by the caller, who looks for work after the clear.
   uint64_t count;
   ssize_t n = read(fd_, &count, sizeof count);
   (void)n;
+  signalled_.store(false, std::memory_order_seq_cst);
 }
 
 }  // namespace airs

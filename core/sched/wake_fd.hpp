@@ -27,7 +27,9 @@ class WakeFd {
   // Makes the fd readable (if it is not already). threads: any. lock ok:
   // one atomic exchange, at most one write(2).
   void signal() noexcept;
-  // Makes it unreadable; signals from now on write again. [the poller]
+  // Makes it unreadable; signals from now on write again. A signal that
+  // races the clear may write nothing: the caller looks for work after
+  // the clear, never before. [the poller]
   void clear() noexcept;
 
  private:
