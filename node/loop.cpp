@@ -1,7 +1,7 @@
 // loop.cpp - the NATS connection's socket driven by the runtime's reactor
 // (cnats's natsOptions_SetEventLoop): no reader thread of cnats's. The
 // socket is an fd watch of the runtime (airs_fd_watch_fn); its calls, on
-// the reactor's thread or a worker between turns, read and parse what came
+// the reactor's thread (or the host's, in its poll), read and parse what came
 // (natsConnection_ProcessReadEvent), deliver the batches of our data
 // subject that came (a synchronous subscription, drained right after the
 // read: no hand-off to a delivery thread, 2 thread switches less per
@@ -178,8 +178,8 @@ void serve(Loop* l, uint64_t id, uint32_t ready) noexcept {
   t_call_ended = true;
 }
 
-// The watch's call: the socket is ready. [reactor thread or a worker
-// between turns; never two at once for one watch]
+// The watch's call: the socket is ready. [the reactor's thread, or the
+// host's in its poll; never two at once for one watch]
 void on_socket(void* arg, uint64_t id, uint32_t ready) {
   auto* l = static_cast<Loop*>(arg);
   t_calling = id;

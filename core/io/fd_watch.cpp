@@ -49,7 +49,7 @@ uint32_t ready_events(uint32_t epoll, uint32_t wanted) noexcept {
 airs_status Sockets::add_watch(uint64_t owner, int fd, uint32_t events,
                                std::unique_ptr<WatchCall> call,
                                uint64_t* out) noexcept {
-  airs_status st = reactor_.open();
+  airs_status st = call ? reactor_.open_calls() : reactor_.open();
   if (st != AIRS_OK) return st;
   int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) {
@@ -72,7 +72,7 @@ airs_status Sockets::add_watch(uint64_t owner, int fd, uint32_t events,
   }
   Lock lk(s->mu);
   if (s->fd < 0) return fail(AIRS_ENOPROC, "the owner ended");  // meanwhile
-  if (!reactor_.add(s->fd, s->id, epoll_events(events))) {
+  if (!reactor_.add(s->fd, s->id, epoll_events(events), set_of(*s))) {
     int e = errno;  // EPERM: a regular file or a directory
     close_locked(*s);
     return failf(e == ENOMEM || e == ENOSPC ? AIRS_ENOMEM : AIRS_EINVAL,
@@ -102,7 +102,7 @@ airs_status Sockets::rearm(uint64_t id, uint32_t events) noexcept {
   Ref s;  // declared first: the lock must end before the last reference
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
-  if (!reactor_.modify(s->fd, s->id, epoll_events(events)))
+  if (!reactor_.modify(s->fd, s->id, epoll_events(events), set_of(*s)))
     return failf(AIRS_EINTERNAL, "epoll_ctl: %s", strerror(errno));
   s->watch_events = events;
   return AIRS_OK;

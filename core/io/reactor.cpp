@@ -16,9 +16,10 @@ namespace {
 
 constexpr uint64_t kWakeKey = 1;
 constexpr uint64_t kTimerKey = 2;
-// Events taken per epoll_wait: enough to amortise the call, few enough
-// that one wait's handlers do not delay the next look for long.
-constexpr int kBatch = 256;
+
+int64_t mono_ms() noexcept {
+  return int64_t(mono_ns() / 1000000u);
+}
 
 airs_status fd_failure(const char* what) noexcept {
   int e = errno;
@@ -34,6 +35,8 @@ Reactor::~Reactor() {
   stop();
   if (timerfd_ >= 0) close(timerfd_);
   if (epfd_ >= 0) close(epfd_);
+  int calls = calls_epfd_.load(std::memory_order_relaxed);
+  if (calls >= 0) close(calls);
 }
 
 airs_status Reactor::open() noexcept {
@@ -47,33 +50,83 @@ airs_status Reactor::open() noexcept {
 }
 
 // Phases: the epoll set and the wake fd; then, by mode, the host's timer
-// fd and hooks, or the thread. On failure what was made is closed by the
-// destructor; nothing was published.
+// fd and hooks, or the workers' hooks. On failure what was made is closed
+// by the destructor; nothing was published.
 airs_status Reactor::open_locked() noexcept {
   if (epfd_ < 0 && (epfd_ = epoll_create1(EPOLL_CLOEXEC)) < 0)
     return fd_failure("epoll_create1");
   if (wake_.fd() < 0) {
     if (!wake_.open()) return fd_failure("eventfd");
-    if (!add(wake_.fd(), kWakeKey, EPOLLIN)) return fd_failure("epoll_ctl");
+    if (!add(wake_.fd(), kWakeKey, EPOLLIN, Set::kWorkers))
+      return fd_failure("epoll_ctl");
   }
   if (!seam_.threaded()) {
     if (timerfd_ < 0) {
       timerfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
       if (timerfd_ < 0) return fd_failure("timerfd_create");
-      if (!add(timerfd_, kTimerKey, EPOLLIN)) return fd_failure("epoll_ctl");
+      if (!add(timerfd_, kTimerKey, EPOLLIN, Set::kWorkers))
+        return fd_failure("epoll_ctl");
     }
     seam_.set_host_io(this, &wake_);
     wake_.signal();  // work queued before the host looked: poll once
     return AIRS_OK;
   }
-  seam_.set_idle_poll(&Reactor::worker_poll, this);
+  seam_.set_io(&hooks_);
+  hooked_ = true;
+  return AIRS_OK;
+}
+
+airs_status Reactor::open_calls() noexcept {
+  airs_status st = open();
+  if (st != AIRS_OK || !seam_.threaded()) return st;
+  if (calls_epfd_.load(std::memory_order_acquire) >= 0) return AIRS_OK;
+  std::lock_guard<std::mutex> lock(open_mu_);
+  if (stopped_) return fail(AIRS_ESTATE, "the runtime is shutting down");
+  return open_calls_locked();
+}
+
+// Phases: the set with its wake fd, the thread, and then the set is
+// published (calls_epfd_). On failure what was made is closed.
+airs_status Reactor::open_calls_locked() noexcept {
+  if (calls_epfd_.load(std::memory_order_relaxed) >= 0) return AIRS_OK;
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return fd_failure("epoll_create1");
+  if (calls_wake_.fd() < 0 && !calls_wake_.open()) {
+    airs_status st = fd_failure("eventfd");
+    close(fd);
+    return st;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeKey;
+  if (epoll_ctl(fd, EPOLL_CTL_ADD, calls_wake_.fd(), &ev) != 0) {
+    airs_status st = fd_failure("epoll_ctl");
+    close(fd);
+    return st;
+  }
+  calls_epfd_.store(fd, std::memory_order_release);
   try {
-    thread_ = std::thread(
-        [this] { run_runtime_thread(cfg_, [this] { thread_main(); }); });
+    calls_thread_ = std::thread(
+        [this] { run_runtime_thread(cfg_, [this] { calls_main(); }); });
   } catch (...) {
-    return fail(AIRS_EINTERNAL, "cannot start the reactor thread");
+    calls_epfd_.store(-1, std::memory_order_relaxed);
+    close(fd);
+    return fail(AIRS_EINTERNAL, "cannot start the reactor's thread");
   }
   return AIRS_OK;
+}
+
+// The calls' thread: waits in its set and hands each event to the
+// handler, until stop() signals its wake fd.
+void Reactor::calls_main() noexcept {
+  const int fd = calls_epfd_.load(std::memory_order_acquire);
+  epoll_event events[kBatch];
+  while (!stopping_.load(std::memory_order_acquire)) {
+    int n = epoll_wait(fd, events, kBatch, -1);
+    for (int i = 0; i < n; i++)
+      if (events[i].data.u64 >= kFirstKey)
+        ready_(ctx_, events[i].data.u64, events[i].events);
+  }
 }
 
 airs_status Reactor::host_fd(int* fd) noexcept {
@@ -87,45 +140,62 @@ airs_status Reactor::host_fd(int* fd) noexcept {
   return st;
 }
 
-bool Reactor::add(int fd, uint64_t key, uint32_t events) noexcept {
+int Reactor::set_fd(Set set) const noexcept {
+  int calls = calls_epfd_.load(std::memory_order_acquire);
+  return set == Set::kCalls && calls >= 0 ? calls : epfd_;
+}
+
+bool Reactor::add(int fd, uint64_t key, uint32_t events, Set set) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = key;
-  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  return epoll_ctl(set_fd(set), EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-bool Reactor::modify(int fd, uint64_t key, uint32_t events) noexcept {
+bool Reactor::modify(int fd, uint64_t key, uint32_t events,
+                     Set set) noexcept {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = key;
-  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  return epoll_ctl(set_fd(set), EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-void Reactor::remove(int fd) noexcept {
+void Reactor::remove(int fd, Set set) noexcept {
   epoll_event ev{};  // non-null for kernels before 2.6.9
-  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, &ev);
+  epoll_ctl(set_fd(set), EPOLL_CTL_DEL, fd, &ev);
 }
 
 void Reactor::wake() noexcept {
+  tick_asked_.store(true, std::memory_order_release);  // busy pollers too
   wake_.signal();
 }
 
+// The workers park on their futex from now on; a worker still inside a
+// hook finishes its call, and the handler finds the sockets closed.
 void Reactor::stop() noexcept {
+  bool hooked;
   {
     std::lock_guard<std::mutex> lock(open_mu_);
     stopped_ = true;
+    hooked = hooked_;
+    hooked_ = false;
   }
   stopping_.store(true, std::memory_order_release);
   if (timerfd_ >= 0) seam_.set_host_io(nullptr, nullptr);  // polls go on bare
-  if (thread_.joinable()) {
-    wake_.signal();
-    thread_.join();
+  if (hooked) seam_.set_io(nullptr);
+  if (calls_thread_.joinable()) {
+    calls_wake_.signal();
+    calls_thread_.join();
   }
 }
 
-int Reactor::dispatch(int timeout_ms, bool own_fds) noexcept {
+int Reactor::dispatch(bool own_fds, int most) noexcept {
   epoll_event events[kBatch];
-  int n = epoll_wait(epfd_, events, kBatch, timeout_ms);
+  int n = epoll_wait(epfd_, events, most < kBatch ? most : kBatch, 0);
+  return handle(events, n, own_fds);
+}
+
+int Reactor::handle(const epoll_event* events, int n, bool own_fds) noexcept {
   int handled = 0;
   for (int i = 0; i < n; i++) {
     uint64_t key = events[i].data.u64;
@@ -145,25 +215,67 @@ int Reactor::dispatch(int timeout_ms, bool own_fds) noexcept {
   return handled;
 }
 
-// A worker with nothing to do looks at what is ready without waiting and
-// handles the sockets' events itself (the reactor's own fds are left to
-// its thread: a worker that cleared the wake fd could leave the thread
-// asleep through a stop). Both may take the same event; the socket's lock
-// orders them, and the second one's read finds nothing.
-bool Reactor::worker_poll(void* self) noexcept {
-  return static_cast<Reactor*>(self)->dispatch(0, false) > 0;
+// A worker that is busy, or spinning before it parks, looks at what is
+// ready without waiting and handles the sockets' events itself. One looks
+// at a time: the events are level-triggered, so two at once would both
+// get each event and fight over its socket's lock, and a worker that finds
+// the look taken goes on to park (and becomes the waiter) rather than
+// spin beside the other. The wake fd is left to the waiter: a poller that
+// cleared it could leave the waiter asleep through the wake it was for.
+// The waiter and a poller may still take the same event; the socket's
+// lock orders them, and the second one's read finds nothing. A due
+// deadline is run here too, for the time when every worker is busy and
+// none waits.
+bool Reactor::io_poll(void* self, int most) noexcept {
+  auto* r = static_cast<Reactor*>(self);
+  if (most <= 0) return false;
+  if (r->polling_.load(std::memory_order_relaxed) ||
+      r->polling_.exchange(true, std::memory_order_acquire))
+    return false;
+  r->tick_if_due();
+  bool found = r->dispatch(false, most) > 0;
+  r->polling_.store(false, std::memory_order_release);
+  return found;
+}
+
+// The I/O waiter's wait, up to the handler's next deadline.
+void Reactor::io_wait(void* self) noexcept {
+  auto* r = static_cast<Reactor*>(self);
+  int64_t next = r->tick();
+  int timeout = next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : int(next);
+  if (r->stopping_.load(std::memory_order_acquire)) timeout = 0;
+  int n = epoll_wait(r->epfd_, r->waited_, kBatch, timeout);
+  r->nwaited_ = n < 0 ? 0 : n;
+}
+
+void Reactor::io_dispatch(void* self) noexcept {
+  auto* r = static_cast<Reactor*>(self);
+  r->handle(r->waited_, r->nwaited_, true);
+  r->nwaited_ = 0;
+}
+
+void Reactor::io_wake(void* self) noexcept {
+  static_cast<Reactor*>(self)->wake_.signal();
 }
 
 int64_t Reactor::tick() noexcept {
-  return tick_ ? tick_(ctx_) : -1;
+  if (!tick_) return -1;
+  int64_t next = tick_(ctx_);
+  next_tick_ms_.store(next < 0 ? INT64_MAX : mono_ms() + next,
+                      std::memory_order_release);
+  return next;
 }
 
-void Reactor::thread_main() noexcept {
-  while (!stopping_.load(std::memory_order_acquire)) {
-    int64_t next = tick();
-    int timeout = next < 0 ? -1 : next > INT32_MAX ? INT32_MAX : int(next);
-    dispatch(timeout, true);
+// A tick that raced a wake() may store the deadline it read before the
+// new one: tick_asked_ stays set then, and the next poll ticks again.
+void Reactor::tick_if_due() noexcept {
+  if (tick_asked_.load(std::memory_order_relaxed) &&
+      tick_asked_.exchange(false, std::memory_order_acq_rel)) {
+    tick();
+    return;
   }
+  int64_t due = next_tick_ms_.load(std::memory_order_acquire);
+  if (due != INT64_MAX && mono_ms() >= due) tick();
 }
 
 // Host-driven: the fd the host saw readable is dealt with here. The wake
@@ -172,7 +284,7 @@ void Reactor::thread_main() noexcept {
 // poll); a signal from another thread before the clear is for work this
 // poll runs, and after_poll signals again for whatever it leaves.
 void Reactor::before_poll() noexcept {
-  dispatch(0, true);
+  dispatch(true);
   tick();
   wake_.clear();
 }

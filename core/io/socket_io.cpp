@@ -120,9 +120,10 @@ void Sockets::update_interest(Socket& s) noexcept {
       break;
   }
   if (want == s.interest) return;
-  bool ok = want == 0         ? (reactor_.remove(s.fd), true)
-            : s.interest == 0 ? reactor_.add(s.fd, s.id, want)
-                              : reactor_.modify(s.fd, s.id, want);
+  const Reactor::Set set = set_of(s);
+  bool ok = want == 0         ? (reactor_.remove(s.fd, set), true)
+            : s.interest == 0 ? reactor_.add(s.fd, s.id, want, set)
+                              : reactor_.modify(s.fd, s.id, want, set);
   if (!ok) {
     int e = errno;
     end_with_error(s, "epoll_ctl", e);

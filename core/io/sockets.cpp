@@ -316,7 +316,7 @@ uint64_t Sockets::count() noexcept {
 // closed. [s.mu held]
 void Sockets::close_locked(Socket& s) noexcept {
   if (s.fd < 0) return;
-  if (s.interest) reactor_.remove(s.fd);
+  if (s.interest) reactor_.remove(s.fd, set_of(s));
   s.interest = 0;
   ::close(s.fd);
   s.fd = -1;

@@ -109,6 +109,11 @@ class Sockets {
   void finish_connect(Socket& s) noexcept;
   void check_error(Socket& s) noexcept;
   void update_interest(Socket& s) noexcept;
+  // The epoll set of `s`: a function watch's calls must not wait for a
+  // worker (reactor.hpp).
+  static Reactor::Set set_of(const Socket& s) noexcept {
+    return s.call ? Reactor::Set::kCalls : Reactor::Set::kWorkers;
+  }
   bool post(Socket& s, uint64_t type, const void* data, size_t size) noexcept;
   void end_with_error(Socket& s, const char* op, int err) noexcept;
   void post_error(Socket& s, uint64_t type, const char* op, int err) noexcept;

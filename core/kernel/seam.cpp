@@ -144,8 +144,8 @@ void Seam::set_host_io(PollHook* hook, WakeFd* wake) noexcept {
   k_.timers.set_host_wake(wake);
 }
 
-void Seam::set_idle_poll(bool (*fn)(void* ctx) noexcept, void* ctx) noexcept {
-  k_.sched.set_idle_poll(fn, ctx);
+void Seam::set_io(const Scheduler::IoHooks* io) noexcept {
+  k_.sched.set_io(io);
 }
 
 bool Seam::host_has_work() noexcept {

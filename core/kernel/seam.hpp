@@ -33,6 +33,7 @@
 #include "kernel/processes.hpp"
 #include "mail/message.hpp"
 #include "process/process.hpp"
+#include "sched/scheduler.hpp"
 #include "sched/timer.hpp"
 #include "sched/wake_fd.hpp"
 
@@ -212,9 +213,10 @@ class Seam {
   // `wake` is signalled by work from outside the poll and by new earliest
   // timers. Both outlive the kernel's threads. threads: any, once.
   void set_host_io(PollHook* hook, WakeFd* wake) noexcept;
-  // Threaded mode: `fn` runs on workers that found nothing to do (see
-  // Scheduler::set_idle_poll). threads: any, once. lock ok.
-  void set_idle_poll(bool (*fn)(void* ctx) noexcept, void* ctx) noexcept;
+  // Threaded mode: the workers look at I/O and park in it through `io`
+  // from now on; nullptr ends that (Scheduler::set_io). `io` outlives the
+  // workers. threads: any. lock ok.
+  void set_io(const Scheduler::IoHooks* io) noexcept;
   // Whether the polling thread has work queued now. threads: the poller.
   bool host_has_work() noexcept;
   // ms until the next timer: 0 = due, -1 = none. threads: any. lock ok.

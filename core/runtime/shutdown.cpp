@@ -112,7 +112,8 @@ void Runtime::shutdown() noexcept {
   // queued or running; what runs gets the time left.
   jobs_.stop(start + std::chrono::milliseconds(timeout_ms));
   // Every owner has ended, so every socket has closed; stop() closes any
-  // left and refuses new ones, then the reactor's thread ends.
+  // left and refuses new ones; then the reactor takes its hooks from the
+  // workers, and its thread for function watches ends.
   sockets_.stop();
   reactor_.stop();
   kernel_.timers.stop();

@@ -21,6 +21,8 @@ __attribute__((tls_model("initial-exec"))) thread_local Worker* tls_worker =
 constexpr uint32_t kMaxNextStreak = 64;
 // Rounds of looking for work before a worker parks.
 constexpr int kSpinRounds = 64;
+// The least room in its ring with which a busy worker looks at I/O.
+constexpr int kMinIoRoom = 32;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -85,6 +87,7 @@ void Scheduler::stop_and_join() {
       w->wake.notify_one();
     }
     idle_.clear();
+    wake_io_waiter_locked();
     idle_count_.store(0, std::memory_order_seq_cst);
   }
   for (auto& w : workers_)
@@ -133,6 +136,7 @@ Process* Scheduler::find_local(Worker* w, bool* from_shared) noexcept {
   Process* p;
   *from_shared = false;
   if (++w->tick % kOutsideInterval == 0) {
+    poll_io_when_busy(w);
     // Outside work first, whatever the local backlog: the bound airs.h
     // states. The overflow only once local work has repaid what the last
     // one cost (credit).
@@ -199,11 +203,50 @@ bool Scheduler::has_visible_work() noexcept {
   return false;
 }
 
+// A busy worker's look at ready I/O while no worker waits in epoll: else
+// the events of sockets whose processes are all on busy workers would wait
+// until one of those workers runs out of work.
+void Scheduler::poll_io_when_busy(Worker* w) noexcept {
+  const IoHooks* io = io_.load(std::memory_order_acquire);
+  if (!io || io_waiter_.load(std::memory_order_relaxed)) return;
+  // A ring nearly full has work enough; its I/O waits for the next look.
+  int room = int(RunRing::kSize - w->ring.size());
+  if (room >= kMinIoRoom) io->poll(io->ctx, room);
+}
+
+void Scheduler::set_io(const IoHooks* io) noexcept {
+  if (io) {
+    io_.store(io, std::memory_order_release);
+    // Workers that parked on their futex before the reactor opened: one
+    // of them comes back, finds nothing, and parks again as the waiter.
+    wake_one();
+    return;
+  }
+  std::lock_guard<std::mutex> lock(idle_mu_);
+  io_.store(nullptr, std::memory_order_release);
+  wake_io_waiter_locked();
+}
+
+// Wakes the I/O waiter if there is one that was not woken yet (and no
+// longer counts it as parked): true if so. [idle_mu_ held]
+bool Scheduler::wake_io_waiter_locked() noexcept {
+  if (!io_waiter_.load(std::memory_order_relaxed) || io_woken_) return false;
+  io_woken_ = true;
+  idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+  io_wait_hooks_->wake(io_wait_hooks_->ctx);
+  return true;
+}
+
+// A worker parked on its futex is woken first: the waiter in epoll stays
+// there, where it sees I/O at once.
 void Scheduler::wake_one() noexcept {
   Worker* w = nullptr;
   {
     std::lock_guard<std::mutex> lock(idle_mu_);
-    if (idle_.empty()) return;
+    if (idle_.empty()) {
+      wake_io_waiter_locked();
+      return;
+    }
     w = idle_.back();
     idle_.pop_back();
     idle_count_.fetch_sub(1, std::memory_order_seq_cst);
@@ -212,17 +255,33 @@ void Scheduler::wake_one() noexcept {
   w->wake.notify_one();
 }
 
+// Parks `w`: as the I/O waiter if the reactor is open and no worker is
+// the waiter, else on its futex. Returns when woken, or at once when work
+// is visible (or the scheduler stops).
 void Scheduler::park(Worker* w) noexcept {
   w->wake.store(0, std::memory_order_relaxed);
+  const IoHooks* io = nullptr;
   {
     std::lock_guard<std::mutex> lock(idle_mu_);
     if (stopping_.load(std::memory_order_acquire)) return;
-    idle_.push_back(w);
+    io = io_.load(std::memory_order_acquire);
+    if (io && !io_waiter_.load(std::memory_order_relaxed)) {
+      io_waiter_.store(w, std::memory_order_relaxed);
+      io_woken_ = false;
+      io_wait_hooks_ = io;
+    } else {
+      io = nullptr;
+      idle_.push_back(w);
+    }
     idle_count_.fetch_add(1, std::memory_order_seq_cst);
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (has_visible_work()) {
     std::lock_guard<std::mutex> lock(idle_mu_);
+    if (io) {
+      leave_io_wait_locked();
+      return;
+    }
     auto it = std::find(idle_.begin(), idle_.end(), w);
     if (it != idle_.end()) {
       idle_.erase(it);
@@ -231,7 +290,34 @@ void Scheduler::park(Worker* w) noexcept {
     }
     // Someone already popped us to wake us: fall through and take it.
   }
+  if (io) {
+    wait_for_io(io);
+    return;
+  }
   while (w->wake.load(std::memory_order_acquire) == 0) w->wake.wait(0);
+}
+
+// The waiter's wait. It stops counting as parked before it handles what
+// it found, so that the work this makes wakes another worker, not itself;
+// it keeps the role until then, since what it found is kept for it alone.
+void Scheduler::wait_for_io(const IoHooks* io) noexcept {
+  io->wait(io->ctx);
+  {
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    if (!io_woken_) {
+      io_woken_ = true;
+      idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+  io->dispatch(io->ctx);
+  std::lock_guard<std::mutex> lock(idle_mu_);
+  leave_io_wait_locked();
+}
+
+// The waiter gives the role back. [idle_mu_ held]
+void Scheduler::leave_io_wait_locked() noexcept {
+  if (!io_woken_) idle_count_.fetch_sub(1, std::memory_order_seq_cst);
+  io_waiter_.store(nullptr, std::memory_order_relaxed);
 }
 
 // A stretch without work begins or ends: the metrics' busy time is the
@@ -258,9 +344,10 @@ Process* Scheduler::wait_for_work(Worker* w, bool* from_shared) noexcept {
     if (Process* p = find_work(w, from_shared)) return p;
     if (++rounds < kSpinRounds) {
       // Ready I/O is read here, so the actor it wakes runs on this worker
-      // at once instead of after a hand-off from the reactor's thread.
-      if (IdleFn io = idle_poll_.load(std::memory_order_acquire)) {
-        if (io(idle_ctx_)) return nullptr;
+      // at once, even while another worker waits in epoll.
+      if (const IoHooks* io = io_.load(std::memory_order_acquire)) {
+        if (io->poll(io->ctx, int(RunRing::kSize - w->ring.size())))
+          return nullptr;
         continue;
       }
       for (int i = 0; i < 32; i++) cpu_relax();

@@ -7,7 +7,16 @@
 // other stay on one worker and never bounce a cache line between cores;
 // other workers are woken only when a local ring has a backlog or work
 // arrives from outside. Idle workers steal half of a busy ring, then park
-// on a futex until woken: an idle runtime uses no CPU.
+// until woken: an idle runtime uses no CPU.
+//
+// Parking and I/O. Once the reactor is open (io/reactor.hpp), the first
+// worker to park waits in epoll instead of on its futex: it is the I/O
+// waiter, and at most one worker is at a time. The events it wakes for
+// are handled on its own thread, so the processes they make runnable go
+// to its own ring and run there with no hand-off between threads. It is
+// woken for other work through the reactor's wake fd. While no worker
+// waits in epoll (all are busy), each one looks at ready I/O without
+// waiting every kOutsideInterval turns, and in its spin rounds.
 #pragma once
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -142,15 +151,33 @@ class Scheduler {
     offload_ = fn;
     offload_ctx_ = ctx;
   }
-  // Called by a worker that found no work, between its spin rounds
-  // before it parks (the reactor's look at ready I/O, io/): true if it
-  // made something runnable. Set once, at any time; `fn` stays valid
-  // while workers run. [any thread]
-  using IdleFn = bool (*)(void* ctx) noexcept;
-  void set_idle_poll(IdleFn fn, void* ctx) noexcept {
-    idle_ctx_ = ctx;
-    idle_poll_.store(fn, std::memory_order_release);
-  }
+  // The reactor's part in parking (see the opening comment). Each entry
+  // runs on a worker's thread, with no scheduler lock held unless it says
+  // so, and gets `ctx`.
+  struct IoHooks {
+    // Handles up to `most` events of the I/O that is ready now, without
+    // waiting: true if it made something runnable. Each event makes at
+    // most one process runnable, and `most` is the room in the caller's
+    // ring: the processes go there, and a ring that overflowed would send
+    // them to the shared queue, behind the ring's later work. [any
+    // worker, several at once]
+    bool (*poll)(void* ctx, int most) noexcept;
+    // Waits until I/O is ready, a deadline of the reactor's passes or
+    // wake is called, and keeps what it found for dispatch. [the I/O
+    // waiter: one worker at a time]
+    void (*wait)(void* ctx) noexcept;
+    // Handles what the last wait found. [the I/O waiter, after its wait,
+    // still the waiter]
+    void (*dispatch)(void* ctx) noexcept;
+    // Makes a wait under way (or the next one) return soon. [any thread;
+    // called under the scheduler's idle lock: a leaf, never blocks]
+    void (*wake)(void* ctx) noexcept;
+    void* ctx;
+  };
+  // Sets the hooks (the reactor opened), or takes them away (nullptr: the
+  // reactor stops; a wait under way is woken). `io` outlives the workers.
+  // [any thread]
+  void set_io(const IoHooks* io) noexcept;
   // Whether the host-driven worker has a process queued. [the poller]
   bool host_has_work() noexcept;
 
@@ -166,7 +193,11 @@ class Scheduler {
   bool has_visible_work() noexcept;
   void push_ring(Worker* w, Process* p) noexcept;
   void wake_one() noexcept;
+  bool wake_io_waiter_locked() noexcept;
   void park(Worker* w) noexcept;
+  void wait_for_io(const IoHooks* io) noexcept;
+  void leave_io_wait_locked() noexcept;
+  [[gnu::always_inline]] inline void poll_io_when_busy(Worker* w) noexcept;
   void worker_main(Worker* w) noexcept;
 
   const Config& cfg_;
@@ -180,12 +211,19 @@ class Scheduler {
   moodycamel::ConcurrentQueue<Process*> shared_;
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<int> idle_count_{0};
+  // Counts the parked workers, the I/O waiter included. Under idle_mu_:
+  // idle_ (the workers parked on their futex), io_waiter_ (written only
+  // under it, read without it by busy workers), io_woken_ (whether the
+  // waiter was woken, and so no longer counted) and io_wait_hooks_ (the
+  // hooks the waiter waits in).
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;
+  std::atomic<Worker*> io_waiter_{nullptr};
+  bool io_woken_ = false;
+  const IoHooks* io_wait_hooks_ = nullptr;
+  std::atomic<const IoHooks*> io_{nullptr};
   std::atomic<WakeFd*> host_wake_{nullptr};
   OffloadFn offload_ = nullptr;
-  std::atomic<IdleFn> idle_poll_{nullptr};
-  void* idle_ctx_ = nullptr;
   void* offload_ctx_ = nullptr;
 };
 

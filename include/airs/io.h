@@ -159,9 +159,10 @@ AIRS_API airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
  * Watching an fd with a function: for a library with an event loop of its
  * own to adopt (cnats's natsOptions_SetEventLoop, c-ares, libcurl's multi
  * interface), as libuv's uv_poll. Instead of a message to a process, the
- * runtime calls `fn` where it sees the fd ready: on the reactor's thread,
- * on a worker between two turns (never inside one), or, in host-driven
- * mode, inside airs_runtime_poll on the host's thread. The watch is
+ * runtime calls `fn` where it sees the fd ready: on a thread of its
+ * reactor's (never on a worker, so calls go on while every worker is in
+ * a long turn), or, in host-driven mode, inside airs_runtime_poll on the
+ * host's thread. The watch is
  * one-shot as a message watch is (airs_fd_rearm arms it again, also from
  * inside fn) and is ended by airs_fd_unwatch or by airs_runtime_free; it
  * has no owner process. Calls of one watch's fn never overlap: readiness

@@ -27,8 +27,8 @@
  *
  * Threads. On a runtime with workers the NATS connection's socket is
  * driven by the runtime's reactor (airs_fd_watch_fn): it is read on the
- * reactor's thread or on a worker between two turns, which delivers the
- * messages from other nodes into the mailboxes right there; the node
+ * reactor's thread, which delivers the messages from other nodes into the
+ * mailboxes right there, also while every worker is in a long turn; the node
  * writes its batches, replies and heartbeats on the thread that makes
  * them, the reactor finishing what a full socket refuses (a sender waits
  * once 8 MiB are unwritten). cnats keeps a delivery thread for each of

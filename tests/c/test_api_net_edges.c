@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -434,9 +435,85 @@ static int fill_accept_queue(uint16_t port, int* fds, int max, int* n) {
   return 0;
 }
 
-static void test_connect_timeout(void) {
-  airs_runtime* rt = make_runtime(2, 0);
+/* ---- a worker that never runs out of work ------------------------------
+ *
+ * The workers wait in epoll only when they have nothing else to do; a busy
+ * one looks at ready I/O and due deadlines every few dozen turns. These
+ * run with one worker that a process keeps busy: each of its turns sends
+ * it the next message. */
+
+typedef struct busy {
+  atomic_int stop;
+  atomic_long turns;
+} busy;
+
+static airs_status busy_receive(void* state, airs_ctx* ctx,
+                                const airs_msg* m) {
+  busy* b = (busy*)state;
+  (void)m;
+  atomic_fetch_add(&b->turns, 1);
+  if (atomic_load(&b->stop)) return AIRS_OK;
+  return airs_ctx_send(ctx, airs_self(ctx), 1, NULL, 0);
+}
+
+/* Starts `b` on rt (one worker) and waits until it is spinning; 0 if it
+ * could not be started. */
+static airs_pid busy_start(airs_runtime* rt, busy* b) {
+  airs_pid pid = spawn_with(rt, NULL, busy_receive, b);
+  double t0 = now_ms();
+  if (pid == 0 || airs_send(rt, pid, 1, NULL, 0) != AIRS_OK) return 0;
+  while (atomic_load(&b->turns) < 1000 && now_ms() - t0 < WAIT_MS) {
+  }
+  return atomic_load(&b->turns) >= 1000 ? pid : 0;
+}
+
+/* Accepting, reading and an outside send, while the only worker is busy;
+ * then, with it idle (waiting in epoll), an outside send and I/O wake it. */
+static void test_io_while_the_worker_is_busy(void) {
+  airs_runtime* rt = make_runtime(1, 0);
   probe* p = probe_new();
+  busy b;
+  airs_pid owner = probe_spawn(rt, p);
+  airs_addr bound;
+  airs_socket ls;
+  probe_msg m;
+  int fd;
+  atomic_init(&b.stop, 0);
+  atomic_init(&b.turns, 0);
+  ls = listen_on_loopback(rt, owner, AIRS_ACTIVE_ALWAYS, &bound);
+  CHECK(ls != 0);
+  CHECK(busy_start(rt, &b) != 0);
+  fd = plain_connect(bound.port, 0);
+  CHECK(fd >= 0);
+  CHECK(probe_wait(p, AIRS_MSG_SOCK_ACCEPTED, WAIT_MS, &m));
+  CHECK_OK(airs_socket_set_active(rt, accepted_of(&m).socket,
+                                  AIRS_ACTIVE_ALWAYS));
+  CHECK(write(fd, "busy", 4) == 4);
+  CHECK(probe_wait(p, AIRS_MSG_SOCK_DATA, WAIT_MS, &m));
+  CHECK(m.size == 4 && !memcmp(m.data, "busy", 4));
+  CHECK_OK(airs_send(rt, owner, 77, NULL, 0));
+  CHECK(probe_wait(p, 77, WAIT_MS, &m));
+  CHECK(atomic_load(&b.stop) == 0); /* still busy all along */
+  atomic_store(&b.stop, 1);
+  /* Idle now: the worker parks in epoll, and must wake for both. */
+  usleep(50 * 1000);
+  CHECK_OK(airs_send(rt, owner, 78, NULL, 0));
+  CHECK(probe_wait(p, 78, WAIT_MS, &m));
+  usleep(50 * 1000);
+  CHECK(write(fd, "idle", 4) == 4);
+  CHECK(probe_wait(p, AIRS_MSG_SOCK_DATA, WAIT_MS, &m));
+  CHECK(m.size == 4 && !memcmp(m.data, "idle", 4));
+  close(fd);
+  airs_runtime_free(rt);
+  probe_free(p);
+}
+
+/* busy: on one worker that a process keeps busy, so the deadline is run
+ * by the worker's look between turns. */
+static void run_connect_timeout(int busy_worker) {
+  airs_runtime* rt = make_runtime(busy_worker ? 1 : 2, 0);
+  probe* p = probe_new();
+  busy b;
   airs_pid owner = probe_spawn(rt, p);
   struct sockaddr_in sa = plain_sockaddr(0);
   socklen_t len = sizeof sa;
@@ -458,6 +535,9 @@ static void test_connect_timeout(void) {
             "full accept queue (tcp_abort_on_overflow?), so no connect "
             "can be made to time out\n",
             n);
+  atomic_init(&b.stop, 0);
+  atomic_init(&b.turns, 0);
+  if (busy_worker) CHECK(busy_start(rt, &b) != 0);
   if (stuck) {
     airs_addr to = loopback4(ntohs(sa.sin_port));
     t0 = now_ms();
@@ -478,10 +558,17 @@ static void test_connect_timeout(void) {
     CHECK_ST(airs_socket_send(rt, cs, "x", 1, 0), AIRS_ENOTFOUND);
     CHECK_EQ(airs_socket_count(rt), 0);
   }
+  if (busy_worker) CHECK(atomic_load(&b.stop) == 0);
+  atomic_store(&b.stop, 1);
   for (i = 0; i < n; i++) close(fds[i]);
   close(lfd);
   airs_runtime_free(rt);
   probe_free(p);
+}
+
+static void test_connect_timeout(void) {
+  run_connect_timeout(0);
+  run_connect_timeout(1);
 }
 
 /* ---- out of fds ---------------------------------------------------------- */
@@ -1160,6 +1247,7 @@ int main(void) {
   test_peer_reset_with_bytes_queued();
   test_error_comes_after_close();
   test_connect_timeout();
+  test_io_while_the_worker_is_busy();
   test_out_of_fds();
   test_slow_reader_back_pressure();
   test_thousand_connections();
