@@ -148,9 +148,8 @@ class Reactor final : public PollHook {
   int timerfd_ = -1;  // host-driven only
   WakeFd wake_;       // signalled to end a wait early
   std::atomic<bool> stopping_{false};
-  const Scheduler::IoHooks hooks_{&Reactor::io_poll, &Reactor::io_wait,
-                                  &Reactor::io_dispatch, &Reactor::io_wake,
-                                  this};
+  const IoHooks hooks_{&Reactor::io_poll, &Reactor::io_wait,
+                       &Reactor::io_dispatch, &Reactor::io_wake, this};
   bool hooked_ = false;  // under open_mu_: hooks_ given to the scheduler
   // The calls' set and its thread (threaded only). calls_epfd_ is set
   // once, under open_mu_, before any fd is added to it.

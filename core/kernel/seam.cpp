@@ -144,7 +144,7 @@ void Seam::set_host_io(PollHook* hook, WakeFd* wake) noexcept {
   k_.timers.set_host_wake(wake);
 }
 
-void Seam::set_io(const Scheduler::IoHooks* io) noexcept {
+void Seam::set_io(const IoHooks* io) noexcept {
   k_.sched.set_io(io);
 }
 

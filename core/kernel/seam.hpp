@@ -33,7 +33,7 @@
 #include "kernel/processes.hpp"
 #include "mail/message.hpp"
 #include "process/process.hpp"
-#include "sched/scheduler.hpp"
+#include "sched/io_hooks.hpp"
 #include "sched/timer.hpp"
 #include "sched/wake_fd.hpp"
 
@@ -216,7 +216,7 @@ class Seam {
   // Threaded mode: the workers look at I/O and park in it through `io`
   // from now on; nullptr ends that (Scheduler::set_io). `io` outlives the
   // workers. threads: any. lock ok.
-  void set_io(const Scheduler::IoHooks* io) noexcept;
+  void set_io(const IoHooks* io) noexcept;
   // Whether the polling thread has work queued now. threads: the poller.
   bool host_has_work() noexcept;
   // ms until the next timer: 0 = due, -1 = none. threads: any. lock ok.

@@ -31,6 +31,7 @@
 #include "base/config.hpp"
 #include "mail/message.hpp"
 #include "sched/inject_queue.hpp"
+#include "sched/io_hooks.hpp"
 #include "sched/run_queue.hpp"
 #include "sched/wake_fd.hpp"
 
@@ -151,29 +152,6 @@ class Scheduler {
     offload_ = fn;
     offload_ctx_ = ctx;
   }
-  // The reactor's part in parking (see the opening comment). Each entry
-  // runs on a worker's thread, with no scheduler lock held unless it says
-  // so, and gets `ctx`.
-  struct IoHooks {
-    // Handles up to `most` events of the I/O that is ready now, without
-    // waiting: true if it made something runnable. Each event makes at
-    // most one process runnable, and `most` is the room in the caller's
-    // ring: the processes go there, and a ring that overflowed would send
-    // them to the shared queue, behind the ring's later work. [any
-    // worker, several at once]
-    bool (*poll)(void* ctx, int most) noexcept;
-    // Waits until I/O is ready, a deadline of the reactor's passes or
-    // wake is called, and keeps what it found for dispatch. [the I/O
-    // waiter: one worker at a time]
-    void (*wait)(void* ctx) noexcept;
-    // Handles what the last wait found. [the I/O waiter, after its wait,
-    // still the waiter]
-    void (*dispatch)(void* ctx) noexcept;
-    // Makes a wait under way (or the next one) return soon. [any thread;
-    // called under the scheduler's idle lock: a leaf, never blocks]
-    void (*wake)(void* ctx) noexcept;
-    void* ctx;
-  };
   // Sets the hooks (the reactor opened), or takes them away (nullptr: the
   // reactor stops; a wait under way is woken). `io` outlives the workers.
   // [any thread]
