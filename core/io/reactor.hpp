@@ -85,8 +85,9 @@ class Reactor final : public PollHook {
   // watches), or the calls' (function watches; on a host-driven runtime
   // the same set as the workers').
   enum class Set { kWorkers, kCalls };
-  // Opens the calls' set (and the workers', if need be) on first use,
-  // with its thread on a threaded runtime. Errors as open().
+  // Opens the calls' set on first use: on a threaded runtime a set of
+  // its own with its thread, else the workers' set (open()). Errors as
+  // open().
   airs_status open_calls() noexcept;
   // Registers, changes or drops `fd` (events: EPOLLIN | EPOLLOUT | ...)
   // in `set`, which must be open. false: errno says why. threads: any.
@@ -127,7 +128,7 @@ class Reactor final : public PollHook {
   // events it handled.
   int handle(const epoll_event* events, int n, bool own_fds) noexcept;
   // Scheduler::IoHooks.
-  static bool io_poll(void* self, int most) noexcept;
+  static int io_poll(void* self, int most) noexcept;
   static void io_wait(void* self) noexcept;
   static void io_dispatch(void* self) noexcept;
   static void io_wake(void* self) noexcept;

@@ -344,11 +344,15 @@ Process* Scheduler::wait_for_work(Worker* w, bool* from_shared) noexcept {
     if (Process* p = find_work(w, from_shared)) return p;
     if (++rounds < kSpinRounds) {
       // Ready I/O is read here, so the actor it wakes runs on this worker
-      // at once, even while another worker waits in epoll.
+      // at once, even while another worker waits in epoll. A round in
+      // which another worker was looking spins instead: else the rounds
+      // pass in a few microseconds, and the worker parks (in epoll, to be
+      // woken for each event) where it would have caught the next event
+      // awake (echo p50 14 -> 30 us in half the runs).
       if (const IoHooks* io = io_.load(std::memory_order_acquire)) {
-        if (io->poll(io->ctx, int(RunRing::kSize - w->ring.size())))
-          return nullptr;
-        continue;
+        int got = io->poll(io->ctx, int(RunRing::kSize - w->ring.size()));
+        if (got > 0) return nullptr;
+        if (got == 0) continue;
       }
       for (int i = 0; i < 32; i++) cpu_relax();
       continue;
