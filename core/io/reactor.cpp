@@ -21,6 +21,14 @@ int64_t mono_ms() noexcept {
   return int64_t(mono_ns() / 1000000u);
 }
 
+// One epoll_ctl of `fd` in set `epfd`, with `key` and `events`.
+bool ctl(int epfd, int op, int fd, uint64_t key, uint32_t events) noexcept {
+  epoll_event ev{};  // non-null for EPOLL_CTL_DEL on kernels before 2.6.9
+  ev.events = events;
+  ev.data.u64 = key;
+  return epoll_ctl(epfd, op, fd, &ev) == 0;
+}
+
 airs_status fd_failure(const char* what) noexcept {
   int e = errno;
   airs_status st = (e == EMFILE || e == ENFILE)    ? AIRS_ELIMIT
@@ -100,10 +108,7 @@ airs_status Reactor::open_calls_locked() noexcept {
     close(fd);
     return st;
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kWakeKey;
-  if (epoll_ctl(fd, EPOLL_CTL_ADD, calls_wake_.fd(), &ev) != 0) {
+  if (!ctl(fd, EPOLL_CTL_ADD, calls_wake_.fd(), kWakeKey, EPOLLIN)) {
     airs_status st = fd_failure("epoll_ctl");
     close(fd);
     return st;
@@ -127,9 +132,7 @@ void Reactor::calls_main() noexcept {
   epoll_event events[kBatch];
   while (!stopping_.load(std::memory_order_acquire)) {
     int n = epoll_wait(fd, events, kBatch, -1);
-    for (int i = 0; i < n; i++)
-      if (events[i].data.u64 >= kFirstKey)
-        ready_(ctx_, events[i].data.u64, events[i].events);
+    handle(events, n, false);  // its wake fd stays readable: stop only
   }
 }
 
@@ -150,23 +153,16 @@ int Reactor::set_fd(Set set) const noexcept {
 }
 
 bool Reactor::add(int fd, uint64_t key, uint32_t events, Set set) noexcept {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.u64 = key;
-  return epoll_ctl(set_fd(set), EPOLL_CTL_ADD, fd, &ev) == 0;
+  return ctl(set_fd(set), EPOLL_CTL_ADD, fd, key, events);
 }
 
 bool Reactor::modify(int fd, uint64_t key, uint32_t events,
                      Set set) noexcept {
-  epoll_event ev{};
-  ev.events = events;
-  ev.data.u64 = key;
-  return epoll_ctl(set_fd(set), EPOLL_CTL_MOD, fd, &ev) == 0;
+  return ctl(set_fd(set), EPOLL_CTL_MOD, fd, key, events);
 }
 
 void Reactor::remove(int fd, Set set) noexcept {
-  epoll_event ev{};  // non-null for kernels before 2.6.9
-  epoll_ctl(set_fd(set), EPOLL_CTL_DEL, fd, &ev);
+  ctl(set_fd(set), EPOLL_CTL_DEL, fd, 0, 0);
 }
 
 void Reactor::wake() noexcept {
@@ -222,9 +218,9 @@ int Reactor::handle(const epoll_event* events, int n, bool own_fds) noexcept {
 // A worker that is busy, or spinning before it parks, looks at what is
 // ready without waiting and handles the sockets' events itself. One looks
 // at a time: the events are level-triggered, so two at once would both
-// get each event and fight over its socket's lock, and a worker that finds
-// the look taken goes on to park (and becomes the waiter) rather than
-// spin beside the other. The wake fd is left to the waiter: a poller that
+// get each event and fight over its socket's lock; a worker that finds
+// the look taken gets -1 and spins without looking (Scheduler::
+// wait_for_work). The wake fd is left to the waiter: a poller that
 // cleared it could leave the waiter asleep through the wake it was for.
 // The waiter and a poller may still take the same event; the socket's
 // lock orders them, and the second one's read finds nothing. A due

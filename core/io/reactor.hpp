@@ -1,21 +1,21 @@
-// reactor.hpp - waiting for I/O: one epoll set per runtime, opened on
-// first use (the first socket, or the host asking for its fd).
+// reactor.hpp - waiting for I/O: the workers' epoll set, opened on first
+// use (the first socket or message watch, or the host asking for its fd),
+// and on a threaded runtime a set for function watches with its thread.
 //
-// On a threaded runtime the workers wait in epoll themselves; the reactor
-// has no thread. The ready handler reads or accepts and posts what it got
-// to the owning process, on the worker that handled the event, so the
-// process runs there with no hand-off between threads. The scheduler
-// decides who looks (sched/scheduler.hpp, "Parking and I/O"): the first
-// worker to park waits in epoll_wait (wait, dispatch), woken for other
-// work through the wake fd; the others park on their futex. Workers with
-// nothing to do look without waiting in their spin rounds, and busy ones
-// every few dozen turns while no worker waits (poll).
+// On a threaded runtime the workers wait in the workers' set themselves; no
+// thread of the reactor's waits there. The ready handler reads or accepts
+// and posts what it got to the owning process, on the worker that handled
+// the event, so the process runs there with no hand-off between threads.
+// The scheduler decides who looks (sched/scheduler.hpp, "Parking and I/O"):
+// the first worker to park waits in epoll_wait (wait, dispatch), woken for
+// other work through the wake fd; the others park on their futex. Workers
+// with nothing to do look without waiting in their spin rounds, and busy
+// ones every few dozen turns while no worker waits (poll).
 //
 // Why no thread of its own: it was there until 2026-12, waiting in
 // epoll_wait while the workers also looked. On echo_many (1,000
 // connections, 2 workers) it took 27.6 % of the samples, woken by events
-// the workers then took themselves; and every remote call over the node
-// library paid a hand-off from it to a parked worker.
+// the workers then took themselves.
 //
 // The one thread it keeps: on a threaded runtime the fds of function
 // watches (airs_fd_watch_fn: a library's own event loop, such as the node
@@ -127,7 +127,7 @@ class Reactor final : public PollHook {
   // or spinning worker leaves them, see io_poll). Returns how many socket
   // events it handled.
   int handle(const epoll_event* events, int n, bool own_fds) noexcept;
-  // Scheduler::IoHooks.
+  // IoHooks (sched/io_hooks.hpp).
   static int io_poll(void* self, int most) noexcept;
   static void io_wait(void* self) noexcept;
   static void io_dispatch(void* self) noexcept;

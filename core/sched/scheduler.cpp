@@ -24,6 +24,12 @@ constexpr int kSpinRounds = 64;
 // The least room in its ring with which a busy worker looks at I/O.
 constexpr int kMinIoRoom = 32;
 
+// The room left in `w`'s ring: the most I/O events a look may take (each
+// makes at most one process runnable there).
+inline int ring_room(const Worker* w) noexcept {
+  return int(RunRing::kSize - w->ring.size());
+}
+
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -210,7 +216,7 @@ void Scheduler::poll_io_when_busy(Worker* w) noexcept {
   const IoHooks* io = io_.load(std::memory_order_acquire);
   if (!io || io_waiter_.load(std::memory_order_relaxed)) return;
   // A ring nearly full has work enough; its I/O waits for the next look.
-  int room = int(RunRing::kSize - w->ring.size());
+  int room = ring_room(w);
   if (room >= kMinIoRoom) io->poll(io->ctx, room);
 }
 
@@ -350,7 +356,7 @@ Process* Scheduler::wait_for_work(Worker* w, bool* from_shared) noexcept {
       // woken for each event) where it would have caught the next event
       // awake (echo p50 14 -> 30 us in half the runs).
       if (const IoHooks* io = io_.load(std::memory_order_acquire)) {
-        int got = io->poll(io->ctx, int(RunRing::kSize - w->ring.size()));
+        int got = io->poll(io->ctx, ring_room(w));
         if (got > 0) return nullptr;
         if (got == 0) continue;
       }

@@ -160,18 +160,18 @@ AIRS_API airs_status airs_fd_unwatch(airs_runtime* rt, uint64_t id);
  * own to adopt (cnats's natsOptions_SetEventLoop, c-ares, libcurl's multi
  * interface), as libuv's uv_poll. Instead of a message to a process, the
  * runtime calls `fn` where it sees the fd ready: on a thread of its
- * reactor's (never on a worker, so calls go on while every worker is in
- * a long turn), or, in host-driven mode, inside airs_runtime_poll on the
- * host's thread. The watch is
- * one-shot as a message watch is (airs_fd_rearm arms it again, also from
- * inside fn) and is ended by airs_fd_unwatch or by airs_runtime_free; it
- * has no owner process. Calls of one watch's fn never overlap: readiness
- * seen while fn runs is handed to the next call, made on the same thread
- * right after. fn must not block (it holds up the fds behind it): it
- * reads or writes without waiting, and may call any [any thread] function
- * that does not wait (a send, airs_fd_rearm, airs_fd_unwatch of its own
- * watch; not airs_call, airs_wait or airs_runtime_free; airs_fd_unwatch
- * of another watch waits for that watch's call under way).
+ * reactor's (never on a worker, so calls go on while every worker is in a
+ * long turn), or, in host-driven mode, inside airs_runtime_poll on the
+ * host's thread. The watch is one-shot as a message watch is (airs_fd_rearm
+ * arms it again, also from inside fn) and is ended by airs_fd_unwatch or by
+ * airs_runtime_free; it has no owner process. Calls of one watch's fn never
+ * overlap: readiness seen while fn runs is handed to the next call, made on
+ * the same thread right after. fn must not block (it holds up the fds
+ * behind it): it reads or writes without waiting, and may call any
+ * [any thread] function that does not wait (a send, airs_fd_rearm,
+ * airs_fd_unwatch of its own watch; not airs_call, airs_wait or
+ * airs_runtime_free; airs_fd_unwatch of another watch waits for that
+ * watch's call under way).
  * ---------------------------------------------------------------------- */
 
 /* The fd of watch `id` is ready: `ready` holds the AIRS_FD_* bits, as the
