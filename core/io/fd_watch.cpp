@@ -58,20 +58,19 @@ airs_status Sockets::add_watch(uint64_t owner, int fd, uint32_t events,
       return failf(AIRS_ELIMIT, "dup of fd %d: %s", fd, strerror(e));
     return failf(AIRS_EINVAL, "fd %d: %s", fd, strerror(e));
   }
-  Ref s = new_record(SockKind::kWatch, owner, SockOpts{});
-  if (!s) {
+  Socket* s;
+  Lock lk;
+  if ((st = new_record(SockKind::kWatch, owner, SockOpts{}, &s, &lk)) !=
+      AIRS_OK) {
     ::close(dup);
-    return fail(AIRS_ENOMEM, "no memory for an fd watch");
+    return st;
   }
   s->fd = dup;
   s->call = std::move(call);
-  if ((st = adopt(s)) != AIRS_OK) {
-    ::close(dup);
-    s->fd = -1;
+  if ((st = adopt(*s)) != AIRS_OK) {
+    discard(*s);
     return st;
   }
-  Lock lk(s->mu);
-  if (s->fd < 0) return fail(AIRS_ENOPROC, "the owner ended");  // meanwhile
   if (!reactor_.add(s->fd, s->id, epoll_events(events), set_of(*s))) {
     int e = errno;  // EPERM: a regular file or a directory
     close_locked(*s);
@@ -99,7 +98,7 @@ airs_status Sockets::watch_fn(int fd, uint32_t events, airs_fd_fn fn, void* arg,
 }
 
 airs_status Sockets::rearm(uint64_t id, uint32_t events) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
   if (!reactor_.modify(s->fd, s->id, epoll_events(events), set_of(*s)))
@@ -109,7 +108,7 @@ airs_status Sockets::rearm(uint64_t id, uint32_t events) noexcept {
 }
 
 airs_status Sockets::unwatch(uint64_t id) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk, true); st != AIRS_OK) return st;
   close_locked(*s);
@@ -119,12 +118,16 @@ airs_status Sockets::unwatch(uint64_t id) noexcept {
 
 // A closed watch's fn may still be running on another thread: wait for
 // it, so that its arg may go. From inside fn, no wait: the call loop in
-// watch_ready sees the fd closed and makes no further call. [lk holds s.mu]
+// watch_ready sees the fd closed and makes no further call. The last of
+// the waiters and the caller gives the record back. [lk holds s.mu]
 void Sockets::wait_call_done(Socket& s, Lock& lk) noexcept {
   if (!s.call) return;
   WatchCall& c = *s.call;
   if (c.thread == std::this_thread::get_id()) return;
+  c.waiters++;
   c.idle.wait(lk, [&c] { return !c.running(); });
+  c.waiters--;
+  release(s);
 }
 
 // The one event of an arming: the kernel has disarmed the fd already.
@@ -153,6 +156,7 @@ void Sockets::watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept {
   }
   c.thread = std::thread::id();
   c.idle.notify_all();
+  release(s);  // closed meanwhile (by fn, or while it ran), and not waited
 }
 
 }  // namespace airs

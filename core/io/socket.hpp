@@ -1,6 +1,8 @@
 // socket.hpp - one socket's record (net.h): its fd, owner, flow-control
 // credit, send buffer and state. The socket service (sockets.hpp) keeps
-// them; every field but id and kind is guarded by `mu`.
+// them in its table (socket_table.hpp), which uses a record again once
+// it is closed: every field is guarded by `mu`, but `slot` (fixed) and
+// `next_free` (the table's lock).
 #pragma once
 
 #include <condition_variable>
@@ -42,6 +44,10 @@ struct WatchCall {
   uint32_t pending = 0;          // AIRS_FD_* reported while running
   std::thread::id thread;        // the calling thread; none: not running
   std::condition_variable idle;  // a call ended: thread is none again
+  uint32_t waiters = 0;          // threads waiting on `idle`
+  // The record may be used again only when no thread is in or waits for
+  // a call: both look at this WatchCall after the close.
+  bool busy() const noexcept { return running() || waiters != 0; }
   bool running() const noexcept { return thread != std::thread::id(); }
 };
 
@@ -54,22 +60,46 @@ struct OutChunk {
 };
 
 struct Socket {
-  Socket(uint64_t id_, SockKind kind_, uint64_t owner_, const SockOpts& o)
-      : id(id_), kind(kind_), owner(owner_), opts(o), credit(o.active) {}
-  ~Socket() {
-    for (OutChunk& c : out) free(c.data);
-  }
+  Socket() = default;
+  ~Socket() { drop_output(); }
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
 
-  const uint64_t id;
-  const SockKind kind;
+  // A new use of a closed record: a socket of `kind` with id `id_` whose
+  // fd is not yet set.
+  void reset(uint64_t id_, SockKind kind_, uint64_t owner_,
+             const SockOpts& o) noexcept {
+    id = id_;
+    kind = kind_;
+    owner = owner_;
+    opts = o;
+    credit = o.active;
+    interest = 0;
+    connecting = eof = shut_wanted = shut_done = false;
+    owe_writable = paused = false;
+    watch_events = 0;
+    call.reset();
+    deadline_ms = 0;
+    in_use = true;
+  }
+  void drop_output() noexcept {
+    for (OutChunk& c : out) free(c.data);
+    out.clear();
+    queued = 0;
+  }
+
+  uint32_t slot = 0;            // in the table, for ever
+  Socket* next_free = nullptr;  // the table's free list
   std::mutex mu;  // taken before the service's table lock, never after
 
-  int fd = -1;  // -1: closed (the record may still be referenced)
-  uint64_t owner;
+  uint64_t id = 0;    // its slot and its use count (socket_table.hpp)
+  uint64_t uses = 0;  // the slot's uses so far
+  SockKind kind = SockKind::kStream;
+  bool in_use = false;  // false: on the free list (or never used)
+  int fd = -1;          // -1: closed (the record may still be looked at)
+  uint64_t owner = 0;
   SockOpts opts;
-  int32_t credit;         // AIRS_ACTIVE_ALWAYS or 0..AIRS_ACTIVE_MAX
+  int32_t credit = 0;     // AIRS_ACTIVE_ALWAYS or 0..AIRS_ACTIVE_MAX
   uint32_t interest = 0;  // the events epoll watches now; 0: not in epoll
   bool connecting = false;
   bool eof = false;           // the peer's EOF was read

@@ -167,10 +167,9 @@ int64_t Sockets::on_tick(void* self) noexcept {
       id = it->second;
       me->deadlines_.erase(it);
     }
-    Ref s = me->find(id);
-    if (!s) continue;
-    Lock lk(s->mu);
-    if (s->fd < 0 || s->deadline_ms != at) continue;
+    Lock lk;
+    Socket* s = me->find_locked(id, &lk);
+    if (!s || s->deadline_ms != at) continue;
     s->deadline_ms = 0;
     if (s->connecting) {
       s->connecting = false;
@@ -186,10 +185,9 @@ int64_t Sockets::on_tick(void* self) noexcept {
 
 void Sockets::on_ready(void* self, uint64_t key, uint32_t events) noexcept {
   auto* me = static_cast<Sockets*>(self);
-  Ref s = me->find(key);
+  Lock lk;
+  Socket* s = me->find_locked(key, &lk);
   if (!s) return;
-  Lock lk(s->mu);
-  if (s->fd < 0) return;
   switch (s->kind) {
     case SockKind::kListener: me->accept_ready(*s); break;
     case SockKind::kDatagram: me->read_datagrams(*s); break;
@@ -233,15 +231,15 @@ void Sockets::accept_ready(Socket& s) noexcept {
     }
     SockOpts opts = s.opts;
     opts.active = 0;  // passive until its new owner asks
-    Ref c = new_record(SockKind::kStream, s.owner, opts);
-    if (!c) {
-      ::close(fd);  // no memory: the peer sees a reset
+    Socket* c;
+    Lock lk;
+    if (new_record(SockKind::kStream, s.owner, opts, &c, &lk) != AIRS_OK) {
+      ::close(fd);  // no memory, or no record left: the peer sees a reset
       continue;
     }
     c->fd = fd;
-    if (adopt(c) != AIRS_OK) {  // the owner is ending, or out of memory
-      ::close(fd);
-      c->fd = -1;
+    if (adopt(*c) != AIRS_OK) {  // the owner is ending, or out of memory
+      discard(*c);
       return;
     }
     airs_sock_accepted a{};
@@ -368,7 +366,7 @@ airs_status Sockets::queue_out(Socket& s, const char* data, size_t size,
 // before it (the common case: no copy); what is left into the buffer.
 airs_status Sockets::send(uint64_t id, const void* data, size_t size,
                           uint64_t ack) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kStream)
@@ -407,7 +405,7 @@ airs_status Sockets::send(uint64_t id, const void* data, size_t size,
 
 airs_status Sockets::udp_send(uint64_t id, const airs_addr& to,
                               const void* data, size_t size) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kDatagram)

@@ -58,25 +58,27 @@ Sockets::~Sockets() {
   stop();
 }
 
-Sockets::Ref Sockets::find(uint64_t id) noexcept {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = table_.find(id);
-  return it == table_.end() ? nullptr : it->second;
+static_assert((uint64_t(1) << SocketTable::kSlotBits) >= Reactor::kFirstKey,
+              "a socket's id must not be one of the reactor's keys");
+
+Socket* Sockets::find_locked(uint64_t id, Lock* lk) noexcept {
+  Socket* s = table_.lookup(id);
+  if (!s) return nullptr;
+  *lk = Lock(s->mu);
+  if (s->id == id && s->in_use && s->fd >= 0) return s;
+  lk->unlock();
+  return nullptr;
 }
 
-// The open socket `id` into *s, locked into *lk; else ENOTFOUND. The
-// caller declares *s before *lk, so that its lock ends first: closing may
-// have dropped the table's reference, leaving *s the last.
-airs_status Sockets::find_open(uint64_t id, Ref* s, Lock* lk,
+airs_status Sockets::find_open(uint64_t id, Socket** s, Lock* lk,
                                bool watch) noexcept {
   const char* what = watch ? "fd watch" : "socket";
-  *s = find(id);
+  *s = find_locked(id, lk);
   if (!*s || ((*s)->kind == SockKind::kWatch) != watch) {
-    s->reset();
-    return failf(AIRS_ENOTFOUND, "no %s %llu", what, (unsigned long long)id);
+    if (*s) lk->unlock();
+    return failf(AIRS_ENOTFOUND, "no open %s %llu", what,
+                 (unsigned long long)id);
   }
-  *lk = Lock((*s)->mu);
-  if ((*s)->fd < 0) return failf(AIRS_ENOTFOUND, "the %s is closed", what);
   return AIRS_OK;
 }
 
@@ -96,48 +98,54 @@ airs_status Sockets::open_fd(const airs_addr& addr, int type,
   return AIRS_OK;
 }
 
-// Puts `s` in the table under its owner, if the owner is still alive (a
-// Dekker pair with owner_ended, through the member bit). A watch of
+// Puts `s` under its owner, if the owner is still alive (a Dekker pair
+// with owner_ended, through the member bit), and counts it. A watch of
 // airs_fd_watch_fn has no owner: it belongs to the runtime.
-airs_status Sockets::adopt(const Ref& s) noexcept {
-  const bool owned = !s->call;
-  Process* p = owned ? seam_.live(s->owner) : nullptr;
+airs_status Sockets::adopt(Socket& s) noexcept {
+  const bool owned = !s.call;
+  Process* p = owned ? seam_.live(s.owner) : nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return fail(AIRS_ESTATE, "the runtime is shutting down");
-  if (owned && (!p || !seam_.join_if_alive(p, member_bit_, s->owner)))
+  if (owned && (!p || !seam_.join_if_alive(p, member_bit_, s.owner)))
     return fail(AIRS_ENOPROC, "the owner is not alive");
-  try {
-    table_.emplace(s->id, s);
-    if (s->kind == SockKind::kWatch) watches_++;
-    if (!owned) return AIRS_OK;
+  if (owned) {
     try {
-      by_owner_[s->owner].push_back(s->id);
-    } catch (...) {
-      table_.erase(s->id);
-      if (s->kind == SockKind::kWatch) watches_--;
-      throw;
+      by_owner_[s.owner].push_back(s.id);
+    } catch (const std::bad_alloc&) {
+      return fail(AIRS_ENOMEM, "no memory for the socket table");
     }
-  } catch (const std::bad_alloc&) {
-    return fail(AIRS_ENOMEM, "no memory for the socket table");
   }
+  open_++;
+  if (s.kind == SockKind::kWatch) watches_++;
   return AIRS_OK;
 }
 
-// A new record of `kind` with the next id, or nullptr (no memory).
-Sockets::Ref Sockets::new_record(SockKind kind, uint64_t owner,
-                                 const SockOpts& opts) noexcept {
-  try {
+airs_status Sockets::new_record(SockKind kind, uint64_t owner,
+                                const SockOpts& opts, Socket** out,
+                                Lock* lk) noexcept {
+  Socket* s;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    return std::make_shared<Socket>(next_id_++, kind, owner, opts);
-  } catch (const std::bad_alloc&) {
-    return nullptr;
+    if (stopped_) return fail(AIRS_ESTATE, "the runtime is shutting down");
+    if (airs_status st = table_.take(&s); st != AIRS_OK) return st;
   }
+  *lk = Lock(s->mu);
+  s->reset(SocketTable::next_id(*s), kind, owner, opts);
+  *out = s;
+  return AIRS_OK;
+}
+
+void Sockets::discard(Socket& s) noexcept {
+  if (s.fd >= 0) ::close(s.fd);
+  s.fd = -1;
+  release(s);
 }
 
 // Phases: the reactor (opened by the first socket), the fd, its bind (and
-// listen), the record, the table. On failure nothing is left open.
+// listen), the record, its owner. On failure nothing is left open.
 airs_status Sockets::open(uint64_t owner, SockKind kind, const airs_addr& addr,
-                          const SockOpts& opts, Ref* out) noexcept {
+                          const SockOpts& opts, Socket** out,
+                          Lock* lk) noexcept {
   airs_status st = reactor_.open();
   if (st != AIRS_OK) return st;
   int fd = -1;  // set by open_fd on success
@@ -154,27 +162,27 @@ airs_status Sockets::open(uint64_t owner, SockKind kind, const airs_addr& addr,
       return sys_failure("bind", e);
     }
   }
-  Ref s = new_record(kind, owner, opts);
-  if (!s) {
+  Socket* s;
+  if ((st = new_record(kind, owner, opts, &s, lk)) != AIRS_OK) {
     ::close(fd);
-    return fail(AIRS_ENOMEM, "no memory for a socket");
-  }
-  s->fd = fd;
-  if ((st = adopt(s)) != AIRS_OK) {
-    ::close(fd);
-    s->fd = -1;
     return st;
   }
-  *out = std::move(s);
+  s->fd = fd;
+  if ((st = adopt(*s)) != AIRS_OK) {
+    discard(*s);
+    lk->unlock();
+    return st;
+  }
+  *out = s;
   return AIRS_OK;
 }
 
 airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
                             const SockOpts& opts, uint64_t* out) noexcept {
-  Ref s;
-  airs_status st = open(owner, SockKind::kListener, addr, opts, &s);
+  Socket* s;
+  Lock lk;
+  airs_status st = open(owner, SockKind::kListener, addr, opts, &s, &lk);
   if (st != AIRS_OK) return st;
-  Lock lk(s->mu);
   update_interest(*s);
   *out = s->id;
   return AIRS_OK;
@@ -182,10 +190,10 @@ airs_status Sockets::listen(uint64_t owner, const airs_addr& addr,
 
 airs_status Sockets::udp_open(uint64_t owner, const airs_addr& addr,
                               const SockOpts& opts, uint64_t* out) noexcept {
-  Ref s;
-  airs_status st = open(owner, SockKind::kDatagram, addr, opts, &s);
+  Socket* s;
+  Lock lk;
+  airs_status st = open(owner, SockKind::kDatagram, addr, opts, &s, &lk);
   if (st != AIRS_OK) return st;
-  Lock lk(s->mu);
   update_interest(*s);
   *out = s->id;
   return AIRS_OK;
@@ -197,10 +205,10 @@ airs_status Sockets::udp_open(uint64_t owner, const airs_addr& addr,
 airs_status Sockets::connect(uint64_t owner, const airs_addr& addr,
                              uint32_t timeout_ms, const SockOpts& opts,
                              uint64_t* out) noexcept {
-  Ref s;
-  airs_status st = open(owner, SockKind::kStream, addr, opts, &s);
+  Socket* s;
+  Lock lk;
+  airs_status st = open(owner, SockKind::kStream, addr, opts, &s, &lk);
   if (st != AIRS_OK) return st;
-  Lock lk(s->mu);
   *out = s->id;
   sockaddr_storage ss;
   socklen_t len = addr_to_sockaddr(addr, &ss);
@@ -226,7 +234,7 @@ airs_status Sockets::connect(uint64_t owner, const airs_addr& addr,
 }
 
 airs_status Sockets::set_active(uint64_t id, int32_t n) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (n == AIRS_ACTIVE_ALWAYS || n == 0)
@@ -240,7 +248,7 @@ airs_status Sockets::set_active(uint64_t id, int32_t n) noexcept {
 }
 
 airs_status Sockets::give(uint64_t id, uint64_t new_owner) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (new_owner == s->owner) return AIRS_OK;
@@ -264,7 +272,7 @@ airs_status Sockets::give(uint64_t id, uint64_t new_owner) noexcept {
 }
 
 airs_status Sockets::shutdown_send(uint64_t id) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   if (s->kind != SockKind::kStream)
@@ -278,7 +286,7 @@ airs_status Sockets::shutdown_send(uint64_t id) noexcept {
 }
 
 airs_status Sockets::close(uint64_t id) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   close_locked(*s);
@@ -287,7 +295,7 @@ airs_status Sockets::close(uint64_t id) noexcept {
 
 airs_status Sockets::addresses(uint64_t id, airs_addr* local,
                                airs_addr* peer) noexcept {
-  Ref s;  // declared first: the lock must end before the last reference
+  Socket* s;
   Lock lk;
   if (airs_status st = find_open(id, &s, &lk); st != AIRS_OK) return st;
   sockaddr_storage ss;
@@ -308,30 +316,39 @@ airs_status Sockets::addresses(uint64_t id, airs_addr* local,
 
 uint64_t Sockets::count() noexcept {
   std::lock_guard<std::mutex> lock(mu_);
-  return table_.size() - watches_;
+  return open_ - watches_;
 }
 
-// Out of epoll, the fd closed, the buffer dropped, out of the table. The
-// record lives on while someone holds a reference; its fd of -1 says it is
-// closed. [s.mu held]
+// Out of epoll, the fd closed, the buffer dropped, out of its owner's
+// list; the record goes back to the table. Its id and owner stay until
+// the record is used again, which cannot be before s.mu is let go: a
+// caller may still post the socket's last message. [s.mu held]
 void Sockets::close_locked(Socket& s) noexcept {
   if (s.fd < 0) return;
   if (s.interest) reactor_.remove(s.fd, set_of(s));
   s.interest = 0;
   ::close(s.fd);
   s.fd = -1;
-  for (OutChunk& c : s.out) free(c.data);
-  s.out.clear();
-  s.queued = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  table_.erase(s.id);
-  if (s.kind == SockKind::kWatch) watches_--;
-  auto it = by_owner_.find(s.owner);
-  if (it != by_owner_.end()) {
-    auto& ids = it->second;
-    ids.erase(std::remove(ids.begin(), ids.end(), s.id), ids.end());
-    if (ids.empty()) by_owner_.erase(it);
+  s.drop_output();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_--;
+    if (s.kind == SockKind::kWatch) watches_--;
+    auto it = by_owner_.find(s.owner);
+    if (it != by_owner_.end()) {
+      auto& ids = it->second;
+      ids.erase(std::remove(ids.begin(), ids.end(), s.id), ids.end());
+      if (ids.empty()) by_owner_.erase(it);
+    }
   }
+  release(s);
+}
+
+void Sockets::release(Socket& s) noexcept {
+  if (!s.in_use || s.fd >= 0 || (s.call && s.call->busy())) return;
+  s.in_use = false;
+  std::lock_guard<std::mutex> lock(mu_);
+  table_.give_back(s);
 }
 
 // A process that owned sockets ended: they close (Erlang's port link).
@@ -347,35 +364,24 @@ void Sockets::owner_ended(void* self, uint64_t pid, Process*,
     me->by_owner_.erase(it);
   }
   for (uint64_t id : ids) {
-    Ref s = me->find(id);
-    if (!s) continue;
-    Lock lk(s->mu);
-    if (s->owner == pid) me->close_locked(*s);  // not given away meanwhile
+    Lock lk;
+    Socket* s = me->find_locked(id, &lk);
+    if (s && s->owner == pid) me->close_locked(*s);  // not given away
   }
 }
 
-// One at a time, taking no memory: close_locked erases what it closes.
+// Every record ever made, one at a time: none can be made any more.
 void Sockets::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
   }
-  for (;;) {
-    Ref s;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (table_.empty()) break;
-      s = table_.begin()->second;
-    }
-    Lock lk(s->mu);
-    if (s->fd >= 0) {
-      close_locked(*s);
-      wait_call_done(*s, lk);
-    } else {
-      std::lock_guard<std::mutex> lock(mu_);
-      table_.erase(s->id);  // cannot happen: closed records leave at once
-    }
-  }
+  table_.each([this](Socket& s) {
+    Lock lk(s.mu);
+    if (!s.in_use || s.fd < 0) return;
+    close_locked(s);
+    wait_call_done(s, lk);
+  });
 }
 
 }  // namespace airs

@@ -1,16 +1,21 @@
 // sockets.hpp - the socket service (net.h): the runtime's sockets, whose
 // events go to their owners as messages. Uses the seam and the reactor.
 //
-//   sockets.cpp    the table: opening, owners, closing, the owner's end
+//   socket_table   the records and their ids: found without a lock
+//   sockets.cpp    opening, owners, closing, the owner's end
 //   socket_io.cpp  readiness: accept, read, write, connect, deadlines
 //   fd_watch.cpp   watched fds (io.h): one-shot readiness messages
 //
-// Locking. Each socket has its own mutex; the table has one (`mu_`), and
-// the deadlines one (`deadline_mu_`), both leaves. A socket's lock is
-// taken before the table's, never while holding it. A socket's messages
-// are posted under its lock (Seam::post never runs user code), so they
-// keep their order whichever thread makes them (the reactor reads, a
-// worker's send acknowledges). No user code runs under any of them.
+// Locking. Each socket has its own mutex; the service has one (`mu_`:
+// the table's free list, the owners' lists, the counts), and the
+// deadlines one (`deadline_mu_`), both leaves. A socket's lock is taken
+// before mu_, never while holding it. Finding a socket by id takes no
+// lock but the socket's own (socket_table.hpp). A socket's messages are
+// posted under its lock (Seam::post never runs user code), so they keep
+// their order whichever thread makes them (a worker reads, another's send
+// acknowledges). No user code runs under any of them. Two sockets' locks
+// are held at once only by an accept, whose new record's lock nobody else
+// holds for more than a look at its id.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +27,7 @@
 
 #include "io/reactor.hpp"
 #include "io/socket.hpp"
+#include "io/socket_table.hpp"
 #include "kernel/seam.hpp"
 
 namespace airs {
@@ -74,22 +80,33 @@ class Sockets {
   void stop() noexcept;
 
  private:
-  using Ref = std::shared_ptr<Socket>;
   using Lock = std::unique_lock<std::mutex>;
 
   // sockets.cpp
-  Ref find(uint64_t id) noexcept;
-  // The open record `id`, locked: a socket, or with `watch` a watched fd
-  // (each kind's calls see only their own: ENOTFOUND for the other).
-  airs_status find_open(uint64_t id, Ref* s, Lock* lk,
+  // The open record `id`, locked into *lk: a socket, or with `watch` a
+  // watched fd (each kind's calls see only their own: ENOTFOUND for the
+  // other).
+  airs_status find_open(uint64_t id, Socket** s, Lock* lk,
                         bool watch = false) noexcept;
-  Ref new_record(SockKind kind, uint64_t owner, const SockOpts& opts) noexcept;
+  // The record `id` if it is still open, locked into *lk; else nullptr.
+  Socket* find_locked(uint64_t id, Lock* lk) noexcept;
+  // A record of `kind` under a new id, locked into *lk, its fd not yet
+  // set. [no socket lock held, but an accept's listener's]
+  airs_status new_record(SockKind kind, uint64_t owner, const SockOpts& opts,
+                         Socket** out, Lock* lk) noexcept;
   airs_status open(uint64_t owner, SockKind kind, const airs_addr& addr,
-                   const SockOpts& opts, Ref* out) noexcept;
+                   const SockOpts& opts, Socket** out, Lock* lk) noexcept;
   airs_status open_fd(const airs_addr& addr, int type, const SockOpts& opts,
                       int* fd) noexcept;
-  airs_status adopt(const Ref& s) noexcept;  // into the table, for its owner
+  // Into the owner's list and the counts. [s.mu held]
+  airs_status adopt(Socket& s) noexcept;
+  // A record adoption refused: its fd closed, the record given back.
+  // [s.mu held]
+  void discard(Socket& s) noexcept;
   void close_locked(Socket& s) noexcept;
+  // Gives a closed record back to the table once no call of its watch
+  // function runs or is waited for. [s.mu held]
+  void release(Socket& s) noexcept;
   static void owner_ended(void* self, uint64_t pid, Process* p,
                           Reason* reason) noexcept;
 
@@ -105,7 +122,7 @@ class Sockets {
                         std::unique_ptr<WatchCall> call,
                         uint64_t* out) noexcept;
   void watch_ready(Socket& s, Lock& lk, uint32_t events) noexcept;
-  static void wait_call_done(Socket& s, Lock& lk) noexcept;
+  void wait_call_done(Socket& s, Lock& lk) noexcept;
   void finish_connect(Socket& s) noexcept;
   void check_error(Socket& s) noexcept;
   void update_interest(Socket& s) noexcept;
@@ -126,11 +143,11 @@ class Sockets {
   Reactor& reactor_;
   uint32_t member_bit_;
 
-  std::mutex mu_;  // the table
+  SocketTable table_;
+  std::mutex mu_;  // table_'s free list and what follows
   bool stopped_ = false;
-  uint64_t next_id_ = Reactor::kFirstKey;
-  uint64_t watches_ = 0;  // records of kind kWatch in table_
-  std::unordered_map<uint64_t, Ref> table_;
+  uint64_t open_ = 0;     // adopted records not yet closed
+  uint64_t watches_ = 0;  // of them, of kind kWatch
   std::unordered_map<uint64_t, std::vector<uint64_t>> by_owner_;
 
   std::mutex deadline_mu_;

@@ -309,6 +309,67 @@ static airs_status datagram_check(void) {
   return AIRS_OK;
 }
 
+/* A closed socket's id is never given again, though its record is used
+ * again at once: the old id finds nothing, by socket calls or fd watch
+ * calls, and a forged id near a live one finds nothing either; the new
+ * socket under the same record works. */
+enum { REUSE_ROUNDS = 300 };
+
+static int id_seen(const airs_socket* ids, int n, airs_socket id) {
+  for (int i = 0; i < n; i++)
+    if (ids[i] == id) return 1;
+  return 0;
+}
+
+static void test_ids_not_reused(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  probe* p = probe_new();
+  airs_pid owner = probe_spawn(rt, p);
+  airs_addr a = loopback4(0), bound;
+  airs_socket ids[REUSE_ROUNDS + 1];
+  airs_socket_opts o;
+  probe_msg m = {0};
+  int pipe_fds[2];
+  airs_socket_opts_init(&o);
+  o.active = AIRS_ACTIVE_ALWAYS;
+  for (int i = 0; i < REUSE_ROUNDS; i++) {
+    airs_socket s;
+    CHECK_OK(airs_udp_open(rt, owner, &a, &o, &s));
+    CHECK(s != 0 && !id_seen(ids, i, s));
+    ids[i] = s;
+    if (i > 0) {
+      airs_socket old = ids[i - 1];
+      CHECK_ST(airs_socket_close(rt, old), AIRS_ENOTFOUND);
+      CHECK_ST(airs_udp_send(rt, old, &a, "x", 1), AIRS_ENOTFOUND);
+      CHECK_ST(airs_socket_set_active(rt, old, 1), AIRS_ENOTFOUND);
+      CHECK_ST(airs_fd_unwatch(rt, old), AIRS_ENOTFOUND);
+    }
+    CHECK_ST(airs_socket_close(rt, s ^ ((airs_socket)1 << 40)), AIRS_ENOTFOUND);
+    CHECK_ST(airs_socket_close(rt, s + 1), AIRS_ENOTFOUND);
+    /* The new one works: a datagram to itself comes back under its id. */
+    CHECK_OK(airs_socket_addr(rt, s, &bound, NULL));
+    CHECK_OK(airs_udp_send(rt, s, &bound, "id", 2));
+    CHECK(probe_wait(p, AIRS_MSG_SOCK_DATAGRAM, WAIT_MS, &m));
+    CHECK(m.socket == s);
+    CHECK_OK(airs_socket_close(rt, s));
+    CHECK(airs_socket_count(rt) == 0);
+  }
+  /* A watch takes the last socket's record: each kind's calls see only
+   * their own ids. */
+  CHECK(pipe(pipe_fds) == 0);
+  CHECK_OK(
+      airs_fd_watch(rt, pipe_fds[0], AIRS_FD_READ, owner, &ids[REUSE_ROUNDS]));
+  CHECK(!id_seen(ids, REUSE_ROUNDS, ids[REUSE_ROUNDS]));
+  CHECK_ST(airs_fd_unwatch(rt, ids[REUSE_ROUNDS - 1]), AIRS_ENOTFOUND);
+  CHECK_ST(airs_socket_close(rt, ids[REUSE_ROUNDS]), AIRS_ENOTFOUND);
+  CHECK_OK(airs_fd_unwatch(rt, ids[REUSE_ROUNDS]));
+  CHECK_ST(airs_fd_unwatch(rt, ids[REUSE_ROUNDS]), AIRS_ENOTFOUND);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  airs_runtime_free(rt);
+  probe_free(p);
+}
+
 /* The owner's end closes its sockets; the peer reads EOF. */
 static void test_owner_ends(void) {
   airs_runtime* rt = make_runtime(2, 0);
@@ -510,6 +571,7 @@ int main(void) {
   test_active_n();
   test_connect_refused();
   test_udp();
+  test_ids_not_reused();
   (void)datagram_check();
   test_owner_ends();
   test_free_with_sockets_open();
