@@ -95,7 +95,7 @@ void Processes::end(Process* p, Ctx& c, Reason* reason,
   k_.table.release(pid_slot(pid));
   p->life.store(kFree, std::memory_order_seq_cst);
   k_.mail.settle_free(p);
-  notify_waiters();
+  notify_waiters(pid);
 }
 
 // Pushes what the ending process staged in the worker's outbox (and the
@@ -121,12 +121,37 @@ void Processes::count_end(Ctx& c, bool call_terminate) noexcept {
     k_.observer.count_exit_elsewhere();
 }
 
-void Processes::notify_waiters() noexcept {
-  // Dekker with wait(): `life` is set, then we read the count.
-  if (exit_waiters_.load(std::memory_order_seq_cst) > 0) {
-    std::lock_guard<std::mutex> lock(exit_mu_);
-    exit_cv_.notify_all();
+// Dekker with wait(): `life` is set, then we read the waiters' count and
+// slots; a waiter fills its slot, then reads `life`.
+void Processes::notify_waiters(uint64_t pid) noexcept {
+  if (exit_waiters_.load(std::memory_order_seq_cst) == 0) return;
+  bool wanted = unslotted_.load(std::memory_order_seq_cst) > 0;
+  for (int i = 0; i < kWaitSlots && !wanted; i++)
+    wanted = awaited_[i].load(std::memory_order_seq_cst) == pid;
+  if (!wanted) return;
+  std::lock_guard<std::mutex> lock(exit_mu_);
+  exit_cv_.notify_all();
+}
+
+int Processes::await_begin(uint64_t pid) noexcept {
+  exit_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  for (int i = 0; i < kWaitSlots && pid != 0; i++) {  // 0 marks a free slot
+    uint64_t free = 0;
+    if (awaited_[i].load(std::memory_order_relaxed) == 0 &&
+        awaited_[i].compare_exchange_strong(free, pid,
+                                            std::memory_order_seq_cst))
+      return i;
   }
+  unslotted_.fetch_add(1, std::memory_order_seq_cst);
+  return -1;
+}
+
+void Processes::await_end(int slot) noexcept {
+  if (slot >= 0)
+    awaited_[slot].store(0, std::memory_order_relaxed);
+  else
+    unslotted_.fetch_sub(1, std::memory_order_relaxed);
+  exit_waiters_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
@@ -162,7 +187,7 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
     }
     return AIRS_OK;
   }
-  exit_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  const int slot = await_begin(pid);
   airs_status st = AIRS_OK;
   {
     std::unique_lock<std::mutex> lock(exit_mu_);
@@ -172,13 +197,14 @@ airs_status Processes::wait(uint64_t pid, uint32_t timeout_ms) noexcept {
         st = fail(AIRS_ETIMEDOUT, "the process is still alive");
         break;
       }
-      // No polling (a waiting host thread stays asleep): every end
-      // notifies, and a spawn into the slot marks it live only after its
-      // new pid is in, so the old pid never reads as alive again.
+      // No polling (a waiting host thread stays asleep): the end of
+      // `pid` notifies, and a spawn into the slot marks it live only
+      // after its new pid is in, so the old pid never reads as alive
+      // again.
       exit_cv_.wait_until(lock, deadline);
     }
   }
-  exit_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  await_end(slot);
   return st;
 }
 

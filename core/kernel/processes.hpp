@@ -114,15 +114,27 @@ class Processes {
   void announce(Ctx* parent, uint64_t pid) noexcept;
   void push_staged(Ctx& c) noexcept;
   void count_end(Ctx& c, bool call_terminate) noexcept;
-  void notify_waiters() noexcept;
+  void notify_waiters(uint64_t pid) noexcept;
+  // A slot of awaited_ for `pid`, or -1 (counted in unslotted_).
+  int await_begin(uint64_t pid) noexcept;
+  void await_end(int slot) noexcept;
 
   Kernel& k_;
   static constexpr int kMaxObservers = 8;
   ExitObserver observers_[kMaxObservers] = {};
   int nobservers_ = 0;
 
-  // airs_wait callers sleep here until some process ends.
+  // airs_wait callers sleep here until the process they wait for ends.
+  // Each names its pid in a slot of awaited_, so that an end wakes them
+  // only if one waits for it: in the restart benchmark, main waiting
+  // for the last of 100,000 restarts was woken (a futex wake, on the
+  // ending worker's time) at every child's end. Waiters beyond the slots
+  // are counted in unslotted_, and while there are any every end wakes
+  // all. exit_waiters_: all of them, the ends' first and only look when 0.
+  static constexpr int kWaitSlots = 8;
   std::atomic<uint32_t> exit_waiters_{0};
+  std::atomic<uint64_t> awaited_[kWaitSlots] = {};  // 0: free
+  std::atomic<uint32_t> unslotted_{0};
   std::mutex exit_mu_;
   std::condition_variable exit_cv_;
 };

@@ -5,7 +5,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../pid_layout.h"
 #include "check.h"
@@ -751,6 +753,95 @@ static void test_wait(void) {
   airs_runtime_free(threaded);
 }
 
+/* Many threads in airs_wait at once, more than the runtime keeps slots
+ * for (8), three of them on the same pid: each returns when its own
+ * process has ended, and not while others end. */
+enum { WAITERS = 12, SAME = 2 };
+
+typedef struct waiter {
+  airs_runtime* rt;
+  airs_pid pid;
+  airs_status st;
+  int alive_at_return;
+  int returned;
+  pthread_mutex_t* mu;
+  pthread_t thread;
+} waiter;
+
+static void* wait_thread(void* arg) {
+  waiter* w = arg;
+  airs_status st = airs_wait(w->rt, w->pid, 10000);
+  int alive = airs_is_alive(w->rt, w->pid);
+  pthread_mutex_lock(w->mu);
+  w->st = st;
+  w->alive_at_return = alive;
+  w->returned = 1;
+  pthread_mutex_unlock(w->mu);
+  return NULL;
+}
+
+static int returned(waiter* w) {
+  int r;
+  pthread_mutex_lock(w->mu);
+  r = w->returned;
+  pthread_mutex_unlock(w->mu);
+  return r;
+}
+
+static void test_wait_many(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static recorder r[WAITERS], churn;
+  waiter w[WAITERS + SAME];
+  int i, j, early = 0;
+  CHECK(rt != NULL);
+  if (!rt) return;
+  memset(w, 0, sizeof w);
+  for (i = 0; i < WAITERS + SAME; i++) {
+    w[i].rt = rt;
+    w[i].mu = &mu;
+    if (i < WAITERS) {
+      memset(&r[i], 0, sizeof r[i]);
+      w[i].pid = spawn_rec(rt, &r[i], NULL);
+      CHECK(w[i].pid != AIRS_NO_PID);
+    } else {
+      w[i].pid = w[0].pid;
+    }
+    CHECK(pthread_create(&w[i].thread, NULL, wait_thread, &w[i]) == 0);
+  }
+  {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* all of them waiting */
+  }
+  /* Other processes end meanwhile: no waiter returns. */
+  for (i = 0; i < 200; i++) {
+    airs_pid other;
+    memset(&churn, 0, sizeof churn);
+    other = spawn_rec(rt, &churn, NULL);
+    CHECK_ST(airs_stop(rt, other), AIRS_OK);
+    CHECK_ST(airs_wait(rt, other, 2000), AIRS_OK);
+  }
+  CHECK_ST(airs_wait(rt, AIRS_NO_PID, 2000), AIRS_OK);
+  for (i = 0; i < WAITERS + SAME; i++) early += returned(&w[i]);
+  CHECK_EQ(early, 0);
+  /* Each one's end lets its waiters go, and only them. */
+  for (i = WAITERS - 1; i >= 0; i--) {
+    CHECK_ST(airs_stop(rt, w[i].pid), AIRS_OK);
+    pthread_join(w[i].thread, NULL);
+    CHECK_ST(w[i].st, AIRS_OK);
+    CHECK(!w[i].alive_at_return);
+    for (j = 0; j < i; j++) CHECK(!returned(&w[j]));
+    if (i == 0) {
+      for (j = WAITERS; j < WAITERS + SAME; j++) {
+        pthread_join(w[j].thread, NULL);
+        CHECK_ST(w[j].st, AIRS_OK);
+        CHECK(!w[j].alive_at_return);
+      }
+    }
+  }
+  airs_runtime_free(rt);
+}
+
 /* ---- process counters --------------------------------------------------- */
 
 static void test_process_stats(void) {
@@ -1057,6 +1148,7 @@ int main(void) {
   test_exit_reasons();
   test_exit_signals();
   test_wait();
+  test_wait_many();
   test_process_stats();
   test_links();
   test_monitors();
