@@ -18,9 +18,8 @@ airs_status SocketTable::take(Socket** out) noexcept {
     return AIRS_OK;
   }
   uint32_t slot = made_.load(std::memory_order_relaxed);
-  if (slot == kChunk * kChunks)
-    return failf(AIRS_ELIMIT, "all %u socket records are in use",
-                 kChunk * kChunks);
+  if (slot == limit_)
+    return failf(AIRS_ELIMIT, "all %u socket records are in use", limit_);
   auto& chunk = chunks_[slot >> kChunkBits];
   Chunk* c = chunk.load(std::memory_order_relaxed);
   if (!c) {

@@ -28,9 +28,13 @@ class SocketTable {
  public:
   static constexpr unsigned kSlotBits = 20;  // 1,048,576 records at most
   static constexpr unsigned kChunkBits = 8;  // records are made 256 at once
+  static constexpr uint32_t kRecords = 1u << kSlotBits;
   static constexpr uint64_t kMaxUses = (uint64_t(1) << (64 - kSlotBits)) - 1;
 
-  SocketTable() noexcept = default;
+  // At most `limit` records (kRecords by default; the tests make it small
+  // to reach the end).
+  explicit SocketTable(uint32_t limit = kRecords) noexcept
+      : limit_(limit < kRecords ? limit : kRecords) {}
   ~SocketTable();  // frees every record: no thread may still use one
   SocketTable(const SocketTable&) = delete;
   SocketTable& operator=(const SocketTable&) = delete;
@@ -47,8 +51,9 @@ class SocketTable {
 
   // A record for a new socket: off the free list, else a slot not used
   // yet. AIRS_ENOMEM: no memory for a chunk of records; AIRS_ELIMIT:
-  // every slot is in use. The record's fields are its last use's until
-  // the caller resets it, under its lock, with next_id(). [the service's
+  // every record is in use (`limit` of them). The record's fields are
+  // its last use's until the caller resets it, under its lock, with
+  // next_id(). [the service's
   // table lock held: it guards the free list]
   airs_status take(Socket** out) noexcept;
 
@@ -75,12 +80,13 @@ class SocketTable {
 
  private:
   static constexpr uint32_t kChunk = 1u << kChunkBits;
-  static constexpr uint32_t kChunks = 1u << (kSlotBits - kChunkBits);
+  static constexpr uint32_t kChunks = kRecords / kChunk;
   struct Chunk {
     Socket recs[kChunk];
   };
 
   std::atomic<Chunk*> chunks_[kChunks] = {};
+  const uint32_t limit_;
   std::atomic<uint32_t> made_{0};  // slots made; written under the table lock
   Socket* free_ = nullptr;         // through Socket::next_free
 };
