@@ -7,13 +7,12 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "airs/airs.h"
+#include "base/alloc.hpp"
 
 namespace airs {
 
@@ -51,12 +50,16 @@ struct WatchCall {
   bool running() const noexcept { return thread != std::thread::id(); }
 };
 
-// Bytes of one send not yet written; `ack` != 0 asks for AIRS_MSG_SOCK_SENT.
+// Bytes of one send not yet written, after this header in one allocation
+// (mem_alloc); `ack` != 0 asks for AIRS_MSG_SOCK_SENT. A socket's chunks
+// are a list, oldest first: a record costs no allocation until a send
+// has to wait (a std::deque took 576 bytes per record as it was made).
 struct OutChunk {
-  char* data;
+  OutChunk* next;
   size_t size;
   size_t written;
   uint64_t ack;
+  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
 
 struct Socket {
@@ -83,8 +86,11 @@ struct Socket {
     in_use = true;
   }
   void drop_output() noexcept {
-    for (OutChunk& c : out) free(c.data);
-    out.clear();
+    while (OutChunk* c = out) {
+      out = c->next;
+      mem_free(c);
+    }
+    out_tail = nullptr;
     queued = 0;
   }
 
@@ -110,7 +116,8 @@ struct Socket {
   uint32_t watch_events = 0;  // kWatch: the AIRS_FD_* of its last arming
   std::unique_ptr<WatchCall> call;  // kWatch by airs_fd_watch_fn
   uint64_t deadline_ms = 0;   // connect timeout or pause end; 0: none
-  std::deque<OutChunk> out;
+  OutChunk* out = nullptr;    // the oldest chunk not yet written
+  OutChunk* out_tail = nullptr;
   size_t queued = 0;  // bytes in `out` not yet written
 };
 

@@ -319,9 +319,9 @@ void Sockets::check_error(Socket& s) noexcept {
 // more; acknowledges each send whose bytes all went; then the shutdown
 // asked for, and the WRITABLE owed.
 void Sockets::flush(Socket& s) noexcept {
-  while (!s.out.empty()) {
-    OutChunk& c = s.out.front();
-    ssize_t n = ::send(s.fd, c.data + c.written, c.size - c.written,
+  while (s.out) {
+    OutChunk& c = *s.out;
+    ssize_t n = ::send(s.fd, c.data() + c.written, c.size - c.written,
                        MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       int e = errno;
@@ -333,11 +333,12 @@ void Sockets::flush(Socket& s) noexcept {
     s.queued -= size_t(n);
     if (c.written < c.size) break;
     uint64_t ack = c.ack;
-    free(c.data);
-    s.out.pop_front();
+    s.out = c.next;
+    if (!s.out) s.out_tail = nullptr;
+    mem_free(&c);
     if (ack) post(s, AIRS_MSG_SOCK_SENT, &ack, sizeof ack);
   }
-  if (s.out.empty() && s.shut_wanted && !s.shut_done) {
+  if (!s.out && s.shut_wanted && !s.shut_done) {
     ::shutdown(s.fd, SHUT_WR);
     s.shut_done = true;
   }
@@ -349,15 +350,15 @@ void Sockets::flush(Socket& s) noexcept {
 
 airs_status Sockets::queue_out(Socket& s, const char* data, size_t size,
                                uint64_t ack) noexcept {
-  char* copy = static_cast<char*>(malloc(size ? size : 1));
-  if (!copy) return fail(AIRS_ENOMEM, "no memory for the send buffer");
-  if (size) memcpy(copy, data, size);  // a 0-byte send may pass NULL
-  try {
-    s.out.push_back(OutChunk{copy, size, 0, ack});
-  } catch (const std::bad_alloc&) {
-    free(copy);
-    return fail(AIRS_ENOMEM, "no memory for the send buffer");
-  }
+  auto* c = static_cast<OutChunk*>(mem_alloc(sizeof(OutChunk) + size));
+  if (!c) return fail(AIRS_ENOMEM, "no memory for the send buffer");
+  *c = OutChunk{nullptr, size, 0, ack};
+  if (size) memcpy(c->data(), data, size);  // a 0-byte send may pass NULL
+  if (s.out_tail)
+    s.out_tail->next = c;
+  else
+    s.out = c;
+  s.out_tail = c;
   s.queued += size;
   return AIRS_OK;
 }

@@ -24,7 +24,7 @@ airs_status SocketTable::take(Socket** out) noexcept {
   Chunk* c = chunk.load(std::memory_order_relaxed);
   if (!c) {
     try {
-      c = new Chunk;  // a record's send queue allocates as it is made
+      c = new Chunk;
     } catch (const std::bad_alloc&) {
       return fail(AIRS_ENOMEM, "no memory for socket records");
     }
