@@ -11,11 +11,11 @@ namespace airs {
 struct IoHooks {
   // Handles up to `most` events of the I/O that is ready now, without
   // waiting: > 0 if it made something runnable, 0 if it found nothing,
-  // < 0 if it did not look (another worker was looking). Each event makes at most
-  // one process runnable, and `most` is the room in the caller's ring:
-  // the processes go there, and a ring that overflowed would send them to
-  // the shared queue, behind the ring's later work. [any worker, several
-  // at once]
+  // < 0 if it did not look (another worker was looking). Each event
+  // makes at most one process runnable, and `most` is the room in the
+  // caller's ring: the processes go there, and a ring that overflowed
+  // would send them to the shared queue, behind the ring's later work.
+  // [any worker, several at once]
   int (*poll)(void* ctx, int most) noexcept;
   // Waits until I/O is ready, a deadline of the reactor's passes or wake
   // is called, and keeps what it found for dispatch. [the I/O waiter: one
