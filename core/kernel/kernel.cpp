@@ -19,7 +19,7 @@ Kernel::Kernel(const Config& config)
       table(cfg.max_processes, cfg.pid_tag),
       observer(cfg.events, cfg.crash_reports),
       turns(*this),
-      sched(cfg, &Turns::run, &turns),
+      sched(cfg, &Turns::run, &Turns::settle, &turns),
       timers(cfg.clock_is_manual(), &fire_timer, this),
       seeded(cfg.seed ? std::make_unique<SeededPoll>(cfg.seed, sched, timers)
                       : nullptr),

@@ -389,13 +389,14 @@ void Mail::start(Process* p, Worker* w, bool run_next) noexcept {
 }
 
 void Mail::idle_or_run(Process* p, Worker* w) noexcept {
-  if (!p->mark_idle()) {
-    k_.sched.submit(p, w, false);
-    return;
-  }
+  if (!settle(p)) k_.sched.submit(p, w, false);
+}
+
+bool Mail::settle(Process* p) noexcept {
+  if (!p->mark_idle()) return false;
   // A kill marked without a message while we ran: seen here, or by the
   // killer's claim (Dekker: it marks, then claims; we let go, then look).
-  if (killed(p) && p->claim()) start(p, w, false);
+  return !(killed(p) && p->claim());
 }
 
 bool Mail::killed(const Process* p) noexcept {

@@ -159,6 +159,10 @@ class Mail {
   // [p's role] At the end of a turn or a spawn: `p` idles, or runs again
   // if mail came meanwhile (or a kill was marked on it).
   void idle_or_run(Process* p, Worker* w) noexcept;
+  // [p's role, p live and not in a turn] Gives p's role back if nothing
+  // waits for it: true. false: mail came (or a kill was marked) and p
+  // must run again; the caller still holds the role.
+  bool settle(Process* p) noexcept;
   // Sees that `p` gets a turn (a kill marked on it without a message):
   // takes its role if it is idle, and runs it. [any thread]
   void wake(Process* p) noexcept;

@@ -31,6 +31,10 @@ uint64_t Turns::run(void* self, Process* p, Worker* w) noexcept {
   return static_cast<Turns*>(self)->turn(p, w);
 }
 
+bool Turns::settle(void* self, Process* p) noexcept {
+  return static_cast<Turns*>(self)->k_.mail.settle(p);
+}
+
 // The end of every turn: what it staged goes to the mailboxes, and what it
 // handed to the transport leaves.
 void Turns::finish(Ctx& c, Worker* w) noexcept {
@@ -40,7 +44,9 @@ void Turns::finish(Ctx& c, Worker* w) noexcept {
 
 // After the last message of a turn (either kind): the process ends with
 // `r`, or it waits at the back of the line when it used its whole budget
-// (more may be waiting, and the role is still ours), or it goes idle.
+// (more may be waiting, and the role is still ours), or it goes idle: at
+// once, or after the worker's next turn if the worker keeps its role
+// meanwhile (Scheduler::linger).
 // Returns the turn's cost. Inlined: it is the tail of every turn, and a
 // call cost pingpong 3 % more instructions.
 [[gnu::always_inline]] inline uint64_t Turns::close(Process* p, Ctx& c,
@@ -53,7 +59,7 @@ void Turns::finish(Ctx& c, Worker* w) noexcept {
   if (!r) {
     if (handled == k_.cfg.budget)
       k_.sched.submit(p, w, false);
-    else
+    else if (!w || !k_.sched.linger(p, w))
       k_.mail.idle_or_run(p, w);
   }
   return handled + c.sends;

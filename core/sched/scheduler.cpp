@@ -44,8 +44,9 @@ Worker* current_worker() noexcept {
   return tls_worker;
 }
 
-Scheduler::Scheduler(const Config& cfg, RunFn run, void* run_ctx)
-    : cfg_(cfg), run_(run), run_ctx_(run_ctx) {
+Scheduler::Scheduler(const Config& cfg, RunFn run, SettleFn settle,
+                     void* run_ctx)
+    : cfg_(cfg), run_(run), settle_(settle), run_ctx_(run_ctx) {
   for (uint32_t i = 0; i < cfg.workers; i++) {
     auto w = std::make_unique<Worker>();
     w->owner = this;
@@ -184,6 +185,30 @@ void Scheduler::run_one(Worker* w, Process* p, bool from_shared) noexcept {
     w->credit += cost;
   else
     w->credit -= cost < w->credit ? cost : w->credit;
+  // The process the turn before this one kept is settled (unless this
+  // turn's linger did); the one this turn kept waits through the next.
+  settle_lingered(w);
+  w->lingered = w->lingering;
+  w->lingering = nullptr;
+}
+
+bool Scheduler::linger(Process* p, Worker* w) noexcept {
+  if (workers_.empty() || w->owner != this) return false;
+  // The one the turn before kept is settled first: if this turn answered
+  // it, it runs next (its role was never given back).
+  settle_lingered(w);
+  // Kept only for a turn that is sure to come at once: what runs next.
+  if (!w->next) return false;
+  w->lingering = p;
+  return true;
+}
+
+// The process the turn before kept goes idle, or runs next if mail came.
+// Also before a worker waits for work, or stops: nothing is kept then.
+void Scheduler::settle_lingered(Worker* w) noexcept {
+  Process* p = w->lingered;
+  w->lingered = nullptr;
+  if (p && !settle_(run_ctx_, p)) submit(p, w, true);
 }
 
 Process* Scheduler::find_remote(Worker* w) noexcept {
@@ -376,6 +401,10 @@ void Scheduler::worker_main(Worker* w) noexcept {
   bool from_shared = false;
   while (!stopping_.load(std::memory_order_acquire)) {
     Process* p = find_work(w, &from_shared);
+    if (!p && w->lingered) {
+      settle_lingered(w);
+      p = find_work(w, &from_shared);
+    }
     if (!p) {
       // Out of work: nothing is held while idle.
       turns = 0;
@@ -391,6 +420,7 @@ void Scheduler::worker_main(Worker* w) noexcept {
       payload_defer_flush();
     }
   }
+  settle_lingered(w);
   payload_defer_end();
   tls_worker = nullptr;
 }

@@ -2,7 +2,10 @@
 // processes only as things to run: a turn is the kernel's (RunFn).
 //
 // A runnable process sits in exactly one place: a worker's `next` slot, its
-// local ring, or the shared queue. A process made runnable from inside a
+// local ring, or the shared queue. A process whose turn emptied its
+// mailbox may also be kept by its worker for one more turn (linger): not
+// idle, so a push does not schedule it, and in no queue; the worker
+// settles it after that turn. A process made runnable from inside a
 // callback goes to the caller's `next` slot, so two actors talking to each
 // other stay on one worker and never bounce a cache line between cores;
 // other workers are woken only when a local ring has a backlog or work
@@ -45,12 +48,23 @@ struct Worker;
 // plus messages sent), which fairness accounts for. [the worker's thread]
 using RunFn = uint64_t (*)(void* ctx, Process* p, Worker* w) noexcept;
 
+// Gives back the consumer role of a process whose turn left its mailbox
+// empty (Scheduler::linger): true if it is idle now, false if mail (or a
+// kill) came since and it must run again. [the worker's thread, p's role]
+using SettleFn = bool (*)(void* ctx, Process* p) noexcept;
+
 struct Worker {
   const Scheduler* owner = nullptr;
   uint32_t id = 0;  // 0..workers-1 (the host-driven worker is 0)
   RunRing ring;
   Process* next = nullptr;   // owner only
   uint32_t next_streak = 0;  // turns in a row taken from `next`
+  // Owner only. A process whose turn here left its mailbox empty keeps
+  // its role until the end of the worker's next turn (Scheduler::linger):
+  // `lingering` is the one the turn under way kept, `lingered` the one
+  // the turn before it kept. Neither is in any queue.
+  Process* lingering = nullptr;
+  Process* lingered = nullptr;
   uint32_t tick = 0;
   uint32_t rng = 0;
   // Work owed to local processes: the cost of the last turns taken from
@@ -93,8 +107,9 @@ class Scheduler {
   static constexpr uint32_t kOutsideInterval = 61;
 
   // `threads` workers; 0 = host-driven (one thread-less worker for poll).
-  // `cfg` (its thread hook) must outlive the scheduler.
-  Scheduler(const Config& cfg, RunFn run, void* run_ctx);
+  // `cfg` (its thread hook) must outlive the scheduler. `run` and
+  // `settle` are the kernel's, called with `run_ctx`.
+  Scheduler(const Config& cfg, RunFn run, SettleFn settle, void* run_ctx);
   ~Scheduler();
 
   bool start();  // false if a thread could not be started
@@ -105,6 +120,23 @@ class Scheduler {
   // which every worker takes one every kOutsideInterval turns, whatever
   // its own backlog.
   void submit(Process* p, Worker* w, bool as_next) noexcept;
+
+  // At the end of a turn of `p` on worker `w` that left p's mailbox empty:
+  // true if `w` keeps p's consumer role until the end of its next turn,
+  // instead of the caller giving it back (SettleFn) now. That is when w
+  // has a process to run next: one p's turn made runnable, or the one p
+  // answered (kept by the turn before, which this call settles first).
+  // A reply that comes meanwhile finds p still scheduled, so a request
+  // and its reply between two processes on one worker cost one locked
+  // instruction a hop, not two (the push; not also the compare-exchange
+  // that idles the mailbox). After that next turn, or when `w` runs out
+  // of work, p is settled: idle, or run next if mail came. The price:
+  // mail from other threads for p waits for the end of that next turn,
+  // which is as long as the callback it runs (airs.h, Scheduling).
+  // false on the host-driven worker (a poll ends with nothing kept), on
+  // other runtimes' workers, and when nothing is to run next.
+  // [w's thread, inside p's turn, once per turn]
+  bool linger(Process* p, Worker* w) noexcept;
 
   // Host-driven mode: runs up to `budget` turns on the calling thread.
   uint32_t poll(uint32_t budget) noexcept;
@@ -164,6 +196,7 @@ class Scheduler {
   [[gnu::always_inline]] inline Process* find_local(Worker* w,
                                                     bool* from_shared) noexcept;
   void run_one(Worker* w, Process* p, bool from_shared) noexcept;
+  void settle_lingered(Worker* w) noexcept;
   Process* find_remote(Worker* w) noexcept;
   [[gnu::always_inline]] inline Process* find_work(Worker* w,
                                                    bool* from_shared) noexcept;
@@ -180,6 +213,7 @@ class Scheduler {
 
   const Config& cfg_;
   const RunFn run_;
+  const SettleFn settle_;
   void* const run_ctx_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Worker> host_;

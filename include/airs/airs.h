@@ -32,7 +32,11 @@
  *    blocks for long delays the one process it made runnable first by as
  *    much. Spawn such code with AIRS_SPAWN_BLOCKING. (Erlang would move
  *    it to an idle scheduler; waking one for every such send would cost
- *    a request-reply pair a cross-thread wake-up a hop.)
+ *    a request-reply pair a cross-thread wake-up a hop.) Likewise, a
+ *    process whose turn leaves its mailbox empty and makes another
+ *    runnable on its worker stays scheduled there through that one's
+ *    turn, so that a reply costs no second locked instruction: mail
+ *    that other threads send it meanwhile runs when that turn ends.
  */
 #ifndef AIRS_AIRS_H
 #define AIRS_AIRS_H

@@ -402,6 +402,145 @@ TEST_CASE("a callback of one runtime sending into another") {
   CHECK(dst.messages()[0].sender == AIRS_NO_PID);
 }
 
+// ---- a process its worker keeps after its turn (Scheduler::linger) ------
+// A turn that leaves its mailbox empty does not give the role back at
+// once: the worker keeps it through its next turn, so that a reply then
+// costs no second locked instruction. Mail from elsewhere meanwhile must
+// still run, right after the worker's turn under way.
+
+namespace {
+
+// A's first turn makes B runnable: B runs next on A's worker, and A is
+// kept through B's turn. B blocks until released, then keeps the worker
+// busy, a message to itself a turn, until A has had its second message.
+struct Scene {
+  std::atomic<int> a_received{0};
+  std::atomic<int> b_received{0};
+  std::atomic<bool> b_blocking{false};
+  std::atomic<bool> release{false};
+  airs_pid b = 0;
+};
+
+airs_status scene_a(void* state, airs_ctx* ctx, const airs_msg*) {
+  Scene* s = static_cast<Scene*>(state);
+  if (s->a_received++ == 0) return airs_ctx_send(ctx, s->b, kGo, nullptr, 0);
+  return AIRS_OK;
+}
+
+airs_status scene_b(void* state, airs_ctx* ctx, const airs_msg*) {
+  Scene* s = static_cast<Scene*>(state);
+  if (s->b_received++ == 0) {
+    s->b_blocking = true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!s->release && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  }
+  if (s->a_received < 2) return airs_ctx_send(ctx, airs_self(ctx), kGo, 0, 0);
+  return AIRS_OK;
+}
+
+airs_pid spawn_fn(airs_runtime* rt,
+                  airs_status (*receive)(void*, airs_ctx*, const airs_msg*),
+                  void* state) {
+  airs_behaviour b = {AIRS_BEHAVIOUR_VERSION,
+                      sizeof b,
+                      nullptr,
+                      receive,
+                      nullptr,
+                      nullptr,
+                      nullptr};
+  airs_pid pid = 0;
+  REQUIRE(airs_spawn(rt, &b, state, nullptr, nullptr, &pid) == AIRS_OK);
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("mail for a process its worker kept runs after the turn under way") {
+  Scene s;
+  Runtime rt({{AIRS_CFG_WORKERS, 1}, {AIRS_CFG_BUDGET, 8}});
+  airs_pid a = spawn_fn(rt, scene_a, &s);
+  s.b = spawn_fn(rt, scene_b, &s);
+  REQUIRE(airs_send(rt, a, kGo, nullptr, 0) == AIRS_OK);
+  REQUIRE(wait_until([&] { return s.b_blocking.load(); }));
+  CHECK(s.a_received == 1);
+  // A is kept by the blocked worker: this push does not schedule it.
+  REQUIRE(airs_send(rt, a, kGo, nullptr, 0) == AIRS_OK);
+  s.release = true;
+  CHECK(wait_until([&] { return s.a_received == 2; }));
+  // A ran as soon as B's blocked turn ended, though B stayed runnable:
+  // B took its first message and at most two more meanwhile. (Made
+  // runnable from here instead, A would wait for the worker's next look
+  // at outside work, up to 61 turns of B.)
+  CHECK(s.b_received <= 3);
+}
+
+namespace {
+
+// Pairs that play ping-pong stay on one worker, each turn ending with its
+// mailbox empty and the role kept, while two plain threads send to all of
+// them: their pushes find a role kept, idle or in a turn, and every
+// message is handled once.
+struct Player {
+  std::atomic<uint64_t> received{0};
+  airs_pid peer = 0;
+  uint64_t answers_left = 0;  // the worker's only
+};
+
+airs_status player_receive(void* state, airs_ctx* ctx, const airs_msg* m) {
+  Player* p = static_cast<Player*>(state);
+  p->received++;
+  if (airs_msg_type(m) != kPing || p->answers_left == 0) return AIRS_OK;
+  p->answers_left--;
+  return airs_ctx_send(ctx, p->peer, kPing, nullptr, 0);
+}
+
+}  // namespace
+
+TEST_CASE("ping-pong pairs and outside senders: nothing lost, nothing twice") {
+  constexpr int kPairs = 16;
+  constexpr uint64_t kRounds = 2000;
+  constexpr uint64_t kOutside = 300;             // from each of two threads
+  std::vector<std::unique_ptr<Player>> players;  // outlive the runtime
+  for (int i = 0; i < 2 * kPairs; i++) {
+    players.push_back(std::make_unique<Player>());
+    players.back()->answers_left = kRounds;
+  }
+  Runtime rt({{AIRS_CFG_WORKERS, 2}});
+  std::vector<airs_pid> pids;
+  for (auto& p : players) pids.push_back(spawn_fn(rt, player_receive, p.get()));
+  for (int i = 0; i < kPairs; i++) {
+    players[2 * i]->peer = pids[2 * i + 1];
+    players[2 * i + 1]->peer = pids[2 * i];
+  }
+  std::vector<std::thread> senders;
+  std::atomic<int> errors{0};
+  for (int t = 0; t < 2; t++)
+    senders.emplace_back([&] {
+      for (uint64_t i = 0; i < kOutside; i++)
+        for (airs_pid pid : pids)
+          if (airs_send(rt, pid, kDirect, nullptr, 0) != AIRS_OK) errors++;
+    });
+  for (int i = 0; i < kPairs; i++)
+    REQUIRE(airs_send(rt, pids[2 * i], kPing, nullptr, 0) == AIRS_OK);
+  for (auto& t : senders) t.join();
+  CHECK(errors == 0);
+  // The first of a pair takes the ball from here and kRounds answers, the
+  // second kRounds balls; both take every outside message.
+  auto expected = [&](int i) {
+    return 2 * kOutside + kRounds + (i % 2 == 0 ? 1 : 0);
+  };
+  auto all_in = [&] {
+    for (int i = 0; i < 2 * kPairs; i++)
+      if (players[i]->received < expected(i)) return false;
+    return true;
+  };
+  CHECK(wait_until(all_in, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 2 * kPairs; i++)
+    CHECK(players[i]->received == expected(i));
+}
+
 TEST_CASE("an idle runtime uses no CPU") {
   Actor idle[4];
   Runtime rt({{AIRS_CFG_WORKERS, 2}});
