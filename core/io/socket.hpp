@@ -78,7 +78,7 @@ struct Socket {
     opts = o;
     credit = o.active;
     interest = 0;
-    connecting = eof = shut_wanted = shut_done = false;
+    v6 = connecting = eof = shut_wanted = shut_done = false;
     owe_writable = paused = false;
     watch_events = 0;
     call.reset();
@@ -107,6 +107,7 @@ struct Socket {
   SockOpts opts;
   int32_t credit = 0;     // AIRS_ACTIVE_ALWAYS or 0..AIRS_ACTIVE_MAX
   uint32_t interest = 0;  // the events epoll watches now; 0: not in epoll
+  bool v6 = false;        // its address family is IPv6 (set as the fd is made)
   bool connecting = false;
   bool eof = false;           // the peer's EOF was read
   bool shut_wanted = false;   // airs_socket_shutdown: after the buffer

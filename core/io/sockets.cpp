@@ -168,6 +168,7 @@ airs_status Sockets::open(uint64_t owner, SockKind kind, const airs_addr& addr,
     return st;
   }
   s->fd = fd;
+  s->v6 = addr.family == AIRS_AF_INET6;
   if ((st = adopt(*s)) != AIRS_OK) {
     discard(*s);
     lk->unlock();
