@@ -396,7 +396,12 @@ bool Mail::settle(Process* p) noexcept {
   if (!p->mark_idle()) return false;
   // A kill marked without a message while we ran: seen here, or by the
   // killer's claim (Dekker: it marks, then claims; we let go, then look).
-  return !(killed(p) && p->claim());
+  if (!killed(p) || !p->claim()) return true;
+  if (!p->exiting.load(std::memory_order_acquire)) return false;
+  // Once idle, the process was claimed and ran elsewhere (its kill's
+  // message), and has ended: the role we took is a dead slot's.
+  settle_free(p);
+  return true;
 }
 
 bool Mail::killed(const Process* p) noexcept {

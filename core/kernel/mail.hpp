@@ -161,7 +161,8 @@ class Mail {
   void idle_or_run(Process* p, Worker* w) noexcept;
   // [p's role, p live and not in a turn] Gives p's role back if nothing
   // waits for it: true. false: mail came (or a kill was marked) and p
-  // must run again; the caller still holds the role.
+  // must run again; the caller still holds the role. (A slot that ended
+  // meanwhile is drained here: true.)
   bool settle(Process* p) noexcept;
   // Sees that `p` gets a turn (a kill marked on it without a message):
   // takes its role if it is idle, and runs it. [any thread]
