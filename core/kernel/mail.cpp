@@ -388,20 +388,14 @@ void Mail::start(Process* p, Worker* w, bool run_next) noexcept {
   settle_free(p);
 }
 
-void Mail::idle_or_run(Process* p, Worker* w) noexcept {
-  if (!settle(p)) k_.sched.submit(p, w, false);
-}
-
-bool Mail::settle(Process* p) noexcept {
-  if (!p->mark_idle()) return false;
+void Mail::idle_or_run(Process* p, Worker* w, bool run_next) noexcept {
+  if (!p->mark_idle()) {
+    k_.sched.submit(p, w, run_next);
+    return;
+  }
   // A kill marked without a message while we ran: seen here, or by the
   // killer's claim (Dekker: it marks, then claims; we let go, then look).
-  if (!killed(p) || !p->claim()) return true;
-  if (!p->exiting.load(std::memory_order_acquire)) return false;
-  // Once idle, the process was claimed and ran elsewhere (its kill's
-  // message), and has ended: the role we took is a dead slot's.
-  settle_free(p);
-  return true;
+  if (killed(p) && p->claim()) start(p, w, run_next);
 }
 
 bool Mail::killed(const Process* p) noexcept {

@@ -156,14 +156,11 @@ class Mail {
   // What it took is answered after the role is let go (the hooks that
   // runs may spawn into this slot).
   void settle_free(Process* p) noexcept;
-  // [p's role] At the end of a turn or a spawn: `p` idles, or runs again
-  // if mail came meanwhile (or a kill was marked on it).
-  void idle_or_run(Process* p, Worker* w) noexcept;
-  // [p's role, p live and not in a turn] Gives p's role back if nothing
-  // waits for it: true. false: mail came (or a kill was marked) and p
-  // must run again; the caller still holds the role. (A slot that ended
-  // meanwhile is drained here: true.)
-  bool settle(Process* p) noexcept;
+  // [p's role] At the end of a turn or a spawn, or when a worker settles
+  // the process it kept (Scheduler::linger): `p` idles, or runs again if
+  // mail came meanwhile (or a kill was marked on it), in w's `next` slot
+  // if `run_next`.
+  void idle_or_run(Process* p, Worker* w, bool run_next = false) noexcept;
   // Sees that `p` gets a turn (a kill marked on it without a message):
   // takes its role if it is idle, and runs it. [any thread]
   void wake(Process* p) noexcept;

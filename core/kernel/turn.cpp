@@ -31,8 +31,8 @@ uint64_t Turns::run(void* self, Process* p, Worker* w) noexcept {
   return static_cast<Turns*>(self)->turn(p, w);
 }
 
-bool Turns::settle(void* self, Process* p) noexcept {
-  return static_cast<Turns*>(self)->k_.mail.settle(p);
+void Turns::settle(void* self, Process* p, Worker* w) noexcept {
+  static_cast<Turns*>(self)->k_.mail.idle_or_run(p, w, true);
 }
 
 // The end of every turn: what it staged goes to the mailboxes, and what it

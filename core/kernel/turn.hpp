@@ -26,8 +26,9 @@ class Turns {
   // The scheduler's RunFn: one turn of `p` on `w`; returns its cost
   // (messages handled plus messages sent). [w's thread, p's consumer]
   static uint64_t run(void* self, Process* p, Worker* w) noexcept;
-  // The scheduler's SettleFn (Mail::settle). [w's thread, p's role]
-  static bool settle(void* self, Process* p) noexcept;
+  // The scheduler's SettleFn (Mail::idle_or_run, to run next). [w's
+  // thread, p's role]
+  static void settle(void* self, Process* p, Worker* w) noexcept;
 
  private:
   uint64_t turn(Process* p, Worker* w) noexcept;

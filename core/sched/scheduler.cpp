@@ -208,7 +208,7 @@ bool Scheduler::linger(Process* p, Worker* w) noexcept {
 void Scheduler::settle_lingered(Worker* w) noexcept {
   Process* p = w->lingered;
   w->lingered = nullptr;
-  if (p && !settle_(run_ctx_, p)) submit(p, w, true);
+  if (p) settle_(run_ctx_, p, w);
 }
 
 Process* Scheduler::find_remote(Worker* w) noexcept {

@@ -48,10 +48,10 @@ struct Worker;
 // plus messages sent), which fairness accounts for. [the worker's thread]
 using RunFn = uint64_t (*)(void* ctx, Process* p, Worker* w) noexcept;
 
-// Gives back the consumer role of a process whose turn left its mailbox
-// empty (Scheduler::linger): true if it is idle now, false if mail (or a
-// kill) came since and it must run again. [the worker's thread, p's role]
-using SettleFn = bool (*)(void* ctx, Process* p) noexcept;
+// Gives back the consumer role of a process whose turn on `w` left its
+// mailbox empty (Scheduler::linger), or, if mail (or a kill) came since,
+// submits it to w's `next` slot. [w's thread, p's role]
+using SettleFn = void (*)(void* ctx, Process* p, Worker* w) noexcept;
 
 struct Worker {
   const Scheduler* owner = nullptr;
