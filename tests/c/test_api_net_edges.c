@@ -1,12 +1,12 @@
 /*
  * test_api_net_edges.c - the edge paths of sockets owned by processes
  * (<airs/net.h>), through the public API only, on loopback: a peer that
- * resets, a connect that times out, a process out of fds, a slow reader
- * (back-pressure and acks), a thousand connections, an owner killed with
- * bytes queued, sends from many threads on one socket, a give racing the
- * owner's end, and a host woken by socket I/O alone. Probe processes own
- * the sockets (net_probe.h); plain sockets of this process play the peers
- * the runtime must not control.
+ * resets, a connect that times out, a worker held in a long callback, a process
+ * out of fds, a slow reader (back-pressure and acks), a thousand connections,
+ * an owner killed with bytes queued, sends from many threads on one socket, a
+ * give racing the owner's end, and a host woken by socket I/O alone. Probe
+ * processes own the sockets (net_probe.h); plain sockets of this process play
+ * the peers the runtime must not control.
  */
 #define _GNU_SOURCE /* pthread barriers, clock_gettime, poll, SO_LINGER */
 #include <airs/airs.h>
@@ -504,6 +504,72 @@ static void test_io_while_the_worker_is_busy(void) {
   CHECK(probe_wait(p, AIRS_MSG_SOCK_DATA, WAIT_MS, &m));
   CHECK(m.size == 4 && !memcmp(m.data, "idle", 4));
   close(fd);
+  airs_runtime_free(rt);
+  probe_free(p);
+}
+
+/* ---- a worker held in a long callback ----------------------------------
+ *
+ * While one of two workers is held in a callback that does not return,
+ * the other must serve every socket: it waits in epoll once it runs out of
+ * work (or looks in its spin rounds), and the processes the events make
+ * runnable run on it. */
+
+typedef struct holder {
+  atomic_int held;
+  atomic_int release;
+} holder;
+
+static airs_status holder_receive(void* state, airs_ctx* ctx,
+                                  const airs_msg* m) {
+  holder* h = (holder*)state;
+  double t0 = now_ms();
+  (void)ctx;
+  (void)m;
+  atomic_store(&h->held, 1);
+  while (!atomic_load(&h->release) && now_ms() - t0 < 4 * WAIT_MS) usleep(1000);
+  atomic_store(&h->held, 2);
+  return AIRS_OK;
+}
+
+enum { HELD_CONNS = 6 };
+
+static void test_sockets_of_a_held_worker(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  probe* p = probe_new();
+  holder h;
+  airs_pid owner = probe_spawn(rt, p), hold;
+  airs_addr bound;
+  airs_socket ls;
+  probe_msg m;
+  int fds[HELD_CONNS], got = 0;
+  atomic_init(&h.held, 0);
+  atomic_init(&h.release, 0);
+  ls = listen_on_loopback(rt, owner, AIRS_ACTIVE_ALWAYS, &bound);
+  CHECK(ls != 0);
+  for (int i = 0; i < HELD_CONNS; i++) {
+    fds[i] = plain_connect(bound.port, 0);
+    CHECK(fds[i] >= 0);
+    CHECK(probe_wait(p, AIRS_MSG_SOCK_ACCEPTED, WAIT_MS, &m));
+    CHECK_OK(
+        airs_socket_set_active(rt, accepted_of(&m).socket, AIRS_ACTIVE_ALWAYS));
+  }
+  hold = spawn_with(rt, NULL, holder_receive, &h);
+  CHECK(hold != 0);
+  CHECK_OK(airs_send(rt, hold, 1, NULL, 0));
+  double t0 = now_ms();
+  while (!atomic_load(&h.held) && now_ms() - t0 < WAIT_MS) usleep(1000);
+  CHECK(atomic_load(&h.held));
+  usleep(50 * 1000); /* the other worker runs out of work and parks */
+  for (int i = 0; i < HELD_CONNS; i++) CHECK(write(fds[i], "held", 4) == 4);
+  for (int i = 0; i < HELD_CONNS; i++) {
+    if (!probe_wait(p, AIRS_MSG_SOCK_DATA, WAIT_MS, &m)) break;
+    if (m.size == 4 && !memcmp(m.data, "held", 4)) got++;
+  }
+  CHECK_EQ(got, HELD_CONNS);
+  CHECK_EQ(atomic_load(&h.held), 1); /* all while the worker was held */
+  atomic_store(&h.release, 1);
+  for (int i = 0; i < HELD_CONNS; i++) close(fds[i]);
   airs_runtime_free(rt);
   probe_free(p);
 }
@@ -1248,6 +1314,7 @@ int main(void) {
   test_error_comes_after_close();
   test_connect_timeout();
   test_io_while_the_worker_is_busy();
+  test_sockets_of_a_held_worker();
   test_out_of_fds();
   test_slow_reader_back_pressure();
   test_thousand_connections();
