@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "base/spin.hpp"
 #include "mail/message.hpp"
 
 namespace airs {
@@ -164,9 +165,7 @@ bool spin_for_work(JobPoolCore& c, CoreLock& lk) noexcept {
   auto until = Clock::now() + kSpin;
   bool queued = false;
   while (!queued && Clock::now() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
+    cpu_pause();
     queued = c.queued_seq.load(std::memory_order_acquire) != seen;
   }
   lk.lock();

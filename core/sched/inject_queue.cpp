@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/alloc.hpp"
+#include "base/spin.hpp"
 
 namespace airs {
 
@@ -12,12 +13,6 @@ namespace {
 // Spins before a waiter yields: far longer than the lock is held, unless
 // its holder was preempted or is growing the ring.
 constexpr int kSpinsBeforeYield = 256;
-
-inline void cpu_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 }  // namespace
 

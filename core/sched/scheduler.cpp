@@ -5,6 +5,7 @@
 #include <new>
 
 #include "base/alloc.hpp"
+#include "base/spin.hpp"
 #include "mail/payload_defer.hpp"
 #include "process/process.hpp"
 
@@ -30,12 +31,13 @@ inline int ring_room(const Worker* w) noexcept {
   return int(RunRing::kSize - w->ring.size());
 }
 
+// A spin round's wait: where the CPU has no pause hint, the thread yields
+// instead of burning the core.
 inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
+  if constexpr (kCpuHasPause)
+    cpu_pause();
+  else
+    std::this_thread::yield();
 }
 
 }  // namespace
