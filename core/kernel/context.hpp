@@ -24,6 +24,9 @@ struct airs_ctx {
   // Its end has begun: terminate, and the hooks its end runs. It makes no
   // new link, monitor or linked spawn, and airs_exit does nothing.
   bool ending = false;
+  // It opened a lane in its worker's outbox (Mail::stage): its later sends
+  // look there first.
+  bool staging = false;
   uint32_t sends = 0;  // messages sent during this turn (its cost)
   // The type of the message whose receive ended the process (the last
   // handled of a batch), set only on the way out: the crash report names

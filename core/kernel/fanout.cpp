@@ -77,8 +77,8 @@ bool Mail::lay_out(Outbox& ob, const FanOut& list) noexcept {
   }
   for (size_t i = 0; i < list.n; i++) {
     const Subscriber& sub = list.subs[i];
-    ob.fanout[i] =
-        Lane{sub.p, sub.pid, nullptr, nullptr, 0, nullptr, 0, sub.bounded};
+    ob.fanout[i] = Lane{sub.p,   sub.pid, nullptr,     nullptr, 0,
+                        nullptr, 0,       sub.bounded, false};
   }
   ob.stamp = list.stamp;
   return true;

@@ -68,6 +68,13 @@ airs_status Mail::refuse_noproc(uint64_t to, uint64_t sender, Msg* m) noexcept {
 // --- the ways in --------------------------------------------------------
 
 airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
+  if (from && from->staging && m->priority == AIRS_PRIORITY_NORMAL) {
+    Outbox& ob = outbox(from->worker);
+    if (Lane* lane = find_lane(ob, to)) {
+      restage(ob, from, *lane, m);
+      return AIRS_OK;
+    }
+  }
   Process* p = k_.processes.live(to);
   uint64_t sender = from ? from->pid : 0;
   if (!p) {
@@ -93,6 +100,7 @@ airs_status Mail::send(uint64_t to, Msg* m, Ctx* from) noexcept {
     if (from && p->capacity == 0 && m->priority == AIRS_PRIORITY_NORMAL) {
       if (!is_system_type(m->type)) count_sent(w);
       stage(ob, w, p, to, m);
+      from->staging = true;
       return AIRS_OK;
     }
   }
@@ -233,27 +241,60 @@ void Mail::make_way(Outbox& ob, Worker* w, Next next) noexcept {
 void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
                  Msg* m) noexcept {
   m->to = to;
-  k_.observer.stamp_sent(p, to, m);
+  bool timed = p->timed.load(std::memory_order_relaxed);
+  if (timed) [[unlikely]]
+    k_.observer.timing->sent(to, m, mono_ns());
   for (uint32_t i = 0; i < ob.direct_used; i++) {
     Lane& lane = ob.direct[i];
     if (lane.p != p || lane.to != to) continue;
-    if (lane.count == 0)
-      lane.first = m;
-    else
-      lane.last->next.store(m, std::memory_order_relaxed);
-    lane.last = m;
-    ob.direct_pending++;
-    if (++lane.count >= Outbox::kBatch)
-      push_lane(w, lane, ob.direct_pending, true);
+    append(ob, w, lane, m);
     return;
   }
   if (ob.direct_used == Outbox::kDirectLanes) flush(w);
   ob.direct[ob.direct_used++] =
-      Lane{p, to, nullptr, nullptr, 0, nullptr, 0, false};
+      Lane{p, to, nullptr, nullptr, 0, nullptr, 0, false, timed};
   // deliver()'s unbounded path, written out: this is every request and
   // reply, and the call through deliver() costs ~1.5 ns per hop.
   count_in(p, w, 1);
   if (p->push(m)) start(p, w, true);
+}
+
+// The direct lane for `to` in `ob` (this turn's earlier sends to it), or
+// nullptr.
+Lane* Mail::find_lane(Outbox& ob, uint64_t to) noexcept {
+  for (uint32_t i = 0; i < ob.direct_used; i++)
+    if (ob.direct[i].to == to) return &ob.direct[i];
+  return nullptr;
+}
+
+// A callback's next message to a receiver it sent to earlier in its turn
+// is staged without a look at the receiver's record: the lane shows that
+// it was alive, and unbounded, when the lane opened, and the record's
+// sender-side line, which every sender writes, is not read again. A
+// receiver that ends meanwhile gets this mail as if its end came just
+// after the send: its end (or the next process of its slot) answers it
+// as undeliverable, as it does all mail a lane pushes late.
+void Mail::restage(Outbox& ob, Ctx* from, Lane& lane, Msg* m) noexcept {
+  Worker* w = from->worker;
+  make_way(ob, w, Next::kDirect);
+  m->sender = from->pid;
+  from->sends++;
+  if (!is_system_type(m->type)) count_sent(w);
+  m->to = lane.to;
+  if (lane.timed) [[unlikely]]
+    k_.observer.timing->sent(lane.to, m, mono_ns());
+  append(ob, w, lane, m);
+}
+
+void Mail::append(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept {
+  if (lane.count == 0)
+    lane.first = m;
+  else
+    lane.last->next.store(m, std::memory_order_relaxed);
+  lane.last = m;
+  ob.direct_pending++;
+  if (++lane.count >= Outbox::kBatch)
+    push_lane(w, lane, ob.direct_pending, true);
 }
 
 void Mail::push_lane(Worker* w, Lane& lane, uint32_t& pending,

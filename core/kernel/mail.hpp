@@ -173,6 +173,9 @@ class Mail {
   bool reserve(Process* p) noexcept;
   airs_status wait_for_room(Process* p, uint64_t to) noexcept;
   void stage(Outbox& ob, Worker* w, Process* p, uint64_t to, Msg* m) noexcept;
+  static Lane* find_lane(Outbox& ob, uint64_t to) noexcept;
+  void restage(Outbox& ob, Ctx* from, Lane& lane, Msg* m) noexcept;
+  void append(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept;
   void push_lane(Worker* w, Lane& lane, uint32_t& pending,
                  bool run_next) noexcept;
   void push_chain(Process* p, Msg* first, Msg* last, uint32_t n, Worker* w,

@@ -33,6 +33,9 @@ struct Lane {
   MsgBlock* block;  // fan-out: the open block of envelopes, or nullptr
   uint32_t used;    // slots of `block` used
   bool bounded;     // fan-out: a bounded mailbox, offered each message
+  // Direct: the receiver's messages were timed when the lane opened (its
+  // later messages are stamped by that, not by a new look at the receiver).
+  bool timed;
 };
 
 struct alignas(64) Outbox {

@@ -5,6 +5,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "check.h"
@@ -695,6 +698,109 @@ static void test_dead_letters_exited(void) {
   airs_runtime_free(rt);
 }
 
+/* A callback's later sends to a receiver it has already sent to in the
+ * same callback are staged without a new look at the receiver (airs.h,
+ * airs_ctx_send): a receiver that ended in between gets them as dead
+ * letters of reason EXITED, after the mail it had, and the sends return
+ * AIRS_OK. R holds one worker in a callback until S, on the other, has
+ * sent it one message; then R ends, and S sends four more once it sees
+ * R gone. */
+typedef struct ended_receiver {
+  atomic_int holding; /* R is in its long callback */
+  atomic_int release; /* R may return, and end */
+  airs_pid r;
+  airs_status st[5];
+  int saw_end; /* S saw R not alive before its last four sends */
+  pthread_mutex_t mu;
+  int dead;
+  uint64_t dead_type[8];
+  airs_dead_letter_reason dead_reason[8];
+  airs_pid dead_to[8];
+} ended_receiver;
+
+static void on_dead_locked(void* user_data, airs_pid to, const airs_msg* msg,
+                           airs_dead_letter_reason reason) {
+  ended_receiver* e = (ended_receiver*)user_data;
+  pthread_mutex_lock(&e->mu);
+  if (e->dead < 8) {
+    e->dead_to[e->dead] = to;
+    e->dead_type[e->dead] = airs_msg_type(msg);
+    e->dead_reason[e->dead] = reason;
+  }
+  e->dead++;
+  pthread_mutex_unlock(&e->mu);
+}
+
+static int dead_count(ended_receiver* e) {
+  pthread_mutex_lock(&e->mu);
+  int n = e->dead;
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
+static airs_status hold_then_end(void* s, airs_ctx* ctx, const airs_msg* m) {
+  ended_receiver* e = (ended_receiver*)s;
+  (void)m;
+  double t0 = now_ms();
+  atomic_store(&e->holding, 1);
+  while (!atomic_load(&e->release) && now_ms() - t0 < 5000.0) sched_yield();
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static airs_status send_across_end(void* s, airs_ctx* ctx, const airs_msg* m) {
+  ended_receiver* e = (ended_receiver*)s;
+  airs_runtime* rt = airs_ctx_runtime(ctx);
+  (void)m;
+  e->st[0] = airs_ctx_send(ctx, e->r, 10, NULL, 0);
+  atomic_store(&e->release, 1);
+  double t0 = now_ms();
+  while (airs_is_alive(rt, e->r) && now_ms() - t0 < 5000.0) sched_yield();
+  e->saw_end = !airs_is_alive(rt, e->r);
+  for (int i = 1; i < 5; i++)
+    e->st[i] = airs_ctx_send(ctx, e->r, 10 + (uint64_t)i, NULL, 0);
+  return airs_exit(ctx, AIRS_EXIT_NORMAL, 0, NULL);
+}
+
+static void test_sends_across_receiver_end(void) {
+  airs_runtime* rt = make_runtime(2, 0);
+  ended_receiver e;
+  airs_pid s = 0;
+  memset(&e, 0, sizeof e);
+  pthread_mutex_init(&e.mu, NULL);
+  CHECK(rt != NULL);
+  if (!rt) return;
+  CHECK_ST(airs_set_dead_letter_hook(rt, on_dead_locked, &e), AIRS_OK);
+  airs_behaviour rb = {
+      AIRS_BEHAVIOUR_VERSION, sizeof rb, NULL, hold_then_end, NULL, NULL, NULL};
+  airs_behaviour sb = {AIRS_BEHAVIOUR_VERSION,
+                       sizeof sb,
+                       NULL,
+                       send_across_end,
+                       NULL,
+                       NULL,
+                       NULL};
+  CHECK_ST(airs_spawn(rt, &rb, &e, NULL, NULL, &e.r), AIRS_OK);
+  CHECK_ST(airs_spawn(rt, &sb, &e, NULL, NULL, &s), AIRS_OK);
+  CHECK_ST(airs_send(rt, e.r, 1, NULL, 0), AIRS_OK);
+  double t0 = now_ms();
+  while (!atomic_load(&e.holding) && now_ms() - t0 < 5000.0) sched_yield();
+  CHECK(atomic_load(&e.holding));
+  CHECK_ST(airs_send(rt, s, 1, NULL, 0), AIRS_OK); /* runs on the other */
+  CHECK_ST(airs_wait(rt, s, 5000), AIRS_OK);
+  t0 = now_ms();
+  while (dead_count(&e) < 5 && now_ms() - t0 < 5000.0) sched_yield();
+  CHECK(e.saw_end);
+  for (int i = 0; i < 5; i++) CHECK_EQ(e.st[i], AIRS_OK);
+  CHECK_EQ(dead_count(&e), 5);
+  for (int i = 0; i < 5 && i < e.dead; i++) {
+    CHECK_EQ(e.dead_to[i], e.r);
+    CHECK_EQ(e.dead_type[i], 10 + (uint64_t)i);
+    CHECK_EQ(e.dead_reason[i], AIRS_DEAD_LETTER_EXITED);
+  }
+  airs_runtime_free(rt);
+  pthread_mutex_destroy(&e.mu);
+}
+
 int main(void) {
   test_msg_new();
   test_msg_owned();
@@ -706,5 +812,6 @@ int main(void) {
   test_mailbox_drop_newest();
   test_mailbox_block();
   test_dead_letters_exited();
+  test_sends_across_receiver_end();
   return CHECK_DONE();
 }

@@ -229,9 +229,23 @@ static airs_status batch_receive(void* state, airs_ctx* ctx,
   return AIRS_OK;
 }
 
+/* Sends six messages to the pid it is given, in one callback. */
+static airs_status burst_receive(void* state, airs_ctx* ctx,
+                                 const airs_msg* m) {
+  airs_pid to = *(const airs_pid*)state;
+  int ms = 0, i;
+  (void)m;
+  for (i = 0; i < 6; i++) {
+    airs_status st = airs_ctx_send(ctx, to, 1, &ms, sizeof ms);
+    if (st != AIRS_OK) return st;
+  }
+  return AIRS_OK;
+}
+
 static void test_batch_and_publish(void) {
   airs_runtime* rt = make_runtime(2, 0);
-  static sleeper sub;
+  static sleeper sub, sub2;
+  airs_pid burst_to = 0, burster = 0;
   airs_behaviour b;
   airs_payload* payload = NULL;
   airs_status st;
@@ -273,6 +287,18 @@ static void test_batch_and_publish(void) {
   t = timing_of(rt, "sub.1", &st);
   CHECK_EQ(t.wait.count, 4);
   CHECK_EQ(t.run.count, 4);
+
+  /* Six messages from one callback: each one stamped, not only the first
+   * (the later ones are queued behind it without a new look at the
+   * receiver; its timing goes with them). */
+  memset(&sub2, 0, sizeof sub2);
+  burst_to = spawn_sleeper(rt, &sub2, "sub.2");
+  burster = spawn_with(rt, NULL, burst_receive, &burst_to);
+  CHECK_ST(airs_send(rt, burster, 1, NULL, 0), AIRS_OK);
+  CHECK(wait_handled(&sub2, 6));
+  t = timing_of(rt, "sub.2", &st);
+  CHECK_EQ(t.wait.count, 6);
+  CHECK_EQ(t.run.count, 6);
   airs_runtime_free(rt);
 }
 
