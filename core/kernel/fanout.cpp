@@ -121,12 +121,7 @@ Msg* Mail::fan_out_envelope(Outbox& ob, Lane& lane, uint64_t type,
 // new block: the stream of messages is not over yet.
 void Mail::fan_out_stage(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept {
   k_.observer.stamp_sent(lane.p, lane.to, m);
-  if (lane.count == 0)
-    lane.first = m;
-  else
-    lane.last->next.store(m, std::memory_order_relaxed);
-  lane.last = m;
-  lane.count++;
+  lane_add(lane, m);
   ob.fanout_pending++;
   count_one(w->sent);  // the stats count of messages sent
   if (lane.block) {

@@ -287,13 +287,8 @@ void Mail::restage(Outbox& ob, Ctx* from, Lane& lane, Msg* m) noexcept {
 }
 
 void Mail::append(Outbox& ob, Worker* w, Lane& lane, Msg* m) noexcept {
-  if (lane.count == 0)
-    lane.first = m;
-  else
-    lane.last->next.store(m, std::memory_order_relaxed);
-  lane.last = m;
   ob.direct_pending++;
-  if (++lane.count >= Outbox::kBatch)
+  if (lane_add(lane, m) >= Outbox::kBatch)
     push_lane(w, lane, ob.direct_pending, true);
 }
 

@@ -38,6 +38,17 @@ struct Lane {
   bool timed;
 };
 
+// Chains `m` at the end of `lane`'s staged mail; returns the lane's count
+// of it. [the outbox's worker]
+inline uint32_t lane_add(Lane& lane, Msg* m) noexcept {
+  if (lane.count == 0)
+    lane.first = m;
+  else
+    lane.last->next.store(m, std::memory_order_relaxed);
+  lane.last = m;
+  return ++lane.count;
+}
+
 struct alignas(64) Outbox {
   static constexpr uint32_t kDirectLanes = 8;
   // A lane pushes at this length: its receiver starts on its mail while
