@@ -788,15 +788,16 @@ AIRS_API airs_status airs_send(airs_runtime* rt, airs_pid to, uint64_t type,
                                const void* data, size_t size);
 
 /* The fast path of the two above from inside a callback: the target is
- * scheduled on the caller's worker. A callback's second and later sends
- * to one receiver are queued behind its first without a new look at the
- * receiver: one that has ended since that first send makes them return
- * AIRS_OK, and they reach the dead-letter hook as AIRS_DEAD_LETTER_EXITED
- * (as mail that raced with the end), not as AIRS_ENOPROC. Erlang's send
- * never reports a dead receiver; here the first send of each callback to
- * each receiver still does. Why: that look reads the record's line that
- * every sender to it writes, and without it a callback sending 100,000
- * messages to one busy receiver ran 8% faster. [inside a callback] */
+ * scheduled on the caller's worker. A callback's later sends to a
+ * receiver it has already sent to are queued behind the earlier ones,
+ * mostly without a new look at the receiver: if the receiver has ended
+ * since, such a send may return AIRS_OK and its message reach the
+ * dead-letter hook as AIRS_DEAD_LETTER_EXITED (mail that raced with the
+ * end) instead of AIRS_ENOPROC. Erlang's send never reports a dead
+ * receiver; here the first send of each callback to each receiver always
+ * does. Why: that look reads the record's line that every sender to it
+ * writes, and without it a callback sending 100,000 messages to one busy
+ * receiver ran 8% faster. [inside a callback] */
 AIRS_API airs_status airs_ctx_send_msg(airs_ctx* ctx, airs_pid to,
                                        airs_msg* msg);
 AIRS_API airs_status airs_ctx_send(airs_ctx* ctx, airs_pid to, uint64_t type,
