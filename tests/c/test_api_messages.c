@@ -792,7 +792,7 @@ static void test_sends_across_receiver_end(void) {
   CHECK(e.saw_end);
   for (int i = 0; i < 5; i++) CHECK_EQ(e.st[i], AIRS_OK);
   CHECK_EQ(dead_count(&e), 5);
-  for (int i = 0; i < 5 && i < e.dead; i++) {
+  for (int i = 0; i < 5 && i < dead_count(&e); i++) {
     CHECK_EQ(e.dead_to[i], e.r);
     CHECK_EQ(e.dead_type[i], 10 + (uint64_t)i);
     CHECK_EQ(e.dead_reason[i], AIRS_DEAD_LETTER_EXITED);
