@@ -84,10 +84,15 @@ inline Process* Processes::live(uint64_t pid) const noexcept {
   return p;
 }
 
+inline void Observer::stamp_sent(bool timed, uint64_t to,
+                                 const Msg* m) noexcept {
+  if (timed) [[unlikely]]
+    timing->sent(to, m, mono_ns());
+}
+
 inline void Observer::stamp_sent(const Process* p, uint64_t to,
                                  const Msg* m) noexcept {
-  if (p->timed.load(std::memory_order_relaxed)) [[unlikely]]
-    timing->sent(to, m, mono_ns());
+  stamp_sent(p->timed.load(std::memory_order_relaxed) != 0, to, m);
 }
 
 }  // namespace airs

@@ -242,8 +242,7 @@ void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
                  Msg* m) noexcept {
   m->to = to;
   bool timed = p->timed.load(std::memory_order_relaxed);
-  if (timed) [[unlikely]]
-    k_.observer.timing->sent(to, m, mono_ns());
+  k_.observer.stamp_sent(timed, to, m);
   for (uint32_t i = 0; i < ob.direct_used; i++) {
     Lane& lane = ob.direct[i];
     if (lane.p != p || lane.to != to) continue;
@@ -281,8 +280,7 @@ void Mail::restage(Outbox& ob, Ctx* from, Lane& lane, Msg* m) noexcept {
   from->sends++;
   if (!is_system_type(m->type)) count_sent(w);
   m->to = lane.to;
-  if (lane.timed) [[unlikely]]
-    k_.observer.timing->sent(lane.to, m, mono_ns());
+  k_.observer.stamp_sent(lane.timed, lane.to, m);
   append(ob, w, lane, m);
 }
 

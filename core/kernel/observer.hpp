@@ -122,6 +122,9 @@ class Observer {
   // A user message for `p` (as `to`) is about to be pushed: stamped if
   // `p` is timed. Inline: every send passes here.
   void stamp_sent(const Process* p, uint64_t to, const Msg* m) noexcept;
+  // The same with p's `timed` flag as the caller read it (an outbox lane
+  // keeps the flag its receiver had when the lane opened).
+  void stamp_sent(bool timed, uint64_t to, const Msg* m) noexcept;
 
   // --- dead letters [any thread; no lock held] ---
   // A message nobody will receive: counted, shown to the hook (user
