@@ -4,9 +4,9 @@
 // allocator, each 4 KiB of them is a fresh page: a page fault (about 3 us
 // on a virtual machine) and a free list written through memory nobody has
 // touched yet, which together took half the time of the fan-in benchmark.
-// The pool carves envelopes from 2 MiB chunks the kernel may back with one
-// transparent huge page each, and keeps every envelope it gets back for the
-// next message instead of returning it.
+// The pool carves envelopes from 2 MiB chunks (of small pages: see
+// envelope_pool.cpp), and keeps every envelope it gets back for the next
+// message instead of returning it.
 //
 // Each thread has a cache: a free list, one spare full batch, and the rest
 // of a 64 KiB slab it carves by bumping a pointer. Envelopes are all alike,

@@ -42,27 +42,6 @@ ProcessTable::~ProcessTable() {
   pid_tag_release(tag_);
 }
 
-namespace {
-
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-
-// `bytes` of zeroed memory from the OS at a huge-page boundary, or nullptr.
-void* map_aligned(std::size_t bytes) noexcept {
-  std::size_t span = bytes + kHugePage;
-  void* mem = mmap(nullptr, span, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return nullptr;
-  auto start = reinterpret_cast<std::uintptr_t>(mem);
-  std::uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
-  std::size_t head = aligned - start;
-  if (head) munmap(mem, head);
-  std::size_t tail = span - head - bytes;
-  if (tail) munmap(reinterpret_cast<void*>(aligned + bytes), tail);
-  return reinterpret_cast<void*>(aligned);
-}
-
-}  // namespace
-
 bool ProcessTable::ensure_chunk(uint32_t c) noexcept {
   if (chunks_[c].load(std::memory_order_acquire)) return true;
   std::lock_guard<std::mutex> lock(grow_mu_);
@@ -71,15 +50,20 @@ bool ProcessTable::ensure_chunk(uint32_t c) noexcept {
   // slot is first handed out (acquire), so a runtime's memory grows with
   // its processes and not by whole chunks. A zeroed record reads as an
   // empty slot (pid 0, kFree) to a lookup that gets there first.
+  //
+  // Small pages, not transparent huge ones (madvise MADV_HUGEPAGE, until
+  // 2026-12-07). A huge page faults once for 512 small ones, but the
+  // kernel takes it from the free 2 MiB blocks, which a virtual machine
+  // with free page reporting has given back to its host: each one is
+  // then supplied again, page by page, as the kernel zeroes it. A
+  // million spawns (193 MB) took 775-1038 ns an actor so, when the run
+  // began seconds after the last one, against 275-472 in small pages
+  // (0.60-0.74 s of system time against 0.12-0.14); right after another
+  // run, huge pages were faster (243 against 330).
   if (alloc_fault()) return false;
-  void* mem = map_aligned(kChunkBytes);
-  if (!mem) return false;
-#ifdef MADV_HUGEPAGE
-  // Past the first chunk (32768 processes), huge pages: a million spawns
-  // then fault ~100 times instead of ~47000. The first chunk stays in
-  // small pages, so a small runtime stays small.
-  if (c > 0) madvise(mem, kChunkBytes, MADV_HUGEPAGE);
-#endif
+  void* mem = mmap(nullptr, kChunkBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return false;
   chunks_[c].store(static_cast<Process*>(mem), std::memory_order_release);
   return true;
 }
