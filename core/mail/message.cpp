@@ -37,6 +37,7 @@ Msg* msg_init(void* p) noexcept {
   m->signal = Signal::kNone;
   m->has_reason = 0;
   m->remote_kind = 0;
+  m->spare_bits = 0;
   return m;
 }
 
