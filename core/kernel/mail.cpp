@@ -243,10 +243,8 @@ void Mail::stage(Outbox& ob, Worker* w, Process* p, uint64_t to,
   m->to = to;
   bool timed = p->timed.load(std::memory_order_relaxed);
   k_.observer.stamp_sent(timed, to, m);
-  for (uint32_t i = 0; i < ob.direct_used; i++) {
-    Lane& lane = ob.direct[i];
-    if (lane.p != p || lane.to != to) continue;
-    append(ob, w, lane, m);
+  if (Lane* lane = find_lane(ob, to)) {  // `to` names p: its lane is p's
+    append(ob, w, *lane, m);
     return;
   }
   if (ob.direct_used == Outbox::kDirectLanes) flush(w);
