@@ -698,6 +698,27 @@ static void test_dead_letters_exited(void) {
   airs_runtime_free(rt);
 }
 
+/* A dead_log written by a worker's hook while main reads its count. */
+typedef struct locked_dead_log {
+  pthread_mutex_t mu;
+  dead_log d;
+} locked_dead_log;
+
+static void on_dead_locked(void* user_data, airs_pid to, const airs_msg* msg,
+                           airs_dead_letter_reason reason) {
+  locked_dead_log* l = (locked_dead_log*)user_data;
+  pthread_mutex_lock(&l->mu);
+  on_dead(&l->d, to, msg, reason);
+  pthread_mutex_unlock(&l->mu);
+}
+
+static int dead_count(locked_dead_log* l) {
+  pthread_mutex_lock(&l->mu);
+  int n = l->d.n;
+  pthread_mutex_unlock(&l->mu);
+  return n;
+}
+
 /* A callback's later sends to a receiver it has already sent to in the
  * same callback are staged without a new look at the receiver (airs.h,
  * airs_ctx_send): a receiver that ended in between gets them as dead
@@ -711,32 +732,8 @@ typedef struct ended_receiver {
   airs_pid r;
   airs_status st[5];
   int saw_end; /* S saw R not alive before its last four sends */
-  pthread_mutex_t mu;
-  int dead;
-  uint64_t dead_type[8];
-  airs_dead_letter_reason dead_reason[8];
-  airs_pid dead_to[8];
+  locked_dead_log dead;
 } ended_receiver;
-
-static void on_dead_locked(void* user_data, airs_pid to, const airs_msg* msg,
-                           airs_dead_letter_reason reason) {
-  ended_receiver* e = (ended_receiver*)user_data;
-  pthread_mutex_lock(&e->mu);
-  if (e->dead < 8) {
-    e->dead_to[e->dead] = to;
-    e->dead_type[e->dead] = airs_msg_type(msg);
-    e->dead_reason[e->dead] = reason;
-  }
-  e->dead++;
-  pthread_mutex_unlock(&e->mu);
-}
-
-static int dead_count(ended_receiver* e) {
-  pthread_mutex_lock(&e->mu);
-  int n = e->dead;
-  pthread_mutex_unlock(&e->mu);
-  return n;
-}
 
 static airs_status hold_then_end(void* s, airs_ctx* ctx, const airs_msg* m) {
   ended_receiver* e = (ended_receiver*)s;
@@ -766,10 +763,10 @@ static void test_sends_across_receiver_end(void) {
   ended_receiver e;
   airs_pid s = 0;
   memset(&e, 0, sizeof e);
-  pthread_mutex_init(&e.mu, NULL);
+  pthread_mutex_init(&e.dead.mu, NULL);
   CHECK(rt != NULL);
   if (!rt) return;
-  CHECK_ST(airs_set_dead_letter_hook(rt, on_dead_locked, &e), AIRS_OK);
+  CHECK_ST(airs_set_dead_letter_hook(rt, on_dead_locked, &e.dead), AIRS_OK);
   airs_behaviour rb = {
       AIRS_BEHAVIOUR_VERSION, sizeof rb, NULL, hold_then_end, NULL, NULL, NULL};
   airs_behaviour sb = {AIRS_BEHAVIOUR_VERSION,
@@ -788,17 +785,17 @@ static void test_sends_across_receiver_end(void) {
   CHECK_ST(airs_send(rt, s, 1, NULL, 0), AIRS_OK); /* runs on the other */
   CHECK_ST(airs_wait(rt, s, 5000), AIRS_OK);
   t0 = now_ms();
-  while (dead_count(&e) < 5 && now_ms() - t0 < 5000.0) sched_yield();
+  while (dead_count(&e.dead) < 5 && now_ms() - t0 < 5000.0) sched_yield();
   CHECK(e.saw_end);
   for (int i = 0; i < 5; i++) CHECK_EQ(e.st[i], AIRS_OK);
-  CHECK_EQ(dead_count(&e), 5);
-  for (int i = 0; i < 5 && i < dead_count(&e); i++) {
-    CHECK_EQ(e.dead_to[i], e.r);
-    CHECK_EQ(e.dead_type[i], 10 + (uint64_t)i);
-    CHECK_EQ(e.dead_reason[i], AIRS_DEAD_LETTER_EXITED);
+  CHECK_EQ(dead_count(&e.dead), 5);
+  for (int i = 0; i < 5 && i < dead_count(&e.dead); i++) {
+    CHECK_EQ(e.dead.d.to[i], e.r);
+    CHECK_EQ(e.dead.d.type[i], 10 + (uint64_t)i);
+    CHECK_EQ(e.dead.d.reason[i], AIRS_DEAD_LETTER_EXITED);
   }
   airs_runtime_free(rt);
-  pthread_mutex_destroy(&e.mu);
+  pthread_mutex_destroy(&e.dead.mu);
 }
 
 int main(void) {
